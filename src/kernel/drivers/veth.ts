@@ -1,0 +1,133 @@
+// drivers/net/veth.c: virtual Ethernet pairs (rtnl kind "veth").
+
+import {
+  allocNetdev,
+  ethHwAddrRandom,
+  registerNetdevice,
+  unregisterNetdeviceMany,
+} from "../dev.ts";
+import { err, type KRet } from "../errno.ts";
+import type { ExtAck, Kernel, LinkAttrs, NetDriver, RtnlLinkOps } from "../kernel.ts";
+import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
+import { IFF, IFF_PRIV, NET_NAME, type NetDevice } from "../netdevice.ts";
+import { rtnlConfigureLink, rtnlCreateLink } from "../rtnetlink.ts";
+
+/** ETH_MAX_MTU. */
+const ETH_MAX_MTU = 0xffff;
+
+function peerOf(k: Kernel, dev: NetDevice): NetDevice | undefined {
+  const p = dev.priv.peer;
+  return typeof p === "number" ? k.state.devices.get(p) : undefined;
+}
+
+/**
+ * The veth driver: opening one end turns on the carrier of both when the peer is up;
+ * closing turns both off; IFLA_LINK is the peer's ifindex (0 while unpaired).
+ * @kernel veth_open() / veth_close() / veth_get_iflink() in drivers/net/veth.c
+ */
+export const VETH_DRIVER: NetDriver = {
+  name: "veth",
+  ops: {
+    ethValidateAddr: true,
+    ethMacAddr: true,
+    ndoOpen(k, dev) {
+      const peer = peerOf(k, dev);
+      if (!peer) return err("ENOTCONN");
+      if (peer.flags & IFF.UP) {
+        netifCarrierOn(k, dev);
+        netifCarrierOn(k, peer);
+      }
+      return 0;
+    },
+    ndoStop(k, dev) {
+      const peer = peerOf(k, dev);
+      netifCarrierOff(k, dev);
+      if (peer) netifCarrierOff(k, peer);
+    },
+    ndoGetIflink(k, dev) {
+      const peer = peerOf(k, dev);
+      return peer ? peer.ifindex : 0;
+    },
+  },
+};
+
+/** @kernel veth_validate() in drivers/net/veth.c */
+function vethValidate(attrs: LinkAttrs, extack: ExtAck): KRet {
+  if (attrs.address !== undefined) {
+    const first = Number.parseInt(attrs.address.slice(0, 2), 16);
+    if (attrs.address === "00:00:00:00:00:00" || first & 1) {
+      extack.msg = "Provided Ethernet address is not unicast";
+      return err("EADDRNOTAVAIL");
+    }
+  }
+  if (attrs.mtu !== undefined && (attrs.mtu < 68 || attrs.mtu > ETH_MAX_MTU)) {
+    extack.msg = "Invalid MTU";
+    return err("EINVAL");
+  }
+  return 0;
+}
+
+function vethSetup(
+  k: Kernel,
+  name: string,
+  nameAssignType: NetDevice["nameAssignType"],
+): NetDevice {
+  const dev = allocNetdev(k, { name, nameAssignType, driver: "veth", kind: "veth" });
+  dev.privFlags |= IFF_PRIV.IFF_LIVE_ADDR_CHANGE | IFF_PRIV.IFF_NO_QUEUE;
+  dev.maxMtu = ETH_MAX_MTU;
+  dev.qdiscWhenUp = "noqueue";
+  return dev;
+}
+
+/**
+ * rtnl_link_ops for "veth": the peer is created and registered (and configured, so its
+ * RTM_NEWLINK goes out) before the device itself; if the device then fails to register,
+ * the peer is unregistered again.
+ * @kernel veth_newlink() / veth_dellink() in drivers/net/veth.c
+ */
+export const VETH_LINK_OPS: RtnlLinkOps = {
+  kind: "veth",
+  setup: vethSetup,
+  validate(_k, attrs, extack) {
+    return vethValidate(attrs, extack);
+  },
+  newlink(k, dev, req, extack) {
+    const pattrs: LinkAttrs = req.peer ?? {};
+    let ret = vethValidate(pattrs, extack);
+    if (ret) return ret;
+    const peerName = pattrs.ifname ?? "veth%d";
+    const peerType = pattrs.ifname !== undefined ? NET_NAME.USER : NET_NAME.ENUM;
+    const peer = rtnlCreateLink(k, {
+      kind: "veth",
+      name: peerName,
+      nameAssignType: peerType,
+      attrs: pattrs,
+      extack,
+    });
+    if (typeof peer === "number") return peer;
+    if (pattrs.address === undefined) ethHwAddrRandom(k, peer);
+    ret = registerNetdevice(k, peer) as KRet;
+    if (ret) return ret;
+    netifCarrierOff(k, peer);
+    rtnlConfigureLink(k, peer);
+    if (req.attrs.address === undefined) ethHwAddrRandom(k, dev);
+    ret = registerNetdevice(k, dev) as KRet;
+    if (ret) {
+      unregisterNetdeviceMany(k, [peer]);
+      return ret;
+    }
+    netifCarrierOff(k, dev);
+    dev.priv.peer = peer.ifindex;
+    peer.priv.peer = dev.ifindex;
+    return 0;
+  },
+  dellink(k, dev, kill) {
+    kill.push(dev);
+    const peer = peerOf(k, dev);
+    if (peer) {
+      dev.priv.peer = null;
+      peer.priv.peer = null;
+      kill.push(peer);
+    }
+  },
+};

@@ -1,0 +1,27 @@
+// The kernel model's public surface: the only kernel file that outer layers import.
+
+export { createKernel, type KernelOptions, rtnetlinkEvent } from "./boot.ts";
+export * from "./dev.ts";
+export {
+  GENERIC_ETH,
+  genericEthCreate,
+  genericEthSetLink,
+  genericEthSetOpenError,
+} from "./drivers/generic-eth.ts";
+export {
+  Errno,
+  type ErrnoName,
+  err,
+  errnoName,
+  isNegErrno,
+  type KRet,
+  type NegErrno,
+} from "./errno.ts";
+export * from "./kernel.ts";
+export * from "./link-watch.ts";
+export * from "./netdevice.ts";
+export * from "./notifier.ts";
+export * from "./profile.ts";
+export * from "./rtnetlink.ts";
+export * from "./rtnl-msg.ts";
+export type * from "./trace-events.ts";

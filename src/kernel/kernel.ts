@@ -1,0 +1,285 @@
+// The kernel instance: state (plain data), code registries, injected clock/RNG and the trace.
+
+import type { Trace } from "../sim/trace.ts";
+import type { KRet, NegErrno } from "./errno.ts";
+import type { NetDevice } from "./netdevice.ts";
+import type { KernelProfile } from "./profile.ts";
+import type { KernelEvent } from "./trace-events.ts";
+
+/** The clock the kernel reads (the scheduler advances it). Times are integer microseconds. */
+export interface ClockLike {
+  now(): number;
+}
+
+/** The randomness the kernel draws from (random MACs). */
+export interface RngLike {
+  nextU32(): number;
+}
+
+/** Netlink extended ack: the message a failing request attaches (`NL_SET_ERR_MSG`). */
+export interface ExtAck {
+  msg: string | null;
+}
+
+/** A notifier block as recorded in state: only its name and priority (N3). */
+export interface NotifierBlock {
+  readonly name: string;
+  readonly priority: number;
+}
+
+/** Extra data passed with some notifier events (`netdev_notifier_*_info`). */
+export interface NotifierInfo {
+  /** CHANGEUPPER / PRECHANGEUPPER: the upper device and whether it is being linked. */
+  readonly upper?: number;
+  readonly linking?: boolean;
+  readonly master?: boolean;
+  /** CHANGEMTU: the MTU before the change. */
+  readonly oldMtu?: number;
+  /** CHANGE: the flags that changed. */
+  readonly flagsChanged?: number;
+}
+
+/** A notifier callback: returns a NOTIFY_* value (notifier_from_errno for a veto). */
+export type NotifierFn = (
+  k: Kernel,
+  event: NetdevEvent,
+  dev: NetDevice,
+  info: NotifierInfo,
+) => number;
+
+/** Netdevice notifier events (include/linux/netdevice.h `enum netdev_cmd`). */
+export type NetdevEvent =
+  | "NETDEV_UP"
+  | "NETDEV_DOWN"
+  | "NETDEV_REBOOT"
+  | "NETDEV_CHANGE"
+  | "NETDEV_REGISTER"
+  | "NETDEV_UNREGISTER"
+  | "NETDEV_CHANGEMTU"
+  | "NETDEV_CHANGEADDR"
+  | "NETDEV_PRE_CHANGEADDR"
+  | "NETDEV_GOING_DOWN"
+  | "NETDEV_CHANGENAME"
+  | "NETDEV_FEAT_CHANGE"
+  | "NETDEV_BONDING_FAILOVER"
+  | "NETDEV_PRE_UP"
+  | "NETDEV_POST_INIT"
+  | "NETDEV_PRE_UNINIT"
+  | "NETDEV_RELEASE"
+  | "NETDEV_NOTIFY_PEERS"
+  | "NETDEV_JOIN"
+  | "NETDEV_CHANGEUPPER"
+  | "NETDEV_RESEND_IGMP"
+  | "NETDEV_PRECHANGEMTU"
+  | "NETDEV_CHANGEINFODATA"
+  | "NETDEV_PRECHANGEUPPER"
+  | "NETDEV_CHANGELOWERSTATE"
+  | "NETDEV_CHANGE_TX_QUEUE_LEN";
+
+/** `struct net_device_ops` (the subset the model uses). Every hook is optional. */
+export interface NetDeviceOps {
+  /** ndo_init: 0 or a negative errno (a positive value becomes -EIO, G1 step 2). */
+  ndoInit?(k: Kernel, dev: NetDevice): number;
+  ndoUninit?(k: Kernel, dev: NetDevice): void;
+  ndoOpen?(k: Kernel, dev: NetDevice): KRet;
+  ndoStop?(k: Kernel, dev: NetDevice): void;
+  /** ndo_validate_addr = eth_validate_addr: refuse to open with an invalid unicast MAC. */
+  readonly ethValidateAddr?: boolean;
+  /** ndo_set_mac_address; eth_mac_addr when absent but `ethMacAddr` is true. */
+  ndoSetMacAddress?(k: Kernel, dev: NetDevice, mac: string): KRet;
+  readonly ethMacAddr?: boolean;
+  ndoChangeMtu?(k: Kernel, dev: NetDevice, mtu: number): KRet;
+  /** ndo_get_iflink: the ifindex reported as IFLA_LINK (default: the device's own). */
+  ndoGetIflink?(k: Kernel, dev: NetDevice): number;
+  /** ndo_get_phys_port_name: the name, or a negative errno (-EOPNOTSUPP when absent). */
+  ndoGetPhysPortName?(k: Kernel, dev: NetDevice): string | NegErrno;
+}
+
+/** A netdev driver: its name (ethtool driver name) and its ops. */
+export interface NetDriver {
+  readonly name: string;
+  readonly ops: NetDeviceOps;
+}
+
+/** `struct rtnl_link_ops` (the subset the model uses). */
+export interface RtnlLinkOps {
+  readonly kind: string;
+  /** Validates the request's attributes before anything is created. */
+  validate?(k: Kernel, attrs: LinkAttrs, extack: ExtAck): KRet;
+  /**
+   * Creates and registers the device(s); `dev` was built by rtnl_create_link but is not
+   * registered. Returns 0 or a negative errno (the caller then frees `dev`).
+   */
+  newlink(k: Kernel, dev: NetDevice, req: NewLinkRequest, extack: ExtAck): KRet;
+  /** Queues the device (and anything tied to it) for unregistration. */
+  dellink?(k: Kernel, dev: NetDevice, kill: NetDevice[]): void;
+  /** Allocates and sets up an unregistered device record (alloc_netdev + ops->setup). */
+  setup(k: Kernel, name: string, nameAssignType: NetDevice["nameAssignType"]): NetDevice;
+}
+
+/** IFLA attributes of an RTM_NEWLINK / RTM_SETLINK request (the modelled subset). */
+export interface LinkAttrs {
+  readonly ifname?: string;
+  readonly address?: string;
+  readonly mtu?: number;
+}
+
+/** An RTM_NEWLINK request that creates a device. */
+export interface NewLinkRequest {
+  readonly attrs: LinkAttrs;
+  readonly kind: string;
+  /** Peer attributes for veth (`VETH_INFO_PEER`). */
+  readonly peer?: LinkAttrs;
+}
+
+/** Deferred work on the virtual clock (workqueue items). */
+export interface WorkItem {
+  readonly due: number;
+  readonly name: string;
+  readonly seq: number;
+}
+
+/** A deferred-work handler in the code registry. */
+export type WorkFn = (k: Kernel) => void;
+
+/** Linkwatch bookkeeping (net/core/link_watch.c). */
+export interface LinkwatchState {
+  /** `lweventlist`: ifindexes with a pending event, in arrival order. */
+  list: number[];
+  /** `linkwatch_nextevent` (µs). */
+  nextEvent: number;
+  /** `LW_URGENT`. */
+  urgent: boolean;
+}
+
+/** All mutable kernel state: plain data, cloneable with structuredClone. */
+export interface KernelState {
+  /** The netns device list (`dev_base_head`), in registration order, keyed by ifindex. */
+  devices: Map<number, NetDevice>;
+  /** Name hash (primary names and, v5.5+, altnames) → ifindex. */
+  names: Map<string, number>;
+  /** `net->ifindex`: the last allocated ifindex. */
+  lastIfindex: number;
+  /** The netdev notifier chain (N3), sorted by descending priority. */
+  notifiers: NotifierBlock[];
+  linkwatch: LinkwatchState;
+  work: WorkItem[];
+  workSeq: number;
+  /** Subsystem state keyed by subsystem name (failover list, …), plain data. */
+  subsys: Record<string, unknown>;
+}
+
+/** Code the state refers to by name: notifier callbacks, drivers, link ops, work handlers. */
+export interface CodeRegistry {
+  readonly notifiers: Map<string, NotifierFn>;
+  readonly drivers: Map<string, NetDriver>;
+  readonly linkOps: Map<string, RtnlLinkOps>;
+  readonly work: Map<string, WorkFn>;
+  /** Fault injection for tests: a non-zero result makes device_rename (sysfs) fail. */
+  deviceRenameFault: ((k: Kernel, dev: NetDevice, newName: string) => KRet) | null;
+}
+
+/** One simulated kernel (one network namespace). */
+export interface Kernel {
+  readonly profile: KernelProfile;
+  readonly clock: ClockLike;
+  readonly rng: RngLike;
+  readonly trace: Trace<KernelEvent>;
+  readonly registry: CodeRegistry;
+  state: KernelState;
+  /** Derived indexes (rebuilt on demand; never part of the state's identity). */
+  cache: KernelCache;
+}
+
+/** Derived data kept for speed only. */
+export interface KernelCache {
+  /** `%d` templates → the set of occupied units and a lower bound of the lowest free one. */
+  templates: Map<string, { used: Set<number>; lowestFree: number }>;
+}
+
+/** A model invariant broke: the kernel's BUG_ON / ASSERT_RTNL. The explorer reports it. */
+export class KernelBug extends Error {
+  override readonly name = "KernelBug";
+}
+
+/** BUG_ON(cond): throws KernelBug. */
+export function bugOn(cond: boolean, msg: string): void {
+  if (cond) throw new KernelBug(msg);
+}
+
+/** WARN_ON(cond): records a `kernel.warn` event and returns cond, like the macro. */
+export function warnOn(k: Kernel, cond: boolean, msg: string): boolean {
+  if (cond) k.trace.emit({ type: "kernel.warn", text: msg });
+  return cond;
+}
+
+/** Appends a kernel log (dmesg) line. */
+export function klog(k: Kernel, level: "info" | "err" | "warn", text: string): void {
+  k.trace.emit({ type: "kernel.log", level, text });
+}
+
+/** Queues deferred work `name` to run at virtual time `due`. */
+export function queueWork(k: Kernel, name: string, due: number): void {
+  bugOn(!k.registry.work.has(name), `queueWork: no work handler "${name}"`);
+  k.state.work.push({ due, name, seq: k.state.workSeq++ });
+}
+
+/** Time of the earliest pending work item, or null when there is none. */
+export function nextWorkDue(k: Kernel): number | null {
+  let best: number | null = null;
+  for (const w of k.state.work) if (best === null || w.due < best) best = w.due;
+  return best;
+}
+
+/**
+ * Runs the earliest pending work item whose due time is ≤ now (each item runs under RTNL,
+ * atomically). Returns false when nothing is due.
+ */
+export function runDueWork(k: Kernel): boolean {
+  const now = k.clock.now();
+  let idx = -1;
+  for (let i = 0; i < k.state.work.length; i++) {
+    const w = k.state.work[i] as WorkItem;
+    if (w.due > now) continue;
+    const best = idx < 0 ? undefined : (k.state.work[idx] as WorkItem);
+    if (!best || w.due < best.due || (w.due === best.due && w.seq < best.seq)) idx = i;
+  }
+  if (idx < 0) return false;
+  const [item] = k.state.work.splice(idx, 1);
+  const fn = k.registry.work.get((item as WorkItem).name);
+  bugOn(!fn, `runDueWork: no work handler "${(item as WorkItem).name}"`);
+  (fn as WorkFn)(k);
+  return true;
+}
+
+/** Creates an empty registry. */
+export function createRegistry(): CodeRegistry {
+  return {
+    notifiers: new Map(),
+    drivers: new Map(),
+    linkOps: new Map(),
+    work: new Map(),
+    deviceRenameFault: null,
+  };
+}
+
+/** Creates empty kernel state (no devices; `lo` is added by boot). */
+export function createState(): KernelState {
+  return {
+    devices: new Map(),
+    names: new Map(),
+    lastIfindex: 0,
+    notifiers: [],
+    linkwatch: { list: [], nextEvent: 0, urgent: false },
+    work: [],
+    workSeq: 0,
+    subsys: {},
+  };
+}
+
+/** Looks a driver up; a missing driver is a model bug. */
+export function driverOf(k: Kernel, dev: NetDevice): NetDriver {
+  const d = k.registry.drivers.get(dev.driver);
+  if (!d) throw new KernelBug(`device ${dev.name} has unknown driver "${dev.driver}"`);
+  return d;
+}

@@ -1,0 +1,148 @@
+// include/linux/netdevice.h, include/uapi/linux/if.h, include/uapi/linux/netdevice.h:
+// the net_device record and its constants.
+
+/** Public device flags (`dev->flags`, `ifi_flags`), include/uapi/linux/if.h. */
+export const IFF = {
+  UP: 0x1,
+  BROADCAST: 0x2,
+  DEBUG: 0x4,
+  LOOPBACK: 0x8,
+  POINTOPOINT: 0x10,
+  NOTRAILERS: 0x20,
+  RUNNING: 0x40,
+  NOARP: 0x80,
+  PROMISC: 0x100,
+  ALLMULTI: 0x200,
+  MASTER: 0x400,
+  SLAVE: 0x800,
+  MULTICAST: 0x1000,
+  PORTSEL: 0x2000,
+  AUTOMEDIA: 0x4000,
+  DYNAMIC: 0x8000,
+  LOWER_UP: 0x10000,
+  DORMANT: 0x20000,
+  ECHO: 0x40000,
+} as const;
+
+/** Private flags (`dev->priv_flags`), never visible to userspace. Mainline bit values. */
+export const IFF_PRIV = {
+  IFF_LIVE_ADDR_CHANGE: 1 << 15,
+  IFF_NO_QUEUE: 1 << 21,
+  IFF_NO_RX_HANDLER: 1 << 26,
+  IFF_FAILOVER: 1 << 27,
+  IFF_FAILOVER_SLAVE: 1 << 28,
+  IFF_L3MDEV_RX_HANDLER: 1 << 29,
+  /** E1 only (v5.1 .. v6.1). */
+  IFF_LIVE_RENAME_OK: 1 << 30,
+  /** E2 (v6.2+) re-uses bit 30; modelled as its own bit so the two can never be confused. */
+  IFF_NO_ADDRCONF: 2 ** 31,
+} as const;
+
+/** `name_assign_type`, include/uapi/linux/netdevice.h. */
+export const NET_NAME = { UNKNOWN: 0, ENUM: 1, PREDICTABLE: 2, USER: 3, RENAMED: 4 } as const;
+export type NameAssignType = (typeof NET_NAME)[keyof typeof NET_NAME];
+
+/** `addr_assign_type`. */
+export const NET_ADDR = { PERM: 0, RANDOM: 1, STOLEN: 2, SET: 3 } as const;
+export type AddrAssignType = (typeof NET_ADDR)[keyof typeof NET_ADDR];
+
+/** RFC 2863 operstate, include/uapi/linux/if.h `IF_OPER_*`. */
+export const IF_OPER = {
+  UNKNOWN: 0,
+  NOTPRESENT: 1,
+  DOWN: 2,
+  LOWERLAYERDOWN: 3,
+  TESTING: 4,
+  DORMANT: 5,
+  UP: 6,
+} as const;
+export type OperState = (typeof IF_OPER)[keyof typeof IF_OPER];
+
+/** ARPHRD_* device types used by the model. */
+export const ARPHRD = { ETHER: 1, LOOPBACK: 772 } as const;
+
+/** Registration state (`dev->reg_state`). */
+export type RegState = "UNINITIALIZED" | "REGISTERED" | "UNREGISTERING" | "UNREGISTERED";
+
+/** IFNAMSIZ: names are at most 15 bytes plus the NUL. */
+export const IFNAMSIZ = 16;
+/** ALTIFNAMSIZ: altnames are at most 127 bytes plus the NUL. */
+export const ALTIFNAMSIZ = 128;
+
+/** A device's parent in the driver model (the `struct device` its netdev hangs off). */
+export interface ParentDevice {
+  /** Identity of the parent object (STANDBY-TEST compares these), e.g. "virtio0", "0000:00:04.0". */
+  readonly id: string;
+  /** Bus name, e.g. "pci", "virtio". */
+  readonly bus: string;
+  /** Name of the driver bound to the parent, used in log prefixes ("virtio_net", "e1000e"). */
+  readonly driver: string;
+  /** sysfs path of the parent under /sys, e.g. "/devices/pci0000:00/0000:00:03.0/virtio0". */
+  readonly devpath: string;
+}
+
+/** An upper/lower adjacency (U1): `master` marks the master link. */
+export interface Adjacency {
+  readonly ifindex: number;
+  readonly master: boolean;
+}
+
+/**
+ * The model's `struct net_device`: plain data only (no closures), so that the explorer can
+ * clone, serialise and hash it. Behaviour lives in the driver registry, keyed by `driver`.
+ */
+export interface NetDevice {
+  ifindex: number;
+  name: string;
+  altnames: string[];
+  nameAssignType: NameAssignType;
+  type: number;
+  /** Key into the kernel's driver registry (the model's `netdev_ops`). */
+  driver: string;
+  /** `rtnl_link_ops->kind` for devices created through rtnetlink ("veth", "ifb"), else null. */
+  kind: string | null;
+  /** RTNL_LINK_INITIALIZED once rtnl_configure_link ran (devices without rtnl_link_ops: always). */
+  rtnlLinkInitialized: boolean;
+  devAddr: string;
+  permAddr: string | null;
+  addrAssignType: AddrAssignType;
+  broadcast: string;
+  parent: ParentDevice | null;
+  /** Public flags as stored (`dev->flags`). */
+  flags: number;
+  /** Flags the user asked for (`dev->gflags`: PROMISC, ALLMULTI). */
+  gflags: number;
+  privFlags: number;
+  /** `__LINK_STATE_START`: netif_running(). */
+  running: boolean;
+  /** Carrier bit (`!__LINK_STATE_NOCARRIER`). */
+  carrier: boolean;
+  /** `__LINK_STATE_PRESENT`: netif_device_present(). */
+  present: boolean;
+  dormant: boolean;
+  /** `dev->operstate`, as last computed by linkwatch. */
+  operstate: OperState;
+  /** `__LINK_STATE_LINKWATCH_PENDING`. */
+  linkwatchPending: boolean;
+  regState: RegState;
+  mtu: number;
+  minMtu: number;
+  maxMtu: number;
+  txQueueLen: number;
+  numTxQueues: number;
+  numRxQueues: number;
+  group: number;
+  /** Root qdisc kind while the device is active; "noop" is reported while it is down. */
+  qdiscWhenUp: string;
+  /** Upper devices (at most one with master: true), in link order. */
+  uppers: Adjacency[];
+  lowers: Adjacency[];
+  /** Name of the installed rx handler in the code registry, or null (U3). */
+  rxHandler: string | null;
+  /** ifindex of the rx handler's data device (e.g. the failover master), or null. */
+  rxHandlerData: number | null;
+  carrierUpCount: number;
+  carrierDownCount: number;
+  /** Driver-private state (`netdev_priv`), plain data. */
+  priv: Record<string, unknown>;
+}

@@ -1,0 +1,298 @@
+// net/core/rtnetlink.c: the rtnetlink request path for links (RTM_NEWLINK / RTM_SETLINK /
+// RTM_DELLINK / RTM_GETLINK / RTM_NEWLINKPROP / RTM_DELLINKPROP), rules RT1–RT9.
+
+import {
+  devChangeFlags,
+  devChangeName,
+  devGetByIndex,
+  devGetByName,
+  devNotifyFlags,
+  devSetMacAddress,
+  devSetMtu,
+  devValidateMtu,
+  netdevNameNodeAltCreate,
+  netdevNameNodeAltDestroy,
+  registerNetdevice,
+  unregisterNetdeviceMany,
+} from "./dev.ts";
+import { err, type KRet, type NegErrno } from "./errno.ts";
+import type { ExtAck, Kernel, LinkAttrs, NewLinkRequest } from "./kernel.ts";
+import { klog } from "./kernel.ts";
+import { IFF, type NameAssignType, NET_ADDR, NET_NAME, type NetDevice } from "./netdevice.ts";
+import { devGetFlags, type LinkSnapshot, netdevStateChange, rtnlFillIfinfo } from "./rtnl-msg.ts";
+
+/** netlink message flags used by link requests. */
+export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
+
+/** An RTM_NEWLINK / RTM_SETLINK request as iproute2 builds it. */
+export interface LinkRequest {
+  /** ifi_index (0 = select by IFLA_IFNAME). */
+  readonly ifindex: number;
+  /** nlmsg_flags (NLM_F_CREATE, NLM_F_EXCL, …). */
+  readonly nlFlags?: number;
+  /** ifi_flags / ifi_change. */
+  readonly ifiFlags?: number;
+  readonly ifiChange?: number;
+  readonly attrs: LinkAttrs;
+  /** IFLA_LINKINFO / IFLA_INFO_KIND. */
+  readonly kind?: string;
+  readonly peer?: LinkAttrs;
+  /** Whether the caller has CAP_NET_ADMIN (RT1); default true. */
+  readonly capNetAdmin?: boolean;
+}
+
+/** The outcome of a request: 0 or a negative errno, plus the extack message if one was set. */
+export interface RtnlResult {
+  readonly ret: KRet;
+  readonly extack: string | null;
+}
+
+function result(ret: number, extack: ExtAck): RtnlResult {
+  return { ret: (ret < 0 ? ret : 0) as KRet, extack: ret < 0 ? extack.msg : null };
+}
+
+/** Options for `rtnlCreateLink`. */
+export interface CreateLinkOptions {
+  readonly kind: string;
+  readonly name: string;
+  readonly nameAssignType: NameAssignType;
+  readonly attrs: LinkAttrs;
+  readonly extack: ExtAck;
+}
+
+/**
+ * Allocates an unregistered device of a link kind and applies IFLA_MTU / IFLA_ADDRESS.
+ * @kernel rtnl_create_link() in net/core/rtnetlink.c: the device or -EINVAL (MTU range)
+ */
+export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | NegErrno {
+  const ops = k.registry.linkOps.get(o.kind);
+  if (!ops) throw new TypeError(`rtnlCreateLink: unknown kind "${o.kind}"`);
+  const dev = ops.setup(k, truncName(o.name), o.nameAssignType);
+  dev.rtnlLinkInitialized = false;
+  if (o.attrs.mtu !== undefined) {
+    const r = devValidateMtu(dev, o.attrs.mtu, o.extack);
+    if (r) return r;
+    dev.mtu = o.attrs.mtu;
+  }
+  if (o.attrs.address !== undefined) {
+    dev.devAddr = o.attrs.address;
+    dev.addrAssignType = NET_ADDR.SET;
+  }
+  return dev;
+}
+
+function truncName(name: string): string {
+  const b = new TextEncoder().encode(name);
+  return b.length <= 15 ? name : new TextDecoder().decode(b.subarray(0, 15));
+}
+
+/**
+ * Marks an rtnl-created device initialised and announces it (RTM_NEWLINK change ~0).
+ * @kernel rtnl_configure_link() in net/core/rtnetlink.c
+ */
+export function rtnlConfigureLink(k: Kernel, dev: NetDevice): KRet {
+  const oldFlags = dev.flags;
+  dev.rtnlLinkInitialized = true;
+  devNotifyFlags(k, dev, oldFlags, ~0 >>> 0);
+  return 0;
+}
+
+/** RT3: the device a request names, or an errno. @kernel rtnl_dev_get() */
+function lookup(
+  k: Kernel,
+  req: { ifindex: number; attrs: LinkAttrs },
+): NetDevice | null | NegErrno {
+  if (req.ifindex > 0) return devGetByIndex(k, req.ifindex) ?? null;
+  if (req.ifindex < 0) return err("EINVAL");
+  if (req.attrs.ifname !== undefined) return devGetByName(k, req.attrs.ifname) ?? null;
+  return null;
+}
+
+/**
+ * RT5–RT6: applies a change request to an existing device in do_setlink order — address,
+ * MTU, name (only when selected by index), flags. The first failure stops; earlier steps
+ * stay applied (and the kernel logs that).
+ * @kernel do_setlink() in net/core/rtnetlink.c
+ */
+export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: ExtAck): KRet {
+  let modified = false;
+  let ret: number = 0;
+  const a = req.attrs;
+  const fail = (r: number): KRet => {
+    if (modified) {
+      klog(
+        k,
+        "warn",
+        `A link change request failed with some changes committed already. Interface ${dev.name} may have been left with an inconsistent configuration, please check.`,
+      );
+    }
+    return r as KRet;
+  };
+  if (a.address !== undefined) {
+    ret = devSetMacAddress(k, dev, a.address, extack);
+    if (ret < 0) return fail(ret);
+    modified = true;
+  }
+  if (a.mtu !== undefined) {
+    ret = devSetMtu(k, dev, a.mtu, extack);
+    if (ret < 0) return fail(ret);
+    modified = true;
+  }
+  if (req.ifindex > 0 && a.ifname !== undefined && a.ifname !== "") {
+    ret = devChangeName(k, dev, truncName(a.ifname));
+    if (ret < 0) return fail(ret);
+    modified = true;
+  }
+  if (req.ifiFlags || req.ifiChange) {
+    const change = req.ifiChange ?? 0;
+    // rtnl_dev_combine_flags(): the request's bits where ifi_change says so, else dev_get_flags().
+    const combined = change
+      ? ((req.ifiFlags ?? 0) & change) | (devGetFlags(dev) & ~change)
+      : (req.ifiFlags ?? 0);
+    ret = devChangeFlags(k, dev, combined, extack);
+    if (ret < 0) return fail(ret);
+  }
+  return 0;
+}
+
+/**
+ * RTM_NEWLINK: changes an existing device (flags 0) or creates one (NLM_F_CREATE with a kind).
+ * @kernel rtnl_newlink() in net/core/rtnetlink.c: -EPERM, -EEXIST (NLM_F_EXCL on an existing
+ * device), -EOPNOTSUPP (NLM_F_REPLACE, unknown kind), -ENODEV, or the failing step's errno
+ */
+export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
+  const extack: ExtAck = { msg: null };
+  if (req.capNetAdmin === false) return result(err("EPERM"), extack);
+  const found = lookup(k, req);
+  if (typeof found === "number") return result(found, extack);
+  const ops = req.kind !== undefined ? k.registry.linkOps.get(req.kind) : undefined;
+  if (ops?.validate) {
+    const v = ops.validate(k, req.attrs, extack);
+    if (v) return result(v, extack);
+  }
+  const flags = req.nlFlags ?? 0;
+  if (found) {
+    if (flags & NLM_F.EXCL) return result(err("EEXIST"), extack);
+    if (flags & NLM_F.REPLACE) return result(err("EOPNOTSUPP"), extack);
+    return result(doSetlink(k, found, req, extack), extack);
+  }
+  if (!(flags & NLM_F.CREATE)) return result(err("ENODEV"), extack);
+  if (req.kind === undefined) return result(err("EOPNOTSUPP"), extack);
+  if (!ops) {
+    extack.msg = "Unknown device type";
+    return result(err("EOPNOTSUPP"), extack);
+  }
+  const named = req.attrs.ifname !== undefined;
+  const dev = rtnlCreateLink(k, {
+    kind: ops.kind,
+    name: named ? (req.attrs.ifname as string) : `${ops.kind}%d`,
+    nameAssignType: named ? NET_NAME.USER : NET_NAME.ENUM,
+    attrs: req.attrs,
+    extack,
+  });
+  if (typeof dev === "number") return result(dev, extack);
+  const nl: NewLinkRequest = req.peer
+    ? { attrs: req.attrs, kind: ops.kind, peer: req.peer }
+    : { attrs: req.attrs, kind: ops.kind };
+  const ret = ops.newlink(k, dev, nl, extack);
+  if (ret) return result(ret, extack);
+  rtnlConfigureLink(k, dev);
+  return result(0, extack);
+}
+
+/**
+ * RTM_SETLINK: like RTM_NEWLINK on an existing device (RT2/RT3).
+ * @kernel rtnl_setlink() in net/core/rtnetlink.c: -ENODEV, -EINVAL or do_setlink's errno
+ */
+export function rtnlSetlink(k: Kernel, req: LinkRequest): RtnlResult {
+  const extack: ExtAck = { msg: null };
+  if (req.capNetAdmin === false) return result(err("EPERM"), extack);
+  const found = lookup(k, req);
+  if (typeof found === "number") return result(found, extack);
+  if (!found) {
+    if (req.ifindex === 0 && req.attrs.ifname === undefined) return result(err("EINVAL"), extack);
+    return result(err("ENODEV"), extack);
+  }
+  return result(doSetlink(k, found, req, extack), extack);
+}
+
+/**
+ * RTM_DELLINK: deletes a device through its link ops (veth takes its peer along).
+ * @kernel rtnl_dellink() / rtnl_delete_link() in net/core/rtnetlink.c: -ENODEV, -EINVAL (no
+ * selector), -EOPNOTSUPP (no dellink, e.g. lo)
+ */
+export function rtnlDellink(
+  k: Kernel,
+  req: { ifindex: number; ifname?: string; capNetAdmin?: boolean },
+): RtnlResult {
+  const extack: ExtAck = { msg: null };
+  if (req.capNetAdmin === false) return result(err("EPERM"), extack);
+  const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
+  const found = lookup(k, { ifindex: req.ifindex, attrs });
+  if (typeof found === "number") return result(found, extack);
+  if (!found) {
+    if (req.ifindex === 0 && req.ifname === undefined) return result(err("EINVAL"), extack);
+    return result(err("ENODEV"), extack);
+  }
+  const ops = found.kind !== null ? k.registry.linkOps.get(found.kind) : undefined;
+  if (!ops?.dellink) return result(err("EOPNOTSUPP"), extack);
+  const kill: NetDevice[] = [];
+  ops.dellink(k, found, kill);
+  unregisterNetdeviceMany(k, kill);
+  return result(0, extack);
+}
+
+/**
+ * RTM_GETLINK for one device.
+ * @kernel rtnl_getlink() in net/core/rtnetlink.c: the snapshot or -ENODEV / -EINVAL
+ */
+export function rtnlGetlink(
+  k: Kernel,
+  req: { ifindex: number; ifname?: string },
+): LinkSnapshot | NegErrno {
+  const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
+  const found = lookup(k, { ifindex: req.ifindex, attrs });
+  if (typeof found === "number") return found;
+  if (!found) return req.ifindex === 0 && req.ifname === undefined ? err("EINVAL") : err("ENODEV");
+  return rtnlFillIfinfo(k, found);
+}
+
+/**
+ * RTM_GETLINK dump: every device in ifindex order.
+ * @kernel rtnl_dump_ifinfo() in net/core/rtnetlink.c (walks the ifindex table)
+ */
+export function rtnlDumpLinks(k: Kernel): LinkSnapshot[] {
+  return [...k.state.devices.values()]
+    .sort((a, b) => a.ifindex - b.ifindex)
+    .map((d) => rtnlFillIfinfo(k, d));
+}
+
+/**
+ * RTM_NEWLINKPROP / RTM_DELLINKPROP with one IFLA_ALT_IFNAME (RT9); on success
+ * netdev_state_change (an RTM_NEWLINK only if the device is up).
+ * @kernel rtnl_linkprop() in net/core/rtnetlink.c: -EOPNOTSUPP before v5.5, -ENODEV, -EEXIST,
+ * -ENOENT, -EINVAL
+ */
+export function rtnlLinkprop(
+  k: Kernel,
+  req: { op: "add" | "del"; ifindex: number; ifname?: string; altname: string },
+): RtnlResult {
+  const extack: ExtAck = { msg: null };
+  if (!k.profile.altnames) return result(err("EOPNOTSUPP"), extack);
+  const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
+  const found = lookup(k, { ifindex: req.ifindex, attrs });
+  if (typeof found === "number") return result(found, extack);
+  if (!found) return result(err("ENODEV"), extack);
+  const ret =
+    req.op === "add"
+      ? netdevNameNodeAltCreate(k, found, req.altname)
+      : netdevNameNodeAltDestroy(k, found, req.altname);
+  if (ret) return result(ret, extack);
+  netdevStateChange(k, found);
+  return result(0, extack);
+}
+
+/** Registers a device created outside rtnetlink. Re-exported for drivers. */
+export { registerNetdevice };
+
+void IFF;

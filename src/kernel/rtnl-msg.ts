@@ -1,0 +1,178 @@
+// net/core/rtnetlink.c (rtnl_fill_ifinfo, rtmsg_ifinfo) and net/core/dev.c (dev_get_flags,
+// netdev_state_change): what an RTM_NEWLINK / RTM_DELLINK carries.
+
+import type { Kernel } from "./kernel.ts";
+import { IF_OPER, IFF, type NetDevice, type OperState } from "./netdevice.ts";
+import { callNetdeviceNotifiers } from "./notifier.ts";
+
+/**
+ * What one RTM_NEWLINK / RTM_DELLINK (or RTM_GETLINK answer) says about a device: the
+ * attributes iproute2 prints, taken at the moment the message was built.
+ */
+export interface LinkSnapshot {
+  readonly ifindex: number;
+  readonly ifname: string;
+  /** ifi_flags (F1). */
+  readonly flags: number;
+  readonly mtu: number;
+  readonly minMtu: number;
+  readonly maxMtu: number;
+  readonly qdisc: string;
+  /** IFLA_MASTER. */
+  readonly master: number | null;
+  /** IFLA_LINK when it differs from the device itself (0 = peer gone), else null. */
+  readonly link: number | null;
+  /** IFLA_OPERSTATE as reported (DOWN whenever the device is not running). */
+  readonly operstate: OperState;
+  readonly linkmode: number;
+  readonly group: number;
+  readonly txqlen: number;
+  readonly linkType: "ether" | "loopback";
+  readonly address: string;
+  readonly broadcast: string;
+  /** IFLA_PERM_ADDRESS (v5.6+, when non-zero). */
+  readonly permAddress: string | null;
+  readonly altnames: readonly string[];
+  /** IFLA_INFO_KIND. */
+  readonly kind: string | null;
+  readonly numTxQueues: number;
+  readonly numRxQueues: number;
+  readonly promiscuity: number;
+  readonly allmulti: number;
+  /** IFLA_PARENT_DEV_BUS_NAME / IFLA_PARENT_DEV_NAME (v5.15+). */
+  readonly parentBus: string | null;
+  readonly parentDev: string | null;
+  /** IFLA_PHYS_PORT_NAME. */
+  readonly physPortName: string | null;
+  readonly carrier: boolean;
+  readonly carrierChanges: number;
+  readonly carrierUpCount: number;
+  readonly carrierDownCount: number;
+  /** Not a netlink attribute: sysfs `name_assign_type`, carried for run records. */
+  readonly nameAssignType: number;
+  /** Not a netlink attribute: ethtool driver name. */
+  readonly driver: string;
+}
+
+/**
+ * F1: the flags userspace sees.
+ * @kernel dev_get_flags() in net/core/dev.c
+ */
+export function devGetFlags(dev: NetDevice): number {
+  let flags =
+    (dev.flags & ~(IFF.PROMISC | IFF.ALLMULTI | IFF.RUNNING | IFF.LOWER_UP | IFF.DORMANT)) |
+    (dev.gflags & (IFF.PROMISC | IFF.ALLMULTI));
+  if (dev.running) {
+    if (dev.operstate === IF_OPER.UP || dev.operstate === IF_OPER.UNKNOWN) flags |= IFF.RUNNING;
+    if (dev.carrier) flags |= IFF.LOWER_UP;
+    if (dev.dormant) flags |= IFF.DORMANT;
+  }
+  return flags;
+}
+
+/**
+ * The ifindex a device reports as its link.
+ * @kernel dev_get_iflink() in net/core/dev.c
+ */
+export function devGetIflink(k: Kernel, dev: NetDevice): number {
+  const drv = k.registry.drivers.get(dev.driver);
+  return drv?.ops.ndoGetIflink ? drv.ops.ndoGetIflink(k, dev) : dev.ifindex;
+}
+
+/**
+ * Builds the snapshot an RTM_NEWLINK for `dev` carries right now.
+ * @kernel rtnl_fill_ifinfo() in net/core/rtnetlink.c
+ */
+export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
+  const drv = k.registry.drivers.get(dev.driver);
+  const iflink = devGetIflink(k, dev);
+  const master = dev.uppers.find((u) => u.master);
+  let physPortName: string | null = null;
+  if (drv?.ops.ndoGetPhysPortName) {
+    const r = drv.ops.ndoGetPhysPortName(k, dev);
+    if (typeof r === "string") physPortName = r;
+  }
+  const p = k.profile;
+  const permNonZero = dev.permAddr !== null && dev.permAddr !== "00:00:00:00:00:00";
+  return {
+    ifindex: dev.ifindex,
+    ifname: dev.name,
+    flags: devGetFlags(dev),
+    mtu: dev.mtu,
+    minMtu: dev.minMtu,
+    maxMtu: dev.maxMtu,
+    qdisc: dev.flags & IFF.UP ? dev.qdiscWhenUp : "noop",
+    master: master ? master.ifindex : null,
+    link: iflink !== dev.ifindex ? iflink : null,
+    operstate: dev.running ? dev.operstate : IF_OPER.DOWN,
+    linkmode: 0,
+    group: dev.group,
+    txqlen: dev.txQueueLen,
+    linkType: dev.type === 772 ? "loopback" : "ether",
+    address: dev.devAddr,
+    broadcast: dev.broadcast,
+    permAddress: p.permAddrAttr && permNonZero ? dev.permAddr : null,
+    altnames: p.altnames ? [...dev.altnames] : [],
+    kind: dev.kind,
+    numTxQueues: dev.numTxQueues,
+    numRxQueues: dev.numRxQueues,
+    promiscuity: 0,
+    allmulti: 0,
+    parentBus: p.parentDevAttr && dev.parent ? dev.parent.bus : null,
+    parentDev: p.parentDevAttr && dev.parent ? dev.parent.id : null,
+    physPortName,
+    carrier: dev.carrier,
+    carrierChanges: dev.carrierUpCount + dev.carrierDownCount,
+    carrierUpCount: dev.carrierUpCount,
+    carrierDownCount: dev.carrierDownCount,
+    nameAssignType: dev.nameAssignType,
+    driver: drv?.name ?? dev.driver,
+  };
+}
+
+/** IFLA_EVENT names per netdev event (RT8). */
+const IFLA_EVENT: Partial<Record<string, string>> = {
+  NETDEV_REBOOT: "REBOOT",
+  NETDEV_FEAT_CHANGE: "FEATURES",
+  NETDEV_BONDING_FAILOVER: "BONDING_FAILOVER",
+  NETDEV_NOTIFY_PEERS: "NOTIFY_PEERS",
+  NETDEV_RESEND_IGMP: "IGMP_RESEND",
+  NETDEV_CHANGEINFODATA: "BONDING_OPTIONS",
+};
+
+/** The IFLA_EVENT value for a netdev event, or null. */
+export function iflaEventFor(event: string): string | null {
+  return IFLA_EVENT[event] ?? null;
+}
+
+/**
+ * Multicasts an RTM_NEWLINK for `dev` to RTNLGRP_LINK; dropped unless the device is
+ * REGISTERED (RT8).
+ * @kernel rtmsg_ifinfo_event() in net/core/rtnetlink.c
+ */
+export function rtmsgIfinfo(
+  k: Kernel,
+  dev: NetDevice,
+  change: number,
+  event: string | null = null,
+): void {
+  if (dev.regState !== "REGISTERED") return;
+  k.trace.emit({
+    type: "kernel.rtnl",
+    msg: "RTM_NEWLINK",
+    change,
+    event,
+    link: rtnlFillIfinfo(k, dev),
+  });
+}
+
+/**
+ * O4: if the device is up, NETDEV_CHANGE then RTM_NEWLINK; otherwise nothing.
+ * @kernel netdev_state_change() in net/core/dev.c
+ */
+export function netdevStateChange(k: Kernel, dev: NetDevice): void {
+  if (dev.flags & IFF.UP) {
+    callNetdeviceNotifiers(k, "NETDEV_CHANGE", dev, { flagsChanged: 0 });
+    rtmsgIfinfo(k, dev, 0);
+  }
+}

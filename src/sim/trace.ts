@@ -1,0 +1,37 @@
+// The trace sink: an ordered record of what a simulated system did.
+
+/** Fields the sink adds to every event: a sequence number and the virtual time (µs). */
+export interface Stamped {
+  readonly seq: number;
+  readonly t: number;
+}
+
+/**
+ * An append-only, ordered list of events. Events are plain data with a namespaced `type`
+ * (`"kernel.log"`, `"kernel.uevent"`, …); the sink stamps each with `seq` and `t`.
+ */
+export class Trace<E extends { readonly type: string }> {
+  readonly events: (E & Stamped)[] = [];
+  #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** Appends one event and returns it stamped. */
+  emit(e: E): E & Stamped {
+    const stamped = { ...e, seq: this.events.length, t: this.#now() } as E & Stamped;
+    this.events.push(stamped);
+    return stamped;
+  }
+
+  /** Number of events so far (a cursor for `since`). */
+  get length(): number {
+    return this.events.length;
+  }
+
+  /** Events appended at or after `cursor`. */
+  since(cursor: number): (E & Stamped)[] {
+    return this.events.slice(cursor);
+  }
+}
