@@ -52,6 +52,10 @@ export interface KernelOptions {
   readonly kernel: string | KernelProfile;
   readonly clock: ClockLike;
   readonly rng: RngLike;
+  /** Possible CPUs (default 2, this project's machines). */
+  readonly cpus?: number;
+  /** sysctl net.core.default_qdisc (default "pfifo_fast", the kernel's built-in default). */
+  readonly defaultQdisc?: string;
 }
 
 /**
@@ -69,6 +73,7 @@ export function createKernel(o: KernelOptions): Kernel {
     trace: new Trace<KernelEvent>(() => o.clock.now()),
     registry: createRegistry(),
     state: createState(),
+    machine: { cpus: o.cpus ?? 2, defaultQdisc: o.defaultQdisc ?? "pfifo_fast" },
     cache: { templates: new Map() },
   };
   k.registry.drivers.set("veth", VETH_DRIVER);

@@ -361,7 +361,20 @@ function devOpenCore(k: Kernel, dev: NetDevice, extack: ExtAck | null): KRet {
     return ret;
   }
   dev.flags |= IFF.UP;
+  devActivate(k, dev);
   return 0;
+}
+
+/**
+ * Attaches the default root qdisc on first activation: noqueue for IFF_NO_QUEUE devices or a
+ * zero txqueuelen, mq for multiqueue devices, else the machine's default_qdisc.
+ * @kernel dev_activate() / attach_default_qdiscs() in net/sched/sch_generic.c
+ */
+function devActivate(k: Kernel, dev: NetDevice): void {
+  if (dev.qdisc !== "noop") return;
+  if (dev.privFlags & IFF_PRIV.IFF_NO_QUEUE || dev.txQueueLen === 0) dev.qdisc = "noqueue";
+  else if (dev.numTxQueues > 1) dev.qdisc = "mq";
+  else dev.qdisc = k.machine.defaultQdisc;
 }
 
 /** @kernel __dev_close_many() in net/core/dev.c: GOING_DOWN for all, then ndo_stop for all */
@@ -632,7 +645,7 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     numTxQueues: o.numTxQueues ?? 1,
     numRxQueues: o.numRxQueues ?? 1,
     group: 0,
-    qdiscWhenUp: "noqueue",
+    qdisc: "noop",
     uppers: [],
     lowers: [],
     rxHandler: null,
@@ -724,6 +737,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
     k.state.devices.delete(dev.ifindex);
     dev.regState = "UNREGISTERING";
     linkwatchForgetDev(k, dev);
+    dev.qdisc = "noop"; // dev_shutdown()
   }
   for (const dev of devs) {
     callNetdeviceNotifiers(k, "NETDEV_UNREGISTER", dev);

@@ -187,8 +187,18 @@ export interface Kernel {
   readonly trace: Trace<KernelEvent>;
   readonly registry: CodeRegistry;
   state: KernelState;
+  /** Machine facts that shape defaults (possible CPUs, sysctl net.core.default_qdisc). */
+  readonly machine: MachineConfig;
   /** Derived indexes (rebuilt on demand; never part of the state's identity). */
   cache: KernelCache;
+}
+
+/** Facts about the simulated machine that kernels derive defaults from. */
+export interface MachineConfig {
+  /** num_possible_cpus(): veth creates one queue per possible CPU. */
+  readonly cpus: number;
+  /** sysctl net.core.default_qdisc. */
+  readonly defaultQdisc: string;
 }
 
 /** Derived data kept for speed only. */

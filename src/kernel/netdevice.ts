@@ -132,8 +132,11 @@ export interface NetDevice {
   numTxQueues: number;
   numRxQueues: number;
   group: number;
-  /** Root qdisc kind while the device is active; "noop" is reported while it is down. */
-  qdiscWhenUp: string;
+  /**
+   * Root qdisc kind: "noop" until the first activation (dev_activate → attach_default_qdiscs),
+   * then kept across down/up; back to "noop" at unregistration (dev_shutdown).
+   */
+  qdisc: string;
   /** Upper devices (at most one with master: true), in link order. */
   uppers: Adjacency[];
   lowers: Adjacency[];

@@ -101,7 +101,7 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     mtu: dev.mtu,
     minMtu: dev.minMtu,
     maxMtu: dev.maxMtu,
-    qdisc: dev.flags & IFF.UP ? dev.qdiscWhenUp : "noop",
+    qdisc: dev.qdisc,
     master: master ? master.ifindex : null,
     link: iflink !== dev.ifindex ? iflink : null,
     operstate: dev.running ? dev.operstate : IF_OPER.DOWN,

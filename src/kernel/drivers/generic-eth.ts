@@ -55,7 +55,6 @@ export function genericEthCreate(k: Kernel, o: GenericEthOptions): NetDevice | N
   });
   dev.devAddr = o.mac;
   dev.carrier = false;
-  dev.qdiscWhenUp = "fq_codel";
   if (o.openError !== undefined) dev.priv.openError = o.openError;
   const ret = registerNetdev(k, dev);
   if (ret) return ret;

@@ -11,7 +11,8 @@ export const IFB_TX_Q_LEN = 32;
 /** The ifb driver: no carrier handling (carrier stays on, operstate UNKNOWN when up). */
 export const IFB_DRIVER: NetDriver = {
   name: "ifb",
-  ops: { ethValidateAddr: true, ethMacAddr: true },
+  // No ndo_set_mac_address: every address change is -EOPNOTSUPP (measured on 6.18).
+  ops: { ethValidateAddr: true },
 };
 
 /**
@@ -27,7 +28,6 @@ export const IFB_LINK_OPS: RtnlLinkOps = {
     dev.txQueueLen = IFB_TX_Q_LEN;
     dev.minMtu = 0;
     dev.maxMtu = 0;
-    dev.qdiscWhenUp = "fq_codel";
     ethHwAddrRandom(k, dev);
     return dev;
   },

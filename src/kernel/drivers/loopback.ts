@@ -3,10 +3,10 @@
 import { allocNetdev, registerNetdev } from "../dev.ts";
 import type { Kernel, NetDriver } from "../kernel.ts";
 import { bugOn } from "../kernel.ts";
-import { ARPHRD, IFF, NET_NAME } from "../netdevice.ts";
+import { ARPHRD, IFF, IFF_PRIV, NET_NAME } from "../netdevice.ts";
 
 /** The loopback driver (ethtool driver name "loopback" is not used; lo has none). */
-export const LOOPBACK_DRIVER: NetDriver = { name: "loopback", ops: {} };
+export const LOOPBACK_DRIVER: NetDriver = { name: "loopback", ops: { ethMacAddr: true } };
 
 /**
  * Creates and registers `lo` (MTU 65536, LOOPBACK, carrier on, noqueue).
@@ -21,7 +21,7 @@ export function loopbackNetInit(k: Kernel): void {
   dev.minMtu = 0;
   dev.maxMtu = 0;
   dev.broadcast = "00:00:00:00:00:00";
-  dev.qdiscWhenUp = "noqueue";
+  dev.privFlags |= IFF_PRIV.IFF_LIVE_ADDR_CHANGE | IFF_PRIV.IFF_NO_QUEUE;
   const ret = registerNetdev(k, dev);
   bugOn(ret !== 0 || dev.ifindex !== 1, `lo registration failed (${ret}, ifindex ${dev.ifindex})`);
 }

@@ -72,10 +72,18 @@ function vethSetup(
   name: string,
   nameAssignType: NetDevice["nameAssignType"],
 ): NetDevice {
-  const dev = allocNetdev(k, { name, nameAssignType, driver: "veth", kind: "veth" });
+  // veth_get_num_queues(): one tx/rx queue per possible CPU.
+  const q = Math.min(k.machine.cpus, 4096);
+  const dev = allocNetdev(k, {
+    name,
+    nameAssignType,
+    driver: "veth",
+    kind: "veth",
+    numTxQueues: q,
+    numRxQueues: q,
+  });
   dev.privFlags |= IFF_PRIV.IFF_LIVE_ADDR_CHANGE | IFF_PRIV.IFF_NO_QUEUE;
   dev.maxMtu = ETH_MAX_MTU;
-  dev.qdiscWhenUp = "noqueue";
   return dev;
 }
 
