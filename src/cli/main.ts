@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// ifsim command line: argv → command → stdout, stderr, exit code.
+
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ipCommand } from "./ip.ts";
+import { kernelsCommand } from "./kernels.ts";
+
+/** What a command produced. */
+export interface CliResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: number;
+}
+
+const HELP = `ifsim — an executable, kernel-faithful model of Linux network device naming,
+renaming and failover.
+
+Usage:
+  ifsim ip [--kernel V] [--seed N] [--monitor OUT] [-force] [-j] [-d] [-br] [-o] -batch FILE
+  ifsim ip [--kernel V] [--seed N] [--monitor OUT] [-j] [-d] [-br] [-o] link ...
+  ifsim kernels                 list the kernel version profiles
+  ifsim --help | --version
+
+ifsim ip runs iproute2 'ip link' commands on a fresh simulated kernel (one network
+namespace: only 'lo' exists) and prints exactly what iproute2 6.1 prints on that kernel.
+  --kernel V     kernel version profile (default 6.18), e.g. 4.19, 5.0, 5.1, 6.1, 6.2
+  --seed N       seed of the model's RNG (random veth/ifb MACs), default 1
+  --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
+Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.`;
+
+/** Runs the CLI on `argv` (without node and script) and returns what it would print. */
+export function main(argv: readonly string[]): CliResult {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    return { stdout: `${HELP}\n`, stderr: "", status: cmd === undefined ? 2 : 0 };
+  }
+  if (cmd === "--version" || cmd === "-V") return { stdout: "ifsim 0.1.0\n", stderr: "", status: 0 };
+  if (cmd === "ip") return ipCommand(rest);
+  if (cmd === "kernels") return kernelsCommand(rest);
+  return { stdout: "", stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`, status: 2 };
+}
+
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const r = main(process.argv.slice(2));
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  process.exitCode = r.status;
+}
