@@ -8,7 +8,7 @@ import { IpProcess } from "../../src/ip/index.ts";
 import { createKernel, type Kernel, nextWorkDue, runDueWork } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 import { testSeed } from "../_helpers/seed.ts";
-import { generateSequence, type NormLink, normaliseLinks } from "./sequences.ts";
+import { type NormLink, nextCommand, normaliseLinks, sequenceRng } from "./sequences.ts";
 
 const SEQUENCES = Number(process.env.IFSIM_DIFF_SEQUENCES ?? 200);
 const LENGTH = 14;
@@ -62,11 +62,15 @@ describe(`differential: model 6.18 vs host kernel ${SEQUENCES} sequences (seed $
       let steps = 0;
       for (let s = 0; s < SEQUENCES && diffs.length === 0; s++) {
         const seed = (base + s) >>> 0;
-        const seq = generateSequence(seed, LENGTH);
+        const rng = sequenceRng(seed);
+        const seq: string[][] = [];
         const { k, clock } = modelKernel(seed);
         const ns = new Netns("ifsim-diff");
         try {
-          for (const [i, argv] of seq.entries()) {
+          for (let i = 0; i < LENGTH; i++) {
+            const live = [...k.state.devices.values()].map((d) => d.name).sort();
+            const argv = nextCommand(rng, live);
+            seq.push(argv);
             steps++;
             const m = modelRun(k, clock, argv);
             const r = ns.ip(argv);

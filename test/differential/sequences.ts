@@ -8,54 +8,40 @@ const TEMPLATES = ["v%d", "veth%d", "ifb%d", "p%d"];
 const BAD_NAMES = ["a:b", ".", "..", "x%d%d", "x%s", "a/b", "0123456789abcdef", "0123456789abcde"];
 const MTUS = ["68", "1280", "1500", "9000", "65535", "67", "65536", "0"];
 
-/** Generates one sequence of `len` commands (argv after `ip`) from a seed. */
-export function generateSequence(seed: number, len: number): string[][] {
-  const rng = new Rng(seed);
-  const live = new Set<string>(["lo"]);
+/**
+ * Draws the next command (argv after `ip`) given the device names that exist now, so that most
+ * commands address real devices while some hit missing, colliding or invalid names.
+ */
+export function nextCommand(rng: Rng, live: readonly string[]): string[] {
   const pickName = (): string => {
     const r = rng.nextInt(0, 9);
-    if (r < 6 && live.size > 0) return rng.pick([...live].sort());
-    if (r < 8) return rng.pick(NAMES);
+    if (r < 7 && live.length > 0) return rng.pick(live);
+    if (r < 9) return rng.pick(NAMES);
     return rng.pick(TEMPLATES);
   };
   const newName = (): string => {
     const r = rng.nextInt(0, 19);
+    if (r < 3 && live.length > 0) return rng.pick(live);
     if (r < 12) return rng.pick(NAMES);
     if (r < 17) return rng.pick(TEMPLATES);
     return rng.pick(BAD_NAMES);
   };
-  const out: string[][] = [];
-  for (let i = 0; i < len; i++) {
-    const op = rng.nextInt(0, 99);
-    let argv: string[];
-    if (op < 18) {
-      const a = newName();
-      const b = newName();
-      argv = ["link", "add", "name", a, "type", "veth", "peer", "name", b];
-      live.add(a);
-      live.add(b);
-    } else if (op < 28) {
-      const a = newName();
-      argv = ["link", "add", "name", a, "type", "ifb"];
-      live.add(a);
-    } else if (op < 48) {
-      argv = ["link", "set", "dev", pickName(), rng.nextInt(0, 2) === 0 ? "down" : "up"];
-    } else if (op < 66) {
-      const to = newName();
-      argv = ["link", "set", "dev", pickName(), "name", to];
-      live.add(to);
-    } else if (op < 76) {
-      argv = ["link", "set", "dev", pickName(), "mtu", rng.pick(MTUS)];
-    } else if (op < 84) {
-      const to = newName();
-      argv = ["link", "set", "dev", pickName(), "mtu", rng.pick(MTUS), "name", to, rng.pick(["up", "down"])];
-      live.add(to);
-    } else {
-      argv = ["link", "del", "dev", pickName()];
-    }
-    out.push(argv);
+  const op = rng.nextInt(0, 99);
+  if (op < 16) return ["link", "add", "name", newName(), "type", "veth", "peer", "name", newName()];
+  if (op < 24) return ["link", "add", "name", newName(), "type", "ifb"];
+  if (op < 48) return ["link", "set", "dev", pickName(), rng.nextInt(0, 2) === 0 ? "down" : "up"];
+  if (op < 66) return ["link", "set", "dev", pickName(), "name", newName()];
+  if (op < 76) return ["link", "set", "dev", pickName(), "mtu", rng.pick(MTUS)];
+  if (op < 86) {
+    const up = rng.pick(["up", "down"]);
+    return ["link", "set", "dev", pickName(), "mtu", rng.pick(MTUS), "name", newName(), up];
   }
-  return out;
+  return ["link", "del", "dev", pickName()];
+}
+
+/** A seeded command generator for one sequence. */
+export function sequenceRng(seed: number): Rng {
+  return new Rng(seed).fork("differential-sequence");
 }
 
 /** The fields the differential test compares from `ip -j link`. */
