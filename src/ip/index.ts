@@ -1,0 +1,37 @@
+// Public entry of the `ip` front end: iproute2 6.1's `ip link` subset over the kernel model.
+
+/**
+ * One `ip` process over a kernel; `runIp` for a single command, `parseIpGlobalArgs` for the
+ * options before the object.
+ * @example
+ * const p = new IpProcess(k, { json: true });
+ * p.run(["link", "add", "name", "veth0", "type", "veth", "peer", "name", "veth1"]);
+ */
+export {
+  type IpGlobalArgs,
+  IpProcess,
+  type IpProcessOptions,
+  type IpResult,
+  parseIpGlobalArgs,
+  runIp,
+} from "./ip.ts";
+/** The ll_map cache. @example new LlMap(k).nameToIndex("lo") // 1 */
+export { LlMap } from "./ll-map.ts";
+/**
+ * `ip monitor link` over kernel trace events.
+ * @example
+ * const mon = new IpMonitor(k); const cur = k.trace.length; ...; mon.feed(k.trace.since(cur));
+ */
+export { IpMonitor } from "./monitor.ts";
+/**
+ * print_linkinfo(): a link snapshot as `ip link show` / `ip monitor` text.
+ * @example formatLinkText(snap, { msg: "RTM_NEWLINK", cache, show: true }, {})
+ */
+export {
+  formatLinkText,
+  type IpOptions,
+  type LinkPrintContext,
+  writeLinkJson,
+} from "./print-link.ts";
+/** glibc strerror texts. @example strerror(-17) // "File exists" */
+export { STRERROR, strerror } from "./strerror.ts";

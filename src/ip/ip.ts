@@ -1,0 +1,308 @@
+// iproute2 6.1 ip/ip.c: global options, do_cmd() and -batch, as an in-process `ip`.
+
+import { type Kernel, runDueWork } from "../kernel/index.ts";
+import { doIplink, type IpLinkContext } from "./iplink.ts";
+import { LlMap } from "./ll-map.ts";
+import type { IpOptions } from "./print-link.ts";
+import { IpExit, type IpIo, matches } from "./utils.ts";
+
+/** What one `ip` invocation printed and its exit status. */
+export interface IpResult {
+  stdout: string;
+  stderr: string;
+  status: number;
+}
+
+/** IpOptions plus the hook that lets the kernel's deferred work run after each command. */
+export interface IpProcessOptions extends IpOptions {
+  /**
+   * Called after every command (like the workqueue running once RTNL is released). Default:
+   * run the work that is due at the current virtual time.
+   */
+  settle?: () => void;
+}
+
+/** ip.c's object table, in its order (matches() picks the first prefix match). */
+const OBJECTS = [
+  "address",
+  "addrlabel",
+  "maddress",
+  "route",
+  "rule",
+  "neighbor",
+  "neighbour",
+  "ntable",
+  "ntbl",
+  "link",
+  "l2tp",
+  "fou",
+  "ila",
+  "macsec",
+  "tunnel",
+  "tunl",
+  "tuntap",
+  "tap",
+  "token",
+  "tcpmetrics",
+  "tcp_metrics",
+  "monitor",
+  "xfrm",
+  "mroute",
+  "mrule",
+  "netns",
+  "netconf",
+  "vrf",
+  "sr",
+  "nexthop",
+  "mptcp",
+  "ioam",
+  "stats",
+  "help",
+];
+
+/**
+ * One `ip` process. It keeps iproute2's ll_map cache (ifindex → name/flags) for its lifetime,
+ * which matters across the commands of a `-batch` file.
+ */
+export class IpProcess {
+  readonly #k: Kernel;
+  readonly #opts: IpOptions;
+  readonly #settle: () => void;
+  readonly #cache: LlMap;
+
+  constructor(k: Kernel, opts: IpProcessOptions = {}) {
+    this.#k = k;
+    const { settle, ...rest } = opts;
+    this.#opts = rest;
+    this.#settle =
+      settle ??
+      (() => {
+        while (runDueWork(k)) {}
+      });
+    this.#cache = new LlMap(k);
+  }
+
+  #ctx(io: IpIo): IpLinkContext {
+    return { k: this.#k, cache: this.#cache, opts: this.#opts, out: io.out, err: io.err };
+  }
+
+  /** do_cmd(): the value main()/batch() see (0 = success). */
+  #doCmd(io: IpIo, argv: readonly string[]): number {
+    const obj = argv[0] ?? "";
+    const hit = OBJECTS.find((o) => matches(obj, o));
+    if (hit === undefined) {
+      io.err(`Object "${obj}" is unknown, try "ip help".\n`);
+      return 1;
+    }
+    if (hit !== "link") {
+      io.err(`ifsim: "ip ${hit}" is not modelled\n`);
+      return 1;
+    }
+    try {
+      return -doIplink(this.#ctx(io), argv.slice(1));
+    } finally {
+      this.#settle();
+    }
+  }
+
+  /** Runs one command line (the words after the global options), e.g. `["link","show"]`. */
+  run(argv: readonly string[]): IpResult {
+    const r = { stdout: "", stderr: "", status: 0 };
+    const io: IpIo = { out: (s) => (r.stdout += s), err: (s) => (r.stderr += s) };
+    if (argv.length === 0) {
+      io.err(IP_USAGE);
+      r.status = 255;
+      return r;
+    }
+    try {
+      r.status = this.#doCmd(io, argv) & 0xff;
+    } catch (e) {
+      if (!(e instanceof IpExit)) throw e;
+      r.status = e.status;
+    }
+    return r;
+  }
+
+  /**
+   * `ip [-force] -batch FILE` over the file's text: comments, blank lines, `\` continuation,
+   * quotes; `Command failed FILE:LINE` after a failing command (stop unless -force); an
+   * exit()-style error ends the batch at once with its status.
+   * @iproute2 batch() in ip/ip.c, getcmdline() / makeargs() in lib/utils.c
+   */
+  batch(text: string, fileName: string): IpResult {
+    const r = { stdout: "", stderr: "", status: 0 };
+    const io: IpIo = { out: (s) => (r.stdout += s), err: (s) => (r.stderr += s) };
+    const lines = splitLines(text);
+    let pos = 0;
+    let lineno = 0;
+    const getline = (): string | null => (pos < lines.length ? (lines[pos++] as string) : null);
+    try {
+      for (;;) {
+        let line = getline();
+        if (line === null) break;
+        lineno++;
+        line = cutComment(line);
+        let eof = false;
+        for (let cp = line.indexOf("\\\n"); cp >= 0; cp = line.indexOf("\\\n")) {
+          const l1 = getline();
+          if (l1 === null) {
+            io.err("Missing continuation line\n");
+            eof = true;
+            break;
+          }
+          lineno++;
+          line = line.slice(0, cp) + cutComment(l1);
+        }
+        if (eof) break;
+        const argv = makeargs(io, line);
+        if (argv.length === 0) continue;
+        if (this.#doCmd(io, argv) !== 0) {
+          io.err(`Command failed ${fileName}:${lineno}\n`);
+          r.status = 1;
+          if (!this.#opts.force) break;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof IpExit)) throw e;
+      r.status = e.status;
+    }
+    return r;
+  }
+}
+
+/** getline() pieces: each line keeps its "\n"; a last line without one is still a line. */
+function splitLines(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", start)) {
+    out.push(text.slice(start, i + 1));
+    start = i + 1;
+  }
+  if (start < text.length) out.push(text.slice(start));
+  return out;
+}
+
+function cutComment(line: string): string {
+  const i = line.indexOf("#");
+  return i >= 0 ? line.slice(0, i) : line;
+}
+
+/** makeargs(): splits on " \t\r\n"; a word starting with a quote runs to the same quote. */
+function makeargs(io: IpIo, line: string): string[] {
+  const ws = " \t\r\n";
+  const argv: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && ws.includes(line[i] as string)) i++;
+    if (i >= line.length) break;
+    if (argv.length >= 99) {
+      io.err("Too many arguments to command\n");
+      throw new IpExit(1);
+    }
+    const c = line[i] as string;
+    if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      if (end < 0) {
+        io.err("Unterminated quoted string\n");
+        throw new IpExit(1);
+      }
+      argv.push(line.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      let end = i;
+      while (end < line.length && !ws.includes(line[end] as string)) end++;
+      argv.push(line.slice(i, end));
+      if (end >= line.length) break;
+      i = end + 1;
+    }
+  }
+  return argv;
+}
+
+/** ip.c usage(). */
+const IP_USAGE = `Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
+       ip [ -force ] -batch filename
+where  OBJECT := { address | addrlabel | fou | help | ila | ioam | l2tp | link |
+                   macsec | maddress | monitor | mptcp | mroute | mrule |
+                   neighbor | neighbour | netconf | netns | nexthop | ntable |
+                   ntbl | route | rule | sr | stats | tap | tcpmetrics |
+                   token | tunnel | tuntap | vrf | xfrm }
+       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |
+                    -h[uman-readable] | -iec | -j[son] | -p[retty] |
+                    -f[amily] { inet | inet6 | mpls | bridge | link } |
+                    -4 | -6 | -M | -B | -0 |
+                    -l[oops] { maximum-addr-flush-attempts } | -echo | -br[ief] |
+                    -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |
+                    -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |
+                    -c[olor]}
+`;
+
+/**
+ * Convenience: a fresh `ip` process for one command line.
+ * @example runIp(k, ["link", "show"], { json: true })
+ */
+export function runIp(k: Kernel, argv: readonly string[], opts: IpProcessOptions = {}): IpResult {
+  return new IpProcess(k, opts).run(argv);
+}
+
+/** Global options understood by the model, by the name main() matches them against. */
+const GLOBAL_OPTIONS: readonly { opt: string; set?: keyof IpOptions; batch?: true }[] = [
+  { opt: "-stats", set: "stats" },
+  { opt: "-statistics", set: "stats" },
+  { opt: "-details", set: "details" },
+  { opt: "-oneline", set: "oneline" },
+  { opt: "-force", set: "force" },
+  { opt: "-batch", batch: true },
+  { opt: "-brief", set: "brief" },
+  { opt: "-json", set: "json" },
+  { opt: "-pretty", set: "pretty" },
+];
+
+/** Options main() knows but the model does not implement (they come earlier in its list). */
+const UNMODELLED_BEFORE = ["-loops", "-family", "-human", "-human-readable", "-iec"];
+
+/** The result of `parseIpGlobalArgs`: the options, or main()'s error for a bad option. */
+export type IpGlobalArgs =
+  | { opts: IpOptions; batchFile: string | null; rest: string[] }
+  | { error: string; status: number };
+
+/**
+ * main()'s option loop: `-j/-json`, `-d/-details`, `-br/-brief`, `-o/-oneline`, `-force`,
+ * `-s/-stats`, `-p/-pretty`, `-batch FILE` (prefixes as ip matches them).
+ * @iproute2 main() in ip/ip.c (6.1)
+ */
+export function parseIpGlobalArgs(argv: readonly string[]): IpGlobalArgs {
+  const opts: IpOptions = {};
+  let batchFile: string | null = null;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    let opt = argv[i] as string;
+    if (opt === "--") {
+      i++;
+      break;
+    }
+    if (!opt.startsWith("-")) break;
+    if (opt[1] === "-") opt = opt.slice(1);
+    if (
+      UNMODELLED_BEFORE.some((o) => matches(opt, o)) ||
+      ["-4", "-6", "-0", "-M", "-B"].includes(opt)
+    ) {
+      return { error: `ifsim: ip option "${opt}" is not modelled\n`, status: 255 };
+    }
+    const hit = GLOBAL_OPTIONS.find((o) => matches(opt, o.opt));
+    if (hit === undefined || opt === "-") {
+      if (opt === "-echo" || matches(opt, "-Version") || matches(opt, "-timestamp")) {
+        return { error: `ifsim: ip option "${opt}" is not modelled\n`, status: 255 };
+      }
+      return { error: `Option "${opt}" is unknown, try "ip -help".\n`, status: 255 };
+    }
+    if (hit.batch) {
+      i++;
+      if (i >= argv.length) return { error: IP_USAGE, status: 255 };
+      batchFile = argv[i] as string;
+    } else if (hit.set) {
+      opts[hit.set] = true;
+    }
+  }
+  return { opts, batchFile, rest: argv.slice(i) };
+}

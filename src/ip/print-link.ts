@@ -1,0 +1,240 @@
+// iproute2 6.1 ip/ipaddress.c: print_linkinfo() and print_linkinfo_brief(), text and JSON.
+
+import { IFF, type LinkSnapshot } from "../kernel/index.ts";
+import type { JsonWriter } from "./json-writer.ts";
+import type { LlMap } from "./ll-map.ts";
+
+/** Global `ip` options (the command-line switches before the object). */
+export interface IpOptions {
+  json?: boolean;
+  details?: boolean;
+  brief?: boolean;
+  oneline?: boolean;
+  force?: boolean;
+  stats?: boolean;
+  pretty?: boolean;
+}
+
+/** What print_linkinfo needs besides the message: its type, the cache, and the caller. */
+export interface LinkPrintContext {
+  readonly msg: "RTM_NEWLINK" | "RTM_DELLINK";
+  /** IFLA_EVENT name from the kernel ("FEATURES", …) or null. */
+  readonly event?: string | null;
+  /** The process's ll_map, used for `@peer`, M-DOWN and `master`. */
+  readonly cache: LlMap;
+  /** `do_link` and `filter.showqueue`: true for `ip link show`, false for `ip monitor`. */
+  readonly show: boolean;
+}
+
+const OPER_STATES = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];
+
+const FLAG_ORDER: readonly (keyof typeof IFF)[] = [
+  "LOOPBACK",
+  "BROADCAST",
+  "POINTOPOINT",
+  "MULTICAST",
+  "NOARP",
+  "ALLMULTI",
+  "PROMISC",
+  "NOTRAILERS",
+  "DEBUG",
+  "DYNAMIC",
+  "AUTOMEDIA",
+  "PORTSEL",
+  "SLAVE",
+  "MASTER",
+  "UP",
+  "LOWER_UP",
+  "DORMANT",
+  "ECHO",
+];
+
+const EVENT_NAMES: Readonly<Record<string, string>> = {
+  REBOOT: "REBOOT",
+  FEATURES: "FEATURE CHANGE",
+  BONDING_FAILOVER: "BONDING FAILOVER",
+  NOTIFY_PEERS: "NOTIFY PEERS",
+  IGMP_RESEND: "RESEND IGMP",
+  BONDING_OPTIONS: "BONDING OPTION",
+};
+
+/** Fixed attributes the kernel model does not carry (6.18 defaults for these devices). */
+const GSO = [
+  ["gso_max_size", 65536],
+  ["gso_max_segs", 65535],
+  ["tso_max_size", 524280],
+  ["tso_max_segs", 65535],
+  ["gro_max_size", 65536],
+] as const;
+
+/** The flag words in print_link_flags() order (RUNNING never printed). */
+export function linkFlagWords(flags: number, mdown: boolean): string[] {
+  const out: string[] = [];
+  let f = flags >>> 0;
+  if (f & IFF.UP && !(f & IFF.RUNNING)) out.push("NO-CARRIER");
+  f &= ~IFF.RUNNING;
+  for (const name of FLAG_ORDER) {
+    if (f & IFF[name]) {
+      f &= ~IFF[name];
+      out.push(name);
+    }
+  }
+  if (f) out.push((f >>> 0).toString(16));
+  if (mdown) out.push("M-DOWN");
+  return out;
+}
+
+/** `<A,B,...> ` exactly as print_link_flags() prints it (M-DOWN always after a comma). */
+function flagsText(flags: number, mdown: boolean): string {
+  const words = linkFlagWords(flags, false);
+  return `<${words.join(",")}${mdown ? ",M-DOWN" : ""}> `;
+}
+
+function nameAndLink(
+  snap: LinkSnapshot,
+  ctx: LinkPrintContext,
+): { text: string; link: string | null | undefined; mdown: boolean } {
+  if (snap.link === null) return { text: snap.ifname, link: undefined, mdown: false };
+  if (snap.link === 0) return { text: `${snap.ifname}@NONE`, link: null, mdown: false };
+  const peer = ctx.cache.indexToName(snap.link);
+  const mdown = !(ctx.cache.indexToFlags(snap.link) & IFF.UP);
+  return { text: `${snap.ifname}@${peer}`, link: peer, mdown };
+}
+
+function padBytes(s: string, width: number): string {
+  const len = new TextEncoder().encode(s).length;
+  return len >= width ? s : s + " ".repeat(width - len);
+}
+
+function signed32(n: number): number {
+  return n | 0;
+}
+
+const STATS_TEXT = [
+  "    RX:  bytes packets errors dropped  missed   mcast           ",
+  "             0       0      0       0       0       0 ",
+  "    TX:  bytes packets errors dropped carrier collsns           ",
+  "             0       0      0       0       0       0 ",
+];
+
+/**
+ * One record of `ip link show` / `ip monitor link` in text form, including its final newline.
+ * @iproute2 print_linkinfo() / print_linkinfo_brief() in ip/ipaddress.c (6.1)
+ */
+export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: IpOptions): string {
+  const sl = opts.oneline ? "\\" : "\n";
+  const nl = nameAndLink(snap, ctx);
+  let s = ctx.msg === "RTM_DELLINK" ? "Deleted " : "";
+  if (opts.brief) {
+    s += `${padBytes(nl.text, 16)} `;
+    s += `${padBytes(OPER_STATES[snap.operstate] ?? String(snap.operstate), 14)} `;
+    s += `${snap.address} `;
+    s += flagsText(snap.flags, nl.mdown);
+    return `${s}\n`;
+  }
+  s += `${snap.ifindex}: ${nl.text}: `;
+  s += flagsText(snap.flags, nl.mdown);
+  s += `mtu ${snap.mtu} `;
+  s += `qdisc ${snap.qdisc} `;
+  if (snap.master !== null) s += `master ${ctx.cache.indexToName(snap.master)} `;
+  s += `state ${OPER_STATES[snap.operstate] ?? String(snap.operstate)} `;
+  if (ctx.show) s += `mode ${snap.linkmode === 1 ? "DORMANT" : "DEFAULT"} `;
+  s += `group ${snap.group === 0 ? "default" : String(snap.group)} `;
+  if (ctx.show && snap.txqlen !== 0) s += `qlen ${signed32(snap.txqlen)}`;
+  const ev = ctx.event ? EVENT_NAMES[ctx.event] : undefined;
+  if (ev) s += `event ${ev} `;
+  s += `${sl}    link/${snap.linkType} ${snap.address} brd ${snap.broadcast}`;
+  if (snap.permAddress !== null && snap.permAddress !== snap.address) {
+    s += ` permaddr ${snap.permAddress}`;
+  }
+  if (opts.details) {
+    s += ` promiscuity ${snap.promiscuity} `;
+    s += ` allmulti ${snap.allmulti} `;
+    s += `minmtu ${snap.minMtu} `;
+    s += `maxmtu ${snap.maxMtu} `;
+    if (snap.kind !== null) s += `${sl}    ${snap.kind} `;
+    if (ctx.show) s += "addrgenmode eui64 ";
+    s += `numtxqueues ${snap.numTxQueues} `;
+    s += `numrxqueues ${snap.numRxQueues} `;
+    for (const [k, v] of GSO) s += `${k} ${v} `;
+    if (snap.physPortName !== null) s += `portname ${snap.physPortName} `;
+    if (snap.parentBus !== null) s += `parentbus ${snap.parentBus} `;
+    if (snap.parentDev !== null) s += `parentdev ${snap.parentDev} `;
+  }
+  if (ctx.show && opts.stats) s += sl + STATS_TEXT.join(sl);
+  for (const a of snap.altnames) s += `${sl}    altname ${a}`;
+  return `${s}\n`;
+}
+
+/**
+ * One record as a JSON object written into `w` (the caller opens and closes the array).
+ * @iproute2 print_linkinfo() in JSON context
+ */
+export function writeLinkJson(
+  w: JsonWriter,
+  snap: LinkSnapshot,
+  ctx: LinkPrintContext,
+  opts: IpOptions,
+): void {
+  w.startObject();
+  if (ctx.msg === "RTM_DELLINK") w.field("deleted", true);
+  const nl = nameAndLink(snap, ctx);
+  if (!opts.brief) w.field("ifindex", snap.ifindex);
+  if (nl.link !== undefined) w.field("link", nl.link);
+  w.field("ifname", snap.ifname);
+  const writeFlags = (): void => {
+    w.name("flags");
+    w.startArray();
+    for (const f of linkFlagWords(snap.flags, nl.mdown)) w.value(f);
+    w.endArray();
+  };
+  if (opts.brief) {
+    w.field("operstate", OPER_STATES[snap.operstate] ?? String(snap.operstate));
+    w.field("address", snap.address);
+    writeFlags();
+    w.endObject();
+    return;
+  }
+  writeFlags();
+  w.field("mtu", snap.mtu);
+  w.field("qdisc", snap.qdisc);
+  if (snap.master !== null) w.field("master", ctx.cache.indexToName(snap.master));
+  w.field("operstate", OPER_STATES[snap.operstate] ?? String(snap.operstate));
+  if (ctx.show) w.field("linkmode", snap.linkmode === 1 ? "DORMANT" : "DEFAULT");
+  w.field("group", snap.group === 0 ? "default" : String(snap.group));
+  if (ctx.show && snap.txqlen !== 0) w.field("txqlen", signed32(snap.txqlen));
+  const ev = ctx.event ? EVENT_NAMES[ctx.event] : undefined;
+  if (ev) w.field("event", ev);
+  w.field("link_type", snap.linkType);
+  w.field("address", snap.address);
+  w.field("broadcast", snap.broadcast);
+  if (snap.permAddress !== null && snap.permAddress !== snap.address) {
+    w.field("permaddr", snap.permAddress);
+  }
+  if (opts.details) {
+    w.field("promiscuity", snap.promiscuity);
+    w.field("allmulti", snap.allmulti);
+    w.field("min_mtu", snap.minMtu);
+    w.field("max_mtu", snap.maxMtu);
+    if (snap.kind !== null) {
+      w.name("linkinfo");
+      w.startObject();
+      w.field("info_kind", snap.kind);
+      w.endObject();
+    }
+    if (ctx.show) w.field("inet6_addr_gen_mode", "eui64");
+    w.field("num_tx_queues", snap.numTxQueues);
+    w.field("num_rx_queues", snap.numRxQueues);
+    for (const [k, v] of GSO) w.field(k, v);
+    if (snap.physPortName !== null) w.field("phys_port_name", snap.physPortName);
+    if (snap.parentBus !== null) w.field("parentbus", snap.parentBus);
+    if (snap.parentDev !== null) w.field("parentdev", snap.parentDev);
+  }
+  if (snap.altnames.length > 0) {
+    w.name("altnames");
+    w.startArray();
+    for (const a of snap.altnames) w.value(a);
+    w.endArray();
+  }
+  w.endObject();
+}
