@@ -235,9 +235,13 @@ export function rtnlDellink(
     return result(err("ENODEV"), extack);
   }
   const ops = found.kind !== null ? k.registry.linkOps.get(found.kind) : undefined;
-  if (!ops?.dellink) return result(err("EOPNOTSUPP"), extack);
+  if (!ops) return result(err("EOPNOTSUPP"), extack);
   const kill: NetDevice[] = [];
-  ops.dellink(k, found, kill);
+  // rtnl_link_register() gives a kind with setup but no dellink the default
+  // unregister_netdevice_queue, so `ip link del` of an ifb works (OBSERVATIONS [05], [12]:
+  // "Deleted x: ..."); only devices without rtnl_link_ops (lo, a NIC) get -EOPNOTSUPP.
+  if (ops.dellink) ops.dellink(k, found, kill);
+  else kill.push(found);
   unregisterNetdeviceMany(k, kill);
   return result(0, extack);
 }

@@ -7,11 +7,12 @@ import {
   IF_OPER,
   IFF,
   NLM_F,
+  rtnlDellink,
   rtnlFillIfinfo,
   rtnlNewlink,
   rtnlSetlink,
 } from "../../../src/kernel/index.ts";
-import { boot, E2, ifb, settle } from "../../_helpers/kernel.ts";
+import { boot, E2, events, ifb, settle } from "../../_helpers/kernel.ts";
 
 describe("IFB_LINK_OPS", () => {
   it("should name devices ifb%d with BROADCAST|NOARP, qlen 32, min/max MTU 0", () => {
@@ -51,5 +52,23 @@ describe("IFB_LINK_OPS", () => {
         attrs: { address: "01:00:00:00:00:00" },
       }).ret,
     ).toBe(err("EADDRNOTAVAIL"));
+  });
+});
+
+describe("rtnlDellink of an ifb", () => {
+  it("should delete it with the default dellink (OBSERVATIONS [12]: down record, then Deleted)", () => {
+    const k = boot(E2);
+    const d = ifb(k, "x");
+    expect(devOpen(k, d)).toBe(0);
+    const ev = events(k, () => expect(rtnlDellink(k, { ifindex: 0, ifname: "x" }).ret).toBe(0));
+    expect(ev).toEqual([
+      "notify NETDEV_GOING_DOWN x",
+      "rtnl RTM_NEWLINK x",
+      "notify NETDEV_DOWN x",
+      "notify NETDEV_UNREGISTER x",
+      "rtnl RTM_DELLINK x",
+      "uevent remove x",
+    ]);
+    expect(k.state.devices.has(d.ifindex)).toBe(false);
   });
 });
