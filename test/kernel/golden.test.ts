@@ -192,7 +192,7 @@ export function runScenario(text: string): string {
     });
     for (const e of kk.trace.since(cursor)) out.push(eventLine(e));
   }
-  return out.map((o) => JSON.stringify(o)).join("\n") + "\n";
+  return `${out.map((o) => JSON.stringify(o)).join("\n")}\n`;
 }
 
 const cases = readdirSync(GOLDEN_DIR)
