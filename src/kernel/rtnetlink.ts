@@ -191,6 +191,9 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
     extack,
   });
   if (typeof dev === "number") return result(dev, extack);
+  // __rtnl_newlink() sets dev->ifindex = ifm->ifi_index before ->newlink/register_netdevice,
+  // so `ip link add ... index N` creates index N (G1 step 3; OBSERVATIONS [10]).
+  if (req.ifindex > 0) dev.ifindex = req.ifindex;
   const nl: NewLinkRequest = req.peer
     ? { attrs: req.attrs, kind: ops.kind, peer: req.peer }
     : { attrs: req.attrs, kind: ops.kind };

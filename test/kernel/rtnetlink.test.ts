@@ -113,6 +113,23 @@ describe("rtnlNewlink", () => {
     expect(ifb(k).ifindex).toBe(2);
   });
 
+  it("RT3: NLM_F_CREATE with ifi_index N should create index N without moving the auto counter (OBSERVATIONS [10])", () => {
+    const k = boot(E2);
+    const create = (ifindex: number, name: string) =>
+      rtnlNewlink(k, {
+        ifindex,
+        nlFlags: NLM_F.CREATE | NLM_F.EXCL,
+        kind: "ifb",
+        attrs: { ifname: name },
+      }).ret;
+    expect(create(100, "a")).toBe(0);
+    expect(create(50, "b")).toBe(0);
+    expect(dev(k, "a").ifindex).toBe(100);
+    expect(dev(k, "b").ifindex).toBe(50);
+    expect(create(1, "c")).toBe(err("EEXIST"));
+    expect(ifb(k).ifindex).toBe(2);
+  });
+
   it("RT4: a device found by name should not be renamed (IFLA_IFNAME is the key)", () => {
     const k = boot(E2);
     const d = nic(k);
