@@ -22,7 +22,11 @@ function batches(n: number): Record<Phase, string> {
     ren.push(`link set dev d${i} name r${i}`);
     del.push(`link del dev r${i}`);
   }
-  return { add: `${add.join("\n")}\n`, rename: `${ren.join("\n")}\n`, delete: `${del.join("\n")}\n` };
+  return {
+    add: `${add.join("\n")}\n`,
+    rename: `${ren.join("\n")}\n`,
+    delete: `${del.join("\n")}\n`,
+  };
 }
 
 function names(json: string): string {
@@ -43,13 +47,15 @@ for (const n of SIZES) {
       const t0 = performance.now();
       const mr = p.batch(b[phase], "bench");
       const model = performance.now() - t0;
-      if (mr.status !== 0) throw new Error(`model ${phase} N=${n} failed: ${mr.stderr.slice(0, 300)}`);
+      if (mr.status !== 0)
+        throw new Error(`model ${phase} N=${n} failed: ${mr.stderr.slice(0, 300)}`);
       let kernel: number | null = null;
       if (ns) {
         const t1 = performance.now();
         const kr = ns.ip(["-batch", "-"], b[phase]);
         kernel = performance.now() - t1;
-        if (kr.status !== 0) throw new Error(`kernel ${phase} N=${n} failed: ${kr.stderr.slice(0, 300)}`);
+        if (kr.status !== 0)
+          throw new Error(`kernel ${phase} N=${n} failed: ${kr.stderr.slice(0, 300)}`);
         if (phase === "add") {
           const mn = names(new IpProcess(k, { json: true }).run(["link", "show"]).stdout);
           const kn = names(ns.ip(["-j", "link", "show"]).stdout);
@@ -68,7 +74,9 @@ const ms = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} ms`);
 console.log("\n    N  phase    model        kernel       kernel/model");
 for (const r of rows) {
   const ratio = r.kernel === null ? "-" : `${(r.kernel / r.model).toFixed(2)}x`;
-  console.log(`${String(r.n).padStart(5)}  ${r.phase.padEnd(7)}  ${ms(r.model).padEnd(11)}  ${ms(r.kernel).padEnd(11)}  ${ratio}`);
+  console.log(
+    `${String(r.n).padStart(5)}  ${r.phase.padEnd(7)}  ${ms(r.model).padEnd(11)}  ${ms(r.kernel).padEnd(11)}  ${ratio}`,
+  );
 }
 console.log("\ngrowth from N to 4N (linear = 4x, quadratic = 16x)");
 for (const phase of PHASES) {
@@ -77,6 +85,8 @@ for (const phase of PHASES) {
     const b = rows.find((r) => r.n === 4 * n && r.phase === phase);
     if (!a || !b) continue;
     const kg = a.kernel && b.kernel ? `${(b.kernel / a.kernel).toFixed(1)}x` : "-";
-    console.log(`  ${phase.padEnd(7)} ${n}→${4 * n}: model ${(b.model / a.model).toFixed(1)}x, kernel ${kg}`);
+    console.log(
+      `  ${phase.padEnd(7)} ${n}→${4 * n}: model ${(b.model / a.model).toFixed(1)}x, kernel ${kg}`,
+    );
   }
 }

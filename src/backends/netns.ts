@@ -17,7 +17,8 @@ export function netnsUnavailableReason(): string | null {
     return "the netns backend needs root (ip netns add); run as root";
   }
   const ip = spawnSync("ip", ["-V"], { encoding: "utf8" });
-  if (ip.error || ip.status !== 0) return "iproute2 (`ip`) is not installed: apt-get install iproute2";
+  if (ip.error || ip.status !== 0)
+    return "iproute2 (`ip`) is not installed: apt-get install iproute2";
   const name = `ifsim-probe-${process.pid}`;
   const add = spawnSync("ip", ["netns", "add", name], { encoding: "utf8" });
   if (add.status !== 0) return `ip netns add failed: ${add.stderr.trim() || `exit ${add.status}`}`;

@@ -2,7 +2,13 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
-import { createKernel, type Kernel, nextWorkDue, runDueWork, UnknownKernelError } from "../kernel/index.ts";
+import {
+  createKernel,
+  type Kernel,
+  nextWorkDue,
+  runDueWork,
+  UnknownKernelError,
+} from "../kernel/index.ts";
 import { Rng, VirtualClock } from "../sim/index.ts";
 import type { CliResult } from "./main.ts";
 
@@ -39,14 +45,20 @@ export function ipCommand(argv: readonly string[]): CliResult {
       kernel = v;
     } else if (a === "--seed") {
       const v = val();
-      if (v === null || !/^\d+$/.test(v)) return usage(`--seed needs a non-negative integer, got "${v ?? ""}"`);
+      if (v === null || !/^\d+$/.test(v))
+        return usage(`--seed needs a non-negative integer, got "${v ?? ""}"`);
       seed = Number(v);
     } else if (a === "--monitor") {
       const v = val();
       if (v === null) return usage("--monitor needs a file name (or - for stderr)");
       monitor = v;
     } else if (a === "--help") {
-      return { stdout: "Usage: ifsim ip [--kernel V] [--seed N] [--monitor OUT] [ip options] OBJECT COMMAND | -batch FILE\n", stderr: "", status: 0 };
+      return {
+        stdout:
+          "Usage: ifsim ip [--kernel V] [--seed N] [--monitor OUT] [ip options] OBJECT COMMAND | -batch FILE\n",
+        stderr: "",
+        status: 0,
+      };
     } else {
       rest.push(a);
     }
@@ -73,8 +85,17 @@ export function ipCommand(argv: readonly string[]): CliResult {
       text = readFileSync(g.batchFile === "-" ? 0 : g.batchFile, "utf8");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "No such file or directory" : code === "EACCES" ? "Permission denied" : String(e);
-      return { stdout: "", stderr: `Cannot open file "${g.batchFile}" for reading: ${why}\n`, status: 1 };
+      const why =
+        code === "ENOENT"
+          ? "No such file or directory"
+          : code === "EACCES"
+            ? "Permission denied"
+            : String(e);
+      return {
+        stdout: "",
+        stderr: `Cannot open file "${g.batchFile}" for reading: ${why}\n`,
+        status: 1,
+      };
     }
     r = proc.batch(text, g.batchFile);
   } else {

@@ -9,6 +9,7 @@ export function kernelsCommand(argv: readonly string[]): CliResult {
     const rows = SUPPORTED_KERNELS.map((v) => profileFor(v));
     return { stdout: `${JSON.stringify(rows)}\n`, stderr: "", status: 0 };
   }
-  if (argv.length > 0) return { stdout: "", stderr: `ifsim kernels: unexpected "${argv[0]}"\n`, status: 2 };
+  if (argv.length > 0)
+    return { stdout: "", stderr: `ifsim kernels: unexpected "${argv[0]}"\n`, status: 2 };
   return { stdout: `${describeKernels().join("\n")}\n`, stderr: "", status: 0 };
 }

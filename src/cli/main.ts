@@ -35,10 +35,15 @@ export function main(argv: readonly string[]): CliResult {
   if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
     return { stdout: `${HELP}\n`, stderr: "", status: cmd === undefined ? 2 : 0 };
   }
-  if (cmd === "--version" || cmd === "-V") return { stdout: "ifsim 0.1.0\n", stderr: "", status: 0 };
+  if (cmd === "--version" || cmd === "-V")
+    return { stdout: "ifsim 0.1.0\n", stderr: "", status: 0 };
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
-  return { stdout: "", stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`, status: 2 };
+  return {
+    stdout: "",
+    stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,
+    status: 2,
+  };
 }
 
 function isMain(): boolean {

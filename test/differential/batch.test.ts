@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Netns, netnsUnavailableReason } from "../../src/backends/netns.ts";
 import { main } from "../../src/cli/main.ts";
-import { createKernel } from "../../src/kernel/index.ts";
 import { IpProcess } from "../../src/ip/index.ts";
+import { createKernel } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 import { testSeed } from "../_helpers/seed.ts";
 import { nextCommand, sequenceRng } from "./sequences.ts";
@@ -40,7 +40,9 @@ function sleep(ms: number): Promise<void> {
 async function realBatch(file: string, force: boolean) {
   const ns = new Netns("ifsim-batch");
   try {
-    const mon = spawn("ip", ["-n", ns.name, "monitor", "link"], { stdio: ["ignore", "pipe", "ignore"] });
+    const mon = spawn("ip", ["-n", ns.name, "monitor", "link"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     let monitor = "";
     mon.stdout.on("data", (d: Buffer) => {
       monitor += d.toString("utf8");
@@ -87,25 +89,36 @@ describe(`differential: ifsim ip -batch vs ip -batch on the host kernel (seed ${
   const dir = mkdtempSync(join(tmpdir(), "ifsim-batch-"));
   const cases: { name: string; file: string; force: boolean }[] = [
     { name: "examples/rename-while-up.batch", file: "examples/rename-while-up.batch", force: true },
-    { name: "examples/rename-while-up.batch (no -force)", file: "examples/rename-while-up.batch", force: false },
+    {
+      name: "examples/rename-while-up.batch (no -force)",
+      file: "examples/rename-while-up.batch",
+      force: false,
+    },
   ];
   for (let i = 0; i < RANDOM_BATCHES; i++) {
     const seed = (testSeed() + 1000 + i) >>> 0;
     const file = join(dir, `random-${seed}.batch`);
     writeFileSync(file, randomBatch(seed, 16));
-    cases.push({ name: `random batch seed ${seed}${i % 3 === 0 ? " (no -force)" : ""}`, file, force: i % 3 !== 0 });
+    cases.push({
+      name: `random batch seed ${seed}${i % 3 === 0 ? " (no -force)" : ""}`,
+      file,
+      force: i % 3 !== 0,
+    });
   }
   for (const c of cases) {
-    it.skipIf(reason !== null)(`should match ip -batch on ${c.name}${reason ? ` (skipped: ${reason})` : ""}`, async () => {
-      const real = await realBatch(c.file, c.force);
-      const model = modelBatch(c.file, c.force, join(dir, "monitor.out"));
-      const view = (r: { status: number; stdout: string; stderr: string; monitor: string }) => ({
-        status: r.status,
-        stdout: maskMacs(r.stdout),
-        stderr: r.stderr,
-        monitor: maskMacs(r.monitor),
-      });
-      expect(view(model)).toEqual(view(real));
-    });
+    it.skipIf(reason !== null)(
+      `should match ip -batch on ${c.name}${reason ? ` (skipped: ${reason})` : ""}`,
+      async () => {
+        const real = await realBatch(c.file, c.force);
+        const model = modelBatch(c.file, c.force, join(dir, "monitor.out"));
+        const view = (r: { status: number; stdout: string; stderr: string; monitor: string }) => ({
+          status: r.status,
+          stdout: maskMacs(r.stdout),
+          stderr: r.stderr,
+          monitor: maskMacs(r.monitor),
+        });
+        expect(view(model)).toEqual(view(real));
+      },
+    );
   }
 });

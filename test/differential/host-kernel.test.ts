@@ -85,14 +85,19 @@ describe(`differential: model 6.18 vs host kernel ${SEQUENCES} sequences (seed $
             const want = normaliseLinks(mj.stdout);
             const got = realLinks(ns, want);
             if (JSON.stringify(got) !== JSON.stringify(want)) {
-              diffs.push(`${where}: links differ\n model:  ${JSON.stringify(want)}\n kernel: ${JSON.stringify(got)}`);
+              diffs.push(
+                `${where}: links differ\n model:  ${JSON.stringify(want)}\n kernel: ${JSON.stringify(got)}`,
+              );
               break;
             }
           }
         } finally {
           ns.close();
         }
-        if (diffs.length > 0) diffs.push(`replay: IFSIM_SEED=${base} (sequence ${s}, seed ${seed}); ${seq.map((a) => a.join(" ")).join(" ; ")}`);
+        if (diffs.length > 0)
+          diffs.push(
+            `replay: IFSIM_SEED=${base} (sequence ${s}, seed ${seed}); ${seq.map((a) => a.join(" ")).join(" ; ")}`,
+          );
       }
       expect(diffs).toEqual([]);
       expect(steps).toBeGreaterThanOrEqual(SEQUENCES * LENGTH);
