@@ -314,6 +314,21 @@ describe("devChangeName", () => {
     expect(d.name).toBe("foo");
   });
 
+  it("R2: the rename lock is not observable; a listener already sees the new name hashed", () => {
+    const k = boot(E2);
+    const d = nic(k);
+    const seen: boolean[] = [];
+    addRecorder(k, {
+      extra: (kk, ev, x) => {
+        if (ev === "NETDEV_CHANGENAME")
+          seen.push(devGetByName(kk, "foo") === x, devGetByName(kk, "eth0") === undefined);
+        return 0;
+      },
+    });
+    expect(devChangeName(k, d, "foo")).toBe(0);
+    expect(seen).toEqual([true, true]);
+  });
+
   it.each([E0, E1, E2])(
     "R3 (%s): renaming a DOWN device to its own name should return 0 with no events",
     (v) => {
