@@ -47,8 +47,8 @@ export interface IpLinkContext extends IpIo {
 }
 
 /**
- * Request attributes `ip` sends. The kernel model's LinkAttrs covers ifname/address/mtu; the
- * rest (IFLA_TXQLEN, IFLA_BROADCAST, IFLA_NUM_TX/RX_QUEUES) is sent too and ignored there.
+ * Request attributes `ip` sends (IFLA_IFNAME, IFLA_ADDRESS, IFLA_MTU, IFLA_TXQLEN, IFLA_BROADCAST,
+ * IFLA_NUM_TX/RX_QUEUES).
  */
 export interface IpLinkAttrs extends LinkAttrs {
   ifname?: string;
@@ -446,7 +446,7 @@ export function iplinkModify(
       ifiChange: req.ifiChange,
       attrs: req.attrs,
       ...(p.type !== null ? { kind: p.type } : {}),
-      ...(peer ? { peer: peer.attrs } : {}),
+      ...(peer ? { peer: peer.attrs, peerIfindex: peer.ifindex } : {}),
     });
   }
   if (r.ret < 0) {
@@ -503,14 +503,11 @@ export function iplinkProp(ctx: IpLinkContext, args: readonly string[]): number 
     ctx.err(`Cannot find device "${dev}"\n`);
     return -1;
   }
-  // The kernel handles all IFLA_ALT_IFNAMEs of one request in order and stops at the first
-  // error; the model takes one per call (see the report for the UP-device notification).
-  for (const altname of alts) {
-    const r = rtnlLinkprop(ctx.k, { op, ifindex, altname });
-    if (r.ret < 0) {
-      talkError(ctx, r);
-      return -2;
-    }
+  // One RTM_NEWLINKPROP / RTM_DELLINKPROP carrying every IFLA_ALT_IFNAME.
+  const r = rtnlLinkprop(ctx.k, { op, ifindex, altname: alts });
+  if (r.ret < 0) {
+    talkError(ctx, r);
+    return -2;
   }
   return 0;
 }

@@ -122,6 +122,13 @@ export interface LinkAttrs {
   readonly ifname?: string;
   readonly address?: string;
   readonly mtu?: number;
+  /** IFLA_TXQLEN (u32). */
+  readonly txqlen?: number;
+  /** IFLA_BROADCAST. */
+  readonly broadcast?: string;
+  /** IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES (creation only). */
+  readonly numTxQueues?: number;
+  readonly numRxQueues?: number;
 }
 
 /** An RTM_NEWLINK request that creates a device. */
@@ -130,6 +137,8 @@ export interface NewLinkRequest {
   readonly kind: string;
   /** Peer attributes for veth (`VETH_INFO_PEER`). */
   readonly peer?: LinkAttrs;
+  /** The peer ifinfomsg's ifi_index (0 = allocate). */
+  readonly peerIfindex?: number;
 }
 
 /** Deferred work on the virtual clock (workqueue items). */

@@ -10,6 +10,7 @@ import {
   devSetMacAddress,
   devSetMtu,
   devValidateMtu,
+  netdevLog,
   netdevNameNodeAltCreate,
   netdevNameNodeAltDestroy,
   registerNetdevice,
@@ -19,6 +20,7 @@ import { err, type KRet, type NegErrno } from "./errno.ts";
 import type { ExtAck, Kernel, LinkAttrs, NewLinkRequest } from "./kernel.ts";
 import { klog } from "./kernel.ts";
 import { IFF, type NameAssignType, NET_ADDR, NET_NAME, type NetDevice } from "./netdevice.ts";
+import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { devGetFlags, type LinkSnapshot, netdevStateChange, rtnlFillIfinfo } from "./rtnl-msg.ts";
 
 /** netlink message flags used by link requests. */
@@ -37,6 +39,8 @@ export interface LinkRequest {
   /** IFLA_LINKINFO / IFLA_INFO_KIND. */
   readonly kind?: string;
   readonly peer?: LinkAttrs;
+  /** ifi_index of the peer's ifinfomsg (veth `peer ... index N`). */
+  readonly peerIfindex?: number;
   /** Whether the caller has CAP_NET_ADMIN (RT1); default true. */
   readonly capNetAdmin?: boolean;
 }
@@ -61,13 +65,26 @@ export interface CreateLinkOptions {
 }
 
 /**
- * Allocates an unregistered device of a link kind and applies IFLA_MTU / IFLA_ADDRESS.
- * @kernel rtnl_create_link() in net/core/rtnetlink.c: the device or -EINVAL (MTU range)
+ * Allocates an unregistered device of a link kind and applies the queue counts, IFLA_MTU,
+ * IFLA_ADDRESS, IFLA_BROADCAST and IFLA_TXQLEN.
+ * @kernel rtnl_create_link() in net/core/rtnetlink.c: the device, or -EINVAL with "Invalid
+ * number of transmit queues" / "Invalid number of receive queues" (1..4096) or an MTU range error
  */
 export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | NegErrno {
   const ops = k.registry.linkOps.get(o.kind);
   if (!ops) throw new TypeError(`rtnlCreateLink: unknown kind "${o.kind}"`);
+  const { numTxQueues: tx, numRxQueues: rx } = o.attrs;
+  if (tx !== undefined && (tx < 1 || tx > 4096)) {
+    o.extack.msg = "Invalid number of transmit queues";
+    return err("EINVAL");
+  }
+  if (rx !== undefined && (rx < 1 || rx > 4096)) {
+    o.extack.msg = "Invalid number of receive queues";
+    return err("EINVAL");
+  }
   const dev = ops.setup(k, truncName(o.name), o.nameAssignType);
+  if (tx !== undefined) dev.numTxQueues = tx;
+  if (rx !== undefined) dev.numRxQueues = rx;
   dev.rtnlLinkInitialized = false;
   if (o.attrs.mtu !== undefined) {
     const r = devValidateMtu(dev, o.attrs.mtu, o.extack);
@@ -78,6 +95,8 @@ export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | Neg
     dev.devAddr = o.attrs.address;
     dev.addrAssignType = NET_ADDR.SET;
   }
+  if (o.attrs.broadcast !== undefined) dev.broadcast = o.attrs.broadcast;
+  if (o.attrs.txqlen !== undefined) dev.txQueueLen = o.attrs.txqlen >>> 0;
   return dev;
 }
 
@@ -143,6 +162,12 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return fail(ret);
     modified = true;
   }
+  if (a.broadcast !== undefined) {
+    // IFLA_BROADCAST: copied in, then NETDEV_CHANGEADDR (→ RTM_NEWLINK).
+    dev.broadcast = a.broadcast;
+    callNetdeviceNotifiers(k, "NETDEV_CHANGEADDR", dev);
+    modified = true;
+  }
   if (req.ifiFlags || req.ifiChange) {
     const change = req.ifiChange ?? 0;
     // rtnl_dev_combine_flags(): the request's bits where ifi_change says so, else dev_get_flags().
@@ -151,6 +176,30 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
       : (req.ifiFlags ?? 0);
     ret = devChangeFlags(k, dev, combined, extack);
     if (ret < 0) return fail(ret);
+  }
+  if (a.txqlen !== undefined) {
+    ret = devChangeTxQueueLen(k, dev, a.txqlen);
+    if (ret < 0) return fail(ret);
+    modified = true;
+  }
+  return 0;
+}
+
+/**
+ * Changes the tx queue length: NETDEV_CHANGE_TX_QUEUE_LEN (→ RTM_NEWLINK); a veto restores the
+ * old value and logs "refused to change device tx_queue_len".
+ * @kernel dev_change_tx_queue_len() in net/core/dev.c: 0, -ERANGE (not a u32) or the veto
+ */
+export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRet {
+  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) return err("ERANGE");
+  const orig = dev.txQueueLen;
+  if (len === orig) return 0;
+  dev.txQueueLen = len;
+  const r = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGE_TX_QUEUE_LEN", dev));
+  if (r) {
+    netdevLog(k, dev, "err", "refused to change device tx_queue_len");
+    dev.txQueueLen = orig;
+    return r;
   }
   return 0;
 }
@@ -195,7 +244,7 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   // so `ip link add ... index N` creates index N (G1 step 3; OBSERVATIONS [10]).
   if (req.ifindex > 0) dev.ifindex = req.ifindex;
   const nl: NewLinkRequest = req.peer
-    ? { attrs: req.attrs, kind: ops.kind, peer: req.peer }
+    ? { attrs: req.attrs, kind: ops.kind, peer: req.peer, peerIfindex: req.peerIfindex ?? 0 }
     : { attrs: req.attrs, kind: ops.kind };
   const ret = ops.newlink(k, dev, nl, extack);
   if (ret) return result(ret, extack);
@@ -282,7 +331,7 @@ export function rtnlDumpLinks(k: Kernel): LinkSnapshot[] {
  */
 export function rtnlLinkprop(
   k: Kernel,
-  req: { op: "add" | "del"; ifindex: number; ifname?: string; altname: string },
+  req: { op: "add" | "del"; ifindex: number; ifname?: string; altname: string | readonly string[] },
 ): RtnlResult {
   const extack: ExtAck = { msg: null };
   if (!k.profile.altnames) return result(err("EOPNOTSUPP"), extack);
@@ -290,13 +339,21 @@ export function rtnlLinkprop(
   const found = lookup(k, { ifindex: req.ifindex, attrs });
   if (typeof found === "number") return result(found, extack);
   if (!found) return result(err("ENODEV"), extack);
-  const ret =
-    req.op === "add"
-      ? netdevNameNodeAltCreate(k, found, req.altname)
-      : netdevNameNodeAltDestroy(k, found, req.altname);
-  if (ret) return result(ret, extack);
-  netdevStateChange(k, found);
-  return result(0, extack);
+  // Every IFLA_ALT_IFNAME of the request in order; the first error stops the rest, and one
+  // netdev_state_change covers all names applied before it.
+  const names = typeof req.altname === "string" ? [req.altname] : req.altname;
+  let ret: KRet = 0;
+  let changed = false;
+  for (const name of names) {
+    ret =
+      req.op === "add"
+        ? netdevNameNodeAltCreate(k, found, name)
+        : netdevNameNodeAltDestroy(k, found, name);
+    if (ret) break;
+    changed = true;
+  }
+  if (changed) netdevStateChange(k, found);
+  return result(ret, extack);
 }
 
 /** Registers a device created outside rtnetlink. Re-exported for drivers. */

@@ -7,13 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IpMonitor, IpProcess, type IpResult, parseIpGlobalArgs } from "../../src/ip/index.ts";
-import {
-  callNetdeviceNotifiers,
-  createKernel,
-  type Kernel,
-  nextWorkDue,
-  runDueWork,
-} from "../../src/kernel/index.ts";
+import { createKernel, type Kernel, nextWorkDue, runDueWork } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 import { testSeed } from "../_helpers/seed.ts";
 
@@ -45,53 +39,7 @@ interface Fixture {
 const SKIP: Readonly<Record<string, string>> = {
   // `-echo` is not modelled (the command runs without it; only its stdout differs).
   "04_veth_addr_mtu_templates#10": "-echo not modelled",
-  // Explicit `index N`: the kernel model has no requested-ifindex support (LinkRequest.ifindex
-  // on create is used as a lookup, not as the new device's index).
-  "10_ifindex_reuse#8": "index N (kernel model)",
-  "10_ifindex_reuse#11": "index N (kernel model)",
-  "10_ifindex_reuse#12": "index N (kernel model)",
-  "10_ifindex_reuse#13": "ifindex counter after index N (kernel model)",
-  "10_ifindex_reuse#14": "ifindexes after index N (kernel model)",
-  // numtxqueues/numrxqueues: not in the kernel model's LinkAttrs.
-  "15_qlen_queues#11": "numtxqueues (kernel model)",
-  "15_qlen_queues#12": "numtxqueues (kernel model)",
-  "15_qlen_queues#14": "numtxqueues 0 extack (kernel model)",
-  "15_qlen_queues#15": "numtxqueues (kernel model)",
-  "15_qlen_queues#16": "numtxqueues (kernel model)",
-  "15_qlen_queues#17": "ifindex/qdisc after the numtxqueues 0 pair (kernel model)",
-  "15_qlen_queues#18": "mq qdisc needs numtxqueues (kernel model)",
 };
-
-/** Test-side stand-in for IFLA_TXQLEN / IFLA_BROADCAST, which the kernel model ignores. */
-function applyMissingAttrs(k: Kernel, argv: readonly string[], r: IpResult): void {
-  if (r.status !== 0 || argv[1] !== "link") return;
-  const op = argv[2] ?? "";
-  const words = argv.slice(3);
-  const at = (kw: string[]): string | undefined => {
-    const i = words.findIndex((w) => kw.includes(w));
-    return i >= 0 ? words[i + 1] : undefined;
-  };
-  const q = at(["txqueuelen", "qlen", "txqlen"]);
-  const brd = at(["broadcast", "brd"]);
-  if (q === undefined && brd === undefined) return;
-  const find = (name: string) => [...k.state.devices.values()].find((d) => d.name === name);
-  if (op === "add") {
-    const name = at(["name"]) as string;
-    const dev = find(name);
-    if (dev && q !== undefined) dev.txQueueLen = Number(q) >>> 0;
-    return;
-  }
-  const dev = find(at(["dev"]) ?? (words[0] as string));
-  if (!dev) return;
-  if (q !== undefined && dev.txQueueLen !== Number(q) >>> 0) {
-    dev.txQueueLen = Number(q) >>> 0;
-    callNetdeviceNotifiers(k, "NETDEV_CHANGE_TX_QUEUE_LEN", dev);
-  }
-  if (brd !== undefined) {
-    dev.broadcast = brd;
-    callNetdeviceNotifiers(k, "NETDEV_CHANGEADDR", dev);
-  }
-}
 
 function settle(k: Kernel, clock: VirtualClock): void {
   for (;;) {
@@ -196,7 +144,6 @@ function replay(f: Fixture, seed: number): Outcome {
             : p.batch(text, g.batchFile);
       }
     }
-    applyMissingAttrs(k, s.argv, r);
     settle(k, clock);
     const monitor = mon.feed(k.trace.since(cursor));
     const key = `${f.case}#${s.n}`;

@@ -114,6 +114,8 @@ export const VETH_LINK_OPS: RtnlLinkOps = {
     });
     if (typeof peer === "number") return peer;
     if (pattrs.address === undefined) ethHwAddrRandom(k, peer);
+    // The peer's requested index is honoured only when the device itself has one too.
+    if (dev.ifindex !== 0 && req.peerIfindex) peer.ifindex = req.peerIfindex;
     ret = registerNetdevice(k, peer) as KRet;
     if (ret) return ret;
     netifCarrierOff(k, peer);
