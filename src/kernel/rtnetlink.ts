@@ -3,6 +3,7 @@
 
 import {
   devChangeFlags,
+  devChangeFlagsCore,
   devChangeName,
   devGetByIndex,
   devGetByName,
@@ -105,14 +106,39 @@ function truncName(name: string): string {
   return b.length <= 15 ? name : new TextDecoder().decode(b.subarray(0, 15));
 }
 
+/** rtnl_dev_combine_flags(): the request's bits where ifi_change says so, else dev_get_flags(). */
+function combineFlags(dev: NetDevice, ifiFlags: number, ifiChange: number): number {
+  return ifiChange ? (ifiFlags & ifiChange) | (devGetFlags(dev) & ~ifiChange) : ifiFlags;
+}
+
 /**
- * Marks an rtnl-created device initialised and announces it (RTM_NEWLINK change ~0).
- * @kernel rtnl_configure_link() in net/core/rtnetlink.c
+ * Applies the creating request's flags (`ip link add … up`), marks an rtnl-created device
+ * initialised and announces it (RTM_NEWLINK change ~0, then NETDEV_UP if it came up).
+ * @kernel rtnl_configure_link() in net/core/rtnetlink.c: 0 or the open error
  */
-export function rtnlConfigureLink(k: Kernel, dev: NetDevice): KRet {
+export function rtnlConfigureLink(
+  k: Kernel,
+  dev: NetDevice,
+  ifm: { readonly ifiFlags?: number; readonly ifiChange?: number } = {},
+): KRet {
   const oldFlags = dev.flags;
+  const flags = ifm.ifiFlags ?? 0;
+  const change = ifm.ifiChange ?? 0;
+  if (flags || change) {
+    const ret = devChangeFlagsCore(k, dev, combineFlags(dev, flags, change), null);
+    if (ret < 0) return ret;
+  }
   dev.rtnlLinkInitialized = true;
   devNotifyFlags(k, dev, oldFlags, ~0 >>> 0);
+  return 0;
+}
+
+/** NLA_STRING policy of IFLA_IFNAME (len IFNAMSIZ - 1): a longer name fails validation. */
+function policyCheckIfname(attrs: LinkAttrs | undefined, extack: ExtAck): KRet {
+  if (attrs?.ifname !== undefined && new TextEncoder().encode(attrs.ifname).length > 15) {
+    extack.msg = "Attribute failed policy validation";
+    return err("ERANGE");
+  }
   return 0;
 }
 
@@ -170,10 +196,7 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
   }
   if (req.ifiFlags || req.ifiChange) {
     const change = req.ifiChange ?? 0;
-    // rtnl_dev_combine_flags(): the request's bits where ifi_change says so, else dev_get_flags().
-    const combined = change
-      ? ((req.ifiFlags ?? 0) & change) | (devGetFlags(dev) & ~change)
-      : (req.ifiFlags ?? 0);
+    const combined = combineFlags(dev, req.ifiFlags ?? 0, change);
     ret = devChangeFlags(k, dev, combined, extack);
     if (ret < 0) return fail(ret);
   }
@@ -206,12 +229,15 @@ export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRe
 
 /**
  * RTM_NEWLINK: changes an existing device (flags 0) or creates one (NLM_F_CREATE with a kind).
- * @kernel rtnl_newlink() in net/core/rtnetlink.c: -EPERM, -EEXIST (NLM_F_EXCL on an existing
+ * @kernel rtnl_newlink() in net/core/rtnetlink.c: -EPERM, -ERANGE (IFLA_IFNAME over 15 bytes, policy),
+ * -EEXIST (NLM_F_EXCL on an existing
  * device), -EOPNOTSUPP (NLM_F_REPLACE, unknown kind), -ENODEV, or the failing step's errno
  */
 export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
+  const pol = policyCheckIfname(req.attrs, extack) || policyCheckIfname(req.peer, extack);
+  if (pol) return result(pol, extack);
   const found = lookup(k, req);
   if (typeof found === "number") return result(found, extack);
   const ops = req.kind !== undefined ? k.registry.linkOps.get(req.kind) : undefined;
@@ -248,7 +274,15 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
     : { attrs: req.attrs, kind: ops.kind };
   const ret = ops.newlink(k, dev, nl, extack);
   if (ret) return result(ret, extack);
-  rtnlConfigureLink(k, dev);
+  const cfg = rtnlConfigureLink(k, dev, req);
+  if (cfg) {
+    // out_unregister: the new device (and, for veth, its peer) goes away again.
+    const kill: NetDevice[] = [];
+    if (ops.dellink) ops.dellink(k, dev, kill);
+    else kill.push(dev);
+    unregisterNetdeviceMany(k, kill);
+    return result(cfg, extack);
+  }
   return result(0, extack);
 }
 
@@ -259,6 +293,8 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
 export function rtnlSetlink(k: Kernel, req: LinkRequest): RtnlResult {
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
+  const pol = policyCheckIfname(req.attrs, extack);
+  if (pol) return result(pol, extack);
   const found = lookup(k, req);
   if (typeof found === "number") return result(found, extack);
   if (!found) {
