@@ -2,24 +2,13 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
-import {
-  createKernel,
-  type Kernel,
-  nextWorkDue,
-  runDueWork,
-  UnknownKernelError,
-} from "../kernel/index.ts";
+import { createKernel, type Kernel, settleWork, UnknownKernelError } from "../kernel/index.ts";
 import { Rng, VirtualClock } from "../sim/index.ts";
 import type { CliResult } from "./main.ts";
 
 /** Runs every work item that falls due, advancing the virtual clock as far as needed. */
 export function settleKernel(k: Kernel, clock: VirtualClock): void {
-  for (;;) {
-    while (runDueWork(k)) {}
-    const due = nextWorkDue(k);
-    if (due === null) return;
-    clock.advanceTo(Math.max(due, clock.now()));
-  }
+  settleWork(k, (t) => clock.advanceTo(t));
 }
 
 function usage(msg: string): CliResult {

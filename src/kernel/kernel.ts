@@ -271,6 +271,27 @@ export function runDueWork(k: Kernel): boolean {
   return true;
 }
 
+/**
+ * Runs pending work until none is left, moving time forward to each item's due time through
+ * `advanceTo` (the scheduler's clock). Returns the number of items run. A system that keeps
+ * rescheduling work forever is a model bug.
+ */
+export function settleWork(
+  k: Kernel,
+  advanceTo: (t: number) => void,
+  maxItems = 1_000_000,
+): number {
+  let n = 0;
+  for (;;) {
+    while (runDueWork(k)) {
+      if (++n > maxItems) throw new KernelBug(`settleWork: more than ${maxItems} work items`);
+    }
+    const due = nextWorkDue(k);
+    if (due === null) return n;
+    advanceTo(Math.max(due, k.clock.now()));
+  }
+}
+
 /** Creates an empty registry. */
 export function createRegistry(): CodeRegistry {
   return {

@@ -15,11 +15,11 @@ import {
   NOTIFY_DONE,
   type NotifierFn,
   type NotifierInfo,
-  nextWorkDue,
   notifierFromErrno,
   registerNetdeviceNotifier,
   rtnlNewlink,
   runDueWork,
+  settleWork,
 } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 
@@ -209,15 +209,8 @@ export function runDueNow(k: Kernel): number {
 }
 
 /** Advances the clock through every pending work item and runs it (linkwatch settles). */
-export function settle(k: Kernel & { clock: VirtualClock }, maxSteps = 1000): number {
-  let n = 0;
-  for (let i = 0; i < maxSteps; i++) {
-    const due = nextWorkDue(k);
-    if (due === null) return n;
-    if (due > k.clock.now()) k.clock.advanceTo(due);
-    n += runDueNow(k);
-  }
-  throw new Error("settle: work never drained");
+export function settle(k: Kernel & { clock: VirtualClock }): number {
+  return settleWork(k, (t) => k.clock.advanceTo(t));
 }
 
 /** True when `v` is a negative errno. */

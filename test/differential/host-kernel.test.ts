@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Netns, netnsUnavailableReason } from "../../src/backends/netns.ts";
 import { IpProcess } from "../../src/ip/index.ts";
-import { createKernel, type Kernel, nextWorkDue, runDueWork } from "../../src/kernel/index.ts";
+import { createKernel, type Kernel, settleWork } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 import { testSeed } from "../_helpers/seed.ts";
 import { type NormLink, nextCommand, normaliseLinks, sequenceRng } from "./sequences.ts";
@@ -16,12 +16,7 @@ const required = process.env.IFSIM_REAL_KERNEL === "1" || (process.env.CI ?? "")
 const reason = netnsUnavailableReason();
 
 function settleModel(k: Kernel, clock: VirtualClock): void {
-  for (;;) {
-    while (runDueWork(k)) {}
-    const due = nextWorkDue(k);
-    if (due === null) return;
-    clock.advanceTo(Math.max(due, clock.now()));
-  }
+  settleWork(k, (t) => clock.advanceTo(t));
 }
 
 function modelKernel(seed: number): { k: Kernel; clock: VirtualClock } {

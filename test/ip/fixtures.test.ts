@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IpMonitor, IpProcess, type IpResult, parseIpGlobalArgs } from "../../src/ip/index.ts";
-import { createKernel, type Kernel, nextWorkDue, runDueWork } from "../../src/kernel/index.ts";
+import { createKernel, type Kernel, settleWork } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 import { testSeed } from "../_helpers/seed.ts";
 
@@ -42,12 +42,7 @@ const SKIP: Readonly<Record<string, string>> = {
 };
 
 function settle(k: Kernel, clock: VirtualClock): void {
-  for (;;) {
-    while (runDueWork(k)) {}
-    const due = nextWorkDue(k);
-    if (due === null) return;
-    clock.advanceTo(Math.max(due, clock.now()));
-  }
+  settleWork(k, (t) => clock.advanceTo(t));
 }
 
 const MAC_RE = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;

@@ -2,19 +2,14 @@ import { describe, expect, it } from "vitest";
 import { IpMonitor, IpProcess, LlMap, parseIpGlobalArgs, runIp } from "../../src/ip/index.ts";
 import { JsonWriter } from "../../src/ip/json-writer.ts";
 import { namehash } from "../../src/ip/ll-map.ts";
-import { createKernel, type Kernel, nextWorkDue, runDueWork } from "../../src/kernel/index.ts";
+import { createKernel, type Kernel, settleWork } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 
 function boot(): { k: Kernel; settle: () => void } {
   const clock = new VirtualClock();
   const k = createKernel({ kernel: "6.18", clock, rng: new Rng(7) });
   const settle = (): void => {
-    for (;;) {
-      while (runDueWork(k)) {}
-      const due = nextWorkDue(k);
-      if (due === null) return;
-      clock.advanceTo(Math.max(due, clock.now()));
-    }
+    settleWork(k, (t) => clock.advanceTo(t));
   };
   return { k, settle };
 }
