@@ -92,8 +92,13 @@ export function ipCommand(argv: readonly string[]): CliResult {
   }
   if (monitor !== null) {
     const records = mon.feed(k.trace.since(cursor));
-    if (monitor === "-") r = { ...r, stderr: r.stderr + records };
-    else writeFileSync(monitor, records);
+    if (monitor === "-") {
+      r = {
+        ...r,
+        stderr: r.stderr + records,
+        chunks: [...(r.chunks ?? []), { fd: 2, text: records }],
+      };
+    } else writeFileSync(monitor, records);
   }
   return r;
 }

@@ -11,6 +11,8 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly status: number;
+  /** The writes in order (stdout 1, stderr 2), when the command interleaves them. */
+  readonly chunks?: readonly { readonly fd: 1 | 2; readonly text: string }[];
 }
 
 const HELP = `ifsim — an executable, kernel-faithful model of Linux network device naming,
@@ -58,7 +60,11 @@ function isMain(): boolean {
 
 if (isMain()) {
   const r = main(process.argv.slice(2));
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  if (r.chunks) {
+    for (const c of r.chunks) (c.fd === 1 ? process.stdout : process.stderr).write(c.text);
+  } else {
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+  }
   process.exitCode = r.status;
 }

@@ -11,6 +11,23 @@ export interface IpResult {
   stdout: string;
   stderr: string;
   status: number;
+  /** stdout (1) and stderr (2) writes in the order ip made them, for a terminal transcript. */
+  chunks: { fd: 1 | 2; text: string }[];
+}
+
+function newResult(): { r: IpResult; io: IpIo } {
+  const r: IpResult = { stdout: "", stderr: "", status: 0, chunks: [] };
+  const io: IpIo = {
+    out: (s) => {
+      r.stdout += s;
+      r.chunks.push({ fd: 1, text: s });
+    },
+    err: (s) => {
+      r.stderr += s;
+      r.chunks.push({ fd: 2, text: s });
+    },
+  };
+  return { r, io };
 }
 
 /** IpOptions plus the hook that lets the kernel's deferred work run after each command. */
@@ -107,8 +124,7 @@ export class IpProcess {
 
   /** Runs one command line (the words after the global options), e.g. `["link","show"]`. */
   run(argv: readonly string[]): IpResult {
-    const r = { stdout: "", stderr: "", status: 0 };
-    const io: IpIo = { out: (s) => (r.stdout += s), err: (s) => (r.stderr += s) };
+    const { r, io } = newResult();
     if (argv.length === 0) {
       io.err(IP_USAGE);
       r.status = 255;
@@ -130,8 +146,7 @@ export class IpProcess {
    * @iproute2 batch() in ip/ip.c, getcmdline() / makeargs() in lib/utils.c
    */
   batch(text: string, fileName: string): IpResult {
-    const r = { stdout: "", stderr: "", status: 0 };
-    const io: IpIo = { out: (s) => (r.stdout += s), err: (s) => (r.stderr += s) };
+    const { r, io } = newResult();
     const lines = splitLines(text);
     let pos = 0;
     let lineno = 0;

@@ -20,7 +20,7 @@ describe("main", () => {
   });
 
   it("should reject an unknown command with exit 2", () => {
-    expect(main(["frob"])).toEqual({
+    expect(main(["frob"])).toMatchObject({
       stdout: "",
       stderr: 'ifsim: unknown command "frob" (try "ifsim --help")\n',
       status: 2,
@@ -54,7 +54,7 @@ describe("ifsim ip", () => {
   });
 
   it("should show only lo on a fresh kernel", () => {
-    expect(main(["ip", "link", "show"])).toEqual({
+    expect(main(["ip", "link", "show"])).toMatchObject({
       stdout:
         "1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000\n" +
         "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n",
@@ -100,7 +100,7 @@ describe("ifsim ip", () => {
   });
 
   it("should say so when the batch file cannot be read", () => {
-    expect(main(["ip", "-batch", "/nonexistent/x"])).toEqual({
+    expect(main(["ip", "-batch", "/nonexistent/x"])).toMatchObject({
       stdout: "",
       stderr: 'Cannot open file "/nonexistent/x" for reading: No such file or directory\n',
       status: 1,

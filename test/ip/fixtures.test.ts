@@ -121,7 +121,7 @@ function replay(f: Fixture, seed: number): Outcome {
     }
     const cursor = k.trace.length;
     const g = parseIpGlobalArgs(s.argv.slice(1).filter((a) => a !== "-echo"));
-    let r: IpResult;
+    let r: Omit<IpResult, "chunks">;
     if ("error" in g) {
       r = { stdout: "", stderr: g.error, status: g.status };
     } else {
