@@ -817,7 +817,8 @@ function upperDevLink(k: Kernel, dev: NetDevice, upper: NetDevice, master: boole
     return err("EMLINK");
   }
   if (!master) {
-    if (dev.uppers.some((u) => u.ifindex === upper.ifindex)) return err("EEXIST");
+    // __netdev_has_upper_dev() walks every upper device, not only direct neighbours.
+    if (netdevHasUpperDev(k, dev, upper)) return err("EEXIST");
   } else {
     const m = netdevMasterUpperDevGet(k, dev);
     if (m) return m === upper ? err("EEXIST") : err("EBUSY");

@@ -1140,6 +1140,17 @@ describe("netdevMasterUpperDevLink", () => {
     expect(netdevMasterUpperDevLink(k, b, a)).toBe(err("EBUSY"));
   });
 
+  it("U1: a non-master link to a device already above (transitively) should be -EEXIST", () => {
+    const k = boot(E2);
+    const a = nic(k);
+    const b = nic(k);
+    const c = nic(k);
+    expect(netdevMasterUpperDevLink(k, a, b)).toBe(0);
+    expect(netdevMasterUpperDevLink(k, b, c)).toBe(0);
+    expect(events(k, () => expect(netdevUpperDevLink(k, a, c)).toBe(err("EEXIST")))).toEqual([]);
+    expect(netdevUpperDevLink(k, a, b)).toBe(err("EEXIST"));
+  });
+
   it("U1: a second link to the same master should be -EEXIST, to another -EBUSY", () => {
     const k = boot(E2);
     const m1 = nic(k);
