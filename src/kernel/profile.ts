@@ -98,7 +98,8 @@ export function profileFor(
     altnames: atLeast(5, 5),
     allocNameReturnsZero: atLeast(6, 7),
     renameLogWhileUp: era === "E2",
-    rollbackLogPrErr: !atLeast(5, 10),
+    // "net-core: use netdev_* calls for kernel messages" (J. Brandeburg, net-next Oct 2021 → v5.16).
+    rollbackLogPrErr: !atLeast(5, 16),
     notifierReplayUnwindReverse: atLeast(5, 7),
     permAddrAttr: atLeast(5, 6),
     parentDevAttr: atLeast(5, 15),

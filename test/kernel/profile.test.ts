@@ -63,3 +63,14 @@ describe("profileFor", () => {
     expect(SUPPORTED_KERNELS).toContain("6.18");
   });
 });
+
+describe("profileFor rollback log wording", () => {
+  it.each([
+    ["5.0", true],
+    ["5.15", true],
+    ["6.1", false],
+    ["6.18", false],
+  ])("R11 (%s): pr_err wording should be %s (netdev_err from v5.16)", (v, prErr) => {
+    expect(profileFor(v).rollbackLogPrErr).toBe(prErr);
+  });
+});
