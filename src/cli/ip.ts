@@ -52,6 +52,15 @@ export function ipCommand(argv: readonly string[]): CliResult {
       rest.push(a);
     }
   }
+  if (monitor !== null && monitor !== "-") {
+    // Fail before running anything rather than lose the records at the end.
+    try {
+      writeFileSync(monitor, "");
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? String(e);
+      return usage(`cannot write the monitor records to "${monitor}": ${why}`);
+    }
+  }
   const clock = new VirtualClock();
   let k: Kernel;
   try {

@@ -119,3 +119,13 @@ describe("ifsim ip", () => {
     expect(r.stderr).toBe('Error: argument "a/b" is wrong: "name" not a valid ifname\n');
   });
 });
+
+describe("ifsim ip --monitor", () => {
+  it("should refuse an unwritable monitor file before running anything", () => {
+    expect(main(["ip", "--monitor", "/nonexistent/dir/x", "link", "show"])).toMatchObject({
+      stdout: "",
+      stderr: 'ifsim ip: cannot write the monitor records to "/nonexistent/dir/x": ENOENT\n',
+      status: 2,
+    });
+  });
+});
