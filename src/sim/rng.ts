@@ -124,7 +124,7 @@ function seedParts(initState: U64, initSeq: U64): RngParts {
 }
 
 /**
- * A seeded pseudo-random generator (PCG32). The model never calls `Math.random()`; it takes an `Rng`.
+ * A seeded pseudo-random generator (PCG32). The model never uses ambient randomness; it takes an `Rng`.
  *
  * A seed is an integer from 0 to `Number.MAX_SAFE_INTEGER` (2^53 − 1), so both 32-bit seeds and
  * 53-bit seeds work; it becomes PCG's 64-bit `initstate`, with stream `initseq = 54`. An `Rng` is
