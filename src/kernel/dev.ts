@@ -13,6 +13,7 @@ import {
   IFF,
   IFF_PRIV,
   IFNAMSIZ,
+  zeroStats,
   type NameAssignType,
   NET_ADDR,
   NET_NAME,
@@ -20,6 +21,7 @@ import {
 } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { rtmsgIfinfo, rtnlFillIfinfo } from "./rtnl-msg.ts";
+import { devActivate, devDeactivate } from "./sch-generic.ts";
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder("utf-8", { fatal: false });
@@ -365,24 +367,13 @@ function devOpenCore(k: Kernel, dev: NetDevice, extack: ExtAck | null): KRet {
   return 0;
 }
 
-/**
- * Attaches the default root qdisc on first activation: noqueue for IFF_NO_QUEUE devices or a
- * zero txqueuelen, mq for multiqueue devices, else the machine's default_qdisc.
- * @kernel dev_activate() / attach_default_qdiscs() in net/sched/sch_generic.c
- */
-function devActivate(k: Kernel, dev: NetDevice): void {
-  if (dev.qdisc !== "noop") return;
-  if (dev.privFlags & IFF_PRIV.IFF_NO_QUEUE || dev.txQueueLen === 0) dev.qdisc = "noqueue";
-  else if (dev.numTxQueues > 1) dev.qdisc = "mq";
-  else dev.qdisc = k.machine.defaultQdisc;
-}
-
 /** @kernel __dev_close_many() in net/core/dev.c: GOING_DOWN for all, then ndo_stop for all */
 function devCloseManyCore(k: Kernel, devs: NetDevice[]): void {
   for (const dev of devs) {
     callNetdeviceNotifiers(k, "NETDEV_GOING_DOWN", dev);
     dev.running = false;
   }
+  for (const dev of devs) devDeactivate(dev);
   for (const dev of devs) {
     const ops = driverOf(k, dev).ops;
     if (ops.ndoStop) ops.ndoStop(k, dev);
@@ -646,6 +637,9 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     numRxQueues: o.numRxQueues ?? 1,
     group: 0,
     qdisc: "noop",
+    txActive: false,
+    stats: zeroStats(),
+    coreStats: { rxDropped: 0, txDropped: 0, rxNohandler: 0 },
     uppers: [],
     lowers: [],
     rxHandler: null,
@@ -738,6 +732,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
     dev.regState = "UNREGISTERING";
     linkwatchForgetDev(k, dev);
     dev.qdisc = "noop"; // dev_shutdown()
+    dev.txActive = false;
   }
   for (const dev of devs) {
     callNetdeviceNotifiers(k, "NETDEV_UNREGISTER", dev);

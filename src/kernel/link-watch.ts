@@ -4,6 +4,7 @@
 import { type Kernel, queueWork } from "./kernel.ts";
 import { IF_OPER, IFF, type NetDevice, type OperState } from "./netdevice.ts";
 import { devGetIflink, netdevStateChange } from "./rtnl-msg.ts";
+import { devActivate, devDeactivate, qdiscTxChanging } from "./sch-generic.ts";
 
 /** HZ in the model's time unit (µs): linkwatch batches non-urgent events once per second. */
 export const LINKWATCH_HZ = 1_000_000;
@@ -44,8 +45,9 @@ export function linkwatchInitDev(k: Kernel, dev: NetDevice): void {
 function linkwatchUrgentEvent(k: Kernel, dev: NetDevice): boolean {
   if (!dev.running) return false;
   if (dev.ifindex !== devGetIflink(k, dev)) return true;
-  // LAG ports/masters (bond, team) are urgent too; the model has none in the core.
-  return false;
+  // LAG ports/masters (bond, team) are urgent too; the model has none. A failover slave is not
+  // a LAG port (netif_is_lag_port checks bonding and team only).
+  return dev.carrier && qdiscTxChanging(dev);
 }
 
 /** @kernel linkwatch_schedule_work() in net/core/link_watch.c */
@@ -90,7 +92,11 @@ export function linkwatchFireEvent(k: Kernel, dev: NetDevice): void {
 function linkwatchDoDev(k: Kernel, dev: NetDevice): void {
   dev.linkwatchPending = false;
   rfc2863Policy(k, dev);
-  if (dev.flags & IFF.UP) netdevStateChange(k, dev);
+  if (dev.flags & IFF.UP) {
+    if (dev.carrier) devActivate(k, dev);
+    else devDeactivate(dev);
+    netdevStateChange(k, dev);
+  }
 }
 
 /**

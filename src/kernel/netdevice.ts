@@ -26,6 +26,9 @@ export const IFF = {
 
 /** Private flags (`dev->priv_flags`), never visible to userspace. Mainline bit values. */
 export const IFF_PRIV = {
+  IFF_XMIT_DST_RELEASE: 1 << 5,
+  IFF_TX_SKB_SHARING: 1 << 11,
+  IFF_UNICAST_FLT: 1 << 12,
   IFF_LIVE_ADDR_CHANGE: 1 << 15,
   IFF_NO_QUEUE: 1 << 21,
   IFF_NO_RX_HANDLER: 1 << 26,
@@ -137,6 +140,17 @@ export interface NetDevice {
    * then kept across down/up; back to "noop" at unregistration (dev_shutdown).
    */
   qdisc: string;
+  /**
+   * The tx queues point at the root qdisc (`dev_queue->qdisc == qdisc_sleeping`): set by
+   * dev_activate when the carrier is on, cleared by dev_deactivate (close, carrier loss).
+   * While the root qdisc is attached but the queues are not active, qdisc_tx_changing() is
+   * true and a carrier event is urgent for linkwatch.
+   */
+  txActive: boolean;
+  /** Driver-counted interface statistics (`rtnl_link_stats64`, the modelled fields). */
+  stats: LinkStats;
+  /** `dev->core_stats`: drops the core counts on top of the driver's statistics. */
+  coreStats: { rxDropped: number; txDropped: number; rxNohandler: number };
   /** Upper devices (at most one with master: true), in link order. */
   uppers: Adjacency[];
   lowers: Adjacency[];
@@ -148,4 +162,60 @@ export interface NetDevice {
   carrierDownCount: number;
   /** Driver-private state (`netdev_priv`), plain data. */
   priv: Record<string, unknown>;
+}
+
+/**
+ * `struct rtnl_link_stats64`, in the kernel's field order (net_failover folds them field by
+ * field). Values are exact integers below 2^53.
+ */
+export interface LinkStats {
+  rxPackets: number;
+  txPackets: number;
+  rxBytes: number;
+  txBytes: number;
+  rxErrors: number;
+  txErrors: number;
+  rxDropped: number;
+  txDropped: number;
+  multicast: number;
+  collisions: number;
+  rxMissedErrors: number;
+  txCarrierErrors: number;
+  rxNohandler: number;
+}
+
+/** The stats fields in kernel order. */
+export const LINK_STATS_FIELDS: readonly (keyof LinkStats)[] = [
+  "rxPackets",
+  "txPackets",
+  "rxBytes",
+  "txBytes",
+  "rxErrors",
+  "txErrors",
+  "rxDropped",
+  "txDropped",
+  "multicast",
+  "collisions",
+  "rxMissedErrors",
+  "txCarrierErrors",
+  "rxNohandler",
+];
+
+/** All-zero statistics. */
+export function zeroStats(): LinkStats {
+  return {
+    rxPackets: 0,
+    txPackets: 0,
+    rxBytes: 0,
+    txBytes: 0,
+    rxErrors: 0,
+    txErrors: 0,
+    rxDropped: 0,
+    txDropped: 0,
+    multicast: 0,
+    collisions: 0,
+    rxMissedErrors: 0,
+    txCarrierErrors: 0,
+    rxNohandler: 0,
+  };
 }
