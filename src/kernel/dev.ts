@@ -13,11 +13,11 @@ import {
   IFF,
   IFF_PRIV,
   IFNAMSIZ,
-  zeroStats,
   type NameAssignType,
   NET_ADDR,
   NET_NAME,
   type NetDevice,
+  zeroStats,
 } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { rtmsgIfinfo, rtnlFillIfinfo } from "./rtnl-msg.ts";
@@ -761,6 +761,14 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
  * @kernel unregister_netdevice() in net/core/dev.c
  */
 export function unregisterNetdevice(k: Kernel, dev: NetDevice): void {
+  unregisterNetdeviceMany(k, [dev]);
+}
+
+/**
+ * G3 under RTNL (a driver's remove path).
+ * @kernel unregister_netdev() in net/core/dev.c
+ */
+export function unregisterNetdev(k: Kernel, dev: NetDevice): void {
   unregisterNetdeviceMany(k, [dev]);
 }
 

@@ -8,6 +8,9 @@ export {
   genericEthSetLink,
   genericEthSetOpenError,
 } from "./drivers/generic-eth.ts";
+export * from "./drivers/net-failover.ts";
+export * from "./drivers/pci-nic.ts";
+export * from "./drivers/virtio-net.ts";
 export {
   Errno,
   type ErrnoName,
@@ -17,11 +20,16 @@ export {
   type KRet,
   type NegErrno,
 } from "./errno.ts";
+export * from "./failover.ts";
 export * from "./kernel.ts";
 export * from "./link-watch.ts";
 export * from "./netdevice.ts";
 export * from "./notifier.ts";
+export * from "./pci.ts";
 export * from "./profile.ts";
 export * from "./rtnetlink.ts";
 export * from "./rtnl-msg.ts";
+export * from "./sch-generic.ts";
 export type * from "./trace-events.ts";
+export * from "./virtio.ts";
+export * from "./xmit.ts";

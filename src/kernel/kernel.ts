@@ -2,7 +2,7 @@
 
 import type { Trace } from "../sim/trace.ts";
 import type { KRet, NegErrno } from "./errno.ts";
-import type { NetDevice } from "./netdevice.ts";
+import type { LinkStats, NetDevice } from "./netdevice.ts";
 import type { KernelProfile } from "./profile.ts";
 import type { KernelEvent } from "./trace-events.ts";
 
@@ -37,6 +37,8 @@ export interface NotifierInfo {
   readonly oldMtu?: number;
   /** CHANGE: the flags that changed. */
   readonly flagsChanged?: number;
+  /** CHANGELOWERSTATE: the LAG lower state (`netdev_lag_lower_state_info`). */
+  readonly lowerState?: { readonly linkUp: boolean; readonly txEnabled: boolean };
 }
 
 /** A notifier callback: returns a NOTIFY_* value (notifier_from_errno for a veto). */
@@ -93,7 +95,40 @@ export interface NetDeviceOps {
   ndoGetIflink?(k: Kernel, dev: NetDevice): number;
   /** ndo_get_phys_port_name: the name, or a negative errno (-EOPNOTSUPP when absent). */
   ndoGetPhysPortName?(k: Kernel, dev: NetDevice): string | NegErrno;
+  /**
+   * ndo_start_xmit for a batch of frames (the queues are active). Absent: a leaf NIC that puts
+   * the frames on the wire and counts them.
+   */
+  ndoStartXmit?(k: Kernel, dev: NetDevice, batch: FrameBatch): XmitOutcome;
+  /** ndo_get_stats64: absent means the device's own counters. May update driver state. */
+  ndoGetStats64?(k: Kernel, dev: NetDevice): LinkStats;
 }
+
+/** A batch of identical frames (the traffic model counts, it does not carry payloads). */
+export interface FrameBatch {
+  readonly frames: number;
+  /** Bytes per frame. */
+  readonly size: number;
+}
+
+/** Where a transmitted batch went. */
+export interface XmitOutcome {
+  /** ifindex of the device that put the frames on the wire, or null when they were dropped. */
+  readonly sentOn: number | null;
+  /** Frames dropped, and by whom ("qdisc" of a down/inactive device, or the driver). */
+  readonly dropped: number;
+  readonly droppedBy: string | null;
+}
+
+/** What an rx handler decided (`rx_handler_result_t`). */
+export type RxHandlerResult =
+  | { readonly result: "CONSUMED" }
+  | { readonly result: "ANOTHER"; readonly dev: number }
+  | { readonly result: "EXACT" }
+  | { readonly result: "PASS" };
+
+/** An rx handler: sees a frame batch that arrived on `dev`; `data` is the handler's data device. */
+export type RxHandlerFn = (k: Kernel, dev: NetDevice, data: number | null) => RxHandlerResult;
 
 /** A netdev driver: its name (ethtool driver name) and its ops. */
 export interface NetDriver {
@@ -146,10 +181,12 @@ export interface WorkItem {
   readonly due: number;
   readonly name: string;
   readonly seq: number;
+  /** The work's context (the `container_of` of a per-device work_struct): an ifindex, a key. */
+  readonly arg?: string;
 }
 
-/** A deferred-work handler in the code registry. */
-export type WorkFn = (k: Kernel) => void;
+/** A deferred-work handler in the code registry; `arg` is the item's context, if any. */
+export type WorkFn = (k: Kernel, arg?: string) => void;
 
 /** Linkwatch bookkeeping (net/core/link_watch.c). */
 export interface LinkwatchState {
@@ -184,6 +221,10 @@ export interface CodeRegistry {
   readonly drivers: Map<string, NetDriver>;
   readonly linkOps: Map<string, RtnlLinkOps>;
   readonly work: Map<string, WorkFn>;
+  /** rx handlers by name (`dev->rx_handler`), U3. */
+  readonly rxHandlers: Map<string, RxHandlerFn>;
+  /** Code owned by optional subsystems (failover ops tables, bus drivers), keyed by subsystem. */
+  readonly modules: Map<string, unknown>;
   /** Fault injection for tests: a non-zero result makes device_rename (sysfs) fail. */
   deviceRenameFault: ((k: Kernel, dev: NetDevice, newName: string) => KRet) | null;
 }
@@ -237,10 +278,27 @@ export function klog(k: Kernel, level: "info" | "err" | "warn", text: string): v
   k.trace.emit({ type: "kernel.log", level, text });
 }
 
-/** Queues deferred work `name` to run at virtual time `due`. */
-export function queueWork(k: Kernel, name: string, due: number): void {
+/**
+ * Queues deferred work `name` (with context `arg`) to run at virtual time `due`. Like
+ * queue_delayed_work, queuing an item that is already pending (same name and arg) does nothing
+ * and returns false.
+ */
+export function queueWork(k: Kernel, name: string, due: number, arg?: string): boolean {
   bugOn(!k.registry.work.has(name), `queueWork: no work handler "${name}"`);
-  k.state.work.push({ due, name, seq: k.state.workSeq++ });
+  if (arg !== undefined && k.state.work.some((w) => w.name === name && w.arg === arg)) return false;
+  k.state.work.push(
+    arg === undefined
+      ? { due, name, seq: k.state.workSeq++ }
+      : { due, name, seq: k.state.workSeq++, arg },
+  );
+  return true;
+}
+
+/** Removes a pending work item (cancel_delayed_work); true if one was pending. */
+export function cancelWork(k: Kernel, name: string, arg?: string): boolean {
+  const before = k.state.work.length;
+  k.state.work = k.state.work.filter((w) => !(w.name === name && w.arg === arg));
+  return k.state.work.length !== before;
 }
 
 /** Time of the earliest pending work item, or null when there is none. */
@@ -267,7 +325,7 @@ export function runDueWork(k: Kernel): boolean {
   const [item] = k.state.work.splice(idx, 1);
   const fn = k.registry.work.get((item as WorkItem).name);
   bugOn(!fn, `runDueWork: no work handler "${(item as WorkItem).name}"`);
-  (fn as WorkFn)(k);
+  (fn as WorkFn)(k, (item as WorkItem).arg);
   return true;
 }
 
@@ -299,6 +357,8 @@ export function createRegistry(): CodeRegistry {
     drivers: new Map(),
     linkOps: new Map(),
     work: new Map(),
+    rxHandlers: new Map(),
+    modules: new Map(),
     deviceRenameFault: null,
   };
 }

@@ -46,5 +46,23 @@ export interface RtnlEvent {
   readonly link: LinkSnapshot;
 }
 
+/** A traffic step (frames sent or received) and where the frames ended. */
+export interface TrafficEvent {
+  readonly type: "kernel.traffic";
+  readonly dir: "tx" | "rx";
+  readonly dev: string;
+  readonly frames: number;
+  /** Device that sent (tx) or whose stack received (rx) the frames, or null. */
+  readonly to: string | null;
+  readonly dropped: number;
+  readonly droppedBy: string | null;
+}
+
 /** Every event the kernel model records. */
-export type KernelEvent = KlogEvent | WarnEvent | UeventEvent | NotifyEvent | RtnlEvent;
+export type KernelEvent =
+  | KlogEvent
+  | WarnEvent
+  | UeventEvent
+  | NotifyEvent
+  | RtnlEvent
+  | TrafficEvent;

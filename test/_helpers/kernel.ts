@@ -179,6 +179,8 @@ export function project(e: KernelEvent): string {
       return `log ${e.text}`;
     case "kernel.warn":
       return `warn ${e.text}`;
+    case "kernel.traffic":
+      return `traffic ${e.dir} ${e.dev} ${e.frames} to=${e.to ?? "-"} dropped=${e.dropped}`;
   }
 }
 

@@ -78,6 +78,8 @@ function eventLine(e: KernelEvent): Record<string, unknown> {
       return { kind: "log", level: e.level, text: e.text };
     case "kernel.warn":
       return { kind: "warn", text: e.text };
+    case "kernel.traffic":
+      return { kind: "traffic", dir: e.dir, dev: e.dev, frames: e.frames, to: e.to, dropped: e.dropped };
     case "kernel.uevent":
       return {
         kind: "uevent",

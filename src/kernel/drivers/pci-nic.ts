@@ -1,0 +1,152 @@
+// A PCIe Ethernet function (e1000e-like; a VF): perm_addr = its MAC, no phys_port_name,
+// carrier a while after open (PHY autonegotiation + the driver's watchdog), via linkwatch.
+
+import { allocNetdev, netdevLog, registerNetdev, unregisterNetdev } from "../dev.ts";
+import { type Kernel, type NetDriver, queueWork } from "../kernel.ts";
+import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
+import { NET_NAME, type NetDevice } from "../netdevice.ts";
+import { type PciDriver, type PciFunction, pciRegisterDriver } from "../pci.ts";
+
+/** PCI models this driver family binds, and the driver name each gets. */
+export const PCI_NIC_MODELS: Readonly<Record<string, string>> = {
+  e1000e: "e1000e",
+  igbvf: "igbvf",
+  ixgbevf: "ixgbevf",
+  iavf: "iavf",
+};
+
+/** The link-up work (the e1000e watchdog noticing the link). */
+export const PCI_NIC_LINK_WORK = "pci_nic_watchdog";
+/** Default open → carrier delay, ms. */
+export const PCI_NIC_LINK_UP_DELAY_MS = 1000;
+/** e1000e 82574L (QEMU's e1000e): max frame 9234 − VLAN_ETH_HLEN − ETH_FCS_LEN. */
+export const E1000E_MAX_MTU = 9212;
+
+interface NicPriv {
+  /** PCI address. */
+  addr: string;
+  /** Bumped at every open/stop: a pending link-up for an older open is stale. */
+  gen: number;
+  linkUpDelayUs: number;
+  /** The link partner is there (QEMU `set_link`). */
+  partner: boolean;
+}
+
+function nicPriv(dev: NetDevice): NicPriv {
+  return dev.priv.nic as NicPriv;
+}
+
+function scheduleLinkUp(k: Kernel, dev: NetDevice): void {
+  const p = nicPriv(dev);
+  queueWork(k, PCI_NIC_LINK_WORK, k.clock.now() + p.linkUpDelayUs, `${dev.ifindex}:${p.gen}`);
+}
+
+/** The watchdog sees the link come up. @kernel e1000_watchdog_task() */
+function linkWork(k: Kernel, arg?: string): void {
+  const [idx, gen] = (arg ?? "").split(":").map(Number);
+  const dev = k.state.devices.get(idx as number);
+  if (!dev || !(dev.driver in DRIVERS_BY_NAME)) return;
+  const p = nicPriv(dev);
+  if (p.gen !== gen || !dev.running || !p.partner || dev.carrier) return;
+  if (dev.driver === "e1000e")
+    netdevLog(k, dev, "info", "NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx");
+  netifCarrierOn(k, dev);
+}
+
+function nicDriver(name: string): NetDriver {
+  return {
+    name,
+    ops: {
+      ethValidateAddr: true,
+      ethMacAddr: true,
+      /** @kernel e1000e_open(): carrier off; the watchdog reports the link later */
+      ndoOpen(k, dev) {
+        netifCarrierOff(k, dev);
+        nicPriv(dev).gen++;
+        scheduleLinkUp(k, dev);
+        return 0;
+      },
+      /** @kernel e1000e_close() → e1000e_down(): carrier off */
+      ndoStop(k, dev) {
+        nicPriv(dev).gen++;
+        netifCarrierOff(k, dev);
+      },
+    },
+  };
+}
+
+const DRIVERS_BY_NAME: Readonly<Record<string, NetDriver>> = Object.fromEntries(
+  Object.values(PCI_NIC_MODELS).map((n) => [n, nicDriver(n)]),
+);
+
+function netdevOf(k: Kernel, fn: PciFunction): NetDevice | undefined {
+  const i = fn.drvdata.ifindex;
+  return typeof i === "number" ? k.state.devices.get(i) : undefined;
+}
+
+/**
+ * Probe: "eth%d" with the NVM MAC, parent = the PCI function, register, carrier off.
+ * @kernel e1000_probe(): 0, -EIO (invalid MAC) or register_netdev's error
+ */
+function probe(k: Kernel, fn: PciFunction): number {
+  const name = PCI_NIC_MODELS[fn.spec.model] as string;
+  const dev = allocNetdev(k, {
+    name: "eth%d",
+    nameAssignType: NET_NAME.ENUM,
+    driver: name,
+    parent: { id: fn.spec.addr, bus: "pci", driver: name, devpath: fn.devpath },
+  });
+  dev.devAddr = fn.spec.mac ?? "00:00:00:00:00:00";
+  const first = Number.parseInt(dev.devAddr.slice(0, 2), 16);
+  if (dev.devAddr === "00:00:00:00:00:00" || first & 1) {
+    netdevLog(k, dev, "err", `Invalid MAC Address: ${dev.devAddr}`);
+    return -5;
+  }
+  dev.maxMtu = fn.spec.maxMtu ?? E1000E_MAX_MTU;
+  const p: NicPriv = {
+    addr: fn.spec.addr,
+    gen: 0,
+    linkUpDelayUs: (fn.spec.linkUpDelayMs ?? PCI_NIC_LINK_UP_DELAY_MS) * 1000,
+    partner: fn.link,
+  };
+  dev.priv.nic = p;
+  const ret = registerNetdev(k, dev);
+  if (ret) return ret;
+  fn.drvdata.ifindex = dev.ifindex;
+  netifCarrierOff(k, dev);
+  if (name === "e1000e") {
+    netdevLog(k, dev, "info", `(PCI Express:2.5GT/s:Width x1) ${dev.devAddr}`);
+    netdevLog(k, dev, "info", "Intel(R) PRO/1000 Network Connection");
+  }
+  return 0;
+}
+
+/** The PCI driver for these NICs. */
+export const PCI_NIC_DRIVER: PciDriver = {
+  name: "pci-nic",
+  models: Object.keys(PCI_NIC_MODELS),
+  probe,
+  /** @kernel e1000_remove() → unregister_netdev() */
+  remove(k, fn) {
+    const dev = netdevOf(k, fn);
+    if (dev) unregisterNetdev(k, dev);
+  },
+  linkChanged(k, fn) {
+    const dev = netdevOf(k, fn);
+    if (!dev) return;
+    const p = nicPriv(dev);
+    p.partner = fn.link;
+    if (!dev.running) return;
+    if (!fn.link) {
+      if (dev.carrier && dev.driver === "e1000e") netdevLog(k, dev, "info", "NIC Link is Down");
+      netifCarrierOff(k, dev);
+    } else scheduleLinkUp(k, dev);
+  },
+};
+
+/** Loads the NIC drivers and binds every matching function. Idempotent. */
+export function pciNicInit(k: Kernel): void {
+  for (const [n, d] of Object.entries(DRIVERS_BY_NAME)) k.registry.drivers.set(n, d);
+  k.registry.work.set(PCI_NIC_LINK_WORK, linkWork);
+  pciRegisterDriver(k, PCI_NIC_DRIVER);
+}

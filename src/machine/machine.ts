@@ -1,0 +1,211 @@
+// The simulated machine and its hypervisor: which PCI functions exist, which guest modules
+// load in which order, and QEMU's side of virtio-net failover (a primary with
+// failover_pair_id stays hidden until the guest negotiates VIRTIO_NET_F_STANDBY on its pair,
+// then QEMU hot-plugs it).
+
+import {
+  comparePciAddr,
+  type Kernel,
+  type PciFunctionSpec,
+  parsePciAddr,
+  pciAddFunction,
+  pciGetFunction,
+  pciNicInit,
+  pciRemoveFunction,
+  pciSetLink,
+  pciState,
+  settleWork,
+  virtioDeviceOf,
+  virtioNetInit,
+  virtioPciInit,
+} from "../kernel/index.ts";
+
+/** Guest kernel modules the model can load, in `modprobe` terms. */
+export type GuestModule = "virtio_pci" | "failover" | "net_failover" | "virtio_net" | "e1000e";
+
+/** Everything that describes a machine (a QEMU command line plus the guest's module order). */
+export interface MachineSpec {
+  readonly name: string;
+  readonly description: string;
+  /** The guest's sysctl net.core.default_qdisc (Debian's kernels: fq_codel). */
+  readonly defaultQdisc: string;
+  /** Possible CPUs of the guest. */
+  readonly cpus: number;
+  /** Modules loaded at boot, in order (after PCI enumeration). */
+  readonly modules: readonly GuestModule[];
+  /** PCI functions (root ports, NICs). A function with failoverPairId is QEMU-hidden at boot. */
+  readonly devices: readonly PciFunctionSpec[];
+}
+
+/** Thrown for a machine request that cannot be met (bad input, not a model bug). */
+export class MachineError extends Error {
+  override readonly name = "MachineError";
+}
+
+/** Hypervisor state, plain data. */
+export interface HypervisorState {
+  /** QEMU ids of devices added to the VM but hidden from the guest (failover primaries). */
+  hidden: string[];
+  /** QEMU ids whose FAILOVER_NEGOTIATED event was sent. */
+  negotiated: string[];
+}
+
+const MODULE_INIT: Readonly<Record<GuestModule, (k: Kernel) => void>> = {
+  virtio_pci: virtioPciInit,
+  // failover and net_failover have no devices of their own; virtio_net's init loads them.
+  failover: () => {},
+  net_failover: () => {},
+  virtio_net: virtioNetInit,
+  e1000e: pciNicInit,
+};
+
+/** Checks a spec for structural problems; returns the first problem or null. */
+export function validateMachineSpec(spec: MachineSpec): string | null {
+  const ids = new Set<string>();
+  const addrs = new Set<string>();
+  for (const [i, d] of spec.devices.entries()) {
+    const where = `devices[${i}]`;
+    try {
+      parsePciAddr(d.addr);
+    } catch (e) {
+      return `${where}: ${(e as Error).message}`;
+    }
+    if (addrs.has(d.addr)) return `${where}: PCI address ${d.addr} used twice`;
+    addrs.add(d.addr);
+    if (d.id !== undefined) {
+      if (ids.has(d.id)) return `${where}: device id "${d.id}" used twice`;
+      ids.add(d.id);
+    }
+    if (d.failoverPairId !== undefined) {
+      const pair = spec.devices.find((x) => x.id === d.failoverPairId);
+      if (!pair) return `${where}: failoverPairId "${d.failoverPairId}" names no device`;
+      if (pair.model !== "virtio-net" || !pair.standby)
+        return `${where}: failoverPairId "${d.failoverPairId}" must name a virtio-net with standby: true`;
+      if (d.id === undefined) return `${where}: a failover primary needs an id`;
+    }
+    if (
+      d.model !== "pcie-root-port" &&
+      d.mac !== undefined &&
+      !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac)
+    )
+      return `${where}: bad MAC "${d.mac}" (expected lower-case xx:xx:xx:xx:xx:xx)`;
+  }
+  return null;
+}
+
+/** A booted machine: the guest kernel plus the hypervisor's controls (QMP-like). */
+export class Machine {
+  readonly state: HypervisorState = { hidden: [], negotiated: [] };
+  readonly k: Kernel;
+  readonly spec: MachineSpec;
+  private readonly advanceTo: (t: number) => void;
+
+  /** `advanceTo` moves the virtual clock (the scheduler's) when deferred work falls due. */
+  constructor(k: Kernel, spec: MachineSpec, advanceTo: (t: number) => void) {
+    this.k = k;
+    this.spec = spec;
+    this.advanceTo = advanceTo;
+    const problem = validateMachineSpec(spec);
+    if (problem) throw new MachineError(`machine "${spec.name}": ${problem}`);
+  }
+
+  /**
+   * Boots: enumerates the visible functions (bus order; root ports first so the buses behind
+   * them exist), loads the modules in order (each binds its devices), lets QEMU plug the
+   * failover primaries whose pair negotiated STANDBY, and settles deferred work.
+   */
+  boot(): void {
+    const visible = this.spec.devices.filter((d) => d.failoverPairId === undefined);
+    const ports = visible.filter((d) => d.model === "pcie-root-port");
+    const rest = visible.filter((d) => d.model !== "pcie-root-port");
+    for (const d of [...ports].sort((a, b) => comparePciAddr(a.addr, b.addr)))
+      pciAddFunction(this.k, d);
+    for (const d of [...rest].sort((a, b) => comparePciAddr(a.addr, b.addr)))
+      pciAddFunction(this.k, d);
+    for (const m of this.spec.modules) MODULE_INIT[m](this.k);
+    for (const d of this.spec.devices) {
+      if (d.failoverPairId !== undefined) this.state.hidden.push(d.id as string);
+    }
+    this.hypervisorStep();
+    this.settle();
+  }
+
+  /** Runs deferred kernel work until none is left. */
+  settle(): void {
+    settleWork(this.k, this.advanceTo);
+  }
+
+  /** QEMU's failover logic: plug every hidden primary whose standby negotiated STANDBY. */
+  private hypervisorStep(): void {
+    for (const id of [...this.state.hidden]) {
+      const d = this.deviceSpec(id);
+      const pair = this.findFunction(d.failoverPairId as string);
+      const vdev = pair ? virtioDeviceOf(pair) : undefined;
+      if (!vdev?.negotiated.includes("VIRTIO_NET_F_STANDBY")) continue;
+      if (!this.state.negotiated.includes(d.failoverPairId as string))
+        this.state.negotiated.push(d.failoverPairId as string);
+      this.state.hidden = this.state.hidden.filter((h) => h !== id);
+      pciAddFunction(this.k, d);
+    }
+  }
+
+  private deviceSpec(id: string): PciFunctionSpec {
+    const d = this.spec.devices.find((x) => x.id === id);
+    if (!d) {
+      const known = this.spec.devices.flatMap((x) => (x.id ? [x.id] : []));
+      throw new MachineError(
+        `no device "${id}" in machine "${this.spec.name}" (ids: ${known.join(", ")})`,
+      );
+    }
+    return d;
+  }
+
+  private findFunction(id: string) {
+    return pciState(this.k).functions.find((f) => f.spec.id === id);
+  }
+
+  /** True if the device with QEMU id `id` is present on the guest's PCI bus. */
+  isPresent(id: string): boolean {
+    return this.findFunction(id) !== undefined;
+  }
+
+  /**
+   * QMP `device_add` of a device from the machine spec: a failover primary whose pair has not
+   * negotiated STANDBY stays hidden; otherwise the guest sees a hot-plug at once.
+   */
+  plug(id: string): "plugged" | "hidden" {
+    const d = this.deviceSpec(id);
+    if (this.isPresent(id) || this.state.hidden.includes(id))
+      throw new MachineError(
+        `device "${id}" is already in the VM (Duplicate ID '${id}' for device)`,
+      );
+    if (pciGetFunction(this.k, d.addr)) throw new MachineError(`slot ${d.addr} is occupied`);
+    if (d.failoverPairId !== undefined) {
+      this.state.hidden.push(id);
+      this.hypervisorStep();
+      return this.state.hidden.includes(id) ? "hidden" : "plugged";
+    }
+    pciAddFunction(this.k, d);
+    return "plugged";
+  }
+
+  /** QMP `device_del`: the guest's driver remove path runs (ACPI eject), then DEVICE_DELETED. */
+  unplug(id: string): void {
+    this.deviceSpec(id);
+    if (this.state.hidden.includes(id)) {
+      this.state.hidden = this.state.hidden.filter((h) => h !== id);
+      return;
+    }
+    const fn = this.findFunction(id);
+    if (!fn) throw new MachineError(`device "${id}" is not plugged`);
+    pciRemoveFunction(this.k, fn.spec.addr);
+  }
+
+  /** QMP `set_link`: the backend link of a NIC goes up or down. */
+  setLink(id: string, up: boolean): void {
+    this.deviceSpec(id);
+    const fn = this.findFunction(id);
+    if (!fn) throw new MachineError(`device "${id}" is not plugged`);
+    pciSetLink(this.k, fn.spec.addr, up);
+  }
+}
