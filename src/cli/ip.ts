@@ -2,8 +2,19 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
-import { createKernel, type Kernel, settleWork, UnknownKernelError } from "../kernel/index.ts";
+import {
+  createKernel,
+  type Kernel,
+  type KernelEvent,
+  nextWorkDue,
+  profileFor,
+  runDueWork,
+  settleWork,
+  UnknownKernelError,
+} from "../kernel/index.ts";
+import { Machine, MachineError, type MachineSpec } from "../machine/index.ts";
 import { Rng, VirtualClock } from "../sim/index.ts";
+import { loadMachine } from "./machines.ts";
 import type { CliResult } from "./main.ts";
 
 /** Runs every work item that falls due, advancing the virtual clock as far as needed. */
@@ -15,11 +26,106 @@ function usage(msg: string): CliResult {
   return { stdout: "", stderr: `ifsim ip: ${msg}\n`, status: 2 };
 }
 
-/** `ifsim ip [--kernel V] [--seed N] [--monitor OUT] IP-ARGS…`. */
+/** Runs the work that falls due up to virtual time `until`, then moves the clock there. */
+export function runUntil(k: Kernel, clock: VirtualClock, until: number): void {
+  for (;;) {
+    while (runDueWork(k)) {}
+    const due = nextWorkDue(k);
+    if (due === null || due > until) break;
+    clock.advanceTo(Math.max(due, clock.now()));
+  }
+  clock.advanceTo(Math.max(until, clock.now()));
+}
+
+/** dmesg's "[    4.123456] " prefix for a virtual time in µs. */
+export function dmesgLine(tUs: number, text: string): string {
+  const sec = Math.floor(tUs / 1_000_000);
+  const us = tUs % 1_000_000;
+  return `[${String(sec).padStart(5)}.${String(us).padStart(6, "0")}] ${text}\n`;
+}
+
+/** The kernel log lines among `events`, dmesg-style. */
+export function dmesgText(events: readonly (KernelEvent & { t: number })[]): string {
+  let out = "";
+  for (const e of events) if (e.type === "kernel.log") out += dmesgLine(e.t, e.text);
+  return out;
+}
+
+/**
+ * Runs one `#ifsim:` batch directive against the machine.
+ * Verbs: plug ID, unplug ID, link ID up|down, sleep MS, settle.
+ */
+function runDirective(
+  text: string,
+  machine: Machine | null,
+  k: Kernel,
+  clock: VirtualClock,
+): string | null {
+  const [verb, ...args] = text.split(/\s+/).filter(Boolean);
+  const need = (n: number, usage: string): string | null =>
+    args.length === n ? null : `usage: #ifsim: ${usage}`;
+  try {
+    switch (verb) {
+      case "plug":
+      case "unplug":
+      case "link": {
+        if (!machine) return `"${verb}" needs a machine (--machine NAME)`;
+        if (verb === "link") {
+          const u = need(2, "link ID up|down");
+          if (u) return u;
+          if (args[1] !== "up" && args[1] !== "down") return "usage: #ifsim: link ID up|down";
+          machine.setLink(args[0] as string, args[1] === "up");
+        } else {
+          const u = need(1, `${verb} ID`);
+          if (u) return u;
+          if (verb === "plug") machine.plug(args[0] as string);
+          else machine.unplug(args[0] as string);
+        }
+        settleKernel(k, clock);
+        return null;
+      }
+      case "sleep": {
+        const u = need(1, "sleep MS");
+        if (u) return u;
+        if (!/^\d+$/.test(args[0] as string)) return `sleep needs milliseconds, got "${args[0]}"`;
+        runUntil(k, clock, clock.now() + Number(args[0]) * 1000);
+        return null;
+      }
+      case "settle":
+        settleKernel(k, clock);
+        return null;
+      default:
+        return `unknown directive "${verb ?? ""}" (known: plug, unplug, link, sleep, settle)`;
+    }
+  } catch (e) {
+    if (e instanceof MachineError || e instanceof RangeError) return e.message;
+    if (e instanceof Error && e.name === "PciAddressError") return e.message;
+    throw e;
+  }
+}
+
+const IP_HELP = `Usage: ifsim ip [--kernel V] [--machine M] [--uek-takeover-delay MS] [--seed N]
+                [--monitor OUT] [--dmesg OUT] [ip options] OBJECT COMMAND | -batch FILE
+  --kernel V      kernel version profile (default 6.18; see ifsim kernels)
+  --machine M     boot a machine first: a built-in (see ifsim machines) or FILE.json;
+                  default: an empty namespace with only lo
+  --uek-takeover-delay MS
+                  Oracle UEK5 net_failover: open a hot-plugged primary MS ms later
+  --seed N        seed of the model's RNG (random MACs), default 1
+  --monitor OUT   write the 'ip monitor link' records of the run to OUT ('-' = stderr)
+  --dmesg OUT     write the kernel log (boot included), dmesg-style, to OUT ('-' = stderr)
+In a -batch file, lines '#ifsim: plug ID', '#ifsim: unplug ID', '#ifsim: link ID up|down',
+'#ifsim: sleep MS' and '#ifsim: settle' act on the machine (the real ip skips them as comments).
+`;
+
+/** `ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT] IP-ARGS…`. */
 export function ipCommand(argv: readonly string[]): CliResult {
   let kernel = "6.18";
   let seed = 1;
   let monitor: string | null = null;
+  let dmesg: string | null = null;
+  let machineArg: string | null = null;
+  let takeoverDelayMs: number | null = null;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -41,33 +147,67 @@ export function ipCommand(argv: readonly string[]): CliResult {
       const v = val();
       if (v === null) return usage("--monitor needs a file name (or - for stderr)");
       monitor = v;
+    } else if (a === "--dmesg") {
+      const v = val();
+      if (v === null) return usage("--dmesg needs a file name (or - for stderr)");
+      dmesg = v;
+    } else if (a === "--machine") {
+      const v = val();
+      if (v === null) return usage("--machine needs a built-in name or a FILE.json");
+      machineArg = v;
+    } else if (a === "--uek-takeover-delay") {
+      const v = val();
+      if (v === null || !/^\d+$/.test(v))
+        return usage(`--uek-takeover-delay needs milliseconds, got "${v ?? ""}"`);
+      takeoverDelayMs = Number(v);
     } else if (a === "--help") {
-      return {
-        stdout:
-          "Usage: ifsim ip [--kernel V] [--seed N] [--monitor OUT] [ip options] OBJECT COMMAND | -batch FILE\n",
-        stderr: "",
-        status: 0,
-      };
+      return { stdout: IP_HELP, stderr: "", status: 0 };
     } else {
       rest.push(a);
     }
   }
-  if (monitor !== null && monitor !== "-") {
-    // Fail before running anything rather than lose the records at the end.
+  for (const [what, file] of [
+    ["monitor records", monitor],
+    ["kernel log", dmesg],
+  ] as const) {
+    if (file === null || file === "-") continue;
+    // Fail before running anything rather than lose the output at the end.
     try {
-      writeFileSync(monitor, "");
+      writeFileSync(file, "");
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code ?? String(e);
-      return usage(`cannot write the monitor records to "${monitor}": ${why}`);
+      return usage(`cannot write the ${what} to "${file}": ${why}`);
     }
+  }
+  let spec: MachineSpec | null = null;
+  if (machineArg !== null) {
+    const m = loadMachine(machineArg);
+    if ("error" in m) return usage(m.error);
+    spec = m;
   }
   const clock = new VirtualClock();
   let k: Kernel;
   try {
-    k = createKernel({ kernel, clock, rng: new Rng(seed) });
+    k = createKernel({
+      kernel: profileFor(kernel, { takeoverDelayMs }),
+      clock,
+      rng: new Rng(seed),
+      ...(spec ? { cpus: spec.cpus, defaultQdisc: spec.defaultQdisc } : {}),
+    });
   } catch (e) {
     if (e instanceof UnknownKernelError) return usage(e.message);
     throw e;
+  }
+  let machine: Machine | null = null;
+  if (spec) {
+    machine = new Machine(k, spec, (t) => clock.advanceTo(t));
+    try {
+      machine.boot();
+    } catch (e) {
+      if (e instanceof MachineError || (e instanceof Error && e.name === "PciAddressError"))
+        return usage(`machine "${spec.name}" does not boot: ${e.message}`);
+      throw e;
+    }
   }
   const mon = new IpMonitor(k);
   const cursor = k.trace.length;
@@ -75,7 +215,11 @@ export function ipCommand(argv: readonly string[]): CliResult {
   if ("error" in g) {
     return { stdout: "", stderr: (g as { error: string }).error, status: 255 };
   }
-  const proc = new IpProcess(k, { ...g.opts, settle: () => settleKernel(k, clock) });
+  const proc = new IpProcess(k, {
+    ...g.opts,
+    settle: () => settleKernel(k, clock),
+    directive: (text) => runDirective(text, machine, k, clock),
+  });
   let r: CliResult;
   if (g.batchFile !== null) {
     let text: string;
@@ -108,6 +252,12 @@ export function ipCommand(argv: readonly string[]): CliResult {
         chunks: [...(r.chunks ?? []), { fd: 2, text: records }],
       };
     } else writeFileSync(monitor, records);
+  }
+  if (dmesg !== null) {
+    const log = dmesgText(k.trace.since(0));
+    if (dmesg === "-") {
+      r = { ...r, stderr: r.stderr + log, chunks: [...(r.chunks ?? []), { fd: 2, text: log }] };
+    } else writeFileSync(dmesg, log);
   }
   return r;
 }

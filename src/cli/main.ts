@@ -5,6 +5,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
+import { machinesCommand } from "./machines.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -19,14 +20,19 @@ const HELP = `ifsim — an executable, kernel-faithful model of Linux network de
 renaming and failover.
 
 Usage:
-  ifsim ip [--kernel V] [--seed N] [--monitor OUT] [-force] [-j] [-d] [-br] [-o] -batch FILE
-  ifsim ip [--kernel V] [--seed N] [--monitor OUT] [-j] [-d] [-br] [-o] link ...
-  ifsim kernels                 list the kernel version profiles
+  ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT]
+           [-force] [-j] [-d] [-br] [-o] [-s] -batch FILE
+  ifsim ip [--kernel V] [--machine M] [...] [-j] [-d] [-br] [-o] [-s] link ...
+  ifsim kernels [--json]        list the kernel version profiles
+  ifsim machines [--json]       list the built-in machines (for --machine)
   ifsim --help | --version
 
-ifsim ip runs iproute2 'ip link' commands on a fresh simulated kernel (one network
-namespace: only 'lo' exists) and prints exactly what iproute2 6.1 prints on that kernel.
+ifsim ip runs iproute2 'ip link' commands on a fresh simulated kernel and prints exactly
+what iproute2 6.1 prints on that kernel. Without --machine the namespace has only 'lo'.
   --kernel V     kernel version profile (default 6.18), e.g. 4.19, 5.0, 5.1, 6.1, 6.2
+  --machine M    boot a machine first, e.g. failover-vm (net_failover with virtio + e1000e)
+  --dmesg OUT    write the kernel log, boot included, to OUT ('-' = stderr)
+  (ifsim ip --help lists every option and the #ifsim: batch directives for hot-plug)
   --seed N       seed of the model's RNG (random veth/ifb MACs), default 1
   --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
 Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.`;
@@ -41,6 +47,7 @@ export function main(argv: readonly string[]): CliResult {
     return { stdout: "ifsim 0.1.0\n", stderr: "", status: 0 };
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
+  if (cmd === "machines") return machinesCommand(rest);
   return {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,

@@ -37,7 +37,16 @@ export interface IpProcessOptions extends IpOptions {
    * run the work that is due at the current virtual time.
    */
   settle?: () => void;
+  /**
+   * ifsim extension: a batch line `#ifsim: TEXT` (a comment to the real `ip`) is handed to this
+   * hook (hypervisor actions such as hot-plug). It returns null, or an error message that ends
+   * the batch like a failed command.
+   */
+  directive?: (text: string) => string | null;
 }
+
+/** The prefix of an ifsim directive line in a batch file. */
+export const DIRECTIVE_PREFIX = "#ifsim:";
 
 /** ip.c's object table, in its order (matches() picks the first prefix match). */
 const OBJECTS = [
@@ -85,12 +94,14 @@ export class IpProcess {
   readonly #k: Kernel;
   readonly #opts: IpOptions;
   readonly #settle: () => void;
+  readonly #directive: ((text: string) => string | null) | null;
   readonly #cache: LlMap;
 
   constructor(k: Kernel, opts: IpProcessOptions = {}) {
     this.#k = k;
-    const { settle, ...rest } = opts;
+    const { settle, directive, ...rest } = opts;
     this.#opts = rest;
+    this.#directive = directive ?? null;
     this.#settle =
       settle ??
       (() => {
@@ -156,6 +167,16 @@ export class IpProcess {
         let line = getline();
         if (line === null) break;
         lineno++;
+        const trimmed = line.trimStart();
+        if (this.#directive && trimmed.startsWith(DIRECTIVE_PREFIX)) {
+          const msg = this.#directive(trimmed.slice(DIRECTIVE_PREFIX.length).trim());
+          if (msg !== null) {
+            io.err(`ifsim: ${fileName}:${lineno}: ${msg}\n`);
+            r.status = 1;
+            if (!this.#opts.force) break;
+          }
+          continue;
+        }
         line = cutComment(line);
         let eof = false;
         for (let cp = line.indexOf("\\\n"); cp >= 0; cp = line.indexOf("\\\n")) {
