@@ -17,6 +17,7 @@ const DEVICE_KEYS: Readonly<Record<string, string>> = {
   linkUpDelayMs: "number",
   maxMtu: "number",
   secondaryBus: "number",
+  atBoot: "boolean",
 };
 
 /** Checks the shape of a machine JSON document; returns the first problem or null. */

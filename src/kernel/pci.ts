@@ -25,6 +25,8 @@ export interface PciFunctionSpec {
   readonly maxMtu?: number;
   /** Root ports: the bus number behind the port. */
   readonly secondaryBus?: number;
+  /** Machine spec: false = not plugged at boot (the hypervisor plugs it later). Default true. */
+  readonly atBoot?: boolean;
 }
 
 /** A function present on the bus, plain data. */

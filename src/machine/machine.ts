@@ -83,6 +83,8 @@ export function validateMachineSpec(spec: MachineSpec): string | null {
         return `${where}: failoverPairId "${d.failoverPairId}" must name a virtio-net with standby: true`;
       if (d.id === undefined) return `${where}: a failover primary needs an id`;
     }
+    if (d.atBoot === false && d.id === undefined)
+      return `${where}: a device plugged later (atBoot: false) needs an id`;
     if (
       d.model !== "pcie-root-port" &&
       d.mac !== undefined &&
@@ -115,7 +117,9 @@ export class Machine {
    * failover primaries whose pair negotiated STANDBY, and settles deferred work.
    */
   boot(): void {
-    const visible = this.spec.devices.filter((d) => d.failoverPairId === undefined);
+    const visible = this.spec.devices.filter(
+      (d) => d.failoverPairId === undefined && d.atBoot !== false,
+    );
     const ports = visible.filter((d) => d.model === "pcie-root-port");
     const rest = visible.filter((d) => d.model !== "pcie-root-port");
     for (const d of [...ports].sort((a, b) => comparePciAddr(a.addr, b.addr)))
@@ -124,7 +128,8 @@ export class Machine {
       pciAddFunction(this.k, d);
     for (const m of this.spec.modules) MODULE_INIT[m](this.k);
     for (const d of this.spec.devices) {
-      if (d.failoverPairId !== undefined) this.state.hidden.push(d.id as string);
+      if (d.failoverPairId !== undefined && d.atBoot !== false)
+        this.state.hidden.push(d.id as string);
     }
     this.hypervisorStep();
     this.settle();
