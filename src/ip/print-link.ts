@@ -1,6 +1,6 @@
 // iproute2 6.1 ip/ipaddress.c: print_linkinfo() and print_linkinfo_brief(), text and JSON.
 
-import { IFF, type LinkSnapshot } from "../kernel/index.ts";
+import { IFF, type LinkSnapshot, type LinkStats } from "../kernel/index.ts";
 import type { JsonWriter } from "./json-writer.ts";
 import type { LlMap } from "./ll-map.ts";
 
@@ -110,12 +110,54 @@ function signed32(n: number): number {
   return n | 0;
 }
 
-const STATS_TEXT = [
-  "    RX:  bytes packets errors dropped  missed   mcast           ",
-  "             0       0      0       0       0       0 ",
-  "    TX:  bytes packets errors dropped carrier collsns           ",
-  "             0       0      0       0       0       0 ",
-];
+/** print_num(): "%*s " of the plain number. */
+function num(width: number, n: number): string {
+  return `${String(n).padStart(width)} `;
+}
+
+/** size_columns(): widen each column to the digits of its value. */
+function sizeColumns(cols: number[], values: readonly number[]): void {
+  values.forEach((v, i) => {
+    const len = String(v).length;
+    if (len > (cols[i] as number)) cols[i] = len;
+  });
+}
+
+/**
+ * The `-s` block of one link, text form (`show_stats == 1`).
+ * @iproute2 print_stats64() in ip/ipaddress.c (6.1)
+ */
+function statsText(st: LinkStats, sl: string): string {
+  // strlen("*X errors:"), "packets", "errors", "dropped", "heartbt", "overrun", "compressed", "otherhost"
+  const cols = [10, 7, 6, 7, 7, 7, 10, 9];
+  sizeColumns(cols, [
+    st.rxBytes,
+    st.rxPackets,
+    st.rxErrors,
+    st.rxDropped,
+    st.rxMissedErrors,
+    st.multicast,
+    0,
+    0,
+  ]);
+  sizeColumns(cols, [
+    st.txBytes,
+    st.txPackets,
+    st.txErrors,
+    st.txDropped,
+    st.txCarrierErrors,
+    st.collisions,
+    0,
+    0,
+  ]);
+  const c = (i: number): number => cols[i] as number;
+  const h = (i: number, t: string): string => t.padStart(c(i));
+  let s = `    RX: ${h(0, "bytes").slice(4)} ${h(1, "packets")} ${h(2, "errors")} ${h(3, "dropped")} ${h(4, "missed")} ${h(5, "mcast")} ${"".padStart(c(6))}${sl}`;
+  s += `    ${num(c(0), st.rxBytes)}${num(c(1), st.rxPackets)}${num(c(2), st.rxErrors)}${num(c(3), st.rxDropped)}${num(c(4), st.rxMissedErrors)}${num(c(5), st.multicast)}${sl}`;
+  s += `    TX: ${h(0, "bytes").slice(4)} ${h(1, "packets")} ${h(2, "errors")} ${h(3, "dropped")} ${h(4, "carrier")} ${h(5, "collsns")} ${"".padStart(c(6))}${sl}`;
+  s += `    ${num(c(0), st.txBytes)}${num(c(1), st.txPackets)}${num(c(2), st.txErrors)}${num(c(3), st.txDropped)}${num(c(4), st.txCarrierErrors)}${num(c(5), st.collisions)}`;
+  return s;
+}
 
 /**
  * One record of `ip link show` / `ip monitor link` in text form, including its final newline.
@@ -161,7 +203,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     if (snap.parentBus !== null) s += `parentbus ${snap.parentBus} `;
     if (snap.parentDev !== null) s += `parentdev ${snap.parentDev} `;
   }
-  if (ctx.show && opts.stats) s += sl + STATS_TEXT.join(sl);
+  if (ctx.show && opts.stats) s += sl + statsText(snap.stats, sl);
   for (const a of snap.altnames) s += `${sl}    altname ${a}`;
   return `${s}\n`;
 }
@@ -229,6 +271,30 @@ export function writeLinkJson(
     if (snap.physPortName !== null) w.field("phys_port_name", snap.physPortName);
     if (snap.parentBus !== null) w.field("parentbus", snap.parentBus);
     if (snap.parentDev !== null) w.field("parentdev", snap.parentDev);
+  }
+  if (ctx.show && opts.stats) {
+    const st = snap.stats;
+    w.name("stats64");
+    w.startObject();
+    w.name("rx");
+    w.startObject();
+    w.field("bytes", st.rxBytes);
+    w.field("packets", st.rxPackets);
+    w.field("errors", st.rxErrors);
+    w.field("dropped", st.rxDropped);
+    w.field("over_errors", 0);
+    w.field("multicast", st.multicast);
+    w.endObject();
+    w.name("tx");
+    w.startObject();
+    w.field("bytes", st.txBytes);
+    w.field("packets", st.txPackets);
+    w.field("errors", st.txErrors);
+    w.field("dropped", st.txDropped);
+    w.field("carrier_errors", st.txCarrierErrors);
+    w.field("collisions", st.collisions);
+    w.endObject();
+    w.endObject();
   }
   if (snap.altnames.length > 0) {
     w.name("altnames");

@@ -2,8 +2,9 @@
 // netdev_state_change): what an RTM_NEWLINK / RTM_DELLINK carries.
 
 import type { Kernel } from "./kernel.ts";
-import { IF_OPER, IFF, type NetDevice, type OperState } from "./netdevice.ts";
+import { IF_OPER, IFF, type LinkStats, type NetDevice, type OperState } from "./netdevice.ts";
 import { callNetdeviceNotifiers } from "./notifier.ts";
+import { devGetStats } from "./xmit.ts";
 
 /**
  * What one RTM_NEWLINK / RTM_DELLINK (or RTM_GETLINK answer) says about a device: the
@@ -48,6 +49,8 @@ export interface LinkSnapshot {
   readonly carrierChanges: number;
   readonly carrierUpCount: number;
   readonly carrierDownCount: number;
+  /** IFLA_STATS64 (rtnl_fill_stats → dev_get_stats, which may update driver state). */
+  readonly stats: LinkStats;
   /** Not a netlink attribute: sysfs `name_assign_type`, carried for run records. */
   readonly nameAssignType: number;
   /** Not a netlink attribute: ethtool driver name. */
@@ -125,6 +128,7 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     carrierChanges: dev.carrierUpCount + dev.carrierDownCount,
     carrierUpCount: dev.carrierUpCount,
     carrierDownCount: dev.carrierDownCount,
+    stats: devGetStats(k, dev),
     nameAssignType: dev.nameAssignType,
     driver: drv?.name ?? dev.driver,
   };
