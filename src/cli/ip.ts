@@ -4,11 +4,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
 import {
   createKernel,
+  devGetByName,
   type Kernel,
   type KernelEvent,
   nextWorkDue,
   profileFor,
+  receiveFrames,
   runDueWork,
+  sendFrames,
   settleWork,
   UnknownKernelError,
 } from "../kernel/index.ts";
@@ -53,7 +56,7 @@ export function dmesgText(events: readonly (KernelEvent & { t: number })[]): str
 
 /**
  * Runs one `#ifsim:` batch directive against the machine.
- * Verbs: plug ID, unplug ID, link ID up|down, sleep MS, settle.
+ * Verbs: plug ID, unplug ID, link ID up|down, sleep MS, settle, xmit/rx DEV FRAMES [SIZE].
  */
 function runDirective(
   text: string,
@@ -94,8 +97,24 @@ function runDirective(
       case "settle":
         settleKernel(k, clock);
         return null;
+      case "xmit":
+      case "rx": {
+        if (args.length < 2 || args.length > 3) return `usage: #ifsim: ${verb} DEV FRAMES [SIZE]`;
+        const dev = devGetByName(k, args[0] as string);
+        if (!dev) return `no device "${args[0]}"`;
+        const nums = args.slice(1);
+        if (!nums.every((x) => /^\d+$/.test(x))) return `${verb}: FRAMES and SIZE must be integers`;
+        const batch = {
+          frames: Number(nums[0]),
+          size: nums[1] === undefined ? 1500 : Number(nums[1]),
+        };
+        if (batch.size < 1) return `${verb}: SIZE must be at least 1`;
+        if (verb === "xmit") sendFrames(k, dev, batch);
+        else receiveFrames(k, dev, batch);
+        return null;
+      }
       default:
-        return `unknown directive "${verb ?? ""}" (known: plug, unplug, link, sleep, settle)`;
+        return `unknown directive "${verb ?? ""}" (known: plug, unplug, link, sleep, settle, xmit, rx)`;
     }
   } catch (e) {
     if (e instanceof MachineError || e instanceof RangeError) return e.message;
@@ -115,7 +134,9 @@ const IP_HELP = `Usage: ifsim ip [--kernel V] [--machine M] [--uek-takeover-dela
   --monitor OUT   write the 'ip monitor link' records of the run to OUT ('-' = stderr)
   --dmesg OUT     write the kernel log (boot included), dmesg-style, to OUT ('-' = stderr)
 In a -batch file, lines '#ifsim: plug ID', '#ifsim: unplug ID', '#ifsim: link ID up|down',
-'#ifsim: sleep MS' and '#ifsim: settle' act on the machine (the real ip skips them as comments).
+'#ifsim: sleep MS', '#ifsim: settle', '#ifsim: xmit DEV FRAMES [SIZE]' (send through DEV)
+and '#ifsim: rx DEV FRAMES [SIZE]' (frames arrive on DEV) act on the machine; the real ip skips
+them as comments.
 `;
 
 /** `ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT] IP-ARGS…`. */
