@@ -3,7 +3,7 @@
 // QEMU (TCG), plugs the primary over QMP while paused, serves the guest's requests that
 // arrive on ttyS1 (hot-unplug / hot-plug / set_link over QMP) and writes the captured steps
 // as fixtures.  No npm dependencies.  See README.md.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -45,6 +45,24 @@ const PRIMARY = {
   bus: "rp2",
   netdev: "hp3",
 };
+
+function gitHead() {
+  try {
+    const head = execFileSync("git", ["-C", REPO, "rev-parse", "HEAD"], {
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["-C", REPO, "status", "--porcelain", "--", "tools/qemu-capture"],
+      {
+        encoding: "utf8",
+      },
+    ).trim();
+    return dirty ? `${head} (tools/qemu-capture modified)` : head;
+  } catch {
+    return null;
+  }
+}
 
 function kvmUsable() {
   // /dev/kvm on these machines is kvm_pvm without vmx/svm: the guest dies with an emulation
@@ -239,7 +257,8 @@ async function boot(bootNo, from, capture) {
   await qmp.cmd("cont");
   info.t_cont_ms = Date.now() - t0;
 
-  let lastLine = Date.now();
+  // the boot itself (until the first guest record) gets 120 s on top of the idle timeout
+  let lastLine = Date.now() + 120000;
   let step = null;
   let act = null;
   let file = null;
@@ -401,6 +420,7 @@ async function main() {
     accel: { used: "tcg", ...kvmUsable() },
     settle_s: Number(SETTLE),
     captured_at: new Date().toISOString(),
+    harness_commit: gitHead(),
     boots: [],
     steps: [],
   };
