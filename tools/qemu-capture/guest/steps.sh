@@ -248,6 +248,12 @@ s16() {
   cmd "$IP -s link"
   cmd "$CARRIERS"
   cmd "grep . /sys/class/net/*/operstate"
+  for d in /sys/class/net/*; do
+    n=${d##*/}
+    cmd "cat /sys/class/net/$n/name_assign_type"
+    cmd "cat /sys/class/net/$n/phys_port_name"
+  done
+  cmd "ls /sys/class/net/$MASTER/"
 }
 
 for s in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
