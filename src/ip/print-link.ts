@@ -58,14 +58,16 @@ const EVENT_NAMES: Readonly<Record<string, string>> = {
   BONDING_OPTIONS: "BONDING OPTION",
 };
 
-/** Fixed attributes the kernel model does not carry (6.18 defaults for these devices). */
-const GSO = [
-  ["gso_max_size", 65536],
-  ["gso_max_segs", 65535],
-  ["tso_max_size", 524280],
-  ["tso_max_segs", 65535],
-  ["gro_max_size", 65536],
-] as const;
+/** The GSO/GRO/TSO size attributes, in print order (tso_max_size is per device). */
+function gsoFields(snap: LinkSnapshot): [string, number][] {
+  return [
+    ["gso_max_size", 65536],
+    ["gso_max_segs", 65535],
+    ["tso_max_size", snap.tsoMaxSize],
+    ["tso_max_segs", 65535],
+    ["gro_max_size", 65536],
+  ];
+}
 
 /** The flag words in print_link_flags() order (RUNNING never printed). */
 export function linkFlagWords(flags: number, mdown: boolean): string[] {
@@ -198,7 +200,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     if (ctx.show) s += "addrgenmode eui64 ";
     s += `numtxqueues ${snap.numTxQueues} `;
     s += `numrxqueues ${snap.numRxQueues} `;
-    for (const [k, v] of GSO) s += `${k} ${v} `;
+    for (const [k, v] of gsoFields(snap)) s += `${k} ${v} `;
     if (snap.physPortName !== null) s += `portname ${snap.physPortName} `;
     if (snap.parentBus !== null) s += `parentbus ${snap.parentBus} `;
     if (snap.parentDev !== null) s += `parentdev ${snap.parentDev} `;
@@ -267,7 +269,7 @@ export function writeLinkJson(
     if (ctx.show) w.field("inet6_addr_gen_mode", "eui64");
     w.field("num_tx_queues", snap.numTxQueues);
     w.field("num_rx_queues", snap.numRxQueues);
-    for (const [k, v] of GSO) w.field(k, v);
+    for (const [k, v] of gsoFields(snap)) w.field(k, v);
     if (snap.physPortName !== null) w.field("phys_port_name", snap.physPortName);
     if (snap.parentBus !== null) w.field("parentbus", snap.parentBus);
     if (snap.parentDev !== null) w.field("parentdev", snap.parentDev);

@@ -1,6 +1,7 @@
 // Boot: one kernel instance with the core drivers, the rtnetlink notifier and `lo`.
 
 import { Trace } from "../sim/trace.ts";
+import { addrconfInit } from "./addrconf.ts";
 import { GENERIC_ETH, GENERIC_ETH_DRIVER } from "./drivers/generic-eth.ts";
 import { IFB_DRIVER, IFB_LINK_OPS } from "./drivers/ifb.ts";
 import { loopbackNetInit } from "./drivers/loopback.ts";
@@ -84,5 +85,6 @@ export function createKernel(o: KernelOptions): Kernel {
   k.registry.work.set(LINKWATCH_WORK, linkwatchEvent);
   registerNetdeviceNotifier(k, { name: "rtnetlink", priority: 0 }, rtnetlinkEvent);
   loopbackNetInit(k);
+  addrconfInit(k);
   return k;
 }

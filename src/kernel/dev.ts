@@ -26,6 +26,11 @@ import { devActivate, devDeactivate } from "./sch-generic.ts";
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder("utf-8", { fatal: false });
 
+/** TSO_LEGACY_MAX_SIZE: the default tso_max_size. */
+export const TSO_LEGACY_MAX_SIZE = 65536;
+/** GSO_MAX_SIZE (v5.19+ BIG TCP): what virtual drivers raise tso_max_size to. */
+export const GSO_MAX_SIZE = 524280;
+
 /** Number of `%d` units the allocator considers (8 × PAGE_SIZE bits). */
 export const MAX_NETDEVICES = 32768;
 
@@ -635,6 +640,7 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     txQueueLen: 1000,
     numTxQueues: o.numTxQueues ?? 1,
     numRxQueues: o.numRxQueues ?? 1,
+    tsoMaxSize: TSO_LEGACY_MAX_SIZE,
     group: 0,
     qdisc: "noop",
     txActive: false,

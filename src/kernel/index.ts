@@ -1,5 +1,6 @@
 // The kernel model's public surface: the only kernel file that outer layers import.
 
+export * from "./addrconf.ts";
 export { createKernel, type KernelOptions, rtnetlinkEvent } from "./boot.ts";
 export * from "./dev.ts";
 export {

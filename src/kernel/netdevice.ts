@@ -134,6 +134,11 @@ export interface NetDevice {
   txQueueLen: number;
   numTxQueues: number;
   numRxQueues: number;
+  /**
+   * IFLA_TSO_MAX_SIZE: TSO_LEGACY_MAX_SIZE (65536) unless the driver raised it with
+   * netif_set_tso_max_size (lo, veth, ifb: GSO_MAX_SIZE 524280).
+   */
+  tsoMaxSize: number;
   group: number;
   /**
    * Root qdisc kind: "noop" until the first activation (dev_activate → attach_default_qdiscs),

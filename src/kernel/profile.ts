@@ -32,6 +32,8 @@ export interface KernelProfile {
   readonly permAddrAttr: boolean;
   /** v5.15+: RTM_NEWLINK carries IFLA_PARENT_DEV_NAME / IFLA_PARENT_DEV_BUS_NAME. */
   readonly parentDevAttr: boolean;
+  /** Before v6.5 addrconf logs "IPv6: ADDRCONF(NETDEV_CHANGE): %s: link becomes ready" (pr_info). */
+  readonly addrconfLinkReadyLog: boolean;
   /** Opt-in, not mainline: Oracle UEK5 net_failover `takeover_delay` in ms (null = mainline). */
   readonly takeoverDelayMs: number | null;
 }
@@ -103,6 +105,8 @@ export function profileFor(
     notifierReplayUnwindReverse: atLeast(5, 7),
     permAddrAttr: atLeast(5, 6),
     parentDevAttr: atLeast(5, 15),
+    // "ipv6: lower "link become ready"'s level" (M. Baerts, net-next June 2023 → v6.5).
+    addrconfLinkReadyLog: !atLeast(6, 5),
     takeoverDelayMs: opts.takeoverDelayMs ?? null,
   };
 }

@@ -38,6 +38,8 @@ export interface LinkSnapshot {
   readonly kind: string | null;
   readonly numTxQueues: number;
   readonly numRxQueues: number;
+  /** IFLA_TSO_MAX_SIZE. */
+  readonly tsoMaxSize: number;
   readonly promiscuity: number;
   readonly allmulti: number;
   /** IFLA_PARENT_DEV_BUS_NAME / IFLA_PARENT_DEV_NAME (v5.15+). */
@@ -119,6 +121,7 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     kind: dev.kind,
     numTxQueues: dev.numTxQueues,
     numRxQueues: dev.numRxQueues,
+    tsoMaxSize: dev.tsoMaxSize,
     promiscuity: 0,
     allmulti: 0,
     parentBus: p.parentDevAttr && dev.parent ? dev.parent.bus : null,

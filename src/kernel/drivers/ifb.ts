@@ -1,6 +1,6 @@
 // drivers/net/ifb.c: the Intermediate Functional Block device (rtnl kind "ifb").
 
-import { allocNetdev, ethHwAddrRandom, registerNetdevice } from "../dev.ts";
+import { allocNetdev, ethHwAddrRandom, GSO_MAX_SIZE, registerNetdevice } from "../dev.ts";
 import { err } from "../errno.ts";
 import type { Kernel, NetDriver, RtnlLinkOps } from "../kernel.ts";
 import { IFF, IFF_PRIV } from "../netdevice.ts";
@@ -29,6 +29,8 @@ export const IFB_LINK_OPS: RtnlLinkOps = {
     dev.minMtu = 0;
     dev.maxMtu = 0;
     ethHwAddrRandom(k, dev);
+    dev.tsoMaxSize = GSO_MAX_SIZE; // netif_set_tso_max_size(dev, GSO_MAX_SIZE)
+
     return dev;
   },
   validate(_k, attrs) {

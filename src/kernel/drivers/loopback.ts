@@ -1,6 +1,6 @@
 // drivers/net/loopback.c: `lo`, ifindex 1, registered first in every network namespace.
 
-import { allocNetdev, registerNetdev } from "../dev.ts";
+import { allocNetdev, GSO_MAX_SIZE, registerNetdev } from "../dev.ts";
 import type { Kernel, NetDriver } from "../kernel.ts";
 import { bugOn } from "../kernel.ts";
 import { ARPHRD, IFF, IFF_PRIV, NET_NAME } from "../netdevice.ts";
@@ -21,6 +21,7 @@ export function loopbackNetInit(k: Kernel): void {
   dev.minMtu = 0;
   dev.maxMtu = 0;
   dev.broadcast = "00:00:00:00:00:00";
+  dev.tsoMaxSize = GSO_MAX_SIZE; // netif_set_tso_max_size(dev, GSO_MAX_SIZE)
   dev.privFlags |= IFF_PRIV.IFF_LIVE_ADDR_CHANGE | IFF_PRIV.IFF_NO_QUEUE;
   const ret = registerNetdev(k, dev);
   bugOn(ret !== 0 || dev.ifindex !== 1, `lo registration failed (${ret}, ifindex ${dev.ifindex})`);

@@ -3,6 +3,7 @@
 import {
   allocNetdev,
   ethHwAddrRandom,
+  GSO_MAX_SIZE,
   registerNetdevice,
   unregisterNetdeviceMany,
 } from "../dev.ts";
@@ -84,6 +85,7 @@ function vethSetup(
   });
   dev.privFlags |= IFF_PRIV.IFF_LIVE_ADDR_CHANGE | IFF_PRIV.IFF_NO_QUEUE;
   dev.maxMtu = ETH_MAX_MTU;
+  dev.tsoMaxSize = GSO_MAX_SIZE; // netif_set_tso_max_size(dev, GSO_MAX_SIZE)
   return dev;
 }
 
