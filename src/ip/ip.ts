@@ -282,7 +282,11 @@ export function runIp(k: Kernel, argv: readonly string[], opts: IpProcessOptions
 }
 
 /** Global options understood by the model, by the name main() matches them against. */
-const GLOBAL_OPTIONS: readonly { opt: string; set?: keyof IpOptions; batch?: true }[] = [
+const GLOBAL_OPTIONS: readonly {
+  opt: string;
+  set?: Exclude<keyof IpOptions, "statsLevel">;
+  batch?: true;
+}[] = [
   { opt: "-stats", set: "stats" },
   { opt: "-statistics", set: "stats" },
   { opt: "-details", set: "details" },
@@ -336,6 +340,9 @@ export function parseIpGlobalArgs(argv: readonly string[]): IpGlobalArgs {
       i++;
       if (i >= argv.length) return { error: IP_USAGE, status: 255 };
       batchFile = argv[i] as string;
+    } else if (hit.set === "stats" && opts.stats) {
+      // ++show_stats: a second -s adds the error rows.
+      opts.statsLevel = (opts.statsLevel ?? 1) + 1;
     } else if (hit.set) {
       opts[hit.set] = true;
     }

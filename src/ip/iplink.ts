@@ -58,6 +58,7 @@ export interface IpLinkAttrs extends LinkAttrs {
   broadcast?: string;
   numTxQueues?: number;
   numRxQueues?: number;
+  master?: number;
 }
 
 interface Req {
@@ -283,9 +284,11 @@ function iplinkParse(
       next();
     } else if (matches(a, "master")) {
       const v = next();
-      if (!ctx.cache.nameToIndex(v)) invarg(ctx, "Device does not exist\n", v);
+      const idx = ctx.cache.nameToIndex(v);
+      if (!idx) invarg(ctx, "Device does not exist\n", v);
+      req.attrs.master = idx;
     } else if (matches(a, "nomaster")) {
-      // IFLA_MASTER 0: the model has no masters to leave.
+      req.attrs.master = 0;
     } else if (matches(a, "dynamic")) {
       const v = next();
       req.ifiChange |= IFF.DYNAMIC;
@@ -536,10 +539,13 @@ interface LinkFilter {
   kind: string | null;
   slaveKind: string | null;
   ifindex: number;
+  /** `master DEV`: only links enslaved to this ifindex (0 = no filter). */
+  master: number;
 }
 
 function passes(f: LinkFilter, s: LinkSnapshot): boolean {
   if (f.ifindex && s.ifindex !== f.ifindex) return false;
+  if (f.master && s.master !== f.master) return false;
   if (f.up && !(s.flags & IFF.UP)) return false;
   if (f.kind !== null && s.kind !== f.kind) return false;
   if (f.slaveKind !== null) return false;
@@ -551,7 +557,7 @@ function passes(f: LinkFilter, s: LinkSnapshot): boolean {
  * @iproute2 ipaddr_list_flush_or_save() / iplink_get() in ip/ipaddress.c, ip/iplink.c (6.1)
  */
 export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number {
-  const f: LinkFilter = { up: false, kind: null, slaveKind: null, ifindex: 0 };
+  const f: LinkFilter = { up: false, kind: null, slaveKind: null, ifindex: 0, master: 0 };
   let filterDev: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -560,15 +566,12 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
       if (i >= args.length) incompleteCommand(ctx);
       return args[i] as string;
     };
-    if (
-      a === "to" ||
-      a === "scope" ||
-      a === "label" ||
-      a === "group" ||
-      a === "master" ||
-      a === "vrf"
-    ) {
+    if (a === "to" || a === "scope" || a === "label" || a === "group" || a === "vrf") {
       next();
+    } else if (a === "master") {
+      const v = next();
+      f.master = ctx.cache.nameToIndex(v);
+      if (!f.master) invarg(ctx, "Device does not exist\n", v);
     } else if (a === "up") {
       f.up = true;
     } else if (ADDR_FILTER_WORDS.has(a.startsWith("-") ? a.slice(1) : a)) {

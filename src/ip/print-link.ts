@@ -12,6 +12,8 @@ export interface IpOptions {
   oneline?: boolean;
   force?: boolean;
   stats?: boolean;
+  /** `-s -s`: the error rows too (show_stats > 1). Absent = 1 when `stats` is set. */
+  statsLevel?: number;
   pretty?: boolean;
 }
 
@@ -129,7 +131,7 @@ function sizeColumns(cols: number[], values: readonly number[]): void {
  * The `-s` block of one link, text form (`show_stats == 1`).
  * @iproute2 print_stats64() in ip/ipaddress.c (6.1)
  */
-function statsText(st: LinkStats, sl: string): string {
+function statsText(st: LinkStats, sl: string, level: number, carrierChanges: number): string {
   // strlen("*X errors:"), "packets", "errors", "dropped", "heartbt", "overrun", "compressed", "otherhost"
   const cols = [10, 7, 6, 7, 7, 7, 10, 9];
   sizeColumns(cols, [
@@ -156,8 +158,17 @@ function statsText(st: LinkStats, sl: string): string {
   const h = (i: number, t: string): string => t.padStart(c(i));
   let s = `    RX: ${h(0, "bytes").slice(4)} ${h(1, "packets")} ${h(2, "errors")} ${h(3, "dropped")} ${h(4, "missed")} ${h(5, "mcast")} ${"".padStart(c(6))}${sl}`;
   s += `    ${num(c(0), st.rxBytes)}${num(c(1), st.rxPackets)}${num(c(2), st.rxErrors)}${num(c(3), st.rxDropped)}${num(c(4), st.rxMissedErrors)}${num(c(5), st.multicast)}${sl}`;
+  if (level > 1) {
+    const nohandler = st.rxNohandler ? ` ${"nohandler".padStart(c(6))}` : "";
+    s += `    RX errors:${"".padStart(c(0) - 10)} ${h(1, "length")} ${h(2, "crc")} ${h(3, "frame")} ${h(4, "fifo")} ${h(5, "overrun")}${nohandler}${sl}`;
+    s += `    ${"".padStart(c(0) + 1)}${num(c(1), 0)}${num(c(2), 0)}${num(c(3), 0)}${num(c(4), 0)}${num(c(5), 0)}${st.rxNohandler ? num(c(6), st.rxNohandler) : ""}${sl}`;
+  }
   s += `    TX: ${h(0, "bytes").slice(4)} ${h(1, "packets")} ${h(2, "errors")} ${h(3, "dropped")} ${h(4, "carrier")} ${h(5, "collsns")} ${"".padStart(c(6))}${sl}`;
   s += `    ${num(c(0), st.txBytes)}${num(c(1), st.txPackets)}${num(c(2), st.txErrors)}${num(c(3), st.txDropped)}${num(c(4), st.txCarrierErrors)}${num(c(5), st.collisions)}`;
+  if (level > 1) {
+    s += `${sl}    TX errors:${"".padStart(c(0) - 10)} ${h(1, "aborted")} ${h(2, "fifo")} ${h(3, "window")} ${h(4, "heartbt")} ${h(5, "transns")}${sl}`;
+    s += `    ${"".padStart(c(0) + 1)}${num(c(1), 0)}${num(c(2), 0)}${num(c(3), 0)}${num(c(4), 0)}${num(c(5), carrierChanges)}`;
+  }
   return s;
 }
 
@@ -205,7 +216,8 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     if (snap.parentBus !== null) s += `parentbus ${snap.parentBus} `;
     if (snap.parentDev !== null) s += `parentdev ${snap.parentDev} `;
   }
-  if (ctx.show && opts.stats) s += sl + statsText(snap.stats, sl);
+  if (ctx.show && opts.stats)
+    s += sl + statsText(snap.stats, sl, opts.statsLevel ?? 1, snap.carrierChanges);
   for (const a of snap.altnames) s += `${sl}    altname ${a}`;
   return `${s}\n`;
 }
@@ -286,6 +298,11 @@ export function writeLinkJson(
     w.field("dropped", st.rxDropped);
     w.field("over_errors", 0);
     w.field("multicast", st.multicast);
+    if ((opts.statsLevel ?? 1) > 1) {
+      for (const f of ["length_errors", "crc_errors", "frame_errors", "fifo_errors"]) w.field(f, 0);
+      w.field("missed_errors", st.rxMissedErrors);
+      if (st.rxNohandler) w.field("nohandler", st.rxNohandler);
+    }
     w.endObject();
     w.name("tx");
     w.startObject();
@@ -295,6 +312,11 @@ export function writeLinkJson(
     w.field("dropped", st.txDropped);
     w.field("carrier_errors", st.txCarrierErrors);
     w.field("collisions", st.collisions);
+    if ((opts.statsLevel ?? 1) > 1) {
+      for (const f of ["aborted_errors", "fifo_errors", "window_errors", "heartbeat_errors"])
+        w.field(f, 0);
+      w.field("carrier_changes", snap.carrierChanges);
+    }
     w.endObject();
     w.endObject();
   }

@@ -24,6 +24,7 @@ export {
 export * from "./failover.ts";
 export * from "./kernel.ts";
 export * from "./link-watch.ts";
+export * from "./net-sysfs.ts";
 export * from "./netdevice.ts";
 export * from "./notifier.ts";
 export * from "./pci.ts";

@@ -93,6 +93,9 @@ export interface NetDeviceOps {
   ndoChangeMtu?(k: Kernel, dev: NetDevice, mtu: number): KRet;
   /** ndo_get_iflink: the ifindex reported as IFLA_LINK (default: the device's own). */
   ndoGetIflink?(k: Kernel, dev: NetDevice): number;
+  /** ndo_add_slave / ndo_del_slave (bonding, bridge, team…): absent means -EOPNOTSUPP. */
+  ndoAddSlave?(k: Kernel, master: NetDevice, slave: NetDevice, extack: ExtAck): KRet;
+  ndoDelSlave?(k: Kernel, master: NetDevice, slave: NetDevice): KRet;
   /** ndo_get_phys_port_name: the name, or a negative errno (-EOPNOTSUPP when absent). */
   ndoGetPhysPortName?(k: Kernel, dev: NetDevice): string | NegErrno;
   /**
@@ -164,6 +167,8 @@ export interface LinkAttrs {
   /** IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES (creation only). */
   readonly numTxQueues?: number;
   readonly numRxQueues?: number;
+  /** IFLA_MASTER: the ifindex of the new master, 0 = leave the current one. */
+  readonly master?: number;
 }
 
 /** An RTM_NEWLINK request that creates a device. */

@@ -12,6 +12,7 @@ import {
   devSetMtu,
   devValidateMtu,
   netdevLog,
+  netdevMasterUpperDevGet,
   netdevNameNodeAltCreate,
   netdevNameNodeAltDestroy,
   registerNetdevice,
@@ -19,7 +20,7 @@ import {
 } from "./dev.ts";
 import { err, type KRet, type NegErrno } from "./errno.ts";
 import type { ExtAck, Kernel, LinkAttrs, NewLinkRequest } from "./kernel.ts";
-import { klog } from "./kernel.ts";
+import { driverOf, klog } from "./kernel.ts";
 import { IFF, type NameAssignType, NET_ADDR, NET_NAME, type NetDevice } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { devGetFlags, type LinkSnapshot, netdevStateChange, rtnlFillIfinfo } from "./rtnl-msg.ts";
@@ -200,10 +201,40 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     ret = devChangeFlags(k, dev, combined, extack);
     if (ret < 0) return fail(ret);
   }
+  if (a.master !== undefined) {
+    ret = doSetMaster(k, dev, a.master, extack);
+    if (ret < 0) return fail(ret);
+    modified = true;
+  }
   if (a.txqlen !== undefined) {
     ret = devChangeTxQueueLen(k, dev, a.txqlen);
     if (ret < 0) return fail(ret);
     modified = true;
+  }
+  return 0;
+}
+
+/**
+ * IFLA_MASTER: leave the current master (its ndo_del_slave) unless it is already `ifindex`,
+ * then join the new one (its ndo_add_slave). A failover master has neither op, so enslaving to
+ * it or releasing one of its slaves by hand is -EOPNOTSUPP.
+ * @kernel do_set_master() in net/core/rtnetlink.c: 0, -EINVAL (no such master), -EOPNOTSUPP
+ */
+export function doSetMaster(k: Kernel, dev: NetDevice, ifindex: number, extack: ExtAck): KRet {
+  const upper = netdevMasterUpperDevGet(k, dev);
+  if (upper) {
+    if (upper.ifindex === ifindex) return 0;
+    const del = driverOf(k, upper).ops.ndoDelSlave;
+    if (!del) return err("EOPNOTSUPP");
+    const r = del(k, upper, dev);
+    if (r) return r;
+  }
+  if (ifindex) {
+    const m = k.state.devices.get(ifindex);
+    if (!m) return err("EINVAL");
+    const add = driverOf(k, m).ops.ndoAddSlave;
+    if (!add) return err("EOPNOTSUPP");
+    return add(k, m, dev, extack);
   }
   return 0;
 }

@@ -14,7 +14,11 @@ export const LOOPBACK_DRIVER: NetDriver = { name: "loopback", ops: { ethMacAddr:
  */
 export function loopbackNetInit(k: Kernel): void {
   if (!k.registry.drivers.has("loopback")) k.registry.drivers.set("loopback", LOOPBACK_DRIVER);
-  const dev = allocNetdev(k, { name: "lo", nameAssignType: NET_NAME.UNKNOWN, driver: "loopback" });
+  const dev = allocNetdev(k, {
+    name: "lo",
+    nameAssignType: NET_NAME.PREDICTABLE,
+    driver: "loopback",
+  });
   dev.type = ARPHRD.LOOPBACK;
   dev.flags = IFF.LOOPBACK;
   dev.mtu = 65536;

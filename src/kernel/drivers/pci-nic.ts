@@ -2,6 +2,7 @@
 // carrier a while after open (PHY autonegotiation + the driver's watchdog), via linkwatch.
 
 import { allocNetdev, netdevLog, registerNetdev, unregisterNetdev } from "../dev.ts";
+import { err } from "../errno.ts";
 import { type Kernel, klog, type NetDriver, queueWork } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
 import { NET_NAME, type NetDevice } from "../netdevice.ts";
@@ -78,7 +79,13 @@ function nicDriver(name: string): NetDriver {
     name,
     ops: {
       ethValidateAddr: true,
-      ethMacAddr: true,
+      /** @kernel e1000_set_mac(): any valid unicast address, also while the device is up */
+      ndoSetMacAddress(_k, dev, mac) {
+        const first = Number.parseInt(mac.slice(0, 2), 16);
+        if (mac === "00:00:00:00:00:00" || first & 1) return err("EADDRNOTAVAIL");
+        dev.devAddr = mac;
+        return 0;
+      },
       /** @kernel e1000e_open(): carrier off; the watchdog reports the link later */
       ndoOpen(k, dev) {
         netifCarrierOff(k, dev);
