@@ -54,6 +54,14 @@ export function devGetByName(k: Kernel, name: string): NetDevice | undefined {
   return idx === undefined ? undefined : k.state.devices.get(idx);
 }
 
+/**
+ * A device a driver still holds a reference to: listed, or unlisted while it unregisters.
+ * (Not a kernel lookup: drivers keep pointers; the model keeps ifindexes.)
+ */
+export function netdevByRef(k: Kernel, ifindex: number): NetDevice | undefined {
+  return k.state.devices.get(ifindex) ?? k.state.unlisted.get(ifindex);
+}
+
 /** @kernel __dev_get_by_index() in net/core/dev.c */
 export function devGetByIndex(k: Kernel, ifindex: number): NetDevice | undefined {
   return k.state.devices.get(ifindex);
@@ -735,6 +743,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
     unhashName(k, dev.name);
     for (const a of dev.altnames) if (k.state.names.get(a) === dev.ifindex) unhashName(k, a);
     k.state.devices.delete(dev.ifindex);
+    k.state.unlisted.set(dev.ifindex, dev);
     dev.regState = "UNREGISTERING";
     linkwatchForgetDev(k, dev);
     dev.qdisc = "noop"; // dev_shutdown()
@@ -757,6 +766,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
     warnOn(k, dev.uppers.length > 0, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
     warnOn(k, dev.lowers.length > 0, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
     uevent(k, dev, "remove");
+    k.state.unlisted.delete(dev.ifindex);
     dev.regState = "UNREGISTERED";
     dev.present = false;
   }

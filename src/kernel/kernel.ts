@@ -207,6 +207,11 @@ export interface LinkwatchState {
 export interface KernelState {
   /** The netns device list (`dev_base_head`), in registration order, keyed by ifindex. */
   devices: Map<number, NetDevice>;
+  /**
+   * Devices being unregistered: already unlisted (not in `devices`, names free) but still
+   * referenced by drivers until NETDEV_UNREGISTER has run (the kernel's pointers stay valid).
+   */
+  unlisted: Map<number, NetDevice>;
   /** Name hash (primary names and, v5.5+, altnames) → ifindex. */
   names: Map<string, number>;
   /** `net->ifindex`: the last allocated ifindex. */
@@ -270,6 +275,18 @@ export class KernelBug extends Error {
 /** BUG_ON(cond): throws KernelBug. */
 export function bugOn(cond: boolean, msg: string): void {
   if (cond) throw new KernelBug(msg);
+}
+
+/** WARN_ON_ONCE(cond): like warnOn, but only the first time for `key`. Returns cond. */
+export function warnOnOnce(k: Kernel, key: string, cond: boolean, msg: string): boolean {
+  if (!cond) return false;
+  if (!k.state.subsys.warnOnce) k.state.subsys.warnOnce = [];
+  const seen = k.state.subsys.warnOnce as string[];
+  if (!seen.includes(key)) {
+    seen.push(key);
+    k.trace.emit({ type: "kernel.warn", text: msg });
+  }
+  return true;
 }
 
 /** WARN_ON(cond): records a `kernel.warn` event and returns cond, like the macro. */
@@ -372,6 +389,7 @@ export function createRegistry(): CodeRegistry {
 export function createState(): KernelState {
   return {
     devices: new Map(),
+    unlisted: new Map(),
     names: new Map(),
     lastIfindex: 0,
     notifiers: [],

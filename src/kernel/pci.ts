@@ -138,11 +138,16 @@ function tryProbe(k: Kernel, fn: PciFunction): void {
     if (ret) {
       fn.driver = null;
       fn.drvdata = {};
-      klog(
-        k,
-        "warn",
-        `${drv.name} ${fn.spec.addr}: probe with driver ${drv.name} failed with error ${ret}`,
-      );
+      // call_driver_probe(): -ENODEV / -ENXIO are only debug messages.
+      if (ret !== -19 && ret !== -6) {
+        if (k.profile.probeFailDevErr) {
+          klog(
+            k,
+            "err",
+            `${drv.name} ${fn.spec.addr}: probe with driver ${drv.name} failed with error ${ret}`,
+          );
+        } else klog(k, "warn", `${drv.name}: probe of ${fn.spec.addr} failed with error ${ret}`);
+      }
     }
     return;
   }

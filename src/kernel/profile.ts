@@ -32,6 +32,16 @@ export interface KernelProfile {
   readonly permAddrAttr: boolean;
   /** v5.15+: RTM_NEWLINK carries IFLA_PARENT_DEV_NAME / IFLA_PARENT_DEV_BUS_NAME. */
   readonly parentDevAttr: boolean;
+  /**
+   * v5.19+: alloc_etherdev names devices NET_NAME_ENUM ("net/ethernet: set default assignment
+   * identifier to NET_NAME_ENUM"); before, NET_NAME_UNKNOWN (sysfs name_assign_type: -EINVAL).
+   */
+  readonly etherdevNameEnum: boolean;
+  /**
+   * A failed driver probe is logged with dev_err "probe with driver %s failed with error %d"
+   * (2024, taken as v6.10) instead of pr_warn "%s: probe of %s failed with error %d".
+   */
+  readonly probeFailDevErr: boolean;
   /** Before v6.5 addrconf logs "IPv6: ADDRCONF(NETDEV_CHANGE): %s: link becomes ready" (pr_info). */
   readonly addrconfLinkReadyLog: boolean;
   /** Opt-in, not mainline: Oracle UEK5 net_failover `takeover_delay` in ms (null = mainline). */
@@ -107,6 +117,8 @@ export function profileFor(
     parentDevAttr: atLeast(5, 15),
     // "ipv6: lower "link become ready"'s level" (M. Baerts, net-next June 2023 → v6.5).
     addrconfLinkReadyLog: !atLeast(6, 5),
+    etherdevNameEnum: atLeast(5, 19),
+    probeFailDevErr: atLeast(6, 10),
     takeoverDelayMs: opts.takeoverDelayMs ?? null,
   };
 }

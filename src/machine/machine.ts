@@ -191,6 +191,8 @@ export class Machine {
       return this.state.hidden.includes(id) ? "hidden" : "plugged";
     }
     pciAddFunction(this.k, d);
+    // A new standby negotiates STANDBY while it probes: QEMU then plugs its hidden primary.
+    this.hypervisorStep();
     return "plugged";
   }
 

@@ -79,7 +79,14 @@ function eventLine(e: KernelEvent): Record<string, unknown> {
     case "kernel.warn":
       return { kind: "warn", text: e.text };
     case "kernel.traffic":
-      return { kind: "traffic", dir: e.dir, dev: e.dev, frames: e.frames, to: e.to, dropped: e.dropped };
+      return {
+        kind: "traffic",
+        dir: e.dir,
+        dev: e.dev,
+        frames: e.frames,
+        to: e.to,
+        dropped: e.dropped,
+      };
     case "kernel.uevent":
       return {
         kind: "uevent",

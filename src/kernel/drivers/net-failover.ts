@@ -6,6 +6,7 @@ import {
   devClose,
   devOpen,
   devSetMtu,
+  netdevByRef,
   netdevLog,
   registerNetdev,
   unregisterNetdevice,
@@ -29,7 +30,7 @@ import {
   type NetDriver,
   queueWork,
   type RxHandlerFn,
-  warnOn,
+  warnOnOnce,
   type XmitOutcome,
 } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
@@ -71,8 +72,9 @@ export function nfoInfo(master: NetDevice): NetFailoverInfo {
   return info as NetFailoverInfo;
 }
 
+/** The slave or master a pointer in `nfo_info` refers to (valid while it unregisters). */
 function devOf(k: Kernel, ifindex: number | null): NetDevice | null {
-  return ifindex === null ? null : (k.state.devices.get(ifindex) ?? null);
+  return ifindex === null ? null : (netdevByRef(k, ifindex) ?? null);
 }
 
 function primaryOf(k: Kernel, master: NetDevice): NetDevice | null {
@@ -90,7 +92,8 @@ export function netFailoverXmitReady(dev: NetDevice): boolean {
 
 /** STANDBY-TEST: the slave shares the master's parent device. */
 export function slaveIsStandby(slave: NetDevice, master: NetDevice): boolean {
-  return slave.parent !== null && master.parent !== null && slave.parent.id === master.parent.id;
+  // `slave_dev->dev.parent == failover_dev->dev.parent`: two NULL parents are equal too.
+  return (slave.parent?.id ?? null) === (master.parent?.id ?? null);
 }
 
 /**
@@ -362,8 +365,9 @@ function slavePreUnregister(k: Kernel, slave: NetDevice, master: NetDevice): KRe
 function slaveUnregister(k: Kernel, slave: NetDevice, master: NetDevice): KRet {
   const info = nfoInfo(master);
   if (
-    warnOn(
+    warnOnOnce(
       k,
+      "net_failover_slave_unregister",
       slave.ifindex !== info.primary && slave.ifindex !== info.standby,
       `net_failover_slave_unregister: ${slave.name} is neither primary nor standby`,
     )
@@ -474,7 +478,7 @@ export function netFailoverCreate(k: Kernel, standby: NetDevice): FailoverInstan
   netFailoverInit(k);
   const master = allocNetdev(k, {
     name: "eth%d",
-    nameAssignType: NET_NAME.ENUM,
+    nameAssignType: k.profile.etherdevNameEnum ? NET_NAME.ENUM : NET_NAME.UNKNOWN,
     driver: NET_FAILOVER,
     parent: standby.parent,
     numTxQueues: NET_FAILOVER_QUEUES,

@@ -143,7 +143,7 @@ function probe(k: Kernel, fn: PciFunction): number {
   // The netdev carries the PCI name until just before register_netdev (e1000_probe).
   const dev = allocNetdev(k, {
     name: fn.spec.addr,
-    nameAssignType: NET_NAME.ENUM,
+    nameAssignType: k.profile.etherdevNameEnum ? NET_NAME.ENUM : NET_NAME.UNKNOWN,
     driver: name,
     parent: { id: fn.spec.addr, bus: "pci", driver: name, devpath: fn.devpath },
   });
@@ -154,7 +154,7 @@ function probe(k: Kernel, fn: PciFunction): number {
   dev.devAddr = fn.spec.mac ?? "00:00:00:00:00:00";
   const first = Number.parseInt(dev.devAddr.slice(0, 2), 16);
   if (dev.devAddr === "00:00:00:00:00:00" || first & 1) {
-    netdevLog(k, dev, "err", `Invalid MAC Address: ${dev.devAddr}`);
+    pciLog(k, dev, `Invalid MAC Address: ${dev.devAddr}`);
     return -5;
   }
   dev.maxMtu = fn.spec.maxMtu ?? E1000E_MAX_MTU;
@@ -180,10 +180,12 @@ function probe(k: Kernel, fn: PciFunction): number {
   return 0;
 }
 
-/** The PCI driver for these NICs. */
-export const PCI_NIC_DRIVER: PciDriver = {
-  name: "pci-nic",
-  models: Object.keys(PCI_NIC_MODELS),
+/** The PCI driver of one NIC model (its name is the driver's: "e1000e", "ixgbevf", …). */
+function pciNicDriver(model: string, name: string): PciDriver {
+  return { ...PCI_NIC_DRIVER_OPS, name, models: [model] };
+}
+
+const PCI_NIC_DRIVER_OPS: Omit<PciDriver, "name" | "models"> = {
   probe,
   /** @kernel e1000_remove(): "removed PHC", then unregister_netdev() */
   remove(k, fn) {
@@ -207,6 +209,11 @@ export const PCI_NIC_DRIVER: PciDriver = {
   },
 };
 
+/** The PCI drivers for these NICs, one per model. */
+export const PCI_NIC_DRIVERS: readonly PciDriver[] = Object.entries(PCI_NIC_MODELS).map(
+  ([model, name]) => pciNicDriver(model, name),
+);
+
 /** Loads the NIC drivers and binds every matching function. Idempotent. */
 export function pciNicInit(k: Kernel): void {
   if (!k.registry.drivers.has("e1000e")) {
@@ -215,5 +222,5 @@ export function pciNicInit(k: Kernel): void {
   }
   for (const [n, d] of Object.entries(DRIVERS_BY_NAME)) k.registry.drivers.set(n, d);
   k.registry.work.set(PCI_NIC_LINK_WORK, linkWork);
-  pciRegisterDriver(k, PCI_NIC_DRIVER);
+  for (const d of PCI_NIC_DRIVERS) pciRegisterDriver(k, d);
 }

@@ -99,7 +99,7 @@ function virtnetProbe(k: Kernel, vdev: VirtioDevice, fn: PciFunction): number {
   const standby = vdev.negotiated.includes("VIRTIO_NET_F_STANDBY");
   const dev = allocNetdev(k, {
     name: "eth%d",
-    nameAssignType: NET_NAME.ENUM,
+    nameAssignType: k.profile.etherdevNameEnum ? NET_NAME.ENUM : NET_NAME.UNKNOWN,
     driver: VIRTIO_NET,
     parent: virtioParent(vdev, fn, VIRTIO_NET),
   });

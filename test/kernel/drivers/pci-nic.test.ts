@@ -15,7 +15,7 @@ import {
   type KernelEvent,
   NET_NAME,
   nextWorkDue,
-  PCI_NIC_DRIVER,
+  PCI_NIC_DRIVERS,
   PCI_NIC_LINK_UP_DELAY_MS,
   PCI_NIC_RELINK_DELAY_MS,
   type PciFunctionSpec,
@@ -130,7 +130,7 @@ describe("pciNicInit / probe", () => {
     expect(logs(evs)).toEqual([]);
     expect(dev(k, "eth0").driver).toBe(driver);
     expect(dev(k, "eth0").permAddr).toBe(MAC);
-    expect(PCI_NIC_DRIVER.models).toContain(model);
+    expect(PCI_NIC_DRIVERS.flatMap((d) => d.models)).toContain(model);
   });
 });
 
@@ -346,7 +346,7 @@ describe("MAC address changes", () => {
   });
 });
 
-describe("PCI_NIC_DRIVER.remove", () => {
+describe("PCI NIC driver remove", () => {
   it("should log removed PHC, then unregister: NETDEV_UNREGISTER, RTM_DELLINK, remove uevent", () => {
     const { k } = withNic();
     expect(events(k, () => pciRemoveFunction(k, ADDR))).toEqual([
