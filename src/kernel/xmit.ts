@@ -101,37 +101,41 @@ export function copyStats(s: LinkStats): LinkStats {
   return out;
 }
 
+/** Records one traffic step as a `kernel.traffic` event. */
+function traceTraffic(
+  k: Kernel,
+  dir: "tx" | "rx",
+  dev: NetDevice,
+  batch: FrameBatch,
+  to: number | null,
+  dropped: number,
+  droppedBy: string | null,
+): void {
+  const toName = to === null ? null : (k.state.devices.get(to)?.name ?? null);
+  k.trace.emit({
+    type: "kernel.traffic",
+    dir,
+    dev: dev.name,
+    frames: batch.frames,
+    to: toName,
+    dropped,
+    droppedBy,
+  });
+}
+
 /**
  * A traffic step as userspace (or the wire) drives it: transmits `batch` on `dev` and records a
  * `kernel.traffic` event with where the frames went.
  */
 export function sendFrames(k: Kernel, dev: NetDevice, batch: FrameBatch): XmitOutcome {
   const out = devQueueXmit(k, dev, batch);
-  const to = out.sentOn === null ? null : (k.state.devices.get(out.sentOn)?.name ?? null);
-  k.trace.emit({
-    type: "kernel.traffic",
-    dir: "tx",
-    dev: dev.name,
-    frames: batch.frames,
-    to,
-    dropped: out.dropped,
-    droppedBy: out.droppedBy,
-  });
+  traceTraffic(k, "tx", dev, batch, out.sentOn, out.dropped, out.droppedBy);
   return out;
 }
 
 /** Frames arrive on `dev` from the wire; records a `kernel.traffic` event. */
 export function receiveFrames(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOutcome {
   const out = netifReceive(k, dev, batch);
-  const to = out.deliveredTo === null ? null : (k.state.devices.get(out.deliveredTo)?.name ?? null);
-  k.trace.emit({
-    type: "kernel.traffic",
-    dir: "rx",
-    dev: dev.name,
-    frames: batch.frames,
-    to,
-    dropped: out.dropped,
-    droppedBy: out.droppedBy,
-  });
+  traceTraffic(k, "rx", dev, batch, out.deliveredTo, out.dropped, out.droppedBy);
   return out;
 }

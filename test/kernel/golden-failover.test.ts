@@ -38,7 +38,6 @@ import {
   devOpen,
   devSetMacAddress,
   err,
-  errnoName,
   failoverInstances,
   genericEthCreate,
   IFF,
@@ -54,6 +53,7 @@ import {
   sendFrames,
 } from "../../src/kernel/index.ts";
 import { FAILOVER_MAC, FAILOVER_VM, type MachineSpec } from "../../src/machine/index.ts";
+import { goldenEventLine, retText, stripComment, tokenize } from "../_helpers/golden.ts";
 import { type Booted, bootMachine, failoverVmWith } from "../_helpers/machine.ts";
 
 const GOLDEN_DIR = join(import.meta.dirname, "..", "golden");
@@ -71,78 +71,9 @@ const MACHINES: Readonly<Record<string, MachineSpec>> = {
 
 // ─── the scenario runner ────────────────────────────────────────────────────────────────
 
-function tokenize(line: string): string[] {
-  const out: string[] = [];
-  for (const m of line.matchAll(/"(?:[^"\\]|\\.)*"|\S+/g)) {
-    out.push(m[0].startsWith('"') ? (JSON.parse(m[0]) as string) : m[0]);
-  }
-  return out;
-}
-
-function stripComment(line: string): string {
-  let inStr = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === "\\" && inStr) i++;
-    else if (c === '"') inStr = !inStr;
-    else if (c === "#" && !inStr) return line.slice(0, i);
-  }
-  return line;
-}
-
-function retText(r: number): string {
-  if (r >= 0) return String(r);
-  return `-${errnoName(r) ?? String(-r)}`;
-}
-
 function nameOf(k: Kernel, ifindex: number | null): string | null {
   if (ifindex === null) return null;
   return k.state.devices.get(ifindex)?.name ?? `if${ifindex}`;
-}
-
-/**
- * The golden projection of one event: golden.test.ts's keys, plus for RTM messages the master
- * by name (resolved when the message is recorded) and IFLA_EVENT.
- */
-function eventLine(k: Kernel, e: KernelEvent): Record<string, unknown> {
-  switch (e.type) {
-    case "kernel.log":
-      return { kind: "log", level: e.level, text: e.text };
-    case "kernel.warn":
-      return { kind: "warn", text: e.text };
-    case "kernel.traffic":
-      return {
-        kind: "traffic",
-        dir: e.dir,
-        dev: e.dev,
-        frames: e.frames,
-        to: e.to,
-        dropped: e.dropped,
-      };
-    case "kernel.uevent":
-      return {
-        kind: "uevent",
-        action: e.action,
-        ifname: e.interface,
-        ifindex: e.ifindex,
-        devpath: e.devpath,
-        devpath_old: e.devpathOld ?? null,
-      };
-    case "kernel.notify":
-      return { kind: "notify", event: e.event, ifname: e.dev, ifindex: e.ifindex };
-    case "kernel.rtnl":
-      return {
-        kind: "rtnl",
-        msg: e.msg,
-        ifname: e.link.ifname,
-        ifindex: e.link.ifindex,
-        change: `0x${e.change.toString(16)}`,
-        flags: `0x${e.link.flags.toString(16)}`,
-        master: nameOf(k, e.link.master),
-        event: e.event,
-        name_assign_type: e.link.nameAssignType,
-      };
-  }
 }
 
 /** The private flags a golden shows (symbolic). */
@@ -338,7 +269,8 @@ export function runVmScenario(text: string): { lines: Record<string, unknown>[];
     if (stdout) line.stdout = stdout;
     if (stderr) line.stderr = stderr;
     out.push(line);
-    for (const e of k.trace.since(cursor)) out.push(eventLine(k, e));
+    for (const e of k.trace.since(cursor))
+      out.push(goldenEventLine(e, { master: (i) => nameOf(k, i), event: true }));
   }
   return { lines: out, blocks };
 }

@@ -27,15 +27,14 @@ import {
   devOpen,
   type ErrnoName,
   err,
-  errnoName,
   IFF,
   IFF_PRIV,
   type Kernel,
-  type KernelEvent,
   type NetdevEvent,
   rtnlLinkprop,
 } from "../../src/kernel/index.ts";
 import type { VirtualClock } from "../../src/sim/index.ts";
+import { goldenEventLine, retText, stripComment, tokenize } from "../_helpers/golden.ts";
 import { addRecorder, boot, dev, ifb, nic, settle, veth, vetoOn } from "../_helpers/kernel.ts";
 
 const GOLDEN_DIR = join(import.meta.dirname, "..", "golden");
@@ -46,71 +45,6 @@ const PCI = {
   driver: "e1000e",
   devpath: "/devices/pci0000:00/0000:00:04.0",
 };
-
-function tokenize(line: string): string[] {
-  const out: string[] = [];
-  for (const m of line.matchAll(/"(?:[^"\\]|\\.)*"|\S+/g)) {
-    out.push(m[0].startsWith('"') ? (JSON.parse(m[0]) as string) : m[0]);
-  }
-  return out;
-}
-
-function stripComment(line: string): string {
-  let inStr = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === "\\" && inStr) i++;
-    else if (c === '"') inStr = !inStr;
-    else if (c === "#" && !inStr) return line.slice(0, i);
-  }
-  return line;
-}
-
-function retText(r: number): string {
-  if (r >= 0) return String(r);
-  return `-${errnoName(r) ?? String(-r)}`;
-}
-
-/** The golden projection of one kernel event: fixed key order, stable fields only. */
-function eventLine(e: KernelEvent): Record<string, unknown> {
-  switch (e.type) {
-    case "kernel.log":
-      return { kind: "log", level: e.level, text: e.text };
-    case "kernel.warn":
-      return { kind: "warn", text: e.text };
-    case "kernel.traffic":
-      return {
-        kind: "traffic",
-        dir: e.dir,
-        dev: e.dev,
-        frames: e.frames,
-        to: e.to,
-        dropped: e.dropped,
-      };
-    case "kernel.uevent":
-      return {
-        kind: "uevent",
-        action: e.action,
-        ifname: e.interface,
-        ifindex: e.ifindex,
-        devpath: e.devpath,
-        devpath_old: e.devpathOld ?? null,
-      };
-    case "kernel.notify":
-      return { kind: "notify", event: e.event, ifname: e.dev, ifindex: e.ifindex };
-    case "kernel.rtnl":
-      return {
-        kind: "rtnl",
-        msg: e.msg,
-        ifname: e.link.ifname,
-        ifindex: e.link.ifindex,
-        change: `0x${e.change.toString(16)}`,
-        flags: `0x${e.link.flags.toString(16)}`,
-        master: e.link.master,
-        name_assign_type: e.link.nameAssignType,
-      };
-  }
-}
 
 /** Runs a scenario and returns its projected trace as JSONL text. */
 export function runScenario(text: string): string {
@@ -199,7 +133,7 @@ export function runScenario(text: string): string {
       op: toks.map((t) => (/^\S+$/.test(t) ? t : JSON.stringify(t))).join(" "),
       ret: ret === null ? null : retText(ret),
     });
-    for (const e of kk.trace.since(cursor)) out.push(eventLine(e));
+    for (const e of kk.trace.since(cursor)) out.push(goldenEventLine(e));
   }
   return `${out.map((o) => JSON.stringify(o)).join("\n")}\n`;
 }

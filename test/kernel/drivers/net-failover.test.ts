@@ -53,7 +53,17 @@ import {
   zeroStats,
 } from "../../../src/kernel/index.ts";
 import { FAILOVER_MAC, FAILOVER_VM, type MachineSpec } from "../../../src/machine/index.ts";
-import { addRecorder, boot, E0, E1, E2, events, rawEvents, vetoOn } from "../../_helpers/kernel.ts";
+import {
+  addRecorder,
+  boot,
+  E0,
+  E1,
+  E2,
+  events,
+  project,
+  rawEvents,
+  vetoOn,
+} from "../../_helpers/kernel.ts";
 import { bootMachine } from "../../_helpers/machine.ts";
 
 // ─── helpers ───────────────────────────────────────────────────────────────────────────────
@@ -144,22 +154,7 @@ function vf(
 
 /** Projects raw events like events() does, without unrelated driver log lines. */
 function lines(raw: ReturnType<typeof rawEvents>): string[] {
-  return raw
-    .map((e) => {
-      switch (e.type) {
-        case "kernel.notify":
-          return `notify ${e.event} ${e.dev}`;
-        case "kernel.rtnl":
-          return `rtnl ${e.msg} ${e.link.ifname}`;
-        case "kernel.uevent":
-          return `uevent ${e.action} ${e.interface}`;
-        case "kernel.log":
-          return `log ${e.text}`;
-        default:
-          return e.type;
-      }
-    })
-    .filter(keep);
+  return raw.map(project).filter(keep);
 }
 
 function rtms(raw: ReturnType<typeof rawEvents>): RtnlEvent[] {
