@@ -23,3 +23,12 @@ export { MICROS_PER_MILLI, MICROS_PER_SECOND, VirtualClock } from "./clock.ts";
  * ```
  */
 export { Rng } from "./rng.ts";
+
+/** The actor scheduler: one injectable strategy picks which ready actor runs next. */
+export {
+  type Actor,
+  type Candidate,
+  earliestFirst,
+  Scheduler,
+  type Strategy,
+} from "./scheduler.ts";

@@ -1,0 +1,114 @@
+// The world userspace actors live in: one kernel (with its machine), the virtual clock, the
+// seeded RNG, the scheduler, the event bus that carries uevents and rtnetlink multicasts to
+// subscribed actors, and the timeline every actor writes what it did to.
+
+import { IpProcess, type IpResult } from "../ip/index.ts";
+import {
+  type Kernel,
+  type KernelEvent,
+  type NetDevice,
+  netSysfsRead,
+  type SysfsRead,
+} from "../kernel/index.ts";
+import type { Machine } from "../machine/index.ts";
+import { type Rng, Scheduler, type Strategy, type VirtualClock } from "../sim/index.ts";
+
+/** A kernel event as the trace stamps it. */
+export type StampedEvent = KernelEvent & { readonly seq: number; readonly t: number };
+/** A uevent delivered to userspace. */
+export type Uevent = Extract<StampedEvent, { type: "kernel.uevent" }>;
+/** An rtnetlink multicast delivered to userspace. */
+export type NetlinkMsg = Extract<StampedEvent, { type: "kernel.rtnl" }>;
+
+/** One line of the run's timeline: who did what, when, with what result. */
+export interface TimelineEntry {
+  /** Virtual time, µs. */
+  readonly t: number;
+  readonly actor: string;
+  readonly what: string;
+  /** "ok", an errno name, or a short outcome. */
+  readonly result: string;
+  readonly ok: boolean;
+}
+
+/** Options for a world. */
+export interface WorldOptions {
+  readonly kernel: Kernel;
+  readonly machine: Machine;
+  readonly clock: VirtualClock;
+  readonly rng: Rng;
+  readonly strategy?: Strategy;
+}
+
+/** The shared runtime of a scenario run. */
+export class World {
+  readonly k: Kernel;
+  readonly machine: Machine;
+  readonly clock: VirtualClock;
+  readonly rng: Rng;
+  readonly sched: Scheduler;
+  readonly timeline: TimelineEntry[] = [];
+  readonly #ueventSubs: ((e: Uevent) => void)[] = [];
+  readonly #netlinkSubs: ((e: NetlinkMsg) => void)[] = [];
+  #cursor: number;
+
+  constructor(o: WorldOptions) {
+    this.k = o.kernel;
+    this.machine = o.machine;
+    this.clock = o.clock;
+    this.rng = o.rng;
+    this.sched = new Scheduler(o.clock, o.rng.fork("scheduler"), o.strategy);
+    this.#cursor = o.kernel.trace.length;
+  }
+
+  /** Virtual now, µs. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Appends a timeline line. */
+  record(actor: string, what: string, result: string, ok = true): void {
+    this.timeline.push({ t: this.clock.now(), actor, what, result, ok });
+  }
+
+  /** Receive every uevent the kernel sends from now on (a udev netlink socket). */
+  onUevent(fn: (e: Uevent) => void): void {
+    this.#ueventSubs.push(fn);
+  }
+
+  /** Receive every RTNLGRP_LINK multicast from now on (an rtnetlink socket). */
+  onNetlink(fn: (e: NetlinkMsg) => void): void {
+    this.#netlinkSubs.push(fn);
+  }
+
+  /**
+   * Hands the kernel events produced since the last call to the subscribers, in order. The
+   * runner calls it after every actor step, so delivery never skips or reorders events.
+   */
+  dispatch(): void {
+    const evs = this.k.trace.since(this.#cursor) as StampedEvent[];
+    this.#cursor = this.k.trace.length;
+    for (const e of evs) {
+      if (e.type === "kernel.uevent") for (const f of this.#ueventSubs) f(e);
+      else if (e.type === "kernel.rtnl") for (const f of this.#netlinkSubs) f(e);
+    }
+  }
+
+  /**
+   * Runs one iproute2 command as a process of its own (fresh ll_map) and returns what it
+   * printed. Deferred kernel work is left to the kernel actor.
+   */
+  ip(argv: readonly string[]): IpResult {
+    return new IpProcess(this.k, { settle: () => {} }).run(argv);
+  }
+
+  /** Reads /sys/class/net/<ifname>/<attr>. */
+  sysfs(ifname: string, attr: string): SysfsRead {
+    return netSysfsRead(this.k, ifname, attr);
+  }
+
+  /** The device with this ifindex, if registered. */
+  device(ifindex: number): NetDevice | undefined {
+    return this.k.state.devices.get(ifindex);
+  }
+}
