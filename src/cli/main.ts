@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
+import { runCommand, schemaCommand } from "./run.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -25,6 +26,9 @@ Usage:
   ifsim ip [--kernel V] [--machine M] [...] [-j] [-d] [-br] [-o] [-s] link ...
   ifsim kernels [--json]        list the kernel version profiles
   ifsim machines [--json]       list the built-in machines (for --machine)
+  ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
+                                run a scenario: timeline, step results, final links
+  ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
 
 ifsim ip runs iproute2 'ip link' commands on a fresh simulated kernel and prints exactly
@@ -48,6 +52,8 @@ export function main(argv: readonly string[]): CliResult {
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
+  if (cmd === "run") return runCommand(rest);
+  if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,

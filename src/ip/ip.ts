@@ -13,6 +13,8 @@ export interface IpResult {
   status: number;
   /** stdout (1) and stderr (2) writes in the order ip made them, for a terminal transcript. */
   chunks: { fd: 1 | 2; text: string }[];
+  /** The last error the kernel answered a request with (negative errno), or null. */
+  errno?: number | null;
 }
 
 function newResult(): { r: IpResult; io: IpIo } {
@@ -25,6 +27,9 @@ function newResult(): { r: IpResult; io: IpIo } {
     err: (s) => {
       r.stderr += s;
       r.chunks.push({ fd: 2, text: s });
+    },
+    kernelError: (ret) => {
+      r.errno = ret;
     },
   };
   return { r, io };
@@ -111,7 +116,14 @@ export class IpProcess {
   }
 
   #ctx(io: IpIo): IpLinkContext {
-    return { k: this.#k, cache: this.#cache, opts: this.#opts, out: io.out, err: io.err };
+    const ctx: IpLinkContext = {
+      k: this.#k,
+      cache: this.#cache,
+      opts: this.#opts,
+      out: io.out,
+      err: io.err,
+    };
+    return io.kernelError ? { ...ctx, kernelError: io.kernelError } : ctx;
   }
 
   /** do_cmd(): the value main()/batch() see (0 = success). */

@@ -154,6 +154,7 @@ export function iplinkUsage(io: IpIo): never {
 
 /** rtnl_talk()'s error report: the extack message, else `RTNETLINK answers: strerror`. */
 export function talkError(io: IpIo, r: RtnlResult): void {
+  io.kernelError?.(r.ret);
   if (r.extack) io.err(`Error: ${r.extack}${r.extack.endsWith(".") ? "" : "."}\n`);
   else io.err(`RTNETLINK answers: ${strerror(r.ret)}\n`);
 }

@@ -15,6 +15,8 @@ export class IpExit extends Error {
 export interface IpIo {
   out(s: string): void;
   err(s: string): void;
+  /** The kernel answered a request with this negative errno (for run records). */
+  kernelError?(ret: number): void;
 }
 
 /** matches(): true when `cmd` is a prefix of `pattern` (so "" matches everything). */

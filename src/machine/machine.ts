@@ -116,7 +116,7 @@ export class Machine {
    * them exist), loads the modules in order (each binds its devices), lets QEMU plug the
    * failover primaries whose pair negotiated STANDBY, and settles deferred work.
    */
-  boot(): void {
+  boot(o: { settle?: boolean } = {}): void {
     const visible = this.spec.devices.filter(
       (d) => d.failoverPairId === undefined && d.atBoot !== false,
     );
@@ -132,7 +132,9 @@ export class Machine {
         this.state.hidden.push(d.id as string);
     }
     this.hypervisorStep();
-    this.settle();
+    // A scenario leaves the deferred work (linkwatch, config work) to its kernel actor, so that
+    // userspace started at boot races it.
+    if (o.settle !== false) this.settle();
   }
 
   /** Runs deferred kernel work until none is left. */
@@ -206,6 +208,12 @@ export class Machine {
     const fn = this.findFunction(id);
     if (!fn) throw new MachineError(`device "${id}" is not plugged`);
     pciRemoveFunction(this.k, fn.spec.addr);
+  }
+
+  /** The QEMU id of the present function that is the failover primary paired with `standbyId`. */
+  pairedPrimary(standbyId: string): string | null {
+    const d = this.spec.devices.find((x) => x.failoverPairId === standbyId && x.id !== undefined);
+    return d?.id ?? null;
   }
 
   /** QMP `set_link`: the backend link of a NIC goes up or down. */

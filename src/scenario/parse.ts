@@ -1,0 +1,296 @@
+// Scenario files: YAML → validated scenario, or positioned errors ("file:line:col: path:
+// what was expected"). Never throws on bad input.
+
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
+import { profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { Scenario, type ScenarioDoc, STEP_KINDS, STEP_SCHEMAS } from "./schema.ts";
+
+/** One problem in a scenario file. */
+export interface ScenarioIssue {
+  readonly file: string;
+  /** 1-based; 0 when unknown. */
+  readonly line: number;
+  readonly col: number;
+  /** "devices[1].mac", or "" for the whole document. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The issue as one line: "file:line:col: path: message". */
+export function formatIssue(i: ScenarioIssue): string {
+  const where = i.line > 0 ? `${i.file}:${i.line}:${i.col}` : i.file;
+  return `${where}: ${i.path ? `${i.path}: ` : ""}${i.message}`;
+}
+
+/** Thrown by loaders that prefer exceptions; carries every issue. */
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+  readonly issues: readonly ScenarioIssue[];
+  constructor(issues: readonly ScenarioIssue[]) {
+    super(issues.map(formatIssue).join("\n"));
+    this.issues = issues;
+  }
+}
+
+/** The result of parsing: a scenario, or the issues. */
+export type ParseResult =
+  | { readonly ok: true; readonly scenario: ScenarioDoc }
+  | { readonly ok: false; readonly issues: readonly ScenarioIssue[] };
+
+type Path = readonly PropertyKey[];
+
+function pathText(path: Path): string {
+  let s = "";
+  for (const p of path) {
+    if (typeof p === "number") s += `[${p}]`;
+    else s += s === "" ? String(p) : `.${String(p)}`;
+  }
+  return s;
+}
+
+/** The deepest YAML node along `path` (a missing key: its parent; a bad key: the key). */
+function nodeAt(root: Node | null, path: Path, key?: string): Node | null {
+  let node: Node | null = root;
+  for (const p of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isScalar(it.key) && it.key.value === p);
+      if (!pair) return node;
+      node = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof p === "number") {
+      const it = node.items[p] as Node | undefined;
+      if (!it) return node;
+      node = it;
+    } else return node;
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((it) => isScalar(it.key) && it.key.value === key);
+    if (pair) return pair.key as Node;
+  }
+  return node;
+}
+
+function positionOf(lc: LineCounter, node: Node | null): { line: number; col: number } {
+  const off = node?.range?.[0];
+  if (off === undefined) return { line: 0, col: 0 };
+  const p = lc.linePos(off);
+  return { line: p.line, col: p.col };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return JSON.stringify(v);
+}
+
+/** Turns zod issues into positioned, readable ones. Union errors are narrowed to the alternative the value was meant to be. */
+function fromZod(
+  file: string,
+  lc: LineCounter,
+  root: Node | null,
+  data: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): ScenarioIssue[] {
+  const out: ScenarioIssue[] = [];
+  const valueAt = (path: Path): unknown => {
+    let v: unknown = data;
+    for (const p of path)
+      v = v === null || typeof v !== "object" ? undefined : (v as Record<PropertyKey, unknown>)[p];
+    return v;
+  };
+  for (const iss of issues) {
+    const path = iss.path as Path;
+    // A step: say which kinds exist, or validate against the kind the step names.
+    if (iss.code === "invalid_union" && path.length === 2 && path[0] === "steps") {
+      const v = valueAt(path);
+      const keys = v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v) : [];
+      const kind = keys.length === 1 ? (keys[0] as string) : typeof v === "string" ? v : null;
+      const schema =
+        kind && (STEP_KINDS as readonly string[]).includes(kind)
+          ? STEP_SCHEMAS[kind as (typeof STEP_KINDS)[number]]
+          : null;
+      if (schema && kind !== "settle") {
+        const r = schema.safeParse(v);
+        if (!r.success) {
+          out.push(
+            ...fromZod(
+              file,
+              lc,
+              root,
+              data,
+              r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] })),
+            ),
+          );
+          continue;
+        }
+      }
+      out.push({
+        file,
+        ...positionOf(lc, nodeAt(root, path)),
+        path: pathText(path),
+        message: `expected a step: "settle" or a mapping with one of ${STEP_KINDS.filter((k) => k !== "settle").join(", ")}; got ${describe(v)}`,
+      });
+      continue;
+    }
+    if (iss.code === "unrecognized_keys") {
+      for (const key of iss.keys) {
+        out.push({
+          file,
+          ...positionOf(lc, nodeAt(root, path, key)),
+          path: pathText([...path, key]),
+          message: `unknown key "${key}"`,
+        });
+      }
+      continue;
+    }
+    let message = iss.message;
+    if (iss.code === "invalid_type" && valueAt(path) === undefined)
+      message = `missing (${iss.message.replace(/^Invalid input: /, "")})`;
+    out.push({ file, ...positionOf(lc, nodeAt(root, path)), path: pathText(path), message });
+  }
+  return out;
+}
+
+/** Checks that need more than the schema (kernel version, ids, references, step indexes). */
+function crossCheck(
+  file: string,
+  lc: LineCounter,
+  root: Node | null,
+  sc: ScenarioDoc,
+): ScenarioIssue[] {
+  const out: ScenarioIssue[] = [];
+  const at = (path: Path, message: string): void => {
+    out.push({ file, ...positionOf(lc, nodeAt(root, path)), path: pathText(path), message });
+  };
+  if (sc.kernel !== undefined) {
+    try {
+      profileFor(sc.kernel);
+    } catch (e) {
+      if (e instanceof UnknownKernelError) at(["kernel"], e.message);
+      else throw e;
+    }
+  }
+  const devices = sc.devices ?? [];
+  const ids = new Map<string, number>();
+  const slots = new Map<number, number>();
+  devices.forEach((d, i) => {
+    if (ids.has(d.id))
+      at(["devices", i, "id"], `device id "${d.id}" already used by devices[${ids.get(d.id)}]`);
+    else ids.set(d.id, i);
+    if ((d.type === "virtio-net" || d.type === "pci-nic") && d.slot !== undefined) {
+      if (slots.has(d.slot))
+        at(["devices", i, "slot"], `slot ${d.slot} already used by devices[${slots.get(d.slot)}]`);
+      else slots.set(d.slot, i);
+    }
+  });
+  devices.forEach((d, i) => {
+    if (d.type === "pci-nic" && d.failover_pair !== undefined) {
+      const j = ids.get(d.failover_pair);
+      const pair = j === undefined ? undefined : devices[j];
+      if (!pair) at(["devices", i, "failover_pair"], `no device "${d.failover_pair}"`);
+      else if (pair.type !== "virtio-net" || !pair.standby)
+        at(
+          ["devices", i, "failover_pair"],
+          `"${d.failover_pair}" must be a virtio-net with standby: true`,
+        );
+    }
+  });
+  const pciIds = new Set(
+    devices.filter((d) => d.type === "virtio-net" || d.type === "pci-nic").map((d) => d.id),
+  );
+  sc.steps.forEach((s, i) => {
+    if (typeof s === "string") return;
+    const ref =
+      "plug" in s
+        ? s.plug
+        : "unplug" in s
+          ? s.unplug
+          : "set_link" in s
+            ? s.set_link.device
+            : "migrate" in s
+              ? s.migrate.primary
+              : null;
+    if (ref !== null && !pciIds.has(ref)) {
+      const key = Object.keys(s)[0] as string;
+      at(
+        ["steps", i, key],
+        `no virtio-net or pci-nic device "${ref}" (devices: ${[...pciIds].join(", ") || "none"})`,
+      );
+    }
+  });
+  (sc.expect ?? []).forEach((e, i) => {
+    if ("step" in e && e.step > sc.steps.length)
+      at(["expect", i, "step"], `there are only ${sc.steps.length} steps`);
+    for (const key of ["log", "no_log"] as const) {
+      if (key in e) {
+        try {
+          new RegExp((e as Record<string, string>)[key] as string);
+        } catch (err) {
+          at(["expect", i, key], `not a valid regular expression: ${(err as Error).message}`);
+        }
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * Parses and validates scenario text. YAML syntax errors, schema violations and cross-field
+ * problems all come back as positioned issues; nothing throws.
+ */
+export function parseScenario(text: string, file = "<scenario>"): ParseResult {
+  const lc = new LineCounter();
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    return {
+      ok: false,
+      issues: [{ file, line: 0, col: 0, path: "", message: `not YAML: ${(e as Error).message}` }],
+    };
+  }
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => {
+        const p = lc.linePos(e.pos[0]);
+        return {
+          file,
+          line: p.line,
+          col: p.col,
+          path: "",
+          message: e.message.split("\n")[0] as string,
+        };
+      }),
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return {
+      ok: false,
+      issues: [{ file, line: 0, col: 0, path: "", message: (e as Error).message }],
+    };
+  }
+  const root = doc.contents as Node | null;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    return {
+      ok: false,
+      issues: [
+        {
+          file,
+          ...positionOf(lc, root),
+          path: "",
+          message: `expected a mapping with ifsim: 1, name, devices and steps; got ${describe(data)}`,
+        },
+      ],
+    };
+  }
+  const r = Scenario.safeParse(data);
+  if (!r.success) return { ok: false, issues: fromZod(file, lc, root, data, r.error.issues) };
+  const cross = crossCheck(file, lc, root, r.data);
+  if (cross.length > 0) return { ok: false, issues: cross };
+  return { ok: true, scenario: r.data };
+}

@@ -1,0 +1,642 @@
+// Runs a scenario on the model: builds the machine, starts the actors (kernel work, the step
+// script, QEMU's migration logic, udev, bring-up, cloud-init) on one scheduler, and produces the
+// run record of ../shared/spec/scenario-format.md plus a timeline.
+
+import { IpMonitor, IpProcess } from "../ip/index.ts";
+import {
+  createKernel,
+  type ErrnoName,
+  errnoName,
+  IFF,
+  type Kernel,
+  type LinkSnapshot,
+  profileFor,
+  rtnlDumpLinks,
+  rtnlNewlink,
+} from "../kernel/index.ts";
+import { Machine, type MachineSpec } from "../machine/index.ts";
+import { type Actor, Rng, type Strategy, VirtualClock } from "../sim/index.ts";
+import { BringupActor } from "../userspace/bringup.ts";
+import { CloudInitProbe } from "../userspace/cloud-init.ts";
+import { KernelWorkActor } from "../userspace/kernel-actor.ts";
+import { type StampedEvent, type TimelineEntry, World } from "../userspace/world.ts";
+import type { DeviceDoc, ExpectDoc, ScenarioDoc, StepDoc } from "./schema.ts";
+
+/** A userspace actor the runner can start for `udev:` (plugged in by the udev module). */
+export interface UdevActorLike extends Actor {
+  isInitialized(ifindex: number): boolean;
+  /** Queue "add" for every existing net device (udevadm trigger). */
+  coldplug(): void;
+}
+
+/** Builds the udev actor from the scenario's `udev:` section. */
+export type UdevFactory = (
+  w: World,
+  cfg: Exclude<ScenarioDoc["udev"], "none" | undefined>,
+) => UdevActorLike;
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Overrides the scenario's kernel. */
+  readonly kernel?: string;
+  /** Overrides the scenario's seed (default 1). */
+  readonly seed?: number;
+  /** The scheduling strategy (default: earliest virtual time, seeded ties). */
+  readonly strategy?: Strategy;
+  /** Creates the udev actor; without it a scenario with `udev:` is refused. */
+  readonly udev?: UdevFactory;
+}
+
+/** One step's outcome in the run record. */
+export interface StepRecord {
+  readonly index: number;
+  readonly step: string;
+  readonly ok: boolean;
+  readonly errno: ErrnoName | null;
+  readonly message: string | null;
+  /** The `ip monitor link` lines the step caused, in order. */
+  readonly events: string[];
+  /** Virtual time the step started and ended, µs. */
+  readonly t: number;
+  readonly tEnd: number;
+}
+
+/** A final link in the run record (names as `ip -j -d link`). */
+export interface LinkRecord {
+  readonly ifindex: number;
+  readonly ifname: string;
+  readonly flags: string[];
+  readonly mtu: number;
+  readonly operstate: string;
+  readonly address: string;
+  readonly master: string | null;
+  readonly portname: string | null;
+  readonly name_assign_type: number;
+}
+
+/** One expectation's verdict. */
+export interface ExpectRecord {
+  readonly expect: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The run record (the contract's fields first, then extensions). */
+export interface RunRecord {
+  readonly scenario: string;
+  readonly backend: "model";
+  readonly kernel: string;
+  readonly steps: StepRecord[];
+  readonly links: LinkRecord[];
+  readonly seed: number;
+  readonly timeline: TimelineEntry[];
+  readonly expectations: ExpectRecord[];
+  /** Kernel log lines (dmesg), with virtual time in µs. */
+  readonly dmesg: { t: number; text: string }[];
+  /** `ip link show` of the final state, as iproute2 6.1 prints it. */
+  readonly ip_link: string;
+  readonly ok: boolean;
+}
+
+/** Thrown for a scenario the model cannot run (bad input caught late, e.g. a kernel missing). */
+export class RunError extends Error {
+  override readonly name = "RunError";
+}
+
+const OPER = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];
+
+/** ms in a Duration ("250ms", "2s", 500). */
+export function durationMs(d: number | string): number {
+  if (typeof d === "number") return d;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)$/.exec(d);
+  if (!m) throw new RunError(`bad duration "${d}"`);
+  return Math.round(Number(m[1]) * (m[2] === "s" ? 1000 : 1));
+}
+
+/** The step as text (for timelines and the record). */
+export function stepText(s: StepDoc): string {
+  if (typeof s === "string") return s;
+  if ("ip" in s) return `ip ${s.ip}`;
+  if ("plug" in s) return `plug ${s.plug}`;
+  if ("unplug" in s) return `unplug ${s.unplug}`;
+  if ("sleep" in s) return `sleep ${typeof s.sleep === "number" ? `${s.sleep}ms` : s.sleep}`;
+  if ("set_link" in s) return `set_link ${s.set_link.device} ${s.set_link.up ? "up" : "down"}`;
+  const m = s.migrate;
+  return `migrate ${m.primary}${m.outcome && m.outcome !== "completed" ? ` (${m.outcome})` : ""}`;
+}
+
+/** Splits an ip command line like a shell (whitespace, '…' and "…" quoting). */
+export function splitArgs(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3] ?? "");
+  return out;
+}
+
+/** The machine spec a scenario's devices describe (PCI slots on bus 0, QEMU i440fx-like). */
+export function machineOf(sc: ScenarioDoc): MachineSpec {
+  const used = new Set<number>();
+  for (const d of sc.devices ?? []) if ("slot" in d && d.slot !== undefined) used.add(d.slot);
+  let next = 3;
+  const slotFor = (d: { slot?: number | undefined }): number => {
+    if (d.slot !== undefined) return d.slot;
+    while (used.has(next)) next++;
+    used.add(next);
+    return next;
+  };
+  const devices: MachineSpec["devices"][number][] = [];
+  for (const d of sc.devices ?? []) {
+    if (d.type !== "virtio-net" && d.type !== "pci-nic") continue;
+    const addr = `0000:00:${slotFor(d).toString(16).padStart(2, "0")}.0`;
+    const base = {
+      addr,
+      id: d.id,
+      mac: d.mac.toLowerCase(),
+      ...(d.link !== undefined ? { link: d.link } : {}),
+      ...(d.plugged === false ? { atBoot: false } : {}),
+    };
+    if (d.type === "virtio-net")
+      devices.push({ ...base, model: "virtio-net", ...(d.standby ? { standby: true } : {}) });
+    else
+      devices.push({
+        ...base,
+        model: d.model ?? "e1000e",
+        ...(d.failover_pair !== undefined ? { failoverPairId: d.failover_pair } : {}),
+        ...(d.link_up_delay_ms !== undefined ? { linkUpDelayMs: d.link_up_delay_ms } : {}),
+      });
+  }
+  return {
+    name: sc.name,
+    description: sc.description ?? sc.name,
+    defaultQdisc: sc.default_qdisc ?? "fq_codel",
+    cpus: 1,
+    modules: ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"],
+    devices,
+  };
+}
+
+/** Creates the virtual devices (veth, ifb) at boot, as `ip link add` would. */
+function createVirtual(k: Kernel, d: DeviceDoc): void {
+  if (d.type === "veth") {
+    const r = rtnlNewlink(k, {
+      ifindex: 0,
+      nlFlags: 0x400 | 0x200,
+      attrs: {
+        ...(d.name ? { ifname: d.name } : {}),
+        ...(d.mac ? { address: d.mac.toLowerCase() } : {}),
+      },
+      kind: "veth",
+      peer: d.peer ? { ifname: d.peer } : {},
+    });
+    if (r.ret) throw new RunError(`devices: cannot create veth "${d.id}": ${errnoName(r.ret)}`);
+  } else if (d.type === "ifb") {
+    const r = rtnlNewlink(k, {
+      ifindex: 0,
+      nlFlags: 0x400 | 0x200,
+      attrs: d.name ? { ifname: d.name } : {},
+      kind: "ifb",
+    });
+    if (r.ret) throw new RunError(`devices: cannot create ifb "${d.id}": ${errnoName(r.ret)}`);
+  }
+}
+
+/** The QEMU side of a failover migration (§3 of userspace-and-peers.md), as an actor. */
+class QemuMigration implements Actor {
+  readonly name = "qemu";
+  readonly #w: World;
+  #job: {
+    primary: string;
+    outcome: "completed" | "cancel-before-eject" | "cancel-after-eject" | "timeout";
+    stage: "request" | "eject" | "after-eject" | "replug" | "timeout" | "done";
+    at: number;
+    downtimeUs: number;
+    onDone: (status: string) => void;
+  } | null = null;
+
+  constructor(w: World) {
+    this.#w = w;
+  }
+
+  /** Starts a migration; `onDone` gets the final status. */
+  start(
+    m: Extract<StepDoc, { migrate: unknown }>["migrate"],
+    onDone: (status: string) => void,
+  ): void {
+    const outcome = m.outcome ?? "completed";
+    this.#job = {
+      primary: m.primary,
+      outcome,
+      stage: "request",
+      at: this.#w.now(),
+      downtimeUs: (m.downtime_ms ?? 500) * 1000,
+      onDone,
+    };
+    this.#ejectDelayUs = (m.eject_delay_ms ?? 100) * 1000;
+  }
+
+  /** The guest's ACPI eject latency of the current migration. */
+  #ejectDelayUs = 100_000;
+
+  readyAt(): number | null {
+    return this.#job && this.#job.stage !== "done" ? Math.max(this.#job.at, this.#w.now()) : null;
+  }
+
+  step(): void {
+    const j = this.#job;
+    if (!j) return;
+    const w = this.#w;
+    switch (j.stage) {
+      case "request": {
+        if (!w.machine.isPresent(j.primary)) {
+          w.record(this.name, `migrate: ${j.primary} is not plugged`, "failed", false);
+          j.stage = "done";
+          j.onDone("failed");
+          return;
+        }
+        w.record(this.name, `UNPLUG_PRIMARY ${j.primary}; migration status wait-unplug`, "ok");
+        if (j.outcome === "timeout") {
+          j.stage = "timeout";
+          j.at = w.now() + 30_000_000;
+        } else if (j.outcome === "cancel-before-eject") {
+          w.record(
+            this.name,
+            "migrate_cancel; migration status cancelling (waiting for the guest's eject)",
+            "ok",
+          );
+          j.stage = "eject";
+          j.at = w.now() + this.#ejectDelayUs;
+        } else {
+          j.stage = "eject";
+          j.at = w.now() + this.#ejectDelayUs;
+        }
+        return;
+      }
+      case "eject": {
+        w.machine.unplug(j.primary);
+        w.record(this.name, `guest ejected ${j.primary} (ACPI); DEVICE_DELETED`, "ok");
+        j.stage = "after-eject";
+        j.at = w.now();
+        return;
+      }
+      case "after-eject": {
+        if (j.outcome === "completed") {
+          w.record(
+            this.name,
+            "migration status completed; STOP; VM resumes on the destination",
+            "ok",
+          );
+          j.stage = "replug";
+          j.at = w.now() + j.downtimeUs;
+        } else {
+          w.record(this.name, "migration status cancelled; primary re-plugged", "ok");
+          w.machine.plug(j.primary);
+          j.stage = "done";
+          j.onDone("cancelled");
+        }
+        return;
+      }
+      case "replug": {
+        const r = w.machine.plug(j.primary);
+        w.record(this.name, `destination: RESUME; FAILOVER_NEGOTIATED; ${j.primary} ${r}`, "ok");
+        j.stage = "done";
+        j.onDone("completed");
+        return;
+      }
+      case "timeout": {
+        w.record(
+          this.name,
+          "unplug timeout: migration status cancelled (the guest never ejected)",
+          "cancelled",
+        );
+        j.stage = "done";
+        j.onDone("cancelled");
+        return;
+      }
+      case "done":
+        return;
+    }
+  }
+}
+
+/** Executes the scenario's steps in order, one per scheduler step. */
+class ScriptActor implements Actor {
+  readonly name = "script";
+  readonly records: StepRecord[] = [];
+  readonly #w: World;
+  readonly #steps: readonly StepDoc[];
+  readonly #monitor: IpMonitor;
+  readonly #qemu: QemuMigration;
+  #i = 0;
+  /** What the current step waits for. */
+  #wait: { kind: "settle" | "migrate" } | { kind: "sleep"; until: number } | null = null;
+  #pending: { index: number; text: string; t: number; cursor: number } | null = null;
+
+  constructor(w: World, steps: readonly StepDoc[], monitor: IpMonitor, qemu: QemuMigration) {
+    this.#w = w;
+    this.#steps = steps;
+    this.#monitor = monitor;
+    this.#qemu = qemu;
+  }
+
+  get done(): boolean {
+    return this.#i >= this.#steps.length && this.#wait === null;
+  }
+
+  get waitingForSettle(): boolean {
+    return this.#wait?.kind === "settle";
+  }
+
+  readyAt(): number | null {
+    if (this.#wait === null) return this.#i < this.#steps.length ? this.#w.now() : null;
+    if (this.#wait.kind === "sleep") return Math.max(this.#wait.until, this.#w.now());
+    return null;
+  }
+
+  #events(cursor: number): string[] {
+    const evs = this.#w.k.trace.since(cursor) as StampedEvent[];
+    return this.#monitor
+      .feed(evs)
+      .split("\n")
+      .filter((l) => l !== "");
+  }
+
+  #finish(ok: boolean, errno: ErrnoName | null, message: string | null, result: string): void {
+    const p = this.#pending;
+    if (!p) return;
+    this.records.push({
+      index: p.index,
+      step: p.text,
+      ok,
+      errno,
+      message,
+      events: this.#events(p.cursor),
+      t: p.t,
+      tEnd: this.#w.now(),
+    });
+    this.#w.record(this.name, p.text, result, ok);
+    this.#pending = null;
+    this.#wait = null;
+  }
+
+  /** The runner calls this when every other actor is idle. */
+  settled(): void {
+    if (this.#wait?.kind === "settle") this.#finish(true, null, null, "ok");
+  }
+
+  step(): void {
+    const w = this.#w;
+    if (this.#wait?.kind === "sleep") {
+      this.#finish(true, null, null, "ok");
+      return;
+    }
+    const s = this.#steps[this.#i] as StepDoc;
+    this.#i++;
+    this.#pending = { index: this.#i, text: stepText(s), t: w.now(), cursor: w.k.trace.length };
+    if (typeof s === "string") {
+      this.#wait = { kind: "settle" };
+      return;
+    }
+    if ("ip" in s) {
+      const r = w.ip(splitArgs(s.ip));
+      const errno = r.errno ? (errnoName(r.errno) ?? null) : null;
+      const message = r.status === 0 ? null : r.stderr.trim().split("\n")[0] || null;
+      this.#finish(
+        r.status === 0,
+        errno,
+        message,
+        r.status === 0 ? "ok" : (errno ?? message ?? `exit ${r.status}`),
+      );
+      return;
+    }
+    if ("sleep" in s) {
+      this.#wait = { kind: "sleep", until: w.now() + durationMs(s.sleep) * 1000 };
+      return;
+    }
+    if ("migrate" in s) {
+      this.#wait = { kind: "migrate" };
+      this.#qemu.start(s.migrate, (status) =>
+        this.#finish(status !== "failed", null, null, status),
+      );
+      return;
+    }
+    try {
+      if ("plug" in s) {
+        const r = w.machine.plug(s.plug);
+        this.#finish(
+          true,
+          null,
+          null,
+          r === "hidden" ? "hidden (failover pair not negotiated)" : "ok",
+        );
+      } else if ("unplug" in s) {
+        w.machine.unplug(s.unplug);
+        this.#finish(true, null, null, "ok");
+      } else {
+        w.machine.setLink(s.set_link.device, s.set_link.up);
+        this.#finish(true, null, null, "ok");
+      }
+    } catch (e) {
+      this.#finish(false, null, (e as Error).message, "failed");
+    }
+  }
+}
+
+function linkRecords(k: Kernel): LinkRecord[] {
+  const names = new Map<number, string>();
+  const snaps: LinkSnapshot[] = rtnlDumpLinks(k);
+  for (const s of snaps) names.set(s.ifindex, s.ifname);
+  return snaps.map((s) => ({
+    ifindex: s.ifindex,
+    ifname: s.ifname,
+    flags: flagWords(s.flags),
+    mtu: s.mtu,
+    operstate: OPER[s.operstate] ?? String(s.operstate),
+    address: s.address,
+    master: s.master === null ? null : (names.get(s.master) ?? `if${s.master}`),
+    portname: s.physPortName,
+    name_assign_type: s.nameAssignType,
+  }));
+}
+
+const FLAG_ORDER: readonly (keyof typeof IFF)[] = [
+  "LOOPBACK",
+  "BROADCAST",
+  "POINTOPOINT",
+  "MULTICAST",
+  "NOARP",
+  "ALLMULTI",
+  "PROMISC",
+  "NOTRAILERS",
+  "DEBUG",
+  "DYNAMIC",
+  "AUTOMEDIA",
+  "PORTSEL",
+  "SLAVE",
+  "MASTER",
+  "UP",
+  "LOWER_UP",
+  "DORMANT",
+  "ECHO",
+];
+
+function flagWords(flags: number): string[] {
+  const out: string[] = [];
+  if (flags & IFF.UP && !(flags & IFF.RUNNING)) out.push("NO-CARRIER");
+  for (const f of FLAG_ORDER) if (flags & IFF[f]) out.push(f);
+  return out;
+}
+
+function checkExpect(
+  e: ExpectDoc,
+  rec: { steps: StepRecord[]; links: LinkRecord[]; logs: string[] },
+): ExpectRecord {
+  if ("step" in e) {
+    const s = rec.steps.find((x) => x.index === e.step);
+    const got = !s ? "not run" : s.ok ? "ok" : (s.errno ?? s.message ?? "failed");
+    return { expect: `step ${e.step} → ${e.error}`, ok: got === e.error, detail: `got ${got}` };
+  }
+  if ("log" in e || "no_log" in e) {
+    const pat = "log" in e ? e.log : e.no_log;
+    const re = new RegExp(pat);
+    const hit = rec.logs.find((l) => re.test(l));
+    if ("log" in e)
+      return { expect: `log /${pat}/`, ok: hit !== undefined, detail: hit ?? "no such line" };
+    return { expect: `no log /${pat}/`, ok: hit === undefined, detail: hit ?? "none" };
+  }
+  const l = rec.links.find((x) => x.ifname === e.link);
+  const parts: string[] = [];
+  let ok = true;
+  const want = (what: string, cond: boolean, got: string): void => {
+    parts.push(`${what}${cond ? "" : ` (got ${got})`}`);
+    if (!cond) ok = false;
+  };
+  const exists = e.exists ?? true;
+  if (!exists) {
+    want(`link ${e.link} absent`, !l, "present");
+    return { expect: `link ${e.link} absent`, ok, detail: parts.join(", ") };
+  }
+  if (!l) return { expect: `link ${e.link}`, ok: false, detail: `no link named ${e.link}` };
+  if (e.master !== undefined)
+    want(`master ${e.master ?? "none"}`, l.master === e.master, String(l.master));
+  if (e.up !== undefined)
+    want(e.up ? "up" : "down", l.flags.includes("UP") === e.up, l.flags.join(","));
+  if (e.carrier !== undefined)
+    want(
+      e.carrier ? "carrier" : "no carrier",
+      l.flags.includes("LOWER_UP") === e.carrier,
+      l.flags.join(","),
+    );
+  if (e.name_assign_type !== undefined)
+    want(
+      `name_assign_type ${e.name_assign_type}`,
+      l.name_assign_type === e.name_assign_type,
+      String(l.name_assign_type),
+    );
+  return { expect: `link ${e.link}`, ok, detail: parts.join(", ") || "exists" };
+}
+
+/** Runs one scenario on the model. Deterministic: same scenario, kernel and seed → same record. */
+export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
+  const kernel = o.kernel ?? sc.kernel;
+  if (kernel === undefined)
+    throw new RunError("no kernel: set kernel: in the scenario or pass --kernel");
+  const seed = o.seed ?? sc.seed ?? 1;
+  const profile = profileFor(kernel, { takeoverDelayMs: sc.uek_takeover_delay_ms ?? null });
+  const clock = new VirtualClock();
+  const rng = new Rng(seed);
+  const spec = machineOf(sc);
+  const k = createKernel({
+    kernel: profile,
+    clock,
+    rng: rng.fork("kernel"),
+    cpus: spec.cpus,
+    defaultQdisc: spec.defaultQdisc,
+  });
+  const machine = new Machine(k, spec, (t) => clock.advanceTo(t));
+  const w = new World({
+    kernel: k,
+    machine,
+    clock,
+    rng: rng.fork("userspace"),
+    ...(o.strategy ? { strategy: o.strategy } : {}),
+  });
+  w.sched.add(new KernelWorkActor(w));
+  let udev: UdevActorLike | null = null;
+  if (sc.udev !== undefined && sc.udev !== "none") {
+    if (!o.udev) throw new RunError("this build has no udev actor");
+    udev = o.udev(w, sc.udev);
+    w.sched.add(udev);
+  }
+  if (sc.bringup !== undefined && sc.bringup !== "none") {
+    const b = sc.bringup;
+    w.sched.add(
+      new BringupActor(
+        w,
+        {
+          links: b.links,
+          ...(b.wait_for_udev !== undefined ? { waitForUdev: b.wait_for_udev } : {}),
+          latencyUs: (b.latency_ms ?? 10) * 1000,
+        },
+        udev ? (i) => (udev as UdevActorLike).isInitialized(i) : null,
+      ),
+    );
+  }
+  let probe: CloudInitProbe | null = null;
+  if (sc.cloud_init !== undefined && sc.cloud_init !== "none") {
+    probe = new CloudInitProbe(w, {
+      atUs: (sc.cloud_init.at_ms ?? 2000) * 1000,
+      filterFailover: sc.cloud_init.filter_failover ?? true,
+    });
+    w.sched.add(probe);
+  }
+  const qemu = new QemuMigration(w);
+  w.sched.add(qemu);
+  // Boot: PCI probe and drivers now; deferred work and userspace race from here.
+  machine.boot({ settle: false });
+  for (const d of sc.devices ?? []) createVirtual(k, d);
+  const monitor = new IpMonitor(k);
+  const script = new ScriptActor(w, sc.steps, monitor, qemu);
+  w.sched.add(script);
+  w.record(
+    "kernel",
+    `boot: Linux ${profile.version} (${profile.era}), machine with ${spec.devices.length} PCI devices`,
+    "ok",
+  );
+  w.dispatch();
+  const MAX = 1_000_000;
+  for (let n = 0; ; n++) {
+    if (n > MAX) throw new RunError(`no quiescence after ${MAX} steps`);
+    const ran = w.sched.runOne();
+    w.dispatch();
+    if (ran === null) {
+      if (script.waitingForSettle) {
+        script.settled();
+        continue;
+      }
+      break;
+    }
+  }
+  const links = linkRecords(k);
+  const dmesg = (k.trace.since(0) as StampedEvent[]).flatMap((e) =>
+    e.type === "kernel.log" ? [{ t: e.t, text: e.text }] : [],
+  );
+  const logs = [
+    ...dmesg.map((d) => d.text),
+    ...w.timeline.map((t) => `${t.actor}: ${t.what}: ${t.result}`),
+  ];
+  const expectations = (sc.expect ?? []).map((e) =>
+    checkExpect(e, { steps: script.records, links, logs }),
+  );
+  return {
+    scenario: sc.name,
+    backend: "model",
+    kernel: profile.version,
+    steps: script.records,
+    links,
+    seed,
+    timeline: w.timeline,
+    expectations,
+    dmesg,
+    ip_link: new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout,
+    ok: expectations.every((e) => e.ok),
+  };
+}

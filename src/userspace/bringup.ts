@@ -1,0 +1,87 @@
+// A networkd/NetworkManager-like bring-up actor: brings configured links up when they appear,
+// optionally only once udev has initialized them. This is what makes the boot-time race
+// exist: the failover master brought up before udev renamed the standby.
+
+import { IFF } from "../kernel/index.ts";
+import type { Actor } from "../sim/index.ts";
+import type { World } from "./world.ts";
+
+/** Bring-up configuration. */
+export interface BringupConfig {
+  /** Link names it manages (glob patterns with `*`). */
+  readonly links: readonly string[];
+  /** Wait until udev marked the link initialized (networkd's behaviour). */
+  readonly waitForUdev?: boolean;
+  /** Reaction time from seeing the link to acting, µs. */
+  readonly latencyUs?: number;
+}
+
+/** Asks whether udev has finished with a device (the udev DB "initialized" state). */
+export type UdevInitialized = (ifindex: number) => boolean;
+
+function globMatch(pattern: string, name: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+  return re.test(name);
+}
+
+/** Brings up managed links once each (a link that goes away and comes back is handled again). */
+export class BringupActor implements Actor {
+  readonly name = "networkd";
+  readonly #w: World;
+  readonly #cfg: BringupConfig;
+  readonly #initialized: UdevInitialized | null;
+  /** ifindex → time the link was first seen. */
+  readonly #seen = new Map<number, number>();
+  readonly #done = new Set<number>();
+
+  constructor(w: World, cfg: BringupConfig, initialized: UdevInitialized | null) {
+    this.#w = w;
+    this.#cfg = cfg;
+    this.#initialized = initialized;
+    w.onNetlink((m) => {
+      if (m.msg === "RTM_DELLINK") {
+        this.#seen.delete(m.link.ifindex);
+        this.#done.delete(m.link.ifindex);
+      } else if (!this.#seen.has(m.link.ifindex)) this.#seen.set(m.link.ifindex, m.t);
+    });
+  }
+
+  /** Links it would act on now: seen, not handled, matching by current name, udev-ready. */
+  #pending(): { ifindex: number; at: number }[] {
+    const out: { ifindex: number; at: number }[] = [];
+    for (const [ifindex, seenAt] of this.#seen) {
+      if (this.#done.has(ifindex)) continue;
+      const dev = this.#w.device(ifindex);
+      if (!dev || !this.#cfg.links.some((p) => globMatch(p, dev.name))) continue;
+      if (this.#cfg.waitForUdev && this.#initialized && !this.#initialized(ifindex)) continue;
+      out.push({ ifindex, at: seenAt + (this.#cfg.latencyUs ?? 0) });
+    }
+    return out;
+  }
+
+  readyAt(): number | null {
+    const p = this.#pending();
+    if (p.length === 0) return null;
+    return Math.max(this.#w.now(), Math.min(...p.map((x) => x.at)));
+  }
+
+  step(): void {
+    const p = this.#pending().sort((a, b) => a.at - b.at || a.ifindex - b.ifindex)[0];
+    if (!p) return;
+    this.#done.add(p.ifindex);
+    const dev = this.#w.device(p.ifindex);
+    if (!dev) return;
+    if (dev.flags & IFF.UP) {
+      this.#w.record(this.name, `${dev.name}: already up`, "ok");
+      return;
+    }
+    const r = this.#w.ip(["link", "set", "dev", dev.name, "up"]);
+    const err = r.stderr.trim();
+    this.#w.record(
+      this.name,
+      `${dev.name}: bringing link up`,
+      r.status === 0 ? "ok" : err,
+      r.status === 0,
+    );
+  }
+}
