@@ -1,4 +1,4 @@
-// The udev-like userspace: the net_id naming builtin and .link NamePolicy.
+// The udev-like userspace: the net_id naming builtin, .link NamePolicy, and the udevd actor.
 
 export {
   type ChooseNameInput,
@@ -50,3 +50,16 @@ export {
   pciChainOf,
   readNetFacts,
 } from "./sysfs-facts.ts";
+export {
+  DEFAULT_NAMING_SCHEME,
+  LEGACY_RETRY_INTERVAL_US,
+  LEGACY_RETRY_TRIES,
+  UDEV_GENERATIONS,
+  type UdevDbEntry,
+  Udevd,
+  type UdevdConfig,
+  type UdevGeneration,
+  type UdevLogLevel,
+  type UdevLogLine,
+  type UdevProcessed,
+} from "./udevd.ts";

@@ -14,6 +14,7 @@ import {
   ifnameValid,
   type LinkFile,
   matchLinkFile,
+  type NamePolicy,
   type NetFacts,
   type NetIdNames,
   namingSysattrAllowed,
@@ -89,7 +90,7 @@ describe("NamePolicy= (v240+ ordered walk)", () => {
   });
 
   it("should take the first policy that yields a name, in the configured order", () => {
-    const link = (namePolicy: LinkFile["namePolicy"]): LinkFile => ({ file: "x.link", namePolicy });
+    const link = (namePolicy: readonly NamePolicy[]): LinkFile => ({ file: "x.link", namePolicy });
     expect(choose({ link: link(["path", "slot"]) }).name).toBe("enp0s3");
     expect(choose({ link: link(["mac"]) }).name).toBe("enx525400001253");
     expect(choose({ names: { ID_NET_NAME_PATH: "enp2s0" } }).name).toBe("enp2s0");

@@ -1,0 +1,687 @@
+// systemd-udevd as an actor: it receives the kernel's net uevents, queues each one for a
+// delivery latency, hands it to a worker that processes it after a processing latency (one event
+// per step; events for the same device strictly in order), runs net_id + net_setup_link on `add`
+// and renames the device over rtnetlink, and keeps a small udev database per ifindex that other
+// actors (a networkd-like bring-up) consult.
+//
+// Behaviour generations (`generation`), for the rename step only:
+// - legacy (udev ≤ 2013, and Debian's re-applied hack): SIOCSIFNAME; on EEXIST rename to
+//   `<name>_rename`, then retry the target at 20 Hz (every 50 ms of virtual time) for up to 90 s;
+//   any other error (EBUSY included) is logged and never retried. The event always completes and
+//   the database is always written. No ID_RENAMING.
+// - v249: one attempt; any error is logged at error ("Failed to rename network interface %i from
+//   '%s' to '%s': %m") and the worker logs "Failed to process device, ignoring: %m". The database
+//   is written only when processing succeeds, so a device whose rename failed stays uninitialized.
+// - v250 (PR #21109): as v249, but an interface that is IFF_UP is not renamed at all (info "Network
+//   interface '%s' is already up, refusing to rename to '%s'."), which is not an error.
+// - v253 (commit 53584e7b61 + PR #25980): always try; EBUSY is logged at info ("Network interface
+//   '%s' is already up, cannot rename to '%s'.") and is not an error. ID_RENAMING is saved to the
+//   database before the rtnetlink call (so the device is initialized and renaming from then on)
+//   and reverted if the call fails; other errors are logged as in v249.
+// - v256: v253 plus the hwdb ID_NET_NAME_ALLOW list (`nameAllow`), keyed by ID_NET_DRIVER.
+// Which generation writes the database when is inferred from the udev-event.c history (systemd
+// #13685, #24975, PR #25980), not measured.
+//
+// Boot and coldplug: udevd subscribes to uevents in its constructor. The World's cursor starts
+// where the trace was when the World was built, so if the World (and udevd) exist before
+// `machine.boot()`, the next `w.dispatch()` hands udevd every boot uevent, which it then processes
+// as an initramfs udevd would (late, at the time of that dispatch). If udevd is created after boot
+// (or a second pass is wanted), `coldplug()` replays an `add` for every registered net device, as
+// `udevadm trigger --action=add` does; the model synthesizes those events inside udevd instead of
+// asking the kernel to emit them, so they appear in udevd's queue but not in the kernel trace.
+//
+// Simplifications: events are ordered per ifindex (udevd orders by DEVPATH and its parents);
+// attributes are read through the device's current name (udevd reads through the event's
+// syspath, which a concurrent rename makes stale); the IFF_UP check of v250 and the rename happen
+// in the same atomic step (no window between them); alternative names (AlternativeNamesPolicy=)
+// are not set.
+
+import { STRERROR } from "../../ip/index.ts";
+import {
+  devGetByIndex,
+  type ErrnoName,
+  errnoName,
+  IFF,
+  type NetDevice,
+  rtnlSetlink,
+} from "../../kernel/index.ts";
+import type { Actor, Rng } from "../../sim/index.ts";
+import type { Uevent, World } from "../world.ts";
+import {
+  chooseName,
+  DEFAULT_LINK_FILE,
+  databaseName,
+  idPath,
+  type LinkFile,
+  matchLinkFile,
+  type NameDatabase,
+} from "./link-policy.ts";
+import { hwdbNameAllow, type NameAllowDb, namingSysattrAllowed } from "./name-allow.ts";
+import { isNamingScheme, type NamingScheme } from "./naming-scheme.ts";
+import { netId } from "./net-id.ts";
+import { type FirmwareConfig, type NetFacts, netDevpath, readNetFacts } from "./sysfs-facts.ts";
+
+/** The udev behaviour generations. */
+export const UDEV_GENERATIONS = ["legacy", "v249", "v250", "v253", "v256"] as const;
+export type UdevGeneration = (typeof UDEV_GENERATIONS)[number];
+
+/** syslog levels udevd logs at, most severe first. */
+export type UdevLogLevel = "err" | "warning" | "info" | "debug";
+const LEVEL_RANK: Readonly<Record<UdevLogLevel, number>> = {
+  err: 3,
+  warning: 4,
+  info: 6,
+  debug: 7,
+};
+
+/** The naming scheme each generation uses by default. */
+export const DEFAULT_NAMING_SCHEME: Readonly<Record<UdevGeneration, NamingScheme>> = {
+  legacy: "v238",
+  v249: "v249",
+  v250: "v250",
+  v253: "v253",
+  v256: "v256",
+};
+
+/** Legacy udev's retry loop: 20 Hz for 90 s. */
+export const LEGACY_RETRY_INTERVAL_US = 50_000;
+export const LEGACY_RETRY_TRIES = 90 * 20;
+
+/** udevd's configuration. Every field is optional. */
+export interface UdevdConfig {
+  /** Behaviour generation. Default "v256". */
+  readonly generation?: UdevGeneration;
+  /** net.naming-scheme=. Default: the generation's own scheme (legacy: v238). */
+  readonly namingScheme?: NamingScheme;
+  /** From the kernel sending a uevent to udevd's queue, µs. Default 1000. */
+  readonly deliveryLatencyUs?: number;
+  /** From a worker taking an event to the event being processed, µs. Default 10000. */
+  readonly processingLatencyUs?: number;
+  /** Extra random delay (0..jitterUs) on delivery and on processing, drawn from a fork of w.rng. Default 0. */
+  readonly jitterUs?: number;
+  /**
+   * Workers that process events for different devices in parallel. Default 8 (udevd's
+   * children_max is larger; the model has few devices).
+   */
+  readonly workers?: number;
+  /** .link files in priority order; the first match applies. Default: [99-default.link]. */
+  readonly links?: readonly LinkFile[];
+  /** The `database` policy's name table. */
+  readonly database?: NameDatabase;
+  /** ACPI index (ID_NET_NAME_ONBOARD, "eno<N>") per PCI address. */
+  readonly acpiIndex?: Readonly<Record<string, number>>;
+  /** Hotplug slot overrides per PCI address (null: no slot). Default: bus 0 slot N → N. */
+  readonly hotplugSlots?: Readonly<Record<string, number | null>>;
+  /** hwdb ID_NET_NAME_ALLOW entries (used from v256 on). */
+  readonly nameAllow?: NameAllowDb;
+  /** net.ifnames=0 disables NamePolicy= (Name= still applies). Default true. */
+  readonly netIfnames?: boolean;
+  /** Lines below this level are not logged. Default "info" (udevd's default). */
+  readonly logLevel?: UdevLogLevel;
+}
+
+/** One udev database entry (/run/udev/data/n<ifindex>). */
+export interface UdevDbEntry {
+  readonly ifindex: number;
+  /** A database entry exists: udev has processed (or, from v253, started renaming) the device. */
+  readonly initialized: boolean;
+  /** ID_RENAMING=1: a rename was issued and its `move` uevent is not processed yet. */
+  readonly renaming: boolean;
+  /** INTERFACE as udev last recorded it. */
+  readonly name: string;
+  readonly properties: Readonly<Record<string, string>>;
+}
+
+/** One log line of udevd. */
+export interface UdevLogLine {
+  /** Virtual time, µs. */
+  readonly t: number;
+  readonly level: UdevLogLevel;
+  /** The device name systemd prefixes the line with. */
+  readonly ifname: string;
+  readonly message: string;
+  /** The errno behind a `%m`, if any. */
+  readonly errno: ErrnoName | null;
+  /** `<ifname>: <message>`, as the journal shows it. */
+  readonly text: string;
+}
+
+/** What other actors are told after udevd processed an event (the libudev monitor broadcast). */
+export interface UdevProcessed {
+  readonly action: "add" | "move" | "remove";
+  readonly ifindex: number;
+  /** The device name after processing. */
+  readonly ifname: string;
+  /** False when the worker logged "Failed to process device". */
+  readonly ok: boolean;
+}
+
+interface QueuedEvent {
+  /** Kernel SEQNUM (trace sequence number), or null for a coldplug event. */
+  readonly seqnum: number | null;
+  readonly action: "add" | "move" | "remove";
+  readonly devpath: string;
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly deliverAt: number;
+  /** Arrival order in udevd's queue (ties between workers go to the earlier event). */
+  readonly order: number;
+}
+
+interface LegacyRetry {
+  readonly from: string;
+  readonly to: string;
+  /** Tries left; 0 = the loop's final sleep is running. */
+  triesLeft: number;
+}
+
+interface Job {
+  readonly ev: QueuedEvent;
+  readyAt: number;
+  retry: LegacyRetry | null;
+  /** Properties gathered for the database write at the end of a legacy retry loop. */
+  props: Record<string, string>;
+}
+
+interface DbEntry {
+  ifindex: number;
+  initialized: boolean;
+  renaming: boolean;
+  name: string;
+  properties: Record<string, string>;
+}
+
+function strerror(name: ErrnoName): string {
+  return STRERROR[name];
+}
+
+function nonNegative(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new RangeError(`udevd: ${name} must be a non-negative integer (µs), got ${v}`);
+  return v;
+}
+
+/** The udevd actor. */
+export class Udevd implements Actor {
+  readonly name = "udevd";
+  readonly generation: UdevGeneration;
+  readonly scheme: NamingScheme;
+  readonly #w: World;
+  readonly #cfg: UdevdConfig;
+  readonly #delivery: number;
+  readonly #processing: number;
+  readonly #jitter: number;
+  readonly #links: readonly LinkFile[];
+  readonly #level: number;
+  readonly #rng: Rng;
+  readonly #queue: QueuedEvent[] = [];
+  readonly #workers: (Job | null)[];
+  readonly #db = new Map<number, DbEntry>();
+  readonly #logs: UdevLogLine[] = [];
+  readonly #processedSubs: ((p: UdevProcessed) => void)[] = [];
+  #lastDeliverAt = 0;
+  #arrivals = 0;
+
+  constructor(w: World, config: UdevdConfig = {}) {
+    const gen = config.generation ?? "v256";
+    if (!(UDEV_GENERATIONS as readonly string[]).includes(gen))
+      throw new TypeError(
+        `udevd: unknown generation "${gen}" (one of ${UDEV_GENERATIONS.join(", ")})`,
+      );
+    const scheme = config.namingScheme ?? DEFAULT_NAMING_SCHEME[gen];
+    if (!isNamingScheme(scheme)) throw new TypeError(`udevd: unknown naming scheme "${scheme}"`);
+    const workers = config.workers ?? 8;
+    if (!Number.isSafeInteger(workers) || workers < 1)
+      throw new RangeError(`udevd: workers must be a positive integer, got ${workers}`);
+    const level = config.logLevel ?? "info";
+    if (!(level in LEVEL_RANK)) throw new TypeError(`udevd: unknown log level "${level}"`);
+    this.#w = w;
+    this.#cfg = config;
+    this.generation = gen;
+    this.scheme = scheme;
+    this.#delivery = nonNegative("deliveryLatencyUs", config.deliveryLatencyUs, 1_000);
+    this.#processing = nonNegative("processingLatencyUs", config.processingLatencyUs, 10_000);
+    this.#jitter = nonNegative("jitterUs", config.jitterUs, 0);
+    this.#links = config.links ?? [DEFAULT_LINK_FILE];
+    this.#level = LEVEL_RANK[level];
+    this.#rng = w.rng.fork("udevd");
+    this.#workers = Array.from({ length: workers }, () => null);
+    w.onUevent((e) => this.#onUevent(e));
+  }
+
+  // ---- what other actors ask ----
+
+  /** True once udev has a database entry for the device (sd_device_get_is_initialized). */
+  isInitialized(ifindex: number): boolean {
+    return this.#db.get(ifindex)?.initialized ?? false;
+  }
+
+  /** True while ID_RENAMING is set (networkd waits: "Interface is being renamed"). */
+  isRenaming(ifindex: number): boolean {
+    return this.#db.get(ifindex)?.renaming ?? false;
+  }
+
+  /** Initialized and not being renamed: what networkd waits for before it manages a link. */
+  isReady(ifindex: number): boolean {
+    return this.isInitialized(ifindex) && !this.isRenaming(ifindex);
+  }
+
+  /** A copy of the database entry (`udevadm info`), if any. */
+  entry(ifindex: number): UdevDbEntry | undefined {
+    const e = this.#db.get(ifindex);
+    return e ? { ...e, properties: { ...e.properties } } : undefined;
+  }
+
+  /** Every database entry, by ifindex. */
+  entries(): UdevDbEntry[] {
+    return [...this.#db.keys()].sort((a, b) => a - b).map((i) => this.entry(i) as UdevDbEntry);
+  }
+
+  /** Log lines at or above the configured level, in order. */
+  get logs(): readonly UdevLogLine[] {
+    return this.#logs;
+  }
+
+  /** The log lines as the journal prints them (`<ifname>: <message>`). */
+  logText(): string[] {
+    return this.#logs.map((l) => l.text);
+  }
+
+  /** Events received but not yet processed (queued or on a worker). 0: `udevadm settle` returns. */
+  pending(): number {
+    return this.#queue.length + this.#workers.filter((j) => j !== null).length;
+  }
+
+  /** True when nothing is queued or in progress. */
+  isSettled(): boolean {
+    return this.pending() === 0;
+  }
+
+  /**
+   * Called after each processed event (udevd's broadcast to libudev listeners). Listeners should
+   * queue what they learn and act in their own steps.
+   */
+  onProcessed(fn: (p: UdevProcessed) => void): void {
+    this.#processedSubs.push(fn);
+  }
+
+  /**
+   * `udevadm trigger --action=add` for the net subsystem: queues an `add` for every registered
+   * net device (ifindex order). Returns how many were queued.
+   */
+  coldplug(): number {
+    const devs = [...this.#w.k.state.devices.values()]
+      .filter((d) => d.regState === "REGISTERED")
+      .sort((a, b) => a.ifindex - b.ifindex);
+    for (const d of devs) {
+      this.#enqueue(
+        {
+          seqnum: null,
+          action: "add",
+          devpath: netDevpath(d),
+          ifname: d.name,
+          ifindex: d.ifindex,
+        },
+        this.#w.now(),
+      );
+    }
+    return devs.length;
+  }
+
+  // ---- Actor ----
+
+  readyAt(): number | null {
+    let t: number | null = null;
+    for (const j of this.#workers) if (j && (t === null || j.readyAt < t)) t = j.readyAt;
+    return t;
+  }
+
+  step(): void {
+    const now = this.#w.now();
+    let pick = -1;
+    for (const [i, j] of this.#workers.entries()) {
+      if (!j || j.readyAt > now) continue;
+      const p = pick >= 0 ? (this.#workers[pick] as Job) : null;
+      if (!p || j.readyAt < p.readyAt || (j.readyAt === p.readyAt && j.ev.order < p.ev.order))
+        pick = i;
+    }
+    if (pick < 0) return;
+    const job = this.#workers[pick] as Job;
+    const done = job.retry ? this.#legacyRetry(job) : this.#process(job);
+    if (done) {
+      this.#workers[pick] = null;
+      this.#dispatchQueued();
+    }
+  }
+
+  // ---- queue ----
+
+  #onUevent(e: Uevent): void {
+    if (!e.devpath.includes("/net/")) return;
+    this.#enqueue(
+      {
+        seqnum: e.seq,
+        action: e.action,
+        devpath: e.devpath,
+        ifname: e.interface,
+        ifindex: e.ifindex,
+      },
+      e.t,
+    );
+  }
+
+  #draw(): number {
+    return this.#jitter > 0 ? this.#rng.nextInt(0, this.#jitter) : 0;
+  }
+
+  #enqueue(ev: Omit<QueuedEvent, "deliverAt" | "order">, sentAt: number): void {
+    // The uevent socket delivers in order: jitter never reorders events.
+    const deliverAt = Math.max(sentAt + this.#delivery + this.#draw(), this.#lastDeliverAt);
+    this.#lastDeliverAt = deliverAt;
+    const q: QueuedEvent = { ...ev, deliverAt, order: this.#arrivals++ };
+    this.#queue.push(q);
+    this.#log("debug", ev.ifname, `Device (${seqText(q)}ACTION=${ev.action}) is queued`, null);
+    this.#dispatchQueued();
+  }
+
+  /** Hands queued events to free workers: FIFO, skipping events whose device is busy. */
+  #dispatchQueued(): void {
+    const now = this.#w.now();
+    for (let i = 0; i < this.#queue.length; ) {
+      const free = this.#workers.indexOf(null);
+      if (free < 0) return;
+      const ev = this.#queue[i] as QueuedEvent;
+      const busy =
+        this.#workers.some((j) => j?.ev.ifindex === ev.ifindex) ||
+        this.#queue.slice(0, i).some((q) => q.ifindex === ev.ifindex);
+      if (busy) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      this.#workers[free] = {
+        ev,
+        readyAt: Math.max(ev.deliverAt, now) + this.#processing + this.#draw(),
+        retry: null,
+        props: {},
+      };
+    }
+  }
+
+  // ---- logging ----
+
+  #log(level: UdevLogLevel, ifname: string, message: string, errno: ErrnoName | null): void {
+    if (LEVEL_RANK[level] > this.#level) return;
+    const text = `${ifname}: ${message}`;
+    const line: UdevLogLine = { t: this.#w.now(), level, ifname, message, errno, text };
+    this.#logs.push(line);
+    this.#w.record(this.name, text, errno ?? level, level !== "err" && level !== "warning");
+  }
+
+  #broadcast(p: UdevProcessed): void {
+    for (const f of this.#processedSubs) f(p);
+  }
+
+  // ---- database ----
+
+  #entry(ev: QueuedEvent): DbEntry {
+    let e = this.#db.get(ev.ifindex);
+    if (!e) {
+      e = {
+        ifindex: ev.ifindex,
+        initialized: false,
+        renaming: false,
+        name: ev.ifname,
+        properties: {},
+      };
+      this.#db.set(ev.ifindex, e);
+    }
+    return e;
+  }
+
+  /** device_update_db(): the entry exists from now on, so the device counts as initialized. */
+  #writeDb(ev: QueuedEvent, name: string, props: Record<string, string>, renaming: boolean): void {
+    const e = this.#entry(ev);
+    e.initialized = true;
+    e.renaming = renaming;
+    e.name = name;
+    e.properties = { ...props };
+    if (renaming) e.properties.ID_RENAMING = "1";
+    else delete e.properties.ID_RENAMING;
+  }
+
+  // ---- processing ----
+
+  /** Processes one event. Returns false while a legacy retry loop keeps the worker busy. */
+  #process(job: Job): boolean {
+    const ev = job.ev;
+    this.#log("debug", ev.ifname, `Processing device (${seqText(ev)}ACTION=${ev.action})`, null);
+    if (ev.action === "remove") {
+      this.#db.delete(ev.ifindex);
+      return this.#finish(ev, ev.ifname, true);
+    }
+    const base: Record<string, string> = {
+      ACTION: ev.action,
+      DEVPATH: ev.devpath,
+      SUBSYSTEM: "net",
+      INTERFACE: ev.ifname,
+      IFINDEX: String(ev.ifindex),
+    };
+    if (ev.action === "move") {
+      // The move that follows a rename: ID_RENAMING is dropped, the entry follows the new name.
+      const prev = this.#db.get(ev.ifindex)?.properties ?? {};
+      this.#writeDb(ev, ev.ifname, { ...prev, ...base }, false);
+      return this.#finish(ev, ev.ifname, true);
+    }
+    return this.#processAdd(job, base);
+  }
+
+  #finish(ev: QueuedEvent, ifname: string, ok: boolean): true {
+    this.#log("debug", ifname, `Device (${seqText(ev)}ACTION=${ev.action}) processed`, null);
+    this.#broadcast({ action: ev.action, ifindex: ev.ifindex, ifname, ok });
+    return true;
+  }
+
+  #facts(ifindex: number): NetFacts | null {
+    const fw: FirmwareConfig = {
+      ...(this.#cfg.acpiIndex ? { acpiIndex: this.#cfg.acpiIndex } : {}),
+      ...(this.#cfg.hotplugSlots ? { hotplugSlots: this.#cfg.hotplugSlots } : {}),
+    };
+    return readNetFacts(this.#w.k, ifindex, fw);
+  }
+
+  /** The rules for an `add`: net_driver, hwdb, net_id, path_id, net_setup_link; then the rename. */
+  #processAdd(job: Job, base: Record<string, string>): boolean {
+    const ev = job.ev;
+    const k = this.#w.k;
+    const facts = this.#facts(ev.ifindex);
+    if (!facts) {
+      this.#log("debug", ev.ifname, "Device is gone, ignoring.", null);
+      return this.#finish(ev, ev.ifname, true);
+    }
+    const props: Record<string, string> = { ...base };
+    if (facts.driver !== null) props.ID_NET_DRIVER = facts.driver;
+    if (this.generation === "v256")
+      Object.assign(props, hwdbNameAllow(this.#cfg.nameAllow ?? {}, facts.driver));
+    const names = netId(facts, {
+      scheme: this.scheme,
+      parentSlots: this.generation !== "legacy",
+      ...(this.generation === "v256"
+        ? { allow: (attr: string) => namingSysattrAllowed(props, attr) }
+        : {}),
+    });
+    Object.assign(props, names);
+    const path = idPath(facts);
+    if (path !== undefined) props.ID_PATH = path;
+    const fromDb = databaseName(this.#cfg.database ?? {}, facts);
+    if (fromDb !== undefined) props.ID_NET_NAME_FROM_DATABASE = fromDb;
+
+    let target: string | null = null;
+    const link = matchLinkFile(this.#links, facts, ev.ifname);
+    if (!link) this.#log("debug", ev.ifname, "No matching link configuration found.", null);
+    else {
+      props.ID_NET_LINK_FILE = link.file;
+      this.#log("debug", ev.ifname, `Config file ${link.file} is applied`, null);
+      const choice = chooseName({
+        link,
+        names,
+        database: fromDb,
+        nameAssignType: facts.nameAssignType,
+        scheme: this.scheme,
+        enableNamePolicy: this.#cfg.netIfnames ?? true,
+      });
+      for (const l of choice.log) this.#log("debug", ev.ifname, l, null);
+      if (choice.name !== null) {
+        props.ID_NET_NAME = choice.name;
+        target = choice.name;
+      }
+    }
+
+    if (target === null || target === ev.ifname) {
+      this.#writeDb(ev, ev.ifname, props, false);
+      return this.#finish(ev, ev.ifname, true);
+    }
+    const dev = devGetByIndex(k, ev.ifindex) as NetDevice;
+    if (this.generation === "legacy") return this.#renameLegacy(job, props, target);
+    return this.#renameSystemd(ev, dev, base, props, target);
+  }
+
+  #setName(ifindex: number, name: string): number {
+    return rtnlSetlink(this.#w.k, { ifindex, attrs: { ifname: name } }).ret;
+  }
+
+  /** rename_netif() of systemd v249 … v256. */
+  #renameSystemd(
+    ev: QueuedEvent,
+    dev: NetDevice,
+    base: Record<string, string>,
+    props: Record<string, string>,
+    target: string,
+  ): boolean {
+    const old = ev.ifname;
+    const gen = this.generation;
+    if (gen === "v250" && (dev.flags & IFF.UP) !== 0) {
+      this.#log(
+        "info",
+        old,
+        `Network interface '${old}' is already up, refusing to rename to '${target}'.`,
+        null,
+      );
+      this.#writeDb(ev, old, props, false);
+      return this.#finish(ev, old, true);
+    }
+    const prev = this.#db.get(ev.ifindex);
+    // dev_db_clone: the database as it was before this event's rules ran.
+    const snapshot = prev ? { ...prev.properties } : { ...base };
+    const saveFirst = gen === "v253" || gen === "v256";
+    // v253+: ID_RENAMING is saved to the database before the rtnetlink call.
+    if (saveFirst) this.#writeDb(ev, old, snapshot, true);
+    const ret = this.#setName(ev.ifindex, target);
+    if (ret === 0) {
+      this.#log(
+        "debug",
+        target,
+        `Network interface ${ev.ifindex} is renamed from '${old}' to '${target}'`,
+        null,
+      );
+      this.#writeDb(ev, target, { ...props, INTERFACE_OLD: old, INTERFACE: target }, true);
+      return this.#finish(ev, target, true);
+    }
+    const e = errnoName(ret) ?? "EINVAL";
+    if (saveFirst) {
+      // PR #25980: restore the database without ID_RENAMING.
+      this.#writeDb(ev, old, snapshot, false);
+      if (e === "EBUSY") {
+        this.#log(
+          "info",
+          target,
+          `Network interface '${old}' is already up, cannot rename to '${target}'.`,
+          "EBUSY",
+        );
+        this.#writeDb(ev, old, props, false);
+        return this.#finish(ev, old, true);
+      }
+    }
+    this.#log(
+      "err",
+      target,
+      `Failed to rename network interface ${ev.ifindex} from '${old}' to '${target}': ${strerror(e)}`,
+      e,
+    );
+    this.#log("warning", old, `Failed to process device, ignoring: ${strerror(e)}`, e);
+    return this.#finish(ev, old, false);
+  }
+
+  /** rename_netif() of 2012-2013 udev (SIOCSIFNAME, `_rename` and the 90 s loop). */
+  #renameLegacy(job: Job, props: Record<string, string>, target: string): boolean {
+    const ev = job.ev;
+    const old = ev.ifname;
+    this.#log("info", old, `changing net interface name from '${old}' to '${target}'`, null);
+    let ret = this.#setName(ev.ifindex, target);
+    if (ret === 0) {
+      this.#log("info", target, `renamed network interface ${old} to ${target}`, null);
+      this.#writeDb(ev, target, { ...props, INTERFACE_OLD: old, INTERFACE: target }, false);
+      return this.#finish(ev, target, true);
+    }
+    let e = errnoName(ret) ?? "EINVAL";
+    if (e !== "EEXIST") {
+      this.#log("err", old, `error changing netif name ${old} to ${target}: ${strerror(e)}`, e);
+      this.#writeDb(ev, old, props, false);
+      return this.#finish(ev, old, true);
+    }
+    // Free our own name, another process may wait for us.
+    const temp = `${old}_rename`.slice(0, 15);
+    ret = this.#setName(ev.ifindex, temp);
+    if (ret !== 0) {
+      e = errnoName(ret) ?? "EINVAL";
+      this.#log("err", old, `error changing netif name ${old} to ${temp}: ${strerror(e)}`, e);
+      this.#writeDb(ev, old, props, false);
+      return this.#finish(ev, old, true);
+    }
+    job.retry = { from: temp, to: target, triesLeft: LEGACY_RETRY_TRIES };
+    job.props = { ...props, INTERFACE: temp, INTERFACE_OLD: old };
+    return this.#legacyRetry(job);
+  }
+
+  /** One pass of the legacy wait loop: try, and on EEXIST sleep 50 ms. */
+  #legacyRetry(job: Job): boolean {
+    const ev = job.ev;
+    const r = job.retry as LegacyRetry;
+    if (r.triesLeft === 0) {
+      // The loop ran out: the device keeps its temporary name.
+      this.#writeDb(ev, r.from, job.props, false);
+      return this.#finish(ev, r.from, true);
+    }
+    const ret = this.#setName(ev.ifindex, r.to);
+    if (ret === 0) {
+      this.#log("info", r.to, `renamed network interface ${r.from} to ${r.to}`, null);
+      this.#writeDb(ev, r.to, { ...job.props, INTERFACE: r.to }, false);
+      return this.#finish(ev, r.to, true);
+    }
+    const e = errnoName(ret) ?? "EINVAL";
+    if (e !== "EEXIST") {
+      this.#log(
+        "err",
+        r.from,
+        `error changing net interface name ${r.from} to ${r.to}: ${strerror(e)}`,
+        e,
+      );
+      this.#writeDb(ev, r.from, job.props, false);
+      return this.#finish(ev, r.from, true);
+    }
+    r.triesLeft--;
+    this.#log(
+      "debug",
+      r.from,
+      `wait for netif '${r.to}' to become free, loop=${LEGACY_RETRY_TRIES - r.triesLeft}`,
+      null,
+    );
+    job.readyAt = this.#w.now() + LEGACY_RETRY_INTERVAL_US;
+    return false;
+  }
+}
+
+function seqText(ev: QueuedEvent): string {
+  return ev.seqnum === null ? "" : `SEQNUM=${ev.seqnum}, `;
+}
