@@ -8,7 +8,8 @@
 // - legacy (udev ≤ 2013, and Debian's re-applied hack): SIOCSIFNAME; on EEXIST rename to
 //   `<name>_rename`, then retry the target at 20 Hz (every 50 ms of virtual time) for up to 90 s;
 //   any other error (EBUSY included) is logged and never retried. The event always completes and
-//   the database is always written. No ID_RENAMING.
+//   the database is always written. No ID_RENAMING. ("renamed network interface %s to %s" went to
+//   /dev/kmsg in that udev; the model keeps it in udevd's log.)
 // - v249: one attempt; any error is logged at error ("Failed to rename network interface %i from
 //   '%s' to '%s': %m") and the worker logs "Failed to process device, ignoring: %m". The database
 //   is written only when processing succeeds, so a device whose rename failed stays uninitialized.
