@@ -145,8 +145,17 @@ function fromZod(
       continue;
     }
     let message = iss.message;
-    if (iss.code === "invalid_type" && valueAt(path) === undefined)
+    if (iss.code === "invalid_type" && valueAt(path) === undefined) {
       message = `missing (${iss.message.replace(/^Invalid input: /, "")})`;
+      const dev = path.length === 3 && path[0] === "devices" ? valueAt(path.slice(0, 2)) : null;
+      if (
+        path[2] === "id" &&
+        dev !== null &&
+        typeof dev === "object" &&
+        "failover_pair" in (dev as object)
+      )
+        message = `missing: a device with failover_pair needs an id (QEMU: "Device with failover_pair_id needs to have id")`;
+    }
     out.push({ file, ...positionOf(lc, nodeAt(root, path)), path: pathText(path), message });
   }
   return out;
@@ -184,44 +193,61 @@ function crossCheck(
       else slots.set(d.slot, i);
     }
   });
+  // As in QEMU, a failover_pair naming no device, or a device that is not a virtio-net with
+  // standby: true, pairs nothing (qtest params/on_mismatch, params/off): no error here.
+  const hotplugged = new Set<string>();
+  sc.steps.forEach((s) => {
+    if (typeof s === "object" && "plug" in s) hotplugged.add(s.plug);
+    if (typeof s === "object" && "unplug" in s) hotplugged.add(s.unplug);
+  });
   devices.forEach((d, i) => {
-    if (d.type === "pci-nic" && d.failover_pair !== undefined) {
-      const j = ids.get(d.failover_pair);
-      const pair = j === undefined ? undefined : devices[j];
-      if (!pair) at(["devices", i, "failover_pair"], `no device "${d.failover_pair}"`);
-      else if (pair.type !== "virtio-net" || !pair.standby)
-        at(
-          ["devices", i, "failover_pair"],
-          `"${d.failover_pair}" must be a virtio-net with standby: true`,
-        );
-    }
+    if ((d.type !== "virtio-net" && d.type !== "pci-nic") || d.bus !== "pcie.0") return;
+    const why =
+      d.type === "pci-nic" && d.failover_pair !== undefined
+        ? "a failover primary is hot-plugged by QEMU"
+        : d.plugged === false
+          ? "plugged: false needs a hot-plug"
+          : hotplugged.has(d.id)
+            ? "a plug or unplug step needs a hot-plug"
+            : null;
+    if (why) at(["devices", i, "bus"], `Bus 'pcie.0' does not support hotplugging (${why})`);
   });
   const pciIds = new Set(
     devices.filter((d) => d.type === "virtio-net" || d.type === "pci-nic").map((d) => d.id),
   );
   sc.steps.forEach((s, i) => {
     if (typeof s === "string") return;
-    const ref =
+    const refs: { ref: string; path: Path }[] =
       "plug" in s
-        ? s.plug
+        ? [{ ref: s.plug, path: ["steps", i, "plug"] }]
         : "unplug" in s
-          ? s.unplug
+          ? [{ ref: s.unplug, path: ["steps", i, "unplug"] }]
           : "set_link" in s
-            ? s.set_link.device
+            ? [{ ref: s.set_link.device, path: ["steps", i, "set_link", "device"] }]
             : "migrate" in s
-              ? s.migrate.primary
-              : null;
-    if (ref !== null && !pciIds.has(ref)) {
-      const key = Object.keys(s)[0] as string;
-      at(
-        ["steps", i, key],
-        `no virtio-net or pci-nic device "${ref}" (devices: ${[...pciIds].join(", ") || "none"})`,
-      );
+              ? typeof s.migrate.primary === "string"
+                ? [{ ref: s.migrate.primary, path: ["steps", i, "migrate", "primary"] }]
+                : s.migrate.primary.map((ref, j) => ({
+                    ref,
+                    path: ["steps", i, "migrate", "primary", j],
+                  }))
+              : [];
+    for (const { ref, path } of refs) {
+      if (!pciIds.has(ref))
+        at(
+          path,
+          `no virtio-net or pci-nic device "${ref}" (devices: ${[...pciIds].join(", ") || "none"})`,
+        );
     }
   });
   (sc.expect ?? []).forEach((e, i) => {
     if ("step" in e && e.step > sc.steps.length)
       at(["expect", i, "step"], `there are only ${sc.steps.length} steps`);
+    if ("device" in e && !pciIds.has(e.device))
+      at(
+        ["expect", i, "device"],
+        `no virtio-net or pci-nic device "${e.device}" (devices: ${[...pciIds].join(", ") || "none"})`,
+      );
     for (const key of ["log", "no_log"] as const) {
       if (key in e) {
         try {

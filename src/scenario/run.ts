@@ -81,6 +81,15 @@ export interface ExpectRecord {
   readonly detail: string;
 }
 
+/** A virtio-net or pci-nic at the end of the run, as QEMU's query-pci sees it. */
+export interface DeviceRecord {
+  readonly id: string;
+  /** On the guest's PCI bus. */
+  readonly present: boolean;
+  /** Added to the VM but hidden by QEMU (a failover primary waiting for STANDBY). */
+  readonly hidden: boolean;
+}
+
 /** The run record (the contract's fields first, then extensions). */
 export interface RunRecord {
   readonly scenario: string;
@@ -95,6 +104,8 @@ export interface RunRecord {
   readonly dmesg: { t: number; text: string }[];
   /** `ip link show` of the final state, as iproute2 6.1 prints it. */
   readonly ip_link: string;
+  /** The scenario's PCI devices at the end (present, hidden by QEMU). */
+  readonly devices: DeviceRecord[];
   readonly ok: boolean;
 }
 
@@ -121,8 +132,14 @@ export function stepText(s: StepDoc): string {
   if ("unplug" in s) return `unplug ${s.unplug}`;
   if ("sleep" in s) return `sleep ${typeof s.sleep === "number" ? `${s.sleep}ms` : s.sleep}`;
   if ("set_link" in s) return `set_link ${s.set_link.device} ${s.set_link.up ? "up" : "down"}`;
+  if ("modprobe" in s) return `modprobe ${s.modprobe}`;
   const m = s.migrate;
-  return `migrate ${m.primary}${m.outcome && m.outcome !== "completed" ? ` (${m.outcome})` : ""}`;
+  const ps = typeof m.primary === "string" ? m.primary : m.primary.join(" ");
+  const how = [
+    ...(m.outcome && m.outcome !== "completed" ? [m.outcome] : []),
+    ...(m.resume === false ? ["no resume"] : []),
+  ];
+  return `migrate ${ps}${how.length > 0 ? ` (${how.join(", ")})` : ""}`;
 }
 
 /** Splits an ip command line like a shell (whitespace, '…' and "…" quoting). */
@@ -134,6 +151,7 @@ export function splitArgs(line: string): string[] {
 
 /** The machine spec a scenario's devices describe (PCI slots on bus 0, QEMU i440fx-like). */
 export function machineOf(sc: ScenarioDoc): MachineSpec {
+  const unpaired = new Set(unpairedPrimaries(sc).map((u) => u.id));
   const used = new Set<number>();
   for (const d of sc.devices ?? []) if ("slot" in d && d.slot !== undefined) used.add(d.slot);
   let next = 3;
@@ -160,7 +178,9 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
       devices.push({
         ...base,
         model: d.model ?? "e1000e",
-        ...(d.failover_pair !== undefined ? { failoverPairId: d.failover_pair } : {}),
+        ...(d.failover_pair !== undefined && !unpaired.has(d.id)
+          ? { failoverPairId: d.failover_pair }
+          : {}),
         ...(d.link_up_delay_ms !== undefined ? { linkUpDelayMs: d.link_up_delay_ms } : {}),
       });
   }
@@ -169,9 +189,29 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
     description: sc.description ?? sc.name,
     defaultQdisc: sc.default_qdisc ?? "fq_codel",
     cpus: 1,
-    modules: ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"],
+    modules: sc.modules ?? ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"],
     devices,
   };
+}
+
+/**
+ * pci-nic devices whose failover_pair QEMU would not honour: it names no device, or a device
+ * that is not a virtio-net with standby: true (failover=off). QEMU plugs them as ordinary NICs
+ * (qtest params/on_mismatch, params/off).
+ */
+export function unpairedPrimaries(sc: ScenarioDoc): { id: string; pair: string; why: string }[] {
+  const out: { id: string; pair: string; why: string }[] = [];
+  const devices = sc.devices ?? [];
+  for (const d of devices) {
+    if (d.type !== "pci-nic" || d.failover_pair === undefined) continue;
+    const p = devices.find((x) => x.id === d.failover_pair);
+    if (!p) out.push({ id: d.id, pair: d.failover_pair, why: "names no device" });
+    else if (p.type !== "virtio-net")
+      out.push({ id: d.id, pair: p.id, why: "is not a virtio-net" });
+    else if (!p.standby)
+      out.push({ id: d.id, pair: p.id, why: "has failover off (standby: false)" });
+  }
+  return out;
 }
 
 /** Creates the virtual devices (veth, ifb) at boot, as `ip link add` would. */
@@ -204,11 +244,15 @@ class QemuMigration implements Actor {
   readonly name = "qemu";
   readonly #w: World;
   #job: {
-    primary: string;
+    primaries: string[];
     outcome: "completed" | "cancel-before-eject" | "cancel-after-eject" | "timeout";
+    resume: boolean;
     stage: "request" | "eject" | "after-eject" | "replug" | "timeout" | "done";
+    /** How many primaries the guest ejected so far (in order). */
+    ejected: number;
     at: number;
     downtimeUs: number;
+    ejectDelayUs: number;
     onDone: (status: string) => void;
   } | null = null;
 
@@ -221,23 +265,25 @@ class QemuMigration implements Actor {
     m: Extract<StepDoc, { migrate: unknown }>["migrate"],
     onDone: (status: string) => void,
   ): void {
-    const outcome = m.outcome ?? "completed";
     this.#job = {
-      primary: m.primary,
-      outcome,
+      primaries: typeof m.primary === "string" ? [m.primary] : [...m.primary],
+      outcome: m.outcome ?? "completed",
+      resume: m.resume ?? true,
       stage: "request",
+      ejected: 0,
       at: this.#w.now(),
       downtimeUs: (m.downtime_ms ?? 500) * 1000,
+      ejectDelayUs: (m.eject_delay_ms ?? 100) * 1000,
       onDone,
     };
-    this.#ejectDelayUs = (m.eject_delay_ms ?? 100) * 1000;
   }
-
-  /** The guest's ACPI eject latency of the current migration. */
-  #ejectDelayUs = 100_000;
 
   readyAt(): number | null {
     return this.#job && this.#job.stage !== "done" ? Math.max(this.#job.at, this.#w.now()) : null;
+  }
+
+  #replug(ids: readonly string[]): string {
+    return ids.map((p) => `${p} ${this.#w.machine.plug(p)}`).join(", ");
   }
 
   step(): void {
@@ -246,39 +292,61 @@ class QemuMigration implements Actor {
     const w = this.#w;
     switch (j.stage) {
       case "request": {
-        if (!w.machine.isPresent(j.primary)) {
-          w.record(this.name, `migrate: ${j.primary} is not plugged`, "failed", false);
+        const absent = j.primaries.filter((p) => !w.machine.isPresent(p));
+        if (absent.length > 0) {
+          w.record(this.name, `migrate: ${absent.join(", ")} is not plugged`, "failed", false);
           j.stage = "done";
           j.onDone("failed");
           return;
         }
-        w.record(this.name, `UNPLUG_PRIMARY ${j.primary}; migration status wait-unplug`, "ok");
-        if (j.outcome === "timeout") {
-          j.stage = "timeout";
-          j.at = w.now() + 30_000_000;
-        } else if (j.outcome === "cancel-before-eject") {
+        // One UNPLUG_PRIMARY per primary (the qtest accepts them in either order; here: as listed).
+        for (const p of j.primaries) w.record(this.name, `UNPLUG_PRIMARY ${p}`, "event");
+        w.record(this.name, "migration status wait-unplug", "ok");
+        if (j.outcome === "timeout" || j.outcome === "cancel-before-eject") {
           w.record(
             this.name,
             "migrate_cancel; migration status cancelling (waiting for the guest's eject)",
             "ok",
           );
-          j.stage = "eject";
-          j.at = w.now() + this.#ejectDelayUs;
+        }
+        if (j.outcome === "timeout") {
+          // The guest never ejects: after a cancel QEMU waits 120 × 250 ms for the unplug.
+          j.stage = "timeout";
+          j.at = w.now() + 30_000_000;
         } else {
           j.stage = "eject";
-          j.at = w.now() + this.#ejectDelayUs;
+          j.at = w.now() + j.ejectDelayUs;
         }
         return;
       }
       case "eject": {
-        w.machine.unplug(j.primary);
-        w.record(this.name, `guest ejected ${j.primary} (ACPI); DEVICE_DELETED`, "ok");
-        j.stage = "after-eject";
-        j.at = w.now();
+        const p = j.primaries[j.ejected] as string;
+        w.machine.unplug(p);
+        j.ejected++;
+        w.record(this.name, `guest ejected ${p} (ACPI); DEVICE_DELETED`, "ok");
+        if (j.ejected < j.primaries.length) {
+          const status = j.outcome === "cancel-before-eject" ? "cancelling" : "wait-unplug";
+          w.record(
+            this.name,
+            `migration status still ${status}: ${j.primaries.length - j.ejected} primary to eject`,
+            "ok",
+          );
+          j.at = w.now() + j.ejectDelayUs;
+        } else {
+          j.stage = "after-eject";
+          j.at = w.now();
+        }
         return;
       }
       case "after-eject": {
         if (j.outcome === "completed") {
+          w.record(this.name, "migration status active", "ok");
+          if (!j.resume) {
+            w.record(this.name, "migration status completed; STOP (source)", "ok");
+            j.stage = "done";
+            j.onDone("completed");
+            return;
+          }
           w.record(
             this.name,
             "migration status completed; STOP; VM resumes on the destination",
@@ -287,16 +355,23 @@ class QemuMigration implements Actor {
           j.stage = "replug";
           j.at = w.now() + j.downtimeUs;
         } else {
-          w.record(this.name, "migration status cancelled; primary re-plugged", "ok");
-          w.machine.plug(j.primary);
+          if (j.outcome === "cancel-after-eject")
+            w.record(this.name, "migration status active; migrate_cancel", "ok");
+          const r = this.#replug(j.primaries);
+          w.record(this.name, `migration status cancelled; primary re-plugged: ${r}`, "ok");
           j.stage = "done";
           j.onDone("cancelled");
         }
         return;
       }
       case "replug": {
-        const r = w.machine.plug(j.primary);
-        w.record(this.name, `destination: RESUME; FAILOVER_NEGOTIATED; ${j.primary} ${r}`, "ok");
+        const standbys = j.primaries.flatMap((p) => {
+          const d = w.machine.spec.devices.find((x) => x.id === p);
+          return d?.failoverPairId !== undefined ? [d.failoverPairId] : [];
+        });
+        const negotiated = standbys.map((s) => `FAILOVER_NEGOTIATED ${s}; `).join("");
+        const r = this.#replug(j.primaries);
+        w.record(this.name, `destination: ${negotiated}${r}; RESUME`, "ok");
         j.stage = "done";
         j.onDone("completed");
         return;
@@ -304,7 +379,7 @@ class QemuMigration implements Actor {
       case "timeout": {
         w.record(
           this.name,
-          "unplug timeout: migration status cancelled (the guest never ejected)",
+          "unplug timeout (30 s): migration status cancelled (the guest never ejected)",
           "cancelled",
         );
         j.stage = "done";
@@ -430,6 +505,9 @@ class ScriptActor implements Actor {
       } else if ("unplug" in s) {
         w.machine.unplug(s.unplug);
         this.#finish(true, null, null, "ok");
+      } else if ("modprobe" in s) {
+        const loaded = w.machine.loadModule(s.modprobe);
+        this.#finish(true, null, null, loaded ? "ok" : "already loaded");
       } else {
         w.machine.setLink(s.set_link.device, s.set_link.up);
         this.#finish(true, null, null, "ok");
@@ -487,8 +565,26 @@ function flagWords(flags: number): string[] {
 
 function checkExpect(
   e: ExpectDoc,
-  rec: { steps: StepRecord[]; links: LinkRecord[]; logs: string[] },
+  rec: { steps: StepRecord[]; links: LinkRecord[]; logs: string[]; devices: DeviceRecord[] },
 ): ExpectRecord {
+  if ("device" in e) {
+    const d = rec.devices.find((x) => x.id === e.device);
+    const parts: string[] = [];
+    let ok = d !== undefined;
+    const want = (what: string, cond: boolean, got: string): void => {
+      parts.push(`${what}${cond ? "" : ` (got ${got})`}`);
+      if (!cond) ok = false;
+    };
+    if (d && e.present !== undefined)
+      want(e.present ? "present" : "not present", d.present === e.present, String(d.present));
+    if (d && e.hidden !== undefined)
+      want(e.hidden ? "hidden" : "not hidden", d.hidden === e.hidden, String(d.hidden));
+    return {
+      expect: `device ${e.device}`,
+      ok,
+      detail: d ? parts.join(", ") || "known" : `no device ${e.device}`,
+    };
+  }
   if ("step" in e) {
     const s = rec.steps.find((x) => x.index === e.step);
     const got = !s ? "not run" : s.ok ? "ok" : (s.errno ?? s.message ?? "failed");
@@ -590,17 +686,25 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   }
   const qemu = new QemuMigration(w);
   w.sched.add(qemu);
+  w.record(
+    "kernel",
+    `boot: Linux ${profile.version} (${profile.era}), machine with ${spec.devices.length} PCI devices`,
+    "ok",
+  );
+  machine.onEvent = (what) =>
+    w.record("qemu", what, what.startsWith("warning:") ? "warning" : "event");
+  for (const u of unpairedPrimaries(sc))
+    w.record(
+      "qemu",
+      `${u.id}: failover_pair ${u.pair} ${u.why}: an ordinary NIC, never hidden`,
+      "event",
+    );
   // Boot: PCI probe and drivers now; deferred work and userspace race from here.
   machine.boot({ settle: false });
   for (const d of sc.devices ?? []) createVirtual(k, d);
   const monitor = new IpMonitor(k);
   const script = new ScriptActor(w, sc.steps, monitor, qemu);
   w.sched.add(script);
-  w.record(
-    "kernel",
-    `boot: Linux ${profile.version} (${profile.era}), machine with ${spec.devices.length} PCI devices`,
-    "ok",
-  );
   w.dispatch();
   const MAX = 1_000_000;
   for (let n = 0; ; n++) {
@@ -623,8 +727,19 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
     ...dmesg.map((d) => d.text),
     ...w.timeline.map((t) => `${t.actor}: ${t.what}: ${t.result}`),
   ];
+  const devices: DeviceRecord[] = spec.devices.flatMap((d) =>
+    d.id === undefined
+      ? []
+      : [
+          {
+            id: d.id,
+            present: machine.isPresent(d.id),
+            hidden: machine.state.hidden.includes(d.id),
+          },
+        ],
+  );
   const expectations = (sc.expect ?? []).map((e) =>
-    checkExpect(e, { steps: script.records, links, logs }),
+    checkExpect(e, { steps: script.records, links, logs, devices }),
   );
   return {
     scenario: sc.name,
@@ -637,6 +752,7 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
     expectations,
     dmesg,
     ip_link: new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout,
+    devices,
     ok: expectations.every((e) => e.ok),
   };
 }

@@ -34,6 +34,14 @@ const Slot = z
   .min(1, { error: "expected a PCI slot number from 1 to 31" })
   .max(31, { error: "expected a PCI slot number from 1 to 31" });
 
+/**
+ * Where a PCI device sits. "pci.0" (default): a slot that can hot-plug (the model's bus 0, as
+ * behind QEMU's pcie-root-port or on i440fx's ACPI hot-plug bus). "pcie.0": the q35 root complex
+ * itself, which cannot hot-plug, so a device there can be neither plugged later nor a failover
+ * primary (QEMU: "Bus 'pcie.0' does not support hotplugging").
+ */
+const Bus = z.enum(["pci.0", "pcie.0"], { error: 'expected a bus: "pci.0" or "pcie.0"' });
+
 const VirtioNet = z.strictObject({
   id: DeviceId,
   type: z.literal("virtio-net"),
@@ -42,6 +50,7 @@ const VirtioNet = z.strictObject({
   standby: z.boolean().optional(),
   /** PCI slot: the device sits at 0000:00:<slot>.0 (default: the next free slot from 3). */
   slot: Slot.optional(),
+  bus: Bus.optional(),
   /** false: not present at boot; a `plug` step adds it. */
   plugged: z.boolean().optional(),
   /** Backend link (QEMU set_link). Default true. */
@@ -53,10 +62,15 @@ const PciNic = z.strictObject({
   type: z.literal("pci-nic"),
   mac: Mac,
   slot: Slot.optional(),
+  bus: Bus.optional(),
   plugged: z.boolean().optional(),
   /** The driver model: e1000e (default) or a VF driver. */
   model: z.enum(["e1000e", "igbvf", "ixgbevf", "iavf"]).optional(),
-  /** QEMU failover_pair_id: hidden until the paired virtio-net negotiated STANDBY. */
+  /**
+   * QEMU failover_pair_id: hidden until the paired virtio-net negotiated STANDBY. As in QEMU, a
+   * name that is not a virtio-net with standby: true pairs nothing (an ordinary NIC), and a
+   * primary added while its standby is not plugged is visible at once.
+   */
   failover_pair: DeviceId.optional(),
   link: z.boolean().optional(),
   /** Time from open to carrier, ms (default: the measured 2400). */
@@ -134,19 +148,31 @@ export const CloudInit = z.union([
   }),
 ]);
 
+/** Guest kernel modules (modprobe names). */
+export const GuestModule = z.enum(
+  ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"],
+  {
+    error: "expected a module: virtio_pci, failover, net_failover, virtio_net or e1000e",
+  },
+);
+
 const Ip = z.strictObject({ ip: z.string().min(1, { error: "expected an ip command" }) });
 const Plug = z.strictObject({ plug: DeviceId });
 const Unplug = z.strictObject({ unplug: DeviceId });
 const Settle = z.literal("settle");
 const Sleep = z.strictObject({ sleep: Duration });
+/** `modprobe MODULE` in the guest: its driver binds the devices present. */
+const Modprobe = z.strictObject({ modprobe: GuestModule });
 const SetLink = z.strictObject({
   set_link: z.strictObject({ device: DeviceId, up: z.boolean() }),
 });
 /** QEMU's failover migration of the VM (source side), §3. */
 const Migrate = z.strictObject({
   migrate: z.strictObject({
-    /** The failover primary QEMU asks the guest to unplug. */
-    primary: DeviceId,
+    /** The failover primary (or primaries) QEMU asks the guest to unplug, in UNPLUG_PRIMARY order. */
+    primary: z.union([DeviceId, z.array(DeviceId).min(1)], {
+      error: "expected a device id or a list of device ids",
+    }),
     /** What happens: completed (default), cancel-before-eject, cancel-after-eject, timeout. */
     outcome: z
       .enum(["completed", "cancel-before-eject", "cancel-after-eject", "timeout"])
@@ -155,6 +181,11 @@ const Migrate = z.strictObject({
     eject_delay_ms: z.number().int().nonnegative().optional(),
     /** Completed: time until the VM runs on the destination and QEMU re-plugs the primary, ms. */
     downtime_ms: z.number().int().nonnegative().optional(),
+    /**
+     * Completed: true (default) — the VM resumes on the destination and QEMU re-plugs the
+     * primaries there; false — stop at STOP on the source (what qtest migrate/on/out sees).
+     */
+    resume: z.boolean().optional(),
   }),
 });
 
@@ -167,10 +198,11 @@ export const STEP_KINDS = [
   "sleep",
   "set_link",
   "migrate",
+  "modprobe",
 ] as const;
 
 /** One step. */
-export const Step = z.union([Ip, Plug, Unplug, Settle, Sleep, SetLink, Migrate]);
+export const Step = z.union([Ip, Plug, Unplug, Settle, Sleep, SetLink, Migrate, Modprobe]);
 
 /** The schema of each step kind, for precise errors. */
 export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodType>> = {
@@ -181,6 +213,7 @@ export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodTyp
   sleep: Sleep,
   set_link: SetLink,
   migrate: Migrate,
+  modprobe: Modprobe,
 };
 
 const ErrnoOrOk = z
@@ -198,6 +231,12 @@ export const Expect = z.union([
     carrier: z.boolean().optional(),
     name_assign_type: z.number().int().min(0).max(4).optional(),
   }),
+  /** A PCI device as QEMU's query-pci sees it: present on the guest's bus, or hidden by QEMU. */
+  z.strictObject({
+    device: DeviceId,
+    present: z.boolean().optional(),
+    hidden: z.boolean().optional(),
+  }),
   z.strictObject({ log: z.string() }),
   z.strictObject({ no_log: z.string() }),
 ]);
@@ -213,6 +252,8 @@ export const Scenario = z.strictObject({
   uek_takeover_delay_ms: z.number().int().nonnegative().optional(),
   /** sysctl net.core.default_qdisc of the guest (default fq_codel, Debian's). */
   default_qdisc: z.string().optional(),
+  /** Guest modules loaded at boot, in order (default: all); a `modprobe` step loads more. */
+  modules: z.array(GuestModule).optional(),
   seed: z.number().int().nonnegative().optional(),
   devices: z.array(Device).optional(),
   udev: Udev.optional(),
