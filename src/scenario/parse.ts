@@ -4,7 +4,23 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { profileFor, UnknownKernelError } from "../kernel/index.ts";
-import { Scenario, type ScenarioDoc, STEP_KINDS, STEP_SCHEMAS } from "./schema.ts";
+import {
+  Bringup,
+  CloudInit,
+  EXPECT_SCHEMAS,
+  Scenario,
+  type ScenarioDoc,
+  STEP_KINDS,
+  STEP_SCHEMAS,
+  Udev,
+} from "./schema.ts";
+
+/** The mapping alternative of each `"none" | mapping` section. */
+const SECTION_MAPPINGS: Readonly<Record<string, z.ZodType>> = {
+  udev: Udev.options[1],
+  bringup: Bringup.options[1],
+  cloud_init: CloudInit.options[1],
+};
 
 /** One problem in a scenario file. */
 export interface ScenarioIssue {
@@ -130,6 +146,65 @@ function fromZod(
         ...positionOf(lc, nodeAt(root, path)),
         path: pathText(path),
         message: `expected a step: "settle" or a mapping with one of ${STEP_KINDS.filter((k) => k !== "settle").join(", ")}; got ${describe(v)}`,
+      });
+      continue;
+    }
+    // An expectation: validate against the kind its keys name, or say which kinds exist.
+    if (iss.code === "invalid_union" && path.length === 2 && path[0] === "expect") {
+      const v = valueAt(path);
+      const kinds = Object.keys(EXPECT_SCHEMAS);
+      const kind =
+        v && typeof v === "object" && !Array.isArray(v)
+          ? kinds.find((k) => k in (v as object))
+          : undefined;
+      const schema = kind === undefined ? undefined : EXPECT_SCHEMAS[kind];
+      if (schema) {
+        const r = schema.safeParse(v);
+        if (!r.success) {
+          out.push(
+            ...fromZod(
+              file,
+              lc,
+              root,
+              data,
+              r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] })),
+            ),
+          );
+          continue;
+        }
+      }
+      out.push({
+        file,
+        ...positionOf(lc, nodeAt(root, path)),
+        path: pathText(path),
+        message: `expected an expectation: a mapping with one of ${kinds.join(", ")}; got ${describe(v)}`,
+      });
+      continue;
+    }
+    // udev, bringup, cloud_init: "none" or a mapping (then validated as one).
+    const section = path.length === 1 ? SECTION_MAPPINGS[String(path[0])] : undefined;
+    if (iss.code === "invalid_union" && section) {
+      const v = valueAt(path);
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        const r = section.safeParse(v);
+        if (!r.success) {
+          out.push(
+            ...fromZod(
+              file,
+              lc,
+              root,
+              data,
+              r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] })),
+            ),
+          );
+          continue;
+        }
+      }
+      out.push({
+        file,
+        ...positionOf(lc, nodeAt(root, path)),
+        path: pathText(path),
+        message: `expected "none" or a mapping; got ${describe(v)}`,
       });
       continue;
     }

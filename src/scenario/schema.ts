@@ -220,26 +220,35 @@ const ErrnoOrOk = z
   .string()
   .regex(/^(ok|E[A-Z0-9]+)$/, { error: 'expected "ok" or an errno name like EBUSY' });
 
+const ExpectStep = z.strictObject({ step: z.number().int().min(1), error: ErrnoOrOk });
+const ExpectLink = z.strictObject({
+  link: z.string(),
+  exists: z.boolean().optional(),
+  master: z.string().nullable().optional(),
+  up: z.boolean().optional(),
+  carrier: z.boolean().optional(),
+  name_assign_type: z.number().int().min(0).max(4).optional(),
+});
+/** A PCI device as QEMU's query-pci sees it: present on the guest's bus, or hidden by QEMU. */
+const ExpectDevice = z.strictObject({
+  device: DeviceId,
+  present: z.boolean().optional(),
+  hidden: z.boolean().optional(),
+});
+const ExpectLog = z.strictObject({ log: z.string() });
+const ExpectNoLog = z.strictObject({ no_log: z.string() });
+
 /** One expectation. */
-export const Expect = z.union([
-  z.strictObject({ step: z.number().int().min(1), error: ErrnoOrOk }),
-  z.strictObject({
-    link: z.string(),
-    exists: z.boolean().optional(),
-    master: z.string().nullable().optional(),
-    up: z.boolean().optional(),
-    carrier: z.boolean().optional(),
-    name_assign_type: z.number().int().min(0).max(4).optional(),
-  }),
-  /** A PCI device as QEMU's query-pci sees it: present on the guest's bus, or hidden by QEMU. */
-  z.strictObject({
-    device: DeviceId,
-    present: z.boolean().optional(),
-    hidden: z.boolean().optional(),
-  }),
-  z.strictObject({ log: z.string() }),
-  z.strictObject({ no_log: z.string() }),
-]);
+export const Expect = z.union([ExpectStep, ExpectLink, ExpectDevice, ExpectLog, ExpectNoLog]);
+
+/** The schema of each expectation kind, by the key that names it (for precise errors). */
+export const EXPECT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  step: ExpectStep,
+  link: ExpectLink,
+  device: ExpectDevice,
+  log: ExpectLog,
+  no_log: ExpectNoLog,
+};
 
 /** A whole scenario file. */
 export const Scenario = z.strictObject({
