@@ -3,7 +3,6 @@
 
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { scenarioUdev } from "../scenario/udev.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
@@ -53,7 +52,7 @@ export function main(argv: readonly string[]): CliResult {
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
-  if (cmd === "run") return runCommand(rest, () => scenarioUdev);
+  if (cmd === "run") return runCommand(rest);
   if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",

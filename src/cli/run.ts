@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
-import { RunError, type RunOptions, type RunRecord, runScenario } from "../scenario/run.ts";
+import { RunError, type RunRecord, runScenario } from "../scenario/run.ts";
 import { scenarioJsonSchema } from "../scenario/schema.ts";
 import type { CliResult } from "./main.ts";
 
@@ -76,11 +76,8 @@ export function diffRuns(a: RunRecord, b: RunRecord): string[] {
   return out;
 }
 
-/** The udev actor factory, resolved lazily so this module has no hard dependency on it. */
-export type UdevProvider = () => RunOptions["udev"];
-
 /** `ifsim run`. */
-export function runCommand(argv: readonly string[], udev?: UdevProvider): CliResult {
+export function runCommand(argv: readonly string[]): CliResult {
   const kernels: string[] = [];
   let seed: number | undefined;
   let json = false;
@@ -123,14 +120,12 @@ export function runCommand(argv: readonly string[], udev?: UdevProvider): CliRes
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };
   const runs: RunRecord[] = [];
-  const udevFactory = udev?.();
   for (const kernel of kernels.length > 0 ? kernels : [undefined]) {
     try {
       runs.push(
         runScenario(parsed.scenario, {
           ...(kernel !== undefined ? { kernel } : {}),
           ...(seed !== undefined ? { seed } : {}),
-          ...(udevFactory ? { udev: udevFactory } : {}),
         }),
       );
     } catch (e) {

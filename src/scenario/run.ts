@@ -21,12 +21,11 @@ import { CloudInitProbe } from "../userspace/cloud-init.ts";
 import { KernelWorkActor } from "../userspace/kernel-actor.ts";
 import { type StampedEvent, type TimelineEntry, World } from "../userspace/world.ts";
 import type { DeviceDoc, ExpectDoc, ScenarioDoc, StepDoc } from "./schema.ts";
+import { scenarioUdev } from "./udev.ts";
 
 /** A userspace actor the runner can start for `udev:` (plugged in by the udev module). */
 export interface UdevActorLike extends Actor {
   isInitialized(ifindex: number): boolean;
-  /** Queue "add" for every existing net device (udevadm trigger). */
-  coldplug(): void;
 }
 
 /** Builds the udev actor from the scenario's `udev:` section. */
@@ -43,7 +42,7 @@ export interface RunOptions {
   readonly seed?: number;
   /** The scheduling strategy (default: earliest virtual time, seeded ties). */
   readonly strategy?: Strategy;
-  /** Creates the udev actor; without it a scenario with `udev:` is refused. */
+  /** Creates the udev actor (default: the udevd model configured from `udev:`). */
   readonly udev?: UdevFactory;
 }
 
@@ -658,8 +657,7 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   w.sched.add(new KernelWorkActor(w));
   let udev: UdevActorLike | null = null;
   if (sc.udev !== undefined && sc.udev !== "none") {
-    if (!o.udev) throw new RunError("this build has no udev actor");
-    udev = o.udev(w, sc.udev);
+    udev = (o.udev ?? scenarioUdev)(w, sc.udev);
     w.sched.add(udev);
   }
   if (sc.bringup !== undefined && sc.bringup !== "none") {

@@ -114,8 +114,6 @@ export const Udev = z.union([
     latency_ms: z.number().int().nonnegative().optional(),
     /** Time a worker spends on an event before acting (rules, builtins), ms. */
     processing_ms: z.number().int().nonnegative().optional(),
-    /** Replay "add" for devices that exist when udevd starts (udevadm trigger). */
-    coldplug: z.boolean().optional(),
     /** hwdb ID_NET_NAME_ALLOW lists (v256), e.g. {"net:naming:drvirtio_net:*": {PHYS_PORT_NAME: false}}. */
     hwdb: z.record(z.string(), z.record(z.string(), z.boolean())).optional(),
     /** ID_NET_NAME_FROM_DATABASE by MAC. */

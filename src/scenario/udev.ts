@@ -1,7 +1,7 @@
 // The scenario file's `udev:` section → the udevd actor's configuration.
 
 import { DEFAULT_LINK_FILE, Udevd, type UdevdConfig } from "../userspace/udev/index.ts";
-import type { UdevFactory } from "./run.ts";
+import type { World } from "../userspace/world.ts";
 import type { UdevDoc } from "./schema.ts";
 
 /** Translates `udev:` keys (ms, snake_case) to UdevdConfig (µs, camelCase). */
@@ -19,5 +19,7 @@ export function udevConfigOf(cfg: Exclude<UdevDoc, "none">): UdevdConfig {
   };
 }
 
-/** The factory `ifsim run` uses for `udev:`. */
-export const scenarioUdev: UdevFactory = (w, cfg) => new Udevd(w, udevConfigOf(cfg));
+/** The udevd actor for a scenario's `udev:` section (the runner's default). */
+export function scenarioUdev(w: World, cfg: Exclude<UdevDoc, "none">): Udevd {
+  return new Udevd(w, udevConfigOf(cfg));
+}

@@ -122,13 +122,16 @@ function tOf(rec: RunRecord, re: RegExp): number {
 }
 
 describe("examples/scenarios", () => {
-  it("should hold the five examples and the 17 qtest cases", () => {
+  it("should hold the eight examples and the 17 qtest cases", () => {
     expect(names.filter((n) => !n.startsWith("qtest-"))).toEqual([
       "01-seed-race",
       "02-boot-race",
       "03-migration",
       "04-two-pairs",
       "05-cloud-init-duplicate-mac",
+      "06-udev-seed-race",
+      "07-udev-boot-race",
+      "08-v256-hwdb-collision",
     ]);
     expect(names.filter((n) => n.startsWith("qtest-")).sort()).toEqual(
       [
