@@ -96,7 +96,11 @@ function positionOf(lc: LineCounter, node: Node | null): { line: number; col: nu
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "a mapping";
+  if (typeof v === "object") {
+    const keys = Object.keys(v);
+    if (keys.length === 0) return "an empty mapping";
+    return `a mapping with ${keys.length === 1 ? "key" : "keys"} ${keys.map((k) => `"${k}"`).join(", ")}`;
+  }
   return JSON.stringify(v);
 }
 

@@ -129,7 +129,7 @@ describe("parseScenario: positioned errors", () => {
       "an unknown step kind",
       edit("  - settle", "  - reboot: now"),
       [
-        's.yaml:16:5: steps[2]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got a mapping',
+        's.yaml:16:5: steps[2]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got a mapping with key "reboot"',
       ],
     ],
     [
@@ -143,7 +143,7 @@ describe("parseScenario: positioned errors", () => {
       "two step kinds in one item",
       edit("  - plug: vf0", "  - plug: vf0\n    unplug: vf0"),
       [
-        's.yaml:15:5: steps[1]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got a mapping',
+        's.yaml:15:5: steps[1]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got a mapping with keys "plug", "unplug"',
       ],
     ],
     [
@@ -238,7 +238,7 @@ describe("parseScenario: positioned errors", () => {
       "an expectation of no known kind",
       edit("  - step: 1\n    error: ok", "  - lnk: eth0"),
       [
-        "s.yaml:18:5: expect[0]: expected an expectation: a mapping with one of step, link, device, log, no_log; got a mapping",
+        's.yaml:18:5: expect[0]: expected an expectation: a mapping with one of step, link, device, log, no_log; got a mapping with key "lnk"',
       ],
     ],
     [
