@@ -122,66 +122,39 @@ function fromZod(
   for (const iss of issues) {
     const path = iss.path as Path;
     // A step: say which kinds exist, or validate against the kind the step names.
-    if (iss.code === "invalid_union" && path.length === 2 && path[0] === "steps") {
+    // A step or an expectation: validate against the kind it names, or say which kinds exist.
+    if (
+      iss.code === "invalid_union" &&
+      path.length === 2 &&
+      (path[0] === "steps" || path[0] === "expect")
+    ) {
       const v = valueAt(path);
-      const keys = v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v) : [];
-      const kind = keys.length === 1 ? (keys[0] as string) : typeof v === "string" ? v : null;
-      const schema =
-        kind && (STEP_KINDS as readonly string[]).includes(kind)
-          ? STEP_SCHEMAS[kind as (typeof STEP_KINDS)[number]]
-          : null;
-      if (schema && kind !== "settle") {
-        const r = schema.safeParse(v);
-        if (!r.success) {
-          out.push(
-            ...fromZod(
-              file,
-              lc,
-              root,
-              data,
-              r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] })),
-            ),
-          );
-          continue;
-        }
+      const isStep = path[0] === "steps";
+      const obj = v && typeof v === "object" && !Array.isArray(v) ? (v as object) : null;
+      let schema: z.ZodType | undefined;
+      if (isStep) {
+        const keys = obj ? Object.keys(obj) : [];
+        const kind = keys.length === 1 ? (keys[0] as string) : null;
+        if (kind && kind !== "settle" && (STEP_KINDS as readonly string[]).includes(kind))
+          schema = STEP_SCHEMAS[kind as (typeof STEP_KINDS)[number]];
+      } else {
+        const kind = obj ? Object.keys(EXPECT_SCHEMAS).find((k) => k in obj) : undefined;
+        schema = kind === undefined ? undefined : EXPECT_SCHEMAS[kind];
       }
+      const r = schema?.safeParse(v);
+      if (r && !r.success) {
+        const nested = r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] }));
+        out.push(...fromZod(file, lc, root, data, nested));
+        continue;
+      }
+      const expected = isStep
+        ? `a step: "settle" or a mapping with one of ${STEP_KINDS.filter((k) => k !== "settle").join(", ")}`
+        : `an expectation: a mapping with one of ${Object.keys(EXPECT_SCHEMAS).join(", ")}`;
       out.push({
         file,
         ...positionOf(lc, nodeAt(root, path)),
         path: pathText(path),
-        message: `expected a step: "settle" or a mapping with one of ${STEP_KINDS.filter((k) => k !== "settle").join(", ")}; got ${describe(v)}`,
-      });
-      continue;
-    }
-    // An expectation: validate against the kind its keys name, or say which kinds exist.
-    if (iss.code === "invalid_union" && path.length === 2 && path[0] === "expect") {
-      const v = valueAt(path);
-      const kinds = Object.keys(EXPECT_SCHEMAS);
-      const kind =
-        v && typeof v === "object" && !Array.isArray(v)
-          ? kinds.find((k) => k in (v as object))
-          : undefined;
-      const schema = kind === undefined ? undefined : EXPECT_SCHEMAS[kind];
-      if (schema) {
-        const r = schema.safeParse(v);
-        if (!r.success) {
-          out.push(
-            ...fromZod(
-              file,
-              lc,
-              root,
-              data,
-              r.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] })),
-            ),
-          );
-          continue;
-        }
-      }
-      out.push({
-        file,
-        ...positionOf(lc, nodeAt(root, path)),
-        path: pathText(path),
-        message: `expected an expectation: a mapping with one of ${kinds.join(", ")}; got ${describe(v)}`,
+        message: `expected ${expected}; got ${describe(v)}`,
       });
       continue;
     }

@@ -3,11 +3,11 @@
 // run record of ../shared/spec/scenario-format.md plus a timeline.
 
 import { IpMonitor, IpProcess } from "../ip/index.ts";
+import { linkFlagWords } from "../ip/print-link.ts";
 import {
   createKernel,
   type ErrnoName,
   errnoName,
-  IFF,
   type Kernel,
   type LinkSnapshot,
   profileFor,
@@ -534,32 +534,9 @@ function linkRecords(k: Kernel): LinkRecord[] {
   }));
 }
 
-const FLAG_ORDER: readonly (keyof typeof IFF)[] = [
-  "LOOPBACK",
-  "BROADCAST",
-  "POINTOPOINT",
-  "MULTICAST",
-  "NOARP",
-  "ALLMULTI",
-  "PROMISC",
-  "NOTRAILERS",
-  "DEBUG",
-  "DYNAMIC",
-  "AUTOMEDIA",
-  "PORTSEL",
-  "SLAVE",
-  "MASTER",
-  "UP",
-  "LOWER_UP",
-  "DORMANT",
-  "ECHO",
-];
-
+/** The flag words `ip -j link` prints. */
 function flagWords(flags: number): string[] {
-  const out: string[] = [];
-  if (flags & IFF.UP && !(flags & IFF.RUNNING)) out.push("NO-CARRIER");
-  for (const f of FLAG_ORDER) if (flags & IFF[f]) out.push(f);
-  return out;
+  return linkFlagWords(flags, false);
 }
 
 function checkExpect(
