@@ -8,6 +8,7 @@ import {
   createKernel,
   type ErrnoName,
   errnoName,
+  IFF,
   type Kernel,
   type LinkSnapshot,
   profileFor,
@@ -44,6 +45,13 @@ export interface RunOptions {
   readonly strategy?: Strategy;
   /** Creates the udev actor (default: the udevd model configured from `udev:`). */
   readonly udev?: UdevFactory;
+  /**
+   * Each step ends only when every actor is idle, as on a real-kernel backend (which waits for
+   * quiescence after each step): the records of the work a step left behind (linkwatch) are
+   * among its events, and the next step starts on a settled machine. Default false: steps
+   * follow each other at once and race the kernel's deferred work.
+   */
+  readonly settleSteps?: boolean;
 }
 
 /** One step's outcome in the run record. */
@@ -403,12 +411,27 @@ class ScriptActor implements Actor {
   /** What the current step waits for. */
   #wait: { kind: "settle" | "migrate" } | { kind: "sleep"; until: number } | null = null;
   #pending: { index: number; text: string; t: number; cursor: number } | null = null;
+  readonly #settleSteps: boolean;
+  /** settleSteps: the outcome of the current step, held until every actor is idle. */
+  #outcome: {
+    ok: boolean;
+    errno: ErrnoName | null;
+    message: string | null;
+    result: string;
+  } | null = null;
 
-  constructor(w: World, steps: readonly StepDoc[], monitor: IpMonitor, qemu: QemuMigration) {
+  constructor(
+    w: World,
+    steps: readonly StepDoc[],
+    monitor: IpMonitor,
+    qemu: QemuMigration,
+    settleSteps = false,
+  ) {
     this.#w = w;
     this.#steps = steps;
     this.#monitor = monitor;
     this.#qemu = qemu;
+    this.#settleSteps = settleSteps;
   }
 
   get done(): boolean {
@@ -436,6 +459,12 @@ class ScriptActor implements Actor {
   #finish(ok: boolean, errno: ErrnoName | null, message: string | null, result: string): void {
     const p = this.#pending;
     if (!p) return;
+    if (this.#settleSteps && this.#outcome === null) {
+      this.#outcome = { ok, errno, message, result };
+      this.#wait = { kind: "settle" };
+      return;
+    }
+    this.#outcome = null;
     this.records.push({
       index: p.index,
       step: p.text,
@@ -453,7 +482,10 @@ class ScriptActor implements Actor {
 
   /** The runner calls this when every other actor is idle. */
   settled(): void {
-    if (this.#wait?.kind === "settle") this.#finish(true, null, null, "ok");
+    if (this.#wait?.kind !== "settle") return;
+    const o = this.#outcome ?? { ok: true, errno: null, message: null, result: "ok" };
+    this.#outcome = o;
+    this.#finish(o.ok, o.errno, o.message, o.result);
   }
 
   step(): void {
@@ -519,12 +551,21 @@ class ScriptActor implements Actor {
 
 function linkRecords(k: Kernel): LinkRecord[] {
   const names = new Map<number, string>();
+  const flags = new Map<number, number>();
   const snaps: LinkSnapshot[] = rtnlDumpLinks(k);
-  for (const s of snaps) names.set(s.ifindex, s.ifname);
+  for (const s of snaps) {
+    names.set(s.ifindex, s.ifname);
+    flags.set(s.ifindex, s.flags);
+  }
   return snaps.map((s) => ({
     ifindex: s.ifindex,
     ifname: s.ifname,
-    flags: flagWords(s.flags),
+    // As `ip -j link` prints them: M-DOWN when the device has a link (a veth's peer) that is
+    // not up (print_linkinfo() asks ll_index_to_flags(), 0 for a link it does not know).
+    flags: flagWords(
+      s.flags,
+      s.link !== null && s.link > 0 && !((flags.get(s.link) ?? 0) & IFF.UP),
+    ),
     mtu: s.mtu,
     operstate: OPER[s.operstate] ?? String(s.operstate),
     address: s.address,
@@ -535,8 +576,8 @@ function linkRecords(k: Kernel): LinkRecord[] {
 }
 
 /** The flag words `ip -j link` prints. */
-function flagWords(flags: number): string[] {
-  return linkFlagWords(flags, false);
+function flagWords(flags: number, mdown: boolean): string[] {
+  return linkFlagWords(flags, mdown);
 }
 
 function checkExpect(
@@ -678,7 +719,7 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   machine.boot({ settle: false });
   for (const d of sc.devices ?? []) createVirtual(k, d);
   const monitor = new IpMonitor(k);
-  const script = new ScriptActor(w, sc.steps, monitor, qemu);
+  const script = new ScriptActor(w, sc.steps, monitor, qemu, o.settleSteps ?? false);
   w.sched.add(script);
   w.dispatch();
   const MAX = 1_000_000;

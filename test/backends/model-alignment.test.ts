@@ -1,0 +1,57 @@
+// What `ifsim conform` needs from the model's runner: steps that end on a settled machine
+// (settleSteps), and link records whose flags are `ip -j link`'s (M-DOWN included).
+
+import { describe, expect, it } from "vitest";
+import { runScenario } from "../../src/scenario/run.ts";
+import type { ScenarioDoc } from "../../src/scenario/schema.ts";
+
+const VETH_UP: ScenarioDoc = {
+  ifsim: 1,
+  name: "veth carrier",
+  kernel: "6.18",
+  devices: [{ id: "v", type: "veth", name: "veth0", peer: "veth1" }],
+  steps: [{ ip: "link set dev veth0 up" }, { ip: "link set dev veth1 up" }, { ip: "link show" }],
+};
+
+describe("runScenario with settleSteps", () => {
+  it("should put the linkwatch records a step leaves behind among its events", () => {
+    const r = runScenario(VETH_UP, { settleSteps: true });
+    const up = r.steps[1]?.events ?? [];
+    expect(up.filter((l) => !l.startsWith(" "))).toEqual([
+      "2: veth1@veth0: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default ",
+      "2: veth1@veth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default ",
+      "3: veth0@veth1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default ",
+    ]);
+    expect(r.steps[2]?.events).toEqual([]);
+  });
+
+  it("should keep each step's result (ok, errno, message) while it waits", () => {
+    const sc: ScenarioDoc = {
+      ...VETH_UP,
+      steps: [{ ip: "link set dev veth0 name veth1" }, { ip: "link set dev nosuch up" }, "settle"],
+    };
+    const r = runScenario(sc, { settleSteps: true });
+    expect(r.steps.map((s) => [s.ok, s.errno, s.message])).toEqual([
+      [false, "EEXIST", "RTNETLINK answers: File exists"],
+      [false, null, 'Cannot find device "nosuch"'],
+      [true, null, null],
+    ]);
+  });
+
+  it("should leave the default (steps race deferred work) unchanged", () => {
+    const a = runScenario(VETH_UP);
+    const b = runScenario(VETH_UP, { settleSteps: false });
+    expect(a.steps).toEqual(b.steps);
+  });
+});
+
+describe("run record link flags", () => {
+  it("should carry M-DOWN for a veth whose peer is down, as ip -j link prints it", () => {
+    const sc: ScenarioDoc = { ...VETH_UP, steps: [{ ip: "link set dev veth0 up" }] };
+    const r = runScenario(sc, { settleSteps: true });
+    const byName = new Map(r.links.map((l) => [l.ifname, l.flags]));
+    expect(byName.get("veth0")).toEqual(["NO-CARRIER", "BROADCAST", "MULTICAST", "UP", "M-DOWN"]);
+    expect(byName.get("veth1")).toEqual(["BROADCAST", "MULTICAST"]);
+    expect(byName.get("lo")).toEqual(["LOOPBACK"]);
+  });
+});
