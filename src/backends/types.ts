@@ -4,8 +4,14 @@
 import type { LinkRecord, StepRecord } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
 
-/** A step as a real backend records it (no virtual times). */
-export type BackendStepRecord = Pick<StepRecord, "index" | "step" | "ok" | "errno" | "message" | "events">;
+/**
+ * A step as a real backend records it (no virtual times). `errno` is widened to any errno name:
+ * a real kernel may answer with errnos the model never returns (ENOBUFS, EAFNOSUPPORT, …).
+ */
+export type BackendStepRecord = Omit<
+  Pick<StepRecord, "index" | "step" | "ok" | "errno" | "message" | "events">,
+  "errno"
+> & { readonly errno: string | null };
 
 /** The record a backend returns for one scenario run. */
 export interface BackendRunRecord {
