@@ -3,6 +3,7 @@
 
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { conformCommand, conformProgress } from "./conform.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
@@ -28,6 +29,10 @@ Usage:
   ifsim machines [--json]       list the built-in machines (for --machine)
   ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
                                 run a scenario: timeline, step results, final links
+  ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
+                                run it on a real kernel (host namespace or Linux guest)
+  ifsim conform FILE.yaml... [--backend netns|qemu] [--json]
+                                run each on a real kernel and on the model, show differences
   ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
 
@@ -41,8 +46,43 @@ what iproute2 6.1 prints on that kernel. Without --machine the namespace has onl
   --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
 Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.`;
 
-/** Runs the CLI on `argv` (without node and script) and returns what it would print. */
-export function main(argv: readonly string[]): CliResult {
+/** Words that make a command drive a real kernel: `conform …`, `run … --backend B`. */
+type RealKernelWord = "--backend";
+
+/** True when a literal argv tuple type has `word` among its elements. */
+type Has<A extends readonly string[], W extends string> = A extends readonly [
+  infer H,
+  ...infer T extends readonly string[],
+]
+  ? [H] extends [W]
+    ? true
+    : Has<T, W>
+  : false;
+
+/**
+ * What main() returns for an argv: a promise for the commands that drive a real kernel
+ * (`conform`, `run … --backend B`), the result itself for every other. Decided from the literal
+ * words of the argv; for an argv whose words are not literal (a string[] from elsewhere) it
+ * says CliResult, so such a caller must await the result (awaiting a CliResult is harmless) —
+ * as the ifsim binary does.
+ */
+export type MainResult<A extends readonly string[]> = A extends readonly ["conform", ...string[]]
+  ? Promise<CliResult>
+  : A extends readonly ["run", ...infer T extends readonly string[]]
+    ? Has<T, RealKernelWord> extends true
+      ? Promise<CliResult>
+      : CliResult
+    : CliResult;
+
+/**
+ * Runs the CLI on `argv` (without node and script) and returns what it would print: at once,
+ * or as a promise for the commands that drive a real kernel (see MainResult).
+ */
+export function main<const A extends readonly string[]>(argv: A): MainResult<A> {
+  return dispatch(argv) as MainResult<A>;
+}
+
+function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
     return { stdout: `${HELP}\n`, stderr: "", status: cmd === undefined ? 2 : 0 };
@@ -53,6 +93,7 @@ export function main(argv: readonly string[]): CliResult {
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
   if (cmd === "run") return runCommand(rest);
+  if (cmd === "conform") return conformCommand(rest);
   if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",
@@ -72,7 +113,8 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const r = main(process.argv.slice(2));
+  conformProgress.sink = (line) => process.stderr.write(`${line}\n`);
+  const r = await dispatch(process.argv.slice(2));
   if (r.chunks) {
     for (const c of r.chunks) (c.fd === 1 ? process.stdout : process.stderr).write(c.text);
   } else {

@@ -1,13 +1,20 @@
 // `ifsim run FILE…` and `ifsim schema`: scenarios on the model, human timeline or run record.
 
 import { readFileSync } from "node:fs";
+import {
+  BackendRefusal,
+  type BackendRunRecord,
+  backendByName,
+  backendNames,
+} from "../backends/index.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { RunError, type RunRecord, runScenario } from "../scenario/run.ts";
-import { scenarioJsonSchema } from "../scenario/schema.ts";
+import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
 import type { CliResult } from "./main.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
+       ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
 
 Runs a scenario (see ../shared/spec/scenario-format.md, or ifsim schema) on the model: the
 machine boots, the kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps
@@ -17,7 +24,12 @@ run as actors on a virtual clock.
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)
   --json       print the run record (one JSON object; an array with several --kernel)
   --monitor    also print the ip monitor link records each step caused
-Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage.
+  --backend B  run it on a real kernel instead: netns (the host kernel in a fresh network
+               namespace: veth and ifb, ip/settle/sleep steps) or qemu (a Linux guest); prints
+               the backend's run record (steps with results and the ip monitor link records each
+               caused, final links). model (the default) is the model.
+Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage (or a
+scenario the backend refuses, or a backend not available here).
 `;
 
 /** "  1.234567" seconds from µs. */
@@ -76,12 +88,155 @@ export function diffRuns(a: RunRecord, b: RunRecord): string[] {
   return out;
 }
 
-/** `ifsim run`. */
-export function runCommand(argv: readonly string[]): CliResult {
+/** One expectation checked on a backend's record (log/device ones cannot be: skipped). */
+export interface BackendExpectRecord {
+  readonly expect: string;
+  readonly ok: boolean;
+  readonly checked: boolean;
+  readonly detail: string;
+}
+
+/** The scenario's step and link expectations, checked on a backend's record. */
+export function checkBackendExpectations(
+  sc: ScenarioDoc,
+  rec: BackendRunRecord,
+): BackendExpectRecord[] {
+  return (sc.expect ?? []).map((e: ExpectDoc) => {
+    if ("step" in e) {
+      const s = rec.steps.find((x) => x.index === e.step);
+      const got = !s ? "not run" : s.ok ? "ok" : (s.errno ?? s.message ?? "failed");
+      return {
+        expect: `step ${e.step} → ${e.error}`,
+        ok: got === e.error,
+        checked: true,
+        detail: `got ${got}`,
+      };
+    }
+    if ("link" in e) {
+      const l = rec.links.find((x) => x.ifname === e.link);
+      const bad: string[] = [];
+      const parts: string[] = [];
+      const want = (what: string, cond: boolean, got: string): void => {
+        parts.push(`${what}${cond ? "" : ` (got ${got})`}`);
+        if (!cond) bad.push(what);
+      };
+      if (e.exists === false) {
+        want(`link ${e.link} absent`, !l, "present");
+      } else if (!l) {
+        return {
+          expect: `link ${e.link}`,
+          ok: false,
+          checked: true,
+          detail: `no link named ${e.link}`,
+        };
+      } else {
+        if (e.master !== undefined)
+          want(`master ${e.master ?? "none"}`, l.master === e.master, String(l.master));
+        if (e.up !== undefined)
+          want(e.up ? "up" : "down", l.flags.includes("UP") === e.up, l.flags.join(","));
+        if (e.carrier !== undefined)
+          want(
+            e.carrier ? "carrier" : "no carrier",
+            l.flags.includes("LOWER_UP") === e.carrier,
+            l.flags.join(","),
+          );
+        if (e.name_assign_type !== undefined)
+          want(
+            `name_assign_type ${e.name_assign_type}`,
+            l.name_assign_type === e.name_assign_type,
+            String(l.name_assign_type),
+          );
+      }
+      return {
+        expect: `link ${e.link}${e.exists === false ? " absent" : ""}`,
+        ok: bad.length === 0,
+        checked: true,
+        detail: parts.join(", ") || "exists",
+      };
+    }
+    const what =
+      "device" in e ? `device ${e.device}` : "log" in e ? `log /${e.log}/` : `no log /${e.no_log}/`;
+    return {
+      expect: what,
+      ok: true,
+      checked: false,
+      detail: `not observable on the ${rec.backend} backend`,
+    };
+  });
+}
+
+/** The human form of a backend's run: steps with results and events, expectations, links. */
+export function formatBackendRun(rec: BackendRunRecord, expects: BackendExpectRecord[]): string {
+  const wall = rec.wallMs !== undefined ? `, ${(rec.wallMs / 1000).toFixed(2)} s` : "";
+  let s = `== ${rec.scenario} — ${rec.backend}, kernel ${rec.kernel}${wall}\n\nsteps:\n`;
+  for (const st of rec.steps) {
+    const res = st.ok ? "ok" : `${st.errno ?? "failed"}${st.message ? ` (${st.message})` : ""}`;
+    s += `  ${String(st.index).padStart(2)}. ${st.step}  → ${res}\n`;
+    for (const e of st.events) s += `        | ${e}\n`;
+  }
+  if (expects.length > 0) {
+    s += "\nexpectations:\n";
+    for (const e of expects)
+      s += `  ${!e.checked ? "SKIP" : e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;
+  }
+  s += "\nfinal links:\n";
+  for (const l of rec.links) {
+    s += `  ${l.ifindex}: ${l.ifname} <${l.flags.join(",")}> mtu ${l.mtu} state ${l.operstate} ${l.address}`;
+    if (l.master !== null) s += ` master ${l.master}`;
+    if (l.portname !== null) s += ` portname ${l.portname}`;
+    s += ` name_assign_type ${l.name_assign_type}\n`;
+  }
+  return s;
+}
+
+/** `ifsim run FILE --backend B`: the scenario on a real kernel. */
+async function runOnBackend(
+  file: string,
+  sc: ScenarioDoc,
+  name: string,
+  kernel: string | undefined,
+  json: boolean,
+): Promise<CliResult> {
+  const usage = (msg: string): CliResult => ({
+    stdout: "",
+    stderr: `ifsim run: ${msg}\n`,
+    status: 2,
+  });
+  const backend = backendByName(name);
+  if (!backend)
+    return usage(`unknown backend "${name}" (backends: model, ${backendNames().join(", ")})`);
+  const why = backend.unavailableReason();
+  if (why !== null) return usage(`the ${name} backend is not available here: ${why}`);
+  const refusal = backend.refuses(sc);
+  if (refusal !== null) return usage(`${file}: ${refusal}`);
+  let rec: BackendRunRecord;
+  try {
+    rec = await backend.run(sc, kernel !== undefined ? { kernel } : {});
+  } catch (e) {
+    if (e instanceof BackendRefusal) return usage(`${file}: ${e.message}`);
+    return usage(`${file}: the ${name} backend failed: ${(e as Error).message}`);
+  }
+  const expects = checkBackendExpectations(sc, rec);
+  const status = expects.every((e) => e.ok) ? 0 : 1;
+  if (json)
+    return {
+      stdout: `${JSON.stringify({ ...rec, expectations: expects }, null, 2)}\n`,
+      stderr: "",
+      status,
+    };
+  return { stdout: formatBackendRun(rec, expects), stderr: "", status };
+}
+
+/**
+ * `ifsim run`. On the model (the default) it returns at once; with `--backend netns|qemu` it
+ * returns a promise (a real kernel runs asynchronously).
+ */
+export function runCommand(argv: readonly string[]): CliResult | Promise<CliResult> {
   const kernels: string[] = [];
   let seed: number | undefined;
   let json = false;
   let monitor = false;
+  let backend = "model";
   const files: string[] = [];
   const usage = (msg: string): CliResult => ({
     stdout: "",
@@ -100,6 +255,11 @@ export function runCommand(argv: readonly string[]): CliResult {
       if (v === undefined || !/^\d+$/.test(v))
         return usage(`--seed needs a non-negative integer, got "${v ?? ""}"`);
       seed = Number(v);
+    } else if (a === "--backend") {
+      const v = argv[++i];
+      if (v === undefined)
+        return usage(`--backend needs a name: model, ${backendNames().join(", ")}`);
+      backend = v;
     } else if (a === "--json") json = true;
     else if (a === "--monitor") monitor = true;
     else if (a.startsWith("-")) return usage(`unknown option "${a}" (see ifsim run --help)`);
@@ -119,6 +279,13 @@ export function runCommand(argv: readonly string[]): CliResult {
   const parsed = parseScenario(text, file);
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };
+  if (backend !== "model") {
+    if (kernels.length > 1)
+      return usage(`--backend ${backend} runs one kernel: give --kernel at most once`);
+    if (seed !== undefined)
+      return usage(`--seed is the model's: a real kernel has no seed (drop --seed or --backend)`);
+    return runOnBackend(file, parsed.scenario, backend, kernels[0], json);
+  }
   const runs: RunRecord[] = [];
   for (const kernel of kernels.length > 0 ? kernels : [undefined]) {
     try {

@@ -1,0 +1,385 @@
+// `ifsim conform FILE… [--backend netns|qemu] [--json]`: each scenario on a real kernel and on
+// the model (profile = the backend's kernel version, every step ending on a settled machine as
+// the backend's do), then step by step and link by link: where they differ, the kernel is right.
+//
+// What is normalised, and why (nothing else is):
+// - MAC addresses the kernel drew at random: a veth or ifb whose address the scenario did not
+//   give gets eth_hw_addr_random()'s bytes on the host and the model's seeded RNG's in the
+//   model. Any locally administered unicast MAC that appears in neither the scenario's devices
+//   nor its steps becomes "<random MAC n>", n counting first appearances (events in step order,
+//   then links by ifindex) — the same position in both records gets the same label, so a
+//   device that ends up with another device's random address still shows as a difference.
+// - Timestamps: the model's virtual step times (t, tEnd) and the backend's wall times are not
+//   compared.
+// The backend's own instruments (netns: the marker device) never reach its record. Facts of
+// the machine that the model must be told rather than normalised (netns: the host's default
+// qdisc) are passed to the model's scenario by the backend (ModelAligning).
+
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import {
+  type Backend,
+  BackendRefusal,
+  type BackendRunRecord,
+  backendByName,
+  backendNames,
+  isModelAligning,
+} from "../backends/index.ts";
+import { UnknownKernelError } from "../kernel/index.ts";
+import { formatIssue, parseScenario } from "../scenario/parse.ts";
+import { type LinkRecord, RunError, runScenario } from "../scenario/run.ts";
+import type { ScenarioDoc } from "../scenario/schema.ts";
+import type { CliResult } from "./main.ts";
+
+/** A step as both records have it. */
+export interface ComparableStep {
+  readonly index: number;
+  readonly step: string;
+  readonly ok: boolean;
+  readonly errno: string | null;
+  readonly message: string | null;
+  readonly events: readonly string[];
+}
+
+/** What conform compares of a run record. */
+export interface ComparableRecord {
+  readonly steps: readonly ComparableStep[];
+  readonly links: readonly LinkRecord[];
+}
+
+/** One difference: where (step N / link N), the field, and both values. */
+export interface Difference {
+  readonly where: string;
+  readonly field: string;
+  readonly model: string;
+  readonly kernel: string;
+}
+
+/** The verdict on one scenario. */
+export interface ConformResult {
+  readonly file: string;
+  readonly scenario: string | null;
+  readonly verdict: "AGREE" | "DIFFER" | "REFUSED" | "ERROR";
+  /** Why REFUSED or ERROR. */
+  readonly reason?: string;
+  /** The backend's kernel (uname -r) and the model's profile. */
+  readonly kernel?: string;
+  readonly profile?: string;
+  readonly differences: Difference[];
+  readonly steps?: number;
+  readonly links?: number;
+  /** Wall time of the backend's run and of the model's, ms. */
+  readonly wallMs?: number;
+  readonly modelMs?: number;
+}
+
+const MAC_RE = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/gi;
+
+/** True for a locally administered unicast MAC (what eth_random_addr() draws). */
+function isRandomKind(mac: string): boolean {
+  const b = Number.parseInt(mac.slice(0, 2), 16);
+  return (b & 0x02) !== 0 && (b & 0x01) === 0;
+}
+
+/** The MACs a scenario gives: its devices' and any in its steps' text, lowercased. */
+export function givenMacs(sc: ScenarioDoc): Set<string> {
+  const out = new Set<string>();
+  for (const d of sc.devices ?? []) if ("mac" in d && d.mac) out.add(d.mac.toLowerCase());
+  for (const s of sc.steps)
+    if (typeof s === "object" && "ip" in s)
+      for (const m of s.ip.matchAll(MAC_RE)) out.add(m[0].toLowerCase());
+  return out;
+}
+
+/** Replaces random MACs not in `given` by "<random MAC n>" (see the header). */
+export function normaliseRandomMacs(
+  rec: ComparableRecord,
+  given: ReadonlySet<string>,
+): ComparableRecord {
+  const labels = new Map<string, string>();
+  const label = (mac: string): string => {
+    const m = mac.toLowerCase();
+    if (given.has(m) || !isRandomKind(m)) return mac;
+    let l = labels.get(m);
+    if (l === undefined) {
+      l = `<random MAC ${labels.size + 1}>`;
+      labels.set(m, l);
+    }
+    return l;
+  };
+  const steps = rec.steps.map((s) => ({
+    ...s,
+    events: s.events.map((e) => e.replace(MAC_RE, label)),
+  }));
+  const links = [...rec.links]
+    .sort((a, b) => a.ifindex - b.ifindex)
+    .map((l) => ({ ...l, address: label(l.address) }));
+  return { steps, links };
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return "(absent)";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return v.join(",");
+  return String(v);
+}
+
+/** Step by step and link by link, every field that differs. */
+export function compareRecords(model: ComparableRecord, kernel: ComparableRecord): Difference[] {
+  const out: Difference[] = [];
+  const n = Math.max(model.steps.length, kernel.steps.length);
+  for (let i = 0; i < n; i++) {
+    const m = model.steps[i];
+    const k = kernel.steps[i];
+    const where = `step ${i + 1} (${m?.step ?? k?.step})`;
+    if (!m || !k) {
+      out.push({
+        where,
+        field: "step",
+        model: m ? "run" : "(absent)",
+        kernel: k ? "run" : "(absent)",
+      });
+      continue;
+    }
+    for (const f of ["ok", "errno", "message"] as const)
+      if (m[f] !== k[f]) out.push({ where, field: f, model: show(m[f]), kernel: show(k[f]) });
+    const e = Math.max(m.events.length, k.events.length);
+    for (let j = 0; j < e; j++)
+      if (m.events[j] !== k.events[j])
+        out.push({
+          where,
+          field: `events[${j}]`,
+          model: show(m.events[j]),
+          kernel: show(k.events[j]),
+        });
+  }
+  const ml = new Map(model.links.map((l) => [l.ifindex, l]));
+  const kl = new Map(kernel.links.map((l) => [l.ifindex, l]));
+  const idx = [...new Set([...ml.keys(), ...kl.keys()])].sort((a, b) => a - b);
+  for (const i of idx) {
+    const m = ml.get(i);
+    const k = kl.get(i);
+    const where = `link ${i} (${m?.ifname ?? k?.ifname})`;
+    if (!m || !k) {
+      out.push({
+        where,
+        field: "link",
+        model: m ? m.ifname : "(absent)",
+        kernel: k ? k.ifname : "(absent)",
+      });
+      continue;
+    }
+    const fields = [
+      "ifname",
+      "flags",
+      "mtu",
+      "operstate",
+      "address",
+      "master",
+      "portname",
+      "name_assign_type",
+    ] as const;
+    for (const f of fields)
+      if (show(m[f]) !== show(k[f]))
+        out.push({ where, field: f, model: show(m[f]), kernel: show(k[f]) });
+  }
+  return out;
+}
+
+/** The backend's record and the model's, normalised and compared. */
+export function verdictOf(
+  sc: ScenarioDoc,
+  model: ComparableRecord,
+  kernel: ComparableRecord,
+): Difference[] {
+  const given = givenMacs(sc);
+  return compareRecords(normaliseRandomMacs(model, given), normaliseRandomMacs(kernel, given));
+}
+
+/** Runs one scenario on the backend and on the model and compares. */
+export async function conformScenario(
+  file: string,
+  sc: ScenarioDoc,
+  backend: Backend,
+  o: { kernel?: string | null; log?: (line: string) => void } = {},
+): Promise<ConformResult> {
+  const base = { file, scenario: sc.name, differences: [] as Difference[] };
+  const refusal = backend.refuses(sc);
+  if (refusal !== null) return { ...base, verdict: "REFUSED", reason: refusal };
+  const ro = {
+    ...(o.kernel != null ? { kernel: o.kernel } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  };
+  let profile: string;
+  try {
+    profile = backend.kernelVersion(ro);
+  } catch (e) {
+    return { ...base, verdict: "ERROR", reason: (e as Error).message };
+  }
+  const modelSc = isModelAligning(backend) ? backend.modelScenario(sc) : sc;
+  let model: ReturnType<typeof runScenario>;
+  const m0 = performance.now();
+  try {
+    model = runScenario(modelSc, { kernel: profile, settleSteps: true });
+  } catch (e) {
+    if (e instanceof RunError || e instanceof UnknownKernelError)
+      return { ...base, verdict: "ERROR", profile, reason: `model: ${e.message}` };
+    throw e;
+  }
+  const modelMs = Math.round(performance.now() - m0);
+  let kernel: BackendRunRecord;
+  const k0 = performance.now();
+  try {
+    kernel = await backend.run(sc, ro);
+  } catch (e) {
+    if (e instanceof BackendRefusal) return { ...base, verdict: "REFUSED", reason: e.message };
+    return {
+      ...base,
+      verdict: "ERROR",
+      profile,
+      reason: `${backend.name}: ${(e as Error).message}`,
+    };
+  }
+  const wallMs = kernel.wallMs ?? Math.round(performance.now() - k0);
+  const differences = verdictOf(sc, model, kernel);
+  return {
+    ...base,
+    verdict: differences.length === 0 ? "AGREE" : "DIFFER",
+    kernel: kernel.kernel,
+    profile,
+    differences,
+    steps: kernel.steps.length,
+    links: kernel.links.length,
+    wallMs,
+    modelMs,
+  };
+}
+
+/** Seconds with two decimals. */
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The human report: a verdict line per scenario, its differences, a summary. */
+export function formatConform(results: readonly ConformResult[], backend: string): string {
+  let s = "";
+  for (const r of results) {
+    const head = `${r.verdict.padEnd(7)} ${r.file}${r.scenario ? ` — ${r.scenario}` : ""}`;
+    if (r.verdict === "REFUSED" || r.verdict === "ERROR") {
+      s += `${head}\n          ${r.reason}\n`;
+      continue;
+    }
+    s += `${head} (${backend} ${r.kernel}, model ${r.profile}; ${r.steps} steps, ${r.links} links; ${secs(r.wallMs ?? 0)})\n`;
+    let where = "";
+    for (const d of r.differences) {
+      if (d.where !== where) {
+        s += `          ${d.where}\n`;
+        where = d.where;
+      }
+      s += `            ${d.field}\n              model:  ${d.model}\n              kernel: ${d.kernel}\n`;
+    }
+  }
+  const count = (v: ConformResult["verdict"]) => results.filter((r) => r.verdict === v).length;
+  const parts = [
+    `${count("AGREE")} agree`,
+    `${count("DIFFER")} differ`,
+    ...(count("REFUSED") > 0 ? [`${count("REFUSED")} refused`] : []),
+    ...(count("ERROR") > 0 ? [`${count("ERROR")} failed`] : []),
+  ];
+  s += `\n${results.length} scenario${results.length === 1 ? "" : "s"} on ${backend}: ${parts.join(", ")}\n`;
+  return s;
+}
+
+/** The exit status: 0 all agree, 1 a difference, 2 a scenario that could not be compared. */
+export function conformStatus(results: readonly ConformResult[]): number {
+  let st = 0;
+  for (const r of results) {
+    if (r.verdict === "DIFFER") st = Math.max(st, 1);
+    else if (r.verdict !== "AGREE") st = 2;
+  }
+  return st;
+}
+
+/** Where progress lines go while scenarios run (the ifsim binary points it at stderr). */
+export const conformProgress: { sink: ((line: string) => void) | null } = { sink: null };
+
+const CONFORM_HELP = `Usage: ifsim conform FILE.yaml... [--backend netns|qemu] [--kernel V] [--json]
+
+Runs each scenario on a real kernel and on the model (the profile of the backend's kernel
+version; each step ends when the machine is quiet, as on the backend), normalises what
+legitimately differs (random MACs the scenario did not give; timestamps) and compares every
+step (ok, errno, message, the ip monitor link records it caused) and every final link (ifname,
+flags, mtu, operstate, address, master, portname, name_assign_type).
+  --backend B  netns (default: the host kernel in a network namespace) or qemu
+  --kernel V   the kernel the backend runs (qemu picks its image by it; netns: the host's only)
+  --json       print the verdicts as JSON
+Per scenario: AGREE, DIFFER (with step/link, field, model, kernel), REFUSED (with the reason).
+Exit status: 0 all agree, 1 a difference, 2 bad file, unavailable backend or refused scenario.
+`;
+
+/** `ifsim conform`. */
+export async function conformCommand(argv: readonly string[]): Promise<CliResult> {
+  let backendName = "netns";
+  let kernel: string | null = null;
+  let json = false;
+  const files: string[] = [];
+  const usage = (msg: string): CliResult => ({
+    stdout: "",
+    stderr: `ifsim conform: ${msg}\n`,
+    status: 2,
+  });
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--help" || a === "-h") return { stdout: CONFORM_HELP, stderr: "", status: 0 };
+    if (a === "--backend") {
+      const v = argv[++i];
+      if (v === undefined) return usage(`--backend needs a name: ${backendNames().join(", ")}`);
+      backendName = v;
+    } else if (a === "--kernel") {
+      const v = argv[++i];
+      if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
+      kernel = v;
+    } else if (a === "--json") json = true;
+    else if (a.startsWith("-")) return usage(`unknown option "${a}" (see ifsim conform --help)`);
+    else files.push(a);
+  }
+  if (files.length === 0)
+    return usage("give one or more scenario files (see ifsim conform --help)");
+  const backend = backendByName(backendName);
+  if (!backend)
+    return usage(`unknown backend "${backendName}" (backends: ${backendNames().join(", ")})`);
+  const docs: { file: string; sc: ScenarioDoc }[] = [];
+  const bad: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      bad.push(
+        `ifsim conform: cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
+      continue;
+    }
+    const p = parseScenario(text, file);
+    if (!p.ok) bad.push(...p.issues.map(formatIssue));
+    else docs.push({ file, sc: p.scenario });
+  }
+  if (bad.length > 0) return { stdout: "", stderr: `${bad.join("\n")}\n`, status: 2 };
+  const why = backend.unavailableReason();
+  if (why !== null) return usage(`the ${backend.name} backend is not available here: ${why}`);
+  const results: ConformResult[] = [];
+  const progress = conformProgress.sink;
+  for (const { file, sc } of docs) {
+    const r = await conformScenario(file, sc, backend, { kernel });
+    results.push(r);
+    progress?.(
+      `conform: ${r.verdict} ${file}${r.wallMs !== undefined ? ` (${secs(r.wallMs)})` : ""}`,
+    );
+  }
+  const status = conformStatus(results);
+  if (json) {
+    const out = { backend: backend.name, ok: status === 0, results };
+    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: "", status };
+  }
+  return { stdout: formatConform(results, backend.name), stderr: "", status };
+}
