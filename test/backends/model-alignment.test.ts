@@ -55,3 +55,24 @@ describe("run record link flags", () => {
     expect(byName.get("lo")).toEqual(["LOOPBACK"]);
   });
 });
+
+describe("veth_validate() (found by ifsim conform on 6.18: no extack message)", () => {
+  const run = (ip: string) =>
+    runScenario({ ifsim: 1, name: "veth validate", kernel: "6.18", steps: [{ ip }] }).steps[0];
+
+  it("should answer a multicast address with a bare EADDRNOTAVAIL", () => {
+    expect(run("link add name m0 address 01:02:03:04:05:06 type veth")).toMatchObject({
+      ok: false,
+      errno: "EADDRNOTAVAIL",
+      message: "RTNETLINK answers: Cannot assign requested address",
+    });
+  });
+
+  it("should answer an MTU above 65535 with a bare EINVAL", () => {
+    expect(run("link add name big mtu 70000 type veth")).toMatchObject({
+      ok: false,
+      errno: "EINVAL",
+      message: "RTNETLINK answers: Invalid argument",
+    });
+  });
+});

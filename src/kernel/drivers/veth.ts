@@ -52,19 +52,17 @@ export const VETH_DRIVER: NetDriver = {
   },
 };
 
-/** @kernel veth_validate() in drivers/net/veth.c */
+/**
+ * @kernel veth_validate() in drivers/net/veth.c: bare -EADDRNOTAVAIL / -EINVAL, no extack
+ * message (ip prints "RTNETLINK answers: …"; checked against 6.18 by `ifsim conform`)
+ */
 function vethValidate(attrs: LinkAttrs, extack: ExtAck): KRet {
+  void extack;
   if (attrs.address !== undefined) {
     const first = Number.parseInt(attrs.address.slice(0, 2), 16);
-    if (attrs.address === "00:00:00:00:00:00" || first & 1) {
-      extack.msg = "Provided Ethernet address is not unicast";
-      return err("EADDRNOTAVAIL");
-    }
+    if (attrs.address === "00:00:00:00:00:00" || first & 1) return err("EADDRNOTAVAIL");
   }
-  if (attrs.mtu !== undefined && (attrs.mtu < 68 || attrs.mtu > ETH_MAX_MTU)) {
-    extack.msg = "Invalid MTU";
-    return err("EINVAL");
-  }
+  if (attrs.mtu !== undefined && (attrs.mtu < 68 || attrs.mtu > ETH_MAX_MTU)) return err("EINVAL");
   return 0;
 }
 
