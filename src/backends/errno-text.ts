@@ -162,7 +162,7 @@ const KERNEL_INTERNAL: Readonly<Record<number, string>> = {
 };
 
 /**
- * Extended-ack messages `ip link` can meet on veth/ifb, and the errno the kernel returns with
+ * Extended-ack messages `ip link` can meet, and the errno the kernel returns with
  * each (read off the kernel source; the location is the function that sets the message).
  */
 export const EXTACK_ERRNO: Readonly<Record<string, string>> = {
@@ -178,9 +178,11 @@ export const EXTACK_ERRNO: Readonly<Record<string, string>> = {
   "Unknown device type": "EOPNOTSUPP",
   "Invalid number of transmit queues": "EINVAL",
   "Invalid number of receive queues": "EINVAL",
-  // drivers/net/veth.c veth_validate()
+  // drivers/net/vxlan/vxlan_core.c vxlan_validate(), drivers/net/geneve.c geneve_validate()
+  // (veth_validate() sets no message)
+  "Provided link layer address is not Ethernet": "EINVAL",
   "Provided Ethernet address is not unicast": "EADDRNOTAVAIL",
-  "Invalid MTU": "EINVAL",
+  "MTU must be between 68 and 65535": "EINVAL",
 };
 
 const BY_TEXT = new Map<string, string>(Object.entries(STRERROR).map(([n, t]) => [t, n]));

@@ -8,9 +8,22 @@ export { BackendRefusal } from "./refusal.ts";
 export type { Backend, BackendRunOptions, BackendRunRecord, BackendStepRecord } from "./types.ts";
 
 /** Each backend's constructor, by the name `--backend` takes. */
-const BACKENDS: Readonly<Record<string, () => Backend>> = {
+const BACKENDS: Record<string, () => Backend> = {
   netns: () => new NetnsBackend(),
 };
+
+/**
+ * Adds (or replaces) a backend under `name` — for tests and embedders; the built-in ones are
+ * in BACKENDS. Returns a function that restores what was there before.
+ */
+export function registerBackend(name: string, make: () => Backend): () => void {
+  const before = BACKENDS[name];
+  BACKENDS[name] = make;
+  return () => {
+    if (before) BACKENDS[name] = before;
+    else delete BACKENDS[name];
+  };
+}
 
 /** The names `--backend` accepts for a real kernel. */
 export function backendNames(): string[] {
