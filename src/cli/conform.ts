@@ -214,6 +214,7 @@ export async function conformScenario(
   try {
     profile = backend.kernelVersion(ro);
   } catch (e) {
+    if (e instanceof BackendRefusal) return { ...base, verdict: "REFUSED", reason: e.message };
     return { ...base, verdict: "ERROR", reason: (e as Error).message };
   }
   const modelSc = isModelAligning(backend) ? backend.modelScenario(sc) : sc;

@@ -200,7 +200,9 @@ class ModelEcho implements Backend {
   refuses(sc: ScenarioDoc): string | null {
     return sc.name.includes("refuse me") ? "the echo backend refuses this one" : null;
   }
-  kernelVersion(): string {
+  kernelVersion(o: { kernel?: string | null }): string {
+    if (o.kernel != null && o.kernel !== "6.18")
+      throw new BackendRefusal(`echo has only 6.18 (asked for ${o.kernel})`);
     return "6.18";
   }
   async run(sc: ScenarioDoc, o: { kernel?: string | null }): Promise<BackendRunRecord> {
@@ -321,7 +323,7 @@ describe("ifsim conform through main()", () => {
     expect(k.status).toBe(2);
     expect(JSON.parse(k.stdout).results[0]).toMatchObject({
       verdict: "REFUSED",
-      reason: "echo runs 6.18, not 6.1",
+      reason: "echo has only 6.18 (asked for 6.1)",
     });
   });
 
