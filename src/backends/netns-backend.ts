@@ -369,9 +369,14 @@ export class NetnsBackend implements Backend {
       : `the netns backend cannot run this scenario: ${why.join("; ")}`;
   }
 
+  /** The host's major.minor; asking for another kernel is refused (a namespace has no other). */
   kernelVersion(o: BackendRunOptions = {}): string {
-    void o;
-    return majorMinor(release());
+    const host = majorMinor(release());
+    if (o.kernel != null && majorMinor(o.kernel) !== host)
+      throw new BackendRefusal(
+        `the netns backend runs the host kernel (${host}), not ${o.kernel} (use --backend qemu)`,
+      );
+    return host;
   }
 
   /**
@@ -385,11 +390,7 @@ export class NetnsBackend implements Backend {
   async run(sc: ScenarioDoc, o: BackendRunOptions = {}): Promise<BackendRunRecord> {
     const refusal = this.refuses(sc);
     if (refusal !== null) throw new BackendRefusal(refusal);
-    const host = this.kernelVersion(o);
-    if (o.kernel != null && majorMinor(o.kernel) !== host)
-      throw new BackendRefusal(
-        `the netns backend runs the host kernel (${host}), not ${o.kernel} (use --backend qemu)`,
-      );
+    this.kernelVersion(o);
     const log = o.log ?? (() => {});
     const t0 = performance.now();
     const ns = new Netns("ifsim-run");
