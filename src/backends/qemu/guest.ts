@@ -1,0 +1,186 @@
+// The guest side of the qemu backend: PID 1 and the agent, busybox `ash` scripts that go into the
+// initramfs (prepare.ts). Kept as strings so that the built package (dist/) carries them.
+//
+// Protocol on /dev/ttyS1 (raw, no echo; ttyS0 is the kernel console), one record per line:
+//   guest → host  @@HELLO <uptime>                    the agent is ready
+//                 @@BEGIN <seq>                       a reply begins
+//                 @@F <key> <bytes>                   a field: base64 lines follow, then @@E
+//                 @@END <seq>                         the reply is complete
+//   host → guest  @@REQ <seq> <op> <args…>            one request; the reply carries its seq
+// Every field's byte count travels with it: the host checks it after decoding. Lines that do not
+// start with @@ (and base64 lines outside a field) are console noise and ignored.
+//
+// Requests (the answer always has the fields `mon` — the new `ip monitor link` output — and
+// `dmesg` — new kernel log lines, `dmesg -c`):
+//   exec <base64 shell line>      run it (ash eval); fields rc, stdout, stderr; then drain
+//   drain                         wait until the monitor printed what the kernel queued for it
+//   settle <quiet> <max> <pci…>   wait for quiescence (see settle() below); field waited
+//   waitdev <max> <pci>=<n>…      wait until each PCI function has ≥ n netdevs (n = 0: none, or
+//                                 the function is gone); field waited; then drain
+//   sleep <ms>                    sleep, then drain
+//   final                         fields link (ip -j -d link), text (ip -d link), nat (name and
+//                                 name_assign_type of every netdev)
+//   bye                           power off
+
+/** PID 1. */
+export const GUEST_INIT = `#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+echo "ifsim-init: up at $(cut -d' ' -f1 /proc/uptime)"
+for m in $(cat /lib/modules/ifsim/order); do
+  insmod /lib/modules/ifsim/$m || echo "ifsim-init: insmod $m failed"
+done
+echo "ifsim-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)"
+sh /agent.sh
+echo "ifsim-init: agent exited rc=$?"
+poweroff -f
+`;
+
+/** The agent (see the protocol above). */
+export const GUEST_AGENT = `#!/bin/sh
+IP=/usr/sbin/ip
+MON=/tmp/mon.out
+MONPOS=0
+exec 3<>/dev/ttyS1
+stty -F /dev/ttyS1 raw -echo 2>/dev/null || stty raw -echo <&3
+
+out() { printf '%s\\n' "$*" >&3; }
+field() { # key file
+  out "@@F $1 $(wc -c < "$2")"
+  base64 < "$2" >&3
+  out "@@E"
+}
+ms() { # uptime in ms
+  read -r u _ < /proc/uptime
+  f=\${u#*.}; f=\${f#0}
+  echo $(( \${u%.*} * 1000 + f * 10 ))
+}
+
+# ---- ip monitor link, for the whole run --------------------------------------------------
+$IP monitor link > $MON 2> /tmp/mon.err &
+MONPID=$!
+i=0
+while [ $i -lt 500 ]; do
+  # subscribed: its rtnetlink socket has joined a multicast group
+  awk -v p="$MONPID" '$2 == 0 && $3 == p && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink && break
+  sleep 0.02; i=$((i + 1))
+done
+
+# The monitor has printed everything the kernel queued for it: nothing is left in its socket's
+# receive queue (Rmem in /proc/net/netlink) and it is blocked in recvmsg (47) again — iproute2
+# flushes stdout after each record.
+mon_idle() {
+  r=$(awk -v p="$MONPID" '$2 == 0 && $3 == p { print $5 }' /proc/net/netlink)
+  [ "$r" = 0 ] || return 1
+  read -r sc _ < /proc/$MONPID/syscall
+  [ "$sc" = 47 ]
+}
+drain() {
+  i=0
+  while [ $i -lt 200 ] && ! mon_idle; do sleep 0.01; i=$((i + 1)); done
+}
+# new monitor output since the last call → /tmp/mon.new
+mon_take() {
+  size=$(wc -c < $MON)
+  tail -c +$((MONPOS + 1)) $MON | head -c $((size - MONPOS)) > /tmp/mon.new
+  MONPOS=$size
+}
+# an e1000e that is up, has no carrier yet and whose backend link is on ($@: PCI addresses
+# whose link is off): its carrier comes ~2.5 s after open (watchdog), so the kernel is not idle
+carrier_pending() {
+  for d in /sys/class/net/*; do
+    [ -e $d/device/driver ] || continue
+    case "$(readlink $d/device/driver)" in *e1000e) ;; *) continue ;; esac
+    fl=$(cat $d/flags)
+    [ $((fl & 1)) = 1 ] || continue
+    [ "$(cat $d/carrier 2>/dev/null)" = 0 ] || continue
+    pci=$(readlink $d/device); pci=\${pci##*/}
+    case " $* " in *" $pci "*) continue ;; esac
+    return 0
+  done
+  return 1
+}
+# quiescence: no new monitor record for $1 ms, the monitor idle and no carrier pending;
+# at most $2 ms. Writes the time waited (ms, "+timeout" when the limit hit) to /tmp/waited.
+settle() {
+  q=$1; max=$2; shift 2
+  t0=$(ms); tq=$t0; last=$(wc -c < $MON); to=
+  while :; do
+    sleep 0.1
+    now=$(ms)
+    s=$(wc -c < $MON)
+    if [ "$s" != "$last" ]; then last=$s; tq=$now; fi
+    if [ $((now - tq)) -ge $q ] && mon_idle && ! carrier_pending "$@"; then break; fi
+    if [ $((now - t0)) -ge $max ]; then to=+timeout; break; fi
+  done
+  echo "$((now - t0))$to" > /tmp/waited
+}
+netdevs_of() { # pci → number of netdevs under it (virtio: under virtioN/)
+  n=0
+  for x in /sys/bus/pci/devices/$1/net/* /sys/bus/pci/devices/$1/virtio*/net/*; do
+    [ -e "$x" ] && n=$((n + 1))
+  done
+  echo $n
+}
+waitdev() {
+  max=$1; shift
+  t0=$(ms); to=
+  while :; do
+    ok=1
+    for w in "$@"; do
+      want=\${w#*=}; have=$(netdevs_of \${w%=*})
+      if [ "$want" = 0 ]; then [ "$have" = 0 ] || ok=; else [ "$have" -ge "$want" ] || ok=; fi
+    done
+    [ -n "$ok" ] && break
+    now=$(ms)
+    if [ $((now - t0)) -ge $max ]; then to=+timeout; break; fi
+    sleep 0.02
+  done
+  echo "$(($(ms) - t0))$to" > /tmp/waited
+}
+
+: > /tmp/waited
+out "@@HELLO $(cut -d' ' -f1 /proc/uptime)"
+while IFS= read -r line <&3; do
+  line=$(printf '%s' "$line" | tr -d '\\r')
+  case "$line" in "@@REQ "*) ;; *) continue ;; esac
+  set -- \${line#@@REQ }
+  seq=$1; op=$2; shift 2
+  : > /tmp/waited
+  fields=
+  case "$op" in
+    exec)
+      cmd=$(printf '%s' "$1" | base64 -d)
+      eval "$cmd" > /tmp/stdout 2> /tmp/stderr
+      echo $? > /tmp/rc
+      drain
+      fields="rc stdout stderr" ;;
+    drain) drain ;;
+    settle) settle "$@"; fields=waited ;;
+    waitdev) waitdev "$@"; drain; fields=waited ;;
+    sleep) sleep "$(awk -v m="$1" 'BEGIN { print m / 1000 }')"; drain ;;
+    final)
+      $IP -j -d link > /tmp/link 2>&1
+      $IP -d link > /tmp/text 2>&1
+      for d in /sys/class/net/*; do
+        echo "\${d##*/} $(cat $d/name_assign_type 2>/dev/null || echo 0)"
+      done > /tmp/nat
+      fields="link text nat" ;;
+    bye)
+      out "@@BEGIN $seq"; out "@@END $seq"
+      kill $MONPID 2>/dev/null
+      exit 0 ;;
+    *) echo "unknown op $op" > /tmp/stderr; echo 127 > /tmp/rc; fields="rc stderr" ;;
+  esac
+  mon_take
+  dmesg -c > /tmp/dmesg 2>/dev/null
+  out "@@BEGIN $seq"
+  for f in $fields; do field $f /tmp/$f; done
+  field mon /tmp/mon.new
+  field dmesg /tmp/dmesg
+  out "@@END $seq"
+done
+`;

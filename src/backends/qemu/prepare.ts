@@ -1,0 +1,381 @@
+// Everything the qemu backend needs on the host, fetched and built once into a cache directory
+// ($IFSIM_QEMU_CACHE, default ~/.cache/ifsim/qemu); nothing goes into the repository and nothing
+// is installed on the host:
+//   1. Debian's kernel: `apt-get download linux-image-amd64`, then the real package it depends on
+//      (linux-image-6.1.0-NN-amd64), unpacked with `dpkg-deb -x`; `depmod -b` (the .deb ships no
+//      modules.dep);
+//   2. an uncompressed vmlinux cut out of the bzImage (the first xz, else gzip, stream that
+//      decompresses to an ELF): QEMU boots it through its PVH note about twice as fast;
+//   3. an initramfs (newc cpio, gzip): static busybox, the host's /usr/sbin/ip with the
+//      libraries ldd lists and /etc/iproute2, the NIC modules (decompressed when the package
+//      ships them compressed) in load order, and the guest scripts of guest.ts. Its name carries
+//      a hash of its inputs, so a changed agent or iproute2 gives a new image.
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { type CpioEntry, cpioNewc } from "./cpio.ts";
+import { GUEST_AGENT, GUEST_INIT } from "./guest.ts";
+
+/** The modules the guest loads, in this order (their dependencies first, as modprobe resolves). */
+export const GUEST_MODULES = [
+  "virtio_ring",
+  "virtio",
+  "virtio_pci_modern_dev",
+  "virtio_pci_legacy_dev",
+  "virtio_pci",
+  "failover",
+  "net_failover",
+  "virtio_net",
+  "e1000e",
+] as const;
+
+/** What a prepared cache holds. */
+export interface Prepared {
+  /** `uname -r` of the guest, e.g. 6.1.0-56-amd64. */
+  readonly kver: string;
+  /** Debian package and version, e.g. linux-image-6.1.0-56-amd64 6.1.192-2. */
+  readonly kpkg: string;
+  readonly pkgVersion: string;
+  readonly vmlinux: string;
+  readonly initrd: string;
+  readonly modules: string[];
+  readonly ipVersion: string;
+}
+
+/** The cache directory. */
+export function cacheDir(): string {
+  return process.env.IFSIM_QEMU_CACHE || join(homedir(), ".cache", "ifsim", "qemu");
+}
+
+function have(cmd: string, args: string[] = ["--version"]): boolean {
+  const r = spawnSync(cmd, args, { stdio: "ignore" });
+  return !r.error;
+}
+
+function run(cmd: string, args: string[], o: { cwd?: string } = {}): string {
+  try {
+    return execFileSync(cmd, args, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+      ...o,
+    });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${(err.stderr ?? "").trim() || err.message}`);
+  }
+}
+
+const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
+
+/** True if the ELF file has no program interpreter (statically linked). */
+export function isStaticElf(path: string): boolean {
+  const b = readFileSync(path);
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const phentsize = b.readUInt16LE(0x36);
+  const phnum = b.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return false;
+  return true;
+}
+
+/** A statically linked busybox on this host, or null. */
+export function staticBusybox(): string | null {
+  for (const p of ["/bin/busybox", "/usr/bin/busybox"])
+    if (existsSync(p) && isStaticElf(p)) return p;
+  return null;
+}
+
+/** The kernel version already unpacked in the cache, or null. */
+function cachedKernel(cache: string): { kver: string; kpkg: string; pkgVersion: string } | null {
+  const f = join(cache, "kernel.json");
+  if (!existsSync(f)) return null;
+  const k = JSON.parse(readFileSync(f, "utf8")) as {
+    kver: string;
+    kpkg: string;
+    pkgVersion: string;
+  };
+  return existsSync(join(cache, `vmlinux-${k.kver}`)) &&
+    existsSync(join(cache, `root-${k.kver}`, ".unpacked"))
+    ? k
+    : null;
+}
+
+/**
+ * Why this host cannot prepare or run the backend, or null. Cheap (no network, no download):
+ * QEMU, the host tools the initramfs is built from, and a way to get the kernel.
+ */
+export function prepareProblem(): string | null {
+  if (process.platform !== "linux") return "the qemu backend runs on Linux hosts only";
+  if (!have("qemu-system-x86_64"))
+    return "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
+  if (!existsSync("/usr/sbin/ip")) return "/usr/sbin/ip is missing (apt-get install iproute2)";
+  if (!staticBusybox()) return "no static busybox (apt-get install busybox-static)";
+  if (!have("modprobe", ["--version"])) return "modprobe is missing (apt-get install kmod)";
+  if (!have("ldd", ["--version"])) return "ldd is missing (apt-get install libc-bin)";
+  if (cachedKernel(cacheDir())) return null;
+  if (!have("apt-get"))
+    return "the kernel is not cached and apt-get is missing (Debian/Ubuntu host needed)";
+  if (!have("dpkg-deb")) return "dpkg-deb is missing";
+  if (!have("depmod", ["--version"])) return "depmod is missing (apt-get install kmod)";
+  if (!have("xz")) return "xz is missing (apt-get install xz-utils)";
+  const known = spawnSync("apt-cache", ["show", "linux-image-amd64"], { stdio: "ignore" });
+  if (known.status !== 0 && !isRoot())
+    return "the kernel is not cached, apt knows no linux-image-amd64 and only root can run apt-get update: run once as root (or set IFSIM_QEMU_CACHE to a prepared cache)";
+  return null;
+}
+
+function aptDownload(dir: string, pkg: string, log: (l: string) => void): void {
+  const tryIt = (): boolean =>
+    spawnSync("apt-get", ["download", pkg], { cwd: dir, stdio: "ignore" }).status === 0;
+  log(`apt-get download ${pkg}`);
+  if (tryIt()) return;
+  if (isRoot()) {
+    log("apt-get update");
+    run("apt-get", ["update", "-qq"]);
+    if (tryIt()) return;
+  }
+  throw new Error(
+    `cannot fetch the kernel: apt-get download ${pkg} failed${isRoot() ? " (after apt-get update)" : " (run apt-get update as root)"}`,
+  );
+}
+
+function newest(dir: string, prefix: string): string | null {
+  const debs = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith(".deb"))
+    .sort();
+  return debs.length > 0 ? join(dir, debs[debs.length - 1] as string) : null;
+}
+
+/** Fetches and unpacks the kernel (once). */
+function prepareKernel(cache: string, log: (l: string) => void) {
+  const cached = cachedKernel(cache);
+  if (cached) return cached;
+  const debs = join(cache, "debs");
+  mkdirSync(debs, { recursive: true });
+  let meta = newest(debs, "linux-image-amd64_");
+  if (!meta) {
+    aptDownload(debs, "linux-image-amd64", log);
+    meta = newest(debs, "linux-image-amd64_");
+  }
+  if (!meta) throw new Error("apt-get download linux-image-amd64 left no .deb");
+  const depends = run("dpkg-deb", ["-f", meta, "Depends"]);
+  const kpkg = /(linux-image-\d[^\s,]*-amd64)/.exec(depends)?.[1];
+  if (!kpkg) throw new Error(`${basename(meta)} depends on no linux-image-N-amd64: ${depends}`);
+  const kver = kpkg.slice("linux-image-".length);
+  let deb = newest(debs, `${kpkg}_`);
+  if (!deb) {
+    aptDownload(debs, kpkg, log);
+    deb = newest(debs, `${kpkg}_`);
+  }
+  if (!deb) throw new Error(`apt-get download ${kpkg} left no .deb`);
+  const pkgVersion = run("dpkg-deb", ["-f", deb, "Version"]).trim();
+  const root = join(cache, `root-${kver}`);
+  if (!existsSync(join(root, ".unpacked"))) {
+    const tmp = `${root}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    log(`dpkg-deb -x ${basename(deb)}`);
+    run("dpkg-deb", ["-x", deb, tmp]);
+    log(`depmod -b … ${kver}`);
+    run("depmod", ["-b", tmp, kver]);
+    writeFileSync(join(tmp, ".unpacked"), "");
+    rmSync(root, { recursive: true, force: true });
+    renameSync(tmp, root);
+  }
+  const vmlinux = join(cache, `vmlinux-${kver}`);
+  if (!existsSync(vmlinux)) extractVmlinux(join(root, "boot", `vmlinuz-${kver}`), vmlinux, log);
+  const k = { kver, kpkg, pkgVersion };
+  writeFileSync(join(cache, "kernel.json"), `${JSON.stringify(k)}\n`);
+  return k;
+}
+
+/** Cuts the uncompressed kernel (an ELF) out of a bzImage. */
+export function extractVmlinux(vmlinuz: string, out: string, log: (l: string) => void): void {
+  const img = readFileSync(vmlinuz);
+  const tmp = `${out}.tmp-${process.pid}`;
+  const tryStream = (off: number, cmd: string): boolean => {
+    const fd = openSync(tmp, "w");
+    try {
+      spawnSync(cmd, ["-dc"], { input: img.subarray(off), stdio: ["pipe", fd, "ignore"] });
+    } finally {
+      closeSync(fd);
+    }
+    const head = readFileSync(tmp).subarray(0, 4);
+    return head.length === 4 && head.readUInt32BE(0) === 0x7f454c46 && statSync(tmp).size > 1e6;
+  };
+  const offsets = (magic: Buffer): number[] => {
+    const r: number[] = [];
+    for (let i = img.indexOf(magic); i >= 0; i = img.indexOf(magic, i + 1)) r.push(i);
+    return r;
+  };
+  for (const [magic, cmd] of [
+    [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), "xz"],
+    [Buffer.from([0x1f, 0x8b, 0x08]), "gzip"],
+  ] as const) {
+    for (const off of offsets(magic)) {
+      if (tryStream(off, cmd)) {
+        renameSync(tmp, out);
+        log(`vmlinux extracted (${cmd} stream at ${off})`);
+        return;
+      }
+    }
+  }
+  rmSync(tmp, { force: true });
+  throw new Error(`no xz or gzip stream in ${vmlinuz} decompresses to an ELF kernel`);
+}
+
+/** Module files (dependencies first) as modprobe resolves them, without duplicates. */
+function moduleFiles(root: string, kver: string): string[] {
+  const seen = new Set<string>();
+  const files: string[] = [];
+  for (const m of GUEST_MODULES) {
+    const out = run("modprobe", ["-d", root, "-S", kver, "--show-depends", m]);
+    for (const line of out.split("\n")) {
+      const [kind, path] = line.trim().split(/\s+/);
+      if (kind !== "insmod" || !path || seen.has(path)) continue;
+      seen.add(path);
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+/** A module's contents, decompressed. */
+function moduleData(path: string): { name: string; data: Buffer } {
+  const name = basename(path).replace(/\.(xz|zst|gz)$/, "");
+  if (path.endsWith(".ko")) return { name, data: readFileSync(path) };
+  const tool = path.endsWith(".xz") ? "xz" : path.endsWith(".zst") ? "zstd" : "gzip";
+  const r = spawnSync(tool, ["-dc", path], { maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0 || r.error)
+    throw new Error(
+      `cannot decompress ${path} with ${tool} (apt-get install ${tool === "xz" ? "xz-utils" : tool})`,
+    );
+  return { name, data: r.stdout };
+}
+
+/** Libraries `ldd BIN` lists (absolute paths). */
+function libsOf(bin: string): string[] {
+  const out = run("ldd", [bin]);
+  const libs: string[] = [];
+  for (const line of out.split("\n")) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)/.exec(line);
+    if (m?.[1]) libs.push(m[1]);
+  }
+  return libs;
+}
+
+function addParents(dirs: Set<string>, path: string): void {
+  for (let d = dirname(path); d !== "." && d !== "/" && d !== ""; d = dirname(d)) dirs.add(d);
+}
+
+/** Builds (or finds) the initramfs for kernel `kver`. */
+function prepareInitramfs(cache: string, kver: string, log: (l: string) => void) {
+  const root = join(cache, `root-${kver}`);
+  const busybox = staticBusybox();
+  if (!busybox) throw new Error("no static busybox (apt-get install busybox-static)");
+  const modules = moduleFiles(root, kver).map(moduleData);
+  const ipBin = readFileSync("/usr/sbin/ip");
+  const libs = libsOf("/usr/sbin/ip");
+  const bb = readFileSync(busybox);
+  const h = createHash("sha256");
+  for (const part of [GUEST_INIT, GUEST_AGENT, ipBin, bb, ...libs, ...modules.map((m) => m.name)])
+    h.update(part);
+  const hash = h.digest("hex").slice(0, 12);
+  const initrd = join(cache, `initramfs-${kver}-${hash}.cpio.gz`);
+  const names = modules.map((m) => m.name);
+  if (existsSync(initrd)) return { initrd, modules: names };
+  log(`building ${basename(initrd)}`);
+  const files: CpioEntry[] = [];
+  const dirs = new Set<string>([
+    "bin",
+    "sbin",
+    "usr",
+    "usr/bin",
+    "usr/sbin",
+    "etc",
+    "proc",
+    "sys",
+    "dev",
+    "tmp",
+    "run",
+    "root",
+    "lib/modules/ifsim",
+  ]);
+  addParents(dirs, "lib/modules/ifsim/x");
+  files.push({ type: "file", path: "bin/busybox", data: bb, mode: 0o755 });
+  const applets = run(busybox, ["--list"])
+    .split("\n")
+    .filter((a) => a && a !== "busybox");
+  for (const a of applets) files.push({ type: "symlink", path: `bin/${a}`, target: "busybox" });
+  files.push({ type: "file", path: "usr/sbin/ip", data: ipBin, mode: 0o755 });
+  for (const lib of libs) {
+    const rel = lib.replace(/^\/+/, "");
+    addParents(dirs, rel);
+    files.push({ type: "file", path: rel, data: readFileSync(lib), mode: 0o755 });
+  }
+  if (existsSync("/etc/iproute2"))
+    for (const f of readdirSync("/etc/iproute2")) {
+      const p = join("/etc/iproute2", f);
+      if (statSync(p).isFile()) {
+        dirs.add("etc/iproute2");
+        files.push({ type: "file", path: `etc/iproute2/${f}`, data: readFileSync(p) });
+      }
+    }
+  for (const m of modules)
+    files.push({ type: "file", path: `lib/modules/ifsim/${m.name}`, data: m.data });
+  files.push({
+    type: "file",
+    path: "lib/modules/ifsim/order",
+    data: Buffer.from(`${names.join("\n")}\n`),
+  });
+  files.push({ type: "file", path: "init", data: Buffer.from(GUEST_INIT), mode: 0o755 });
+  files.push({ type: "file", path: "agent.sh", data: Buffer.from(GUEST_AGENT), mode: 0o755 });
+  const entries: CpioEntry[] = [
+    ...[...dirs].sort().map((d) => ({ type: "dir" as const, path: d })),
+    ...files,
+  ];
+  const tmp = `${initrd}.tmp-${process.pid}`;
+  writeFileSync(tmp, gzipSync(cpioNewc(entries), { level: 1 }));
+  renameSync(tmp, initrd);
+  return { initrd, modules: names };
+}
+
+let memo: { cache: string; prepared: Prepared } | null = null;
+
+/**
+ * Fetches the kernel and builds the initramfs when needed; returns what a run uses (once per
+ * process and cache directory).
+ */
+export function prepare(log: (l: string) => void = () => {}): Prepared {
+  if (memo && memo.cache === cacheDir()) return memo.prepared;
+  const prepared = prepareNow(log);
+  memo = { cache: cacheDir(), prepared };
+  return prepared;
+}
+
+function prepareNow(log: (l: string) => void): Prepared {
+  const problem = prepareProblem();
+  if (problem) throw new Error(problem);
+  const cache = cacheDir();
+  mkdirSync(cache, { recursive: true });
+  const k = prepareKernel(cache, log);
+  const { initrd, modules } = prepareInitramfs(cache, k.kver, log);
+  const ipVersion = run("/usr/sbin/ip", ["-V"]).split("\n")[0] ?? "";
+  return { ...k, vmlinux: join(cache, `vmlinux-${k.kver}`), initrd, modules, ipVersion };
+}

@@ -1,0 +1,323 @@
+// Runs a scenario in a real Linux guest under QEMU: one boot per scenario, the steps one by one,
+// and the final state, as the run record of ../shared/spec/scenario-format.md.
+//
+// When a step ends (the settle rule): every step ends when the guest is quiescent, as the model's
+// steps do under `settleSteps` (what `ifsim conform` compares with), so that a step's events are
+// all the `ip monitor link` records it caused, deferred kernel work (linkwatch, the e1000e
+// watchdog, virtio config work) included. Quiescence: no new monitor record for QUIET_MS (1.2 s:
+// linkwatch batches non-urgent events up to 1 s apart), the monitor has nothing queued (its
+// socket's Rmem is 0 and it waits in recvmsg), and no e1000e is up without carrier while its
+// backend link is on (the watchdog reports the link ~2.5 s after open, ~1.2 s after set_link
+// on); at most SETTLE_MAX_MS. The steps:
+// - `ip …`: /usr/sbin/ip (by full path: busybox's shell would run its own `ip` applet) in the
+//   guest; ok = exit status 0, message = the first line of stderr, errno from that message;
+// - `plug X`: QMP device_add (set_link off first thing when X has `link: false`), then until X's
+//   netdevs are registered in the guest (2 for a virtio standby: master and standby);
+// - `unplug X`: QMP device_del, the DEVICE_DELETED event (the guest ejected X), X's netdevs gone;
+// - `set_link`: QMP set_link;
+// - `sleep D`: D in the guest;
+// - `settle`: nothing more than the settle every step ends with.
+// Before step 1 the guest has booted, every device present at boot has its netdevs (QEMU plugs
+// a paired primary only once the guest negotiated STANDBY) and the guest is quiescent: a model
+// scenario meant for conformance starts with `settle`, so that the model lets its boot work run
+// too.
+
+import type { ErrnoName } from "../../kernel/index.ts";
+import type { LinkRecord } from "../../scenario/run.ts";
+import { durationMs, splitArgs, stepText } from "../../scenario/run.ts";
+import type { ScenarioDoc, StepDoc } from "../../scenario/schema.ts";
+import { errnoFromIpError } from "../errno-text.ts";
+import { BackendRefusal } from "../refusal.ts";
+import type { BackendRunOptions, BackendRunRecord, BackendStepRecord } from "../types.ts";
+import { layoutProblem, pciAddrMap, type QemuLayout, type QemuNic, qemuLayout } from "./layout.ts";
+import { type Prepared, prepare } from "./prepare.ts";
+import { qemuVersion, Vm, type VmOptions } from "./vm.ts";
+
+/** Quiet time that ends a settle, ms. */
+export const QUIET_MS = 1200;
+/** Longest settle, ms. */
+export const SETTLE_MAX_MS = 15_000;
+/** Longest wait for a device's netdevs to appear or go, ms. */
+const DEV_WAIT_MS = 30_000;
+
+/** The qemu backend's run record: the contract's fields plus what was measured. */
+export interface QemuRunRecord extends BackendRunRecord {
+  readonly backend: "qemu";
+  /** ms from QEMU start to the agent's hello (kernel boot + module load). */
+  readonly bootMs: number;
+  /** ms from QEMU start until every device present at boot had its netdevs and all was quiet. */
+  readonly readyMs: number;
+  /** Wall time of each step, ms. */
+  readonly stepMs: number[];
+  /** Kernel log lines of each step (no timestamps). */
+  readonly stepDmesg: string[][];
+  /** `ip monitor link` lines after the last step ended (quiescent): normally none. */
+  readonly trailing: string[];
+  /** `ip -d link` of the final state. */
+  readonly ip_link: string;
+  readonly qemu: { readonly version: string; readonly accel: string; readonly argv: string[] };
+  readonly kernelPackage: string;
+  /** Guest PCI address → the model's, where they differ (pci-nics behind root ports). */
+  readonly pciAddrs: Readonly<Record<string, string>>;
+  readonly iproute2: string;
+}
+
+/** Why the qemu backend cannot run `sc`, or null. */
+export function qemuRefuses(sc: ScenarioDoc): string | null {
+  const lp = layoutProblem(sc);
+  if (lp) return lp;
+  if (sc.udev !== undefined && sc.udev !== "none")
+    return "the guest runs no udevd (names stay the kernel's): set udev: none";
+  if (sc.bringup !== undefined && sc.bringup !== "none")
+    return "the guest runs no bring-up daemon: set bringup: none";
+  if (sc.cloud_init !== undefined && sc.cloud_init !== "none")
+    return "the guest runs no cloud-init: set cloud_init: none";
+  if (sc.uek_takeover_delay_ms !== undefined)
+    return "uek_takeover_delay_ms describes Oracle's UEK kernel; the guest runs Debian's 6.1";
+  if (sc.default_qdisc !== undefined && sc.default_qdisc !== "fq_codel")
+    return `default_qdisc ${sc.default_qdisc}: the guest keeps Debian's fq_codel`;
+  const all = ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"];
+  if (sc.modules !== undefined && sc.modules.join() !== all.join())
+    return `modules: the guest loads ${all.join(", ")} at boot, in that order`;
+  for (const [i, s] of sc.steps.entries()) {
+    if (typeof s !== "object") continue;
+    if ("migrate" in s)
+      return `step ${i + 1} (migrate): live migration needs a second QEMU; not supported by the qemu backend`;
+    if ("modprobe" in s) return `step ${i + 1} (modprobe): the guest loads every module at boot`;
+  }
+  const ids = new Set((sc.devices ?? []).map((d) => d.id));
+  for (const [i, s] of sc.steps.entries()) {
+    if (typeof s !== "object") continue;
+    const id =
+      "plug" in s ? s.plug : "unplug" in s ? s.unplug : "set_link" in s ? s.set_link.device : null;
+    if (id !== null && !ids.has(id)) return `step ${i + 1} names no device "${id}"`;
+  }
+  return null;
+}
+
+/** The errno iproute2 reported in its message, or null (see errno-text.ts). */
+export function errnoOfMessage(message: string): ErrnoName | null {
+  return errnoFromIpError(message) as ErrnoName | null;
+}
+
+function lines(text: string | undefined): string[] {
+  return (text ?? "").split("\n").filter((l) => l !== "");
+}
+
+/** Kernel log lines without their "[   1.234567] " stamps. */
+export function dmesgLines(text: string | undefined): string[] {
+  return lines(text).map((l) => l.replace(/^\[\s*\d+\.\d+\]\s?/, ""));
+}
+
+/** Shell-quotes one word for the agent's `eval`. */
+function shq(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The final links from `ip -j -d link` and the names' name_assign_type. */
+export function linkRecords(json: string, nat: string): LinkRecord[] {
+  const types = new Map<string, number>();
+  for (const l of lines(nat)) {
+    const [name, t] = l.split(" ");
+    if (name) types.set(name, Number(t) || 0);
+  }
+  const arr = JSON.parse(json) as Record<string, unknown>[];
+  return arr.map((o) => ({
+    ifindex: o.ifindex as number,
+    ifname: o.ifname as string,
+    flags: (o.flags as string[]) ?? [],
+    mtu: o.mtu as number,
+    operstate: o.operstate as string,
+    address: o.address as string,
+    master: (o.master as string | undefined) ?? null,
+    portname: (o.phys_port_name as string | undefined) ?? null,
+    name_assign_type: types.get(o.ifname as string) ?? 0,
+  }));
+}
+
+/** Host-side view of the hypervisor while the run goes on. */
+interface HvState {
+  readonly present: Set<string>;
+  readonly linkOff: Set<string>;
+}
+
+async function execStep(
+  vm: Vm,
+  layout: QemuLayout,
+  hv: HvState,
+  s: StepDoc,
+  log: (l: string) => void,
+): Promise<{ rec: Omit<BackendStepRecord, "index" | "step">; dmesg: string[] }> {
+  const nicOf = (id: string): QemuNic => {
+    const n = layout.nics.find((x) => x.id === id);
+    if (!n) throw new Error(`no device "${id}"`);
+    return n;
+  };
+  const linkOffAddrs = (): string[] => [...hv.linkOff].map((id) => nicOf(id).guestAddr);
+  const done = async (
+    r: Record<string, string>,
+    ok: boolean,
+    errno: ErrnoName | null,
+    message: string | null,
+  ) => {
+    const q = await vm.request(
+      "settle",
+      [String(QUIET_MS), String(SETTLE_MAX_MS), ...linkOffAddrs()],
+      SETTLE_MAX_MS + 30_000,
+    );
+    if ((q.waited ?? "").includes("timeout"))
+      log(`settle: no quiescence after ${SETTLE_MAX_MS} ms`);
+    return {
+      rec: { ok, errno, message, events: [...lines(r.mon), ...lines(q.mon)] },
+      dmesg: [...dmesgLines(r.dmesg), ...dmesgLines(q.dmesg)],
+    };
+  };
+  if (typeof s === "string") return done({}, true, null, null);
+  if ("ip" in s) {
+    const line = `/usr/sbin/ip ${splitArgs(s.ip).map(shq).join(" ")}`;
+    const r = await vm.request("exec", [Buffer.from(line).toString("base64")]);
+    const rc = Number(r.rc);
+    const message = rc === 0 ? null : (r.stderr ?? "").trim().split("\n")[0] || null;
+    return done(r, rc === 0, message === null ? null : errnoOfMessage(message), message);
+  }
+  if ("sleep" in s) {
+    const ms = durationMs(s.sleep);
+    const r = await vm.request("sleep", [String(ms)], ms + 30_000);
+    return done(r, true, null, null);
+  }
+  if ("plug" in s) {
+    const nic = nicOf(s.plug);
+    const ret = await vm.qmp.cmd("device_add", { ...nic.props });
+    if (ret.error) {
+      const r = await vm.request("drain");
+      return done(r, false, null, ret.error.desc);
+    }
+    hv.present.add(nic.id);
+    if (!nic.link) {
+      await vm.qmp.ok("set_link", { name: nic.id, up: false });
+      hv.linkOff.add(nic.id);
+    }
+    const r = await vm.request(
+      "waitdev",
+      [String(DEV_WAIT_MS), `${nic.guestAddr}=${nic.netdevs}`],
+      DEV_WAIT_MS + 30_000,
+    );
+    if ((r.waited ?? "").includes("timeout"))
+      log(`plug ${nic.id}: no netdev after ${DEV_WAIT_MS} ms`);
+    return done(r, true, null, null);
+  }
+  if ("unplug" in s) {
+    const nic = nicOf(s.unplug);
+    const deleted = vm.qmp.waitEvent(
+      (e) => e.event === "DEVICE_DELETED" && e.data?.device === nic.id,
+      DEV_WAIT_MS,
+    );
+    const ret = await vm.qmp.cmd("device_del", { id: nic.id });
+    if (ret.error) {
+      const r = await vm.request("drain");
+      return done(r, false, null, ret.error.desc);
+    }
+    const ev = await deleted;
+    hv.present.delete(nic.id);
+    const r = await vm.request(
+      "waitdev",
+      [String(DEV_WAIT_MS), `${nic.guestAddr}=0`],
+      DEV_WAIT_MS + 30_000,
+    );
+    if (!ev) return done(r, false, null, `no DEVICE_DELETED for ${nic.id} in ${DEV_WAIT_MS} ms`);
+    return done(r, true, null, null);
+  }
+  if ("set_link" in s) {
+    const { device, up } = s.set_link;
+    const ret = await vm.qmp.cmd("set_link", { name: device, up });
+    if (!ret.error) {
+      if (up) hv.linkOff.delete(device);
+      else hv.linkOff.add(device);
+    }
+    const r = await vm.request("drain");
+    return done(r, !ret.error, null, ret.error ? ret.error.desc : null);
+  }
+  throw new Error(`step ${stepText(s)}: not supported by the qemu backend`);
+}
+
+/** Runs `sc` in a fresh guest. */
+export async function runOnQemu(
+  sc: ScenarioDoc,
+  o: BackendRunOptions & { readonly vm?: VmOptions; readonly prepared?: Prepared } = {},
+): Promise<QemuRunRecord> {
+  const log = o.log ?? (() => {});
+  if (o.kernel != null && o.kernel !== "6.1" && !o.kernel.startsWith("6.1."))
+    throw new BackendRefusal(
+      `the qemu backend runs Debian's Linux 6.1 only (asked for ${o.kernel})`,
+    );
+  const refused = qemuRefuses(sc);
+  if (refused) throw new BackendRefusal(refused);
+  const p = o.prepared ?? prepare(log);
+  const layout = qemuLayout(sc);
+  const t0 = Date.now();
+  const vm = await Vm.start(p, layout, { ...o.vm, log });
+  log(`qemu: guest up in ${vm.bootMs} ms (${vm.accel})`);
+  try {
+    const hv: HvState = {
+      present: new Set(layout.nics.filter((n) => n.atBoot).map((n) => n.id)),
+      linkOff: new Set(layout.linkOffAtBoot),
+    };
+    const bootDevs = layout.nics.filter((n) => n.atBoot).map((n) => `${n.guestAddr}=${n.netdevs}`);
+    const w = await vm.request("waitdev", [String(DEV_WAIT_MS), ...bootDevs], DEV_WAIT_MS + 30_000);
+    if ((w.waited ?? "").includes("timeout"))
+      log(`boot: not every device has its netdevs after ${DEV_WAIT_MS} ms`);
+    const dmesg = dmesgLines(w.dmesg);
+    const linkOff = [...hv.linkOff].map(
+      (id) => layout.nics.find((n) => n.id === id)?.guestAddr ?? "",
+    );
+    const b = await vm.request(
+      "settle",
+      [String(QUIET_MS), String(SETTLE_MAX_MS), ...linkOff],
+      SETTLE_MAX_MS + 30_000,
+    );
+    dmesg.push(...dmesgLines(b.dmesg));
+    const readyMs = Date.now() - t0;
+    log(`qemu: ready in ${readyMs} ms`);
+    const steps: BackendStepRecord[] = [];
+    const stepMs: number[] = [];
+    const stepDmesg: string[][] = [];
+    for (const [i, s] of sc.steps.entries()) {
+      const ts = Date.now();
+      const { rec, dmesg: dm } = await execStep(vm, layout, hv, s, log);
+      steps.push({ index: i + 1, step: stepText(s), ...rec });
+      stepMs.push(Date.now() - ts);
+      stepDmesg.push(dm);
+      dmesg.push(...dm);
+      log(
+        `step ${i + 1} ${stepText(s)}: ${rec.ok ? "ok" : (rec.errno ?? rec.message)} (${Date.now() - ts} ms)`,
+      );
+    }
+    // every step ended quiescent: what comes now is late (should be nothing)
+    const tr = await vm.request("drain");
+    dmesg.push(...dmesgLines(tr.dmesg));
+    const f = await vm.request("final");
+    dmesg.push(...dmesgLines(f.dmesg));
+    const links = linkRecords(f.link ?? "[]", f.nat ?? "");
+    return {
+      scenario: sc.name,
+      backend: "qemu",
+      kernel: p.kver,
+      steps,
+      links,
+      dmesg,
+      wallMs: Date.now() - t0,
+      bootMs: vm.bootMs,
+      readyMs,
+      stepMs,
+      stepDmesg,
+      trailing: lines(tr.mon).concat(lines(f.mon)),
+      ip_link: f.text ?? "",
+      qemu: { version: qemuVersion(), accel: vm.accel, argv: ["qemu-system-x86_64", ...vm.argv] },
+      kernelPackage: `${p.kpkg} ${p.pkgVersion}`,
+      pciAddrs: Object.fromEntries(pciAddrMap(layout)),
+      iproute2: p.ipVersion,
+    };
+  } finally {
+    await vm.stop();
+  }
+}
