@@ -1,0 +1,85 @@
+// The failover corpus (test/conformance/qemu/*.yaml) on a real Linux 6.1 guest under QEMU and on
+// the model (profile 6.1, every step ending on a settled machine as on the backend): every step
+// (ok, errno, message, the `ip monitor link` records it caused), every final link field, and the
+// kernel log lines of the modelled subsystems must agree. When they disagree, the kernel is
+// right.
+//
+// Skips (with the reason) when QEMU cannot run here; fails instead when IFSIM_REAL_KERNEL=1 or
+// CI is set (CI installs everything in .ci/run and must really run it).
+
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  compareLogs,
+  formatLogDifference,
+  prepare,
+  QemuBackend,
+  type QemuRunRecord,
+  qemuUnavailableReason,
+} from "../../src/backends/qemu/index.ts";
+import { verdictOf } from "../../src/cli/conform.ts";
+import { parseScenario } from "../../src/scenario/parse.ts";
+import { runScenario } from "../../src/scenario/run.ts";
+
+const required = process.env.IFSIM_REAL_KERNEL === "1" || (process.env.CI ?? "") !== "";
+const reason = qemuUnavailableReason();
+const dir = new URL("./qemu/", import.meta.url);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+
+/** Per scenario: boot to agent, boot to first step, whole run (ms). */
+const timings: string[] = [];
+
+describe("qemu backend: the failover corpus agrees with the model", () => {
+  it("should find a usable QEMU (required when IFSIM_REAL_KERNEL=1 or CI)", () => {
+    if (reason && required)
+      throw new Error(`IFSIM_REAL_KERNEL=1 but the qemu backend cannot run: ${reason}`);
+    if (reason) console.log(`qemu conformance skipped: ${reason}`);
+    expect(files.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.skipIf(reason !== null)(
+    "should fetch the kernel and build the initramfs",
+    () => {
+      const p = prepare((l) => console.log(`[qemu prepare] ${l}`));
+      expect(p.kver).toMatch(/^6\.1\./);
+    },
+    900_000,
+  );
+
+  for (const f of files) {
+    it.skipIf(reason !== null)(
+      f,
+      async () => {
+        const parsed = parseScenario(readFileSync(new URL(f, dir), "utf8"), f);
+        if (!parsed.ok) throw new Error(parsed.issues.map((i) => i.message).join("\n"));
+        const sc = parsed.scenario;
+        const backend = new QemuBackend();
+        expect(backend.refuses(sc)).toBeNull();
+        const model = runScenario(sc, { kernel: backend.kernelVersion({}), settleSteps: true });
+        const kernel = (await backend.run(sc, {})) as QemuRunRecord;
+        timings.push(
+          `${f}: guest up ${kernel.bootMs} ms, ready ${kernel.readyMs} ms, run ${kernel.wallMs} ms`,
+        );
+        const diffs = verdictOf(sc, model, kernel).map(
+          (d) => `${d.where}: ${d.field}\n    model:  ${d.model}\n    kernel: ${d.kernel}`,
+        );
+        const log = compareLogs(
+          model.dmesg.map((d) => d.text),
+          kernel.dmesg ?? [],
+          new Map(Object.entries(kernel.pciAddrs)),
+        );
+        if (log) diffs.push(formatLogDifference(log));
+        expect(diffs.join("\n")).toBe("");
+        expect(kernel.trailing).toEqual([]);
+      },
+      300_000,
+    );
+  }
+
+  it.skipIf(reason !== null)("should report the timings", () => {
+    console.log(`qemu conformance timings:\n  ${timings.join("\n  ")}`);
+    expect(timings.length).toBeLessThanOrEqual(files.length);
+  });
+});
