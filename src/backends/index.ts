@@ -2,6 +2,7 @@
 
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import { NetnsBackend } from "./netns-backend.ts";
+import { QemuBackend } from "./qemu/index.ts";
 import type { Backend } from "./types.ts";
 
 export { BackendRefusal } from "./refusal.ts";
@@ -10,6 +11,7 @@ export type { Backend, BackendRunOptions, BackendRunRecord, BackendStepRecord } 
 /** Each backend's constructor, by the name `--backend` takes. */
 const BACKENDS: Record<string, () => Backend> = {
   netns: () => new NetnsBackend(),
+  qemu: () => new QemuBackend(),
 };
 
 /**
