@@ -50,6 +50,10 @@ export function formatRun(rec: RunRecord, monitor: boolean, linkTable: string): 
     s += `  ${String(st.index).padStart(2)}. ${st.step}  → ${res}\n`;
     if (monitor) for (const e of st.events) s += `        | ${e}\n`;
   }
+  if (monitor && rec.monitor.length > 0) {
+    s += "\nip monitor link (whole run, with the deferred kernel work between steps):\n";
+    for (const m of rec.monitor) s += `${secs(m.t)}  ${m.line}\n`;
+  }
   if (rec.expectations.length > 0) {
     s += "\nexpectations:\n";
     for (const e of rec.expectations) s += `  ${e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;

@@ -111,6 +111,12 @@ export interface RunRecord {
   readonly dmesg: { t: number; text: string }[];
   /** `ip link show` of the final state, as iproute2 6.1 prints it. */
   readonly ip_link: string;
+  /**
+   * Every `ip monitor link` line of the run after boot, with its virtual time (µs): also the
+   * records of deferred kernel work (linkwatch, carrier) that happen between steps and belong
+   * to no step's `events`.
+   */
+  readonly monitor: { t: number; line: string }[];
   /** The scenario's PCI devices at the end (present, hidden by QEMU). */
   readonly devices: DeviceRecord[];
   readonly ok: boolean;
@@ -719,6 +725,8 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   machine.boot({ settle: false });
   for (const d of sc.devices ?? []) createVirtual(k, d);
   const monitor = new IpMonitor(k);
+  const wholeRun = new IpMonitor(k);
+  const monitorFrom = k.trace.length;
   const script = new ScriptActor(w, sc.steps, monitor, qemu, o.settleSteps ?? false);
   w.sched.add(script);
   w.dispatch();
@@ -768,6 +776,15 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
     expectations,
     dmesg,
     ip_link: new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout,
+    monitor: (k.trace.since(monitorFrom) as StampedEvent[]).flatMap((e) =>
+      e.type === "kernel.rtnl"
+        ? wholeRun
+            .feed([e])
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((line) => ({ t: e.t, line }))
+        : [],
+    ),
     devices,
     ok: expectations.every((e) => e.ok),
   };

@@ -242,6 +242,7 @@ describe("ifsim run --json: the run record", () => {
       "expectations",
       "dmesg",
       "ip_link",
+      "monitor",
       "devices",
       "ok",
     ]);
