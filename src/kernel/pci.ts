@@ -40,6 +40,12 @@ export interface PciFunction {
   drvdata: Record<string, unknown>;
   /** The backend link as the hypervisor currently sets it. */
   link: boolean;
+  /**
+   * Memory/IO decoding is on in the command register: the firmware turned it on for the
+   * functions it enumerated at boot; a hot-plugged function starts with it off, and the driver's
+   * pci_enable_device() logs "enabling device (0000 -> 0002)" when it turns it on.
+   */
+  enabled: boolean;
 }
 
 /** A PCI driver: the models it binds to, probe and remove. */
@@ -169,11 +175,16 @@ export function pciRegisterDriver(k: Kernel, drv: PciDriver): void {
 
 /**
  * Adds a function to the bus (enumeration at boot, or a hot-plug) and binds a loaded driver.
- * Bad specs (malformed address, occupied slot, no bridge to the bus) throw PciAddressError and
- * change nothing.
+ * `firmware`: the function was there when the firmware enumerated the bus at boot (it enabled
+ * its decoding); false for a hot-plug. Bad specs (malformed address, occupied slot, no bridge to
+ * the bus) throw PciAddressError and change nothing.
  * @kernel pci_scan_slot() + pci_bus_add_device() (pciehp / acpiphp on hot-plug)
  */
-export function pciAddFunction(k: Kernel, spec: PciFunctionSpec): PciFunction {
+export function pciAddFunction(
+  k: Kernel,
+  spec: PciFunctionSpec,
+  o: { readonly firmware?: boolean } = {},
+): PciFunction {
   parsePciAddr(spec.addr);
   if (pciGetFunction(k, spec.addr)) {
     throw new PciAddressError(`PCI slot ${spec.addr} is occupied`);
@@ -184,6 +195,7 @@ export function pciAddFunction(k: Kernel, spec: PciFunctionSpec): PciFunction {
     driver: null,
     drvdata: {},
     link: spec.link ?? true,
+    enabled: o.firmware === true,
   };
   const s = pciState(k);
   s.functions.push(fn);

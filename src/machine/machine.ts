@@ -136,10 +136,11 @@ export class Machine {
     const visible = this.spec.devices.filter((d) => !hiddenAtBoot(d) && d.atBoot !== false);
     const ports = visible.filter((d) => d.model === "pcie-root-port");
     const rest = visible.filter((d) => d.model !== "pcie-root-port");
+    // The firmware enumerates (and enables) what is there at boot; the rest is hot-plugged.
     for (const d of [...ports].sort((a, b) => comparePciAddr(a.addr, b.addr)))
-      pciAddFunction(this.k, d);
+      pciAddFunction(this.k, d, { firmware: true });
     for (const d of [...rest].sort((a, b) => comparePciAddr(a.addr, b.addr)))
-      pciAddFunction(this.k, d);
+      pciAddFunction(this.k, d, { firmware: true });
     for (const m of this.spec.modules) {
       MODULE_INIT[m](this.k);
       this.loaded.add(m);

@@ -147,10 +147,12 @@ function probe(k: Kernel, fn: PciFunction): number {
     driver: name,
     parent: { id: fn.spec.addr, bus: "pci", driver: name, devpath: fn.devpath },
   });
-  if (e1000e) {
-    pciLog(k, dev, "enabling device (0000 -> 0002)");
+  // pci_enable_device_mem(): logs only when it turns the memory decoding on, i.e. for a
+  // hot-plugged function (the firmware enabled the ones it found at boot).
+  if (e1000e && !fn.enabled) pciLog(k, dev, "enabling device (0000 -> 0002)");
+  fn.enabled = true;
+  if (e1000e)
     pciLog(k, dev, "Interrupt Throttling Rate (ints/sec) set to dynamic conservative mode");
-  }
   dev.devAddr = fn.spec.mac ?? "00:00:00:00:00:00";
   const first = Number.parseInt(dev.devAddr.slice(0, 2), 16);
   if (dev.devAddr === "00:00:00:00:00:00" || first & 1) {
