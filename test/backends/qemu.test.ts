@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ChannelParser, requestLine } from "../../src/backends/qemu/channel.ts";
-import { compareLogs, modelledLog } from "../../src/backends/qemu/compare.ts";
+import { compareLogs, logSource, modelledLog } from "../../src/backends/qemu/compare.ts";
 import { cpioNewc } from "../../src/backends/qemu/cpio.ts";
-import { GUEST_AGENT, GUEST_INIT } from "../../src/backends/qemu/guest.ts";
+import { GUEST_AGENT, GUEST_INIT, GUEST_MODLIB } from "../../src/backends/qemu/guest.ts";
+import { HostView } from "../../src/backends/qemu/hv.ts";
 import { QemuBackend } from "../../src/backends/qemu/index.ts";
 import {
   deviceArg,
@@ -114,6 +115,60 @@ describe("qemu layout", () => {
   });
 });
 
+describe("host view of the guest (what to wait for)", () => {
+  const l = qemuLayout(FAILOVER);
+
+  it("should expect the primary once the standby negotiated, at boot with all modules", () => {
+    const hv = new HostView(l, ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"]);
+    expect(hv.expected()).toEqual([
+      "0000:00:03.0=2",
+      "0000:00:04.0=1",
+      "0000:01:00.0=1",
+      "0000:02:00.0=0",
+    ]);
+    hv.plug("vf1");
+    expect(hv.expected()[3]).toBe("0000:02:00.0=1");
+    expect(hv.linkOffAddrs()).toEqual(["0000:02:00.0"]);
+    hv.unplug("vf0");
+    expect(hv.expected()[2]).toBe("0000:01:00.0=0");
+  });
+
+  it("should keep a paired primary hidden until virtio_net binds its standby", () => {
+    const hv = new HostView(l, ["virtio_pci", "e1000e"]);
+    expect(hv.hidden.has("vf0")).toBe(true);
+    expect(hv.expected()).toEqual([
+      "0000:00:03.0=0",
+      "0000:00:04.0=0",
+      "0000:01:00.0=0",
+      "0000:02:00.0=0",
+    ]);
+    hv.load("virtio_net");
+    expect(hv.hidden.has("vf0")).toBe(false);
+    expect(hv.negotiated.has("net0")).toBe(true);
+    expect(hv.expected().slice(0, 3)).toEqual([
+      "0000:00:03.0=2",
+      "0000:00:04.0=1",
+      "0000:01:00.0=1",
+    ]);
+  });
+
+  it("should show a primary added while its standby is absent at once (QEMU does not hide it)", () => {
+    const sc: ScenarioDoc = {
+      ...FAILOVER,
+      devices: [
+        { id: "s", type: "virtio-net", mac: MAC, standby: true, slot: 3, plugged: false },
+        { id: "p", type: "pci-nic", mac: MAC, slot: 4, failover_pair: "s", plugged: false },
+      ],
+      steps: [{ plug: "p" }, { plug: "s" }],
+    };
+    const hv = new HostView(qemuLayout(sc), ["virtio_pci", "e1000e"]);
+    hv.plug("p");
+    hv.plug("s");
+    expect(hv.hidden.size).toBe(0);
+    expect(hv.expected()).toEqual(["0000:01:00.0=0", "0000:02:00.0=1"]);
+  });
+});
+
 describe("qemu refusals", () => {
   const b = new QemuBackend();
   const with_ = (p: Partial<ScenarioDoc>): ScenarioDoc => ({ ...FAILOVER, ...p });
@@ -132,8 +187,6 @@ describe("qemu refusals", () => {
     expect(b.refuses(with_({ bringup: { links: ["eth*"] } }))).toMatch(/bring-up/);
     expect(b.refuses(with_({ cloud_init: {} }))).toMatch(/cloud-init/);
     expect(b.refuses(with_({ steps: [{ migrate: { primary: "vf0" } }] }))).toMatch(/migrat/);
-    expect(b.refuses(with_({ steps: [{ modprobe: "e1000e" }] }))).toMatch(/modprobe/);
-    expect(b.refuses(with_({ modules: ["virtio_pci", "virtio_net"] }))).toMatch(/modules/);
     expect(b.refuses(with_({ uek_takeover_delay_ms: 100 }))).toMatch(/UEK/);
     expect(b.refuses(with_({ steps: [{ plug: "nosuch" }] }))).toMatch(/nosuch/);
     expect(
@@ -216,6 +269,7 @@ describe("guest scripts", () => {
       for (const [name, text] of [
         ["init", GUEST_INIT],
         ["agent.sh", GUEST_AGENT],
+        ["modlib.sh", GUEST_MODLIB],
       ] as const) {
         writeFileSync(join(d, name), text);
         const r = spawnSync("sh", ["-n", join(d, name)], { encoding: "utf8" });
@@ -307,6 +361,26 @@ describe("kernel log comparison", () => {
     const model = ["e1000e 0000:00:05.0 eth2: NIC Link is Up"];
     expect(modelledLog(kernel, map)).toEqual(model);
     expect(compareLogs(model, kernel, map)).toBeNull();
-    expect(compareLogs([], kernel, map)).toEqual({ common: 0, model: [], kernel: model });
+    expect(compareLogs([], kernel, map)).toEqual({
+      source: "e1000e 0000:00:05.0",
+      common: 0,
+      model: [],
+      kernel: model,
+    });
+  });
+
+  it("should compare each device's lines in order, not how devices interleave", () => {
+    const a1 = "virtio_net virtio0 eth0: failover master:eth0 registered";
+    const a2 = "virtio_net virtio0 eth0: failover standby slave:eth1 registered";
+    const b1 = "e1000e 0000:00:04.0: Interrupt Throttling Rate (ints/sec) set to dynamic";
+    expect(logSource(b1)).toBe("e1000e 0000:00:04.0");
+    expect(logSource(a1)).toBe("virtio_net virtio0");
+    expect(compareLogs([a1, a2, b1], [b1, a1, a2])).toBeNull();
+    expect(compareLogs([a1, a2, b1], [a2, a1, b1])).toEqual({
+      source: "virtio_net virtio0",
+      common: 0,
+      model: [a1, a2],
+      kernel: [a2, a1],
+    });
   });
 });

@@ -18,11 +18,26 @@
 //   waitdev <max> <pci>=<n>…      wait until each PCI function has ≥ n netdevs (n = 0: none, or
 //                                 the function is gone); field waited; then drain
 //   sleep <ms>                    sleep, then drain
+//   modprobe <module>             load it and its dependencies (insmod); fields rc, stderr
 //   final                         fields link (ip -j -d link), text (ip -d link), nat (name and
 //                                 name_assign_type of every netdev)
 //   bye                           power off
 
-/** PID 1. */
+/**
+ * Module loading, shared by init and the agent: `load_mod NAME` insmods the files listed in
+ * /lib/modules/ifsim/deps/NAME (dependencies first) that are not loaded yet.
+ */
+export const GUEST_MODLIB = `load_mod() {
+  [ -f /lib/modules/ifsim/deps/$1 ] || { echo "modprobe: FATAL: Module $1 not found" >&2; return 1; }
+  for f in $(cat /lib/modules/ifsim/deps/$1); do
+    grep -qx "$f" /tmp/loaded 2>/dev/null && continue
+    insmod /lib/modules/ifsim/$f || { echo "insmod $f failed" >&2; return 1; }
+    echo "$f" >> /tmp/loaded
+  done
+}
+`;
+
+/** PID 1. The modules to load at boot come from the kernel command line (ifsim.modules=a,b). */
 export const GUEST_INIT = `#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -30,8 +45,13 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 echo "ifsim-init: up at $(cut -d' ' -f1 /proc/uptime)"
-for m in $(cat /lib/modules/ifsim/order); do
-  insmod /lib/modules/ifsim/$m || echo "ifsim-init: insmod $m failed"
+. /modlib.sh
+MODS=virtio_pci,failover,net_failover,virtio_net,e1000e
+for w in $(cat /proc/cmdline); do
+  case "$w" in ifsim.modules=*) MODS=\${w#ifsim.modules=} ;; esac
+done
+for m in $(echo "$MODS" | tr ',' ' '); do
+  load_mod $m || echo "ifsim-init: loading $m failed"
 done
 echo "ifsim-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)"
 sh /agent.sh
@@ -44,6 +64,7 @@ export const GUEST_AGENT = `#!/bin/sh
 IP=/usr/sbin/ip
 MON=/tmp/mon.out
 MONPOS=0
+. /modlib.sh
 exec 3<>/dev/ttyS1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null || stty raw -echo <&3
 
@@ -162,6 +183,12 @@ while IFS= read -r line <&3; do
     settle) settle "$@"; fields=waited ;;
     waitdev) waitdev "$@"; drain; fields=waited ;;
     sleep) sleep "$(awk -v m="$1" 'BEGIN { print m / 1000 }')"; drain ;;
+    modprobe)
+      : > /tmp/stdout
+      load_mod "$1" 2> /tmp/stderr
+      echo $? > /tmp/rc
+      drain
+      fields="rc stderr" ;;
     final)
       $IP -j -d link > /tmp/link 2>&1
       $IP -d link > /tmp/text 2>&1

@@ -29,14 +29,14 @@ import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type CpioEntry, cpioNewc } from "./cpio.ts";
-import { GUEST_AGENT, GUEST_INIT } from "./guest.ts";
+import { GUEST_AGENT, GUEST_INIT, GUEST_MODLIB } from "./guest.ts";
 
-/** The modules the guest loads, in this order (their dependencies first, as modprobe resolves). */
-export const GUEST_MODULES = [
-  "virtio_ring",
-  "virtio",
-  "virtio_pci_modern_dev",
-  "virtio_pci_legacy_dev",
+/**
+ * The modules a scenario names (`modules:`, `modprobe:`), in the default boot order. Each one is
+ * loaded with its dependencies first, as modprobe resolves them (virtio_ring virtio
+ * virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net e1000e).
+ */
+export const SCENARIO_MODULES = [
   "virtio_pci",
   "failover",
   "net_failover",
@@ -240,20 +240,19 @@ export function extractVmlinux(vmlinuz: string, out: string, log: (l: string) =>
   throw new Error(`no xz or gzip stream in ${vmlinuz} decompresses to an ELF kernel`);
 }
 
-/** Module files (dependencies first) as modprobe resolves them, without duplicates. */
-function moduleFiles(root: string, kver: string): string[] {
-  const seen = new Set<string>();
-  const files: string[] = [];
-  for (const m of GUEST_MODULES) {
-    const out = run("modprobe", ["-d", root, "-S", kver, "--show-depends", m]);
-    for (const line of out.split("\n")) {
+/** Each scenario module's files, dependencies first, as modprobe resolves them. */
+function moduleFiles(root: string, kver: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of SCENARIO_MODULES) {
+    const files: string[] = [];
+    const text = run("modprobe", ["-d", root, "-S", kver, "--show-depends", m]);
+    for (const line of text.split("\n")) {
       const [kind, path] = line.trim().split(/\s+/);
-      if (kind !== "insmod" || !path || seen.has(path)) continue;
-      seen.add(path);
-      files.push(path);
+      if (kind === "insmod" && path && !files.includes(path)) files.push(path);
     }
+    out.set(m, files);
   }
-  return files;
+  return out;
 }
 
 /** A module's contents, decompressed. */
@@ -289,12 +288,22 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
   const root = join(cache, `root-${kver}`);
   const busybox = staticBusybox();
   if (!busybox) throw new Error("no static busybox (apt-get install busybox-static)");
-  const modules = moduleFiles(root, kver).map(moduleData);
+  const deps = moduleFiles(root, kver);
+  const paths = [...new Set([...deps.values()].flat())];
+  const modules = paths.map(moduleData);
   const ipBin = readFileSync("/usr/sbin/ip");
   const libs = libsOf("/usr/sbin/ip");
   const bb = readFileSync(busybox);
   const h = createHash("sha256");
-  for (const part of [GUEST_INIT, GUEST_AGENT, ipBin, bb, ...libs, ...modules.map((m) => m.name)])
+  for (const part of [
+    GUEST_INIT,
+    GUEST_AGENT,
+    GUEST_MODLIB,
+    ipBin,
+    bb,
+    ...libs,
+    ...modules.map((m) => m.name),
+  ])
     h.update(part);
   const hash = h.digest("hex").slice(0, 12);
   const initrd = join(cache, `initramfs-${kver}-${hash}.cpio.gz`);
@@ -339,13 +348,16 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
     }
   for (const m of modules)
     files.push({ type: "file", path: `lib/modules/ifsim/${m.name}`, data: m.data });
-  files.push({
-    type: "file",
-    path: "lib/modules/ifsim/order",
-    data: Buffer.from(`${names.join("\n")}\n`),
-  });
+  dirs.add("lib/modules/ifsim/deps");
+  for (const [m, ps] of deps)
+    files.push({
+      type: "file",
+      path: `lib/modules/ifsim/deps/${m}`,
+      data: Buffer.from(`${ps.map((x) => moduleData(x).name).join("\n")}\n`),
+    });
   files.push({ type: "file", path: "init", data: Buffer.from(GUEST_INIT), mode: 0o755 });
   files.push({ type: "file", path: "agent.sh", data: Buffer.from(GUEST_AGENT), mode: 0o755 });
+  files.push({ type: "file", path: "modlib.sh", data: Buffer.from(GUEST_MODLIB) });
   const entries: CpioEntry[] = [
     ...[...dirs].sort().map((d) => ({ type: "dir" as const, path: d })),
     ...files,

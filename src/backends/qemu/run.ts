@@ -29,8 +29,9 @@ import type { ScenarioDoc, StepDoc } from "../../scenario/schema.ts";
 import { errnoFromIpError } from "../errno-text.ts";
 import { BackendRefusal } from "../refusal.ts";
 import type { BackendRunOptions, BackendRunRecord, BackendStepRecord } from "../types.ts";
-import { layoutProblem, pciAddrMap, type QemuLayout, type QemuNic, qemuLayout } from "./layout.ts";
-import { type Prepared, prepare } from "./prepare.ts";
+import { HostView } from "./hv.ts";
+import { layoutProblem, pciAddrMap, qemuLayout } from "./layout.ts";
+import { type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
 import { qemuVersion, Vm, type VmOptions } from "./vm.ts";
 
 /** Quiet time that ends a settle, ms. */
@@ -76,14 +77,10 @@ export function qemuRefuses(sc: ScenarioDoc): string | null {
     return "uek_takeover_delay_ms describes Oracle's UEK kernel; the guest runs Debian's 6.1";
   if (sc.default_qdisc !== undefined && sc.default_qdisc !== "fq_codel")
     return `default_qdisc ${sc.default_qdisc}: the guest keeps Debian's fq_codel`;
-  const all = ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"];
-  if (sc.modules !== undefined && sc.modules.join() !== all.join())
-    return `modules: the guest loads ${all.join(", ")} at boot, in that order`;
   for (const [i, s] of sc.steps.entries()) {
     if (typeof s !== "object") continue;
     if ("migrate" in s)
       return `step ${i + 1} (migrate): live migration needs a second QEMU; not supported by the qemu backend`;
-    if ("modprobe" in s) return `step ${i + 1} (modprobe): the guest loads every module at boot`;
   }
   const ids = new Set((sc.devices ?? []).map((d) => d.id));
   for (const [i, s] of sc.steps.entries()) {
@@ -135,41 +132,47 @@ export function linkRecords(json: string, nat: string): LinkRecord[] {
   }));
 }
 
-/** Host-side view of the hypervisor while the run goes on. */
-interface HvState {
-  readonly present: Set<string>;
-  readonly linkOff: Set<string>;
+/** Waits until every PCI function has the netdevs `hv` expects, then for quiescence. */
+async function settleGuest(
+  vm: Vm,
+  hv: HostView,
+  log: (l: string) => void,
+): Promise<{ mon: string[]; dmesg: string[] }> {
+  const w = await vm.request(
+    "waitdev",
+    [String(DEV_WAIT_MS), ...hv.expected()],
+    DEV_WAIT_MS + 30_000,
+  );
+  if ((w.waited ?? "").includes("timeout"))
+    log(`the guest's netdevs are not ${hv.expected().join(" ")} after ${DEV_WAIT_MS} ms`);
+  const q = await vm.request(
+    "settle",
+    [String(QUIET_MS), String(SETTLE_MAX_MS), ...hv.linkOffAddrs()],
+    SETTLE_MAX_MS + 30_000,
+  );
+  if ((q.waited ?? "").includes("timeout")) log(`no quiescence after ${SETTLE_MAX_MS} ms`);
+  return {
+    mon: [...lines(w.mon), ...lines(q.mon)],
+    dmesg: [...dmesgLines(w.dmesg), ...dmesgLines(q.dmesg)],
+  };
 }
 
 async function execStep(
   vm: Vm,
-  layout: QemuLayout,
-  hv: HvState,
+  hv: HostView,
   s: StepDoc,
   log: (l: string) => void,
 ): Promise<{ rec: Omit<BackendStepRecord, "index" | "step">; dmesg: string[] }> {
-  const nicOf = (id: string): QemuNic => {
-    const n = layout.nics.find((x) => x.id === id);
-    if (!n) throw new Error(`no device "${id}"`);
-    return n;
-  };
-  const linkOffAddrs = (): string[] => [...hv.linkOff].map((id) => nicOf(id).guestAddr);
   const done = async (
     r: Record<string, string>,
     ok: boolean,
     errno: ErrnoName | null,
     message: string | null,
   ) => {
-    const q = await vm.request(
-      "settle",
-      [String(QUIET_MS), String(SETTLE_MAX_MS), ...linkOffAddrs()],
-      SETTLE_MAX_MS + 30_000,
-    );
-    if ((q.waited ?? "").includes("timeout"))
-      log(`settle: no quiescence after ${SETTLE_MAX_MS} ms`);
+    const q = await settleGuest(vm, hv, log);
     return {
-      rec: { ok, errno, message, events: [...lines(r.mon), ...lines(q.mon)] },
-      dmesg: [...dmesgLines(r.dmesg), ...dmesgLines(q.dmesg)],
+      rec: { ok, errno, message, events: [...lines(r.mon), ...q.mon] },
+      dmesg: [...dmesgLines(r.dmesg), ...q.dmesg],
     };
   };
   if (typeof s === "string") return done({}, true, null, null);
@@ -185,45 +188,31 @@ async function execStep(
     const r = await vm.request("sleep", [String(ms)], ms + 30_000);
     return done(r, true, null, null);
   }
+  if ("modprobe" in s) {
+    const r = await vm.request("modprobe", [s.modprobe]);
+    const ok = Number(r.rc) === 0;
+    if (ok) hv.load(s.modprobe);
+    return done(r, ok, null, ok ? null : (r.stderr ?? "").trim().split("\n")[0] || null);
+  }
   if ("plug" in s) {
-    const nic = nicOf(s.plug);
+    const nic = hv.nic(s.plug);
     const ret = await vm.qmp.cmd("device_add", { ...nic.props });
-    if (ret.error) {
-      const r = await vm.request("drain");
-      return done(r, false, null, ret.error.desc);
-    }
-    hv.present.add(nic.id);
-    if (!nic.link) {
-      await vm.qmp.ok("set_link", { name: nic.id, up: false });
-      hv.linkOff.add(nic.id);
-    }
-    const r = await vm.request(
-      "waitdev",
-      [String(DEV_WAIT_MS), `${nic.guestAddr}=${nic.netdevs}`],
-      DEV_WAIT_MS + 30_000,
-    );
-    if ((r.waited ?? "").includes("timeout"))
-      log(`plug ${nic.id}: no netdev after ${DEV_WAIT_MS} ms`);
-    return done(r, true, null, null);
+    if (ret.error) return done(await vm.request("drain"), false, null, ret.error.desc);
+    if (!nic.link) await vm.qmp.ok("set_link", { name: nic.id, up: false });
+    hv.plug(nic.id);
+    return done(await vm.request("drain"), true, null, null);
   }
   if ("unplug" in s) {
-    const nic = nicOf(s.unplug);
+    const nic = hv.nic(s.unplug);
     const deleted = vm.qmp.waitEvent(
       (e) => e.event === "DEVICE_DELETED" && e.data?.device === nic.id,
       DEV_WAIT_MS,
     );
     const ret = await vm.qmp.cmd("device_del", { id: nic.id });
-    if (ret.error) {
-      const r = await vm.request("drain");
-      return done(r, false, null, ret.error.desc);
-    }
+    if (ret.error) return done(await vm.request("drain"), false, null, ret.error.desc);
     const ev = await deleted;
-    hv.present.delete(nic.id);
-    const r = await vm.request(
-      "waitdev",
-      [String(DEV_WAIT_MS), `${nic.guestAddr}=0`],
-      DEV_WAIT_MS + 30_000,
-    );
+    hv.unplug(nic.id);
+    const r = await vm.request("drain");
     if (!ev) return done(r, false, null, `no DEVICE_DELETED for ${nic.id} in ${DEV_WAIT_MS} ms`);
     return done(r, true, null, null);
   }
@@ -237,7 +226,7 @@ async function execStep(
     const r = await vm.request("drain");
     return done(r, !ret.error, null, ret.error ? ret.error.desc : null);
   }
-  throw new Error(`step ${stepText(s)}: not supported by the qemu backend`);
+  throw new BackendRefusal(`step ${stepText(s)}: not supported by the qemu backend`);
 }
 
 /** Runs `sc` in a fresh guest. */
@@ -255,27 +244,13 @@ export async function runOnQemu(
   const p = o.prepared ?? prepare(log);
   const layout = qemuLayout(sc);
   const t0 = Date.now();
-  const vm = await Vm.start(p, layout, { ...o.vm, log });
+  const modules = sc.modules ?? [...SCENARIO_MODULES];
+  const vm = await Vm.start(p, layout, { ...o.vm, modules, log });
   log(`qemu: guest up in ${vm.bootMs} ms (${vm.accel})`);
   try {
-    const hv: HvState = {
-      present: new Set(layout.nics.filter((n) => n.atBoot).map((n) => n.id)),
-      linkOff: new Set(layout.linkOffAtBoot),
-    };
-    const bootDevs = layout.nics.filter((n) => n.atBoot).map((n) => `${n.guestAddr}=${n.netdevs}`);
-    const w = await vm.request("waitdev", [String(DEV_WAIT_MS), ...bootDevs], DEV_WAIT_MS + 30_000);
-    if ((w.waited ?? "").includes("timeout"))
-      log(`boot: not every device has its netdevs after ${DEV_WAIT_MS} ms`);
-    const dmesg = dmesgLines(w.dmesg);
-    const linkOff = [...hv.linkOff].map(
-      (id) => layout.nics.find((n) => n.id === id)?.guestAddr ?? "",
-    );
-    const b = await vm.request(
-      "settle",
-      [String(QUIET_MS), String(SETTLE_MAX_MS), ...linkOff],
-      SETTLE_MAX_MS + 30_000,
-    );
-    dmesg.push(...dmesgLines(b.dmesg));
+    const hv = new HostView(layout, modules);
+    const boot = await settleGuest(vm, hv, log);
+    const dmesg = boot.dmesg;
     const readyMs = Date.now() - t0;
     log(`qemu: ready in ${readyMs} ms`);
     const steps: BackendStepRecord[] = [];
@@ -283,7 +258,7 @@ export async function runOnQemu(
     const stepDmesg: string[][] = [];
     for (const [i, s] of sc.steps.entries()) {
       const ts = Date.now();
-      const { rec, dmesg: dm } = await execStep(vm, layout, hv, s, log);
+      const { rec, dmesg: dm } = await execStep(vm, hv, s, log);
       steps.push({ index: i + 1, step: stepText(s), ...rec });
       stepMs.push(Date.now() - ts);
       stepDmesg.push(dm);

@@ -17,6 +17,8 @@ export interface VmOptions {
   readonly smp?: number;
   /** Memory, MiB (default 512). */
   readonly memMiB?: number;
+  /** Guest modules loaded at boot, in order (default: all). */
+  readonly modules?: readonly string[];
   /** Time allowed from QEMU start to the agent's hello, ms (default 120 s). */
   readonly bootTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -151,7 +153,7 @@ export class Vm {
       "-initrd",
       p.initrd,
       "-append",
-      "console=ttyS0 panic=-1 quiet loglevel=4",
+      `console=ttyS0 panic=-1 quiet loglevel=4${o.modules ? ` ifsim.modules=${o.modules.join(",")}` : ""}`,
       "-chardev",
       `file,id=con0,path=${join(dir, "console.log")}`,
       "-serial",
