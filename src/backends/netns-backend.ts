@@ -21,6 +21,7 @@ import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { IP_OBJECTS } from "../ip/index.ts";
 import type { LinkRecord } from "../scenario/run.ts";
 import { durationMs, splitArgs, stepText } from "../scenario/run.ts";
 import type { DeviceDoc, ScenarioDoc, StepDoc } from "../scenario/schema.ts";
@@ -61,44 +62,8 @@ export function majorMinor(rel: string): string {
   return m ? `${m[1]}.${m[2]}` : rel;
 }
 
-// ip.c's object table order: the first object `matches()` (a prefix) picks. Any prefix of
-// "link" resolves to link (no earlier object starts with "l").
-const IP_OBJECTS = [
-  "address",
-  "addrlabel",
-  "maddress",
-  "route",
-  "rule",
-  "neighbor",
-  "neighbour",
-  "ntable",
-  "ntbl",
-  "link",
-  "l2tp",
-  "fou",
-  "ila",
-  "macsec",
-  "tunnel",
-  "tunl",
-  "tuntap",
-  "tap",
-  "token",
-  "tcpmetrics",
-  "tcp_metrics",
-  "monitor",
-  "xfrm",
-  "mroute",
-  "mrule",
-  "netns",
-  "netconf",
-  "vrf",
-  "sr",
-  "nexthop",
-  "mptcp",
-  "ioam",
-  "stats",
-  "help",
-];
+// ip.c's object table (IP_OBJECTS, in order): the first object `matches()` (a prefix) picks.
+// Any prefix of "link" resolves to link (no earlier object starts with "l").
 
 /** Why an `ip` step cannot run in the namespace (it would reach beyond it), or null. */
 export function ipStepRefusal(line: string): string | null {

@@ -8,6 +8,7 @@
  * p.run(["link", "add", "name", "veth0", "type", "veth", "peer", "name", "veth1"]);
  */
 export {
+  IP_OBJECTS,
   type IpGlobalArgs,
   IpProcess,
   type IpProcessOptions,

@@ -54,7 +54,7 @@ export interface IpProcessOptions extends IpOptions {
 export const DIRECTIVE_PREFIX = "#ifsim:";
 
 /** ip.c's object table, in its order (matches() picks the first prefix match). */
-const OBJECTS = [
+export const IP_OBJECTS: readonly string[] = [
   "address",
   "addrlabel",
   "maddress",
@@ -129,7 +129,7 @@ export class IpProcess {
   /** do_cmd(): the value main()/batch() see (0 = success). */
   #doCmd(io: IpIo, argv: readonly string[]): number {
     const obj = argv[0] ?? "";
-    const hit = OBJECTS.find((o) => matches(obj, o));
+    const hit = IP_OBJECTS.find((o) => matches(obj, o));
     if (hit === undefined) {
       io.err(`Object "${obj}" is unknown, try "ip help".\n`);
       return 1;
