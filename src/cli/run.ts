@@ -9,7 +9,13 @@ import {
 } from "../backends/index.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
-import { RunError, type RunRecord, runScenario } from "../scenario/run.ts";
+import {
+  checkLinkExpect,
+  checkStepExpect,
+  RunError,
+  type RunRecord,
+  runScenario,
+} from "../scenario/run.ts";
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
 import type { CliResult } from "./main.ts";
 
@@ -106,58 +112,8 @@ export function checkBackendExpectations(
   rec: BackendRunRecord,
 ): BackendExpectRecord[] {
   return (sc.expect ?? []).map((e: ExpectDoc) => {
-    if ("step" in e) {
-      const s = rec.steps.find((x) => x.index === e.step);
-      const got = !s ? "not run" : s.ok ? "ok" : (s.errno ?? s.message ?? "failed");
-      return {
-        expect: `step ${e.step} → ${e.error}`,
-        ok: got === e.error,
-        checked: true,
-        detail: `got ${got}`,
-      };
-    }
-    if ("link" in e) {
-      const l = rec.links.find((x) => x.ifname === e.link);
-      const bad: string[] = [];
-      const parts: string[] = [];
-      const want = (what: string, cond: boolean, got: string): void => {
-        parts.push(`${what}${cond ? "" : ` (got ${got})`}`);
-        if (!cond) bad.push(what);
-      };
-      if (e.exists === false) {
-        want(`link ${e.link} absent`, !l, "present");
-      } else if (!l) {
-        return {
-          expect: `link ${e.link}`,
-          ok: false,
-          checked: true,
-          detail: `no link named ${e.link}`,
-        };
-      } else {
-        if (e.master !== undefined)
-          want(`master ${e.master ?? "none"}`, l.master === e.master, String(l.master));
-        if (e.up !== undefined)
-          want(e.up ? "up" : "down", l.flags.includes("UP") === e.up, l.flags.join(","));
-        if (e.carrier !== undefined)
-          want(
-            e.carrier ? "carrier" : "no carrier",
-            l.flags.includes("LOWER_UP") === e.carrier,
-            l.flags.join(","),
-          );
-        if (e.name_assign_type !== undefined)
-          want(
-            `name_assign_type ${e.name_assign_type}`,
-            l.name_assign_type === e.name_assign_type,
-            String(l.name_assign_type),
-          );
-      }
-      return {
-        expect: `link ${e.link}${e.exists === false ? " absent" : ""}`,
-        ok: bad.length === 0,
-        checked: true,
-        detail: parts.join(", ") || "exists",
-      };
-    }
+    if ("step" in e) return { ...checkStepExpect(e, rec.steps), checked: true };
+    if ("link" in e) return { ...checkLinkExpect(e, rec.links), checked: true };
     const what =
       "device" in e ? `device ${e.device}` : "log" in e ? `log /${e.log}/` : `no log /${e.no_log}/`;
     return {

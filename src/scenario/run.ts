@@ -608,11 +608,7 @@ function checkExpect(
       detail: d ? parts.join(", ") || "known" : `no device ${e.device}`,
     };
   }
-  if ("step" in e) {
-    const s = rec.steps.find((x) => x.index === e.step);
-    const got = !s ? "not run" : s.ok ? "ok" : (s.errno ?? s.message ?? "failed");
-    return { expect: `step ${e.step} → ${e.error}`, ok: got === e.error, detail: `got ${got}` };
-  }
+  if ("step" in e) return checkStepExpect(e, rec.steps);
   if ("log" in e || "no_log" in e) {
     const pat = "log" in e ? e.log : e.no_log;
     const re = new RegExp(pat);
@@ -621,7 +617,25 @@ function checkExpect(
       return { expect: `log /${pat}/`, ok: hit !== undefined, detail: hit ?? "no such line" };
     return { expect: `no log /${pat}/`, ok: hit === undefined, detail: hit ?? "none" };
   }
-  const l = rec.links.find((x) => x.ifname === e.link);
+  return checkLinkExpect(e, rec.links);
+}
+
+/** A step expectation against step records (any backend's). */
+export function checkStepExpect(
+  e: Extract<ExpectDoc, { step: number }>,
+  steps: readonly { index: number; ok: boolean; errno: string | null; message: string | null }[],
+): ExpectRecord {
+  const s = steps.find((x) => x.index === e.step);
+  const got = !s ? "not run" : s.ok ? "ok" : (s.errno ?? s.message ?? "failed");
+  return { expect: `step ${e.step} → ${e.error}`, ok: got === e.error, detail: `got ${got}` };
+}
+
+/** A link expectation against final link records (any backend's). */
+export function checkLinkExpect(
+  e: Extract<ExpectDoc, { link: string }>,
+  links: readonly LinkRecord[],
+): ExpectRecord {
+  const l = links.find((x) => x.ifname === e.link);
   const parts: string[] = [];
   let ok = true;
   const want = (what: string, cond: boolean, got: string): void => {
