@@ -1,0 +1,356 @@
+// The search over a system's choice points (which enabled lane steps next).
+//
+// - `none`: plain depth-first enumeration of every interleaving (optionally with state hashing).
+// - `dpor`: source-set dynamic partial-order reduction with sleep sets (Abdulla, Aronis,
+//   Jonsson, Sagonas, "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1 "Source-
+//   DPOR"). Each step's footprint gives the dependency relation; happens-before is tracked with
+//   vector clocks; for every race e ⋖ e' the initials of notdep(e).e' are added to the backtrack
+//   set of the state before e. Sleep sets carry the footprint of each sleeping lane's next step.
+// - State hashing on top of DPOR (stateful DPOR) is made sound the conservative way: every
+//   fully explored state keeps a summary (lane class → coarse resources) of the steps taken in
+//   its subtree and the sleep set it was explored with; a revisit with a superset sleep set is
+//   pruned after the summary is replayed as races against the whole current stack (a backtrack
+//   point for the summarised lane class at every dependent earlier step).
+// - Symmetry: the key is the system's canonical key; summaries and sleep sets are kept in
+//   canonical/coarse form.
+
+import { dependent, type ExplorableSystem, type Violation } from "./system.ts";
+
+/** How to search. */
+export interface SearchOptions {
+  /** Partial-order reduction: none (every interleaving) or dpor. Default dpor. */
+  readonly reduction?: "none" | "dpor";
+  /** Prune states already explored. Default true. */
+  readonly hashing?: boolean;
+  /** Canonicalise states under the system's symmetries before hashing. Default true. */
+  readonly symmetry?: boolean;
+  /** Deepest path explored (steps). A path cut here makes the verdict "bounded". Default 2000. */
+  readonly maxDepth?: number;
+  /** Stop after this many states (nodes visited). */
+  readonly maxStates?: number;
+  /** Stop after this many ms of `now()`. */
+  readonly timeLimitMs?: number;
+  /** The wall clock for `timeLimitMs` and `elapsedMs` (injected: the model reads no clock). */
+  readonly now?: () => number;
+  /** Called every `progressEvery` states with the running statistics. */
+  readonly onProgress?: (s: SearchStats) => void;
+  readonly progressEvery?: number;
+}
+
+/** SPIN/TLC-style statistics. */
+export interface SearchStats {
+  /** Steps executed (fired transitions). */
+  transitions: number;
+  /** Nodes visited (states entered, revisits included). */
+  states: number;
+  /** Distinct states stored (hashing), else equal to `states`. */
+  distinct: number;
+  /** Revisits cut by state hashing. */
+  revisits: number;
+  /** Choices skipped because the lane was in the sleep set. */
+  sleepPruned: number;
+  /** Paths where every enabled lane was asleep (redundant, cut). */
+  sleepBlocked: number;
+  /** Complete interleavings (paths that reached quiescence). */
+  executions: number;
+  /** Deepest path seen. */
+  maxDepth: number;
+  /** Wall time, ms (0 without `now`). */
+  elapsedMs: number;
+}
+
+/** A violation with the path that reaches it. */
+export interface Found {
+  readonly violation: Violation;
+  /** Lanes fired from the start state, in order. */
+  readonly path: string[];
+}
+
+/** The outcome of a search. */
+export type SearchResult =
+  | { readonly verdict: "verified"; readonly stats: SearchStats }
+  | { readonly verdict: "violated"; readonly stats: SearchStats; readonly found: Found }
+  | {
+      readonly verdict: "bounded";
+      readonly stats: SearchStats;
+      readonly bound: "max-depth" | "max-states" | "time-limit";
+    };
+
+/** Fresh zeroed statistics. */
+export function emptyStats(): SearchStats {
+  return {
+    transitions: 0,
+    states: 0,
+    distinct: 0,
+    revisits: 0,
+    sleepPruned: 0,
+    sleepBlocked: 0,
+    executions: 0,
+    maxDepth: 0,
+    elapsedMs: 0,
+  };
+}
+
+/** Adds `b` into `a` (maxDepth: maximum). */
+export function addStats(a: SearchStats, b: SearchStats): void {
+  a.transitions += b.transitions;
+  a.states += b.states;
+  a.distinct += b.distinct;
+  a.revisits += b.revisits;
+  a.sleepPruned += b.sleepPruned;
+  a.sleepBlocked += b.sleepBlocked;
+  a.executions += b.executions;
+  a.maxDepth = Math.max(a.maxDepth, b.maxDepth);
+  a.elapsedMs += b.elapsedMs;
+}
+
+interface Ev {
+  readonly lane: string;
+  readonly laneId: number;
+  readonly fp: ReadonlySet<string>;
+  vc: number[];
+}
+
+interface Frame {
+  readonly enabled: readonly string[];
+  readonly backtrack: string[];
+  readonly summary: Map<string, Set<string>>;
+}
+
+interface Visit {
+  done: boolean;
+  sleep: Set<string>;
+  summary: Map<string, Set<string>>;
+}
+
+const STOP = 1;
+const GO = 0;
+
+class Stopped {
+  constructor(readonly bound: "max-states" | "time-limit") {}
+}
+
+/**
+ * Explores every interleaving of `sys` from its current state (up to the reduction) and
+ * checks its invariants at every state and at quiescence. The system is left in an
+ * unspecified state.
+ */
+export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): SearchResult {
+  const dpor = (o.reduction ?? "dpor") === "dpor";
+  const hashing = o.hashing ?? true;
+  const symmetric = o.symmetry ?? true;
+  const maxDepth = o.maxDepth ?? 2000;
+  const now = o.now ?? (() => 0);
+  const t0 = now();
+  const stats = emptyStats();
+  const every = o.progressEvery ?? 1000;
+  const laneIds = new Map<string, number>();
+  const events: Ev[] = [];
+  const frames: Frame[] = [];
+  const visited = new Map<string, Visit>();
+  let depthCut = false;
+  let found: Found | null = null;
+
+  const laneId = (l: string): number => {
+    let id = laneIds.get(l);
+    if (id === undefined) {
+      id = laneIds.size;
+      laneIds.set(l, id);
+    }
+    return id;
+  };
+  const addBacktrack = (j: number, lanes: readonly string[]): void => {
+    const f = frames[j] as Frame;
+    for (const l of lanes)
+      if (f.enabled.includes(l) && !f.backtrack.includes(l)) f.backtrack.push(l);
+  };
+
+  /** Race detection for the event just pushed (index n); also computes its vector clock. */
+  const races = (n: number): void => {
+    const e = events[n] as Ev;
+    let acc: number[] = [];
+    for (let j = n - 1; j >= 0; j--)
+      if ((events[j] as Ev).laneId === e.laneId) {
+        acc = [...(events[j] as Ev).vc];
+        break;
+      }
+    for (let j = n - 1; j >= 0; j--) {
+      const ej = events[j] as Ev;
+      if (ej.laneId === e.laneId || !dependent(ej.fp, e.fp)) continue;
+      if (j <= (acc[ej.laneId] ?? -1)) continue;
+      if (dpor) {
+        // v = notdep(ej).e: the events after ej that do not happen after it, then e.
+        const v: number[] = [];
+        for (let k = j + 1; k < n; k++) if (j > ((events[k] as Ev).vc[ej.laneId] ?? -1)) v.push(k);
+        const initials: string[] = [];
+        const hbIn = (y: number, xVc: readonly number[]): boolean =>
+          y <= (xVc[(events[y] as Ev).laneId] ?? -1);
+        for (const [i, x] of v.entries()) {
+          const xVc = (events[x] as Ev).vc;
+          if (!v.slice(0, i).some((y) => hbIn(y, xVc))) initials.push((events[x] as Ev).lane);
+        }
+        if (!v.some((y) => hbIn(y, acc))) initials.push(e.lane);
+        const f = frames[j] as Frame;
+        if (!initials.some((q) => f.backtrack.includes(q))) {
+          const q = initials.find((x) => f.enabled.includes(x));
+          addBacktrack(j, q !== undefined ? [q] : f.enabled);
+        }
+      }
+      acc = join(acc, ej.vc);
+    }
+    acc[e.laneId] = n;
+    e.vc = acc;
+  };
+
+  /** A pruned revisit: its subtree's steps race with every dependent step on the stack. */
+  const replaySummary = (summary: Map<string, Set<string>>): void => {
+    for (const [cls, res] of summary) {
+      for (let j = events.length - 1; j >= 0; j--) {
+        const ej = events[j] as Ev;
+        const own = sys.laneClass(ej.lane);
+        if (own === cls && own === ej.lane) continue; // the same lane: program order
+        const coarse = new Set([...ej.fp].map((r) => (r === "*" ? r : sys.coarse(r))));
+        if (!dependent(coarse, res)) continue;
+        const f = frames[j] as Frame;
+        const same = f.enabled.filter((l) => sys.laneClass(l) === cls);
+        addBacktrack(j, same.length > 0 ? same : f.enabled);
+      }
+    }
+  };
+
+  const mergeSummary = (into: Map<string, Set<string>>, from: Map<string, Set<string>>): void => {
+    for (const [c, rs] of from) {
+      let s = into.get(c);
+      if (!s) {
+        s = new Set();
+        into.set(c, s);
+      }
+      for (const r of rs) s.add(r);
+    }
+  };
+
+  const explore = (sleep: Map<string, ReadonlySet<string>>): number => {
+    stats.states++;
+    const depth = events.length;
+    if (depth > stats.maxDepth) stats.maxDepth = depth;
+    if (o.onProgress && stats.states % every === 0) {
+      stats.elapsedMs = now() - t0;
+      o.onProgress({ ...stats, distinct: hashing ? visited.size : stats.states });
+    }
+    if (o.maxStates !== undefined && stats.states > o.maxStates) throw new Stopped("max-states");
+    if (o.timeLimitMs !== undefined && stats.states % 64 === 0 && now() - t0 > o.timeLimitMs)
+      throw new Stopped("time-limit");
+    const en = sys.enabled();
+    const bad = sys.check(en.length === 0);
+    if (bad) {
+      found = { violation: bad, path: events.map((e) => e.lane) };
+      return STOP;
+    }
+    const summary = new Map<string, Set<string>>();
+    if (en.length === 0) {
+      stats.executions++;
+      frames.push({ enabled: en, backtrack: [], summary });
+      frames.pop();
+      return GO;
+    }
+    if (depth >= maxDepth) {
+      depthCut = true;
+      return GO;
+    }
+    let visit: Visit | null = null;
+    if (hashing) {
+      const k = sys.key(symmetric);
+      const canonSleep = new Set([...sleep.keys()].map((l) => k.lane(l)));
+      const v = visited.get(k.key);
+      if (v?.done && [...v.sleep].every((l) => canonSleep.has(l))) {
+        stats.revisits++;
+        if (dpor) replaySummary(v.summary);
+        mergeIntoParent(v.summary);
+        return GO;
+      }
+      if (v && !v.done) {
+        // On the current path (a cycle): explore without pruning.
+      } else if (v) {
+        v.done = false;
+        v.sleep = new Set([...v.sleep].filter((l) => canonSleep.has(l)));
+        visit = v;
+      } else {
+        visit = { done: false, sleep: canonSleep, summary: new Map() };
+        visited.set(k.key, visit);
+      }
+    }
+    const snap = sys.save();
+    const awake = en.filter((l) => !(dpor && sleep.has(l)));
+    if (awake.length === 0) {
+      stats.sleepBlocked++;
+      if (visit) visit.done = true;
+      return GO;
+    }
+    const frame: Frame = { enabled: en, backtrack: dpor ? [awake[0] as string] : [...en], summary };
+    frames.push(frame);
+    const mySleep = new Map(sleep);
+    let first = true;
+    let r = GO;
+    for (let i = 0; i < frame.backtrack.length; i++) {
+      const p = frame.backtrack[i] as string;
+      if (dpor && mySleep.has(p)) {
+        stats.sleepPruned++;
+        continue;
+      }
+      if (!first) sys.restore(snap);
+      first = false;
+      const fp = new Set(sys.fire(p));
+      stats.transitions++;
+      events.push({ lane: p, laneId: laneId(p), fp, vc: [] });
+      races(events.length - 1);
+      const childSleep = new Map<string, ReadonlySet<string>>();
+      if (dpor) for (const [q, qfp] of mySleep) if (!dependent(qfp, fp)) childSleep.set(q, qfp);
+      r = explore(childSleep);
+      events.pop();
+      addSummary(summary, sys.laneClass(p), fp);
+      if (r === STOP) break;
+      if (dpor) mySleep.set(p, fp);
+    }
+    frames.pop();
+    mergeIntoParent(summary);
+    if (visit && r === GO) {
+      visit.done = true;
+      visit.summary = summary;
+    }
+    return r;
+  };
+
+  const addSummary = (s: Map<string, Set<string>>, cls: string, fp: ReadonlySet<string>): void => {
+    let set = s.get(cls);
+    if (!set) {
+      set = new Set();
+      s.set(cls, set);
+    }
+    for (const r of fp) set.add(r === "*" ? r : sys.coarse(r));
+  };
+  const mergeIntoParent = (s: Map<string, Set<string>>): void => {
+    const parent = frames[frames.length - 1];
+    if (parent) mergeSummary(parent.summary, s);
+  };
+
+  let stopped: Stopped | null = null;
+  try {
+    explore(new Map());
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e;
+    stopped = e;
+  }
+  stats.distinct = hashing ? visited.size : stats.states;
+  stats.elapsedMs = now() - t0;
+  if (found) return { verdict: "violated", stats, found };
+  if (stopped) return { verdict: "bounded", stats, bound: stopped.bound };
+  if (depthCut) return { verdict: "bounded", stats, bound: "max-depth" };
+  return { verdict: "verified", stats };
+}
+
+function join(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = Math.max(a[i] ?? -1, b[i] ?? -1);
+  return out;
+}
