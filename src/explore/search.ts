@@ -127,7 +127,10 @@ const STOP = 1;
 const GO = 0;
 
 class Stopped {
-  constructor(readonly bound: "max-states" | "time-limit") {}
+  readonly bound: "max-states" | "time-limit";
+  constructor(bound: "max-states" | "time-limit") {
+    this.bound = bound;
+  }
 }
 
 /**

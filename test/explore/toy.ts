@@ -22,10 +22,14 @@ interface ToyState {
 export class Toy implements ExplorableSystem<ToyState> {
   s: ToyState;
   readonly finals: string[][] = [];
+  readonly programs: readonly (readonly ToyOp[])[];
+  readonly bad: ((s: ToyState) => string | null) | null;
   constructor(
-    readonly programs: readonly (readonly ToyOp[])[],
-    readonly bad: ((s: ToyState) => string | null) | null = null,
+    programs: readonly (readonly ToyOp[])[],
+    bad: ((s: ToyState) => string | null) | null = null,
   ) {
+    this.programs = programs;
+    this.bad = bad;
     this.s = {
       vars: {},
       pc: programs.map(() => 0),
