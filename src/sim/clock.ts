@@ -19,7 +19,8 @@ function assertTime(what: string, value: number): void {
  *
  * Values are non-negative safe integers (up to `Number.MAX_SAFE_INTEGER` µs, about 285 years), so
  * arithmetic on them stays exact. The clock never moves backwards: asking it to throws `RangeError`,
- * as xstate's `SimulatedClock` does. Only the scheduler should call `advanceTo` and `advanceBy`.
+ * as xstate's `SimulatedClock` does. Only the scheduler should call `advanceTo` and `advanceBy`;
+ * only snapshot restore calls `restore`.
  *
  * @example
  * ```ts
@@ -61,6 +62,17 @@ export class VirtualClock {
     }
     this.#now = t;
     return t;
+  }
+
+  /**
+   * Sets the clock to `t` (µs), even earlier than `now()`. Only for restoring a snapshot (a run
+   * saved at a choice point and resumed there); the model itself must never move time backwards.
+   *
+   * @throws RangeError if `t` is negative or not a safe integer.
+   */
+  restore(t: number): void {
+    assertTime("time", t);
+    this.#now = t;
   }
 
   /**

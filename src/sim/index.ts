@@ -22,7 +22,7 @@ export { MICROS_PER_MILLI, MICROS_PER_SECOND, VirtualClock } from "./clock.ts";
  * const order = rng.fork("scheduler").shuffle(["udev", "probe", "ip"]);
  * ```
  */
-export { Rng } from "./rng.ts";
+export { Rng, type RngState } from "./rng.ts";
 
 /** The actor scheduler: one injectable strategy picks which ready actor runs next. */
 export {
@@ -30,5 +30,6 @@ export {
   type Candidate,
   earliestFirst,
   Scheduler,
+  type SchedulerSnapshot,
   type Strategy,
 } from "./scheduler.ts";

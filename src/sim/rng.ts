@@ -103,6 +103,38 @@ function hashFork(initState: U64, initSeq: U64, tag: number, label: string): U64
   return fmix64(h);
 }
 
+/**
+ * A generator's saved position ({@link Rng.saveState}): its identity (PCG's `initstate` and
+ * `initseq`, which forks hash) and its current 64-bit LCG state, each as 16 lower-case hex digits.
+ * Plain strings, so it survives `structuredClone` and JSON.
+ */
+export interface RngState {
+  readonly initState: string;
+  readonly initSeq: string;
+  readonly state: string;
+}
+
+const HEX64 = /^[0-9a-f]{16}$/;
+
+function u64ToHex(a: U64): string {
+  return a.hi.toString(16).padStart(8, "0") + a.lo.toString(16).padStart(8, "0");
+}
+
+function u64FromHex(what: string, s: unknown): U64 {
+  if (typeof s !== "string" || !HEX64.test(s)) {
+    throw new TypeError(`Cannot load Rng state: ${what} must be 16 lower-case hex digits`);
+  }
+  return { hi: Number.parseInt(s.slice(0, 8), 16), lo: Number.parseInt(s.slice(8), 16) };
+}
+
+/** inc = initseq * 2 + 1 (mod 2^64), as pcg32_srandom_r. */
+function incOf(initSeq: U64): U64 {
+  return {
+    hi: ((initSeq.hi << 1) | (initSeq.lo >>> 31)) >>> 0,
+    lo: ((initSeq.lo << 1) | 1) >>> 0,
+  };
+}
+
 /** Internal constructor input: a generator's identity and its current state. */
 interface RngParts {
   readonly initState: U64;
@@ -113,10 +145,7 @@ interface RngParts {
 
 /** Mirrors pcg32_srandom_r(initstate, initseq): state 0, inc = initseq*2+1, step, add, step. */
 function seedParts(initState: U64, initSeq: U64): RngParts {
-  const inc: U64 = {
-    hi: ((initSeq.hi << 1) | (initSeq.lo >>> 31)) >>> 0,
-    lo: ((initSeq.lo << 1) | 1) >>> 0,
-  };
+  const inc = incOf(initSeq);
   let state = lcgStep({ hi: 0, lo: 0 }, inc);
   state = add64(state, initState);
   state = lcgStep(state, inc);
@@ -260,6 +289,37 @@ export class Rng {
       state: this.#state,
       inc: this.#inc,
     });
+  }
+
+  /**
+   * Returns this generator's position as plain data: after `loadState` of it, a generator (this
+   * one or another) yields the same values and the same forks as this one does from here on.
+   */
+  saveState(): RngState {
+    return {
+      initState: u64ToHex(this.#initState),
+      initSeq: u64ToHex(this.#initSeq),
+      state: u64ToHex(this.#state),
+    };
+  }
+
+  /**
+   * Moves this generator to a position saved by `saveState` (identity included), in place, so
+   * everything holding this `Rng` continues from there.
+   *
+   * @throws TypeError if `s` is not a state `saveState` returned.
+   */
+  loadState(s: RngState): void {
+    if (typeof s !== "object" || s === null) {
+      throw new TypeError("Cannot load Rng state: expected an object from saveState()");
+    }
+    const initState = u64FromHex("initState", s.initState);
+    const initSeq = u64FromHex("initSeq", s.initSeq);
+    const state = u64FromHex("state", s.state);
+    this.#initState = initState;
+    this.#initSeq = initSeq;
+    this.#inc = incOf(initSeq);
+    this.#state = state;
   }
 }
 

@@ -3,7 +3,7 @@
 // ties broken by a seeded choice".
 
 import type { VirtualClock } from "./clock.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng, RngState } from "./rng.ts";
 
 /** Something that takes atomic steps on the virtual clock. */
 export interface Actor {
@@ -37,6 +37,12 @@ export const earliestFirst: Strategy = (candidates, rng) => {
     : (ties[rng.nextInt(0, ties.length - 1)] as number);
 };
 
+/** What `Scheduler.save` returns: the step count and the tie-break generator's position. */
+export interface SchedulerSnapshot {
+  readonly steps: number;
+  readonly rng: RngState;
+}
+
 /** Runs actors one atomic step at a time. */
 export class Scheduler {
   readonly #actors: Actor[] = [];
@@ -66,6 +72,20 @@ export class Scheduler {
   /** Steps taken so far. */
   get steps(): number {
     return this.#steps;
+  }
+
+  /**
+   * Saves the scheduler's own mutable data (its step count and its generator). The actors, the
+   * strategy and the clock are not included: each owner saves its own.
+   */
+  save(): SchedulerSnapshot {
+    return { steps: this.#steps, rng: this.#rng.saveState() };
+  }
+
+  /** Restores what `save` returned, in place (same actors, same generator object). */
+  load(s: SchedulerSnapshot): void {
+    this.#steps = s.steps;
+    this.#rng.loadState(s.rng);
   }
 
   /** The pending steps right now. */

@@ -7,7 +7,7 @@ export interface Stamped {
 }
 
 /**
- * An append-only, ordered list of events. Events are plain data with a namespaced `type`
+ * An append-only, ordered list of events (only snapshot restore cuts it back, with `truncate`). Events are plain data with a namespaced `type`
  * (`"kernel.log"`, `"kernel.uevent"`, …); the sink stamps each with `seq` and `t`.
  */
 export class Trace<E extends { readonly type: string }> {
@@ -28,6 +28,21 @@ export class Trace<E extends { readonly type: string }> {
   /** Number of events so far (a cursor for `since`). */
   get length(): number {
     return this.events.length;
+  }
+
+  /**
+   * Drops every event after the first `length` (restores the trace to a cursor saved earlier), so
+   * the next event gets `seq = length` again.
+   *
+   * @throws RangeError if `length` is not a non-negative integer or exceeds the current length.
+   */
+  truncate(length: number): void {
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.events.length) {
+      throw new RangeError(
+        `Cannot truncate the trace to "${length}" events: it holds "${this.events.length}"`,
+      );
+    }
+    this.events.length = length;
   }
 
   /** Events appended at or after `cursor`. */

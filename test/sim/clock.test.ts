@@ -95,3 +95,23 @@ describe("VirtualClock.advanceBy", () => {
     expect(clock.now()).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
+
+describe("VirtualClock.restore", () => {
+  it("should set the time even backwards (snapshot restore)", () => {
+    const clock = new VirtualClock();
+    clock.advanceTo(5_000);
+
+    clock.restore(1_000);
+
+    expect(clock.now()).toBe(1_000);
+    expect(clock.advanceBy(10)).toBe(1_010);
+  });
+
+  it("should throw RangeError for a negative or non-integer time", () => {
+    const clock = new VirtualClock(100);
+
+    expect(() => clock.restore(-1)).toThrow(RangeError);
+    expect(() => clock.restore(0.5)).toThrow(RangeError);
+    expect(clock.now()).toBe(100);
+  });
+});

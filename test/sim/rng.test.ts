@@ -245,3 +245,43 @@ describe("Rng.clone", () => {
     expect(draw(rng.clone().fork("s"), 8)).toEqual(draw(rng.fork("s"), 8));
   });
 });
+
+describe("Rng.saveState / loadState", () => {
+  it("should continue the same sequence after a load", () => {
+    const rng = new Rng(42);
+    draw(rng, 3);
+    const saved = rng.saveState();
+    const expected = draw(rng, 8);
+
+    rng.loadState(saved);
+
+    expect(draw(rng, 8)).toEqual(expected);
+  });
+
+  it("should survive structuredClone and JSON and move another generator in place", () => {
+    const rng = new Rng(7).fork("udevd");
+    draw(rng, 5);
+    const saved = JSON.parse(JSON.stringify(structuredClone(rng.saveState())));
+    const other = new Rng(1);
+
+    other.loadState(saved);
+
+    expect(draw(other.fork("x"), 4)).toEqual(draw(rng.fork("x"), 4));
+    expect(draw(other, 8)).toEqual(draw(rng, 8));
+  });
+
+  it("should be plain hex strings", () => {
+    expect(new Rng(1).saveState()).toEqual({
+      initState: "0000000000000001",
+      initSeq: "0000000000000036",
+      state: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+  });
+
+  it("should throw TypeError for a malformed state", () => {
+    const rng = new Rng(1);
+
+    expect(() => rng.loadState({ initState: "x", initSeq: "0", state: "0" })).toThrow(TypeError);
+    expect(draw(rng, 2)).toEqual(draw(new Rng(1), 2));
+  });
+});
