@@ -17,13 +17,13 @@ export {
   runIp,
 } from "./ip.ts";
 /** The ll_map cache. @example new LlMap(k).nameToIndex("lo") // 1 */
-export { LlMap } from "./ll-map.ts";
+export { LlMap, type LlMapSnapshot } from "./ll-map.ts";
 /**
  * `ip monitor link` over kernel trace events.
  * @example
  * const mon = new IpMonitor(k); const cur = k.trace.length; ...; mon.feed(k.trace.since(cur));
  */
-export { IpMonitor } from "./monitor.ts";
+export { IpMonitor, type IpMonitorSnapshot } from "./monitor.ts";
 /**
  * print_linkinfo(): a link snapshot as `ip link show` / `ip monitor` text.
  * @example formatLinkText(snap, { msg: "RTM_NEWLINK", cache, show: true }, {})

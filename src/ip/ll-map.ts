@@ -24,6 +24,15 @@ export function namehash(name: string): number {
 }
 
 /**
+ * What `LlMap.save` returns: a deep copy of the cache (entries shared between the index map and
+ * the buckets stay shared in the copy).
+ */
+export interface LlMapSnapshot {
+  readonly byIndex: ReadonlyMap<number, LlEntry>;
+  readonly buckets: ReadonlyMap<number, readonly LlEntry[]>;
+}
+
+/**
  * The ll_map cache of one `ip` process. Entries are created from dumps, RTM_GETLINK answers
  * and monitor messages (`remember`). A later message for a known ifindex updates the flags and
  * moves the entry into the new name's hash bucket but keeps the old stored name, so a lookup by
@@ -38,6 +47,23 @@ export class LlMap {
 
   constructor(k: Kernel) {
     this.#k = k;
+  }
+
+  /** Saves the cache (a deep copy). */
+  save(): LlMapSnapshot {
+    return structuredClone({ byIndex: this.#byIndex, buckets: this.#buckets });
+  }
+
+  /** Restores what `save` returned, in place (a fresh copy, so it can be loaded again). */
+  load(s: LlMapSnapshot): void {
+    const c = structuredClone(s) as {
+      byIndex: Map<number, LlEntry>;
+      buckets: Map<number, LlEntry[]>;
+    };
+    this.#byIndex.clear();
+    for (const [i, e] of c.byIndex) this.#byIndex.set(i, e);
+    this.#buckets.clear();
+    for (const [b, list] of c.buckets) this.#buckets.set(b, list);
   }
 
   #bucketOf(name: string): number {

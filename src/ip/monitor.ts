@@ -1,8 +1,13 @@
 // iproute2 6.1 ip/ipmonitor.c: `ip monitor link` over the kernel's rtnetlink trace events.
 
 import { type Kernel, type KernelEvent, rtnlDumpLinks } from "../kernel/index.ts";
-import { LlMap } from "./ll-map.ts";
+import { LlMap, type LlMapSnapshot } from "./ll-map.ts";
 import { formatLinkText, type LinkPrintContext } from "./print-link.ts";
+
+/** What `IpMonitor.save` returns: its ll_map cache (a deep copy). */
+export interface IpMonitorSnapshot {
+  readonly cache: LlMapSnapshot;
+}
 
 /**
  * An `ip monitor link` process. Its ll_map starts from a link dump (ll_init_map) and is then
@@ -15,6 +20,16 @@ export class IpMonitor {
   constructor(k: Kernel) {
     this.#cache = new LlMap(k);
     for (const s of rtnlDumpLinks(k)) this.#cache.remember("RTM_NEWLINK", s);
+  }
+
+  /** Saves the monitor's ll_map cache. */
+  save(): IpMonitorSnapshot {
+    return { cache: this.#cache.save() };
+  }
+
+  /** Restores what `save` returned, in place. */
+  load(s: IpMonitorSnapshot): void {
+    this.#cache.load(s.cache);
   }
 
   /**

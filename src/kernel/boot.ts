@@ -8,6 +8,7 @@ import { loopbackNetInit } from "./drivers/loopback.ts";
 import { VETH_DRIVER, VETH_LINK_OPS } from "./drivers/veth.ts";
 import {
   type ClockLike,
+  createCache,
   createRegistry,
   createState,
   type Kernel,
@@ -75,7 +76,7 @@ export function createKernel(o: KernelOptions): Kernel {
     registry: createRegistry(),
     state: createState(),
     machine: { cpus: o.cpus ?? 2, defaultQdisc: o.defaultQdisc ?? "pfifo_fast" },
-    cache: { templates: new Map() },
+    cache: createCache(),
   };
   k.registry.drivers.set("veth", VETH_DRIVER);
   k.registry.drivers.set("ifb", IFB_DRIVER);

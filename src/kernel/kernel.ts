@@ -1,5 +1,6 @@
 // The kernel instance: state (plain data), code registries, injected clock/RNG and the trace.
 
+import type { RngState } from "../sim/rng.ts";
 import type { Trace } from "../sim/trace.ts";
 import type { KRet, NegErrno } from "./errno.ts";
 import type { LinkStats, NetDevice } from "./netdevice.ts";
@@ -11,9 +12,14 @@ export interface ClockLike {
   now(): number;
 }
 
-/** The randomness the kernel draws from (random MACs). */
+/**
+ * The randomness the kernel draws from (random MACs). A generator that also has `saveState` and
+ * `loadState` (the sim's `Rng` does) is saved and restored with the kernel by `saveKernel`.
+ */
 export interface RngLike {
   nextU32(): number;
+  saveState?(): RngState;
+  loadState?(s: RngState): void;
 }
 
 /** Netlink extended ack: the message a failing request attaches (`NL_SET_ERR_MSG`). */
@@ -398,6 +404,11 @@ export function createState(): KernelState {
     workSeq: 0,
     subsys: {},
   };
+}
+
+/** Creates an empty derived cache (it refills from `k.state` on demand). */
+export function createCache(): KernelCache {
+  return { templates: new Map() };
 }
 
 /** Looks a driver up; a missing driver is a model bug. */

@@ -95,6 +95,14 @@ export function validateMachineSpec(spec: MachineSpec): string | null {
   return null;
 }
 
+/** What `Machine.save` returns: the hypervisor's state and the guest's loaded modules, copied. */
+export interface MachineSnapshot {
+  readonly hidden: readonly string[];
+  readonly negotiated: readonly string[];
+  readonly announced: readonly string[];
+  readonly loaded: readonly GuestModule[];
+}
+
 /**
  * What the hypervisor reports as it acts (QMP events, QEMU warnings, hide/plug decisions), as
  * one line of text each; a scenario run puts them on its timeline.
@@ -160,6 +168,30 @@ export class Machine {
     // A scenario leaves the deferred work (linkwatch, config work) to its kernel actor, so that
     // userspace started at boot races it.
     if (o.settle !== false) this.settle();
+  }
+
+  /**
+   * Saves the machine's own mutable data: `state` (hidden primaries, negotiated standbys), the
+   * standbys already announced and the modules loaded. The guest kernel is not included (save it
+   * with `saveKernel`), nor `onEvent`.
+   */
+  save(): MachineSnapshot {
+    return {
+      hidden: [...this.state.hidden],
+      negotiated: [...this.state.negotiated],
+      announced: [...this.announced],
+      loaded: [...this.loaded],
+    };
+  }
+
+  /** Restores what `save` returned, in place (the same `state` object and sets). */
+  load(s: MachineSnapshot): void {
+    this.state.hidden = [...s.hidden];
+    this.state.negotiated = [...s.negotiated];
+    this.announced.clear();
+    for (const id of s.announced) this.announced.add(id);
+    this.loaded.clear();
+    for (const m of s.loaded) this.loaded.add(m);
   }
 
   /** Runs deferred kernel work until none is left. */

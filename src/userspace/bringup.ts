@@ -24,6 +24,19 @@ function globMatch(pattern: string, name: string): boolean {
   return re.test(name);
 }
 
+/** What `BringupActor.save` returns (copies). */
+export interface BringupSnapshot {
+  /** [ifindex, first seen at] in the order seen. */
+  readonly seen: readonly (readonly [number, number])[];
+  readonly done: readonly number[];
+}
+
+/** The bring-up actor's state for hashing (no times): ifindexes in seen order, done sorted. */
+export interface BringupView {
+  readonly seen: number[];
+  readonly done: number[];
+}
+
 /** Brings up managed links once each (a link that goes away and comes back is handled again). */
 export class BringupActor implements Actor {
   readonly name = "networkd";
@@ -44,6 +57,24 @@ export class BringupActor implements Actor {
         this.#done.delete(m.link.ifindex);
       } else if (!this.#seen.has(m.link.ifindex)) this.#seen.set(m.link.ifindex, m.t);
     });
+  }
+
+  /** Saves the links seen (with their times) and the links handled. */
+  save(): BringupSnapshot {
+    return { seen: [...this.#seen], done: [...this.#done] };
+  }
+
+  /** Restores what `save` returned, in place. */
+  load(s: BringupSnapshot): void {
+    this.#seen.clear();
+    for (const [i, t] of s.seen) this.#seen.set(i, t);
+    this.#done.clear();
+    for (const i of s.done) this.#done.add(i);
+  }
+
+  /** The state an explorer hashes: seen ifindexes in the order seen, handled ones sorted. */
+  explorerView(): BringupView {
+    return { seen: [...this.#seen.keys()], done: [...this.#done].sort((a, b) => a - b) };
   }
 
   /** Links it would act on now: seen, not handled, matching by current name, udev-ready. */

@@ -78,6 +78,12 @@ export interface CloudInitResult {
   readonly error: string | null;
 }
 
+/** What `CloudInitProbe.save` returns. */
+export interface CloudInitSnapshot {
+  readonly done: boolean;
+  readonly result: CloudInitResult | null;
+}
+
 /** Runs once at its time: enumerates interfaces by MAC like get_interfaces_by_mac_on_linux. */
 export class CloudInitProbe implements Actor {
   readonly name = "cloud-init";
@@ -89,6 +95,17 @@ export class CloudInitProbe implements Actor {
   constructor(w: World, cfg: CloudInitConfig) {
     this.#w = w;
     this.#cfg = cfg;
+  }
+
+  /** Saves whether it ran and its result (a copy). */
+  save(): CloudInitSnapshot {
+    return { done: this.#done, result: this.result === null ? null : structuredClone(this.result) };
+  }
+
+  /** Restores what `save` returned, in place. */
+  load(s: CloudInitSnapshot): void {
+    this.#done = s.done;
+    this.result = s.result === null ? null : structuredClone(s.result);
   }
 
   readyAt(): number | null {

@@ -11,7 +11,14 @@ import {
   type SysfsRead,
 } from "../kernel/index.ts";
 import type { Machine } from "../machine/index.ts";
-import { type Rng, Scheduler, type Strategy, type VirtualClock } from "../sim/index.ts";
+import {
+  type Rng,
+  type RngState,
+  Scheduler,
+  type SchedulerSnapshot,
+  type Strategy,
+  type VirtualClock,
+} from "../sim/index.ts";
 
 /** A kernel event as the trace stamps it. */
 export type StampedEvent = KernelEvent & { readonly seq: number; readonly t: number };
@@ -40,6 +47,18 @@ export interface WorldOptions {
   readonly strategy?: Strategy;
 }
 
+/**
+ * What `World.save` returns: the timeline's length (and its last entry, to tell whether the
+ * timeline still holds it), the dispatch cursor, the world's generator and the scheduler's state.
+ */
+export interface WorldSnapshot {
+  readonly timeline: number;
+  readonly timelineLast: TimelineEntry | null;
+  readonly cursor: number;
+  readonly rng: RngState;
+  readonly sched: SchedulerSnapshot;
+}
+
 /** The shared runtime of a scenario run. */
 export class World {
   readonly k: Kernel;
@@ -59,6 +78,43 @@ export class World {
     this.rng = o.rng;
     this.sched = new Scheduler(o.clock, o.rng.fork("scheduler"), o.strategy);
     this.#cursor = o.kernel.trace.length;
+  }
+
+  /**
+   * Saves the world's own mutable data: the timeline's length, the dispatch cursor, its generator
+   * and the scheduler (step count, tie-break generator). The kernel, the machine, the clock and
+   * the actors are saved by their owners; subscriptions never change and are kept as they are.
+   */
+  save(): WorldSnapshot {
+    return {
+      timeline: this.timeline.length,
+      timelineLast: this.timeline[this.timeline.length - 1] ?? null,
+      cursor: this.#cursor,
+      rng: this.rng.saveState(),
+      sched: this.sched.save(),
+    };
+  }
+
+  /**
+   * Restores what `save` returned, in place: cuts the timeline back, resets the cursor and
+   * the generators.
+   *
+   * @throws RangeError if the timeline no longer holds the snapshot's entries (a snapshot of a
+   *   branch a later load abandoned).
+   */
+  load(s: WorldSnapshot): void {
+    if (
+      s.timeline > this.timeline.length ||
+      (s.timeline > 0 && this.timeline[s.timeline - 1] !== s.timelineLast)
+    ) {
+      throw new RangeError(
+        `Cannot load the world snapshot: the timeline no longer holds its first "${s.timeline}" entries`,
+      );
+    }
+    this.timeline.length = s.timeline;
+    this.#cursor = s.cursor;
+    this.rng.loadState(s.rng);
+    this.sched.load(s.sched);
   }
 
   /** Virtual now, µs. */

@@ -46,7 +46,7 @@ import {
   type NetDevice,
   rtnlSetlink,
 } from "../../kernel/index.ts";
-import type { Actor, Rng } from "../../sim/index.ts";
+import type { Actor, Rng, RngState } from "../../sim/index.ts";
 import type { Uevent, World } from "../world.ts";
 import {
   chooseName,
@@ -192,6 +192,47 @@ interface DbEntry {
   properties: Record<string, string>;
 }
 
+/**
+ * What `Udevd.save` returns: deep copies of the queue, the workers' jobs and the database, the
+ * log lines so far, the delivery clock, the arrival counter and the jitter generator's position.
+ */
+export interface UdevdSnapshot {
+  readonly queue: readonly QueuedEvent[];
+  readonly workers: readonly (Job | null)[];
+  readonly db: readonly DbEntry[];
+  readonly logs: readonly UdevLogLine[];
+  readonly lastDeliverAt: number;
+  readonly arrivals: number;
+  readonly rng: RngState;
+}
+
+/** An event as the explorer hashes it (no times, no sequence numbers). */
+export interface UdevEventView {
+  readonly action: "add" | "move" | "remove";
+  readonly ifindex: number;
+  readonly ifname: string;
+}
+
+/** A worker's job as the explorer hashes it: the event, and the legacy retry loop's tries left. */
+export interface UdevJobView extends UdevEventView {
+  readonly retryTriesLeft: number | null;
+}
+
+/** A database entry as the explorer hashes it (no properties). */
+export interface UdevDbView {
+  readonly ifindex: number;
+  readonly initialized: boolean;
+  readonly renaming: boolean;
+  readonly name: string;
+}
+
+/** udevd's state for hashing: queue in order, workers by index, database sorted by ifindex. */
+export interface UdevdView {
+  readonly queue: UdevEventView[];
+  readonly workers: (UdevJobView | null)[];
+  readonly db: UdevDbView[];
+}
+
 function strerror(name: ErrnoName): string {
   return STRERROR[name];
 }
@@ -330,6 +371,116 @@ export class Udevd implements Actor {
     return devs.length;
   }
 
+  // ---- snapshots and the explorer's view ----
+
+  /** Saves udevd's mutable state (deep copies); configuration and subscriptions never change. */
+  save(): UdevdSnapshot {
+    const { queue, workers, db } = structuredClone({
+      queue: this.#queue,
+      workers: this.#workers,
+      db: [...this.#db.values()],
+    });
+    return {
+      queue,
+      workers,
+      db,
+      logs: this.#logs.slice(),
+      lastDeliverAt: this.#lastDeliverAt,
+      arrivals: this.#arrivals,
+      rng: this.#rng.saveState(),
+    };
+  }
+
+  /** Restores what `save` returned, in place (fresh copies, so a snapshot can be loaded again). */
+  load(s: UdevdSnapshot): void {
+    if (s.workers.length !== this.#workers.length)
+      throw new RangeError(
+        `udevd: cannot load a snapshot of ${s.workers.length} workers into one of ${this.#workers.length}`,
+      );
+    const { queue, workers, db } = structuredClone({
+      queue: s.queue,
+      workers: s.workers,
+      db: s.db,
+    });
+    this.#queue.length = 0;
+    this.#queue.push(...queue);
+    for (const [i, j] of workers.entries()) this.#workers[i] = j;
+    this.#db.clear();
+    for (const e of db) this.#db.set(e.ifindex, e);
+    this.#logs.length = 0;
+    this.#logs.push(...s.logs);
+    this.#lastDeliverAt = s.lastDeliverAt;
+    this.#arrivals = s.arrivals;
+    this.#rng.loadState(s.rng);
+  }
+
+  /** The state an explorer hashes: events and database entries without times or properties. */
+  explorerView(): UdevdView {
+    const ev = (e: QueuedEvent): UdevEventView => ({
+      action: e.action,
+      ifindex: e.ifindex,
+      ifname: e.ifname,
+    });
+    return {
+      queue: this.#queue.map(ev),
+      workers: this.#workers.map((j) =>
+        j ? { ...ev(j.ev), retryTriesLeft: j.retry?.triesLeft ?? null } : null,
+      ),
+      db: [...this.#db.values()]
+        .sort((a, b) => a.ifindex - b.ifindex)
+        .map((e) => ({
+          ifindex: e.ifindex,
+          initialized: e.initialized,
+          renaming: e.renaming,
+          name: e.name,
+        })),
+    };
+  }
+
+  // ---- workers as lanes ----
+
+  /** Number of workers (each one a lane an explorer can schedule with `stepWorker`). */
+  get workerCount(): number {
+    return this.#workers.length;
+  }
+
+  #checkWorker(i: number): void {
+    if (!Number.isSafeInteger(i) || i < 0 || i >= this.#workers.length)
+      throw new RangeError(`udevd: no worker ${i} (it has ${this.#workers.length})`);
+  }
+
+  /**
+   * When worker `i`'s job can run (µs), or null while the worker is free.
+   *
+   * @throws RangeError if there is no worker `i`.
+   */
+  workerReadyAt(i: number): number | null {
+    this.#checkWorker(i);
+    return this.#workers[i]?.readyAt ?? null;
+  }
+
+  /**
+   * Runs worker `i`'s job one step, exactly as `step()` does when it picks that worker: processes
+   * the event (or one pass of a legacy retry loop), and when the job is done frees the worker
+   * and hands queued events to free workers. The clock must have reached `workerReadyAt(i)`.
+   *
+   * @throws RangeError if there is no worker `i`, it is free, or its job is not ready yet.
+   */
+  stepWorker(i: number): void {
+    this.#checkWorker(i);
+    const job = this.#workers[i];
+    if (!job) throw new RangeError(`udevd: worker ${i} is free`);
+    if (job.readyAt > this.#w.now())
+      throw new RangeError(
+        `udevd: worker ${i} is not ready until ${job.readyAt} (now ${this.#w.now()})`,
+      );
+    const done = job.retry ? this.#legacyRetry(job) : this.#process(job);
+    if (done) {
+      this.#workers[i] = null;
+      this.#dispatchQueued();
+    }
+  }
+
   // ---- Actor ----
 
   readyAt(): number | null {
@@ -338,6 +489,7 @@ export class Udevd implements Actor {
     return t;
   }
 
+  /** Runs the ready job that became ready first (ties: the earlier event) via `stepWorker`. */
   step(): void {
     const now = this.#w.now();
     let pick = -1;
@@ -348,12 +500,7 @@ export class Udevd implements Actor {
         pick = i;
     }
     if (pick < 0) return;
-    const job = this.#workers[pick] as Job;
-    const done = job.retry ? this.#legacyRetry(job) : this.#process(job);
-    if (done) {
-      this.#workers[pick] = null;
-      this.#dispatchQueued();
-    }
+    this.stepWorker(pick);
   }
 
   // ---- queue ----

@@ -1,0 +1,135 @@
+// Saving and restoring a kernel in place, so an explorer can return to a choice point: the state
+// (plain data, deep-copied), the trace's length, the generator's position and the code registry
+// (modules loaded later add drivers, work handlers and notifiers to it). The derived cache is
+// dropped and refills on demand. Nothing else in the kernel changes during a run: the model keeps
+// no module-level or closure state.
+
+import type { RngState } from "../sim/rng.ts";
+import {
+  type CodeRegistry,
+  createCache,
+  type Kernel,
+  type KernelState,
+  type NetDriver,
+  type NotifierFn,
+  type RtnlLinkOps,
+  type RxHandlerFn,
+  type WorkFn,
+} from "./kernel.ts";
+import type { KernelEvent } from "./trace-events.ts";
+
+/** The code registry as it was: copies of its maps (the code itself is shared, never copied). */
+interface RegistrySnapshot {
+  readonly notifiers: readonly (readonly [string, NotifierFn])[];
+  readonly drivers: readonly (readonly [string, NetDriver])[];
+  readonly linkOps: readonly (readonly [string, RtnlLinkOps])[];
+  readonly work: readonly (readonly [string, WorkFn])[];
+  readonly rxHandlers: readonly (readonly [string, RxHandlerFn])[];
+  /** Each module's value; a module's own `Map` (an ops table by name) also has its entries. */
+  readonly modules: readonly {
+    readonly key: string;
+    readonly value: unknown;
+    readonly entries: readonly (readonly [unknown, unknown])[] | null;
+  }[];
+  readonly deviceRenameFault: CodeRegistry["deviceRenameFault"];
+}
+
+/**
+ * A kernel's saved state (`saveKernel`). It holds references to code (registry entries), so it
+ * lives in memory only; `state` is a private deep copy that `loadKernel` copies again.
+ */
+export interface KernelSnapshot {
+  readonly state: KernelState;
+  /** Events in the trace when saved. */
+  readonly traceLength: number;
+  /** The last of those events, to tell whether the trace still holds them. */
+  readonly traceLast: object | null;
+  /** The generator's position, or null when `k.rng` has no `saveState` (then not restored). */
+  readonly rng: RngState | null;
+  readonly registry: RegistrySnapshot;
+}
+
+function lastEvent(k: Kernel): KernelEvent | null {
+  return k.trace.events[k.trace.length - 1] ?? null;
+}
+
+/**
+ * Saves everything about `k` that changes during a run: a deep copy of `k.state`, the trace's
+ * length, the position of `k.rng` (if it has `saveState`) and the code registry's entries.
+ * The clock is not included (the scheduler's owner saves it).
+ *
+ * @example
+ * const snap = saveKernel(k);
+ * devChangeName(k, eth0, "eth1");
+ * loadKernel(k, snap); // eth0 again, the rename's trace events gone
+ */
+export function saveKernel(k: Kernel): KernelSnapshot {
+  const r = k.registry;
+  return {
+    state: structuredClone(k.state),
+    traceLength: k.trace.length,
+    traceLast: lastEvent(k),
+    rng: k.rng.saveState?.() ?? null,
+    registry: {
+      notifiers: [...r.notifiers],
+      drivers: [...r.drivers],
+      linkOps: [...r.linkOps],
+      work: [...r.work],
+      rxHandlers: [...r.rxHandlers],
+      modules: [...r.modules].map(([key, value]) => ({
+        key,
+        value,
+        entries: value instanceof Map ? [...(value as Map<unknown, unknown>)] : null,
+      })),
+      deviceRenameFault: r.deviceRenameFault,
+    },
+  };
+}
+
+function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void {
+  m.clear();
+  for (const [key, v] of entries) m.set(key, v);
+}
+
+/**
+ * Restores `k` to `snap` in place: the same `Kernel` object (and the same state, trace and
+ * registry objects) afterwards holds a fresh deep copy of the saved state, the trace cut back to
+ * the saved length, the generator at its saved position and the registry as it was. The derived
+ * cache is reset. A snapshot can be loaded any number of times.
+ *
+ * @throws RangeError if the trace no longer holds the snapshot's events (the snapshot was taken
+ *   on a branch that a later load abandoned): only a snapshot of this branch or an ancestor of it
+ *   can be loaded.
+ * @throws TypeError if the snapshot has a generator position but `k.rng` has no `loadState`.
+ */
+export function loadKernel(k: Kernel, snap: KernelSnapshot): void {
+  if (
+    snap.traceLength > k.trace.length ||
+    (snap.traceLength > 0 && k.trace.events[snap.traceLength - 1] !== snap.traceLast)
+  ) {
+    throw new RangeError(
+      `Cannot load the kernel snapshot: the trace no longer holds its first "${snap.traceLength}" events`,
+    );
+  }
+  if (snap.rng !== null) {
+    if (!k.rng.loadState)
+      throw new TypeError("Cannot load the kernel snapshot: k.rng has no loadState");
+    k.rng.loadState(snap.rng);
+  }
+  k.trace.truncate(snap.traceLength);
+  Object.assign(k.state, structuredClone(snap.state));
+  const r = k.registry;
+  const s = snap.registry;
+  refill(r.notifiers, s.notifiers);
+  refill(r.drivers, s.drivers);
+  refill(r.linkOps, s.linkOps);
+  refill(r.work, s.work);
+  refill(r.rxHandlers, s.rxHandlers);
+  r.modules.clear();
+  for (const m of s.modules) {
+    if (m.entries !== null) refill(m.value as Map<unknown, unknown>, m.entries);
+    r.modules.set(m.key, m.value);
+  }
+  r.deviceRenameFault = s.deviceRenameFault;
+  k.cache = createCache();
+}

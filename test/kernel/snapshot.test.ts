@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import {
+  devChangeName,
+  devGetByName,
+  klog,
+  loadKernel,
+  type NetDevice,
+  saveKernel,
+  virtioNetInit,
+} from "../../src/kernel/index.ts";
+import { boot, E1, veth } from "../_helpers/kernel.ts";
+
+describe("saveKernel / loadKernel", () => {
+  it("should restore the state, the trace and the generator in place", () => {
+    const k = boot(E1);
+    const state = k.state;
+    const trace = k.trace;
+    const snap = saveKernel(k);
+    const before = structuredClone(k.state);
+    const len = k.trace.length;
+
+    veth(k, "va", "vb");
+    const macs = [devGetByName(k, "va")?.devAddr, devGetByName(k, "vb")?.devAddr];
+    loadKernel(k, snap);
+
+    expect(k.state).toBe(state);
+    expect(k.trace).toBe(trace);
+    expect(k.state).toEqual(before);
+    expect(k.trace.length).toBe(len);
+    expect(devGetByName(k, "va")).toBeUndefined();
+    // The generator is back too: the same random MACs, the same ifindexes.
+    veth(k, "va", "vb");
+    expect([devGetByName(k, "va")?.devAddr, devGetByName(k, "vb")?.devAddr]).toEqual(macs);
+  });
+
+  it("should load the same snapshot more than once", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const snap = saveKernel(k);
+
+    devChangeName(k, devGetByName(k, "va") as NetDevice, "vc");
+    loadKernel(k, snap);
+    devChangeName(k, devGetByName(k, "va") as NetDevice, "vd");
+    loadKernel(k, snap);
+
+    expect(devGetByName(k, "va")).toBeDefined();
+    expect(devGetByName(k, "vd")).toBeUndefined();
+  });
+
+  it("should reset the derived name cache", () => {
+    const k = boot(E1);
+    veth(k, "veth%d", "peer%d");
+    const snap = saveKernel(k);
+    veth(k, "veth%d", "peer%d");
+    expect(devGetByName(k, "veth1")).toBeDefined();
+
+    loadKernel(k, snap);
+    veth(k, "veth%d", "peer%d");
+
+    expect(devGetByName(k, "veth1")).toBeDefined();
+    expect(devGetByName(k, "veth2")).toBeUndefined();
+  });
+
+  it("should restore the code registry (a module loaded later is gone)", () => {
+    const k = boot(E1);
+    const snap = saveKernel(k);
+    const drivers = [...k.registry.drivers.keys()];
+
+    virtioNetInit(k);
+    expect(k.registry.drivers.has("virtio_net")).toBe(true);
+    loadKernel(k, snap);
+
+    expect([...k.registry.drivers.keys()]).toEqual(drivers);
+  });
+
+  it("should throw RangeError for a snapshot of an abandoned branch", () => {
+    const k = boot(E1);
+    const root = saveKernel(k);
+    klog(k, "info", "branch 1");
+    const leaf = saveKernel(k);
+    loadKernel(k, root);
+    klog(k, "info", "branch 2");
+
+    expect(() => loadKernel(k, leaf)).toThrow(RangeError);
+    expect(k.trace.events.at(-1)).toMatchObject({ text: "branch 2" });
+  });
+});
