@@ -2,7 +2,7 @@
 // script, QEMU's migration logic, udev, bring-up, cloud-init) on one scheduler, and produces the
 // run record of ../shared/spec/scenario-format.md plus a timeline.
 
-import { IpMonitor, IpProcess } from "../ip/index.ts";
+import { IpMonitor, type IpMonitorSnapshot, IpProcess } from "../ip/index.ts";
 import { linkFlagWords } from "../ip/print-link.ts";
 import {
   createKernel,
@@ -10,23 +10,47 @@ import {
   errnoName,
   IFF,
   type Kernel,
+  type KernelProfile,
+  type KernelSnapshot,
   type LinkSnapshot,
+  loadKernel,
   profileFor,
   rtnlDumpLinks,
   rtnlNewlink,
+  saveKernel,
 } from "../kernel/index.ts";
-import { Machine, type MachineSpec } from "../machine/index.ts";
+import { Machine, type MachineSnapshot, type MachineSpec } from "../machine/index.ts";
 import { type Actor, Rng, type Strategy, VirtualClock } from "../sim/index.ts";
-import { BringupActor } from "../userspace/bringup.ts";
-import { CloudInitProbe } from "../userspace/cloud-init.ts";
+import { BringupActor, type BringupSnapshot } from "../userspace/bringup.ts";
+import { CloudInitProbe, type CloudInitSnapshot } from "../userspace/cloud-init.ts";
 import { KernelWorkActor } from "../userspace/kernel-actor.ts";
-import { type StampedEvent, type TimelineEntry, World } from "../userspace/world.ts";
+import type { UdevdSnapshot, UdevdView } from "../userspace/udev/index.ts";
+import {
+  type StampedEvent,
+  type TimelineEntry,
+  World,
+  type WorldSnapshot,
+} from "../userspace/world.ts";
 import type { DeviceDoc, ExpectDoc, ScenarioDoc, StepDoc } from "./schema.ts";
 import { scenarioUdev } from "./udev.ts";
 
-/** A userspace actor the runner can start for `udev:` (plugged in by the udev module). */
+/**
+ * A userspace actor the runner can start for `udev:` (plugged in by the udev module; `Udevd` is
+ * one). Besides the actor's own step, an explorer can run each worker as a lane of its own
+ * (`workerReadyAt`, `stepWorker`), hash its state (`explorerView`) and save and restore it.
+ */
 export interface UdevActorLike extends Actor {
   isInitialized(ifindex: number): boolean;
+  /** Number of workers (lanes). */
+  readonly workerCount: number;
+  /** When worker `i`'s job can run (µs), or null while it is free. */
+  workerReadyAt(i: number): number | null;
+  /** Runs worker `i`'s job one step, as `step()` does when it picks that worker. */
+  stepWorker(i: number): void;
+  /** The state to hash (no times). */
+  explorerView(): UdevdView;
+  save(): UdevdSnapshot;
+  load(s: UdevdSnapshot): void;
 }
 
 /** Builds the udev actor from the scenario's `udev:` section. */
@@ -252,25 +276,45 @@ function createVirtual(k: Kernel, d: DeviceDoc): void {
   }
 }
 
+/** A migration in progress (QemuMigration's job). */
+interface MigrationJob {
+  primaries: string[];
+  outcome: "completed" | "cancel-before-eject" | "cancel-after-eject" | "timeout";
+  resume: boolean;
+  stage: "request" | "eject" | "after-eject" | "replug" | "timeout" | "done";
+  /** How many primaries the guest ejected so far (in order). */
+  ejected: number;
+  at: number;
+  downtimeUs: number;
+  ejectDelayUs: number;
+  onDone: (status: string) => void;
+}
+
+/** What QemuMigration saves: a copy of its job (sharing the same `onDone` function). */
+interface QemuSnapshot {
+  readonly job: Readonly<MigrationJob> | null;
+}
+
+function copyJob(j: Readonly<MigrationJob> | null): MigrationJob | null {
+  return j === null ? null : { ...j, primaries: [...j.primaries] };
+}
+
 /** The QEMU side of a failover migration (§3 of userspace-and-peers.md), as an actor. */
 class QemuMigration implements Actor {
   readonly name = "qemu";
   readonly #w: World;
-  #job: {
-    primaries: string[];
-    outcome: "completed" | "cancel-before-eject" | "cancel-after-eject" | "timeout";
-    resume: boolean;
-    stage: "request" | "eject" | "after-eject" | "replug" | "timeout" | "done";
-    /** How many primaries the guest ejected so far (in order). */
-    ejected: number;
-    at: number;
-    downtimeUs: number;
-    ejectDelayUs: number;
-    onDone: (status: string) => void;
-  } | null = null;
+  #job: MigrationJob | null = null;
 
   constructor(w: World) {
     this.#w = w;
+  }
+
+  save(): QemuSnapshot {
+    return { job: copyJob(this.#job) };
+  }
+
+  load(s: QemuSnapshot): void {
+    this.#job = copyJob(s.job);
   }
 
   /** Starts a migration; `onDone` gets the final status. */
@@ -405,8 +449,43 @@ class QemuMigration implements Actor {
   }
 }
 
+/**
+ * The actor that runs a scenario's steps (`PreparedRun.script`): one step starts per scheduler
+ * step; with `settleSteps` a step ends when the runner reports that every actor is idle.
+ */
+export interface ScenarioScript extends Actor {
+  /** Every step has started and ended. */
+  readonly done: boolean;
+  /** The current step waits for every other actor to be idle (the runner then calls `settled`). */
+  readonly waitingForSettle: boolean;
+  /** Index (0-based) of the next step to start. */
+  readonly stepIndex: number;
+  /** The records of the steps that ended, in order. */
+  readonly records: readonly StepRecord[];
+  /** The runner calls this when every other actor is idle. */
+  settled(): void;
+}
+
+type ScriptWait = { kind: "settle" | "migrate" } | { kind: "sleep"; until: number } | null;
+type ScriptPending = { index: number; text: string; t: number; cursor: number } | null;
+type ScriptOutcome = {
+  ok: boolean;
+  errno: ErrnoName | null;
+  message: string | null;
+  result: string;
+} | null;
+
+/** What ScriptActor saves: its position, what it waits for, and the records so far. */
+interface ScriptSnapshot {
+  readonly i: number;
+  readonly wait: ScriptWait;
+  readonly pending: ScriptPending;
+  readonly outcome: ScriptOutcome;
+  readonly records: readonly StepRecord[];
+}
+
 /** Executes the scenario's steps in order, one per scheduler step. */
-class ScriptActor implements Actor {
+class ScriptActor implements ScenarioScript {
   readonly name = "script";
   readonly records: StepRecord[] = [];
   readonly #w: World;
@@ -415,16 +494,11 @@ class ScriptActor implements Actor {
   readonly #qemu: QemuMigration;
   #i = 0;
   /** What the current step waits for. */
-  #wait: { kind: "settle" | "migrate" } | { kind: "sleep"; until: number } | null = null;
-  #pending: { index: number; text: string; t: number; cursor: number } | null = null;
+  #wait: ScriptWait = null;
+  #pending: ScriptPending = null;
   readonly #settleSteps: boolean;
   /** settleSteps: the outcome of the current step, held until every actor is idle. */
-  #outcome: {
-    ok: boolean;
-    errno: ErrnoName | null;
-    message: string | null;
-    result: string;
-  } | null = null;
+  #outcome: ScriptOutcome = null;
 
   constructor(
     w: World,
@@ -446,6 +520,29 @@ class ScriptActor implements Actor {
 
   get waitingForSettle(): boolean {
     return this.#wait?.kind === "settle";
+  }
+
+  get stepIndex(): number {
+    return this.#i;
+  }
+
+  save(): ScriptSnapshot {
+    return {
+      i: this.#i,
+      wait: this.#wait === null ? null : { ...this.#wait },
+      pending: this.#pending === null ? null : { ...this.#pending },
+      outcome: this.#outcome === null ? null : { ...this.#outcome },
+      records: this.records.slice(),
+    };
+  }
+
+  load(s: ScriptSnapshot): void {
+    this.#i = s.i;
+    this.#wait = s.wait === null ? null : { ...s.wait };
+    this.#pending = s.pending === null ? null : { ...s.pending };
+    this.#outcome = s.outcome === null ? null : { ...s.outcome };
+    this.records.length = 0;
+    this.records.push(...s.records);
   }
 
   readyAt(): number | null {
@@ -667,8 +764,77 @@ export function checkLinkExpect(
   return { expect: `link ${e.link}`, ok, detail: parts.join(", ") || "exists" };
 }
 
-/** Runs one scenario on the model. Deterministic: same scenario, kernel and seed → same record. */
-export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
+/**
+ * Everything a run's state consists of (`PreparedRun.save`). It shares code and closures with
+ * the run (registry entries, a migration's completion callback), so it lives in memory only and
+ * belongs to the run that saved it.
+ */
+export interface RunSnapshot {
+  /** Virtual time, µs. */
+  readonly clock: number;
+  readonly kernel: KernelSnapshot;
+  readonly world: WorldSnapshot;
+  readonly machine: MachineSnapshot;
+  readonly script: ScriptSnapshot;
+  readonly qemu: QemuSnapshot;
+  readonly udev: UdevdSnapshot | null;
+  readonly bringup: BringupSnapshot | null;
+  readonly probe: CloudInitSnapshot | null;
+  /** The ll_map caches of the per-step and the whole-run `ip monitor`. */
+  readonly monitors: { readonly steps: IpMonitorSnapshot; readonly run: IpMonitorSnapshot };
+}
+
+/**
+ * A booted run, ready for its main loop (`prepareRun`): its world, kernel, machine and actors, the
+ * boot's uevents already dispatched. Drive it with `stepRun` or `runToQuiescence`, or pick actors
+ * (and udevd's workers) yourself; `finishRun` builds the record. `save` and `load` snapshot and
+ * restore all of it in place: every object stays the same, so closures and subscriptions stay
+ * valid.
+ */
+export interface PreparedRun {
+  readonly scenario: ScenarioDoc;
+  readonly seed: number;
+  readonly profile: KernelProfile;
+  readonly spec: MachineSpec;
+  readonly clock: VirtualClock;
+  readonly w: World;
+  readonly k: Kernel;
+  readonly machine: Machine;
+  readonly script: ScenarioScript;
+  readonly udev: UdevActorLike | null;
+  readonly bringup: BringupActor | null;
+  readonly probe: CloudInitProbe | null;
+  /** QEMU's migration logic. */
+  readonly qemu: Actor;
+  /** The kernel's deferred work (linkwatch, driver work). */
+  readonly kernelActor: KernelWorkActor;
+  /** Saves the whole run: clock, kernel, world (generators, scheduler), machine, every actor, monitors. */
+  save(): RunSnapshot;
+  /**
+   * Restores `s` in place. Only a snapshot of this run, taken on the current branch or an
+   * ancestor of it, can be loaded (any number of times); after a throw the run is unusable.
+   *
+   * @throws RangeError if the trace or timeline no longer holds the snapshot's entries.
+   */
+  load(s: RunSnapshot): void;
+}
+
+/** What finishRun needs besides the public fields. */
+interface RunInternals {
+  readonly wholeRun: IpMonitor;
+  readonly monitorFrom: number;
+}
+
+const internals = new WeakMap<PreparedRun, RunInternals>();
+
+/**
+ * Builds and boots a scenario's run: kernel, machine, world and actors, the virtual devices, the
+ * monitors, and a first `w.dispatch()` of the boot's events. Nothing has been scheduled yet.
+ *
+ * @throws RunError if the scenario names no kernel (and `o.kernel` is not set) or a virtual
+ *   device cannot be created.
+ */
+export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
   const kernel = o.kernel ?? sc.kernel;
   if (kernel === undefined)
     throw new RunError("no kernel: set kernel: in the scenario or pass --kernel");
@@ -692,25 +858,26 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
     rng: rng.fork("userspace"),
     ...(o.strategy ? { strategy: o.strategy } : {}),
   });
-  w.sched.add(new KernelWorkActor(w));
+  const kernelActor = new KernelWorkActor(w);
+  w.sched.add(kernelActor);
   let udev: UdevActorLike | null = null;
   if (sc.udev !== undefined && sc.udev !== "none") {
     udev = (o.udev ?? scenarioUdev)(w, sc.udev);
     w.sched.add(udev);
   }
+  let bringup: BringupActor | null = null;
   if (sc.bringup !== undefined && sc.bringup !== "none") {
     const b = sc.bringup;
-    w.sched.add(
-      new BringupActor(
-        w,
-        {
-          links: b.links,
-          ...(b.wait_for_udev !== undefined ? { waitForUdev: b.wait_for_udev } : {}),
-          latencyUs: (b.latency_ms ?? 10) * 1000,
-        },
-        udev ? (i) => (udev as UdevActorLike).isInitialized(i) : null,
-      ),
+    bringup = new BringupActor(
+      w,
+      {
+        links: b.links,
+        ...(b.wait_for_udev !== undefined ? { waitForUdev: b.wait_for_udev } : {}),
+        latencyUs: (b.latency_ms ?? 10) * 1000,
+      },
+      udev ? (i) => (udev as UdevActorLike).isInitialized(i) : null,
     );
+    w.sched.add(bringup);
   }
   let probe: CloudInitProbe | null = null;
   if (sc.cloud_init !== undefined && sc.cloud_init !== "none") {
@@ -744,19 +911,89 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   const script = new ScriptActor(w, sc.steps, monitor, qemu, o.settleSteps ?? false);
   w.sched.add(script);
   w.dispatch();
+  const p: PreparedRun = {
+    scenario: sc,
+    seed,
+    profile,
+    spec,
+    clock,
+    w,
+    k,
+    machine,
+    script,
+    udev,
+    bringup,
+    probe,
+    qemu,
+    kernelActor,
+    save: () => ({
+      clock: clock.now(),
+      kernel: saveKernel(k),
+      world: w.save(),
+      machine: machine.save(),
+      script: script.save(),
+      qemu: qemu.save(),
+      udev: udev ? udev.save() : null,
+      bringup: bringup ? bringup.save() : null,
+      probe: probe ? probe.save() : null,
+      monitors: { steps: monitor.save(), run: wholeRun.save() },
+    }),
+    load: (s) => {
+      loadKernel(k, s.kernel);
+      w.load(s.world);
+      clock.restore(s.clock);
+      machine.load(s.machine);
+      script.load(s.script);
+      qemu.load(s.qemu);
+      if (udev && s.udev) udev.load(s.udev);
+      if (bringup && s.bringup) bringup.load(s.bringup);
+      if (probe && s.probe) probe.load(s.probe);
+      monitor.load(s.monitors.steps);
+      wholeRun.load(s.monitors.run);
+    },
+  };
+  internals.set(p, { wholeRun, monitorFrom });
+  return p;
+}
+
+/**
+ * One turn of the main loop: the scheduler runs one step and its events are dispatched; when
+ * every actor is idle and the script waits for that (a `settle` step, or any step under
+ * settleSteps), the script is told instead. Returns false once the run is quiescent (nothing ran and nobody waited to settle).
+ */
+export function stepRun(p: PreparedRun): boolean {
+  const ran = p.w.sched.runOne();
+  p.w.dispatch();
+  if (ran !== null) return true;
+  if (p.script.waitingForSettle) {
+    p.script.settled();
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Runs `stepRun` until the run is quiescent.
+ *
+ * @throws RunError when it is not quiescent after a million turns (a model that never settles).
+ */
+export function runToQuiescence(p: PreparedRun): void {
   const MAX = 1_000_000;
   for (let n = 0; ; n++) {
     if (n > MAX) throw new RunError(`no quiescence after ${MAX} steps`);
-    const ran = w.sched.runOne();
-    w.dispatch();
-    if (ran === null) {
-      if (script.waitingForSettle) {
-        script.settled();
-        continue;
-      }
-      break;
-    }
+    if (!stepRun(p)) break;
   }
+}
+
+/**
+ * Builds the run record of a run that reached quiescence: final links, dmesg, expectations,
+ * `ip link show`, the whole run's monitor lines. It leaves the run as it was, so it can be
+ * called again after a `load` and another `runToQuiescence`. The record's arrays are copies.
+ */
+export function finishRun(p: PreparedRun): RunRecord {
+  const inner = internals.get(p);
+  if (!inner) throw new TypeError("finishRun: not a run from prepareRun");
+  const { k, w, machine, spec, script, scenario: sc } = p;
   const links = linkRecords(k);
   const dmesg = (k.trace.since(0) as StampedEvent[]).flatMap((e) =>
     e.type === "kernel.log" ? [{ t: e.t, text: e.text }] : [],
@@ -776,30 +1013,43 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
           },
         ],
   );
+  const steps = script.records.slice();
   const expectations = (sc.expect ?? []).map((e) =>
-    checkExpect(e, { steps: script.records, links, logs, devices }),
+    checkExpect(e, { steps, links, logs, devices }),
   );
+  const ipLink = new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout;
+  // The whole-run monitor formats the trace now; its ll_map is put back afterwards.
+  const wholeRun = inner.wholeRun.save();
+  const monitor = (k.trace.since(inner.monitorFrom) as StampedEvent[]).flatMap((e) =>
+    e.type === "kernel.rtnl"
+      ? inner.wholeRun
+          .feed([e])
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((line) => ({ t: e.t, line }))
+      : [],
+  );
+  inner.wholeRun.load(wholeRun);
   return {
     scenario: sc.name,
     backend: "model",
-    kernel: profile.version,
-    steps: script.records,
+    kernel: p.profile.version,
+    steps,
     links,
-    seed,
-    timeline: w.timeline,
+    seed: p.seed,
+    timeline: w.timeline.slice(),
     expectations,
     dmesg,
-    ip_link: new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout,
-    monitor: (k.trace.since(monitorFrom) as StampedEvent[]).flatMap((e) =>
-      e.type === "kernel.rtnl"
-        ? wholeRun
-            .feed([e])
-            .split("\n")
-            .filter((l) => l !== "")
-            .map((line) => ({ t: e.t, line }))
-        : [],
-    ),
+    ip_link: ipLink,
+    monitor,
     devices,
     ok: expectations.every((e) => e.ok),
   };
+}
+
+/** Runs one scenario on the model. Deterministic: same scenario, kernel and seed → same record. */
+export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
+  const p = prepareRun(sc, o);
+  runToQuiescence(p);
+  return finishRun(p);
 }
