@@ -4,6 +4,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
+import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
@@ -33,6 +34,13 @@ Usage:
                                 run it on a real kernel (host namespace or Linux guest)
   ifsim conform FILE.yaml... [--backend netns|qemu] [--json]
                                 run each on a real kernel and on the model, show differences
+  ifsim explore FILE.yaml [--kernel LIST] [--udev LIST] [--invariants LIST] [--json]
+                [--export OUT] [--jobs N] [--max-states N] [--time-limit DUR] [...]
+                                search every interleaving of the scenario's actors for a broken
+                                invariant (a kernel × udev matrix with lists); exit 0 verified,
+                                1 violated, 3 bounded (ifsim explore --help lists every option)
+  ifsim replay TOKEN [--json] [--export OUT]
+                                replay the counterexample of a token ifsim explore printed
   ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
 
@@ -61,12 +69,15 @@ type Has<A extends readonly string[], W extends string> = A extends readonly [
 
 /**
  * What main() returns for an argv: a promise for the commands that drive a real kernel
- * (`conform`, `run … --backend B`), the result itself for every other. Decided from the literal
- * words of the argv; for an argv whose words are not literal (a string[] from elsewhere) it
- * says CliResult, so such a caller must await the result (awaiting a CliResult is harmless) —
- * as the ifsim binary does.
+ * (`conform`, `run … --backend B`) or may run worker threads (`explore`, `replay`), the result
+ * itself for every other. Decided from the literal words of the argv; for an argv whose words
+ * are not literal (a string[] from elsewhere) it says CliResult, so such a caller must await the
+ * result (awaiting a CliResult is harmless) — as the ifsim binary does.
  */
-export type MainResult<A extends readonly string[]> = A extends readonly ["conform", ...string[]]
+export type MainResult<A extends readonly string[]> = A extends readonly [
+  "conform" | "explore" | "replay",
+  ...string[],
+]
   ? Promise<CliResult>
   : A extends readonly ["run", ...infer T extends readonly string[]]
     ? Has<T, RealKernelWord> extends true
@@ -94,6 +105,8 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   if (cmd === "machines") return machinesCommand(rest);
   if (cmd === "run") return runCommand(rest);
   if (cmd === "conform") return conformCommand(rest);
+  if (cmd === "explore") return exploreCommand(rest);
+  if (cmd === "replay") return replayCommand(rest);
   if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",
@@ -114,6 +127,12 @@ function isMain(): boolean {
 
 if (isMain()) {
   conformProgress.sink = (line) => process.stderr.write(`${line}\n`);
+  exploreTerminal.current = {
+    write: (text) => process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stderr.isTTY ? { stderrColumns: process.stderr.columns } : {}),
+    ...(process.stdout.isTTY ? { stdoutColumns: process.stdout.columns } : {}),
+  };
   const r = await dispatch(process.argv.slice(2));
   if (r.chunks) {
     for (const c of r.chunks) (c.fd === 1 ? process.stdout : process.stderr).write(c.text);
