@@ -24,7 +24,7 @@ import { type Actor, Rng, type Strategy, VirtualClock } from "../sim/index.ts";
 import { BringupActor, type BringupSnapshot } from "../userspace/bringup.ts";
 import { CloudInitProbe, type CloudInitSnapshot } from "../userspace/cloud-init.ts";
 import { KernelWorkActor } from "../userspace/kernel-actor.ts";
-import type { UdevdSnapshot, UdevdView } from "../userspace/udev/index.ts";
+import type { UdevdSnapshot, UdevdView, UdevRename } from "../userspace/udev/index.ts";
 import {
   type StampedEvent,
   type TimelineEntry,
@@ -51,6 +51,10 @@ export interface UdevActorLike extends Actor {
   explorerView(): UdevdView;
   save(): UdevdSnapshot;
   load(s: UdevdSnapshot): void;
+  /** Every rename it asked the kernel for, with the answer. */
+  readonly renames: readonly UdevRename[];
+  /** The name its rules would give the device (side-effect free), or null. */
+  predictableName(ifindex: number): string | null;
 }
 
 /** Builds the udev actor from the scenario's `udev:` section. */

@@ -114,6 +114,8 @@ export const Udev = z.union([
     latency_ms: z.number().int().nonnegative().optional(),
     /** Time a worker spends on an event before acting (rules, builtins), ms. */
     processing_ms: z.number().int().nonnegative().optional(),
+    /** Workers processing events for different devices in parallel (default 8). */
+    workers: z.number().int().min(1).max(64).optional(),
     /** hwdb ID_NET_NAME_ALLOW lists (v256), e.g. {"net:naming:drvirtio_net:*": {PHYS_PORT_NAME: false}}. */
     hwdb: z.record(z.string(), z.record(z.string(), z.boolean())).optional(),
     /** ID_NET_NAME_FROM_DATABASE by MAC. */
@@ -248,6 +250,25 @@ export const EXPECT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   no_log: ExpectNoLog,
 };
 
+/** Invariants `ifsim explore` checks (names: `ifsim explore --list-invariants`). */
+export const InvariantNameDoc = z.enum([
+  "unique-names",
+  "unique-ifindexes",
+  "no-ebusy-to-udev",
+  "failover-named",
+  "no-duplicate-mac-crash",
+  "no-kernel-warning",
+  "expect",
+]);
+
+/** Defaults for `ifsim explore` on this scenario (the command line overrides them). */
+export const ExploreDoc = z.strictObject({
+  /** The invariants to check (default: every built-in one; add `expect` for this file's expect:). */
+  invariants: z.array(InvariantNameDoc).min(1).optional(),
+  /** any (default): every ready actor may go next; strict: virtual-time order, ties explored. */
+  timing: z.enum(["any", "strict"]).optional(),
+});
+
 /** A whole scenario file. */
 export const Scenario = z.strictObject({
   ifsim: z.literal(1, { error: "expected ifsim: 1 (the format version)" }),
@@ -266,6 +287,7 @@ export const Scenario = z.strictObject({
   udev: Udev.optional(),
   bringup: Bringup.optional(),
   cloud_init: CloudInit.optional(),
+  explore: ExploreDoc.optional(),
   steps: z.array(Step),
   expect: z.array(Expect).optional(),
 });

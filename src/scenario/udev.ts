@@ -13,6 +13,7 @@ export function udevConfigOf(cfg: Exclude<UdevDoc, "none">): UdevdConfig {
       : {}),
     ...(cfg.latency_ms !== undefined ? { deliveryLatencyUs: cfg.latency_ms * 1000 } : {}),
     ...(cfg.processing_ms !== undefined ? { processingLatencyUs: cfg.processing_ms * 1000 } : {}),
+    ...(cfg.workers !== undefined ? { workers: cfg.workers } : {}),
     ...(cfg.hwdb !== undefined ? { nameAllow: cfg.hwdb } : {}),
     ...(cfg.database !== undefined ? { database: { byMac: cfg.database } } : {}),
     ...(cfg.onboard !== undefined ? { acpiIndex: cfg.onboard } : {}),

@@ -106,7 +106,7 @@ export class BringupActor implements Actor {
       this.#w.record(this.name, `${dev.name}: already up`, "ok");
       return;
     }
-    const r = this.#w.ip(["link", "set", "dev", dev.name, "up"]);
+    const r = this.#w.ip(["link", "set", "dev", dev.name, "up"], this.name);
     const err = r.stderr.trim();
     this.#w.record(
       this.name,

@@ -4,6 +4,7 @@
 
 import { IpProcess, type IpResult } from "../ip/index.ts";
 import {
+  errnoName,
   type Kernel,
   type KernelEvent,
   type NetDevice,
@@ -26,6 +27,15 @@ export type StampedEvent = KernelEvent & { readonly seq: number; readonly t: num
 export type Uevent = Extract<StampedEvent, { type: "kernel.uevent" }>;
 /** An rtnetlink multicast delivered to userspace. */
 export type NetlinkMsg = Extract<StampedEvent, { type: "kernel.rtnl" }>;
+
+/** One `ip` command run through World.ip. */
+export interface IpLogEntry {
+  readonly actor: string;
+  readonly argv: readonly string[];
+  readonly status: number;
+  /** The errno name of a failed request, or null. */
+  readonly errno: string | null;
+}
 
 /** One line of the run's timeline: who did what, when, with what result. */
 export interface TimelineEntry {
@@ -53,6 +63,8 @@ export interface WorldOptions {
  */
 export interface WorldSnapshot {
   readonly timeline: number;
+  /** Length of `ipLog`. */
+  readonly ipLog: number;
   readonly timelineLast: TimelineEntry | null;
   readonly cursor: number;
   readonly rng: RngState;
@@ -67,6 +79,8 @@ export class World {
   readonly rng: Rng;
   readonly sched: Scheduler;
   readonly timeline: TimelineEntry[] = [];
+  /** Every `ip` command an actor ran through `ip()`, with its outcome (for explorer exports). */
+  readonly ipLog: IpLogEntry[] = [];
   readonly #ueventSubs: ((e: Uevent) => void)[] = [];
   readonly #netlinkSubs: ((e: NetlinkMsg) => void)[] = [];
   #cursor: number;
@@ -88,6 +102,7 @@ export class World {
   save(): WorldSnapshot {
     return {
       timeline: this.timeline.length,
+      ipLog: this.ipLog.length,
       timelineLast: this.timeline[this.timeline.length - 1] ?? null,
       cursor: this.#cursor,
       rng: this.rng.saveState(),
@@ -112,6 +127,7 @@ export class World {
       );
     }
     this.timeline.length = s.timeline;
+    this.ipLog.length = Math.min(this.ipLog.length, s.ipLog);
     this.#cursor = s.cursor;
     this.rng.loadState(s.rng);
     this.sched.load(s.sched);
@@ -154,8 +170,15 @@ export class World {
    * Runs one iproute2 command as a process of its own (fresh ll_map) and returns what it
    * printed. Deferred kernel work is left to the kernel actor.
    */
-  ip(argv: readonly string[]): IpResult {
-    return new IpProcess(this.k, { settle: () => {} }).run(argv);
+  ip(argv: readonly string[], actor = "script"): IpResult {
+    const r = new IpProcess(this.k, { settle: () => {} }).run(argv);
+    this.ipLog.push({
+      actor,
+      argv: [...argv],
+      status: r.status,
+      errno: r.errno ? (errnoName(r.errno) ?? null) : null,
+    });
+    return r;
   }
 
   /** Reads /sys/class/net/<ifname>/<attr>. */

@@ -67,4 +67,5 @@ export {
   type UdevLogLevel,
   type UdevLogLine,
   type UdevProcessed,
+  type UdevRename,
 } from "./udevd.ts";

@@ -133,6 +133,17 @@ export interface UdevDbEntry {
   readonly properties: Readonly<Record<string, string>>;
 }
 
+/** One rename udevd asked the kernel for (RTM_SETLINK IFLA_IFNAME or SIOCSIFNAME). */
+export interface UdevRename {
+  /** Virtual time, µs. */
+  readonly t: number;
+  readonly ifindex: number;
+  readonly from: string;
+  readonly to: string;
+  /** The kernel's answer: null for success, else the errno name. */
+  readonly errno: ErrnoName | null;
+}
+
 /** One log line of udevd. */
 export interface UdevLogLine {
   /** Virtual time, µs. */
@@ -201,6 +212,7 @@ export interface UdevdSnapshot {
   readonly workers: readonly (Job | null)[];
   readonly db: readonly DbEntry[];
   readonly logs: readonly UdevLogLine[];
+  readonly renames: readonly UdevRename[];
   readonly lastDeliverAt: number;
   readonly arrivals: number;
   readonly rng: RngState;
@@ -261,6 +273,7 @@ export class Udevd implements Actor {
   readonly #workers: (Job | null)[];
   readonly #db = new Map<number, DbEntry>();
   readonly #logs: UdevLogLine[] = [];
+  readonly #renames: UdevRename[] = [];
   readonly #processedSubs: ((p: UdevProcessed) => void)[] = [];
   #lastDeliverAt = 0;
   #arrivals = 0;
@@ -385,6 +398,7 @@ export class Udevd implements Actor {
       workers,
       db,
       logs: this.#logs.slice(),
+      renames: this.#renames.slice(),
       lastDeliverAt: this.#lastDeliverAt,
       arrivals: this.#arrivals,
       rng: this.#rng.saveState(),
@@ -409,6 +423,8 @@ export class Udevd implements Actor {
     for (const e of db) this.#db.set(e.ifindex, e);
     this.#logs.length = 0;
     this.#logs.push(...s.logs);
+    this.#renames.length = 0;
+    this.#renames.push(...s.renames);
     this.#lastDeliverAt = s.lastDeliverAt;
     this.#arrivals = s.arrivals;
     this.#rng.loadState(s.rng);
@@ -696,7 +712,54 @@ export class Udevd implements Actor {
   }
 
   #setName(ifindex: number, name: string): number {
-    return rtnlSetlink(this.#w.k, { ifindex, attrs: { ifname: name } }).ret;
+    const from = devGetByIndex(this.#w.k, ifindex)?.name ?? `if${ifindex}`;
+    const ret = rtnlSetlink(this.#w.k, { ifindex, attrs: { ifname: name } }).ret;
+    this.#renames.push({
+      t: this.#w.now(),
+      ifindex,
+      from,
+      to: name,
+      errno: ret === 0 ? null : (errnoName(ret) ?? "EINVAL"),
+    });
+    return ret;
+  }
+
+  /** Every rename udevd asked for so far, in order, with the kernel's answer. */
+  get renames(): readonly UdevRename[] {
+    return this.#renames;
+  }
+
+  /**
+   * The name udevd's rules would give the device now (net_id, hwdb, .link NamePolicy), as if
+   * the kernel had named it (the `keep` policy is not applied to an earlier rename), or null
+   * when no policy yields a name. Side-effect free.
+   */
+  predictableName(ifindex: number): string | null {
+    const facts = this.#facts(ifindex);
+    if (!facts) return null;
+    const props: Record<string, string> = {};
+    if (facts.driver !== null) props.ID_NET_DRIVER = facts.driver;
+    if (this.generation === "v256")
+      Object.assign(props, hwdbNameAllow(this.#cfg.nameAllow ?? {}, facts.driver));
+    const names = netId(facts, {
+      scheme: this.scheme,
+      parentSlots: this.generation !== "legacy",
+      ...(this.generation === "v256"
+        ? { allow: (attr: string) => namingSysattrAllowed(props, attr) }
+        : {}),
+    });
+    const fromDb = databaseName(this.#cfg.database ?? {}, facts);
+    const dev = devGetByIndex(this.#w.k, ifindex);
+    const link = matchLinkFile(this.#links, facts, dev?.name ?? "");
+    if (!link) return null;
+    return chooseName({
+      link,
+      names,
+      database: fromDb,
+      nameAssignType: 0,
+      scheme: this.scheme,
+      enableNamePolicy: this.#cfg.netIfnames ?? true,
+    }).name;
   }
 
   /** rename_netif() of systemd v249 … v256. */

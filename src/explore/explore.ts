@@ -1,0 +1,387 @@
+// `ifsim explore` without the terminal: search a scenario's interleavings, then turn a violation
+// into the shortest path found, shrink its forced choices, and describe it step by step (for the
+// swim-lane timeline, the replay token and the linear scenario).
+
+import type { ScenarioDoc, StepDoc } from "../scenario/schema.ts";
+import type { TimelineEntry } from "../userspace/world.ts";
+import {
+  DEFAULT_INVARIANTS,
+  type InvariantName,
+  ScenarioSystem,
+  type ScenarioSystemOptions,
+} from "./scenario-system.ts";
+import {
+  addStats,
+  emptyStats,
+  type SearchOptions,
+  type SearchResult,
+  type SearchStats,
+  search,
+} from "./search.ts";
+import type { Violation } from "./system.ts";
+
+/** Everything that defines one exploration (and its replay). */
+export interface ExploreConfig {
+  readonly kernel?: string;
+  readonly udev?: string;
+  readonly seed?: number;
+  readonly invariants?: readonly InvariantName[];
+  readonly timing?: "any" | "strict";
+}
+
+/** One step of a counterexample, for timelines and exports. */
+export interface CexStep {
+  /** 1-based position in the interleaving. */
+  readonly n: number;
+  readonly lane: string;
+  /** Virtual time after the step, µs. */
+  readonly t: number;
+  /** Timeline lines the step wrote (actor, what, result). */
+  readonly did: readonly TimelineEntry[];
+  /** Userspace actions as a linear scenario step (none for kernel work). */
+  readonly actions: readonly StepDoc[];
+}
+
+/** A violation made small and replayable. */
+export interface Counterexample {
+  readonly violation: Violation;
+  /** Every lane fired, in order (the shortest path found). */
+  readonly path: readonly string[];
+  /** The forced choices after shrinking: replaying them (then earliest-first) still fails. */
+  readonly choices: readonly string[];
+  /** The replay of `choices`, step by step. */
+  readonly steps: readonly CexStep[];
+  /** Length of the first violating path the search found, before looking for shorter ones. */
+  readonly firstLength: number;
+}
+
+/** The outcome of exploring one scenario under one configuration. */
+export type ExploreResult =
+  | { readonly verdict: "verified"; readonly stats: SearchStats }
+  | {
+      readonly verdict: "violated";
+      readonly stats: SearchStats;
+      readonly counterexample: Counterexample;
+    }
+  | {
+      readonly verdict: "bounded";
+      readonly stats: SearchStats;
+      readonly bound: "max-depth" | "max-states" | "time-limit";
+    };
+
+/** Search options plus how hard to work on a counterexample. */
+export interface ExploreOptions extends SearchOptions {
+  /** Look for shorter violations by depth-bounded searches (default true). */
+  readonly shortest?: boolean;
+  /** Shrink the forced choices (default true). */
+  readonly shrink?: boolean;
+  /**
+   * Split the search at this depth into independent subtrees (deduplicated by state key); the
+   * result does not depend on how the subtrees are run (see `runSubtrees`). 0: no split.
+   */
+  readonly splitDepth?: number;
+  /** Runs the subtrees (default: one after the other, here). A parallel runner must return the same. */
+  readonly runSubtrees?: (prefixes: readonly string[][]) => SearchResult[];
+}
+
+/** Builds the system for a configuration. */
+export function systemFor(sc: ScenarioDoc, c: ExploreConfig): ScenarioSystem {
+  const o: ScenarioSystemOptions = {
+    ...(c.kernel !== undefined ? { kernel: c.kernel } : {}),
+    ...(c.udev !== undefined ? { udev: c.udev } : {}),
+    ...(c.seed !== undefined ? { seed: c.seed } : {}),
+    invariants: c.invariants ?? DEFAULT_INVARIANTS,
+    ...(c.timing !== undefined ? { timing: c.timing } : {}),
+  };
+  return new ScenarioSystem(sc, o);
+}
+
+/** Fires `prefix` from the start state (every lane must be enabled in turn). */
+export function applyPrefix(sys: ScenarioSystem, prefix: readonly string[]): void {
+  for (const l of prefix) sys.fire(l);
+}
+
+/** Searches the subtree below `prefix`. */
+export function searchSubtree(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  prefix: readonly string[],
+  o: SearchOptions,
+): SearchResult {
+  const sys = systemFor(sc, c);
+  applyPrefix(sys, prefix);
+  const r = search(sys, { ...o, maxDepth: (o.maxDepth ?? 2000) - prefix.length });
+  if (r.verdict === "violated")
+    return { ...r, found: { ...r.found, path: [...prefix, ...r.found.path] } };
+  return r;
+}
+
+/**
+ * The subtrees at `depth`: every path of that length (or shorter, ending in quiescence or a
+ * violation), full expansion, one per distinct state key. In a fixed order.
+ */
+export function frontier(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  depth: number,
+  symmetric: boolean,
+): string[][] {
+  // Snapshots restore only along one branch (histories are cut back), so each node is rebuilt
+  // by re-running its prefix: the frontier is small.
+  let level: string[][] = [[]];
+  const out: string[][] = [];
+  for (let d = 0; d < depth; d++) {
+    const next: string[][] = [];
+    const seen = new Set<string>();
+    for (const path of level) {
+      const at = systemFor(sc, c);
+      applyPrefix(at, path);
+      const en = at.enabled();
+      if (en.length === 0 || at.check(false)) {
+        out.push(path);
+        continue;
+      }
+      for (const l of en) {
+        const sys = systemFor(sc, c);
+        applyPrefix(sys, [...path, l]);
+        const k = sys.key(symmetric).key;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        next.push([...path, l]);
+      }
+    }
+    level = next;
+  }
+  out.push(...level);
+  return out;
+}
+
+/** Combines subtree results in order: the first violation wins; stats up to it. */
+export function combine(results: readonly SearchResult[]): SearchResult {
+  const stats = emptyStats();
+  let bounded: SearchResult | null = null;
+  for (const r of results) {
+    addStats(stats, r.stats);
+    if (r.verdict === "violated") return { ...r, stats };
+    if (r.verdict === "bounded" && !bounded) bounded = r;
+  }
+  if (bounded && bounded.verdict === "bounded") return { ...bounded, stats };
+  return { verdict: "verified", stats };
+}
+
+/** Explores a scenario: search, then shortest + shrunk counterexample. */
+export function exploreScenario(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  o: ExploreOptions = {},
+): ExploreResult {
+  const split = o.splitDepth ?? 0;
+  let r: SearchResult;
+  if (split > 0) {
+    const prefixes = frontier(sc, c, split, o.symmetry ?? true);
+    const run =
+      o.runSubtrees ?? ((ps: readonly string[][]) => ps.map((p) => searchSubtree(sc, c, p, o)));
+    r = combine(run(prefixes));
+  } else r = search(systemFor(sc, c), o);
+  if (r.verdict !== "violated") return r;
+  let best = r.found;
+  const firstLength = best.path.length;
+  if (o.shortest ?? true) {
+    // Depth-bounded searches for anything shorter (a bounded search may miss some paths: this
+    // finds the shortest it can within the reduction, it does not prove minimality).
+    for (let tries = 0; tries < 40 && best.path.length > 1; tries++) {
+      const { onProgress: _p, ...quiet } = o;
+      const s = search(systemFor(sc, c), { ...quiet, maxDepth: best.path.length - 1 });
+      if (s.verdict !== "violated") break;
+      best = s.found;
+    }
+  }
+  const choices =
+    (o.shrink ?? true) ? shrinkChoices(sc, c, best.path, best.violation) : [...best.path];
+  const rep = replay(sc, c, choices);
+  const violation = rep.violation ?? best.violation;
+  return {
+    verdict: "violated",
+    stats: r.stats,
+    counterexample: { violation, path: best.path, choices, steps: rep.steps, firstLength },
+  };
+}
+
+/** The result of replaying choices. */
+export interface ReplayResult {
+  readonly violation: Violation | null;
+  /** Lanes actually fired (choices that were not enabled are skipped). */
+  readonly path: readonly string[];
+  readonly steps: readonly CexStep[];
+  readonly system: ScenarioSystem;
+}
+
+/**
+ * Replays forced choices: each choice fires its lane if it is enabled (else it is skipped), then
+ * the run continues in virtual-time order (ties: lane order) until quiescence or a violation.
+ */
+export function replay(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  choices: readonly string[],
+  maxSteps = 100_000,
+): ReplayResult {
+  const sys = systemFor(sc, c);
+  const steps: CexStep[] = [];
+  const path: string[] = [];
+  let violation = sys.check(false);
+  const fire = (lane: string): void => {
+    const tl = sys.p.w.timeline.length;
+    const renames = sys.p.udev?.renames.length ?? 0;
+    const ips = sys.p.w.ipLog.length;
+    const scriptIdx = sys.p.script.stepIndex;
+    sys.fire(lane);
+    path.push(lane);
+    steps.push({
+      n: steps.length + 1,
+      lane,
+      t: sys.p.w.now(),
+      did: sys.p.w.timeline.slice(tl),
+      actions: actionsOf(sys, lane, { renames, ips, scriptIdx }),
+    });
+    violation = sys.check(sys.enabled().length === 0);
+  };
+  let i = 0;
+  while (!violation && steps.length < maxSteps) {
+    const en = sys.enabled();
+    if (en.length === 0) break;
+    if (i < choices.length) {
+      const ch = choices[i++] as string;
+      if (en.includes(ch)) fire(ch);
+      continue;
+    }
+    fire(sys.nextByTime() ?? (en[0] as string));
+  }
+  return { violation, path, steps, system: sys };
+}
+
+/** What a step did as linear-scenario steps (userspace actions only). */
+function actionsOf(
+  sys: ScenarioSystem,
+  lane: string,
+  before: { renames: number; ips: number; scriptIdx: number },
+): StepDoc[] {
+  const out: StepDoc[] = [];
+  if (lane.startsWith("udev/") && sys.p.udev)
+    for (const r of sys.p.udev.renames.slice(before.renames))
+      out.push({ ip: `link set dev ${r.from} name ${r.to}` });
+  if (lane === "networkd")
+    for (const x of sys.p.w.ipLog.slice(before.ips)) out.push({ ip: x.argv.join(" ") });
+  if (lane === "script" && sys.p.script.stepIndex > before.scriptIdx) {
+    const s = sys.sc.steps[before.scriptIdx];
+    if (s !== undefined) out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Shrinks forced choices: drops chunks, then single choices, while the replay still breaks
+ * the same invariant (delta debugging, at most `budget` replays).
+ */
+export function shrinkChoices(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  path: readonly string[],
+  v: Violation,
+  budget = 400,
+): string[] {
+  let cur = [...path];
+  let left = budget;
+  const fails = (cs: readonly string[]): boolean => {
+    left--;
+    return replay(sc, c, cs).violation?.invariant === v.invariant;
+  };
+  if (!fails(cur)) return cur;
+  let chunk = Math.max(1, Math.floor(cur.length / 2));
+  while (chunk >= 1 && left > 0) {
+    let changed = false;
+    for (let i = cur.length - chunk; i >= 0 && left > 0; i -= chunk) {
+      const cand = [...cur.slice(0, i), ...cur.slice(i + chunk)];
+      if (fails(cand)) {
+        cur = cand;
+        changed = true;
+      }
+    }
+    if (!changed) chunk = Math.floor(chunk / 2);
+  }
+  return cur;
+}
+
+/** Random walks: a seeded sample of interleavings for spaces too large to finish. */
+export function randomWalks(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  o: {
+    walks: number;
+    seed: number;
+    maxDepth?: number;
+    now?: () => number;
+    timeLimitMs?: number;
+  },
+): ExploreResult & { walks: number } {
+  const stats = emptyStats();
+  const now = o.now ?? (() => 0);
+  const t0 = now();
+  let state = o.seed >>> 0 || 1;
+  // xorshift32: the walk choices (the model's own RNG is left untouched).
+  const next = (n: number): number => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state % n;
+  };
+  let walks = 0;
+  for (; walks < o.walks; walks++) {
+    if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) break;
+    const sys = systemFor(sc, c);
+    const path: string[] = [];
+    let v = sys.check(false);
+    while (!v && path.length < (o.maxDepth ?? 2000)) {
+      const en = sys.enabled();
+      stats.states++;
+      if (en.length === 0) {
+        stats.executions++;
+        v = sys.check(true);
+        break;
+      }
+      const l = en[next(en.length)] as string;
+      sys.fire(l);
+      stats.transitions++;
+      path.push(l);
+      v = sys.check(false);
+    }
+    stats.maxDepth = Math.max(stats.maxDepth, path.length);
+    if (v) {
+      stats.elapsedMs = now() - t0;
+      const choices = shrinkChoices(sc, c, path, v);
+      const rep = replay(sc, c, choices);
+      return {
+        verdict: "violated",
+        stats,
+        walks: walks + 1,
+        counterexample: {
+          violation: rep.violation ?? v,
+          path,
+          choices,
+          steps: rep.steps,
+          firstLength: path.length,
+        },
+      };
+    }
+  }
+  stats.elapsedMs = now() - t0;
+  stats.distinct = stats.states;
+  return {
+    verdict: "bounded",
+    stats,
+    walks,
+    bound: o.timeLimitMs !== undefined && walks < o.walks ? "time-limit" : "max-states",
+  };
+}

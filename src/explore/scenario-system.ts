@@ -1,0 +1,635 @@
+// A scenario run as an explorable system: the scheduler's actors become lanes (the kernel's
+// deferred work, each udev worker, bring-up, cloud-init, QEMU's migration logic, the script),
+// a step's footprint is what it changed (found by diffing per-resource digests) plus what it
+// declares it read, and the state key is a digest of the whole model state, canonicalised under
+// permutations of identical failover pairs and of udev workers when asked.
+//
+// Timing: by default every ready lane may go next whatever its virtual time ("any": latencies
+// are unknown, so every order of the actors is possible; each lane's own steps keep their
+// order, the clock never moves back). `timing: "strict"` keeps the virtual-time order and only
+// explores ties.
+
+import type { Kernel, NetDevice } from "../kernel/index.ts";
+import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
+import type { ScenarioDoc } from "../scenario/schema.ts";
+import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
+
+/** Invariants the explorer knows by name. */
+export const INVARIANTS = {
+  "unique-names": "every registered device has a name no other device has (state)",
+  "unique-ifindexes": "every registered device has an ifindex no other device has (state)",
+  "no-ebusy-to-udev": "no rename udevd issued returned EBUSY (state)",
+  "failover-named":
+    "at quiescence every failover slave has its predictable name and every failover master is up with a slave (quiescence; needs udev)",
+  "no-duplicate-mac-crash": "no config tool crashed on a duplicate MAC (cloud-init) (state)",
+  "no-kernel-warning": "the kernel hit no WARN_ON (state)",
+  expect: "the scenario's own expect: list holds (quiescence)",
+} as const;
+
+/** An invariant name. */
+export type InvariantName = keyof typeof INVARIANTS;
+
+/** The built-in invariants checked when none are named. */
+export const DEFAULT_INVARIANTS: readonly InvariantName[] = [
+  "unique-names",
+  "unique-ifindexes",
+  "no-ebusy-to-udev",
+  "failover-named",
+  "no-duplicate-mac-crash",
+  "no-kernel-warning",
+];
+
+/** Options of a scenario system. */
+export interface ScenarioSystemOptions {
+  readonly kernel?: string;
+  /** Overrides `udev.generation`. */
+  readonly udev?: string;
+  readonly seed?: number;
+  readonly invariants?: readonly InvariantName[];
+  /** "any" (default): every ready lane may go next; "strict": virtual-time order, ties explored. */
+  readonly timing?: "any" | "strict";
+}
+
+/** A snapshot: the run's snapshot plus the system's own bookkeeping. */
+export interface SystemSnapshot {
+  readonly run: ReturnType<PreparedRun["save"]>;
+  readonly digests: Map<string, string>;
+  readonly violation: Violation | null;
+  readonly renames: number;
+  readonly warns: number;
+}
+
+/** The udev-generation override applied to a scenario document. */
+export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): ScenarioDoc {
+  if (gen === undefined) return sc;
+  const u = sc.udev;
+  if (u === undefined || u === "none") return sc;
+  return { ...sc, udev: { ...u, generation: gen as never } };
+}
+
+const WORKER = /^udev\/w(\d+)$/;
+
+interface PairInfo {
+  /** The pair's PCI addresses, virtio index, spec ids and MAC. */
+  readonly addrs: string[];
+  readonly ids: string[];
+  readonly mac: string;
+  /** Symmetry group: pairs with the same configuration. */
+  readonly group: string;
+}
+
+/** The scenario as an explorable system. */
+export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
+  readonly sc: ScenarioDoc;
+  readonly p: PreparedRun;
+  readonly invariants: ReadonlySet<InvariantName>;
+  readonly timing: "any" | "strict";
+  #digests: Map<string, string>;
+  #violation: Violation | null = null;
+  /** udev renames already checked / kernel warnings already seen (trace-derived). */
+  #renames = 0;
+  #warns = 0;
+  #traceSeen = 0;
+  readonly #pairs: PairInfo[];
+  /** PCI address → pair index. */
+  readonly #pairOfAddr = new Map<string, number>();
+  /**
+   * Every name seen on a device of a failover pair → its token (`§pair§driver:shape`, shape =
+   * the name with its digits as #; a second name of the same shape on that device gets `~n`).
+   */
+  readonly #nameTok = new Map<string, string>();
+  readonly #tokNames = new Set<string>();
+
+  constructor(sc: ScenarioDoc, o: ScenarioSystemOptions = {}) {
+    this.sc = withUdevGeneration(sc, o.udev);
+    this.p = prepareRun(this.sc, {
+      ...(o.kernel !== undefined ? { kernel: o.kernel } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    });
+    this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
+    this.timing = o.timing ?? "any";
+    this.#pairs = this.#findPairs();
+    this.#digests = this.#resources();
+    this.#traceSeen = this.p.k.trace.length;
+    this.#noteNames();
+  }
+
+  get kernel(): Kernel {
+    return this.p.k;
+  }
+
+  // ---- lanes ----
+
+  /** Every lane with a step ready, with its time. */
+  #ready(): { lane: string; at: number }[] {
+    const p = this.p;
+    const out: { lane: string; at: number }[] = [];
+    const add = (lane: string, at: number | null): void => {
+      if (at !== null) out.push({ lane, at });
+    };
+    add("kernel", p.kernelActor.readyAt());
+    if (p.udev)
+      for (let i = 0; i < p.udev.workerCount; i++) add(`udev/w${i}`, p.udev.workerReadyAt(i));
+    if (p.bringup) add("networkd", p.bringup.readyAt());
+    if (p.probe) add("cloud-init", p.probe.readyAt());
+    add("qemu", p.qemu.readyAt());
+    add("script", p.script.readyAt());
+    return out;
+  }
+
+  enabled(): string[] {
+    const r = this.#ready();
+    if (r.length === 0) return this.p.script.waitingForSettle ? ["script"] : [];
+    if (this.timing === "strict") {
+      const min = Math.min(...r.map((x) => x.at));
+      return r.filter((x) => x.at === min).map((x) => x.lane);
+    }
+    return r.map((x) => x.lane);
+  }
+
+  /** The lane the default scheduler would run next: earliest time, ties in lane order. */
+  nextByTime(): string | null {
+    const r = this.#ready();
+    if (r.length === 0) return this.p.script.waitingForSettle ? "script" : null;
+    let best = r[0] as { lane: string; at: number };
+    for (const x of r) if (x.at < best.at) best = x;
+    return best.lane;
+  }
+
+  fire(lane: string): readonly string[] {
+    const p = this.p;
+    const w = p.w;
+    const ready = this.#ready();
+    const me = ready.find((x) => x.lane === lane);
+    const reads: string[] = [];
+    if (!me) {
+      if (lane === "script" && ready.length === 0 && p.script.waitingForSettle) {
+        p.script.settled();
+        w.dispatch();
+        this.#afterStep();
+        return ["*"];
+      }
+      throw new Error(`explore: lane "${lane}" is not enabled`);
+    }
+    if (me.at > w.now()) w.clock.advanceTo(me.at);
+    const m = WORKER.exec(lane);
+    if (m) {
+      const i = Number(m[1]);
+      const job = p.udev?.explorerView().workers[i];
+      if (job)
+        reads.push(
+          `dev:${job.ifindex}.name`,
+          `dev:${job.ifindex}.flags`,
+          `dev:${job.ifindex}.nameAssignType`,
+          `dev:${job.ifindex}.regState`,
+          `udevdb:${job.ifindex}`,
+        );
+      p.udev?.stepWorker(i);
+    } else if (lane === "kernel") {
+      reads.push("kwork");
+      p.kernelActor.step();
+    } else if (lane === "networkd") {
+      const b = p.bringup?.explorerView();
+      if (b)
+        for (const i of b.seen)
+          reads.push(`dev:${i}.name`, `dev:${i}.flags`, `udevdb:${i}`, `networkd:${i}`);
+      p.bringup?.step();
+    } else if (lane === "cloud-init") {
+      reads.push("*");
+      p.probe?.step();
+    } else if (lane === "qemu") {
+      reads.push("*");
+      p.qemu.step();
+    } else if (lane === "script") {
+      reads.push("*");
+      p.script.step();
+    } else throw new Error(`explore: unknown lane "${lane}"`);
+    w.dispatch();
+    const changed = this.#afterStep();
+    return [...new Set([...changed, ...reads])];
+  }
+
+  /** Digests the new state, returns the changed resources, checks per-step invariants. */
+  #afterStep(): string[] {
+    const next = this.#resources();
+    const changed: string[] = [];
+    for (const [r, d] of next) if (this.#digests.get(r) !== d) changed.push(r);
+    for (const r of this.#digests.keys()) if (!next.has(r)) changed.push(r);
+    this.#digests = next;
+    this.#noteNames();
+    this.#scanTrace();
+    return changed;
+  }
+
+  #noteNames(): void {
+    for (const d of this.p.k.state.devices.values()) {
+      if (this.#nameTok.has(d.name)) continue;
+      const pi = this.#pairOfDevice(d);
+      if (pi === null) continue;
+      const base = `§${pi}§${d.driver}:${d.name.replace(/\d+/g, "#")}`;
+      let tok = base;
+      for (let n = 1; this.#tokNames.has(tok); n++) tok = `${base}~${n}`;
+      this.#tokNames.add(tok);
+      this.#nameTok.set(d.name, tok);
+    }
+  }
+
+  /** Kernel warnings and udev's renames since the last step → sticky violations. */
+  #scanTrace(): void {
+    const k = this.p.k;
+    const evs = k.trace.events;
+    for (let i = this.#traceSeen; i < evs.length; i++) {
+      const e = evs[i];
+      if (e?.type === "kernel.warn") {
+        this.#warns++;
+        if (this.invariants.has("no-kernel-warning") && !this.#violation)
+          this.#violation = { invariant: "no-kernel-warning", detail: `WARN: ${e.text}` };
+      }
+    }
+    this.#traceSeen = evs.length;
+    const u = this.p.udev;
+    if (!u) return;
+    const renames = u.renames;
+    for (let i = this.#renames; i < renames.length; i++) {
+      const r = renames[i];
+      if (r && r.errno === "EBUSY" && this.invariants.has("no-ebusy-to-udev") && !this.#violation)
+        this.#violation = {
+          invariant: "no-ebusy-to-udev",
+          detail: `udevd's rename of ${r.from} to ${r.to} returned EBUSY`,
+        };
+    }
+    this.#renames = renames.length;
+  }
+
+  // ---- resources and footprints ----
+
+  /** resource → digest of its state. */
+  #resources(): Map<string, string> {
+    const p = this.p;
+    const k = p.k;
+    const out = new Map<string, string>();
+    // One resource per device field: a rename and a carrier change of one device commute.
+    for (const d of k.state.devices.values())
+      for (const [f, v] of Object.entries(d)) out.set(`dev:${d.ifindex}.${f}`, JSON.stringify(v));
+    for (const d of k.state.unlisted.values())
+      for (const [f, v] of Object.entries(d))
+        out.set(`dev:${d.ifindex}.${f}`, `U${JSON.stringify(v)}`);
+    for (const [n, i] of k.state.names) out.set(`name:${n}`, String(i));
+    out.set("kwork", JSON.stringify(k.state.work));
+    out.set("linkwatch", JSON.stringify(k.state.linkwatch));
+    out.set("ifindex", String(k.state.lastIfindex));
+    for (const [s, v] of Object.entries(k.state.subsys))
+      out.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
+    out.set("qemu:pairing", JSON.stringify(p.machine.state));
+    if (p.udev) {
+      const v = p.udev.explorerView();
+      out.set("udev:queue", JSON.stringify(v.queue));
+      v.workers.forEach((j, i) => {
+        out.set(`udev:w${i}`, JSON.stringify(j));
+      });
+      for (const e of v.db) out.set(`udevdb:${e.ifindex}`, JSON.stringify(e));
+    }
+    if (p.bringup) {
+      const b = p.bringup.explorerView();
+      const done = new Set(b.done);
+      for (const i of b.seen) out.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
+    }
+    out.set(
+      "script",
+      `${p.script.stepIndex}/${p.script.waitingForSettle}/${p.script.readyAt() === null}`,
+    );
+    out.set("qemu:job", JSON.stringify(p.qemu.readyAt() === null));
+    if (p.probe) out.set("cloud-init", String(p.probe.readyAt() === null));
+    return out;
+  }
+
+  coarse(r: string): string {
+    const m = /^(dev|udevdb|networkd):(\d+)(\..*)?$/.exec(r);
+    if (m) {
+      const d =
+        this.p.k.state.devices.get(Number(m[2])) ?? this.p.k.state.unlisted.get(Number(m[2]));
+      return `${m[1]}:${d ? d.driver : "?"}${m[3] ?? ""}`;
+    }
+    if (r.startsWith("name:")) return "name";
+    if (r.startsWith("udev:w")) return "udev:w";
+    return r;
+  }
+
+  laneClass(lane: string): string {
+    return WORKER.test(lane) ? "udev/w*" : lane;
+  }
+
+  // ---- snapshots ----
+
+  save(): SystemSnapshot {
+    return {
+      run: this.p.save(),
+      digests: this.#digests,
+      violation: this.#violation,
+      renames: this.#renames,
+      warns: this.#warns,
+    };
+  }
+
+  restore(s: SystemSnapshot): void {
+    this.p.load(s.run);
+    this.#digests = s.digests;
+    this.#violation = s.violation;
+    this.#renames = s.renames;
+    this.#warns = s.warns;
+    this.#traceSeen = this.p.k.trace.length;
+  }
+
+  // ---- state keys ----
+
+  key(symmetric: boolean): StateKey {
+    const now = this.p.w.now();
+    const k = this.p.k;
+    // Relative times: the kernel runs its work in due order, so only the order (and how far
+    // ahead of now a future item is) matters, not absolute time.
+    const work = [...k.state.work]
+      .sort((a, b) => a.due - b.due || a.seq - b.seq)
+      .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
+    const lw = k.state.linkwatch as unknown as Record<string, unknown>;
+    const linkwatch = {
+      ...lw,
+      nextEvent: typeof lw.nextEvent === "number" ? lw.nextEvent - now : null,
+    };
+    const parts: [string, unknown][] = [];
+    for (const [r, d] of this.#digests) {
+      if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
+      parts.push([r, d]);
+    }
+    const view = this.p.udev?.explorerView();
+    const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
+    if (!symmetric) {
+      const s = JSON.stringify([
+        parts,
+        work,
+        linkwatch,
+        workers,
+        this.#violation?.invariant ?? null,
+      ]);
+      return { key: s, lane: (l) => l };
+    }
+    return this.#symmetricKey(parts, work, linkwatch, workers);
+  }
+
+  /** The failover pairs (virtio-net standby + its paired pci-nic) and their symmetry groups. */
+  #findPairs(): PairInfo[] {
+    const spec = this.p.spec;
+    const out: PairInfo[] = [];
+    for (const d of spec.devices) {
+      if (d.model !== "virtio-net" || !("standby" in d && d.standby)) continue;
+      const prim = spec.devices.filter((x) => "failoverPairId" in x && x.failoverPairId === d.id);
+      const strip = (x: object): string => {
+        const {
+          addr: _a,
+          id: _i,
+          mac: _m,
+          failoverPairId: _f,
+          ...rest
+        } = x as Record<string, unknown>;
+        return JSON.stringify(rest);
+      };
+      out.push({
+        addrs: [d.addr, ...prim.map((x) => x.addr)],
+        ids: [d.id ?? "", ...prim.map((x) => x.id ?? "")],
+        mac: d.mac ?? "",
+        group: `${strip(d)}+${prim.map(strip).join("+")}`,
+      });
+    }
+    out.forEach((pi, i) => {
+      for (const a of pi.addrs) this.#pairOfAddr.set(a, i);
+    });
+    return out;
+  }
+
+  #pairOfDevice(d: NetDevice): number | null {
+    const path = d.parent?.devpath ?? "";
+    for (const [a, i] of this.#pairOfAddr) if (path.includes(a)) return i;
+    return null;
+  }
+
+  #symmetricKey(
+    parts: [string, unknown][],
+    work: unknown[],
+    linkwatch: unknown,
+    workers: string[],
+  ): StateKey {
+    const k = this.p.k;
+    // Which pair (and role) every device belongs to.
+    const devPair = new Map<number, { pair: number; role: string }>();
+    const strTok = new Map<string, string>();
+    const virtioIdx = new Map<number, string>();
+    for (const d of [...k.state.devices.values(), ...k.state.unlisted.values()]) {
+      const pi = this.#pairOfDevice(d);
+      if (pi === null) continue;
+      devPair.set(d.ifindex, { pair: pi, role: d.driver });
+      const vid = /^virtio(\d+)$/.exec(d.parent?.id ?? "");
+      if (vid) {
+        strTok.set(vid[0], `§${pi}§virtio`);
+        virtioIdx.set(Number(vid[1]), `§${pi}§vidx`);
+      }
+    }
+    // Tokens for every identifier of a pair, with the pair index as a placeholder `§n§`.
+    this.#pairs.forEach((pi, i) => {
+      pi.addrs.forEach((a, j) => {
+        strTok.set(a, `§${i}§a${j}`);
+      });
+      pi.ids.forEach((a, j) => {
+        strTok.set(a, `§${i}§id${j}`);
+      });
+      strTok.set(pi.mac, `§${i}§mac`);
+    });
+    for (const [name, tok] of this.#nameTok) strTok.set(name, tok);
+    const idxTok = (i: number): string | number => {
+      const dp = devPair.get(i);
+      return dp ? `§${dp.pair}§${dp.role}` : i;
+    };
+    // Paths embed PCI addresses and virtio ids as whole components.
+    const PATH = /(?<=\/|^)(\d{4}:\d{2}:\d{2}\.\d|virtio\d+)(?=\/|$)/g;
+    const subst = (s: string): string => {
+      const t = strTok.get(s);
+      if (t !== undefined) return t;
+      if (!s.includes("/")) return s;
+      return s.replace(PATH, (m) => strTok.get(m) ?? m);
+    };
+    const IFX = new Set(["ifindex", "master", "primary", "standby", "rxHandlerData", "link"]);
+    const canon = (v: unknown, key: string): unknown => {
+      if (typeof v === "number") {
+        if (IFX.has(key)) return idxTok(v);
+        if (key === "index") return virtioIdx.get(v) ?? v;
+        return v;
+      }
+      if (typeof v === "string") return subst(v);
+      if (Array.isArray(v)) return v.map((x) => canon(x, key));
+      if (v && typeof v === "object") {
+        const o: Record<string, unknown> = {};
+        for (const [kk, vv] of Object.entries(v)) {
+          const ck = key === "idev" && /^\d+$/.test(kk) ? String(idxTok(Number(kk))) : subst(kk);
+          o[ck] = canon(vv, kk);
+        }
+        return o;
+      }
+      return v;
+    };
+    // Resource names carry ifindexes and names too.
+    const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
+    const resTok = (r: string): string => {
+      const m = RES.exec(r);
+      if (m) return `${m[1]}:${idxTok(Number(m[2]))}${m[3] !== undefined ? `.${m[3]}` : ""}`;
+      if (r.startsWith("name:")) return `name:${subst(r.slice(5))}`;
+      return r;
+    };
+    const items: [string, string][] = parts.map(([r, d]) => {
+      const raw = String(d);
+      const m = RES.exec(r);
+      let v: unknown;
+      let tag = "";
+      if (r.startsWith("name:")) v = idxTok(Number(raw));
+      else if (m && m[1] === "dev") {
+        tag = raw.startsWith("U") ? "U" : "";
+        v = canon(JSON.parse(tag ? raw.slice(1) : raw), m[3] ?? "");
+      } else {
+        try {
+          v = canon(JSON.parse(raw), "");
+        } catch {
+          v = canon(raw, "");
+        }
+      }
+      return [resTok(r), `${tag}${JSON.stringify(v)}`];
+    });
+    const cWork = JSON.stringify(canon(work, ""));
+    const cLink = JSON.stringify(canon(linkwatch, ""));
+    const cWorkers = workers.map((w) => JSON.stringify(canon(JSON.parse(w), "")));
+    // Per pair: its local signature (the items that mention it, its placeholder anonymous).
+    const localItems = this.#pairs.map(() => [] as string[]);
+    const mention = /§(\d+)§/g;
+    for (const [r, v] of items) {
+      const line = `${r}=${v}`;
+      const seen = new Set<number>();
+      for (const m of line.matchAll(mention)) seen.add(Number(m[1]));
+      for (const i of seen) localItems[i]?.push(line);
+    }
+    const local = localItems.map((ls, i) =>
+      ls
+        .map((l) => l.split(`§${i}§`).join("§S§"))
+        .sort()
+        .join("\n"),
+    );
+    // Within each symmetry group, canonical slots go to the pairs in signature order.
+    const slot = new Map<number, number>();
+    const byGroup = new Map<string, number[]>();
+    this.#pairs.forEach((pi, i) => {
+      const g = byGroup.get(pi.group) ?? [];
+      g.push(i);
+      byGroup.set(pi.group, g);
+    });
+    for (const members of byGroup.values()) {
+      const sorted = [...members].sort((a, b) => {
+        const la = local[a] as string;
+        const lb = local[b] as string;
+        return la < lb ? -1 : la > lb ? 1 : a - b;
+      });
+      members.forEach((orig, j) => {
+        slot.set(sorted[j] as number, orig);
+      });
+    }
+    const relabel = (s: string): string =>
+      s.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`);
+    const sortedItems = items.map(([r, v]) => relabel(`${r}=${v}`)).sort();
+    const workerKeys = cWorkers.map((w) => relabel(w));
+    const workerOrder = workerKeys
+      .map((_, i) => i)
+      .sort((a, b) => {
+        const wa = workerKeys[a] as string;
+        const wb = workerKeys[b] as string;
+        return wa < wb ? -1 : wa > wb ? 1 : a - b;
+      });
+    const key = JSON.stringify([
+      sortedItems,
+      relabel(cWork),
+      relabel(cLink),
+      workerOrder.map((i) => workerKeys[i]),
+      this.#violation?.invariant ?? null,
+    ]);
+    const laneMap = new Map<string, string>();
+    workerOrder.forEach((orig, pos) => {
+      laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
+    });
+    return { key, lane: (l) => laneMap.get(l) ?? l };
+  }
+
+  // ---- invariants ----
+
+  check(quiescent: boolean): Violation | null {
+    if (this.#violation) return this.#violation;
+    const k = this.p.k;
+    const inv = this.invariants;
+    if (inv.has("unique-names")) {
+      const seen = new Map<string, number>();
+      for (const d of k.state.devices.values()) {
+        const o = seen.get(d.name);
+        if (o !== undefined)
+          return {
+            invariant: "unique-names",
+            detail: `ifindex ${o} and ${d.ifindex} are both named ${d.name}`,
+          };
+        seen.set(d.name, d.ifindex);
+        if (k.state.names.get(d.name) !== d.ifindex)
+          return {
+            invariant: "unique-names",
+            detail: `the name hash does not map ${d.name} to ${d.ifindex}`,
+          };
+      }
+    }
+    if (inv.has("unique-ifindexes")) {
+      for (const [i, d] of k.state.devices)
+        if (d.ifindex !== i || k.state.unlisted.has(i))
+          return { invariant: "unique-ifindexes", detail: `ifindex ${i} is used twice` };
+    }
+    if (inv.has("no-duplicate-mac-crash") && this.p.probe?.result && !this.p.probe.result.ok)
+      return {
+        invariant: "no-duplicate-mac-crash",
+        detail: `cloud-init: ${this.p.probe.result.error ?? "crashed"}`,
+      };
+    if (!quiescent) return null;
+    if (inv.has("failover-named") && this.p.udev) {
+      const bad = this.#failoverNamed();
+      if (bad) return { invariant: "failover-named", detail: bad };
+    }
+    if (inv.has("expect") && (this.sc.expect ?? []).length > 0) {
+      const rec = this.record();
+      const f = rec.expectations.find((e) => !e.ok);
+      if (f) return { invariant: "expect", detail: `${f.expect}: ${f.detail}` };
+    }
+    return null;
+  }
+
+  /** The failover-named invariant: null when it holds, else what is wrong. */
+  #failoverNamed(): string | null {
+    const k = this.p.k;
+    const u = this.p.udev;
+    if (!u) return null;
+    for (const d of k.state.devices.values()) {
+      if (d.driver !== "net_failover") continue;
+      const slaves = d.lowers
+        .map((l) => k.state.devices.get(l.ifindex))
+        .filter((x) => x !== undefined);
+      if (!(d.flags & 1)) return `failover master ${d.name} is down`;
+      if (slaves.length === 0) return `failover master ${d.name} has no slave`;
+      for (const s of slaves) {
+        const want = u.predictableName(s.ifindex);
+        if (want !== null && s.name !== want)
+          return `failover slave ${s.name} (ifindex ${s.ifindex}) is not named ${want}`;
+      }
+    }
+    return null;
+  }
+
+  /** The run record of the current (quiescent) state. */
+  record(): RunRecord {
+    return finishRun(this.p);
+  }
+}
