@@ -88,7 +88,7 @@ describe("linear scenario export", () => {
       expect(doc.steps.length).toBe(lin.lanes.length);
       const expects = doc.expect ?? [];
       if (rep.violation?.invariant === "no-ebusy-to-udev")
-      expect(expects.some((e) => "step" in e && e.error === "EBUSY")).toBe(true);
+        expect(expects.some((e) => "step" in e && e.error === "EBUSY")).toBe(true);
       expect(expects.some((e) => "link" in e)).toBe(true);
       // The model agrees with the export: every expectation holds.
       const rec = runScenario(doc, { kernel: "5.0" });
