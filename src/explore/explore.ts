@@ -13,6 +13,7 @@ import {
 import {
   addStats,
   emptyStats,
+  type Found,
   type SearchOptions,
   type SearchResult,
   type SearchStats,
@@ -183,28 +184,8 @@ export function exploreScenario(
       o.runSubtrees ?? ((ps: readonly string[][]) => ps.map((p) => searchSubtree(sc, c, p, o)));
     r = combine(run(prefixes));
   } else r = search(systemFor(sc, c), o);
-  if (r.verdict !== "violated") return r;
-  let best = r.found;
-  const firstLength = best.path.length;
-  if (o.shortest ?? true) {
-    // Depth-bounded searches for anything shorter (a bounded search may miss some paths: this
-    // finds the shortest it can within the reduction, it does not prove minimality).
-    for (let tries = 0; tries < 40 && best.path.length > 1; tries++) {
-      const { onProgress: _p, ...quiet } = o;
-      const s = search(systemFor(sc, c), { ...quiet, maxDepth: best.path.length - 1 });
-      if (s.verdict !== "violated") break;
-      best = s.found;
-    }
-  }
-  const choices =
-    (o.shrink ?? true) ? shrinkChoices(sc, c, best.path, best.violation) : [...best.path];
-  const rep = replay(sc, c, choices);
-  const violation = rep.violation ?? best.violation;
-  return {
-    verdict: "violated",
-    stats: r.stats,
-    counterexample: { violation, path: best.path, choices, steps: rep.steps, firstLength },
-  };
+  const { onProgress: _p, ...quiet } = o;
+  return finishExploration(sc, c, r, quiet);
 }
 
 /** The result of replaying choices. */
@@ -281,7 +262,7 @@ function actionsOf(
 
 /**
  * Shrinks forced choices: drops chunks, then single choices, while the replay still breaks
- * the same invariant (delta debugging, at most `budget` replays).
+ * the same invariant within `maxSteps` steps (delta debugging, at most `budget` replays).
  */
 export function shrinkChoices(
   sc: ScenarioDoc,
@@ -289,12 +270,14 @@ export function shrinkChoices(
   path: readonly string[],
   v: Violation,
   budget = 400,
+  maxSteps = Number.POSITIVE_INFINITY,
 ): string[] {
   let cur = [...path];
   let left = budget;
   const fails = (cs: readonly string[]): boolean => {
     left--;
-    return replay(sc, c, cs).violation?.invariant === v.invariant;
+    const r = replay(sc, c, cs);
+    return r.violation?.invariant === v.invariant && r.steps.length <= maxSteps;
   };
   if (!fails(cur)) return cur;
   let chunk = Math.max(1, Math.floor(cur.length / 2));
@@ -384,4 +367,123 @@ export function randomWalks(
     walks,
     bound: o.timeLimitMs !== undefined && walks < o.walks ? "time-limit" : "max-states",
   };
+}
+
+/** Search options for the re-searches, plus how hard to work on a counterexample. */
+export interface FinishOptions {
+  readonly reduction?: "none" | "dpor";
+  readonly hashing?: boolean;
+  readonly symmetry?: boolean;
+  /** States the shortening may visit in all (default 200 000). */
+  readonly maxStates?: number;
+  /** Time the shortening may take, ms of `now()`. */
+  readonly timeLimitMs?: number;
+  readonly now?: () => number;
+  /** Look for shorter violations by depth-bounded searches (default true). */
+  readonly shortest?: boolean;
+  /** Shrink the forced choices (default true). */
+  readonly shrink?: boolean;
+}
+
+/**
+ * Turns the result of a search of `sc` under `c` into an exploration result, as
+ * `exploreScenario` does after its search: a verdict other than "violated" is returned as it is;
+ * for a violation, `shortest` looks for a shorter path to the same invariant, its forced
+ * choices are shrunk and replayed step by step.
+ */
+export function finishExploration(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  r: SearchResult,
+  o: FinishOptions = {},
+): ExploreResult {
+  if (r.verdict !== "violated") return r;
+  let best = r.found;
+  const firstLength = best.path.length;
+  if (o.shortest ?? true) best = shortest(sc, c, best, o);
+  // Shrunk choices whose replay is no longer than the path: the timeline shown is the short one.
+  const choices =
+    (o.shrink ?? true)
+      ? shrinkChoices(sc, c, best.path, best.violation, 400, best.path.length)
+      : [...best.path];
+  const rep = replay(sc, c, choices);
+  return {
+    verdict: "violated",
+    stats: r.stats,
+    counterexample: {
+      violation: rep.violation ?? best.violation,
+      path: best.path,
+      choices,
+      steps: rep.steps,
+      firstLength,
+    },
+  };
+}
+
+class OutOfBudget {}
+
+/**
+ * The shortest path to a violation of `found`'s invariant, by depth-bounded depth-first searches
+ * with a shrinking bound. No partial-order reduction (DPOR with a depth bound misses paths: a
+ * race it would have to reverse may lie below the bound) and a table of the least depth each
+ * state was seen at (a state is searched again when reached by a shorter path), so within its
+ * budget the result is a shortest path of the (symmetry-reduced) state graph. When the budget
+ * runs out, the shortest found so far.
+ */
+export function shortest(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  found: Found,
+  o: Pick<FinishOptions, "symmetry" | "maxStates" | "timeLimitMs" | "now"> = {},
+): Found {
+  const symmetric = o.symmetry ?? true;
+  const budget = o.maxStates ?? 200_000;
+  const now = o.now ?? (() => 0);
+  const t0 = now();
+  const inv = found.violation.invariant;
+  let states = 0;
+  let best = found;
+  const sys = systemFor(sc, c);
+  const start = sys.save();
+  try {
+    for (let limit = best.path.length - 1; limit >= 1; ) {
+      sys.restore(start);
+      const seen = new Map<string, number>();
+      const path: string[] = [];
+      let hit: Found | null = null;
+      const dfs = (depth: number): boolean => {
+        states++;
+        if (states > budget) throw new OutOfBudget();
+        if (o.timeLimitMs !== undefined && states % 64 === 0 && now() - t0 > o.timeLimitMs)
+          throw new OutOfBudget();
+        const en = sys.enabled();
+        const bad = sys.check(en.length === 0);
+        if (bad) {
+          if (bad.invariant !== inv) return false;
+          hit = { violation: bad, path: [...path] };
+          return true;
+        }
+        if (en.length === 0 || depth >= limit) return false;
+        const key = sys.key(symmetric).key;
+        const d0 = seen.get(key);
+        if (d0 !== undefined && d0 <= depth) return false;
+        seen.set(key, depth);
+        const snap = sys.save();
+        for (const [i, lane] of en.entries()) {
+          if (i > 0) sys.restore(snap);
+          sys.fire(lane);
+          path.push(lane);
+          if (dfs(depth + 1)) return true;
+          path.pop();
+        }
+        return false;
+      };
+      if (!dfs(0) || hit === null) break;
+      best = hit;
+      limit = (hit as Found).path.length - 1;
+    }
+  } catch (e) {
+    if (!(e instanceof OutOfBudget)) throw e;
+  }
+  return best;
 }

@@ -68,6 +68,15 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 }
 
 const WORKER = /^udev\/w(\d+)$/;
+const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
+
+/** The token tables of a symmetric key. */
+interface SymTables {
+  readonly sig: string;
+  readonly idxTok: (i: number) => string | number;
+  readonly canon: (v: unknown, key: string) => unknown;
+  readonly subst: (s: string) => string;
+}
 
 interface PairInfo {
   /** The pair's PCI addresses, virtio index, spec ids and MAC. */
@@ -201,12 +210,32 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       reads.push("*");
       p.qemu.step();
     } else if (lane === "script") {
-      reads.push("*");
+      // Starting a settle or a sleep (or ending a sleep) touches only the script; the other
+      // steps act on the machine and are treated as touching everything.
+      const next = this.sc.steps[p.script.stepIndex];
+      const waits = p.script.readyAt() !== null && this.#scriptWaitsOnly(next);
+      reads.push(waits ? "script" : "*");
       p.script.step();
     } else throw new Error(`explore: unknown lane "${lane}"`);
     w.dispatch();
     const changed = this.#afterStep();
     return [...new Set([...changed, ...reads])];
+  }
+
+  /** True when the script's next action only starts or ends a wait (settle, sleep). */
+  #scriptWaitsOnly(next: ScenarioDoc["steps"][number] | undefined): boolean {
+    if (this.p.script.stepIndex > 0 && !this.p.script.waitingForSettle) {
+      // Mid-sleep: the step ends the sleep.
+      const cur = this.sc.steps[this.p.script.stepIndex - 1];
+      if (cur !== undefined && typeof cur === "object" && "sleep" in cur && !this.#stepEnded())
+        return true;
+    }
+    return next === "settle" || (typeof next === "object" && next !== null && "sleep" in next);
+  }
+
+  /** The current step has its record (it ended). */
+  #stepEnded(): boolean {
+    return this.p.script.records.length >= this.p.script.stepIndex;
   }
 
   /** Digests the new state, returns the changed resources, checks per-step invariants. */
@@ -411,13 +440,16 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     return null;
   }
 
-  #symmetricKey(
-    parts: [string, unknown][],
-    work: unknown[],
-    linkwatch: unknown,
-    workers: string[],
-  ): StateKey {
+  /** Token tables of the symmetric key, rebuilt when devices or name tokens change. */
+  #tables: SymTables | null = null;
+  /** (resource, digest) → [pair or -1, canonical item]: items of one pair use `§S§`. */
+  #itemCache = new Map<string, [number, string]>();
+
+  #symTables(): SymTables {
     const k = this.p.k;
+    const sig = `${k.state.lastIfindex}/${k.state.devices.size}/${k.state.unlisted.size}/${this.#nameTok.size}`;
+    if (this.#tables?.sig === sig) return this.#tables;
+    this.#itemCache = new Map();
     // Which pair (and role) every device belongs to.
     const devPair = new Map<number, { pair: number; role: string }>();
     const strTok = new Map<string, string>();
@@ -474,50 +506,63 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       }
       return v;
     };
-    // Resource names carry ifindexes and names too.
-    const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
-    const resTok = (r: string): string => {
-      const m = RES.exec(r);
-      if (m) return `${m[1]}:${idxTok(Number(m[2]))}${m[3] !== undefined ? `.${m[3]}` : ""}`;
-      if (r.startsWith("name:")) return `name:${subst(r.slice(5))}`;
-      return r;
-    };
-    const items: [string, string][] = parts.map(([r, d]) => {
-      const raw = String(d);
-      const m = RES.exec(r);
-      let v: unknown;
-      let tag = "";
-      if (r.startsWith("name:")) v = idxTok(Number(raw));
-      else if (m && m[1] === "dev") {
-        tag = raw.startsWith("U") ? "U" : "";
-        v = canon(JSON.parse(tag ? raw.slice(1) : raw), m[3] ?? "");
-      } else {
-        try {
-          v = canon(JSON.parse(raw), "");
-        } catch {
-          v = canon(raw, "");
-        }
+    this.#tables = { sig, idxTok, canon, subst };
+    return this.#tables;
+  }
+
+  /** One resource as a canonical item: [its only pair (then `§S§` for it), or -1; text]. */
+  #canonItem(r: string, raw: string): [number, string] {
+    const ck = `${r}\u0000${raw}`;
+    const hit = this.#itemCache.get(ck);
+    if (hit) return hit;
+    const { idxTok, canon, subst } = this.#symTables();
+    const m = RES.exec(r);
+    let res = r;
+    if (m) res = `${m[1]}:${idxTok(Number(m[2]))}${m[3] !== undefined ? `.${m[3]}` : ""}`;
+    else if (r.startsWith("name:")) res = `name:${subst(r.slice(5))}`;
+    let v: unknown;
+    let tag = "";
+    if (r.startsWith("name:")) v = idxTok(Number(raw));
+    else if (m && m[1] === "dev") {
+      tag = raw.startsWith("U") ? "U" : "";
+      v = canon(JSON.parse(tag ? raw.slice(1) : raw), m[3] ?? "");
+    } else {
+      try {
+        v = canon(JSON.parse(raw), "");
+      } catch {
+        v = canon(raw, "");
       }
-      return [resTok(r), `${tag}${JSON.stringify(v)}`];
-    });
-    const cWork = JSON.stringify(canon(work, ""));
-    const cLink = JSON.stringify(canon(linkwatch, ""));
-    const cWorkers = workers.map((w) => JSON.stringify(canon(JSON.parse(w), "")));
-    // Per pair: its local signature (the items that mention it, its placeholder anonymous).
-    const localItems = this.#pairs.map(() => [] as string[]);
-    const mention = /§(\d+)§/g;
-    for (const [r, v] of items) {
-      const line = `${r}=${v}`;
-      const seen = new Set<number>();
-      for (const m of line.matchAll(mention)) seen.add(Number(m[1]));
-      for (const i of seen) localItems[i]?.push(line);
     }
-    const local = localItems.map((ls, i) =>
-      ls
-        .map((l) => l.split(`§${i}§`).join("§S§"))
-        .sort()
-        .join("\n"),
-    );
+    let text = `${res}=${tag}${JSON.stringify(v)}`;
+    const pairs = new Set<number>();
+    for (const x of text.matchAll(/§(\d+)§/g)) pairs.add(Number(x[1]));
+    let owner = -1;
+    if (pairs.size === 1) {
+      owner = [...pairs][0] as number;
+      text = text.split(`§${owner}§`).join("§S§");
+    }
+    const out: [number, string] = [owner, text];
+    if (this.#itemCache.size > 500_000) this.#itemCache.clear();
+    this.#itemCache.set(ck, out);
+    return out;
+  }
+
+  #symmetricKey(
+    parts: [string, unknown][],
+    work: unknown[],
+    linkwatch: unknown,
+    workers: string[],
+  ): StateKey {
+    const { canon } = this.#symTables();
+    // Items of one pair form its local signature; the rest are global.
+    const local = this.#pairs.map(() => [] as string[]);
+    const global: string[] = [];
+    for (const [r, d] of parts) {
+      const [owner, text] = this.#canonItem(r, String(d));
+      if (owner >= 0) (local[owner] as string[]).push(text);
+      else global.push(text);
+    }
+    const sigs = local.map((ls) => ls.sort().join("\n"));
     // Within each symmetry group, canonical slots go to the pairs in signature order.
     const slot = new Map<number, number>();
     const byGroup = new Map<string, number[]>();
@@ -528,8 +573,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     });
     for (const members of byGroup.values()) {
       const sorted = [...members].sort((a, b) => {
-        const la = local[a] as string;
-        const lb = local[b] as string;
+        const la = sigs[a] as string;
+        const lb = sigs[b] as string;
         return la < lb ? -1 : la > lb ? 1 : a - b;
       });
       members.forEach((orig, j) => {
@@ -537,9 +582,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       });
     }
     const relabel = (s: string): string =>
-      s.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`);
-    const sortedItems = items.map(([r, v]) => relabel(`${r}=${v}`)).sort();
-    const workerKeys = cWorkers.map((w) => relabel(w));
+      s.includes("§") ? s.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`) : s;
+    const pairPart = this.#pairs.map((_, i) => sigs[[...slot].find(([, o]) => o === i)?.[0] ?? i]);
+    const workerKeys = workers.map((w) => relabel(JSON.stringify(canon(JSON.parse(w), ""))));
     const workerOrder = workerKeys
       .map((_, i) => i)
       .sort((a, b) => {
@@ -548,9 +593,10 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         return wa < wb ? -1 : wa > wb ? 1 : a - b;
       });
     const key = JSON.stringify([
-      sortedItems,
-      relabel(cWork),
-      relabel(cLink),
+      pairPart,
+      global.map(relabel).sort(),
+      relabel(JSON.stringify(canon(work, ""))),
+      relabel(JSON.stringify(canon(linkwatch, ""))),
       workerOrder.map((i) => workerKeys[i]),
       this.#violation?.invariant ?? null,
     ]);

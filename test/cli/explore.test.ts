@@ -136,7 +136,7 @@ describe("ifsim explore: the seed race", () => {
       /^violated: no-ebusy-to-udev: udevd's rename of \S+ to \S+ returned EBUSY$/m,
     );
     expect(r.stdout).toMatch(/^counterexample: \d+ steps on the shortest path found/m);
-    expect(r.stdout).toMatch(/ step +t\/ms │ kernel/);
+    expect(r.stdout).toMatch(/ step +t\/ms │ udev\/w0/);
     expect(r.stdout).toContain("script (hot-plug)");
     expect(r.stdout).toMatch(/^✗ +\d+ /m);
     expect(r.stdout).toContain(`exported: ${out}`);
@@ -149,7 +149,7 @@ describe("ifsim explore: the seed race", () => {
     expect(rep.status).toBe(1);
     expect(rep.stdout).toMatch(/^violated: no-ebusy-to-udev: /m);
     expect(rep.stdout).toContain("ifsim replay: ");
-    expect(rep.stdout).toMatch(/ step +t\/ms │ kernel/);
+    expect(rep.stdout).toMatch(/ step +t\/ms │ udev\/w0/);
 
     const rj = await main(["replay", token, "--json"]);
     const j = JSON.parse(rj.stdout) as {
