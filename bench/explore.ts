@@ -1,0 +1,203 @@
+// npm run bench (part 4): the explorer. In-process `search` over scenario systems:
+//   1. throughput of a full verification (DPOR + state hashing + symmetry) on the seed race
+//      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1);
+//   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated);
+//   3. how the boot race scales with the number of failover pairs N = 1…14, for naive
+//      enumeration, DPOR (with hashing) and DPOR with symmetry.
+// Every search is capped (IFSIM_BENCH_EXPLORE_CAP_MS, default 8000 ms, and 2,000,000 states); a
+// capped search reports "bounded", which is inconclusive. Figures only, no assertions; a
+// disagreement between the verdicts of finished searches is printed as such (it would be a bug).
+
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { systemFor } from "../src/explore/explore.ts";
+import { bootRaceScenario } from "../src/explore/families.ts";
+import { type SearchResult, search } from "../src/explore/search.ts";
+import { parseScenario } from "../src/scenario/parse.ts";
+import type { ScenarioDoc } from "../src/scenario/schema.ts";
+
+const CAP_MS = Number(process.env.IFSIM_BENCH_EXPLORE_CAP_MS ?? 8000);
+const MAX_STATES = 2_000_000;
+/** Repeat each throughput measurement until this much time has been measured. */
+const THROUGHPUT_MS = 2000;
+const SEED = "examples/explore/seed-race.yaml";
+const now = (): number => performance.now();
+const tStart = now();
+
+interface Config {
+  readonly name: string;
+  readonly reduction: "none" | "dpor";
+  readonly hashing: boolean;
+  readonly symmetry: boolean;
+}
+const cfg = (
+  name: string,
+  reduction: "none" | "dpor",
+  hashing: boolean,
+  symmetry: boolean,
+): Config => ({ name, reduction, hashing, symmetry });
+const FULL = cfg("DPOR+hashing+symmetry", "dpor", true, true);
+
+function run(sc: ScenarioDoc, kernel: string, c: Config): SearchResult {
+  return search(systemFor(sc, { kernel }), {
+    reduction: c.reduction,
+    hashing: c.hashing,
+    symmetry: c.symmetry,
+    maxStates: MAX_STATES,
+    timeLimitMs: CAP_MS,
+    now,
+  });
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+const verdictOf = (r: SearchResult): string =>
+  r.verdict === "bounded"
+    ? `bounded:${r.bound === "time-limit" ? "time" : r.bound === "max-states" ? "states" : "depth"}`
+    : r.verdict;
+/** Finished verdicts of one system under several configurations must agree. */
+function agree(what: string, rs: readonly { name: string; r: SearchResult }[]): void {
+  const done = rs.filter((x) => x.r.verdict !== "bounded");
+  if (new Set(done.map((x) => x.r.verdict)).size > 1)
+    console.log(
+      `  !! VERDICTS DISAGREE on ${what}: ${done.map((x) => `${x.name} ${x.r.verdict}`).join(", ")} (a bug)`,
+    );
+}
+
+const parsed = parseScenario(readFileSync(SEED, "utf8"), SEED);
+if (!parsed.ok) throw new Error(`${SEED} does not parse`);
+const seed = parsed.scenario;
+
+console.log(
+  `explore (in-process search; cap per search: ${int(CAP_MS)} ms or ${int(MAX_STATES)} states)`,
+);
+console.log(
+  '  "bounded" = the cap stopped the search before it finished: inconclusive (time = time cap,',
+);
+console.log(
+  '  states = state cap); its figures are what it reached. "interleavings" = complete paths',
+);
+console.log("  (to quiescence) explored; hashing and sleep sets cut the others short.");
+
+// ---- 1. throughput ----
+
+console.log(
+  `\nthroughput, ${FULL.name} (one warm-up run, then repeated for ≥ ${THROUGHPUT_MS} ms)`,
+);
+for (const [label, sc, kernel] of [
+  ["seed race, Linux 6.1", seed, "6.1"],
+  ["boot race N=1, Linux 5.1", bootRaceScenario(1, { kernel: "5.1" }), "5.1"],
+] as const) {
+  run(sc, kernel, FULL);
+  let states = 0;
+  let transitions = 0;
+  let executions = 0;
+  let ms = 0;
+  let runs = 0;
+  let verdict = "";
+  while (runs < 1 || ms < THROUGHPUT_MS) {
+    const r = run(sc, kernel, FULL);
+    states += r.stats.states;
+    transitions += r.stats.transitions;
+    executions += r.stats.executions;
+    ms += r.stats.elapsedMs;
+    runs++;
+    verdict = verdictOf(r);
+  }
+  const per = (n: number): string => int((n / ms) * 1000).padStart(7);
+  console.log(
+    `  ${label.padEnd(26)} ${per(states)} states/s ${per(transitions)} transitions/s ${per(executions)} interleavings/s  (${verdict}, ${int(states / runs)} states in ${(ms / runs).toFixed(0)} ms per run, ${runs} run${runs === 1 ? "" : "s"})`,
+  );
+}
+
+// ---- 2. reduction table on the seed race ----
+
+const REDUCTIONS: readonly Config[] = [
+  cfg("naive", "none", false, false),
+  cfg("naive+hashing", "none", true, false),
+  cfg("DPOR", "dpor", false, false),
+  cfg("DPOR+hashing", "dpor", true, false),
+  FULL,
+];
+const head = (first: string): string =>
+  `  ${first.padEnd(22)} ${"verdict".padEnd(14)} ${"transitions".padStart(11)} ${"states".padStart(9)} ${"distinct".padStart(9)} ${"interleav.".padStart(10)} ${"time ms".padStart(8)}`;
+for (const kernel of ["6.1", "5.0"]) {
+  console.log(`\nreductions on the seed race (${SEED}), Linux ${kernel}`);
+  console.log(`${head("configuration")} ${"vs naive".padStart(10)}`);
+  const rs: { name: string; r: SearchResult }[] = [];
+  for (const c of REDUCTIONS) {
+    const r = run(seed, kernel, c);
+    rs.push({ name: c.name, r });
+    const naive = (rs[0] as { r: SearchResult }).r;
+    // Transitions of naive ÷ transitions of this row: how many times fewer steps it fires.
+    const ratio =
+      r.verdict === "bounded" && c !== REDUCTIONS[0]
+        ? "n/a"
+        : `${naive.verdict === "bounded" && c !== REDUCTIONS[0] ? "≥" : ""}${(naive.stats.transitions / Math.max(1, r.stats.transitions)).toFixed(1)}×`;
+    const s = r.stats;
+    console.log(
+      `  ${c.name.padEnd(22)} ${verdictOf(r).padEnd(14)} ${int(s.transitions).padStart(11)} ${int(s.states).padStart(9)} ${int(s.distinct).padStart(9)} ${int(s.executions).padStart(10)} ${int(s.elapsedMs).padStart(8)} ${ratio.padStart(10)}`,
+    );
+  }
+  if (rs.some((x) => x.r.verdict === "violated"))
+    console.log(
+      "  (violated: the search stops at the first violation; figures are the cost to it)",
+    );
+  agree(`the seed race, Linux ${kernel}`, rs);
+}
+
+// ---- 3. boot race scaling ----
+
+const SCALING: readonly Config[] = [
+  cfg("naive", "none", false, false),
+  cfg("DPOR", "dpor", true, false),
+  cfg("DPOR+symmetry", "dpor", true, true),
+];
+console.log(
+  "\nboot race scaling, Linux 5.1 (N failover pairs, 2 udev workers, bring-up actor; bootRaceScenario)",
+);
+console.log(
+  "  naive = no reduction, no hashing; DPOR = DPOR + hashing; DPOR+symmetry = + symmetry",
+);
+console.log(`  N ${head("configuration").slice(2)} ${"growth".padStart(7)}`);
+const streak = new Map<string, number>(SCALING.map((c) => [c.name, 0]));
+const prev = new Map<string, number | null>(SCALING.map((c) => [c.name, null]));
+const growths = new Map<string, string[]>(SCALING.map((c) => [c.name, []]));
+for (let n = 1; n <= 14; n++) {
+  const sc = bootRaceScenario(n, { kernel: "5.1" });
+  const rs: { name: string; r: SearchResult }[] = [];
+  for (const c of SCALING) {
+    const label = `${String(n).padStart(3)} ${c.name.padEnd(22)}`;
+    if ((streak.get(c.name) ?? 0) >= 2) {
+      console.log(`${label} (skipped: bounded at smaller N)`);
+      continue;
+    }
+    const r = run(sc, "5.1", c);
+    rs.push({ name: c.name, r });
+    const s = r.stats;
+    const before = prev.get(c.name) ?? null;
+    let growth = "-";
+    if (r.verdict === "bounded") {
+      streak.set(c.name, (streak.get(c.name) ?? 0) + 1);
+      prev.set(c.name, null);
+    } else {
+      streak.set(c.name, 0);
+      prev.set(c.name, s.transitions);
+      if (before !== null) {
+        growth = `×${(s.transitions / Math.max(1, before)).toFixed(2)}`;
+        growths.get(c.name)?.push(`${n - 1}→${n} ${growth}`);
+      }
+    }
+    console.log(
+      `${label} ${verdictOf(r).padEnd(14)} ${int(s.transitions).padStart(11)} ${int(s.states).padStart(9)} ${int(s.distinct).padStart(9)} ${int(s.executions).padStart(10)} ${int(s.elapsedMs).padStart(8)} ${growth.padStart(7)}`,
+    );
+  }
+  agree(`the boot race N=${n}`, rs);
+}
+console.log("  growth of transitions from N to N+1 (both finished under the cap):");
+for (const c of SCALING) {
+  const g = growths.get(c.name) ?? [];
+  console.log(
+    `    ${c.name.padEnd(22)} ${g.length > 0 ? g.join(", ") : "none (no two consecutive N finished)"}`,
+  );
+}
+console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
