@@ -282,7 +282,8 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
         visited.set(k.key, visit);
       }
     }
-    const snap = sys.save();
+    // A state with one enabled lane is never returned to: no snapshot.
+    const snap = en.length > 1 ? sys.save() : null;
     const awake = en.filter((l) => !(dpor && sleep.has(l)));
     if (awake.length === 0) {
       stats.sleepBlocked++;
@@ -300,7 +301,10 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
         stats.sleepPruned++;
         continue;
       }
-      if (!first) sys.restore(snap);
+      if (!first) {
+        if (snap === null) throw new Error("search: a second branch in a single-lane state");
+        sys.restore(snap);
+      }
       first = false;
       const fp = new Set(sys.fire(p));
       stats.transitions++;
