@@ -12,6 +12,7 @@
 import type { Kernel, NetDevice } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
+import { globMatch } from "../userspace/bringup.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
@@ -199,9 +200,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       p.kernelActor.step();
     } else if (lane === "networkd") {
       const b = p.bringup?.explorerView();
-      if (b)
+      // networkd's pick depends on which links are eligible (name matches, udev done), not on
+      // the names themselves: a rename that changes no eligibility commutes with it.
+      if (b) {
+        const done = new Set(b.done);
         for (const i of b.seen)
-          reads.push(`dev:${i}.name`, `dev:${i}.flags`, `udevdb:${i}`, `networkd:${i}`);
+          if (!done.has(i)) reads.push(`networkd-eligible:${i}`, `networkd:${i}`);
+      }
       p.bringup?.step();
     } else if (lane === "cloud-init") {
       reads.push("*");
@@ -321,7 +326,18 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     if (p.bringup) {
       const b = p.bringup.explorerView();
       const done = new Set(b.done);
-      for (const i of b.seen) out.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
+      const cfg = this.sc.bringup !== "none" ? this.sc.bringup : undefined;
+      for (const i of b.seen) {
+        out.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
+        if (done.has(i) || !cfg) continue;
+        const d = k.state.devices.get(i);
+        const eligible =
+          d !== undefined &&
+          cfg.links.some((g) => globMatch(g, d.name)) &&
+          (!cfg.wait_for_udev || !p.udev || p.udev.isInitialized(i));
+        // What it would do to an eligible link depends on whether it is up already.
+        out.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
+      }
     }
     out.set(
       "script",

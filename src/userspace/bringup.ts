@@ -19,7 +19,8 @@ export interface BringupConfig {
 /** Asks whether udev has finished with a device (the udev DB "initialized" state). */
 export type UdevInitialized = (ifindex: number) => boolean;
 
-function globMatch(pattern: string, name: string): boolean {
+/** True when `name` matches a link pattern (`*` matches any run of characters). */
+export function globMatch(pattern: string, name: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
   return re.test(name);
 }
