@@ -6,7 +6,6 @@ import type { ScenarioDoc, StepDoc } from "../scenario/schema.ts";
 import type { TimelineEntry } from "../userspace/world.ts";
 import {
   DEFAULT_INVARIANTS,
-  type InvariantName,
   ScenarioSystem,
   type ScenarioSystemOptions,
 } from "./scenario-system.ts";
@@ -21,14 +20,8 @@ import {
 } from "./search.ts";
 import type { Violation } from "./system.ts";
 
-/** Everything that defines one exploration (and its replay). */
-export interface ExploreConfig {
-  readonly kernel?: string;
-  readonly udev?: string;
-  readonly seed?: number;
-  readonly invariants?: readonly InvariantName[];
-  readonly timing?: "any" | "strict";
-}
+/** Everything that defines one exploration (and its replay): the scenario system's options. */
+export type ExploreConfig = ScenarioSystemOptions;
 
 /** One step of a counterexample, for timelines and exports. */
 export interface CexStep {

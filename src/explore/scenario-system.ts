@@ -9,14 +9,15 @@
 // order, the clock never moves back). `timing: "strict"` keeps the virtual-time order and only
 // explores ties.
 
+import type { z } from "zod";
 import type { Kernel, NetDevice } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
-import type { ScenarioDoc } from "../scenario/schema.ts";
+import type { InvariantNameDoc, ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
-export const INVARIANTS = {
+export const INVARIANTS: Readonly<Record<InvariantName, string>> = {
   "unique-names": "every registered device has a name no other device has (state)",
   "unique-ifindexes": "every registered device has an ifindex no other device has (state)",
   "no-ebusy-to-udev": "no rename udevd issued returned EBUSY (state)",
@@ -25,10 +26,10 @@ export const INVARIANTS = {
   "no-duplicate-mac-crash": "no config tool crashed on a duplicate MAC (cloud-init) (state)",
   "no-kernel-warning": "the kernel hit no WARN_ON (state)",
   expect: "the scenario's own expect: list holds (quiescence)",
-} as const;
+};
 
-/** An invariant name. */
-export type InvariantName = keyof typeof INVARIANTS;
+/** An invariant name (the scenario schema's `explore.invariants` names). */
+export type InvariantName = z.infer<typeof InvariantNameDoc>;
 
 /** The built-in invariants checked when none are named. */
 export const DEFAULT_INVARIANTS: readonly InvariantName[] = [

@@ -665,16 +665,7 @@ export class Udevd implements Actor {
       return this.#finish(ev, ev.ifname, true);
     }
     const props: Record<string, string> = { ...base };
-    if (facts.driver !== null) props.ID_NET_DRIVER = facts.driver;
-    if (this.generation === "v256")
-      Object.assign(props, hwdbNameAllow(this.#cfg.nameAllow ?? {}, facts.driver));
-    const names = netId(facts, {
-      scheme: this.scheme,
-      parentSlots: this.generation !== "legacy",
-      ...(this.generation === "v256"
-        ? { allow: (attr: string) => namingSysattrAllowed(props, attr) }
-        : {}),
-    });
+    const names = this.#netIdNames(facts, props);
     Object.assign(props, names);
     const path = idPath(facts);
     if (path !== undefined) props.ID_PATH = path;
@@ -734,20 +725,24 @@ export class Udevd implements Actor {
    * the kernel had named it (the `keep` policy is not applied to an earlier rename), or null
    * when no policy yields a name. Side-effect free.
    */
-  predictableName(ifindex: number): string | null {
-    const facts = this.#facts(ifindex);
-    if (!facts) return null;
-    const props: Record<string, string> = {};
+  /** ID_NET_DRIVER and the v256 hwdb allow list into `props`, then net_id's names. */
+  #netIdNames(facts: NetFacts, props: Record<string, string>): ReturnType<typeof netId> {
     if (facts.driver !== null) props.ID_NET_DRIVER = facts.driver;
     if (this.generation === "v256")
       Object.assign(props, hwdbNameAllow(this.#cfg.nameAllow ?? {}, facts.driver));
-    const names = netId(facts, {
+    return netId(facts, {
       scheme: this.scheme,
       parentSlots: this.generation !== "legacy",
       ...(this.generation === "v256"
         ? { allow: (attr: string) => namingSysattrAllowed(props, attr) }
         : {}),
     });
+  }
+
+  predictableName(ifindex: number): string | null {
+    const facts = this.#facts(ifindex);
+    if (!facts) return null;
+    const names = this.#netIdNames(facts, {});
     const fromDb = databaseName(this.#cfg.database ?? {}, facts);
     const dev = devGetByIndex(this.#w.k, ifindex);
     const link = matchLinkFile(this.#links, facts, dev?.name ?? "");
