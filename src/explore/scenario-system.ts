@@ -182,11 +182,18 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       }
       throw new Error(`explore: lane "${lane}" is not enabled`);
     }
-    if (me.at > w.now()) w.clock.advanceTo(me.at);
+    // Moving the clock is a write of it; queuing timed work (below) reads it.
+    if (me.at > w.now()) {
+      w.clock.advanceTo(me.at);
+      reads.push("?clock");
+    }
     const m = WORKER.exec(lane);
     if (m) {
       const i = Number(m[1]);
       const job = p.udev?.explorerView().workers[i];
+      const target = job ? p.udev?.predictableName(job.ifindex) : null;
+      // The rename target is looked up in the name hash even when the rename fails (EEXIST).
+      if (target) reads.push(`name:${target}`);
       if (job)
         reads.push(
           `dev:${job.ifindex}.name`,
@@ -224,7 +231,21 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       p.script.step();
     } else throw new Error(`explore: unknown lane "${lane}"`);
     w.dispatch();
+    const before = this.#digests;
     const changed = this.#afterStep();
+    if (changed.includes("kwork") || changed.includes("linkwatch")) reads.push("clock");
+    if (lane === "networkd") {
+      // Opening a master reads its slaves' (and its own) link state, written or not.
+      for (const r of changed) {
+        const m = /^networkd:(\d+)$/.exec(r);
+        if (!m || before.get(r) === "done") continue;
+        const d = p.k.state.devices.get(Number(m[1]));
+        if (!d) continue;
+        for (const x of [d.ifindex, ...d.lowers.map((l) => l.ifindex)])
+          for (const f of ["carrier", "operstate", "flags", "running", "linkwatchPending"])
+            reads.push(`dev:${x}.${f}`);
+      }
+    }
     return [...new Set([...changed, ...reads])];
   }
 
@@ -410,7 +431,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
     if (!symmetric) {
       const s = JSON.stringify([
-        parts,
+        [...parts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
         work,
         linkwatch,
         workers,

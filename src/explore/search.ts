@@ -308,6 +308,13 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
       first = false;
       const fp = new Set(sys.fire(p));
       stats.transitions++;
+      if (dpor) {
+        // A step that disables another lane races with it: try that lane first here too.
+        const after = sys.enabled();
+        for (const q of en)
+          if (q !== p && !after.includes(q) && !frame.backtrack.includes(q))
+            frame.backtrack.push(q);
+      }
       events.push({ lane: p, laneId: laneId(p), fp, vc: [] });
       races(events.length - 1);
       const childSleep = new Map<string, ReadonlySet<string>>();

@@ -52,10 +52,18 @@ export interface ExplorableSystem<S> {
   check(quiescent: boolean): Violation | null;
 }
 
-/** True when two footprints share a resource (or either is global, `*`). */
+/**
+ * True when two footprints share a resource (or either is global, `*`). An entry `?R` marks a
+ * commutative update of R (moving the clock forward: two such moves commute, `max` is order-free):
+ * it conflicts with a plain `R` (a step that reads the clock) but not with another `?R`.
+ */
 export function dependent(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a.has("*") || b.has("*")) return true;
   const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const r of small) if (big.has(r)) return true;
+  for (const r of small) {
+    if (r.startsWith("?")) {
+      if (big.has(r.slice(1))) return true;
+    } else if (big.has(r) || big.has(`?${r}`)) return true;
+  }
   return false;
 }
