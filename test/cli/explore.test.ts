@@ -137,7 +137,6 @@ describe("ifsim explore: the seed race", () => {
     );
     expect(r.stdout).toMatch(/^counterexample: \d+ steps on the shortest path found/m);
     expect(r.stdout).toMatch(/ step +t\/ms │ udev\/w0/);
-    expect(r.stdout).toContain("script (hot-plug)");
     expect(r.stdout).toMatch(/^✗ +\d+ /m);
     expect(r.stdout).toContain(`exported: ${out}`);
     const token = /^replay: ifsim replay (\S+)$/m.exec(r.stdout)?.[1] as string;
