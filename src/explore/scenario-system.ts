@@ -96,6 +96,10 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   #renames = 0;
   #warns = 0;
   #traceSeen = 0;
+  /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
+  #devCache = new Map<string, { whole: string; fields: [string, string][] }>();
+  /** Per resource: the last digest canonicalised and its item (digests are shared strings). */
+  #lastItem = new Map<string, [string, [number, string]]>();
   readonly #pairs: PairInfo[];
   /** PCI address → pair index. */
   readonly #pairOfAddr = new Map<string, number>();
@@ -320,11 +324,24 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const k = p.k;
     const out = new Map<string, string>();
     // One resource per device field: a rename and a carrier change of one device commute.
-    for (const d of k.state.devices.values())
-      for (const [f, v] of Object.entries(d)) out.set(`dev:${d.ifindex}.${f}`, JSON.stringify(v));
-    for (const d of k.state.unlisted.values())
-      for (const [f, v] of Object.entries(d))
-        out.set(`dev:${d.ifindex}.${f}`, `U${JSON.stringify(v)}`);
+    // A device whose whole text did not change reuses its field digests (the same strings).
+    const devCache = new Map<string, { whole: string; fields: [string, string][] }>();
+    const addDev = (d: NetDevice, tag: string): void => {
+      const ck = `${tag}${d.ifindex}`;
+      const whole = JSON.stringify(d);
+      let c = this.#devCache.get(ck);
+      if (c === undefined || c.whole !== whole) {
+        const fields: [string, string][] = [];
+        for (const [f, v] of Object.entries(d))
+          fields.push([`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`]);
+        c = { whole, fields };
+      }
+      devCache.set(ck, c);
+      for (const [r, dg] of c.fields) out.set(r, dg);
+    };
+    for (const d of k.state.devices.values()) addDev(d, "");
+    for (const d of k.state.unlisted.values()) addDev(d, "U");
+    this.#devCache = devCache;
     for (const [n, i] of k.state.names) out.set(`name:${n}`, String(i));
     out.set("kwork", JSON.stringify(k.state.work));
     out.set("linkwatch", JSON.stringify(k.state.linkwatch));
@@ -483,6 +500,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const sig = `${k.state.lastIfindex}/${k.state.devices.size}/${k.state.unlisted.size}/${this.#nameTok.size}`;
     if (this.#tables?.sig === sig) return this.#tables;
     this.#itemCache = new Map();
+    this.#lastItem = new Map();
     // Which pair (and role) every device belongs to.
     const devPair = new Map<number, { pair: number; role: string }>();
     const strTok = new Map<string, string>();
@@ -545,9 +563,14 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   /** One resource as a canonical item: [its only pair (then `§S§` for it), or -1; text]. */
   #canonItem(r: string, raw: string): [number, string] {
+    const last = this.#lastItem.get(r);
+    if (last !== undefined && last[0] === raw) return last[1];
     const ck = `${r}\u0000${raw}`;
     const hit = this.#itemCache.get(ck);
-    if (hit) return hit;
+    if (hit) {
+      this.#lastItem.set(r, [raw, hit]);
+      return hit;
+    }
     const { idxTok, canon, subst } = this.#symTables();
     const m = RES.exec(r);
     let res = r;
@@ -577,6 +600,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const out: [number, string] = [owner, text];
     if (this.#itemCache.size > 500_000) this.#itemCache.clear();
     this.#itemCache.set(ck, out);
+    this.#lastItem.set(r, [raw, out]);
     return out;
   }
 

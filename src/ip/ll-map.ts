@@ -1,6 +1,7 @@
 // iproute2 6.1 lib/ll_map.c: the per-process ifindex ↔ name/flags cache.
 
 import { isNegErrno, type Kernel, type LinkSnapshot, rtnlGetlink } from "../kernel/index.ts";
+import { clonePlain } from "../sim/clone.ts";
 
 /** IDXMAP_SIZE: number of hash buckets. */
 const IDXMAP_SIZE = 1024;
@@ -51,12 +52,12 @@ export class LlMap {
 
   /** Saves the cache (a deep copy). */
   save(): LlMapSnapshot {
-    return structuredClone({ byIndex: this.#byIndex, buckets: this.#buckets });
+    return clonePlain({ byIndex: this.#byIndex, buckets: this.#buckets });
   }
 
   /** Restores what `save` returned, in place (a fresh copy, so it can be loaded again). */
   load(s: LlMapSnapshot): void {
-    const c = structuredClone(s) as {
+    const c = clonePlain(s) as {
       byIndex: Map<number, LlEntry>;
       buckets: Map<number, LlEntry[]>;
     };

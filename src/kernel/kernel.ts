@@ -209,7 +209,7 @@ export interface LinkwatchState {
   urgent: boolean;
 }
 
-/** All mutable kernel state: plain data, cloneable with structuredClone. */
+/** All mutable kernel state: plain data, cloneable with clonePlain (and structuredClone). */
 export interface KernelState {
   /** The netns device list (`dev_base_head`), in registration order, keyed by ifindex. */
   devices: Map<number, NetDevice>;

@@ -4,6 +4,7 @@
 // dropped and refills on demand. Nothing else in the kernel changes during a run: the model keeps
 // no module-level or closure state.
 
+import { clonePlain } from "../sim/clone.ts";
 import type { RngState } from "../sim/rng.ts";
 import {
   type CodeRegistry,
@@ -66,7 +67,7 @@ function lastEvent(k: Kernel): KernelEvent | null {
 export function saveKernel(k: Kernel): KernelSnapshot {
   const r = k.registry;
   return {
-    state: structuredClone(k.state),
+    state: clonePlain(k.state),
     traceLength: k.trace.length,
     traceLast: lastEvent(k),
     rng: k.rng.saveState?.() ?? null,
@@ -117,7 +118,7 @@ export function loadKernel(k: Kernel, snap: KernelSnapshot): void {
     k.rng.loadState(snap.rng);
   }
   k.trace.truncate(snap.traceLength);
-  Object.assign(k.state, structuredClone(snap.state));
+  Object.assign(k.state, clonePlain(snap.state));
   const r = k.registry;
   const s = snap.registry;
   refill(r.notifiers, s.notifiers);

@@ -11,7 +11,8 @@
  * ```
  */
 export { MICROS_PER_MILLI, MICROS_PER_SECOND, VirtualClock } from "./clock.ts";
-
+/** A fast deep copy of plain data (the model's snapshots). */
+export { clonePlain } from "./clone.ts";
 /**
  * Seeded PCG32 generator with labelled, draw-independent forks.
  *
@@ -23,7 +24,6 @@ export { MICROS_PER_MILLI, MICROS_PER_SECOND, VirtualClock } from "./clock.ts";
  * ```
  */
 export { Rng, type RngState } from "./rng.ts";
-
 /** The actor scheduler: one injectable strategy picks which ready actor runs next. */
 export {
   type Actor,

@@ -3,6 +3,7 @@
 // get_interfaces_by_mac when failover slaves are not filtered out.
 
 import { pciState, virtioDeviceOf } from "../kernel/index.ts";
+import { clonePlain } from "../sim/clone.ts";
 import type { Actor } from "../sim/index.ts";
 import type { World } from "./world.ts";
 
@@ -99,13 +100,13 @@ export class CloudInitProbe implements Actor {
 
   /** Saves whether it ran and its result (a copy). */
   save(): CloudInitSnapshot {
-    return { done: this.#done, result: this.result === null ? null : structuredClone(this.result) };
+    return { done: this.#done, result: this.result === null ? null : clonePlain(this.result) };
   }
 
   /** Restores what `save` returned, in place. */
   load(s: CloudInitSnapshot): void {
     this.#done = s.done;
-    this.result = s.result === null ? null : structuredClone(s.result);
+    this.result = s.result === null ? null : clonePlain(s.result);
   }
 
   readyAt(): number | null {

@@ -46,6 +46,7 @@ import {
   type NetDevice,
   rtnlSetlink,
 } from "../../kernel/index.ts";
+import { clonePlain } from "../../sim/clone.ts";
 import type { Actor, Rng, RngState } from "../../sim/index.ts";
 import type { Uevent, World } from "../world.ts";
 import {
@@ -388,7 +389,7 @@ export class Udevd implements Actor {
 
   /** Saves udevd's mutable state (deep copies); configuration and subscriptions never change. */
   save(): UdevdSnapshot {
-    const { queue, workers, db } = structuredClone({
+    const { queue, workers, db } = clonePlain({
       queue: this.#queue,
       workers: this.#workers,
       db: [...this.#db.values()],
@@ -411,7 +412,7 @@ export class Udevd implements Actor {
       throw new RangeError(
         `udevd: cannot load a snapshot of ${s.workers.length} workers into one of ${this.#workers.length}`,
       );
-    const { queue, workers, db } = structuredClone({
+    const { queue, workers, db } = clonePlain({
       queue: s.queue,
       workers: s.workers,
       db: s.db,

@@ -1,0 +1,93 @@
+import { isDeepStrictEqual } from "node:util";
+import { fc, it } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
+import { bootRaceScenario } from "../../src/explore/families.ts";
+import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
+import { clonePlain } from "../../src/sim/clone.ts";
+import { testSeed } from "../_helpers/seed.ts";
+
+describe("clonePlain", () => {
+  it("should copy nested objects, arrays, Maps and Sets into fresh objects", () => {
+    const v = { a: [1, { b: "x" }], m: new Map([[1, { c: null }]]), s: new Set(["y"]) };
+
+    const c = clonePlain(v);
+
+    expect(c).toEqual(v);
+    expect(c).not.toBe(v);
+    expect(c.a[1]).not.toBe(v.a[1]);
+    expect(c.m.get(1)).not.toBe(v.m.get(1));
+    expect(c.s).not.toBe(v.s);
+  });
+
+  it("should keep a shared reference shared in the copy, as structuredClone does", () => {
+    const shared = { n: 1 };
+    const v = { x: shared, y: [shared], z: new Map([["k", shared]]) };
+
+    const c = clonePlain(v);
+
+    expect(c.x).toBe(c.y[0]);
+    expect(c.x).toBe(c.z.get("k"));
+    expect(c.x).not.toBe(shared);
+  });
+
+  it("should keep an own __proto__ key a key, and a null prototype null", () => {
+    const v = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>;
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { y: 2 });
+
+    const c = clonePlain(v);
+    const cb = clonePlain(bare);
+
+    expect(Object.keys(c)).toEqual(["__proto__"]);
+    expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(cb)).toBe(null);
+    expect(cb.y).toBe(2);
+  });
+
+  it("should copy a cycle", () => {
+    const v: { self?: unknown } = {};
+    v.self = v;
+
+    const c = clonePlain(v);
+
+    expect(c.self).toBe(c);
+  });
+
+  it("should throw on a function, a symbol or a class instance", () => {
+    class Thing {}
+
+    expect(() => clonePlain({ f: () => 1 })).toThrow(/cannot copy a function/);
+    expect(() => clonePlain({ s: Symbol("x") })).toThrow(/cannot copy a symbol/);
+    expect(() => clonePlain({ t: new Thing() })).toThrow(/instance of Thing/);
+  });
+
+  it("should copy a running kernel's state exactly like structuredClone", () => {
+    const sys = new ScenarioSystem(bootRaceScenario(2, { kernel: "5.1" }), { kernel: "5.1" });
+    for (let i = 0; i < 8 && sys.enabled().length > 0; i++) sys.fire(sys.nextByTime() as string);
+    const st = sys.kernel.state;
+
+    const c = clonePlain(st);
+
+    expect(isDeepStrictEqual(c, structuredClone(st))).toBe(true);
+    expect(c.devices).not.toBe(st.devices);
+  });
+});
+
+describe(`clonePlain properties (seed ${testSeed()})`, () => {
+  const plain = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.double()),
+      fc.array(tie("value"), { maxLength: 4 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), tie("value"), {
+        maxKeys: 4,
+        noNullPrototype: true,
+      }),
+      fc.array(fc.tuple(fc.integer(), tie("value")), { maxLength: 4 }).map((es) => new Map(es)),
+      fc.array(fc.string({ maxLength: 3 }), { maxLength: 4 }).map((xs) => new Set(xs)),
+    ),
+  })).value;
+
+  it.prop([plain])("should equal structuredClone's copy of any plain value", (v) => {
+    expect(isDeepStrictEqual(clonePlain(v), structuredClone(v))).toBe(true);
+  });
+});
