@@ -24,6 +24,7 @@ import {
   randomWalks,
   replay,
   systemFor,
+  walkForViolation,
 } from "../explore/explore.ts";
 import { linearScenario } from "../explore/export.ts";
 import { finishExploration } from "../explore/finish.ts";
@@ -82,8 +83,12 @@ Search:
   --max-depth N      longest path explored (default 2000; a path cut here: bounded)
   --max-states N     stop each subtree after N states (bounded)
   --time-limit DUR   stop after DUR, e.g. 30s, 500ms, 2m (bounded)
+  --probe N          before the exhaustive search, N seeded random walks (default 16; 0:
+                     none): a violation they find is reported at once (then shortened and
+                     shrunk like the search's), which is what finds bugs in spaces too large
+                     to search; a verdict "verified" still needs the whole search
   --random N         N seeded random walks instead of the exhaustive search
-  --walk-seed N      seed of the random walks (default 1)
+  --walk-seed N      seed of the random walks and of the probe (default 1)
   --jobs N           worker threads for the subtrees (default: the available parallelism)
   --split-depth N    split the search at this depth into subtrees (default 1; 0: no split);
                      the result does not depend on --jobs
@@ -262,6 +267,7 @@ interface ExploreArgs {
   readonly maxStates?: number;
   readonly timeLimitMs?: number;
   readonly random?: number;
+  readonly probe: number;
   readonly walkSeed: number;
   readonly jobs: number;
   readonly splitDepth: number;
@@ -284,6 +290,7 @@ const OPTIONS = {
   "max-states": { type: "string" },
   "time-limit": { type: "string" },
   random: { type: "string" },
+  probe: { type: "string" },
   "walk-seed": { type: "string" },
   jobs: { type: "string" },
   "split-depth": { type: "string" },
@@ -324,6 +331,7 @@ function parseExploreArgs(argv: readonly string[]): Parsed {
     ["max-depth", 1],
     ["max-states", 1],
     ["random", 1],
+    ["probe", 0],
     ["walk-seed", 0],
     ["jobs", 1],
     ["split-depth", 0],
@@ -379,6 +387,7 @@ function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(nums["max-states"] !== undefined ? { maxStates: nums["max-states"] } : {}),
     ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
     ...(nums.random !== undefined ? { random: nums.random } : {}),
+    probe: nums.probe ?? 16,
     walkSeed: nums["walk-seed"] ?? 1,
     jobs: nums.jobs ?? availableParallelism(),
     splitDepth: nums["split-depth"] ?? 1,
@@ -416,6 +425,12 @@ interface CellRun {
   /** Jobs actually used, with why fewer when they were (e.g. "1 (workers need the built dist)"). */
   readonly jobs: number | string;
   readonly walks?: number;
+  /** The probe's random walks before the search, when there were any. */
+  readonly probe?: {
+    readonly walks: number;
+    readonly transitions: number;
+    readonly found: boolean;
+  };
   readonly token?: string;
   readonly replay?: ReplayResult;
   readonly exported?: string;
@@ -600,6 +615,7 @@ async function exploreCell(
   let subtrees = 1;
   let jobs: number | string = 1;
   let walks: number | undefined;
+  let probe: CellRun["probe"];
   try {
     if (a.random !== undefined) {
       const r = randomWalks(sc, config, {
@@ -614,12 +630,31 @@ async function exploreCell(
       result = rest as ExploreResult;
       searchMs = performance.now() - t0;
     } else {
-      const s = await searchCell(sc, text, a, config, progress);
+      // The probe: a few random walks first. A violation they find is as real as the search's.
+      const w =
+        a.probe > 0
+          ? walkForViolation(sc, config, {
+              walks: a.probe,
+              seed: a.walkSeed,
+              maxDepth: a.maxDepth,
+              now: () => performance.now(),
+              ...(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {}),
+            })
+          : null;
+      if (w) probe = { walks: w.walks, transitions: w.stats.transitions, found: w.found !== null };
+      let found: SearchResult;
+      if (w?.found) {
+        found = { verdict: "violated", stats: w.stats, found: w.found };
+        subtrees = 0;
+      } else {
+        const s = await searchCell(sc, text, a, config, progress);
+        found = s.result;
+        subtrees = s.subtrees;
+        jobs = s.jobs;
+      }
       searchMs = performance.now() - t0;
-      subtrees = s.subtrees;
-      jobs = s.jobs;
       const left = a.timeLimitMs !== undefined ? Math.max(1, a.timeLimitMs - searchMs) : undefined;
-      result = finishExploration(sc, config, s.result, {
+      result = finishExploration(sc, config, found, {
         reduction: a.reduction,
         hashing: a.hashing,
         symmetry: a.symmetry,
@@ -643,6 +678,7 @@ async function exploreCell(
     subtrees,
     jobs,
     ...(walks !== undefined ? { walks } : {}),
+    ...(probe !== undefined ? { probe } : {}),
   };
   if (result.verdict !== "violated") return base;
   const cex = result.counterexample;
@@ -730,9 +766,11 @@ const onOff = (b: boolean): string => (b ? "on" : "off");
 function searchLine(a: ExploreArgs, c: CellRun | undefined): string {
   if (a.random !== undefined)
     return `search: ${a.random} random walks (walk seed ${a.walkSeed}), max depth ${a.maxDepth}`;
-  let s = `search: ${a.reduction}, symmetry ${onOff(a.symmetry)}, hashing ${onOff(a.hashing)}, max depth ${a.maxDepth}`;
+  let s = a.probe > 0 ? `probe: ${a.probe} random walks (walk seed ${a.walkSeed}); ` : "";
+  s += `search: ${a.reduction}, symmetry ${onOff(a.symmetry)}, hashing ${onOff(a.hashing)}, max depth ${a.maxDepth}`;
   if (a.maxStates !== undefined) s += `, max states ${a.maxStates} per subtree`;
   if (a.timeLimitMs !== undefined) s += `, time limit ${a.timeLimitMs / 1000} s`;
+  if (c?.probe?.found) return `${s} — not run: the probe found a violation`;
   if (a.splitDepth > 0)
     s += `, split at depth ${a.splitDepth}${c ? ` into ${c.subtrees} subtree${c.subtrees === 1 ? "" : "s"}` : ""}, jobs ${c ? c.jobs : a.jobs}`;
   if (a.random === undefined && a.splitDepth === 0) s += ", no split (one thread)";
@@ -780,6 +818,7 @@ function optionsJson(
     ...(a.maxStates !== undefined ? { maxStates: a.maxStates } : {}),
     ...(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {}),
     ...(a.random !== undefined ? { random: a.random, walkSeed: a.walkSeed } : {}),
+    ...(a.random === undefined ? { probe: a.probe, walkSeed: a.walkSeed } : {}),
     splitDepth: a.random !== undefined ? 0 : a.splitDepth,
     ...(c && a.random === undefined ? { subtrees: c.subtrees } : {}),
     jobs: c ? c.jobs : a.jobs,
@@ -823,7 +862,7 @@ function formatSingle(sc: ScenarioDoc, a: ExploreArgs, c: CellRun, timing: strin
   s +=
     c.walks !== undefined
       ? `counterexample: ${x.path.length} steps (the random walk that found it)`
-      : `counterexample: ${x.path.length} steps on the shortest path found (the first path found had ${x.firstLength})`;
+      : `counterexample: ${x.path.length} steps on the shortest path found (the first path found${c.probe?.found ? `, by probe walk ${c.probe.walks},` : ""} had ${x.firstLength})`;
   s += `; ${x.choices.length} forced choice${x.choices.length === 1 ? "" : "s"}${a.shrink ? " after shrinking" : " (--no-shrink)"} (${((c.totalMs - c.searchMs) / 1000).toFixed(2)} s)\n`;
   s += `\ntimeline (${c.replay.steps.length} steps: the forced choices, then earliest virtual time first; t: virtual time):\n`;
   s += timeline(sc, c.replay, outWidth());
@@ -855,7 +894,10 @@ function formatMatrix(
   let s = `ifsim explore: ${sc.name} (${a.file})\n`;
   s += `  kernels ${kernels.join(", ")} × udev ${udevs.map((u) => u ?? "none").join(", ")}, seed ${seed}, timing ${timing}\n`;
   s += `  invariants: ${invariants.join(", ")}\n`;
-  s += `  ${searchLine(a, cells[0])}\n\n`;
+  s += `  ${searchLine(
+    a,
+    cells.find((c) => !c.probe?.found),
+  )}\n\n`;
   const head = ["kernel", ...udevs.map((u) => `udev ${u ?? "none"}`)];
   const rows = kernels.map((k) => [
     k,
@@ -980,6 +1022,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
       verdict: c.result.verdict,
       stats: statsJson(c),
       ...(c.walks !== undefined ? { walks: c.walks } : {}),
+      ...(c.probe !== undefined ? { probe: c.probe } : {}),
       ...(c.result.verdict === "bounded" ? { bound: c.result.bound } : {}),
       ...(c.result.verdict === "violated" ? { counterexample: cexJson(c) } : {}),
     });
@@ -988,7 +1031,11 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
           scenario: sc.name,
           file: a.file,
           invariants,
-          options: optionsJson(a, cells[0], timing),
+          options: optionsJson(
+            a,
+            cells.find((c) => !c.probe?.found),
+            timing,
+          ),
           cells: cells.map(cellJson),
         }
       : (() => {

@@ -288,8 +288,22 @@ export function shrinkChoices(
   return cur;
 }
 
-/** Random walks: a seeded sample of interleavings for spaces too large to finish. */
-export function randomWalks(
+/** What seeded random walks found: the first violating walk (unshrunk), or none. */
+export interface WalkResult {
+  readonly found: Found | null;
+  readonly stats: SearchStats;
+  /** Walks run (the violating one included). */
+  readonly walks: number;
+  /** True when the time limit stopped the walks before `walks` were run. */
+  readonly timedOut: boolean;
+}
+
+/**
+ * Runs up to `o.walks` seeded random walks (each from the start state, a uniformly random enabled
+ * lane at every step, to quiescence, a violation or `maxDepth`) and stops at the first violation.
+ * The model's own RNG is untouched: the same seed gives the same walks.
+ */
+export function walkForViolation(
   sc: ScenarioDoc,
   c: ExploreConfig,
   o: {
@@ -299,7 +313,7 @@ export function randomWalks(
     now?: () => number;
     timeLimitMs?: number;
   },
-): ExploreResult & { walks: number } {
+): WalkResult {
   const stats = emptyStats();
   const now = o.now ?? (() => 0);
   const t0 = now();
@@ -314,8 +328,13 @@ export function randomWalks(
     return state % n;
   };
   let walks = 0;
-  for (; walks < o.walks; walks++) {
-    if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) break;
+  let timedOut = false;
+  let found: Found | null = null;
+  for (; walks < o.walks && !found; walks++) {
+    if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) {
+      timedOut = true;
+      break;
+    }
     const sys = systemFor(sc, c);
     const path: string[] = [];
     let v = sys.check(false);
@@ -334,31 +353,48 @@ export function randomWalks(
       v = sys.check(false);
     }
     stats.maxDepth = Math.max(stats.maxDepth, path.length);
-    if (v) {
-      stats.elapsedMs = now() - t0;
-      const choices = shrinkChoices(sc, c, path, v);
-      const rep = replay(sc, c, choices);
-      return {
-        verdict: "violated",
-        stats,
-        walks: walks + 1,
-        counterexample: {
-          violation: rep.violation ?? v,
-          path,
-          choices,
-          steps: rep.steps,
-          firstLength: path.length,
-        },
-      };
-    }
+    if (v) found = { violation: v, path };
   }
   stats.elapsedMs = now() - t0;
   stats.distinct = stats.states;
+  return { found, stats, walks, timedOut };
+}
+
+/** Random walks: a seeded sample of interleavings for spaces too large to finish. */
+export function randomWalks(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  o: {
+    walks: number;
+    seed: number;
+    maxDepth?: number;
+    now?: () => number;
+    timeLimitMs?: number;
+  },
+): ExploreResult & { walks: number } {
+  const w = walkForViolation(sc, c, o);
+  if (w.found) {
+    const { violation: v, path } = w.found;
+    const choices = shrinkChoices(sc, c, path, v);
+    const rep = replay(sc, c, choices);
+    return {
+      verdict: "violated",
+      stats: w.stats,
+      walks: w.walks,
+      counterexample: {
+        violation: rep.violation ?? v,
+        path,
+        choices,
+        steps: rep.steps,
+        firstLength: path.length,
+      },
+    };
+  }
   return {
     verdict: "bounded",
-    stats,
-    walks,
-    bound: o.timeLimitMs !== undefined && walks < o.walks ? "time-limit" : "max-states",
+    stats: w.stats,
+    walks: w.walks,
+    bound: w.timedOut ? "time-limit" : "max-states",
   };
 }
 

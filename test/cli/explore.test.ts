@@ -66,6 +66,7 @@ describe("ifsim explore: usage", () => {
     [[SEED_RACE, "--kernel", "3.10"], 'Unknown kernel version "3.10"'],
     [[SEED_RACE, "--udev", "v999"], 'unknown udev generation "v999"'],
     [[SEED_RACE, "--jobs", "0"], '--jobs needs a positive integer, got "0"'],
+    [[SEED_RACE, "--probe", "many"], '--probe needs a non-negative integer, got "many"'],
     [[SEED_RACE, "--timing", "loose"], '--timing is any or strict, got "loose"'],
     [[SEED_RACE, "--reduction", "por"], '--reduction is dpor or none, got "por"'],
     [
@@ -195,9 +196,13 @@ describe("ifsim explore: the seed race", () => {
       "options",
       "verdict",
       "stats",
+      "probe",
       "counterexample",
     ]);
     expect(j).toMatchObject({ kernel: "5.0", udev: "v253", verdict: "violated" });
+    // The default probe (16 random walks) finds this race before the search runs.
+    expect(j.probe).toMatchObject({ found: true });
+    expect((j.probe as { walks: number }).walks).toBeLessThanOrEqual(16);
     expect(j.options).toMatchObject({
       reduction: "dpor",
       symmetry: true,
@@ -225,6 +230,30 @@ describe("ifsim explore: the seed race", () => {
     const d = decodeToken(c.token);
     expect(d.ok && d.payload.config).toMatchObject({ kernel: "5.0", udev: "v253" });
     expect(d.ok && d.payload.choices).toEqual(c.choices);
+  });
+
+  it("should report a probe that found nothing, and run no probe with --probe 0", async () => {
+    const v = await main(["explore", SEED_RACE, "--kernel", "6.1", "--probe", "5", "--json"]);
+    expect(v.status).toBe(0);
+    const jv = JSON.parse(v.stdout) as {
+      probe: { walks: number; found: boolean; transitions: number };
+    };
+    expect(jv.probe).toMatchObject({ walks: 5, found: false });
+    expect(jv.probe.transitions).toBeGreaterThan(0);
+
+    const r = await main(["explore", SEED_RACE, "--kernel", "5.0", "--probe", "0", "--json"]);
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(j).not.toHaveProperty("probe");
+    expect(j.options).toMatchObject({ probe: 0 });
+    // Found by the search: it explored complete interleavings and distinct states.
+    expect((j.stats as { transitions: number }).transitions).toBeGreaterThan(5);
+    expect((j.counterexample as CexJson).invariant).toBe("no-ebusy-to-udev");
+
+    const t = await main(["explore", SEED_RACE, "--kernel", "5.0"]);
+    expect(t.stdout).toContain("probe: 16 random walks (walk seed 1); search: dpor");
+    expect(t.stdout).toContain("not run: the probe found a violation");
+    expect(t.stdout).toMatch(/the first path found, by probe walk \d+, had \d+\)/);
   });
 
   it("should stop at --max-states with exit 3 (bounded), and say random walks are inconclusive", async () => {
@@ -304,7 +333,8 @@ function builtCli(): { cli: string } | { skip: string } {
 describe("ifsim explore --jobs", () => {
   const built = builtCli();
   it("should say when workers need the built dist (from source)", async () => {
-    const r = await main(["explore", SEED_RACE, "--kernel", "5.0", "--jobs", "2", "--json"]);
+    const args = ["--kernel", "5.0", "--jobs", "2", "--probe", "0", "--json"];
+    const r = await main(["explore", SEED_RACE, ...args]);
     expect(JSON.parse(r.stdout).options.jobs).toBe("1 (workers need the built dist)");
   });
 
@@ -315,12 +345,25 @@ describe("ifsim explore --jobs", () => {
         console.warn(`skipped --jobs 2: ${built.skip}`);
         return;
       }
-      const one = await main(["explore", SEED_RACE, "--kernel", kernel, "--jobs", "1", "--json"]);
+      // --probe 0: the search itself (not the probe) must find the same with 1 and 2 jobs.
+      const args = ["--kernel", kernel, "--jobs", "1", "--probe", "0", "--json"];
+      const one = await main(["explore", SEED_RACE, ...args]);
       let two: string;
       try {
         two = execFileSync(
           process.execPath,
-          [built.cli, "explore", SEED_RACE, "--kernel", kernel, "--jobs", "2", "--json"],
+          [
+            built.cli,
+            "explore",
+            SEED_RACE,
+            "--kernel",
+            kernel,
+            "--jobs",
+            "2",
+            "--probe",
+            "0",
+            "--json",
+          ],
           { encoding: "utf8" },
         );
       } catch (e) {
