@@ -3,14 +3,16 @@
 //      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1);
 //   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated);
 //   3. how the boot race scales with the number of failover pairs N = 1…14, for naive
-//      enumeration, DPOR (with hashing) and DPOR with symmetry.
+//      enumeration, every reachable state once (naive + hashing + symmetry), DPOR (with
+//      hashing) and DPOR with symmetry;
+//   4. finding the bug at scale (Linux 5.0, N = 1…14): the probe's random walks vs the search.
 // Every search is capped (IFSIM_BENCH_EXPLORE_CAP_MS, default 8000 ms, and 2,000,000 states); a
 // capped search reports "bounded", which is inconclusive. Figures only, no assertions; a
 // disagreement between the verdicts of finished searches is printed as such (it would be a bug).
 
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { systemFor } from "../src/explore/explore.ts";
+import { systemFor, walkForViolation } from "../src/explore/explore.ts";
 import { bootRaceScenario } from "../src/explore/families.ts";
 import { type SearchResult, search } from "../src/explore/search.ts";
 import { parseScenario } from "../src/scenario/parse.ts";
@@ -149,6 +151,8 @@ for (const kernel of ["6.1", "5.0"]) {
 
 const SCALING: readonly Config[] = [
   cfg("naive", "none", false, false),
+  // Every reachable state once, up to symmetry: the size of the full model's state space.
+  cfg("naive+hashing+symmetry", "none", true, true),
   cfg("DPOR", "dpor", true, false),
   cfg("DPOR+symmetry", "dpor", true, true),
 ];
@@ -156,7 +160,7 @@ console.log(
   "\nboot race scaling, Linux 5.1 (N failover pairs, 2 udev workers, bring-up actor; bootRaceScenario)",
 );
 console.log(
-  "  naive = no reduction, no hashing; DPOR = DPOR + hashing; DPOR+symmetry = + symmetry",
+  "  naive = no reduction, no hashing; naive+hashing+symmetry = every reachable state once (up to\n  symmetry); DPOR = DPOR + hashing; DPOR+symmetry = + symmetry",
 );
 console.log(`  N ${head("configuration").slice(2)} ${"growth".padStart(7)}`);
 const streak = new Map<string, number>(SCALING.map((c) => [c.name, 0]));
@@ -200,4 +204,41 @@ for (const c of SCALING) {
     `    ${c.name.padEnd(22)} ${g.length > 0 ? g.join(", ") : "none (no two consecutive N finished)"}`,
   );
 }
+
+// ---- 4. finding the bug at scale: Linux 5.0 ----
+
+console.log(
+  "\nboot race on Linux 5.0 (violated at every N): time to the first violation, N = 1…14",
+);
+console.log(
+  "  probe = seeded random walks (walkForViolation, seed 1, up to 1000 walks); DPOR+symmetry = the search",
+);
+console.log(
+  `  ${"N".padStart(3)} ${"probe: walks".padStart(12)} ${"steps".padStart(6)} ${"ms".padStart(7)}   ${"DPOR+symmetry".padEnd(14)} ${"transitions".padStart(11)} ${"ms".padStart(7)}`,
+);
+let dporBounded = 0;
+for (let n = 1; n <= 14; n++) {
+  const sc = bootRaceScenario(n, { kernel: "5.0" });
+  const w = walkForViolation(
+    sc,
+    { kernel: "5.0" },
+    {
+      walks: 1000,
+      seed: 1,
+      now,
+      timeLimitMs: CAP_MS,
+    },
+  );
+  const probe = w.found
+    ? `${String(w.walks).padStart(12)} ${String(w.found.path.length).padStart(6)} ${int(w.stats.elapsedMs).padStart(7)}`
+    : `${`none in ${w.walks}`.padStart(12)} ${"-".padStart(6)} ${int(w.stats.elapsedMs).padStart(7)}`;
+  let dpor = "(skipped: bounded at smaller N)";
+  if (dporBounded < 2) {
+    const r = run(sc, "5.0", FULL);
+    dporBounded = r.verdict === "bounded" ? dporBounded + 1 : 0;
+    dpor = `${verdictOf(r).padEnd(14)} ${int(r.stats.transitions).padStart(11)} ${int(r.stats.elapsedMs).padStart(7)}`;
+  }
+  console.log(`  ${String(n).padStart(3)} ${probe}   ${dpor}`);
+}
+
 console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
