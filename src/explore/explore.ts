@@ -288,6 +288,18 @@ export function shrinkChoices(
   return cur;
 }
 
+/** How many seeded random walks to run, and their bounds. */
+export interface WalkOptions {
+  readonly walks: number;
+  /** Seed of the walk choices (xorshift32; 0 counts as 1). */
+  readonly seed: number;
+  /** Longest walk (steps; default 2000). */
+  readonly maxDepth?: number;
+  readonly now?: () => number;
+  /** No new walk starts after this many ms of `now()`. */
+  readonly timeLimitMs?: number;
+}
+
 /** What seeded random walks found: the first violating walk (unshrunk), or none. */
 export interface WalkResult {
   readonly found: Found | null;
@@ -306,13 +318,7 @@ export interface WalkResult {
 export function walkForViolation(
   sc: ScenarioDoc,
   c: ExploreConfig,
-  o: {
-    walks: number;
-    seed: number;
-    maxDepth?: number;
-    now?: () => number;
-    timeLimitMs?: number;
-  },
+  o: WalkOptions,
 ): WalkResult {
   const stats = emptyStats();
   const now = o.now ?? (() => 0);
@@ -364,13 +370,7 @@ export function walkForViolation(
 export function randomWalks(
   sc: ScenarioDoc,
   c: ExploreConfig,
-  o: {
-    walks: number;
-    seed: number;
-    maxDepth?: number;
-    now?: () => number;
-    timeLimitMs?: number;
-  },
+  o: WalkOptions,
 ): ExploreResult & { walks: number } {
   const w = walkForViolation(sc, c, o);
   if (w.found) {
