@@ -647,7 +647,13 @@ async function exploreCell(
         found = { verdict: "violated", stats: w.stats, found: w.found };
         subtrees = 0;
       } else {
-        const s = await searchCell(sc, text, a, config, progress);
+        // The time limit covers the probe and the search together.
+        const spent = performance.now() - t0;
+        const rest =
+          a.timeLimitMs !== undefined
+            ? { ...a, timeLimitMs: Math.max(1, a.timeLimitMs - spent) }
+            : a;
+        const s = await searchCell(sc, text, rest, config, progress);
         found = s.result;
         subtrees = s.subtrees;
         jobs = s.jobs;
