@@ -315,11 +315,7 @@ export interface WalkResult {
  * lane at every step, to quiescence, a violation or `maxDepth`) and stops at the first violation.
  * The model's own RNG is untouched: the same seed gives the same walks.
  */
-export function walkForViolation(
-  sc: ScenarioDoc,
-  c: ExploreConfig,
-  o: WalkOptions,
-): WalkResult {
+export function walkForViolation(sc: ScenarioDoc, c: ExploreConfig, o: WalkOptions): WalkResult {
   const stats = emptyStats();
   const now = o.now ?? (() => 0);
   const t0 = now();
