@@ -288,6 +288,19 @@ export function shrinkChoices(
   return cur;
 }
 
+/** A seeded xorshift32 choice function: `next(n)` is in [0, n) (seed 0 counts as 1). */
+export function chooser(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1;
+  return (n) => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s % n;
+  };
+}
+
 /** How many seeded random walks to run, and their bounds. */
 export interface WalkOptions {
   readonly walks: number;
@@ -319,16 +332,8 @@ export function walkForViolation(sc: ScenarioDoc, c: ExploreConfig, o: WalkOptio
   const stats = emptyStats();
   const now = o.now ?? (() => 0);
   const t0 = now();
-  let state = o.seed >>> 0 || 1;
-  // xorshift32: the walk choices (the model's own RNG is left untouched).
-  const next = (n: number): number => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % n;
-  };
+  // The walk choices (the model's own RNG is left untouched).
+  const next = chooser(o.seed);
   let walks = 0;
   let timedOut = false;
   let found: Found | null = null;

@@ -19,18 +19,10 @@ export function loadScenario(file: string): ScenarioDoc {
   return p.scenario;
 }
 
-/** A seeded xorshift32 choice function: `next(n)` is in [0, n). */
-export function chooser(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
+/** A seeded xorshift32 choice function (the random walks' own). */
+import { chooser } from "../../src/explore/explore.ts";
+
+export { chooser };
 
 /** One pair of steps enabled in the same state whose footprints (there) are independent. */
 export interface Diamond {
