@@ -303,7 +303,7 @@ const BATCH_SAFE = /^[A-Za-z0-9_.:%@+=,/-]+$/;
 
 /**
  * Builds the scenario's devices: one `ip -batch` child (a few ms per device, where one `ip` per
- * device costs a process each: 500 veths in 0.4 s instead of 4 s), or one `ip` per device
+ * device costs a process each: 200 veth pairs in 0.4 s instead of 4 s), or one `ip` per device
  * when a name would not survive batch parsing. Either way a signal is handled meanwhile, and
  * the first failure names its device.
  */

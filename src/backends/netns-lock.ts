@@ -74,11 +74,11 @@ function startTime(pid: number | "self"): string {
  * no moment of the namespace's life is unlocked). The random part keeps names unique where
  * pids repeat (every container's first process is pid 1).
  */
-export function takeLock(prefix: string): HeldLock {
-  mkdirSync(LOCK_DIR, { recursive: true, mode: 0o755 });
+export function takeLock(prefix: string, dir = LOCK_DIR): HeldLock {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
   for (let attempt = 0; attempt < 8; attempt++) {
     const name = `${prefix}-${process.pid}-${randomBytes(3).toString("hex")}`;
-    const path = `${LOCK_DIR}/${name}.lock`;
+    const path = `${dir}/${name}.lock`;
     if (existsSync(`${NETNS_RUN_DIR}/${name}`)) continue;
     let fd: number;
     try {
@@ -95,7 +95,7 @@ export function takeLock(prefix: string): HeldLock {
     }
     closeSync(fd);
   }
-  throw new Error(`Cannot take a lock for a network namespace in ${LOCK_DIR}`);
+  throw new Error(`Cannot take a lock for a network namespace in ${dir}`);
 }
 
 /** Releases a lock taken by takeLock (the namespace must be gone first). Idempotent. */
@@ -173,15 +173,15 @@ export function deleteNamespace(name: string): boolean {
 }
 
 /**
- * Removes what dead runs left: for each lock file in LOCK_DIR whose lock can be taken (its
+ * Removes what dead runs left: for each lock file in `dir` (LOCK_DIR) whose lock can be taken (its
  * owner is gone), kills the processes inside its namespace, deletes the namespace and the lock
  * file. Locks held by live runs (in any PID namespace sharing /run) are left alone, and so is
  * every namespace without a lock file here. Returns what it removed.
  */
-export function sweepDeadNamespaces(): SweptNamespace[] {
+export function sweepDeadNamespaces(dir = LOCK_DIR): SweptNamespace[] {
   let entries: string[];
   try {
-    entries = readdirSync(LOCK_DIR);
+    entries = readdirSync(dir);
   } catch {
     return [];
   }
@@ -190,7 +190,7 @@ export function sweepDeadNamespaces(): SweptNamespace[] {
     if (!e.endsWith(".lock")) continue;
     const name = e.slice(0, -".lock".length);
     if (!NAME_RE.test(name)) continue;
-    const path = `${LOCK_DIR}/${e}`;
+    const path = `${dir}/${e}`;
     let fd: number;
     try {
       fd = openSync(path, "r+");
