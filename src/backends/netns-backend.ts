@@ -93,10 +93,13 @@ const ULONG_MAX = 2n ** 64n - 1n;
  * modulo 2^64), cut to 32 bits as iproute2 stores it — or null when it is no number.
  */
 export function cNumberU32(s: string, base: 0 | 10 = 0): number | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  const m = (
+    base === 10
+      ? /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/
+      : /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/
+  ).exec(s);
   if (!m) return null;
   const body = m[2] as string;
-  if (base === 10 && !/^[0-9]+$/.test(body)) return null;
   let v: bigint;
   if (base === 0 && /^0[xX]/.test(body)) v = BigInt(body);
   else if (base === 0 && body.length > 1 && body.startsWith("0")) v = BigInt(`0o${body.slice(1)}`);

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EXTACK_ERRNO, errnoFromIpError, strerrorText } from "../../src/backends/errno-text.ts";
 import { backendByName, backendNames } from "../../src/backends/index.ts";
 import {
+  cNumberU32,
   deviceCommand,
   ipStepRefusal,
   linkRecordsFromIp,
@@ -94,6 +95,33 @@ describe("netns backend refusals", () => {
     expect(ipStepRefusal(`link add x index ${MARKER_IFINDEX} type ifb`)).toMatch(/reserved/);
     for (const ok of ["link show", "l show", "li set dev x up", "frob", "help"])
       expect(ipStepRefusal(ok)).toBeNull();
+  });
+
+  it("should refuse every spelling iproute2 reads as the marker's ifindex or group", () => {
+    for (const line of [
+      "link set dev if999999 up", // ll_idx_a2n: "if%u"
+      "link set dev if0999999x mtu 1300",
+      "link show group 0xf423f",
+      "link set group +999999 down",
+      "link set group 03641077 up", // octal
+      `link set group ${2 ** 32 + 999999} up`, // cut to 32 bits
+      "link add x index 0xF423F type ifb",
+    ])
+      expect(ipStepRefusal(line), line).toMatch(/reserved for the backend's marker device/);
+    for (const ok of ["link set group 0 mtu 1400", "link set group default up", "link show if1"])
+      expect(ipStepRefusal(ok), ok).toBeNull();
+  });
+
+  it("should read numbers as C's strtoul does, cut to 32 bits", () => {
+    expect(cNumberU32("999999")).toBe(999999);
+    expect(cNumberU32("0xf423f")).toBe(999999);
+    expect(cNumberU32(" +010")).toBe(8);
+    expect(cNumberU32("010", 10)).toBe(10);
+    expect(cNumberU32("-1")).toBe(0xffffffff);
+    expect(cNumberU32("99999999999999999999999")).toBe(0xffffffff);
+    expect(cNumberU32("0x")).toBeNull();
+    expect(cNumberU32("12abc")).toBeNull();
+    expect(cNumberU32("")).toBeNull();
   });
 
   it("should build devices with the commands the model's createVirtual mirrors", () => {
@@ -356,6 +384,36 @@ describe("netns backend on the host kernel", () => {
       expect(namespaces()).toEqual(before);
       expect(monitors()).toEqual([]);
     },
+  );
+
+  itReal(
+    `should keep the marker out of group 0: ip link set group 0 reaches only the scenario's devices${suffix}`,
+    async () => {
+      const sc: ScenarioDoc = {
+        ...base,
+        devices: [{ id: "a", type: "veth", name: "v0", peer: "v1" }],
+        steps: [
+          { ip: "link set group 0 mtu 1400" },
+          { ip: "link set group default up" },
+          { ip: "link set dev v0 mtu 1300" },
+        ],
+      };
+      const r = await backend.run(sc, {});
+      expect(r.steps.map((s) => s.ok)).toEqual([true, true, true]);
+      const heads = r.steps.map((s) => s.events.filter((l) => !l.startsWith(" ")));
+      for (const h of heads) for (const l of h) expect(l).not.toContain(MARKER_NAME);
+      // Each step's records are its own: the MTU change in step 1, the carrier in step 2, and
+      // step 3's own MTU change (had the marker's MTU moved, the records would have shifted).
+      expect(heads[0]?.every((l) => / mtu 1400 /.test(l))).toBe(true);
+      expect(heads[0]?.length).toBeGreaterThanOrEqual(3);
+      expect(heads[2]).toEqual([expect.stringMatching(/^3: v0@v1: .* mtu 1300 /)]);
+      expect(r.links.map((l) => [l.ifname, l.mtu])).toEqual([
+        ["lo", 1400],
+        ["v1", 1400],
+        ["v0", 1300],
+      ]);
+    },
+    30_000,
   );
 
   itReal(`should sleep for a sleep step (capped)${suffix}`, async () => {
