@@ -52,11 +52,24 @@ export interface SweptNamespace {
   readonly killed: number[];
 }
 
-/** flock(fd, LOCK_EX | LOCK_NB) through util-linux flock; true when taken. */
-function tryLock(fd: number): boolean {
+/**
+ * What to do when a synchronous child died of a catchable signal: a Ctrl-C reaches the whole
+ * process group, so the signal was meant for this process too, whose own handler would only
+ * run after the synchronous work goes on with a wrong result. The supervisor installs its
+ * signal handler here; the functions below call it once their own state is clean.
+ */
+export const childSignal: { handler: (sig: NodeJS.Signals) => void } = { handler: () => {} };
+
+/** Hands a synchronous child's deadly signal (not SIGKILL) to childSignal.handler. */
+export function checkChildSignal(r: { readonly signal: NodeJS.Signals | null }): void {
+  if (r.signal !== null && r.signal !== "SIGKILL") childSignal.handler(r.signal);
+}
+
+/** flock(fd, LOCK_EX | LOCK_NB) through util-linux flock: taken, and the signal that killed it. */
+function tryLock(fd: number): { taken: boolean; signal: NodeJS.Signals | null } {
   const r = spawnSync("flock", ["-n", "-x", "3"], { stdio: ["ignore", "ignore", "pipe", fd] });
   if (r.error) throw r.error;
-  return r.status === 0;
+  return { taken: r.status === 0, signal: r.signal };
 }
 
 /** This process's start time in clock ticks since boot (/proc/self/stat field 22). */
@@ -89,11 +102,23 @@ export function takeLock(prefix: string, dir = LOCK_DIR): HeldLock {
     }
     // A sweeper may open the file between our create and our lock, take the lock and unlink
     // it: then the path no longer names our file, and we start again with another name.
-    if (tryLock(fd) && sameFile(fd, path)) {
-      writeSync(fd, `pid ${process.pid} start ${startTime("self")}\n`);
-      return { name, path, fd };
+    let locked = false;
+    let signal: NodeJS.Signals | null = null;
+    try {
+      ({ taken: locked, signal } = tryLock(fd));
+    } finally {
+      if (locked && sameFile(fd, path)) {
+        writeSync(fd, `pid ${process.pid} start ${startTime("self")}\n`);
+      } else {
+        // Not ours after all (swept meanwhile), or `flock` itself failed or was killed (a
+        // Ctrl-C reaches the whole process group): leave no file behind, try another name.
+        if (sameFile(fd, path)) unlinkSync(path);
+        closeSync(fd);
+        locked = false;
+      }
     }
-    closeSync(fd);
+    checkChildSignal({ signal });
+    if (locked) return { name, path, fd };
   }
   throw new Error(`Cannot take a lock for a network namespace in ${dir}`);
 }
@@ -168,8 +193,12 @@ export function killInside(name: string): number[] {
 
 /** `ip netns del NAME`; true when the name is gone afterwards. */
 export function deleteNamespace(name: string): boolean {
-  if (existsSync(`${NETNS_RUN_DIR}/${name}`)) spawnSync("ip", ["netns", "del", name]);
-  return !existsSync(`${NETNS_RUN_DIR}/${name}`);
+  let signal: NodeJS.Signals | null = null;
+  if (existsSync(`${NETNS_RUN_DIR}/${name}`))
+    signal = spawnSync("ip", ["netns", "del", name]).signal;
+  const gone = !existsSync(`${NETNS_RUN_DIR}/${name}`);
+  checkChildSignal({ signal });
+  return gone;
 }
 
 /**
@@ -197,8 +226,11 @@ export function sweepDeadNamespaces(dir = LOCK_DIR): SweptNamespace[] {
     } catch {
       continue;
     }
+    let signal: NodeJS.Signals | null = null;
     try {
-      if (!tryLock(fd) || !sameFile(fd, path)) continue;
+      const l = tryLock(fd);
+      signal = l.signal;
+      if (!l.taken || !sameFile(fd, path)) continue;
       let owner = "";
       try {
         owner = readFileSync(path, "utf8").trim();
@@ -214,6 +246,7 @@ export function sweepDeadNamespaces(dir = LOCK_DIR): SweptNamespace[] {
     } finally {
       closeSync(fd);
     }
+    checkChildSignal({ signal });
   }
   return swept;
 }

@@ -13,13 +13,18 @@
 //   process: a signal that arrives while a synchronous `ip` runs is delivered just after it,
 //   and must still find a handler.
 // - Slow work is asynchronous (device setup is one `ip -batch` child, steps are children), so
-//   a signal is handled within one event-loop turn, never after setup ends.
+//   a signal is handled within one event-loop turn, never after setup ends. The few short
+//   synchronous children (`ip netns add/del`, `flock`) stay in this process's group: when a
+//   Ctrl-C kills one of them, the signal was this process's too, and the handler runs at once
+//   (netns-lock.ts childSignal) rather than after the synchronous work went on with a wrong
+//   result (a probe that reports "cannot create an ifb", a sweep that skips a lock).
 // - SIGKILL cannot be caught: the namespace's lock (netns-lock.ts) dies with the process, and
 //   the next run's first namespace sweeps the leftovers and reports them on stderr.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import {
+  childSignal,
   deleteNamespace,
   dropLock,
   type HeldLock,
@@ -71,6 +76,9 @@ export function supervise(): void {
     installed = true;
     process.on("exit", cleanupAll);
     for (const s of CLEANUP_SIGNALS) process.on(s, onSignal);
+    childSignal.handler = (sig) => {
+      if ((CLEANUP_SIGNALS as readonly string[]).includes(sig)) onSignal(sig);
+    };
   }
   if (!swept) {
     swept = true;
@@ -110,7 +118,12 @@ export function cleanupAll(): void {
   for (const name of [...namespaces.keys()]) releaseNamespace(name);
 }
 
+let dying = false;
+
 function onSignal(sig: NodeJS.Signals): void {
+  // A second signal (or a child killed by it) during the cleanup: the cleanup goes on.
+  if (dying) return;
+  dying = true;
   cleanupAll();
   for (const s of CLEANUP_SIGNALS) process.removeListener(s, onSignal);
   const code = 128 + (constants.signals[sig] ?? 0);

@@ -6,7 +6,7 @@
 // exit and on every catchable signal; a later run sweeps what a SIGKILL left.
 
 import { spawnSync } from "node:child_process";
-import { NETNS_RUN_DIR, takeLock } from "./netns-lock.ts";
+import { checkChildSignal, NETNS_RUN_DIR, takeLock } from "./netns-lock.ts";
 import {
   adoptNamespace,
   type ChildRun,
@@ -64,6 +64,7 @@ export class Netns {
     }
     if (r.status !== 0) {
       releaseNamespace(this.name);
+      checkChildSignal(r);
       throw new Error(`ip netns add failed: ${r.stderr.trim() || `exit ${r.status}`}`);
     }
   }
@@ -80,6 +81,7 @@ export class Netns {
       maxBuffer: 256 * 1024 * 1024,
     });
     if (r.error) throw r.error;
+    checkChildSignal(r);
     return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
   }
 

@@ -13,10 +13,14 @@ const opts = JSON.parse(process.argv[3] ?? "{}") as NetnsBackendOptions;
 say(`phase probe pid ${process.pid}`);
 const backend = new NetnsBackend(opts);
 const why = backend.unavailableReason();
+// No process.exit(): like the CLI, the driver sets its status and lets the event loop end, so
+// that a signal that arrived meanwhile (one that also killed an `ip` of the probe, say) is
+// still handled.
 if (why !== null) {
   say(`unavailable: ${why}`);
-  process.exit(3);
+  process.exitCode = 3;
+} else {
+  say("phase run");
+  const rec = await backend.run(sc, { log: say });
+  say(`phase done ${rec.steps.length} steps`);
 }
-say("phase run");
-const rec = await backend.run(sc, { log: say });
-say(`phase done ${rec.steps.length} steps`);

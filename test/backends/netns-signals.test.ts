@@ -157,14 +157,17 @@ async function untilNoTagged(tag: string, ms: number): Promise<string[]> {
   }
 }
 
-/** Names in `ip netns list` and lock files in LOCK_DIR made by the process `pid`. */
+/**
+ * Names in `ip netns list` and lock files in LOCK_DIR made by the process `pid`. The names are
+ * read from NETNS_RUN_DIR, which is what `ip netns list` lists: the command itself stops
+ * listing ("Peer netns reference is invalid") when a namespace goes away while it asks for
+ * the nsids, and would hide a leftover while other tests create and delete namespaces.
+ */
 function leftoversOf(pid: number): { namespaces: string[]; locks: string[] } {
   const mark = `-${pid}-`;
-  const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
-  const namespaces = list
-    .split("\n")
-    .map((l) => l.split(" ")[0] ?? "")
-    .filter((n) => n.startsWith("ifsim-") && n.includes(mark));
+  const namespaces = readdirSync(NETNS_RUN_DIR).filter(
+    (n) => n.startsWith("ifsim-") && n.includes(mark),
+  );
   const locks = existsSync(LOCK_DIR)
     ? readdirSync(LOCK_DIR)
         .filter((f) => f.includes(mark))
@@ -219,6 +222,8 @@ describe(`netns backend under signals (seed ${SEED})`, () => {
       /** SIGKILL leftovers not yet swept: name → the run that left it. */
       const pending = new Map<string, number>();
       const log: string[] = [];
+      /** Every name a run reported as swept. */
+      const reported = new Set<string>();
       const stats = {
         signalled: 0,
         finishedFirst: 0,
@@ -284,16 +289,21 @@ describe(`netns backend under signals (seed ${SEED})`, () => {
           stats.killLeftovers += names.length;
         } else stats.leakedNamespaces.push(...names.map((n) => `run ${i} ${sig}: ${n}`));
 
-        // Sweeping: a run that got past its probe has swept every dead run's leftovers.
-        const swept = new Set(sweptBy(r.lines));
-        if (r.lines.some((l) => l === "phase run")) {
+        // Sweeping: a run that got past its probe has swept every dead run's leftovers (a sweep
+        // cut short by a signal — one that also killed the sweep's own `flock` — ends the run
+        // before "phase run"). Leftovers count as swept when a run reported removing them.
+        for (const n of sweptBy(r.lines)) reported.add(n);
+        if (r.lines.includes("phase run")) {
           for (const [n, from] of pending) {
             if (from === i) continue;
             const gone =
               !existsSync(`${NETNS_RUN_DIR}/${n}`) && !existsSync(`${LOCK_DIR}/${n}.lock`);
-            if (swept.has(n) && gone) stats.sweptByNext++;
+            if (reported.has(n) && gone) stats.sweptByNext++;
             else if (gone) stats.sweptElsewhere++;
-            else stats.notSweptByNext.push(`${n} (left by run ${from}, not swept by run ${i})`);
+            else
+              stats.notSweptByNext.push(
+                `${n} (left by run ${from}, not swept by run ${i}; namespace ${existsSync(`${NETNS_RUN_DIR}/${n}`)}, lock ${existsSync(`${LOCK_DIR}/${n}.lock`)}):\n${r.lines.join("\n")}`,
+              );
             pending.delete(n);
           }
         }
@@ -306,10 +316,10 @@ describe(`netns backend under signals (seed ${SEED})`, () => {
       );
       const end = await last.exit;
       expect(end.code, last.lines.join("\n")).toBe(0);
-      const lastSwept = new Set(sweptBy(last.lines));
+      for (const n of sweptBy(last.lines)) reported.add(n);
       for (const [n, from] of pending) {
         const gone = !existsSync(`${NETNS_RUN_DIR}/${n}`) && !existsSync(`${LOCK_DIR}/${n}.lock`);
-        if (lastSwept.has(n) && gone) stats.sweptByNext++;
+        if (reported.has(n) && gone) stats.sweptByNext++;
         else if (gone) stats.sweptElsewhere++;
         else stats.notSweptByNext.push(`${n} (left by run ${from}, not swept by the last run)`);
       }
@@ -319,6 +329,12 @@ describe(`netns backend under signals (seed ${SEED})`, () => {
       console.log(
         `${log.join("\n")}\nsignals (seed ${SEED}): ${RUNS} runs in ${secs} s, ${stats.signalled} signalled, ${stats.finishedFirst} finished first; hit ${[...stats.phases].map(([p, n]) => `${p} ${n}`).join(", ")}; leaked namespaces ${stats.leakedNamespaces.length}, leaked processes ${stats.leakedProcesses.length}; SIGKILL leftovers ${stats.killLeftovers}: swept by the next run ${stats.sweptByNext}, elsewhere ${stats.sweptElsewhere}, not swept ${stats.notSweptByNext.length}`,
       );
+      for (const l of [
+        ...stats.notSweptByNext,
+        ...stats.leakedNamespaces,
+        ...stats.leakedProcesses,
+      ])
+        console.log(`signals: ${l}`);
       expect(stats.badExits).toEqual([]);
       expect(stats.leakedNamespaces).toEqual([]);
       expect(stats.leakedProcesses).toEqual([]);
