@@ -245,8 +245,9 @@ export function sweepDeadNamespaces(dir = LOCK_DIR): SweptNamespace[] {
       swept.push({ name, owner: owner || "unknown owner", namespace: mounted, killed });
     } finally {
       closeSync(fd);
+      // In the finally: the `continue`s above must not skip it.
+      checkChildSignal({ signal });
     }
-    checkChildSignal({ signal });
   }
   return swept;
 }
