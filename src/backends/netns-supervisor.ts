@@ -106,11 +106,6 @@ export function releaseNamespace(name: string): boolean {
   return true;
 }
 
-/** The namespaces this process owns now (for tests). */
-export function ownedNamespaces(): string[] {
-  return [...namespaces.keys()];
-}
-
 /** Kills every child's process group and removes every owned namespace (synchronous). */
 export function cleanupAll(): void {
   for (const c of children) killGroup(c);
