@@ -16,6 +16,12 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
+/** EX_SOFTWARE (sysexits.h): the exit status of an internal error, never 1 (a verdict). */
+export const EXIT_INTERNAL = 70;
+
+/** EX_IOERR (sysexits.h): an output (standard output, --export, --monitor …) could not be written. */
+export const EXIT_IOERR = 74;
+
 /** The largest input file (scenario, batch, machine JSON) the command line reads: 1 MiB. */
 export const MAX_INPUT_BYTES = 1024 * 1024;
 
@@ -85,11 +91,12 @@ export type InputResult = { readonly text: string } | { readonly error: string }
  * Reads an input file as UTF-8: a regular file of at most `limit` bytes, or standard input
  * (`"-"`, when `stdin` is set) up to the same limit. Never throws on bad input: a missing file,
  * a directory, a FIFO, a device (/dev/zero) or a file past the limit come back as an error
- * message ("cannot read "F": …").
+ * message ("cannot read "F": …"). With `streams`, a FIFO or character device (`ip -batch
+ * <(…)`, /dev/stdin) is read too, up to the limit (so /dev/zero is refused after `limit` bytes).
  */
 export function readInput(
   file: string,
-  opts: { readonly limit?: number; readonly stdin?: boolean } = {},
+  opts: { readonly limit?: number; readonly stdin?: boolean; readonly streams?: boolean } = {},
 ): InputResult {
   const limit = opts.limit ?? MAX_INPUT_BYTES;
   const tooBig = `cannot read "${file}": it is larger than ${limit} bytes (the limit for an input file)`;
@@ -104,14 +111,18 @@ export function readInput(
   }
   let fd: number;
   try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below), unless
+    // streams are allowed: then it waits, as `ip -batch FIFO` does.
+    fd = openSync(file, constants.O_RDONLY | (opts.streams ? 0 : constants.O_NONBLOCK));
   } catch (e) {
     return { error: `cannot read "${file}": ${errnoText(e)}` };
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { error: `cannot read "${file}": ${kindOf(st)}, not a regular file` };
+    const stream =
+      opts.streams === true && (st.isFIFO() || st.isCharacterDevice() || st.isSocket());
+    if (!st.isFile() && !stream)
+      return { error: `cannot read "${file}": ${kindOf(st)}, not a regular file` };
     if (st.size > limit) return { error: tooBig };
     const data = readUpTo(fd, limit);
     if (data.length > limit) return { error: tooBig };

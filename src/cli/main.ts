@@ -5,7 +5,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
 import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
-import { errnoText } from "./io.ts";
+import { EXIT_INTERNAL, EXIT_IOERR, errnoText, stripControls } from "./io.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
@@ -101,12 +101,6 @@ export function main<const A extends readonly string[]>(argv: A): MainResult<A> 
   return (r instanceof Promise ? r.catch(internalError) : r) as MainResult<A>;
 }
 
-/** EX_SOFTWARE (sysexits.h): the exit status of an internal error, never 1 (a verdict). */
-export const EXIT_INTERNAL = 70;
-
-/** EX_IOERR (sysexits.h): standard output could not be written (a full disk). */
-export const EXIT_IOERR = 74;
-
 /**
  * What a bug in ifsim prints: `ifsim: internal error: …`, the stack and where to report it, exit
  * 70. Every input ifsim refuses gets a usage error (2) instead; tests assert none reaches this.
@@ -133,15 +127,29 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
-  if (cmd === "run") return runCommand(rest);
-  if (cmd === "conform") return conformCommand(rest);
-  if (cmd === "explore") return exploreCommand(rest);
-  if (cmd === "replay") return replayCommand(rest);
+  // These print text from scenario files and replay tokens: no control character of theirs
+  // reaches a terminal (JSON output has none left: JSON.stringify escapes them).
+  if (cmd === "run") return clean(runCommand(rest));
+  if (cmd === "conform") return clean(conformCommand(rest));
+  if (cmd === "explore") return clean(exploreCommand(rest));
+  if (cmd === "replay") return clean(replayCommand(rest));
   if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,
     status: 2,
+  };
+}
+
+function clean(r: CliResult | Promise<CliResult>): CliResult | Promise<CliResult> {
+  if (r instanceof Promise) return r.then((x) => clean(x) as CliResult);
+  return {
+    ...r,
+    stdout: stripControls(r.stdout),
+    stderr: stripControls(r.stderr),
+    ...(r.chunks
+      ? { chunks: r.chunks.map((c) => ({ fd: c.fd, text: stripControls(c.text) })) }
+      : {}),
   };
 }
 

@@ -37,11 +37,7 @@ export function durationStringMs(d: string): number | null {
 }
 
 /** Milliseconds: a non-negative integer of at most MAX_DURATION_MS. */
-const Ms = z
-  .number()
-  .max(MAX_DURATION_MS, { error: TOO_LONG, abort: true })
-  .int()
-  .nonnegative();
+const Ms = z.number().max(MAX_DURATION_MS, { error: TOO_LONG, abort: true }).int().nonnegative();
 
 /** A duration: milliseconds as a number, or a string like "250ms", "2s" (at most one day). */
 export const Duration = z
