@@ -168,6 +168,7 @@ export function outputClash(out: string, inputs: readonly string[]): string | nu
  * Writes nothing.
  */
 export function checkWritable(out: string): string | null {
+  if (out === "") return 'cannot write "": an empty file name';
   const st = statOrNull(out);
   if (st?.isDirectory()) return `cannot write "${out}": ${ERRNO_TEXT.EISDIR}`;
   if (st && !st.isFile()) return null;
