@@ -170,11 +170,11 @@ export function outputClash(out: string, inputs: readonly string[]): string | nu
 export function checkWritable(out: string): string | null {
   if (out === "") return 'cannot write "": an empty file name';
   const st = statOrNull(out);
-  if (st?.isDirectory()) return `cannot write "${out}": ${ERRNO_TEXT.EISDIR}`;
+  if (st?.isDirectory()) return `cannot write "${out}": ${errnoText({ code: "EISDIR" })}`;
   if (st && !st.isFile()) return null;
   const dir = statOrNull(dirname(out));
-  if (!dir) return `cannot write "${out}": ${ERRNO_TEXT.ENOENT}`;
-  if (!dir.isDirectory()) return `cannot write "${out}": ${ERRNO_TEXT.ENOTDIR}`;
+  if (!dir) return `cannot write "${out}": ${errnoText({ code: "ENOENT" })}`;
+  if (!dir.isDirectory()) return `cannot write "${out}": ${errnoText({ code: "ENOTDIR" })}`;
   return null;
 }
 
@@ -185,7 +185,7 @@ export function checkWritable(out: string): string | null {
  */
 export function writeOutput(out: string, text: string): string | null {
   const st = statOrNull(out);
-  if (st?.isDirectory()) return `cannot write "${out}": ${ERRNO_TEXT.EISDIR}`;
+  if (st?.isDirectory()) return `cannot write "${out}": ${errnoText({ code: "EISDIR" })}`;
   if (st && !st.isFile()) {
     try {
       writeFileSync(out, text);

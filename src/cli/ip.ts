@@ -203,13 +203,13 @@ export function ipCommand(argv: readonly string[]): CliResult {
     ...("error" in g0 || g0.batchFile === null ? [] : [g0.batchFile]),
     ...(machineArg?.endsWith(".json") ? [machineArg] : []),
   ];
-  for (const [what, file] of [
-    ["monitor records", monitor],
-    ["kernel log", dmesg],
+  for (const [option, file] of [
+    ["--monitor", monitor],
+    ["--dmesg", dmesg],
   ] as const) {
     if (file === null || file === "-") continue;
     const why = outputClash(file, inputs) ?? checkWritable(file);
-    if (why) return usage(`cannot write the ${what}: ${why}`);
+    if (why) return usage(`${option}: ${why}`);
   }
   if (
     monitor !== null &&
