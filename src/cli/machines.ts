@@ -63,7 +63,8 @@ export function loadMachine(arg: string): MachineSpec | { error: string } {
     };
   }
   const input = readInput(arg);
-  if ("error" in input) return { error: `machine file: ${input.error}` };
+  if ("error" in input)
+    return { error: input.error.replace(/^cannot read /, "cannot read machine file ") };
   let doc: unknown;
   try {
     doc = JSON.parse(input.text);
