@@ -15,7 +15,6 @@
 // the machine that the model must be told rather than normalised (netns: the host's default
 // qdisc) are passed to the model's scenario by the backend (ModelAligning).
 
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   type Backend,
@@ -29,6 +28,7 @@ import { UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { type LinkRecord, RunError, runScenario } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
+import { readInput } from "./io.ts";
 import type { CliResult } from "./main.ts";
 
 /** A step as both records have it. */
@@ -352,15 +352,12 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
   const docs: { file: string; sc: ScenarioDoc }[] = [];
   const bad: string[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      bad.push(
-        `ifsim conform: cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      );
+    const input = readInput(file);
+    if ("error" in input) {
+      bad.push(`ifsim conform: ${input.error}`);
       continue;
     }
+    const text = input.text;
     const p = parseScenario(text, file);
     if (!p.ok) bad.push(...p.issues.map(formatIssue));
     else docs.push({ file, sc: p.scenario });

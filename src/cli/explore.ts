@@ -7,7 +7,7 @@
 // order); --jobs N runs them on worker threads, --jobs 1 here, one after the other. Results are
 // combined in prefix order, so they do not depend on --jobs.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -38,6 +38,7 @@ import {
 } from "../explore/search.ts";
 import type { Violation } from "../explore/system.ts";
 import {
+  MAX_TOKEN_SCENARIO,
   payloadFromJson,
   payloadToJson,
   type ReplayPayload,
@@ -54,6 +55,7 @@ import {
   type WorkerMessage,
   wallNow,
 } from "./explore-worker.ts";
+import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
 import type { CliResult } from "./main.ts";
 import { swimlane } from "./swimlane.ts";
 
@@ -206,7 +208,9 @@ export function decodeToken(
   let json: string;
   try {
     json = inflateRawSync(Buffer.from(body, "base64url"), {
-      maxOutputLength: 64 * 1024 * 1024,
+      // The payload: a scenario of at most MAX_TOKEN_SCENARIO characters (JSON-escaped: up to
+      // 6 bytes each) and its choices.
+      maxOutputLength: 8 * MAX_TOKEN_SCENARIO,
     }).toString("utf8");
   } catch {
     return { ok: false, error: "the replay token is damaged: it does not decompress" };
@@ -270,6 +274,8 @@ interface ExploreArgs {
   readonly probe: number;
   readonly walkSeed: number;
   readonly jobs: number;
+  /** --jobs as given, when it was above the CPU count (and so capped). */
+  readonly jobsAsked?: number;
   readonly splitDepth: number;
   readonly json: boolean;
   readonly exportFile?: string;
@@ -389,7 +395,12 @@ function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(nums.random !== undefined ? { random: nums.random } : {}),
     probe: nums.probe ?? 16,
     walkSeed: nums["walk-seed"] ?? 1,
-    jobs: nums.jobs ?? availableParallelism(),
+    // More threads than CPUs only adds memory and contention (and each thread must notice the
+    // time limit): capped, with a note (jobsAsked).
+    jobs: Math.min(nums.jobs ?? availableParallelism(), availableParallelism()),
+    ...(nums.jobs !== undefined && nums.jobs > availableParallelism()
+      ? { jobsAsked: nums.jobs }
+      : {}),
     splitDepth: nums["split-depth"] ?? 1,
     json: o.json ?? false,
     ...(o.export !== undefined ? { exportFile: o.export } : {}),
@@ -847,12 +858,7 @@ function exportCell(sc: ScenarioDoc, a: ExploreArgs, c: CellRun, out: string): s
     choices: c.result.counterexample.choices.length,
     out,
   });
-  try {
-    writeFileSync(out, lin.yaml);
-  } catch (e) {
-    return `cannot write "${out}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-  }
-  return null;
+  return writeOutput(out, lin.yaml);
 }
 
 function formatSingle(sc: ScenarioDoc, a: ExploreArgs, c: CellRun, timing: string): string {
@@ -956,14 +962,13 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   if ("help" in a) return { stdout: EXPLORE_HELP, stderr: "", status: 0 };
   if ("list" in a) return { stdout: listInvariants(), stderr: "", status: 0 };
   if (isUsage(a)) return usageResult("explore", `${a.usage}`);
-  let text: string;
-  try {
-    text = readFileSync(a.file, "utf8");
-  } catch (e) {
-    return usageResult(
-      "explore",
-      `cannot read "${a.file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+  const input = readInput(a.file);
+  if ("error" in input) return usageResult("explore", input.error);
+  const text = input.text;
+  if (a.exportFile !== undefined) {
+    // Checked before the search: never over the scenario itself, never after an hour's work.
+    const why = outputClash(a.exportFile, [a.file]) ?? checkWritable(a.exportFile);
+    if (why) return usageResult("explore", `--export: ${why}`);
   }
   const parsed = parseScenario(text, a.file);
   if (!parsed.ok)
@@ -1010,17 +1015,23 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
       return usageResult("explore", `${a.file}: ${e.message}`);
     throw e;
   }
-  let stderr = "";
+  let stderr =
+    a.jobsAsked !== undefined
+      ? `ifsim explore: note: --jobs ${a.jobsAsked} capped at ${a.jobs}, the number of CPUs\n`
+      : "";
+  let exportFailed = false;
   if (!matrix && a.exportFile !== undefined) {
     const c = cells[0] as CellRun;
     if (c.result.verdict === "violated") {
       const err = exportCell(sc, a, c, a.exportFile);
-      if (err !== null) return usageResult("explore", err);
-      cells[0] = { ...c, exported: a.exportFile };
+      if (err !== null) {
+        stderr += `ifsim explore: ${err}\n`;
+        exportFailed = true;
+      } else cells[0] = { ...c, exported: a.exportFile };
     } else
       stderr += `ifsim explore: nothing to export to "${a.exportFile}": no violation was found\n`;
   }
-  const status = exitOf(cells);
+  const status = exportFailed ? EXIT_IOERR : exitOf(cells);
   if (a.json) {
     const cellJson = (c: CellRun): Record<string, unknown> => ({
       kernel: c.kernel,
@@ -1137,14 +1148,8 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
         choices: p.choices.length,
         out,
       });
-      try {
-        writeFileSync(out, lin.yaml);
-      } catch (e) {
-        return usageResult(
-          "replay",
-          `cannot write "${out}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        );
-      }
+      const err = writeOutput(out, lin.yaml);
+      if (err !== null) return { stdout: "", stderr: `ifsim replay: ${err}\n`, status: EXIT_IOERR };
       exported = out;
     }
   }

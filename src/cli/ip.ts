@@ -1,6 +1,6 @@
 // `ifsim ip`: iproute2's `ip` on a fresh simulated kernel.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
 import {
   createKernel,
@@ -17,6 +17,15 @@ import {
 } from "../kernel/index.ts";
 import { Machine, MachineError, type MachineSpec } from "../machine/index.ts";
 import { Rng, VirtualClock } from "../sim/index.ts";
+import {
+  checkWritable,
+  EXIT_IOERR,
+  errnoText,
+  outputClash,
+  readInput,
+  sameFile,
+  writeOutput,
+} from "./io.ts";
 import { loadMachine } from "./machines.ts";
 import type { CliResult } from "./main.ts";
 
@@ -161,8 +170,8 @@ export function ipCommand(argv: readonly string[]): CliResult {
       kernel = v;
     } else if (a === "--seed") {
       const v = val();
-      if (v === null || !/^\d+$/.test(v))
-        return usage(`--seed needs a non-negative integer, got "${v ?? ""}"`);
+      if (v === null || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+        return usage(`--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"`);
       seed = Number(v);
     } else if (a === "--monitor") {
       const v = val();
@@ -187,19 +196,28 @@ export function ipCommand(argv: readonly string[]): CliResult {
       rest.push(a);
     }
   }
-  for (const [what, file] of [
-    ["monitor records", monitor],
-    ["kernel log", dmesg],
+  // Fail before running anything rather than lose the output at the end; never write over an
+  // input (the batch file, the machine file) or write both outputs to one file.
+  const g0 = parseIpGlobalArgs(rest);
+  const inputs = [
+    ...("error" in g0 || g0.batchFile === null ? [] : [g0.batchFile]),
+    ...(machineArg?.endsWith(".json") ? [machineArg] : []),
+  ];
+  for (const [option, file] of [
+    ["--monitor", monitor],
+    ["--dmesg", dmesg],
   ] as const) {
     if (file === null || file === "-") continue;
-    // Fail before running anything rather than lose the output at the end.
-    try {
-      writeFileSync(file, "");
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? String(e);
-      return usage(`cannot write the ${what} to "${file}": ${why}`);
-    }
+    const why = outputClash(file, inputs) ?? checkWritable(file);
+    if (why) return usage(`${option}: ${why}`);
   }
+  if (
+    monitor !== null &&
+    dmesg !== null &&
+    monitor !== "-" &&
+    (monitor === dmesg || sameFile(monitor, dmesg))
+  )
+    return usage(`will not write the monitor records and the kernel log both to "${dmesg}"`);
   let spec: MachineSpec | null = null;
   if (machineArg !== null) {
     const m = loadMachine(machineArg);
@@ -243,24 +261,17 @@ export function ipCommand(argv: readonly string[]): CliResult {
   });
   let r: CliResult;
   if (g.batchFile !== null) {
-    let text: string;
-    try {
-      text = readFileSync(g.batchFile === "-" ? 0 : g.batchFile, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why =
-        code === "ENOENT"
-          ? "No such file or directory"
-          : code === "EACCES"
-            ? "Permission denied"
-            : String(e);
+    const code = openError(g.batchFile);
+    if (code !== null)
+      // iproute2's own message for a file it cannot open (ip.c, batch()).
       return {
         stdout: "",
-        stderr: `Cannot open file "${g.batchFile}" for reading: ${why}\n`,
+        stderr: `Cannot open file "${g.batchFile}" for reading: ${code}\n`,
         status: 1,
       };
-    }
-    r = proc.batch(text, g.batchFile);
+    const input = readInput(g.batchFile, { stdin: true, streams: true });
+    if ("error" in input) return usage(input.error);
+    r = proc.batch(input.text, g.batchFile);
   } else {
     r = proc.run(g.rest);
   }
@@ -272,13 +283,36 @@ export function ipCommand(argv: readonly string[]): CliResult {
         stderr: r.stderr + records,
         chunks: [...(r.chunks ?? []), { fd: 2, text: records }],
       };
-    } else writeFileSync(monitor, records);
+    } else r = withWriteError(r, writeOutput(monitor, records));
   }
   if (dmesg !== null) {
     const log = dmesgText(k.trace.since(0));
     if (dmesg === "-") {
       r = { ...r, stderr: r.stderr + log, chunks: [...(r.chunks ?? []), { fd: 2, text: log }] };
-    } else writeFileSync(dmesg, log);
+    } else r = withWriteError(r, writeOutput(dmesg, log));
   }
   return r;
+}
+
+/** The result with a failed output write added: its message, exit 74 (EX_IOERR). */
+function withWriteError(r: CliResult, error: string | null): CliResult {
+  if (error === null) return r;
+  const text = `ifsim ip: ${error}\n`;
+  return {
+    ...r,
+    stderr: r.stderr + text,
+    ...(r.chunks ? { chunks: [...r.chunks, { fd: 2 as const, text }] } : {}),
+    status: EXIT_IOERR,
+  };
+}
+
+/** strerror text when `file` cannot be opened for reading (ENOENT, EACCES …), else null. */
+function openError(file: string): string | null {
+  if (file === "-") return null;
+  try {
+    accessSync(file, constants.R_OK);
+    return null;
+  } catch (e) {
+    return errnoText(e).replace(/^[A-Z]+ \((.*)\)$/, "$1");
+  }
 }

@@ -1,7 +1,7 @@
 // `ifsim machines` and machine loading for `--machine NAME|FILE.json`.
 
-import { readFileSync } from "node:fs";
 import { BUILTIN_MACHINES, type MachineSpec, validateMachineSpec } from "../machine/index.ts";
+import { readInput } from "./io.ts";
 import type { CliResult } from "./main.ts";
 
 const MODULES = new Set(["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"]);
@@ -62,9 +62,12 @@ export function loadMachine(arg: string): MachineSpec | { error: string } {
       error: `unknown machine "${arg}": built-ins are ${Object.keys(BUILTIN_MACHINES).join(", ")} (or give a FILE.json)`,
     };
   }
+  const input = readInput(arg);
+  if ("error" in input)
+    return { error: input.error.replace(/^cannot read /, "cannot read machine file ") };
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(arg, "utf8"));
+    doc = JSON.parse(input.text);
   } catch (e) {
     return { error: `cannot read machine file "${arg}": ${(e as Error).message}` };
   }

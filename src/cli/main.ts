@@ -5,6 +5,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
 import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
+import { EXIT_INTERNAL, EXIT_IOERR, errnoText, stripControls } from "./io.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
@@ -52,7 +53,8 @@ what iproute2 6.1 prints on that kernel. Without --machine the namespace has onl
   (ifsim ip --help lists every option and the #ifsim: batch directives for hot-plug)
   --seed N       seed of the model's RNG (random veth/ifb MACs), default 1
   --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
-Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.`;
+Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.
+Every command: 70 internal error (a bug in ifsim: please report it), 74 output not written (disk full).`;
 
 /** Words that make a command drive a real kernel: `conform …`, `run … --backend B`. */
 type RealKernelWord = "--backend";
@@ -90,7 +92,29 @@ export type MainResult<A extends readonly string[]> = A extends readonly [
  * or as a promise for the commands that drive a real kernel (see MainResult).
  */
 export function main<const A extends readonly string[]>(argv: A): MainResult<A> {
-  return dispatch(argv) as MainResult<A>;
+  let r: CliResult | Promise<CliResult>;
+  try {
+    r = dispatch(argv);
+  } catch (e) {
+    return internalError(e) as MainResult<A>;
+  }
+  return (r instanceof Promise ? r.catch(internalError) : r) as MainResult<A>;
+}
+
+/**
+ * What a bug in ifsim prints: `ifsim: internal error: …`, the stack and where to report it, exit
+ * 70. Every input ifsim refuses gets a usage error (2) instead; tests assert none reaches this.
+ */
+export function internalError(e: unknown): CliResult {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const stack = e instanceof Error && e.stack ? `${e.stack.split("\n").slice(1).join("\n")}\n` : "";
+  return {
+    stdout: "",
+    stderr:
+      `ifsim: internal error: ${what}\n${stack}` +
+      "This is a bug in ifsim, not in your input: please report it with the command line and the files it read.\n",
+    status: EXIT_INTERNAL,
+  };
 }
 
 function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
@@ -103,15 +127,29 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
-  if (cmd === "run") return runCommand(rest);
-  if (cmd === "conform") return conformCommand(rest);
-  if (cmd === "explore") return exploreCommand(rest);
-  if (cmd === "replay") return replayCommand(rest);
+  // These print text from scenario files and replay tokens: no control character of theirs
+  // reaches a terminal (JSON output has none left: JSON.stringify escapes them).
+  if (cmd === "run") return clean(runCommand(rest));
+  if (cmd === "conform") return clean(conformCommand(rest));
+  if (cmd === "explore") return clean(exploreCommand(rest));
+  if (cmd === "replay") return clean(replayCommand(rest));
   if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,
     status: 2,
+  };
+}
+
+function clean(r: CliResult | Promise<CliResult>): CliResult | Promise<CliResult> {
+  if (r instanceof Promise) return r.then((x) => clean(x) as CliResult);
+  return {
+    ...r,
+    stdout: stripControls(r.stdout),
+    stderr: stripControls(r.stderr),
+    ...(r.chunks
+      ? { chunks: r.chunks.map((c) => ({ fd: c.fd, text: stripControls(c.text) })) }
+      : {}),
   };
 }
 
@@ -133,12 +171,29 @@ if (isMain()) {
     ...(process.stderr.isTTY ? { stderrColumns: process.stderr.columns } : {}),
     ...(process.stdout.isTTY ? { stdoutColumns: process.stdout.columns } : {}),
   };
-  const r = await dispatch(process.argv.slice(2));
+  // A late failure (a worker thread, a timer) is a bug too: report it like one.
+  process.on("uncaughtException", (e) => {
+    process.stderr.write(internalError(e).stderr);
+    process.exit(EXIT_INTERNAL);
+  });
+  // `ifsim … | head`: the reader left, so stop quietly; a full disk: say so (exit 74).
+  for (const [stream, name] of [
+    [process.stdout, "standard output"],
+    [process.stderr, "standard error"],
+  ] as const) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      if (stream !== process.stderr)
+        process.stderr.write(`ifsim: cannot write to ${name}: ${errnoText(e)}\n`);
+      process.exit(EXIT_IOERR);
+    });
+  }
+  const r = await main(process.argv.slice(2));
+  process.exitCode = r.status;
   if (r.chunks) {
     for (const c of r.chunks) (c.fd === 1 ? process.stdout : process.stderr).write(c.text);
   } else {
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
   }
-  process.exitCode = r.status;
 }

@@ -1,6 +1,5 @@
 // `ifsim run FILE…` and `ifsim schema`: scenarios on the model, human timeline or run record.
 
-import { readFileSync } from "node:fs";
 import {
   BackendRefusal,
   type BackendRunRecord,
@@ -17,6 +16,7 @@ import {
   runScenario,
 } from "../scenario/run.ts";
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
+import { readInput } from "./io.ts";
 import type { CliResult } from "./main.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
@@ -212,8 +212,8 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       kernels.push(v);
     } else if (a === "--seed") {
       const v = argv[++i];
-      if (v === undefined || !/^\d+$/.test(v))
-        return usage(`--seed needs a non-negative integer, got "${v ?? ""}"`);
+      if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+        return usage(`--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"`);
       seed = Number(v);
     } else if (a === "--backend") {
       const v = argv[++i];
@@ -230,12 +230,9 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       files.length === 0 ? "give a scenario file (see ifsim run --help)" : "give one scenario file",
     );
   const file = files[0] as string;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    return usage(`cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const input = readInput(file);
+  if ("error" in input) return usage(input.error);
+  const text = input.text;
   const parsed = parseScenario(text, file);
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };

@@ -346,6 +346,10 @@ export function walkForViolation(sc: ScenarioDoc, c: ExploreConfig, o: WalkOptio
     const path: string[] = [];
     let v = sys.check(false);
     while (!v && path.length < (o.maxDepth ?? 2000)) {
+      if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) {
+        timedOut = true;
+        break;
+      }
       const en = sys.enabled();
       stats.states++;
       if (en.length === 0) {
@@ -361,6 +365,7 @@ export function walkForViolation(sc: ScenarioDoc, c: ExploreConfig, o: WalkOptio
     }
     stats.maxDepth = Math.max(stats.maxDepth, path.length);
     if (v) found = { violation: v, path };
+    if (timedOut) break;
   }
   stats.elapsedMs = now() - t0;
   stats.distinct = stats.states;
@@ -484,8 +489,7 @@ export function shortest(
       const dfs = (depth: number): boolean => {
         states++;
         if (states > budget) throw new OutOfBudget();
-        if (o.timeLimitMs !== undefined && states % 64 === 0 && now() - t0 > o.timeLimitMs)
-          throw new OutOfBudget();
+        if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) throw new OutOfBudget();
         const en = sys.enabled();
         const bad = sys.check(en.length === 0);
         if (bad) {

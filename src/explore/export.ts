@@ -32,6 +32,14 @@ export interface LinearScenario {
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
+/** `s` with every control character (line breaks included) written as `\xNN`, for a comment. */
+function commentSafe(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
 /** Wraps a paragraph at spaces to lines of at most `width` characters. */
 function wrap(text: string, width: number): string[] {
   const out: string[] = [];
@@ -170,7 +178,10 @@ export function linearScenario(
         : ""
     })`,
   ];
+  // The file name, the scenario name and the violation come from the user or a token: a line
+  // break in one must not end the comment and start YAML of its own.
   const header = lines
+    .map(commentSafe)
     .flatMap((l) => (l.startsWith("Check") || l.startsWith("Confirm") ? [l] : wrap(l, 96)))
     .map((l) => `# ${l}`.trimEnd())
     .join("\n");

@@ -6,8 +6,18 @@
 // Lanes in `choices` are compacted (kernel → k, udev/wN → uN, networkd → n, cloud-init → c,
 // qemu → q, script → s, anything else → =lane) and runs of one lane are written `k*3`.
 
+import { UdevGeneration } from "../scenario/schema.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { INVARIANTS, type InvariantName } from "./scenario-system.ts";
+
+/** The longest scenario a token may carry (characters), as for a scenario file (1 MiB). */
+export const MAX_TOKEN_SCENARIO = 1024 * 1024;
+
+/**
+ * The most forced choices a token may carry: the work a replay does is one step per choice, and
+ * a search never goes deeper than its --max-depth (default 2000).
+ */
+export const MAX_TOKEN_CHOICES = 100_000;
 
 /** What every replay token starts with (the format version is part of it). */
 export const TOKEN_PREFIX = "ifsim1.";
@@ -83,7 +93,7 @@ export function expandChoices(codes: readonly string[]): string[] | null {
     if (!m) return null;
     const lane = expandLane(m[1] as string);
     const n = m[2] === undefined ? 1 : Number(m[2]);
-    if (lane === null || !Number.isSafeInteger(n) || n < 1 || out.length + n > 10_000_000)
+    if (lane === null || !Number.isSafeInteger(n) || n < 1 || out.length + n > MAX_TOKEN_CHOICES)
       return null;
     for (let i = 0; i < n; i++) out.push(lane);
   }
@@ -127,10 +137,19 @@ export function payloadFromJson(text: string): PayloadResult {
     };
   if (typeof raw.file !== "string") return { ok: false, error: "the payload has no file name" };
   if (typeof raw.scenario !== "string") return { ok: false, error: "the payload has no scenario" };
+  if (raw.scenario.length > MAX_TOKEN_SCENARIO)
+    return {
+      ok: false,
+      error: `the payload's scenario is longer than ${MAX_TOKEN_SCENARIO} characters (the limit for a scenario)`,
+    };
   if (!Array.isArray(raw.choices) || !raw.choices.every((x) => typeof x === "string"))
     return { ok: false, error: "the payload's choices are not a list of lanes" };
   const choices = expandChoices(raw.choices as string[]);
-  if (choices === null) return { ok: false, error: "the payload's choices name unknown lanes" };
+  if (choices === null)
+    return {
+      ok: false,
+      error: `the payload's choices name unknown lanes or are more than ${MAX_TOKEN_CHOICES}`,
+    };
   const c = raw.config;
   if (!isObj(c)) return { ok: false, error: "the payload has no configuration" };
   const config: {
@@ -146,6 +165,11 @@ export function payloadFromJson(text: string): PayloadResult {
   }
   if (c.udev !== undefined) {
     if (typeof c.udev !== "string") return { ok: false, error: "config.udev is not a string" };
+    if (!(UdevGeneration.options as readonly string[]).includes(c.udev))
+      return {
+        ok: false,
+        error: `unknown udev generation "${c.udev}" in config.udev (known: ${UdevGeneration.options.join(", ")})`,
+      };
     config.udev = c.udev;
   }
   if (c.seed !== undefined) {

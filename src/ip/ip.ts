@@ -134,6 +134,11 @@ export class IpProcess {
       io.err(`Object "${obj}" is unknown, try "ip help".\n`);
       return 1;
     }
+    if (hit === "help") {
+      // do_help() → usage(): the usage text and exit(-1).
+      io.err(IP_USAGE);
+      throw new IpExit(255);
+    }
     if (hit !== "link") {
       io.err(`ifsim: "ip ${hit}" is not modelled\n`);
       return 1;
@@ -270,16 +275,16 @@ function makeargs(io: IpIo, line: string): string[] {
 /** ip.c usage(). */
 const IP_USAGE = `Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
        ip [ -force ] -batch filename
-where  OBJECT := { address | addrlabel | fou | help | ila | ioam | l2tp | link |
-                   macsec | maddress | monitor | mptcp | mroute | mrule |
+where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
+                   link | macsec | maddress | monitor | mptcp | mroute | mrule |
                    neighbor | neighbour | netconf | netns | nexthop | ntable |
-                   ntbl | route | rule | sr | stats | tap | tcpmetrics |
+                   ntbl | route | rule | sr | tap | tcpmetrics |
                    token | tunnel | tuntap | vrf | xfrm }
        OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |
                     -h[uman-readable] | -iec | -j[son] | -p[retty] |
                     -f[amily] { inet | inet6 | mpls | bridge | link } |
                     -4 | -6 | -M | -B | -0 |
-                    -l[oops] { maximum-addr-flush-attempts } | -echo | -br[ief] |
+                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |
                     -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |
                     -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |
                     -c[olor]}
@@ -335,6 +340,21 @@ export function parseIpGlobalArgs(argv: readonly string[]): IpGlobalArgs {
     }
     if (!opt.startsWith("-")) break;
     if (opt[1] === "-") opt = opt.slice(1);
+    // "-" is a prefix of -loops, which needs a value: alone, it is usage().
+    if (opt === "-" && i === argv.length - 1) return { error: IP_USAGE, status: 255 };
+    // -r[esolve] (names for addresses: nothing on link lines), -a[ll] (only with -netns) and
+    // -c[olor]=never|auto (the model's output is never a terminal) change nothing the model
+    // prints; -c[olor] and -color=always would colour it, -N[umeric] print numbers: not modelled.
+    const color = /^(-[^=]*)(?:=(.*))?$/.exec(opt);
+    const colorHit =
+      color !== null && matches(color[1] as string, "-color") && !matches(opt, "-batch");
+    if (colorHit && (color[2] === "never" || color[2] === "auto")) continue;
+    if (colorHit && (color[2] === undefined || color[2] === "always"))
+      return { error: `ifsim: ip option "${opt}" is not modelled\n`, status: 255 };
+    if (matches(opt, "-resolve") || (matches(opt, "-all") && !matches(opt, "-batch"))) continue;
+    if (matches(opt, "-help") && !matches(opt, "-human")) return { error: IP_USAGE, status: 255 };
+    if (matches(opt, "-Numeric"))
+      return { error: `ifsim: ip option "${opt}" is not modelled\n`, status: 255 };
     if (
       UNMODELLED_BEFORE.some((o) => matches(opt, o)) ||
       ["-4", "-6", "-0", "-M", "-B"].includes(opt)

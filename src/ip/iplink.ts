@@ -281,6 +281,10 @@ function iplinkParse(
       } else {
         return onOff(ctx, a, v);
       }
+    } else if (a === "group") {
+      // The model keeps every device in group 0; the value is checked as ip checks it.
+      const v = next();
+      if (groupA2n(v) === null) invarg(ctx, 'Invalid "group" value\n', v);
     } else if (IGNORED_WITH_VALUE.has(a)) {
       next();
     } else if (matches(a, "master")) {
@@ -542,11 +546,32 @@ interface LinkFilter {
   ifindex: number;
   /** `master DEV`: only links enslaved to this ifindex (0 = no filter). */
   master: number;
+  /** `group G`: only links in this device group (null = no filter). */
+  group: number | null;
+}
+
+/**
+ * A device group by name or number: "default" is 0 (/etc/iproute2/group), else an unsigned
+ * 32-bit number in C notation (decimal, 0x hex, 0 octal); null when it is neither.
+ * @iproute2 rtnl_group_a2n() in lib/rt_names.c (6.1)
+ */
+export function groupA2n(arg: string): number | null {
+  if (arg === "default") return 0;
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(arg);
+  if (!m) return null;
+  const v =
+    m[1] !== undefined
+      ? Number.parseInt(m[1], 16)
+      : m[2] !== undefined
+        ? Number.parseInt(m[2], 8)
+        : Number(m[3]);
+  return v <= 0xffffffff ? v : null;
 }
 
 function passes(f: LinkFilter, s: LinkSnapshot): boolean {
   if (f.ifindex && s.ifindex !== f.ifindex) return false;
   if (f.master && s.master !== f.master) return false;
+  if (f.group !== null && s.group !== f.group) return false;
   if (f.up && !(s.flags & IFF.UP)) return false;
   if (f.kind !== null && s.kind !== f.kind) return false;
   if (f.slaveKind !== null) return false;
@@ -558,7 +583,14 @@ function passes(f: LinkFilter, s: LinkSnapshot): boolean {
  * @iproute2 ipaddr_list_flush_or_save() / iplink_get() in ip/ipaddress.c, ip/iplink.c (6.1)
  */
 export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number {
-  const f: LinkFilter = { up: false, kind: null, slaveKind: null, ifindex: 0, master: 0 };
+  const f: LinkFilter = {
+    up: false,
+    kind: null,
+    slaveKind: null,
+    ifindex: 0,
+    master: 0,
+    group: null,
+  };
   let filterDev: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -567,7 +599,11 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
       if (i >= args.length) incompleteCommand(ctx);
       return args[i] as string;
     };
-    if (a === "to" || a === "scope" || a === "label" || a === "group" || a === "vrf") {
+    if (a === "group") {
+      const g = groupA2n(next());
+      if (g === null) invarg(ctx, 'Invalid "group" value\n', args[i] as string);
+      f.group = g;
+    } else if (a === "to" || a === "scope" || a === "label" || a === "vrf") {
       next();
     } else if (a === "master") {
       const v = next();

@@ -19,9 +19,11 @@ export interface IpIo {
   kernelError?(ret: number): void;
 }
 
-/** matches(): true when `cmd` is a prefix of `pattern` (so "" matches everything). */
+/** matches(): true when `cmd` is a non-empty prefix of `pattern`. */
 export function matches(cmd: string, pattern: string): boolean {
-  return cmd.length <= pattern.length && pattern.startsWith(cmd);
+  // iproute2's matches() takes an empty word for no prefix at all: `ip link show ""` looks for
+  // a device "" rather than meaning "help".
+  return cmd !== "" && cmd.length <= pattern.length && pattern.startsWith(cmd);
 }
 
 /** invarg(): `Error: argument "ARG" is wrong: MSG` then exit(-1). */

@@ -4,10 +4,16 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { compileGlob } from "../userspace/glob.ts";
+import { compileLogPattern } from "./log-pattern.ts";
 import {
   Bringup,
   CloudInit,
+  durationStringMs,
   EXPECT_SCHEMAS,
+  FIRST_AUTO_SLOT,
+  LAST_SLOT,
+  MAX_TOTAL_SLEEP_MS,
   Scenario,
   type ScenarioDoc,
   STEP_KINDS,
@@ -302,13 +308,56 @@ function crossCheck(
       );
     for (const key of ["log", "no_log"] as const) {
       if (key in e) {
-        try {
-          new RegExp((e as Record<string, string>)[key] as string);
-        } catch (err) {
-          at(["expect", i, key], `not a valid regular expression: ${(err as Error).message}`);
-        }
+        const c = compileLogPattern((e as Record<string, string>)[key] as string);
+        if ("error" in c)
+          at(
+            ["expect", i, key],
+            `not a supported pattern (a linear-time subset of regular expressions): ${c.error} at offset ${c.offset}`,
+          );
       }
     }
+  });
+  const udev = sc.udev === undefined || sc.udev === "none" ? null : sc.udev;
+  for (const pattern of Object.keys(udev?.hwdb ?? {})) {
+    const g = compileGlob(pattern, "fnmatch");
+    if ("error" in g) {
+      const node = nodeAt(root, ["udev", "hwdb"], pattern);
+      out.push({
+        file,
+        ...positionOf(lc, node),
+        path: pathText(["udev", "hwdb", pattern]),
+        message: `not a valid glob: ${g.error} at offset ${g.offset}`,
+      });
+    }
+  }
+  let slept = 0;
+  sc.steps.forEach((s, i) => {
+    if (typeof s !== "object" || !("sleep" in s)) return;
+    const before = slept;
+    slept += typeof s.sleep === "number" ? s.sleep : (durationStringMs(s.sleep) ?? 0);
+    if (before <= MAX_TOTAL_SLEEP_MS && slept > MAX_TOTAL_SLEEP_MS)
+      at(
+        ["steps", i, "sleep"],
+        `the sleeps add up to more than ${MAX_TOTAL_SLEEP_MS} ms (1000 days), past what a run may span`,
+      );
+  });
+  // QEMU gives a PCI device without addr= the first free slot of the bus, and fails when none
+  // is left ("PCI: no slot/function available for …, all in use or reserved"). The model's
+  // bus 0 hands out slots from 3 (0-2: host bridge, ISA bridge, VGA) to 31.
+  const taken = new Set<number>();
+  for (const d of devices)
+    if ((d.type === "virtio-net" || d.type === "pci-nic") && d.slot !== undefined)
+      taken.add(d.slot);
+  let free = 0;
+  for (let slot = FIRST_AUTO_SLOT; slot <= LAST_SLOT; slot++) if (!taken.has(slot)) free++;
+  let auto = 0;
+  devices.forEach((d, i) => {
+    if ((d.type !== "virtio-net" && d.type !== "pci-nic") || d.slot !== undefined) return;
+    if (++auto === free + 1)
+      at(
+        ["devices", i],
+        `no free PCI slot for "${d.id}": slots ${FIRST_AUTO_SLOT} to ${LAST_SLOT} are all in use (QEMU: "PCI: no slot/function available for ${d.type === "virtio-net" ? "virtio-net-pci" : (d.model ?? "e1000e")}, all in use or reserved")`,
+      );
   });
   return out;
 }

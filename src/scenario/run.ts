@@ -31,7 +31,14 @@ import {
   World,
   type WorldSnapshot,
 } from "../userspace/world.ts";
-import type { DeviceDoc, ExpectDoc, ScenarioDoc, StepDoc } from "./schema.ts";
+import { compileLogPattern, logPatternTest } from "./log-pattern.ts";
+import {
+  type DeviceDoc,
+  durationStringMs,
+  type ExpectDoc,
+  type ScenarioDoc,
+  type StepDoc,
+} from "./schema.ts";
 import { scenarioUdev } from "./udev.ts";
 
 /**
@@ -160,9 +167,9 @@ const OPER = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DOR
 /** ms in a Duration ("250ms", "2s", 500). */
 export function durationMs(d: number | string): number {
   if (typeof d === "number") return d;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)$/.exec(d);
-  if (!m) throw new RunError(`bad duration "${d}"`);
-  return Math.round(Number(m[1]) * (m[2] === "s" ? 1000 : 1));
+  const ms = durationStringMs(d);
+  if (ms === null) throw new RunError(`bad duration "${d}"`);
+  return ms;
 }
 
 /** The step as text (for timelines and the record). */
@@ -712,8 +719,10 @@ function checkExpect(
   if ("step" in e) return checkStepExpect(e, rec.steps);
   if ("log" in e || "no_log" in e) {
     const pat = "log" in e ? e.log : e.no_log;
-    const re = new RegExp(pat);
-    const hit = rec.logs.find((l) => re.test(l));
+    const re = compileLogPattern(pat);
+    if ("error" in re)
+      throw new RunError(`expect: "${pat}" is not a supported pattern: ${re.error}`);
+    const hit = rec.logs.find((l) => logPatternTest(re, l));
     if ("log" in e)
       return { expect: `log /${pat}/`, ok: hit !== undefined, detail: hit ?? "no such line" };
     return { expect: `no log /${pat}/`, ok: hit === undefined, detail: hit ?? "none" };

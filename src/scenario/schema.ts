@@ -17,16 +17,48 @@ export const DeviceId = z
     error: "expected a device id (a letter, then letters, digits, '-' or '_')",
   });
 
-/** A duration: milliseconds as a number, or a string like "250ms", "2s". */
-export const Duration = z.union(
-  [
-    z.number().int().nonnegative(),
-    z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(ms|s)$/, { error: 'expected a duration like 500, "500ms" or "2s"' }),
-  ],
-  { error: 'expected a duration like 500, "500ms" or "2s"' },
-);
+/**
+ * The longest duration a scenario may give, ms: one day. The virtual clock counts microseconds
+ * up to 2^53 − 1 (about 285 years); with every delay at most a day and the sleeps together at
+ * most MAX_TOTAL_SLEEP_MS, a run stays far inside that range.
+ */
+export const MAX_DURATION_MS = 86_400_000;
+
+/** The longest all `sleep` steps of a scenario may add up to, ms: 1000 days. */
+export const MAX_TOTAL_SLEEP_MS = 1000 * MAX_DURATION_MS;
+
+const TOO_LONG = `expected a duration of at most ${MAX_DURATION_MS} ms (one day)`;
+
+/** ms in a duration string ("250ms", "2.5s"), or null when it is not one. */
+export function durationStringMs(d: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)$/.exec(d);
+  if (!m) return null;
+  return Math.round(Number(m[1]) * (m[2] === "s" ? 1000 : 1));
+}
+
+/** Milliseconds: a non-negative integer of at most MAX_DURATION_MS. */
+const Ms = z.number().max(MAX_DURATION_MS, { error: TOO_LONG, abort: true }).int().nonnegative();
+
+/** A duration: milliseconds as a number, or a string like "250ms", "2s" (at most one day). */
+export const Duration = z
+  .union(
+    [
+      z.number().int().nonnegative(),
+      z.string().regex(/^\d+(\.\d+)?\s*(ms|s)$/, {
+        error: 'expected a duration like 500, "500ms" or "2s"',
+      }),
+    ],
+    { error: 'expected a duration like 500, "500ms" or "2s"' },
+  )
+  .superRefine((d, ctx) => {
+    if ((typeof d === "number" ? d : (durationStringMs(d) ?? 0)) > MAX_DURATION_MS)
+      ctx.addIssue({ code: "custom", message: TOO_LONG });
+  });
+
+/** The first PCI slot the model hands a device without `slot:` (QEMU i440fx: 0-2 are taken). */
+export const FIRST_AUTO_SLOT = 3;
+/** The last slot of a PCI bus. */
+export const LAST_SLOT = 31;
 
 const Slot = z
   .number({ error: "expected a PCI slot number from 1 to 31" })
@@ -74,7 +106,7 @@ const PciNic = z.strictObject({
   failover_pair: DeviceId.optional(),
   link: z.boolean().optional(),
   /** Time from open to carrier, ms (default: the measured 2400). */
-  link_up_delay_ms: z.number().int().nonnegative().optional(),
+  link_up_delay_ms: Ms.optional(),
 });
 
 const Veth = z.strictObject({
@@ -111,9 +143,9 @@ export const Udev = z.union([
       .array(z.enum(["keep", "kernel", "database", "onboard", "slot", "path", "mac"]))
       .optional(),
     /** Delay from a uevent to udevd receiving it, ms. */
-    latency_ms: z.number().int().nonnegative().optional(),
+    latency_ms: Ms.optional(),
     /** Time a worker spends on an event before acting (rules, builtins), ms. */
-    processing_ms: z.number().int().nonnegative().optional(),
+    processing_ms: Ms.optional(),
     /** Workers processing events for different devices in parallel (default 8). */
     workers: z.number().int().min(1).max(64).optional(),
     /** hwdb ID_NET_NAME_ALLOW lists (v256), e.g. {"net:naming:drvirtio_net:*": {PHYS_PORT_NAME: false}}. */
@@ -133,7 +165,7 @@ export const Bringup = z.union([
     links: z.array(z.string()).min(1),
     /** Wait until udev marked the link initialized (networkd does). Default false. */
     wait_for_udev: z.boolean().optional(),
-    latency_ms: z.number().int().nonnegative().optional(),
+    latency_ms: Ms.optional(),
   }),
 ]);
 
@@ -142,7 +174,7 @@ export const CloudInit = z.union([
   z.literal("none"),
   z.strictObject({
     /** When the probe runs, ms after boot. */
-    at_ms: z.number().int().nonnegative().optional(),
+    at_ms: Ms.optional(),
     /** Skip failover slaves (is_netfailover), as cloud-init has since 19.x. Default true. */
     filter_failover: z.boolean().optional(),
   }),
@@ -178,9 +210,9 @@ const Migrate = z.strictObject({
       .enum(["completed", "cancel-before-eject", "cancel-after-eject", "timeout"])
       .optional(),
     /** Guest's time to eject the primary after UNPLUG_PRIMARY, ms (default 100). */
-    eject_delay_ms: z.number().int().nonnegative().optional(),
+    eject_delay_ms: Ms.optional(),
     /** Completed: time until the VM runs on the destination and QEMU re-plugs the primary, ms. */
-    downtime_ms: z.number().int().nonnegative().optional(),
+    downtime_ms: Ms.optional(),
     /**
      * Completed: true (default) — the VM resumes on the destination and QEMU re-plugs the
      * primaries there; false — stop at STOP on the source (what qtest migrate/on/out sees).
@@ -277,7 +309,7 @@ export const Scenario = z.strictObject({
   /** Kernel version; selects the behaviour profile. A run may override it. */
   kernel: z.string().optional(),
   /** Oracle UEK5 net_failover takeover_delay (ms); absent = mainline. */
-  uek_takeover_delay_ms: z.number().int().nonnegative().optional(),
+  uek_takeover_delay_ms: Ms.optional(),
   /** sysctl net.core.default_qdisc of the guest (default fq_codel, Debian's). */
   default_qdisc: z.string().optional(),
   /** Guest modules loaded at boot, in order (default: all); a `modprobe` step loads more. */

@@ -4,6 +4,7 @@
 
 import { IFF } from "../kernel/index.ts";
 import type { Actor } from "../sim/index.ts";
+import { globMatches } from "./glob.ts";
 import type { World } from "./world.ts";
 
 /** Bring-up configuration. */
@@ -21,8 +22,7 @@ export type UdevInitialized = (ifindex: number) => boolean;
 
 /** True when `name` matches a link pattern (`*` matches any run of characters). */
 export function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
-  return re.test(name);
+  return globMatches(pattern, name, "star");
 }
 
 /** What `BringupActor.save` returns (copies). */

@@ -348,7 +348,7 @@ describe("ifsim ip --dmesg", () => {
     const out = join(TMP, "no-such-dir", "dmesg.txt");
     expect(ip("--machine", "failover-vm", "--dmesg", out, "link")).toMatchObject({
       stdout: "",
-      stderr: `ifsim ip: cannot write the kernel log to "${out}": ENOENT\n`,
+      stderr: `ifsim ip: --dmesg: cannot write "${out}": ENOENT (No such file or directory)\n`,
       status: 2,
     });
   });

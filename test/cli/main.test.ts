@@ -124,7 +124,8 @@ describe("ifsim ip --monitor", () => {
   it("should refuse an unwritable monitor file before running anything", () => {
     expect(main(["ip", "--monitor", "/nonexistent/dir/x", "link", "show"])).toMatchObject({
       stdout: "",
-      stderr: 'ifsim ip: cannot write the monitor records to "/nonexistent/dir/x": ENOENT\n',
+      stderr:
+        'ifsim ip: --monitor: cannot write "/nonexistent/dir/x": ENOENT (No such file or directory)\n',
       status: 2,
     });
   });

@@ -265,7 +265,55 @@ describe("parseScenario: positioned errors", () => {
       "a log pattern that is not a regular expression",
       `${BASE}  - log: 'a(('\n`,
       [
-        "s.yaml:20:10: expect[1].log: not a valid regular expression: Invalid regular expression: /a((/: Unterminated group",
+        "s.yaml:20:10: expect[1].log: not a supported pattern (a linear-time subset of regular expressions): unterminated group at offset 2",
+      ],
+    ],
+    [
+      "a log pattern with a backreference (outside the linear-time subset)",
+      `${BASE}  - no_log: '(a+)\\1'\n`,
+      [
+        's.yaml:20:13: expect[1].no_log: not a supported pattern (a linear-time subset of regular expressions): "\\1" is not supported (escape only punctuation, or use \\d \\w \\s) at offset 4',
+      ],
+    ],
+    [
+      "a sleep past the virtual clock's range (a number)",
+      edit("  - settle\n", "  - sleep: 9000000000000\n"),
+      ["s.yaml:16:12: steps[2].sleep: expected a duration of at most 86400000 ms (one day)"],
+    ],
+    [
+      "a sleep of 400 nines (a string)",
+      edit("  - settle\n", `  - sleep: "${"9".repeat(400)}s"\n`),
+      ["s.yaml:16:12: steps[2].sleep: expected a duration of at most 86400000 ms (one day)"],
+    ],
+    [
+      "sleeps that together pass 1000 days",
+      edit("  - settle\n", "  - sleep: 86400000\n".repeat(1001)),
+      [
+        "s.yaml:1016:12: steps[1002].sleep: the sleeps add up to more than 86400000000 ms (1000 days), past what a run may span",
+      ],
+    ],
+    [
+      "a *_ms field past one day",
+      edit("    plugged: false", "    plugged: false\n    link_up_delay_ms: 1e300"),
+      [
+        "s.yaml:13:23: devices[1].link_up_delay_ms: expected a duration of at most 86400000 ms (one day)",
+      ],
+    ],
+    [
+      "a hwdb glob with a reversed range",
+      edit("steps:", 'udev:\n  hwdb:\n    "[z-a]*": { PHYS_PORT_NAME: false }\nsteps:'),
+      [
+        's.yaml:15:5: udev.hwdb.[z-a]*: not a valid glob: the range "z-a" is reversed (write "a-z") at offset 1',
+      ],
+    ],
+    [
+      "more PCI devices than free slots (QEMU's automatic addr=)",
+      edit(
+        "steps:",
+        `${Array.from({ length: 28 }, (_, i) => `  - { id: n${i}, type: pci-nic, mac: "52:54:00:00:00:${i.toString(16).padStart(2, "0")}" }\n`).join("")}steps:`,
+      ),
+      [
+        's.yaml:40:5: devices[29]: no free PCI slot for "n27": slots 3 to 31 are all in use (QEMU: "PCI: no slot/function available for e1000e, all in use or reserved")',
       ],
     ],
     [

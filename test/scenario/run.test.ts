@@ -76,7 +76,7 @@ describe("ifsim run: exit status", () => {
   it("should exit 2 for a file it cannot read", () => {
     expect(main(["run", join(tmp, "missing.yaml")])).toEqual({
       stdout: "",
-      stderr: `ifsim run: cannot read "${join(tmp, "missing.yaml")}": ENOENT\n`,
+      stderr: `ifsim run: cannot read "${join(tmp, "missing.yaml")}": ENOENT (No such file or directory)\n`,
       status: 2,
     });
   });
@@ -131,17 +131,17 @@ describe("ifsim run: usage", () => {
     [
       "--seed without a number",
       [SEED_RACE, "--seed"],
-      'ifsim run: --seed needs a non-negative integer, got ""\n',
+      'ifsim run: --seed needs an integer from 0 to 2^53 - 1, got ""\n',
     ],
     [
       "--seed with a negative number",
       [SEED_RACE, "--seed", "-3"],
-      'ifsim run: --seed needs a non-negative integer, got "-3"\n',
+      'ifsim run: --seed needs an integer from 0 to 2^53 - 1, got "-3"\n',
     ],
     [
       "--seed with a word",
       [SEED_RACE, "--seed", "abc"],
-      'ifsim run: --seed needs a non-negative integer, got "abc"\n',
+      'ifsim run: --seed needs an integer from 0 to 2^53 - 1, got "abc"\n',
     ],
   ])("should exit 2 for %s", (_what, args, stderr) => {
     expect(main(["run", ...args])).toEqual({ stdout: "", stderr, status: 2 });

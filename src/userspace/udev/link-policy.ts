@@ -2,6 +2,7 @@
 // matching .link file's NamePolicy= is walked in order and the first policy that yields a name
 // becomes ID_NET_NAME; Name= is the fallback. It renames nothing itself: udevd renames on `add`.
 
+import { globMatches } from "../glob.ts";
 import { type NamingScheme, namingSchemeHas } from "./naming-scheme.ts";
 import type { NetIdNames } from "./net-id.ts";
 import type { NetFacts } from "./sysfs-facts.ts";
@@ -74,12 +75,7 @@ export function databaseName(db: NameDatabase, f: NetFacts): string | undefined 
 }
 
 function glob(pattern: string, s: string | undefined): boolean {
-  if (s === undefined) return false;
-  const re = pattern
-    .split("*")
-    .map((p) => p.replace(/[.+^${}()|[\]\\?]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${re}$`).test(s);
+  return s !== undefined && globMatches(pattern, s, "star");
 }
 
 /** The first .link file whose [Match] matches (files are given in lexical/priority order). */

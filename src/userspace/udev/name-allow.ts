@@ -6,6 +6,8 @@
 // 75-net-description.rules builds was not checked; this one matches all published patterns:
 // "net:naming:*", "net:naming:*:*" and "net:naming:drvirtio_net:*").
 
+import { globMatches } from "../glob.ts";
+
 /**
  * hwdb entries: pattern → properties. Property keys may be given in full
  * ("ID_NET_NAME_ALLOW_PHYS_PORT_NAME") or as the attribute alone ("PHYS_PORT_NAME");
@@ -13,25 +15,9 @@
  */
 export type NameAllowDb = Readonly<Record<string, Readonly<Record<string, boolean>>>>;
 
-/** fnmatch(3) without flags: `*`, `?` and `[...]` (with `!` negation and ranges). */
+/** fnmatch(3) without flags: `*`, `?`, `[...]` (with `!` negation and ranges) and `\\` escapes. */
 export function fnmatch(pattern: string, s: string): boolean {
-  let re = "^";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = pattern.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        let body = pattern.slice(i + 1, end);
-        if (body.startsWith("!")) body = `^${body.slice(1)}`;
-        re += `[${body.replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, "\\$&");
-  }
-  return new RegExp(`${re}$`).test(s);
+  return globMatches(pattern, s, "fnmatch");
 }
 
 /** The hwdb key for a device's naming entries. */
