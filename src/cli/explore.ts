@@ -783,6 +783,22 @@ function searchLine(a: ExploreArgs, c: CellRun | undefined): string {
   return s;
 }
 
+/**
+ * A counterexample step as JSON: its timeline entries (`did`), the userspace actions it took as
+ * scenario steps (`actions`, e.g. udev's rename as an `ip` step) and what the text timeline shows
+ * for a step without entries (`shown`).
+ */
+function stepJson(s: CexStep): Record<string, unknown> {
+  return {
+    n: s.n,
+    lane: s.lane,
+    t: s.t,
+    did: s.did,
+    actions: s.actions,
+    ...(s.did.length === 0 ? { shown: quietText(s) } : {}),
+  };
+}
+
 function cexJson(c: CellRun): Record<string, unknown> | undefined {
   if (c.result.verdict !== "violated") return undefined;
   const x = c.result.counterexample;
@@ -792,7 +808,7 @@ function cexJson(c: CellRun): Record<string, unknown> | undefined {
     length: x.path.length,
     firstLength: x.firstLength,
     choices: x.choices,
-    steps: x.steps.map((s: CexStep) => ({ n: s.n, lane: s.lane, t: s.t, did: s.did })),
+    steps: x.steps.map(stepJson),
     token: c.token,
     ...(c.exported !== undefined ? { exported: c.exported } : {}),
   };
@@ -1159,7 +1175,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       choices: p.choices,
       verdict: rep.violation ? "violated" : "no-violation",
       ...(rep.violation ? { violation: rep.violation } : {}),
-      steps: rep.steps.map((s) => ({ n: s.n, lane: s.lane, t: s.t, did: s.did })),
+      steps: rep.steps.map(stepJson),
       ...(exported !== undefined ? { exported } : {}),
     };
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };

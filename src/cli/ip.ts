@@ -1,7 +1,7 @@
 // `ifsim ip`: iproute2's `ip` on a fresh simulated kernel.
 
 import { readFileSync, writeFileSync } from "node:fs";
-import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
+import { IP_OBJECTS, IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
 import {
   createKernel,
   devGetByName,
@@ -28,6 +28,35 @@ export function settleKernel(k: Kernel, clock: VirtualClock): void {
 function usage(msg: string): CliResult {
   return { stdout: "", stderr: `ifsim ip: ${msg}\n`, status: 2 };
 }
+
+/**
+ * Why `value` cannot be the file of an output option (`--monitor`, `--dmesg`): a word `ip` would
+ * take as its object (`link`, `l`, `addr`, …) or an option. `ifsim ip --monitor link show` would
+ * otherwise write a file named "link" and run `show`. Returns null for a usable name.
+ */
+export function outputFileProblem(option: string, value: string | undefined): string | null {
+  if (value === undefined) return `${option} needs a file name (or - for stderr)`;
+  if (value === "-") return null;
+  const looksLikeObject =
+    !/[./]/.test(value) && IP_OBJECTS.some((o) => o.startsWith(value) && value.length > 0);
+  if (value.startsWith("-") || looksLikeObject)
+    return `${option} needs a file name (or - for stderr), got "${value}", which ip would read as ${value.startsWith("-") ? "an option" : "its object"}: write ${option} - for stderr, or ${option} ./${value.replace(/^-+/, "")} for a file`;
+  return null;
+}
+
+/** Why a batch file could not be read, in glibc's strerror() words (as ip's fopen() says it). */
+const OPEN_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "No such file or directory",
+  EACCES: "Permission denied",
+  EPERM: "Operation not permitted",
+  ENOTDIR: "Not a directory",
+  ELOOP: "Too many levels of symbolic links",
+  ENAMETOOLONG: "File name too long",
+  EMFILE: "Too many open files",
+  ENFILE: "Too many open files in system",
+  ENXIO: "No such device or address",
+  EIO: "Input/output error",
+};
 
 /** Runs the work that falls due up to virtual time `until`, then moves the clock there. */
 export function runUntil(k: Kernel, clock: VirtualClock, until: number): void {
@@ -164,14 +193,12 @@ export function ipCommand(argv: readonly string[]): CliResult {
       if (v === null || !/^\d+$/.test(v))
         return usage(`--seed needs a non-negative integer, got "${v ?? ""}"`);
       seed = Number(v);
-    } else if (a === "--monitor") {
+    } else if (a === "--monitor" || a === "--dmesg") {
       const v = val();
-      if (v === null) return usage("--monitor needs a file name (or - for stderr)");
-      monitor = v;
-    } else if (a === "--dmesg") {
-      const v = val();
-      if (v === null) return usage("--dmesg needs a file name (or - for stderr)");
-      dmesg = v;
+      const problem = outputFileProblem(a, v ?? undefined);
+      if (problem !== null || v === null) return usage(problem ?? `${a} needs a file name`);
+      if (a === "--monitor") monitor = v;
+      else dmesg = v;
     } else if (a === "--machine") {
       const v = val();
       if (v === null) return usage("--machine needs a built-in name or a FILE.json");
@@ -247,13 +274,11 @@ export function ipCommand(argv: readonly string[]): CliResult {
     try {
       text = readFileSync(g.batchFile === "-" ? 0 : g.batchFile, "utf8");
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why =
-        code === "ENOENT"
-          ? "No such file or directory"
-          : code === "EACCES"
-            ? "Permission denied"
-            : String(e);
+      const code = (e as NodeJS.ErrnoException).code ?? "";
+      // ip's fopen() opens a directory for reading; its first getline() fails with EISDIR,
+      // which ip takes for the end of the file: nothing runs and ip exits 0.
+      if (code === "EISDIR") return { stdout: "", stderr: "", status: 0 };
+      const why = OPEN_ERRORS[code] ?? `Unknown error (${code || "no code"})`;
       return {
         stdout: "",
         stderr: `Cannot open file "${g.batchFile}" for reading: ${why}\n`,

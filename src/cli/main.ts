@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ifsim command line: argv → command → stdout, stderr, exit code.
 
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
 import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
@@ -54,6 +54,14 @@ what iproute2 6.1 prints on that kernel. Without --machine the namespace has onl
   --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
 Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.`;
 
+/** The package's version, from its package.json (src/cli/ and dist/cli/ both sit two levels below it). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 /** Words that make a command drive a real kernel: `conform …`, `run … --backend B`. */
 type RealKernelWord = "--backend";
 
@@ -99,7 +107,7 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
     return { stdout: `${HELP}\n`, stderr: "", status: cmd === undefined ? 2 : 0 };
   }
   if (cmd === "--version" || cmd === "-V")
-    return { stdout: "ifsim 0.1.0\n", stderr: "", status: 0 };
+    return { stdout: `ifsim ${packageVersion()}\n`, stderr: "", status: 0 };
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);

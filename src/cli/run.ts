@@ -17,6 +17,7 @@ import {
   runScenario,
 } from "../scenario/run.ts";
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
+import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
@@ -44,7 +45,7 @@ function secs(us: number): string {
 }
 
 /** The human form of one run: timeline, step results, expectations, final links. */
-export function formatRun(rec: RunRecord, monitor: boolean, linkTable: string): string {
+export function formatRun(rec: RunRecord, monitor: boolean): string {
   let s = `== ${rec.scenario} — kernel ${rec.kernel}, seed ${rec.seed}\n`;
   const width = Math.max(...rec.timeline.map((t) => t.actor.length), 6);
   for (const t of rec.timeline) {
@@ -64,7 +65,7 @@ export function formatRun(rec: RunRecord, monitor: boolean, linkTable: string): 
     s += "\nexpectations:\n";
     for (const e of rec.expectations) s += `  ${e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;
   }
-  s += `\nfinal links (ip link):\n${linkTable}`;
+  s += `\nfinal links:\n${formatLinks(rec.links)}`;
   return s;
 }
 
@@ -139,13 +140,7 @@ export function formatBackendRun(rec: BackendRunRecord, expects: BackendExpectRe
     for (const e of expects)
       s += `  ${!e.checked ? "SKIP" : e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;
   }
-  s += "\nfinal links:\n";
-  for (const l of rec.links) {
-    s += `  ${l.ifindex}: ${l.ifname} <${l.flags.join(",")}> mtu ${l.mtu} state ${l.operstate} ${l.address}`;
-    if (l.master !== null) s += ` master ${l.master}`;
-    if (l.portname !== null) s += ` portname ${l.portname}`;
-    s += ` name_assign_type ${l.name_assign_type}\n`;
-  }
+  s += `\nfinal links:\n${formatLinks(rec.links)}`;
   return s;
 }
 
@@ -266,7 +261,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     const out = runs.length === 1 ? runs[0] : runs;
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: "", status: ok ? 0 : 1 };
   }
-  let out = runs.map((r) => formatRun(r, monitor, r.ip_link)).join("\n");
+  let out = runs.map((r) => formatRun(r, monitor)).join("\n");
   if (runs.length > 1) {
     out += "\ndifferences:\n";
     for (let i = 1; i < runs.length; i++) {

@@ -1,7 +1,7 @@
 // Scenario files: YAML → validated scenario, or positioned errors ("file:line:col: path:
 // what was expected"). Never throws on bad input.
 
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { profileFor, UnknownKernelError } from "../kernel/index.ts";
 import {
@@ -197,7 +197,10 @@ function fromZod(
       continue;
     }
     let message = iss.message;
-    if (iss.code === "invalid_type" && valueAt(path) === undefined) {
+    if (
+      (iss.code === "invalid_type" || iss.code === "invalid_value") &&
+      valueAt(path) === undefined
+    ) {
       message = `missing (${iss.message.replace(/^Invalid input: /, "")})`;
       const dev = path.length === 3 && path[0] === "devices" ? valueAt(path.slice(0, 2)) : null;
       if (
@@ -321,7 +324,14 @@ export function parseScenario(text: string, file = "<scenario>"): ParseResult {
   const lc = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    // logLevel "error": the yaml package would print warnings on the process's stderr (e.g. for
+    // a list used as a key); every problem is reported here instead, with its position.
+    doc = parseDocument(text, {
+      lineCounter: lc,
+      prettyErrors: false,
+      uniqueKeys: true,
+      logLevel: "error",
+    });
   } catch (e) {
     return {
       ok: false,
@@ -343,6 +353,21 @@ export function parseScenario(text: string, file = "<scenario>"): ParseResult {
       }),
     };
   }
+  // A key must be a plain value: a list or mapping as a key ("? [a, b]") has no JS form.
+  const keyIssues: ScenarioIssue[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as Node | null;
+      if (key !== null && !isScalar(key))
+        keyIssues.push({
+          file,
+          ...positionOf(lc, key),
+          path: "",
+          message: `a key must be a plain value (a name like "steps"), not ${isSeq(key) ? "a list" : "a mapping"}`,
+        });
+    },
+  });
+  if (keyIssues.length > 0) return { ok: false, issues: keyIssues };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

@@ -2,6 +2,7 @@
 // validates with it and `ifsim schema` exports it as JSON Schema for editors.
 
 import { z } from "zod";
+import { LINUX_ERRNO_NAMES } from "./errno-names.ts";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
@@ -216,9 +217,44 @@ export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodTyp
   modprobe: Modprobe,
 };
 
+/** Edit distance (insertions, deletions, substitutions) between two short words. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur.push(
+        Math.min(
+          (prev[j] as number) + 1,
+          (cur[j - 1] as number) + 1,
+          (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+        ),
+      );
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** The message for a step result that is neither "ok" nor a Linux errno name. */
+function errnoMessage(input: unknown): string {
+  if (typeof input !== "string") return 'expected "ok" or an errno name like EBUSY';
+  const up = input.toUpperCase();
+  let best: string | null = null;
+  let bestD = 3;
+  for (const n of LINUX_ERRNO_NAMES) {
+    const d = editDistance(up, n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return `expected "ok" or an errno name like EBUSY; "${input}" is not a Linux errno${best ? ` (did you mean ${best}?)` : ""}`;
+}
+
 const ErrnoOrOk = z
-  .string()
-  .regex(/^(ok|E[A-Z0-9]+)$/, { error: 'expected "ok" or an errno name like EBUSY' });
+  .enum(["ok", ...LINUX_ERRNO_NAMES] as [string, ...string[]], {
+    error: (iss) => errnoMessage(iss.input),
+  })
+  .describe(
+    'What the step returns: "ok", or the errno name it fails with (a Linux errno: EBUSY, EEXIST, …)',
+  );
 
 const ExpectStep = z.strictObject({ step: z.number().int().min(1), error: ErrnoOrOk });
 const ExpectLink = z.strictObject({
