@@ -756,8 +756,21 @@ export function quietText(step: CexStep): string[] {
 /** The timeline of a replay, with the failing step marked. */
 function timeline(sc: ScenarioDoc, rep: ReplayResult, width: number): string {
   const failing = rep.violation !== null && rep.steps.length > 0 ? rep.steps.length : null;
-  const steps = rep.steps.map((s) => ({ ...s, quiet: quietText(s) }));
-  let s = swimlane(steps, { width, failing, labels: laneLabels(sc) });
+  // A failure's cause (from the model's state) follows its result.
+  const steps = rep.steps.map((s) => ({
+    ...s,
+    did: s.did.map((d) =>
+      d.cause === undefined ? d : { ...d, result: `${d.result} because ${d.cause}` },
+    ),
+    quiet: quietText(s),
+  }));
+  const hasCause = steps.some((s) => s.did.some((d) => d.result.includes(" because ")));
+  let s = swimlane(steps, {
+    width,
+    failing,
+    labels: laneLabels(sc),
+    ...(hasCause ? { maxLines: 8 } : {}),
+  });
   if (rep.violation)
     s += `${failing !== null ? `✗ step ${failing}` : "✗ at the start"}: ${rep.violation.invariant}: ${rep.violation.detail}\n`;
   return s;

@@ -103,9 +103,9 @@ export function main<const A extends readonly string[]>(argv: A): MainResult<A> 
 
 function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
-    return { stdout: `${HELP}\n`, stderr: "", status: cmd === undefined ? 2 : 0 };
-  }
+  if (cmd === undefined) return { stdout: "", stderr: `${HELP}\n`, status: 2 };
+  if (cmd === "--help" || cmd === "-h" || cmd === "help")
+    return { stdout: `${HELP}\n`, stderr: "", status: 0 };
   if (cmd === "--version" || cmd === "-V")
     return { stdout: `ifsim ${packageVersion()}\n`, stderr: "", status: 0 };
   if (cmd === "ip") return ipCommand(rest);

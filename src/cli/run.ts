@@ -7,7 +7,8 @@ import {
   backendByName,
   backendNames,
 } from "../backends/index.ts";
-import { UnknownKernelError } from "../kernel/index.ts";
+import { type KernelProfile, profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { kernelSelected, selectorLabel } from "../scenario/kernel-select.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import {
   checkLinkExpect,
@@ -19,6 +20,7 @@ import {
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
 import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
+import { wrapText } from "./swimlane.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
@@ -44,17 +46,27 @@ function secs(us: number): string {
   return (us / 1_000_000).toFixed(6).padStart(11);
 }
 
+/** "because CAUSE" wrapped to 100 columns, every line indented by `indent`. */
+function because(cause: string, indent: number): string {
+  const pad = " ".repeat(indent);
+  return wrapText(`because ${cause}`, 100 - indent)
+    .map((l) => `${pad}${l}\n`)
+    .join("");
+}
+
 /** The human form of one run: timeline, step results, expectations, final links. */
 export function formatRun(rec: RunRecord, monitor: boolean): string {
   let s = `== ${rec.scenario} — kernel ${rec.kernel}, seed ${rec.seed}\n`;
   const width = Math.max(...rec.timeline.map((t) => t.actor.length), 6);
   for (const t of rec.timeline) {
     s += `${secs(t.t)}  ${t.actor.padEnd(width)}  ${t.what}  → ${t.result}\n`;
+    if (t.cause !== undefined) s += because(t.cause, 13 + width);
   }
   s += "\nsteps:\n";
   for (const st of rec.steps) {
     const res = st.ok ? "ok" : `${st.errno ?? "failed"}${st.message ? ` (${st.message})` : ""}`;
     s += `  ${String(st.index).padStart(2)}. ${st.step}  → ${res}\n`;
+    if (st.cause !== undefined) s += because(st.cause, 6);
     if (monitor) for (const e of st.events) s += `        | ${e}\n`;
   }
   if (monitor && rec.monitor.length > 0) {
@@ -112,7 +124,32 @@ export function checkBackendExpectations(
   sc: ScenarioDoc,
   rec: BackendRunRecord,
 ): BackendExpectRecord[] {
-  return (sc.expect ?? []).map((e: ExpectDoc) => {
+  let profile: KernelProfile | null = null;
+  try {
+    profile = profileFor(rec.kernel);
+  } catch (e) {
+    if (!(e instanceof UnknownKernelError)) throw e;
+  }
+  return (sc.expect ?? []).flatMap((e: ExpectDoc): BackendExpectRecord[] => {
+    if (e.kernels !== undefined) {
+      const label = selectorLabel(e.kernels);
+      if (profile === null)
+        return [
+          {
+            expect: `${expectText(e)} ${label}`,
+            ok: true,
+            checked: false,
+            detail: `kernel ${rec.kernel} has no profile to match ${label} against`,
+          },
+        ];
+      if (!kernelSelected(e.kernels, profile)) return [];
+      return checkBackendExpectations({ ...sc, expect: [{ ...e, kernels: undefined }] }, rec).map(
+        (r) => ({ ...r, expect: `${r.expect} ${label}` }),
+      );
+    }
+    return [checkOne(e)];
+  });
+  function checkOne(e: ExpectDoc): BackendExpectRecord {
     if ("step" in e) return { ...checkStepExpect(e, rec.steps), checked: true };
     if ("link" in e) return { ...checkLinkExpect(e, rec.links), checked: true };
     const what =
@@ -123,7 +160,15 @@ export function checkBackendExpectations(
       checked: false,
       detail: `not observable on the ${rec.backend} backend`,
     };
-  });
+  }
+}
+
+/** An expectation's short text (as the records say it). */
+function expectText(e: ExpectDoc): string {
+  if ("step" in e) return `step ${e.step} → ${e.error}`;
+  if ("link" in e) return `link ${e.link}`;
+  if ("device" in e) return `device ${e.device}`;
+  return "log" in e ? `log /${e.log}/` : `no log /${e.no_log}/`;
 }
 
 /** The human form of a backend's run: steps with results and events, expectations, links. */
@@ -242,7 +287,9 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     return runOnBackend(file, parsed.scenario, backend, kernels[0], json);
   }
   const runs: RunRecord[] = [];
-  for (const kernel of kernels.length > 0 ? kernels : [undefined]) {
+  const chosen: (string | undefined)[] =
+    kernels.length > 0 ? kernels : (parsed.scenario.kernels ?? [undefined]);
+  for (const kernel of chosen) {
     try {
       runs.push(
         runScenario(parsed.scenario, {
@@ -272,7 +319,25 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
           : d.map((x) => `  ${x}\n`).join("");
     }
   }
+  out += `\n${verdictLines(runs)}`;
   return { stdout: out, stderr: "", status: ok ? 0 : 1 };
+}
+
+/** One verdict line per run (kernel): PASS with how many expectations held, or what failed. */
+export function verdictLines(runs: readonly RunRecord[]): string {
+  let s = runs.length === 1 ? "verdict:\n" : "verdicts:\n";
+  const width = Math.max(...runs.map((r) => r.kernel.length));
+  for (const r of runs) {
+    const n = r.expectations.length;
+    const failed = r.expectations.filter((e) => !e.ok);
+    const head = `  Linux ${r.kernel.padEnd(width)}  `;
+    if (n === 0) s += `${head}no expectations\n`;
+    else if (failed.length === 0)
+      s += `${head}PASS  ${n === 1 ? "the expectation holds" : `all ${n} expectations hold`}\n`;
+    else
+      s += `${head}FAIL  ${failed.length} of ${n} failed: ${failed.map((e) => `${e.expect} (${e.detail})`).join("; ")}\n`;
+  }
+  return s;
 }
 
 /** `ifsim schema`: the scenario JSON Schema. */

@@ -3,7 +3,8 @@
 
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
-import { profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { profileFor, SUPPORTED_KERNELS, UnknownKernelError } from "../kernel/index.ts";
+import { exactVersion, selectorProblem } from "./kernel-select.ts";
 import {
   Bringup,
   CloudInit,
@@ -235,6 +236,14 @@ function crossCheck(
       else throw e;
     }
   }
+  (sc.kernels ?? []).forEach((v, i) => {
+    try {
+      profileFor(v);
+    } catch (e) {
+      if (e instanceof UnknownKernelError) at(["kernels", i], e.message);
+      else throw e;
+    }
+  });
   const devices = sc.devices ?? [];
   const ids = new Map<string, number>();
   const slots = new Map<number, number>();
@@ -296,6 +305,18 @@ function crossCheck(
     }
   });
   (sc.expect ?? []).forEach((e, i) => {
+    if (e.kernels !== undefined) {
+      const list = typeof e.kernels === "string" ? [e.kernels] : e.kernels;
+      list.forEach((sel, j) => {
+        const path: Path =
+          typeof e.kernels === "string" ? ["expect", i, "kernels"] : ["expect", i, "kernels", j];
+        const problem = selectorProblem(sel);
+        const exact = exactVersion(sel);
+        if (problem) at(path, problem);
+        else if (exact !== null && !SUPPORTED_KERNELS.includes(exact))
+          at(path, `no kernel profile "${exact}" (supported: ${SUPPORTED_KERNELS.join(", ")})`);
+      });
+    }
     if ("step" in e && e.step > sc.steps.length)
       at(["expect", i, "step"], `there are only ${sc.steps.length} steps`);
     if ("device" in e && !pciIds.has(e.device))

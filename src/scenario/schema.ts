@@ -376,11 +376,23 @@ const ErrnoOrOk = z
     'What the step returns: "ok", or the errno name it fails with (a Linux errno: EBUSY, EEXIST, …)',
   );
 
+/** `kernels:` on an expectation: the kernels it is meant for (checked in parse.ts). */
+const Kernels = z
+  .union([z.string(), z.array(z.string()).min(1)], {
+    error: 'expected a kernel selector or a list of them, e.g. ["5.0"], [E0], [">=5.1"]',
+  })
+  .optional()
+  .describe(
+    'The kernels this expectation is meant for (default: every kernel): versions ("5.0"), eras (E0: no UP rename; E1: failover slaves may be renamed UP, 5.1–6.1; E2: any device, 6.2+) or comparisons (">=5.1", "<6.2"); on other kernels it is not checked',
+  );
+
 const ExpectStep = z.strictObject({
+  kernels: Kernels,
   step: z.number().int().min(1).describe("The step, 1-based, in the order of steps:"),
   error: ErrnoOrOk,
 });
 const ExpectLink = z.strictObject({
+  kernels: Kernels,
   link: z.string().describe("The final link of this kernel name"),
   exists: z.boolean().optional().describe("false: no link has this name at the end (default true)"),
   master: z.string().nullable().optional().describe("Its master's name, or null for none"),
@@ -398,6 +410,7 @@ const ExpectLink = z.strictObject({
 });
 /** A PCI device as QEMU's query-pci sees it: present on the guest's bus, or hidden by QEMU. */
 const ExpectDevice = z.strictObject({
+  kernels: Kernels,
   device: DeviceId.describe("A virtio-net or pci-nic of devices:"),
   present: z.boolean().optional().describe("On the guest's PCI bus at the end"),
   hidden: z
@@ -406,9 +419,11 @@ const ExpectDevice = z.strictObject({
     .describe("Added to the VM but hidden by QEMU (a failover primary waiting for STANDBY)"),
 });
 const ExpectLog = z.strictObject({
+  kernels: Kernels,
   log: z.string().describe("A regular expression some kernel log (dmesg) line matches"),
 });
 const ExpectNoLog = z.strictObject({
+  kernels: Kernels,
   no_log: z.string().describe("A regular expression no kernel log (dmesg) line matches"),
 });
 
@@ -466,6 +481,13 @@ export const Scenario = z.strictObject({
     .optional()
     .describe(
       'Kernel version ("5.0", "6.1", …; ifsim kernels lists them): selects the behaviour profile. --kernel overrides it',
+    ),
+  kernels: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe(
+      "Kernel versions ifsim run runs the scenario on, one after the other, when no --kernel is given (then a verdict line per kernel); kernel: stays the default of the commands that take one kernel",
     ),
   uek_takeover_delay_ms: z
     .number()

@@ -148,10 +148,14 @@ describe("replay --json", () => {
     const text = await main(["replay", token]);
     expect(text.stdout).toContain("rename eth0 → ens3");
     const json = JSON.parse((await main(["replay", token, "--json"])).stdout) as {
-      steps: { actions: unknown[]; shown?: string[] }[];
+      steps: { actions: unknown[]; did: { what: string; cause?: string }[] }[];
     };
     expect(json.steps[0]?.actions).toEqual([{ ip: "link set dev eth0 name ens3" }]);
-    expect(json.steps[0]?.shown).toEqual(["rename eth0 → ens3"]);
+    expect(json.steps[0]?.did.map((d) => d.what)).toEqual(["rename eth0 → ens3"]);
+    // The EBUSY carries its cause from the model's state (issue 18 item 1).
+    expect(json.steps[2]?.did[0]?.cause).toMatch(
+      /^eth1 is UP .* and Linux 5\.0 renames no UP device/,
+    );
   });
 });
 
