@@ -25,11 +25,12 @@ import { wrapText } from "./swimlane.ts";
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
 
-Runs a scenario (see ../shared/spec/scenario-format.md, or ifsim schema) on the model: the
-machine boots, the kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps
-run as actors on a virtual clock.
-  --kernel V   kernel profile (overrides the file's kernel:); give it twice or more to run each
-               and see where the runs differ
+Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
+kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps run as actors on a
+virtual clock. It prints the timeline (a failed step with its cause), the step results, the
+expectations and the final links, then a verdict line per kernel.
+  --kernel V   kernel profile (overrides the file's kernels: and kernel:); give it twice or more
+               to run each and see where the runs differ
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)
   --json       print the run record (one JSON object; an array with several --kernel)
   --monitor    also print the ip monitor link records each step caused

@@ -1,6 +1,6 @@
 // Runs a scenario on the model: builds the machine, starts the actors (kernel work, the step
 // script, QEMU's migration logic, udev, bring-up, cloud-init) on one scheduler, and produces the
-// run record of ../shared/spec/scenario-format.md plus a timeline.
+// run record of docs/scenario-format.md plus a timeline.
 
 import { IpMonitor, type IpMonitorSnapshot, IpProcess } from "../ip/index.ts";
 import { linkFlagWords } from "../ip/print-link.ts";

@@ -131,7 +131,7 @@ export const Device = z
   })
   .describe("One network device of the machine");
 
-/** udev generations (../shared/spec/userspace-and-peers.md §1.4). */
+/** udev generations (docs/scenario-format.md, udev). */
 export const UdevGeneration = z.enum(["legacy", "v249", "v250", "v253", "v256"]);
 
 /** The udev-like actor's configuration. */

@@ -94,7 +94,7 @@ export function renameBusyCause(k: Kernel, name: string): string | null {
   if (k.profile.renameWhileUp === "never")
     return `${up} and Linux ${v} renames no UP device (failover slaves may from 5.1 on: IFF_LIVE_RENAME_OK, commit 8065a779f17e)`;
   if (k.profile.renameWhileUp === "flag" && !(dev.privFlags & IFF_PRIV.IFF_LIVE_RENAME_OK))
-    return `${up} and lacks IFF_LIVE_RENAME_OK, which Linux ${v} needs to rename an UP device (only failover slaves carry it; any device from 6.2 on, commit bd039b5e)`;
+    return `${up} and lacks IFF_LIVE_RENAME_OK, which Linux ${v} needs to rename an UP device (only failover slaves carry it; any device from 6.2 on, commit bd039b5ea2a9)`;
   return null;
 }
 

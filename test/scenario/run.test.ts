@@ -1,5 +1,5 @@
 // `ifsim run` through main(): exit statuses, the --json run record of
-// ../shared/spec/scenario-format.md, several --kernel with their differences, --help, bad options.
+// docs/scenario-format.md, several --kernel with their differences, --help, bad options.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -39,7 +39,7 @@ describe("ipFailureCause (through a run)", () => {
     const text =
       "ifsim: 1\nname: v\ndevices:\n  - {id: a, type: veth, name: v0, peer: v1}\nsteps:\n  - ip: link set dev v0 up\n  - ip: link set dev v0 name x0\n";
     expect(run(text, "6.1").steps[1]?.cause).toBe(
-      "v0 is UP (up since 0.000 s) and lacks IFF_LIVE_RENAME_OK, which Linux 6.1 needs to rename an UP device (only failover slaves carry it; any device from 6.2 on, commit bd039b5e)",
+      "v0 is UP (up since 0.000 s) and lacks IFF_LIVE_RENAME_OK, which Linux 6.1 needs to rename an UP device (only failover slaves carry it; any device from 6.2 on, commit bd039b5ea2a9)",
     );
     expect(run(text, "6.2").steps[1]).toMatchObject({ ok: true });
     expect(run(text, "6.2").steps[1]?.cause).toBeUndefined();
