@@ -381,7 +381,10 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
   const results: ConformResult[] = [];
   const progress = conformProgress.sink;
   for (const { file, sc } of docs) {
-    const r = await conformScenario(file, sc, backend, { kernel });
+    const r = await conformScenario(file, sc, backend, {
+      kernel,
+      ...(progress ? { log: progress } : {}),
+    });
     results.push(r);
     progress?.(
       `conform: ${r.verdict} ${file}${r.wallMs !== undefined ? ` (${secs(r.wallMs)})` : ""}`,

@@ -9,6 +9,7 @@ import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
 import { runCommand, schemaCommand } from "./run.ts";
+import { colourWanted, terminal } from "./terminal.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -135,6 +136,9 @@ function isMain(): boolean {
 
 if (isMain()) {
   conformProgress.sink = (line) => process.stderr.write(`${line}\n`);
+  terminal.colour = colourWanted(process.env, process.stdout.isTTY === true);
+  terminal.columns = process.stdout.isTTY ? (process.stdout.columns ?? null) : null;
+  terminal.progress = (line) => process.stderr.write(`${line}\n`);
   exploreTerminal.current = {
     write: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,

@@ -21,6 +21,7 @@ import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenari
 import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
 import { wrapText } from "./swimlane.ts";
+import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
@@ -50,8 +51,8 @@ function secs(us: number): string {
 /** "because CAUSE" wrapped to 100 columns, every line indented by `indent`. */
 function because(cause: string, indent: number): string {
   const pad = " ".repeat(indent);
-  return wrapText(`because ${cause}`, 100 - indent)
-    .map((l) => `${pad}${l}\n`)
+  return wrapText(`because ${cause}`, outputWidth(100) - indent)
+    .map((l) => `${pad}${dim(l)}\n`)
     .join("");
 }
 
@@ -76,7 +77,8 @@ export function formatRun(rec: RunRecord, monitor: boolean): string {
   }
   if (rec.expectations.length > 0) {
     s += "\nexpectations:\n";
-    for (const e of rec.expectations) s += `  ${e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;
+    for (const e of rec.expectations)
+      s += `  ${verdictColour(e.ok ? "PASS" : "FAIL", e.ok)} ${e.expect}: ${e.detail}\n`;
   }
   s += `\nfinal links:\n${formatLinks(rec.links)}`;
   return s;
@@ -212,7 +214,12 @@ async function runOnBackend(
   if (refusal !== null) return usage(`${file}: ${refusal}`);
   let rec: BackendRunRecord;
   try {
-    rec = await backend.run(sc, kernel !== undefined ? { kernel } : {});
+    // A real kernel takes seconds (QEMU under TCG: about a minute): progress on stderr.
+    const log = terminal.progress;
+    rec = await backend.run(sc, {
+      ...(kernel !== undefined ? { kernel } : {}),
+      ...(log !== null ? { log } : {}),
+    });
   } catch (e) {
     if (e instanceof BackendRefusal) return usage(`${file}: ${e.message}`);
     return usage(`${file}: the ${name} backend failed: ${(e as Error).message}`);
@@ -334,9 +341,9 @@ export function verdictLines(runs: readonly RunRecord[]): string {
     const head = `  Linux ${r.kernel.padEnd(width)}  `;
     if (n === 0) s += `${head}no expectations\n`;
     else if (failed.length === 0)
-      s += `${head}PASS  ${n === 1 ? "the expectation holds" : `all ${n} expectations hold`}\n`;
+      s += `${head}${verdictColour("PASS", true)}  ${n === 1 ? "the expectation holds" : `all ${n} expectations hold`}\n`;
     else
-      s += `${head}FAIL  ${failed.length} of ${n} failed: ${failed.map((e) => `${e.expect} (${e.detail})`).join("; ")}\n`;
+      s += `${head}${verdictColour("FAIL", false)}  ${failed.length} of ${n} failed: ${failed.map((e) => `${e.expect} (${e.detail})`).join("; ")}\n`;
   }
   return s;
 }
