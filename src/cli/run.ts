@@ -61,7 +61,12 @@ export function formatRun(rec: RunRecord, monitor: boolean): string {
   let s = `== ${rec.scenario} — kernel ${rec.kernel}, seed ${rec.seed}\n`;
   const width = Math.max(...rec.timeline.map((t) => t.actor.length), 6);
   for (const t of rec.timeline) {
-    s += `${secs(t.t)}  ${t.actor.padEnd(width)}  ${t.what}  → ${t.result}\n`;
+    const line = `${t.what}  → ${t.result}`;
+    const indent = 15 + width;
+    // On a terminal, long entries wrap under their text instead of running past the edge.
+    const parts = terminal.columns === null ? [line] : wrapText(line, outputWidth(100) - indent);
+    s += `${secs(t.t)}  ${t.actor.padEnd(width)}  ${parts[0]}\n`;
+    for (const p of parts.slice(1)) s += `${" ".repeat(indent)}${p}\n`;
     if (t.cause !== undefined) s += because(t.cause, 13 + width);
   }
   s += "\nsteps:\n";

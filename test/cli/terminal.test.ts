@@ -44,6 +44,11 @@ describe("ifsim run on a terminal", () => {
     const because = out.split("\n").filter((l) => /^\s+because |^\s{19}\S/.test(l));
     expect(because.length).toBeGreaterThan(2);
     for (const l of because) expect(l.length).toBeLessThanOrEqual(70);
+    // every timeline line fits, the 150-character QEMU warning included
+    const timeline = out.split("\n").filter((x) => /^ +\d+\.\d{6} {2}/.test(x));
+    expect(timeline.length).toBeGreaterThan(20);
+    for (const l of timeline) expect(l.length).toBeLessThanOrEqual(70);
+    expect(out).toContain("qemu    warning: Primary device not found (Virtio-net\n");
   });
 });
 
