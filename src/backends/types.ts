@@ -1,4 +1,4 @@
-// What every real-kernel backend produces: the run record of ../shared/spec/scenario-format.md
+// What every real-kernel backend produces: the run record of docs/scenario-format.md
 // (the contract's fields), so that `ifsim conform` can compare it with the model's field by field.
 
 import type { LinkRecord, StepRecord } from "../scenario/run.ts";

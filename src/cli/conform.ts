@@ -29,6 +29,7 @@ import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { type LinkRecord, RunError, runScenario } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import { readInput } from "./io.ts";
+import { unifiedDiff } from "./line-diff.ts";
 import type { CliResult } from "./main.ts";
 
 /** A step as both records have it. */
@@ -53,6 +54,11 @@ export interface Difference {
   readonly field: string;
   readonly model: string;
   readonly kernel: string;
+  /**
+   * For a list (a step's ip monitor records): the unified diff from the model's to the
+   * kernel's ("- " only the model, "+ " only the kernel, "  " both).
+   */
+  readonly diff?: readonly string[];
 }
 
 /** The verdict on one scenario. */
@@ -143,15 +149,15 @@ export function compareRecords(model: ComparableRecord, kernel: ComparableRecord
     }
     for (const f of ["ok", "errno", "message"] as const)
       if (m[f] !== k[f]) out.push({ where, field: f, model: show(m[f]), kernel: show(k[f]) });
-    const e = Math.max(m.events.length, k.events.length);
-    for (let j = 0; j < e; j++)
-      if (m.events[j] !== k.events[j])
-        out.push({
-          where,
-          field: `events[${j}]`,
-          model: show(m.events[j]),
-          kernel: show(k.events[j]),
-        });
+    const diff = unifiedDiff(m.events, k.events);
+    if (diff.length > 0)
+      out.push({
+        where,
+        field: "events",
+        model: `${m.events.length} record${m.events.length === 1 ? "" : "s"}`,
+        kernel: `${k.events.length} record${k.events.length === 1 ? "" : "s"}`,
+        diff,
+      });
   }
   const ml = new Map(model.links.map((l) => [l.ifindex, l]));
   const kl = new Map(kernel.links.map((l) => [l.ifindex, l]));
@@ -277,7 +283,11 @@ export function formatConform(results: readonly ConformResult[], backend: string
         s += `          ${d.where}\n`;
         where = d.where;
       }
-      s += `            ${d.field}\n              model:  ${d.model}\n              kernel: ${d.kernel}\n`;
+      if (d.diff) {
+        s += `            ${d.field} (model ${d.model}, kernel ${d.kernel}; - model only, + kernel only)\n`;
+        for (const l of d.diff) s += `              ${l}\n`;
+      } else
+        s += `            ${d.field}\n              model:  ${d.model}\n              kernel: ${d.kernel}\n`;
     }
   }
   const count = (v: ConformResult["verdict"]) => results.filter((r) => r.verdict === v).length;
@@ -368,7 +378,10 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
   const results: ConformResult[] = [];
   const progress = conformProgress.sink;
   for (const { file, sc } of docs) {
-    const r = await conformScenario(file, sc, backend, { kernel });
+    const r = await conformScenario(file, sc, backend, {
+      kernel,
+      ...(progress ? { log: progress } : {}),
+    });
     results.push(r);
     progress?.(
       `conform: ${r.verdict} ${file}${r.wallMs !== undefined ? ` (${secs(r.wallMs)})` : ""}`,

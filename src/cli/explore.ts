@@ -767,8 +767,21 @@ export function quietText(step: CexStep): string[] {
 /** The timeline of a replay, with the failing step marked. */
 function timeline(sc: ScenarioDoc, rep: ReplayResult, width: number): string {
   const failing = rep.violation !== null && rep.steps.length > 0 ? rep.steps.length : null;
-  const steps = rep.steps.map((s) => ({ ...s, quiet: quietText(s) }));
-  let s = swimlane(steps, { width, failing, labels: laneLabels(sc) });
+  // A failure's cause (from the model's state) follows its result.
+  const steps = rep.steps.map((s) => ({
+    ...s,
+    did: s.did.map((d) =>
+      d.cause === undefined ? d : { ...d, result: `${d.result} because ${d.cause}` },
+    ),
+    quiet: quietText(s),
+  }));
+  const hasCause = steps.some((s) => s.did.some((d) => d.result.includes(" because ")));
+  let s = swimlane(steps, {
+    width,
+    failing,
+    labels: laneLabels(sc),
+    ...(hasCause ? { maxLines: 8 } : {}),
+  });
   if (rep.violation)
     s += `${failing !== null ? `✗ step ${failing}` : "✗ at the start"}: ${rep.violation.invariant}: ${rep.violation.detail}\n`;
   return s;
@@ -794,6 +807,22 @@ function searchLine(a: ExploreArgs, c: CellRun | undefined): string {
   return s;
 }
 
+/**
+ * A counterexample step as JSON: its timeline entries (`did`), the userspace actions it took as
+ * scenario steps (`actions`, e.g. udev's rename as an `ip` step) and what the text timeline shows
+ * for a step without entries (`shown`).
+ */
+function stepJson(s: CexStep): Record<string, unknown> {
+  return {
+    n: s.n,
+    lane: s.lane,
+    t: s.t,
+    did: s.did,
+    actions: s.actions,
+    ...(s.did.length === 0 ? { shown: quietText(s) } : {}),
+  };
+}
+
 function cexJson(c: CellRun): Record<string, unknown> | undefined {
   if (c.result.verdict !== "violated") return undefined;
   const x = c.result.counterexample;
@@ -803,7 +832,7 @@ function cexJson(c: CellRun): Record<string, unknown> | undefined {
     length: x.path.length,
     firstLength: x.firstLength,
     choices: x.choices,
-    steps: x.steps.map((s: CexStep) => ({ n: s.n, lane: s.lane, t: s.t, did: s.did })),
+    steps: x.steps.map(stepJson),
     token: c.token,
     ...(c.exported !== undefined ? { exported: c.exported } : {}),
   };
@@ -1164,7 +1193,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       choices: p.choices,
       verdict: rep.violation ? "violated" : "no-violation",
       ...(rep.violation ? { violation: rep.violation } : {}),
-      steps: rep.steps.map((s) => ({ n: s.n, lane: s.lane, t: s.t, did: s.did })),
+      steps: rep.steps.map(stepJson),
       ...(exported !== undefined ? { exported } : {}),
     };
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };

@@ -213,7 +213,12 @@ export function writeOutput(out: string, text: string): string | null {
  * `s` with every control character (C0 but tab and newline, DEL, C1) shown as `\xNN`, so text
  * from a token or a scenario cannot move the cursor or recolour a terminal.
  */
-export function stripControls(s: string): string {
+export function stripControls(s: string, opts: { readonly keepSgr?: boolean } = {}): string {
+  if (opts.keepSgr)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+    return s.replace(/\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) =>
+      c.length > 1 ? c : hex(c),
+    );
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
   return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, hex);
 }

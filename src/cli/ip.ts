@@ -1,7 +1,7 @@
 // `ifsim ip`: iproute2's `ip` on a fresh simulated kernel.
 
-import { accessSync, constants } from "node:fs";
-import { IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
+import { accessSync, constants, statSync } from "node:fs";
+import { IP_OBJECTS, IpMonitor, IpProcess, parseIpGlobalArgs } from "../ip/index.ts";
 import {
   createKernel,
   devGetByName,
@@ -36,6 +36,31 @@ export function settleKernel(k: Kernel, clock: VirtualClock): void {
 
 function usage(msg: string): CliResult {
   return { stdout: "", stderr: `ifsim ip: ${msg}\n`, status: 2 };
+}
+
+/**
+ * Why `value` cannot be the file of an output option (`--monitor`, `--dmesg`): a word `ip` would
+ * take as its object (`link`, `l`, `addr`, …) or an option. `ifsim ip --monitor link show` would
+ * otherwise write a file named "link" and run `show`. Returns null for a usable name.
+ */
+export function outputFileProblem(option: string, value: string | undefined): string | null {
+  if (value === undefined) return `${option} needs a file name (or - for stderr)`;
+  if (value === "-") return null;
+  const looksLikeObject =
+    !/[./]/.test(value) && IP_OBJECTS.some((o) => o.startsWith(value) && value.length > 0);
+  if (value.startsWith("-") || looksLikeObject)
+    return `${option} needs a file name (or - for stderr), got "${value}", which ip would read as ${value.startsWith("-") ? "an option" : "its object"}: write ${option} - for stderr, or ${option} ./${value.replace(/^-+/, "")} for a file`;
+  return null;
+}
+
+/** True when `file` names a directory (not "-", which is standard input). */
+function isDirectory(file: string): boolean {
+  if (file === "-") return false;
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Runs the work that falls due up to virtual time `until`, then moves the clock there. */
@@ -173,14 +198,12 @@ export function ipCommand(argv: readonly string[]): CliResult {
       if (v === null || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
         return usage(`--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"`);
       seed = Number(v);
-    } else if (a === "--monitor") {
+    } else if (a === "--monitor" || a === "--dmesg") {
       const v = val();
-      if (v === null) return usage("--monitor needs a file name (or - for stderr)");
-      monitor = v;
-    } else if (a === "--dmesg") {
-      const v = val();
-      if (v === null) return usage("--dmesg needs a file name (or - for stderr)");
-      dmesg = v;
+      const problem = outputFileProblem(a, v ?? undefined);
+      if (problem !== null || v === null) return usage(problem ?? `${a} needs a file name`);
+      if (a === "--monitor") monitor = v;
+      else dmesg = v;
     } else if (a === "--machine") {
       const v = val();
       if (v === null) return usage("--machine needs a built-in name or a FILE.json");
@@ -261,6 +284,9 @@ export function ipCommand(argv: readonly string[]): CliResult {
   });
   let r: CliResult;
   if (g.batchFile !== null) {
+    // ip's fopen() opens a directory for reading; its first getline() fails with EISDIR,
+    // which ip takes for the end of the file: nothing runs and ip exits 0.
+    if (isDirectory(g.batchFile)) return { stdout: "", stderr: "", status: 0 };
     const code = openError(g.batchFile);
     if (code !== null)
       // iproute2's own message for a file it cannot open (ip.c, batch()).

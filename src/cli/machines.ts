@@ -71,6 +71,10 @@ export function loadMachine(arg: string): MachineSpec | { error: string } {
   } catch (e) {
     return { error: `cannot read machine file "${arg}": ${(e as Error).message}` };
   }
+  if (Array.isArray(doc))
+    return {
+      error: `machine file "${arg}" holds a list (the output of ifsim machines --json): give one machine, e.g. ifsim machines ${Object.keys(BUILTIN_MACHINES)[0]} --json > ${arg}`,
+    };
   const shape = machineShapeError(doc);
   if (shape) return { error: `machine file "${arg}": ${shape}` };
   const spec = doc as MachineSpec;
@@ -79,14 +83,42 @@ export function loadMachine(arg: string): MachineSpec | { error: string } {
   return spec;
 }
 
-/** `ifsim machines [--json]`. */
+const MACHINES_HELP = `Usage: ifsim machines [NAME] [--json]
+Lists the built-in machines that ifsim ip --machine boots (all, or the one named NAME).
+  --json   as JSON: a list, or with NAME one machine, which --machine FILE.json reads back
+           (ifsim machines failover-vm --json > m.json; edit it; ifsim ip --machine m.json …)
+`;
+
+/** `ifsim machines [NAME] [--json]`. */
 export function machinesCommand(argv: readonly string[]): CliResult {
+  if (argv.includes("--help") || argv.includes("-h"))
+    return { stdout: MACHINES_HELP, stderr: "", status: 0 };
   const json = argv.includes("--json") || argv.includes("-j");
-  const bad = argv.find((a) => a !== "--json" && a !== "-j");
+  const bad = argv.find((a) => a.startsWith("-") && a !== "--json" && a !== "-j");
   if (bad !== undefined)
-    return { stdout: "", stderr: `ifsim machines: unknown option "${bad}"\n`, status: 2 };
-  const specs = Object.values(BUILTIN_MACHINES);
-  if (json) return { stdout: `${JSON.stringify(specs, null, 2)}\n`, stderr: "", status: 0 };
+    return {
+      stdout: "",
+      stderr: `ifsim machines: unknown option "${bad}" (see ifsim machines --help)\n`,
+      status: 2,
+    };
+  const names = argv.filter((a) => !a.startsWith("-"));
+  if (names.length > 1)
+    return { stdout: "", stderr: "ifsim machines: give at most one machine name\n", status: 2 };
+  const name = names[0];
+  if (name !== undefined && !BUILTIN_MACHINES[name])
+    return {
+      stdout: "",
+      stderr: `ifsim machines: unknown machine "${name}": built-ins are ${Object.keys(BUILTIN_MACHINES).join(", ")}\n`,
+      status: 2,
+    };
+  const specs =
+    name !== undefined ? [BUILTIN_MACHINES[name] as MachineSpec] : Object.values(BUILTIN_MACHINES);
+  if (json)
+    return {
+      stdout: `${JSON.stringify(name !== undefined ? specs[0] : specs, null, 2)}\n`,
+      stderr: "",
+      status: 0,
+    };
   let out = "";
   for (const m of specs) {
     out += `${m.name}\n  ${m.description}\n  modules: ${m.modules.join(" ")}; default_qdisc ${m.defaultQdisc}\n`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ifsim command line: argv → command → stdout, stderr, exit code.
 
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
 import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
@@ -10,6 +10,7 @@ import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
 import { runCommand, schemaCommand } from "./run.ts";
+import { colourWanted, terminal } from "./terminal.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -55,6 +56,14 @@ what iproute2 6.1 prints on that kernel. Without --machine the namespace has onl
   --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
 Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.
 Every command: 70 internal error (a bug in ifsim: please report it), 74 output not written (disk full).`;
+
+/** The package's version, from its package.json (src/cli/ and dist/cli/ both sit two levels below it). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 /** Words that make a command drive a real kernel: `conform …`, `run … --backend B`. */
 type RealKernelWord = "--backend";
@@ -119,11 +128,11 @@ export function internalError(e: unknown): CliResult {
 
 function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
-    return { stdout: `${HELP}\n`, stderr: "", status: cmd === undefined ? 2 : 0 };
-  }
+  if (cmd === undefined) return { stdout: "", stderr: `${HELP}\n`, status: 2 };
+  if (cmd === "--help" || cmd === "-h" || cmd === "help")
+    return { stdout: `${HELP}\n`, stderr: "", status: 0 };
   if (cmd === "--version" || cmd === "-V")
-    return { stdout: "ifsim 0.1.0\n", stderr: "", status: 0 };
+    return { stdout: `ifsim ${packageVersion()}\n`, stderr: "", status: 0 };
   if (cmd === "ip") return ipCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
@@ -143,13 +152,14 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
 
 function clean(r: CliResult | Promise<CliResult>): CliResult | Promise<CliResult> {
   if (r instanceof Promise) return r.then((x) => clean(x) as CliResult);
+  // With colour on (a TTY, no NO_COLOR), SGR colour sequences pass: they change colours only,
+  // never the cursor or the terminal's state.
+  const strip = (s: string) => stripControls(s, { keepSgr: terminal.colour });
   return {
     ...r,
-    stdout: stripControls(r.stdout),
-    stderr: stripControls(r.stderr),
-    ...(r.chunks
-      ? { chunks: r.chunks.map((c) => ({ fd: c.fd, text: stripControls(c.text) })) }
-      : {}),
+    stdout: strip(r.stdout),
+    stderr: strip(r.stderr),
+    ...(r.chunks ? { chunks: r.chunks.map((c) => ({ fd: c.fd, text: strip(c.text) })) } : {}),
   };
 }
 
@@ -165,6 +175,9 @@ function isMain(): boolean {
 
 if (isMain()) {
   conformProgress.sink = (line) => process.stderr.write(`${line}\n`);
+  terminal.colour = colourWanted(process.env, process.stdout.isTTY === true);
+  terminal.columns = process.stdout.isTTY ? (process.stdout.columns ?? null) : null;
+  terminal.progress = (line) => process.stderr.write(`${line}\n`);
   exploreTerminal.current = {
     write: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,

@@ -6,7 +6,8 @@ import {
   backendByName,
   backendNames,
 } from "../backends/index.ts";
-import { UnknownKernelError } from "../kernel/index.ts";
+import { type KernelProfile, profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { kernelSelected, selectorLabel } from "../scenario/kernel-select.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import {
   checkLinkExpect,
@@ -17,16 +18,20 @@ import {
 } from "../scenario/run.ts";
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
 import { readInput } from "./io.ts";
+import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
+import { wrapText } from "./swimlane.ts";
+import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
 
-Runs a scenario (see ../shared/spec/scenario-format.md, or ifsim schema) on the model: the
-machine boots, the kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps
-run as actors on a virtual clock.
-  --kernel V   kernel profile (overrides the file's kernel:); give it twice or more to run each
-               and see where the runs differ
+Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
+kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps run as actors on a
+virtual clock. It prints the timeline (a failed step with its cause), the step results, the
+expectations and the final links, then a verdict line per kernel.
+  --kernel V   kernel profile (overrides the file's kernels: and kernel:); give it twice or more
+               to run each and see where the runs differ
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)
   --json       print the run record (one JSON object; an array with several --kernel)
   --monitor    also print the ip monitor link records each step caused
@@ -43,17 +48,32 @@ function secs(us: number): string {
   return (us / 1_000_000).toFixed(6).padStart(11);
 }
 
+/** "because CAUSE" wrapped to 100 columns, every line indented by `indent`. */
+function because(cause: string, indent: number): string {
+  const pad = " ".repeat(indent);
+  return wrapText(`because ${cause}`, outputWidth(100) - indent)
+    .map((l) => `${pad}${dim(l)}\n`)
+    .join("");
+}
+
 /** The human form of one run: timeline, step results, expectations, final links. */
-export function formatRun(rec: RunRecord, monitor: boolean, linkTable: string): string {
+export function formatRun(rec: RunRecord, monitor: boolean): string {
   let s = `== ${rec.scenario} — kernel ${rec.kernel}, seed ${rec.seed}\n`;
   const width = Math.max(...rec.timeline.map((t) => t.actor.length), 6);
   for (const t of rec.timeline) {
-    s += `${secs(t.t)}  ${t.actor.padEnd(width)}  ${t.what}  → ${t.result}\n`;
+    const line = `${t.what}  → ${t.result}`;
+    const indent = 15 + width;
+    // On a terminal, long entries wrap under their text instead of running past the edge.
+    const parts = terminal.columns === null ? [line] : wrapText(line, outputWidth(100) - indent);
+    s += `${secs(t.t)}  ${t.actor.padEnd(width)}  ${parts[0]}\n`;
+    for (const p of parts.slice(1)) s += `${" ".repeat(indent)}${p}\n`;
+    if (t.cause !== undefined) s += because(t.cause, 13 + width);
   }
   s += "\nsteps:\n";
   for (const st of rec.steps) {
     const res = st.ok ? "ok" : `${st.errno ?? "failed"}${st.message ? ` (${st.message})` : ""}`;
     s += `  ${String(st.index).padStart(2)}. ${st.step}  → ${res}\n`;
+    if (st.cause !== undefined) s += because(st.cause, 6);
     if (monitor) for (const e of st.events) s += `        | ${e}\n`;
   }
   if (monitor && rec.monitor.length > 0) {
@@ -62,9 +82,10 @@ export function formatRun(rec: RunRecord, monitor: boolean, linkTable: string): 
   }
   if (rec.expectations.length > 0) {
     s += "\nexpectations:\n";
-    for (const e of rec.expectations) s += `  ${e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;
+    for (const e of rec.expectations)
+      s += `  ${verdictColour(e.ok ? "PASS" : "FAIL", e.ok)} ${e.expect}: ${e.detail}\n`;
   }
-  s += `\nfinal links (ip link):\n${linkTable}`;
+  s += `\nfinal links:\n${formatLinks(rec.links)}`;
   return s;
 }
 
@@ -111,7 +132,32 @@ export function checkBackendExpectations(
   sc: ScenarioDoc,
   rec: BackendRunRecord,
 ): BackendExpectRecord[] {
-  return (sc.expect ?? []).map((e: ExpectDoc) => {
+  let profile: KernelProfile | null = null;
+  try {
+    profile = profileFor(rec.kernel);
+  } catch (e) {
+    if (!(e instanceof UnknownKernelError)) throw e;
+  }
+  return (sc.expect ?? []).flatMap((e: ExpectDoc): BackendExpectRecord[] => {
+    if (e.kernels !== undefined) {
+      const label = selectorLabel(e.kernels);
+      if (profile === null)
+        return [
+          {
+            expect: `${expectText(e)} ${label}`,
+            ok: true,
+            checked: false,
+            detail: `kernel ${rec.kernel} has no profile to match ${label} against`,
+          },
+        ];
+      if (!kernelSelected(e.kernels, profile)) return [];
+      return checkBackendExpectations({ ...sc, expect: [{ ...e, kernels: undefined }] }, rec).map(
+        (r) => ({ ...r, expect: `${r.expect} ${label}` }),
+      );
+    }
+    return [checkOne(e)];
+  });
+  function checkOne(e: ExpectDoc): BackendExpectRecord {
     if ("step" in e) return { ...checkStepExpect(e, rec.steps), checked: true };
     if ("link" in e) return { ...checkLinkExpect(e, rec.links), checked: true };
     const what =
@@ -122,7 +168,15 @@ export function checkBackendExpectations(
       checked: false,
       detail: `not observable on the ${rec.backend} backend`,
     };
-  });
+  }
+}
+
+/** An expectation's short text (as the records say it). */
+function expectText(e: ExpectDoc): string {
+  if ("step" in e) return `step ${e.step} → ${e.error}`;
+  if ("link" in e) return `link ${e.link}`;
+  if ("device" in e) return `device ${e.device}`;
+  return "log" in e ? `log /${e.log}/` : `no log /${e.no_log}/`;
 }
 
 /** The human form of a backend's run: steps with results and events, expectations, links. */
@@ -139,13 +193,7 @@ export function formatBackendRun(rec: BackendRunRecord, expects: BackendExpectRe
     for (const e of expects)
       s += `  ${!e.checked ? "SKIP" : e.ok ? "PASS" : "FAIL"} ${e.expect}: ${e.detail}\n`;
   }
-  s += "\nfinal links:\n";
-  for (const l of rec.links) {
-    s += `  ${l.ifindex}: ${l.ifname} <${l.flags.join(",")}> mtu ${l.mtu} state ${l.operstate} ${l.address}`;
-    if (l.master !== null) s += ` master ${l.master}`;
-    if (l.portname !== null) s += ` portname ${l.portname}`;
-    s += ` name_assign_type ${l.name_assign_type}\n`;
-  }
+  s += `\nfinal links:\n${formatLinks(rec.links)}`;
   return s;
 }
 
@@ -171,7 +219,12 @@ async function runOnBackend(
   if (refusal !== null) return usage(`${file}: ${refusal}`);
   let rec: BackendRunRecord;
   try {
-    rec = await backend.run(sc, kernel !== undefined ? { kernel } : {});
+    // A real kernel takes seconds (QEMU under TCG: about a minute): progress on stderr.
+    const log = terminal.progress;
+    rec = await backend.run(sc, {
+      ...(kernel !== undefined ? { kernel } : {}),
+      ...(log !== null ? { log } : {}),
+    });
   } catch (e) {
     if (e instanceof BackendRefusal) return usage(`${file}: ${e.message}`);
     return usage(`${file}: the ${name} backend failed: ${(e as Error).message}`);
@@ -244,7 +297,9 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     return runOnBackend(file, parsed.scenario, backend, kernels[0], json);
   }
   const runs: RunRecord[] = [];
-  for (const kernel of kernels.length > 0 ? kernels : [undefined]) {
+  const chosen: (string | undefined)[] =
+    kernels.length > 0 ? kernels : (parsed.scenario.kernels ?? [undefined]);
+  for (const kernel of chosen) {
     try {
       runs.push(
         runScenario(parsed.scenario, {
@@ -263,7 +318,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     const out = runs.length === 1 ? runs[0] : runs;
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: "", status: ok ? 0 : 1 };
   }
-  let out = runs.map((r) => formatRun(r, monitor, r.ip_link)).join("\n");
+  let out = runs.map((r) => formatRun(r, monitor)).join("\n");
   if (runs.length > 1) {
     out += "\ndifferences:\n";
     for (let i = 1; i < runs.length; i++) {
@@ -274,7 +329,25 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
           : d.map((x) => `  ${x}\n`).join("");
     }
   }
+  out += `\n${verdictLines(runs)}`;
   return { stdout: out, stderr: "", status: ok ? 0 : 1 };
+}
+
+/** One verdict line per run (kernel): PASS with how many expectations held, or what failed. */
+export function verdictLines(runs: readonly RunRecord[]): string {
+  let s = runs.length === 1 ? "verdict:\n" : "verdicts:\n";
+  const width = Math.max(...runs.map((r) => r.kernel.length));
+  for (const r of runs) {
+    const n = r.expectations.length;
+    const failed = r.expectations.filter((e) => !e.ok);
+    const head = `  Linux ${r.kernel.padEnd(width)}  `;
+    if (n === 0) s += `${head}no expectations\n`;
+    else if (failed.length === 0)
+      s += `${head}${verdictColour("PASS", true)}  ${n === 1 ? "the expectation holds" : `all ${n} expectations hold`}\n`;
+    else
+      s += `${head}${verdictColour("FAIL", false)}  ${failed.length} of ${n} failed: ${failed.map((e) => `${e.expect} (${e.detail})`).join("; ")}\n`;
+  }
+  return s;
 }
 
 /** `ifsim schema`: the scenario JSON Schema. */

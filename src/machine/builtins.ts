@@ -1,4 +1,4 @@
-// Built-in machines. "failover-vm" is the QEMU machine of ../shared/spec/qemu-failover-recipe.md
+// Built-in machines. "failover-vm" is the QEMU machine of docs/kernel-rules.md
 // on which the real Debian 6.1 kernel was measured (test/fixtures/qemu-6.1).
 
 import type { MachineSpec } from "./machine.ts";

@@ -1,10 +1,11 @@
 // Scenario files: YAML → validated scenario, or positioned errors ("file:line:col: path:
 // what was expected"). Never throws on bad input.
 
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
-import { profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { profileFor, SUPPORTED_KERNELS, UnknownKernelError } from "../kernel/index.ts";
 import { compileGlob } from "../userspace/glob.ts";
+import { exactVersion, selectorProblem } from "./kernel-select.ts";
 import { compileLogPattern } from "./log-pattern.ts";
 import {
   Bringup,
@@ -203,7 +204,10 @@ function fromZod(
       continue;
     }
     let message = iss.message;
-    if (iss.code === "invalid_type" && valueAt(path) === undefined) {
+    if (
+      (iss.code === "invalid_type" || iss.code === "invalid_value") &&
+      valueAt(path) === undefined
+    ) {
       message = `missing (${iss.message.replace(/^Invalid input: /, "")})`;
       const dev = path.length === 3 && path[0] === "devices" ? valueAt(path.slice(0, 2)) : null;
       if (
@@ -238,6 +242,14 @@ function crossCheck(
       else throw e;
     }
   }
+  (sc.kernels ?? []).forEach((v, i) => {
+    try {
+      profileFor(v);
+    } catch (e) {
+      if (e instanceof UnknownKernelError) at(["kernels", i], e.message);
+      else throw e;
+    }
+  });
   const devices = sc.devices ?? [];
   const ids = new Map<string, number>();
   const slots = new Map<number, number>();
@@ -299,6 +311,18 @@ function crossCheck(
     }
   });
   (sc.expect ?? []).forEach((e, i) => {
+    if (e.kernels !== undefined) {
+      const list = typeof e.kernels === "string" ? [e.kernels] : e.kernels;
+      list.forEach((sel, j) => {
+        const path: Path =
+          typeof e.kernels === "string" ? ["expect", i, "kernels"] : ["expect", i, "kernels", j];
+        const problem = selectorProblem(sel);
+        const exact = exactVersion(sel);
+        if (problem) at(path, problem);
+        else if (exact !== null && !SUPPORTED_KERNELS.includes(exact))
+          at(path, `no kernel profile "${exact}" (supported: ${SUPPORTED_KERNELS.join(", ")})`);
+      });
+    }
     if ("step" in e && e.step > sc.steps.length)
       at(["expect", i, "step"], `there are only ${sc.steps.length} steps`);
     if ("device" in e && !pciIds.has(e.device))
@@ -370,7 +394,14 @@ export function parseScenario(text: string, file = "<scenario>"): ParseResult {
   const lc = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    // logLevel "error": the yaml package would print warnings on the process's stderr (e.g. for
+    // a list used as a key); every problem is reported here instead, with its position.
+    doc = parseDocument(text, {
+      lineCounter: lc,
+      prettyErrors: false,
+      uniqueKeys: true,
+      logLevel: "error",
+    });
   } catch (e) {
     return {
       ok: false,
@@ -392,6 +423,21 @@ export function parseScenario(text: string, file = "<scenario>"): ParseResult {
       }),
     };
   }
+  // A key must be a plain value: a list or mapping as a key ("? [a, b]") has no JS form.
+  const keyIssues: ScenarioIssue[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as Node | null;
+      if (key !== null && !isScalar(key))
+        keyIssues.push({
+          file,
+          ...positionOf(lc, key),
+          path: "",
+          message: `a key must be a plain value (a name like "steps"), not ${isSeq(key) ? "a list" : "a mapping"}`,
+        });
+    },
+  });
+  if (keyIssues.length > 0) return { ok: false, issues: keyIssues };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

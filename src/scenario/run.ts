@@ -1,6 +1,6 @@
 // Runs a scenario on the model: builds the machine, starts the actors (kernel work, the step
 // script, QEMU's migration logic, udev, bring-up, cloud-init) on one scheduler, and produces the
-// run record of ../shared/spec/scenario-format.md plus a timeline.
+// run record of docs/scenario-format.md plus a timeline.
 
 import { IpMonitor, type IpMonitorSnapshot, IpProcess } from "../ip/index.ts";
 import { linkFlagWords } from "../ip/print-link.ts";
@@ -22,6 +22,7 @@ import {
 import { Machine, type MachineSnapshot, type MachineSpec } from "../machine/index.ts";
 import { type Actor, Rng, type Strategy, VirtualClock } from "../sim/index.ts";
 import { BringupActor, type BringupSnapshot } from "../userspace/bringup.ts";
+import { ipFailureCause } from "../userspace/cause.ts";
 import { CloudInitProbe, type CloudInitSnapshot } from "../userspace/cloud-init.ts";
 import { KernelWorkActor } from "../userspace/kernel-actor.ts";
 import type { UdevdSnapshot, UdevdView, UdevRename } from "../userspace/udev/index.ts";
@@ -31,6 +32,7 @@ import {
   World,
   type WorldSnapshot,
 } from "../userspace/world.ts";
+import { kernelSelected, selectorLabel } from "./kernel-select.ts";
 import { compileLogPattern, logPatternTest } from "./log-pattern.ts";
 import {
   type DeviceDoc,
@@ -98,6 +100,8 @@ export interface StepRecord {
   readonly message: string | null;
   /** The `ip monitor link` lines the step caused, in order. */
   readonly events: string[];
+  /** Why it failed, when the model can show it (src/scenario/cause.ts); absent otherwise. */
+  readonly cause?: string;
   /** Virtual time the step started and ended, µs. */
   readonly t: number;
   readonly tEnd: number;
@@ -484,6 +488,7 @@ type ScriptOutcome = {
   errno: ErrnoName | null;
   message: string | null;
   result: string;
+  cause?: string;
 } | null;
 
 /** What ScriptActor saves: its position, what it waits for, and the records so far. */
@@ -570,11 +575,17 @@ class ScriptActor implements ScenarioScript {
       .filter((l) => l !== "");
   }
 
-  #finish(ok: boolean, errno: ErrnoName | null, message: string | null, result: string): void {
+  #finish(
+    ok: boolean,
+    errno: ErrnoName | null,
+    message: string | null,
+    result: string,
+    cause: string | null = null,
+  ): void {
     const p = this.#pending;
     if (!p) return;
     if (this.#settleSteps && this.#outcome === null) {
-      this.#outcome = { ok, errno, message, result };
+      this.#outcome = { ok, errno, message, result, ...(cause !== null ? { cause } : {}) };
       this.#wait = { kind: "settle" };
       return;
     }
@@ -588,8 +599,9 @@ class ScriptActor implements ScenarioScript {
       events: this.#events(p.cursor),
       t: p.t,
       tEnd: this.#w.now(),
+      ...(cause !== null ? { cause } : {}),
     });
-    this.#w.record(this.name, p.text, result, ok);
+    this.#w.record(this.name, p.text, result, ok, cause ?? undefined);
     this.#pending = null;
     this.#wait = null;
   }
@@ -599,7 +611,7 @@ class ScriptActor implements ScenarioScript {
     if (this.#wait?.kind !== "settle") return;
     const o = this.#outcome ?? { ok: true, errno: null, message: null, result: "ok" };
     this.#outcome = o;
-    this.#finish(o.ok, o.errno, o.message, o.result);
+    this.#finish(o.ok, o.errno, o.message, o.result, o.cause ?? null);
   }
 
   step(): void {
@@ -624,6 +636,7 @@ class ScriptActor implements ScenarioScript {
         errno,
         message,
         r.status === 0 ? "ok" : (errno ?? message ?? `exit ${r.status}`),
+        r.status === 0 ? null : ipFailureCause(w.k, s.ip, errno),
       );
       return;
     }
@@ -1027,9 +1040,14 @@ export function finishRun(p: PreparedRun): RunRecord {
         ],
   );
   const steps = script.records.slice();
-  const expectations = (sc.expect ?? []).map((e) =>
-    checkExpect(e, { steps, links, logs, devices }),
-  );
+  const expectations = (sc.expect ?? [])
+    .filter((e) => kernelSelected(e.kernels, k.profile))
+    .map((e) => {
+      const r = checkExpect(e, { steps, links, logs, devices });
+      return e.kernels === undefined
+        ? r
+        : { ...r, expect: `${r.expect} ${selectorLabel(e.kernels)}` };
+    });
   const ipLink = new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout;
   // The whole-run monitor formats the trace now; its ll_map is put back afterwards.
   const wholeRun = inner.wholeRun.save();

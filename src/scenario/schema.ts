@@ -1,7 +1,9 @@
-// The scenario file format (../shared/spec/scenario-format.md), as one zod schema: the parser
-// validates with it and `ifsim schema` exports it as JSON Schema for editors.
+// The scenario file format (docs/scenario-format.md), as one zod schema: the parser validates
+// with it and `ifsim schema` exports it as JSON Schema for editors. Every property carries a
+// `.describe()` text: editors show it, and docs/scenario-format.md says the same at length.
 
 import { z } from "zod";
+import { LINUX_ERRNO_NAMES } from "./errno-names.ts";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
@@ -74,111 +76,167 @@ const Slot = z
  */
 const Bus = z.enum(["pci.0", "pcie.0"], { error: 'expected a bus: "pci.0" or "pcie.0"' });
 
-const VirtioNet = z.strictObject({
-  id: DeviceId,
-  type: z.literal("virtio-net"),
-  mac: Mac,
-  /** VIRTIO_NET_F_STANDBY (QEMU failover=on): the guest creates a net_failover master. */
-  standby: z.boolean().optional(),
-  /** PCI slot: the device sits at 0000:00:<slot>.0 (default: the next free slot from 3). */
-  slot: Slot.optional(),
-  bus: Bus.optional(),
-  /** false: not present at boot; a `plug` step adds it. */
-  plugged: z.boolean().optional(),
-  /** Backend link (QEMU set_link). Default true. */
-  link: z.boolean().optional(),
-});
+const ID_TEXT =
+  "Scenario-local handle of the device (never a kernel name); steps and expectations name the device by it";
+const MAC_TEXT = "The device's MAC address (a failover primary has its standby's MAC)";
+const SLOT_TEXT =
+  "PCI slot: the device sits at 0000:00:<slot>.0 (default: the next free slot from 3)";
+const BUS_TEXT =
+  'Where the device sits: "pci.0" (default, can hot-plug) or "pcie.0" (the q35 root complex, which cannot hot-plug)';
+const PLUGGED_TEXT = "false: not present at boot; a plug step adds it (default true)";
+const LINK_TEXT = "The backend link (QEMU set_link), default true: false boots it without carrier";
 
-const PciNic = z.strictObject({
-  id: DeviceId,
-  type: z.literal("pci-nic"),
-  mac: Mac,
-  slot: Slot.optional(),
-  bus: Bus.optional(),
-  plugged: z.boolean().optional(),
-  /** The driver model: e1000e (default) or a VF driver. */
-  model: z.enum(["e1000e", "igbvf", "ixgbevf", "iavf"]).optional(),
-  /**
-   * QEMU failover_pair_id: hidden until the paired virtio-net negotiated STANDBY. As in QEMU, a
-   * name that is not a virtio-net with standby: true pairs nothing (an ordinary NIC), and a
-   * primary added while its standby is not plugged is visible at once.
-   */
-  failover_pair: DeviceId.optional(),
-  link: z.boolean().optional(),
-  /** Time from open to carrier, ms (default: the measured 2400). */
-  link_up_delay_ms: Ms.optional(),
-});
+const VirtioNet = z
+  .strictObject({
+    id: DeviceId.describe(ID_TEXT),
+    type: z.literal("virtio-net").describe("A virtio-net PCI function (QEMU virtio-net-pci)"),
+    mac: Mac.describe(MAC_TEXT),
+    standby: z
+      .boolean()
+      .optional()
+      .describe(
+        "VIRTIO_NET_F_STANDBY (QEMU failover=on): the guest makes a net_failover master (the kernel's name) and this device its standby slave (default false)",
+      ),
+    slot: Slot.optional().describe(SLOT_TEXT),
+    bus: Bus.optional().describe(BUS_TEXT),
+    plugged: z.boolean().optional().describe(PLUGGED_TEXT),
+    link: z.boolean().optional().describe(LINK_TEXT),
+  })
+  .describe("A virtio-net device");
 
-const Veth = z.strictObject({
-  id: DeviceId,
-  type: z.literal("veth"),
-  /** Kernel name of this end (default: the kernel's veth%d). */
-  name: z.string().optional(),
-  /** Kernel name of the peer end. */
-  peer: z.string().optional(),
-  mac: Mac.optional(),
-});
+const PciNic = z
+  .strictObject({
+    id: DeviceId.describe(ID_TEXT),
+    type: z
+      .literal("pci-nic")
+      .describe("A plain PCIe Ethernet function: an e1000e-like NIC or an SR-IOV VF"),
+    mac: Mac.describe(MAC_TEXT),
+    slot: Slot.optional().describe(SLOT_TEXT),
+    bus: Bus.optional().describe(BUS_TEXT),
+    plugged: z.boolean().optional().describe(PLUGGED_TEXT),
+    model: z
+      .enum(["e1000e", "igbvf", "ixgbevf", "iavf"])
+      .optional()
+      .describe("The driver model: e1000e (default) or a VF driver"),
+    failover_pair: DeviceId.optional().describe(
+      "QEMU failover_pair_id: the id of a virtio-net with standby: true; QEMU hides this device until the guest negotiated STANDBY, and the guest's net_failover enslaves it by MAC. Naming anything else pairs nothing (an ordinary NIC), as in QEMU",
+    ),
+    link: z.boolean().optional().describe(LINK_TEXT),
+    link_up_delay_ms: Ms.optional().describe(
+      "Time from open to carrier, ms (default 2400, measured on e1000e under QEMU)",
+    ),
+  })
+  .describe("A PCI NIC or VF");
 
-const Ifb = z.strictObject({
-  id: DeviceId,
-  type: z.literal("ifb"),
-  name: z.string().optional(),
-});
+const Veth = z
+  .strictObject({
+    id: DeviceId.describe(ID_TEXT),
+    type: z
+      .literal("veth")
+      .describe("A veth pair, created before the steps (ip link add … type veth)"),
+    name: z.string().optional().describe("Kernel name of this end (default: the kernel's veth%d)"),
+    peer: z
+      .string()
+      .optional()
+      .describe("Kernel name of the peer end (default: the kernel's veth%d)"),
+    mac: Mac.optional().describe("MAC of this end (default: a random one, eth_hw_addr_random)"),
+  })
+  .describe("A veth pair (model and netns backend)");
+
+const Ifb = z
+  .strictObject({
+    id: DeviceId.describe(ID_TEXT),
+    type: z
+      .literal("ifb")
+      .describe("An ifb device, created before the steps (ip link add … type ifb)"),
+    name: z.string().optional().describe("Kernel name (default: the kernel's ifb%d)"),
+  })
+  .describe("An ifb device (model and netns backend)");
 
 /** One device of the machine. */
-export const Device = z.discriminatedUnion("type", [VirtioNet, PciNic, Veth, Ifb], {
-  error: 'expected a device type: "virtio-net", "pci-nic", "veth" or "ifb"',
-});
+export const Device = z
+  .discriminatedUnion("type", [VirtioNet, PciNic, Veth, Ifb], {
+    error: 'expected a device type: "virtio-net", "pci-nic", "veth" or "ifb"',
+  })
+  .describe("One network device of the machine");
 
-/** udev generations (../shared/spec/userspace-and-peers.md §1.4). */
+/** udev generations (docs/scenario-format.md, udev). */
 export const UdevGeneration = z.enum(["legacy", "v249", "v250", "v253", "v256"]);
 
 /** The udev-like actor's configuration. */
-export const Udev = z.union([
-  z.literal("none"),
-  z.strictObject({
-    generation: UdevGeneration.optional(),
-    /** .link NamePolicy, in order (default: keep kernel database onboard slot path). */
-    name_policy: z
-      .array(z.enum(["keep", "kernel", "database", "onboard", "slot", "path", "mac"]))
-      .optional(),
-    /** Delay from a uevent to udevd receiving it, ms. */
-    latency_ms: Ms.optional(),
-    /** Time a worker spends on an event before acting (rules, builtins), ms. */
-    processing_ms: Ms.optional(),
-    /** Workers processing events for different devices in parallel (default 8). */
-    workers: z.number().int().min(1).max(64).optional(),
-    /** hwdb ID_NET_NAME_ALLOW lists (v256), e.g. {"net:naming:drvirtio_net:*": {PHYS_PORT_NAME: false}}. */
-    hwdb: z.record(z.string(), z.record(z.string(), z.boolean())).optional(),
-    /** ID_NET_NAME_FROM_DATABASE by MAC. */
-    database: z.record(z.string(), z.string()).optional(),
-    /** acpi_index (onboard) by PCI address. */
-    onboard: z.record(z.string(), z.number().int().nonnegative()).optional(),
-  }),
-]);
+export const Udev = z
+  .union([
+    z.literal("none").describe("No udev: devices keep their kernel names"),
+    z.strictObject({
+      generation: UdevGeneration.optional().describe(
+        "Which systemd-udevd's rename behaviour and log wording: legacy, v249, v250 (refuses to rename an UP interface), v253, v256 (default; hwdb ID_NET_NAME_ALLOW)",
+      ),
+      name_policy: z
+        .array(z.enum(["keep", "kernel", "database", "onboard", "slot", "path", "mac"]))
+        .optional()
+        .describe(".link NamePolicy, in order (default: keep kernel database onboard slot path)"),
+      latency_ms: Ms.optional().describe("Delay from a uevent to udevd receiving it, ms"),
+      processing_ms: Ms.optional().describe(
+        "Time a worker spends on an event before acting (rules, builtins), ms",
+      ),
+      workers: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe("Workers processing events for different devices in parallel (default 8)"),
+      hwdb: z
+        .record(z.string(), z.record(z.string(), z.boolean()))
+        .optional()
+        .describe(
+          'hwdb ID_NET_NAME_ALLOW lists (v256), e.g. {"net:naming:drvirtio_net:*": {"PHYS_PORT_NAME": false}}',
+        ),
+      database: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe("ID_NET_NAME_FROM_DATABASE by MAC address"),
+      onboard: z
+        .record(z.string(), z.number().int().nonnegative())
+        .optional()
+        .describe("acpi_index (the onboard name eno<N>) by PCI address"),
+    }),
+  ])
+  .describe('The udev-like actor: "none", or its configuration');
 
 /** The networkd/NetworkManager-like bring-up actor. */
-export const Bringup = z.union([
-  z.literal("none"),
-  z.strictObject({
-    /** Link names (glob patterns with *) it brings up when they appear. */
-    links: z.array(z.string()).min(1),
-    /** Wait until udev marked the link initialized (networkd does). Default false. */
-    wait_for_udev: z.boolean().optional(),
-    latency_ms: Ms.optional(),
-  }),
-]);
+export const Bringup = z
+  .union([
+    z.literal("none").describe("No bring-up actor"),
+    z.strictObject({
+      links: z
+        .array(z.string())
+        .min(1)
+        .describe("Link names (glob patterns with *) it brings up when they appear"),
+      wait_for_udev: z
+        .boolean()
+        .optional()
+        .describe("Wait until udev marked the link initialized, as networkd does (default false)"),
+      latency_ms: Ms.optional().describe("Delay from seeing a link to bringing it up, ms"),
+    }),
+  ])
+  .describe('The networkd/NetworkManager-like bring-up actor: "none", or its configuration');
 
 /** The cloud-init-like probe. */
-export const CloudInit = z.union([
-  z.literal("none"),
-  z.strictObject({
-    /** When the probe runs, ms after boot. */
-    at_ms: Ms.optional(),
-    /** Skip failover slaves (is_netfailover), as cloud-init has since 19.x. Default true. */
-    filter_failover: z.boolean().optional(),
-  }),
-]);
+export const CloudInit = z
+  .union([
+    z.literal("none").describe("No cloud-init"),
+    z.strictObject({
+      at_ms: Ms.optional().describe("When the probe runs, ms after boot"),
+      filter_failover: z
+        .boolean()
+        .optional()
+        .describe(
+          "Skip failover slaves (is_netfailover), as cloud-init has since 19.x (default true); false: the duplicate-MAC crash of older cloud-init",
+        ),
+    }),
+  ])
+  .describe('The cloud-init-like network probe: "none", or its configuration');
 
 /** Guest kernel modules (modprobe names). */
 export const GuestModule = z.enum(
@@ -188,37 +246,71 @@ export const GuestModule = z.enum(
   },
 );
 
-const Ip = z.strictObject({ ip: z.string().min(1, { error: "expected an ip command" }) });
-const Plug = z.strictObject({ plug: DeviceId });
-const Unplug = z.strictObject({ unplug: DeviceId });
-const Settle = z.literal("settle");
-const Sleep = z.strictObject({ sleep: Duration });
+const Ip = z.strictObject({
+  ip: z
+    .string()
+    .min(1, { error: "expected an ip command" })
+    .describe(
+      'One ip command in iproute2 syntax without the leading ip, e.g. "link set dev eth0 up"; the step fails with the kernel\'s errno',
+    ),
+});
+const Plug = z.strictObject({
+  plug: DeviceId.describe("Hot-plug this device (QMP device_add)"),
+});
+const Unplug = z.strictObject({
+  unplug: DeviceId.describe("Hot-unplug this device (QMP device_del, surprise removal)"),
+});
+const Settle = z
+  .literal("settle")
+  .describe("Wait until every actor is idle and every event is delivered");
+const Sleep = z.strictObject({
+  sleep: Duration.describe('Let the virtual clock run this long (500, "500ms", "2s")'),
+});
 /** `modprobe MODULE` in the guest: its driver binds the devices present. */
-const Modprobe = z.strictObject({ modprobe: GuestModule });
+const Modprobe = z.strictObject({
+  modprobe: GuestModule.describe(
+    "Load this guest module: its driver binds the devices present (see modules:)",
+  ),
+});
 const SetLink = z.strictObject({
-  set_link: z.strictObject({ device: DeviceId, up: z.boolean() }),
+  set_link: z
+    .strictObject({
+      device: DeviceId.describe("The virtio-net or pci-nic"),
+      up: z.boolean().describe("The backend link: true up, false down"),
+    })
+    .describe("QEMU set_link: the device's carrier from the host side"),
 });
 /** QEMU's failover migration of the VM (source side), §3. */
 const Migrate = z.strictObject({
-  migrate: z.strictObject({
-    /** The failover primary (or primaries) QEMU asks the guest to unplug, in UNPLUG_PRIMARY order. */
-    primary: z.union([DeviceId, z.array(DeviceId).min(1)], {
-      error: "expected a device id or a list of device ids",
-    }),
-    /** What happens: completed (default), cancel-before-eject, cancel-after-eject, timeout. */
-    outcome: z
-      .enum(["completed", "cancel-before-eject", "cancel-after-eject", "timeout"])
-      .optional(),
-    /** Guest's time to eject the primary after UNPLUG_PRIMARY, ms (default 100). */
-    eject_delay_ms: Ms.optional(),
-    /** Completed: time until the VM runs on the destination and QEMU re-plugs the primary, ms. */
-    downtime_ms: Ms.optional(),
-    /**
-     * Completed: true (default) — the VM resumes on the destination and QEMU re-plugs the
-     * primaries there; false — stop at STOP on the source (what qtest migrate/on/out sees).
-     */
-    resume: z.boolean().optional(),
-  }),
+  migrate: z
+    .strictObject({
+      primary: z
+        .union([DeviceId, z.array(DeviceId).min(1)], {
+          error: "expected a device id or a list of device ids",
+        })
+        .describe(
+          "The failover primary (or primaries) QEMU asks the guest to unplug, in UNPLUG_PRIMARY order",
+        ),
+      outcome: z
+        .enum(["completed", "cancel-before-eject", "cancel-after-eject", "timeout"])
+        .optional()
+        .describe(
+          "What happens: completed (default), cancel-before-eject, cancel-after-eject, timeout",
+        ),
+      eject_delay_ms: Ms.optional().describe(
+        "The guest's time to eject the primary after UNPLUG_PRIMARY, ms (default 100)",
+      ),
+      downtime_ms: Ms.optional().describe(
+        "completed: time until the VM runs on the destination and QEMU re-plugs the primary, ms",
+      ),
+      resume: z
+        .boolean()
+        .optional()
+        .describe(
+          "completed: true (default) the VM resumes on the destination and QEMU re-plugs the primaries; false stop at STOP on the source (what qtest migrate/on/out sees)",
+        ),
+    })
+    .describe("QEMU's failover migration of the VM (source side)"),
 });
 
 /** The step kinds, by key. */
@@ -248,27 +340,95 @@ export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodTyp
   modprobe: Modprobe,
 };
 
-const ErrnoOrOk = z
-  .string()
-  .regex(/^(ok|E[A-Z0-9]+)$/, { error: 'expected "ok" or an errno name like EBUSY' });
+/** Edit distance (insertions, deletions, substitutions) between two short words. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur.push(
+        Math.min(
+          (prev[j] as number) + 1,
+          (cur[j - 1] as number) + 1,
+          (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+        ),
+      );
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
 
-const ExpectStep = z.strictObject({ step: z.number().int().min(1), error: ErrnoOrOk });
+/** The message for a step result that is neither "ok" nor a Linux errno name. */
+function errnoMessage(input: unknown): string {
+  if (typeof input !== "string") return 'expected "ok" or an errno name like EBUSY';
+  const up = input.toUpperCase();
+  let best: string | null = null;
+  let bestD = 3;
+  for (const n of LINUX_ERRNO_NAMES) {
+    const d = editDistance(up, n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return `expected "ok" or an errno name like EBUSY; "${input}" is not a Linux errno${best ? ` (did you mean ${best}?)` : ""}`;
+}
+
+const ErrnoOrOk = z
+  .enum(["ok", ...LINUX_ERRNO_NAMES] as [string, ...string[]], {
+    error: (iss) => errnoMessage(iss.input),
+  })
+  .describe(
+    'What the step returns: "ok", or the errno name it fails with (a Linux errno: EBUSY, EEXIST, …)',
+  );
+
+/** `kernels:` on an expectation: the kernels it is meant for (checked in parse.ts). */
+const Kernels = z
+  .union([z.string(), z.array(z.string()).min(1)], {
+    error: 'expected a kernel selector or a list of them, e.g. ["5.0"], [E0], [">=5.1"]',
+  })
+  .optional()
+  .describe(
+    'The kernels this expectation is meant for (default: every kernel): versions ("5.0"), eras (E0: no UP rename; E1: failover slaves may be renamed UP, 5.1–6.1; E2: any device, 6.2+) or comparisons (">=5.1", "<6.2"); on other kernels it is not checked',
+  );
+
+const ExpectStep = z.strictObject({
+  kernels: Kernels,
+  step: z.number().int().min(1).describe("The step, 1-based, in the order of steps:"),
+  error: ErrnoOrOk,
+});
 const ExpectLink = z.strictObject({
-  link: z.string(),
-  exists: z.boolean().optional(),
-  master: z.string().nullable().optional(),
-  up: z.boolean().optional(),
-  carrier: z.boolean().optional(),
-  name_assign_type: z.number().int().min(0).max(4).optional(),
+  kernels: Kernels,
+  link: z.string().describe("The final link of this kernel name"),
+  exists: z.boolean().optional().describe("false: no link has this name at the end (default true)"),
+  master: z.string().nullable().optional().describe("Its master's name, or null for none"),
+  up: z.boolean().optional().describe("IFF_UP is set (administratively up)"),
+  carrier: z.boolean().optional().describe("LOWER_UP is set (the link has carrier)"),
+  name_assign_type: z
+    .number()
+    .int()
+    .min(0)
+    .max(4)
+    .optional()
+    .describe(
+      "/sys/class/net/NAME/name_assign_type: 0 unknown, 1 enum, 2 predictable, 3 user, 4 renamed",
+    ),
 });
 /** A PCI device as QEMU's query-pci sees it: present on the guest's bus, or hidden by QEMU. */
 const ExpectDevice = z.strictObject({
-  device: DeviceId,
-  present: z.boolean().optional(),
-  hidden: z.boolean().optional(),
+  kernels: Kernels,
+  device: DeviceId.describe("A virtio-net or pci-nic of devices:"),
+  present: z.boolean().optional().describe("On the guest's PCI bus at the end"),
+  hidden: z
+    .boolean()
+    .optional()
+    .describe("Added to the VM but hidden by QEMU (a failover primary waiting for STANDBY)"),
 });
-const ExpectLog = z.strictObject({ log: z.string() });
-const ExpectNoLog = z.strictObject({ no_log: z.string() });
+const ExpectLog = z.strictObject({
+  kernels: Kernels,
+  log: z.string().describe("A regular expression some kernel log (dmesg) line matches"),
+});
+const ExpectNoLog = z.strictObject({
+  kernels: Kernels,
+  no_log: z.string().describe("A regular expression no kernel log (dmesg) line matches"),
+});
 
 /** One expectation. */
 export const Expect = z.union([ExpectStep, ExpectLink, ExpectDevice, ExpectLog, ExpectNoLog]);
@@ -294,34 +454,71 @@ export const InvariantNameDoc = z.enum([
 ]);
 
 /** Defaults for `ifsim explore` on this scenario (the command line overrides them). */
-export const ExploreDoc = z.strictObject({
-  /** The invariants to check (default: every built-in one; add `expect` for this file's expect:). */
-  invariants: z.array(InvariantNameDoc).min(1).optional(),
-  /** any (default): every ready actor may go next; strict: virtual-time order, ties explored. */
-  timing: z.enum(["any", "strict"]).optional(),
-});
+export const ExploreDoc = z
+  .strictObject({
+    invariants: z
+      .array(InvariantNameDoc)
+      .min(1)
+      .optional()
+      .describe(
+        "The invariants to check (default: every built-in one; add expect for this file's expect: list)",
+      ),
+    timing: z
+      .enum(["any", "strict"])
+      .optional()
+      .describe(
+        "any (default): every ready actor may go next; strict: virtual-time order, ties explored",
+      ),
+  })
+  .describe("Defaults for ifsim explore on this scenario (the command line overrides them)");
 
 /** A whole scenario file. */
 export const Scenario = z.strictObject({
-  ifsim: z.literal(1, { error: "expected ifsim: 1 (the format version)" }),
-  name: z.string().min(1),
-  description: z.string().optional(),
-  /** Kernel version; selects the behaviour profile. A run may override it. */
-  kernel: z.string().optional(),
-  /** Oracle UEK5 net_failover takeover_delay (ms); absent = mainline. */
-  uek_takeover_delay_ms: Ms.optional(),
-  /** sysctl net.core.default_qdisc of the guest (default fq_codel, Debian's). */
-  default_qdisc: z.string().optional(),
-  /** Guest modules loaded at boot, in order (default: all); a `modprobe` step loads more. */
-  modules: z.array(GuestModule).optional(),
-  seed: z.number().int().nonnegative().optional(),
-  devices: z.array(Device).optional(),
+  ifsim: z
+    .literal(1, { error: "expected ifsim: 1 (the format version)" })
+    .describe("The format version: 1"),
+  name: z.string().min(1).describe("What the scenario shows, in one line"),
+  description: z.string().optional().describe("Longer prose about the scenario"),
+  kernel: z
+    .string()
+    .optional()
+    .describe(
+      'Kernel version ("5.0", "6.1", …; ifsim kernels lists them): selects the behaviour profile. --kernel overrides it',
+    ),
+  kernels: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe(
+      "Kernel versions ifsim run runs the scenario on, one after the other, when no --kernel is given (then a verdict line per kernel); kernel: stays the default of the commands that take one kernel",
+    ),
+  uek_takeover_delay_ms: Ms.optional().describe(
+    "Oracle UEK5's net_failover takeover_delay, ms: a hot-plugged primary is opened this much later (absent: mainline)",
+  ),
+  default_qdisc: z
+    .string()
+    .optional()
+    .describe("sysctl net.core.default_qdisc of the guest (default fq_codel, Debian's)"),
+  modules: z
+    .array(GuestModule)
+    .optional()
+    .describe("Guest modules loaded at boot, in order (default: all); a modprobe step loads more"),
+  seed: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("Seed of the scheduler's ties and the kernel's RNG (default 1); --seed overrides it"),
+  devices: z.array(Device).optional().describe("The machine's network devices, in PCI probe order"),
   udev: Udev.optional(),
   bringup: Bringup.optional(),
   cloud_init: CloudInit.optional(),
   explore: ExploreDoc.optional(),
-  steps: z.array(Step),
-  expect: z.array(Expect).optional(),
+  steps: z.array(Step).describe("What happens, in order (a step starts when the previous ended)"),
+  expect: z
+    .array(Expect)
+    .optional()
+    .describe("What must hold after the run; a failed expectation makes ifsim run exit 1"),
 });
 
 export type ScenarioDoc = z.infer<typeof Scenario>;
@@ -337,7 +534,6 @@ export function scenarioJsonSchema(): Record<string, unknown> {
     ...s,
     $id: "https://ifsim.invalid/scenario.schema.json",
     title: "ifsim scenario",
-    description:
-      "A machine, its userspace and what happens to it (../shared/spec/scenario-format.md).",
+    description: "A machine, its userspace and what happens to it (docs/scenario-format.md).",
   };
 }

@@ -1,4 +1,4 @@
-// A cloud-init-like probe (../shared/spec/userspace-and-peers.md §2.1): the netfail
+// A cloud-init-like probe (docs/scenario-format.md, cloud_init): the netfail
 // master/primary/standby predicates over sysfs facts, and the "duplicate mac found" failure of
 // get_interfaces_by_mac when failover slaves are not filtered out.
 

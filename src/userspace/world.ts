@@ -46,6 +46,8 @@ export interface TimelineEntry {
   /** "ok", an errno name, or a short outcome. */
   readonly result: string;
   readonly ok: boolean;
+  /** Why it failed, when the model can show it (e.g. the cause of an EBUSY). */
+  readonly cause?: string;
 }
 
 /** Options for a world. */
@@ -138,9 +140,12 @@ export class World {
     return this.clock.now();
   }
 
-  /** Appends a timeline line. */
-  record(actor: string, what: string, result: string, ok = true): void {
-    this.timeline.push({ t: this.clock.now(), actor, what, result, ok });
+  /** Appends a timeline line (with the cause of a failure, when known). */
+  record(actor: string, what: string, result: string, ok = true, cause?: string): void {
+    const t = this.clock.now();
+    this.timeline.push(
+      cause === undefined ? { t, actor, what, result, ok } : { t, actor, what, result, ok, cause },
+    );
   }
 
   /** Receive every uevent the kernel sends from now on (a udev netlink socket). */

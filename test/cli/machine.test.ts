@@ -129,7 +129,7 @@ describe("ifsim machines", () => {
   it("should refuse an unknown option with exit 2", () => {
     expect(main(["machines", "--bogus"])).toMatchObject({
       stdout: "",
-      stderr: 'ifsim machines: unknown option "--bogus"\n',
+      stderr: 'ifsim machines: unknown option "--bogus" (see ifsim machines --help)\n',
       status: 2,
     });
   });
@@ -271,7 +271,7 @@ describe("ifsim ip --machine FILE.json", () => {
   });
 
   it.each([
-    ["not an object", [], "the document must be a JSON object"],
+    ["not an object", 42, "the document must be a JSON object"],
     ["a missing name", { ...TWO_NICS, name: undefined }, '"name" must be a string'],
     ["zero cpus", { ...TWO_NICS, cpus: 0 }, '"cpus" must be a positive integer'],
     [

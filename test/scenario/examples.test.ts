@@ -11,6 +11,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { profileFor } from "../../src/kernel/index.ts";
+import { kernelSelected } from "../../src/scenario/kernel-select.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import { type RunRecord, runScenario } from "../../src/scenario/run.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
@@ -165,12 +167,18 @@ describe("examples/scenarios", () => {
     expect(sc.expect?.length ?? 0).toBeGreaterThan(0);
   });
 
-  it.each(runnable)("%s should meet its expectations on its own kernel", (name) => {
-    const rec = runScenario(scenario(name));
-    const failed = rec.expectations.filter((e) => !e.ok);
-    expect(failed).toEqual([]);
-    expect(rec.ok).toBe(true);
-    expect(rec.expectations.length).toBe(scenario(name).expect?.length);
+  it.each(runnable)("%s should meet its expectations on its own kernels", (name) => {
+    const sc = scenario(name);
+    for (const kernel of sc.kernels ?? [undefined]) {
+      const rec = runScenario(sc, kernel !== undefined ? { kernel } : {});
+      const failed = rec.expectations.filter((e) => !e.ok);
+      expect(failed).toEqual([]);
+      expect(rec.ok).toBe(true);
+      const meant = (sc.expect ?? []).filter((e) =>
+        kernelSelected(e.kernels, profileFor(rec.kernel)),
+      );
+      expect(rec.expectations.length).toBe(meant.length);
+    }
   });
 
   it.each(runnable)("%s should match its human and JSON goldens", (name) => {
@@ -180,7 +188,8 @@ describe("examples/scenarios", () => {
     golden(`${name}.txt`, human.stdout);
     const json = main(["run", pathOf(name), "--json"]);
     expect(json.status).toBe(0);
-    expect((JSON.parse(json.stdout) as RunRecord).ok).toBe(true);
+    const recs = JSON.parse(json.stdout) as RunRecord | RunRecord[];
+    expect((Array.isArray(recs) ? recs : [recs]).every((r) => r.ok)).toBe(true);
     golden(`${name}.json`, json.stdout);
   });
 

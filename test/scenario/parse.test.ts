@@ -232,7 +232,7 @@ describe("parseScenario: positioned errors", () => {
     [
       "an expectation missing its errno (narrowed to the step kind)",
       edit("    error: ok\n", ""),
-      ["s.yaml:18:5: expect[0].error: missing (expected string, received undefined)"],
+      ['s.yaml:18:5: expect[0].error: missing (expected "ok" or an errno name like EBUSY)'],
     ],
     [
       "an expectation of no known kind",
@@ -259,7 +259,9 @@ describe("parseScenario: positioned errors", () => {
     [
       "an errno that is not a name",
       edit("error: ok", "error: busy"),
-      ['s.yaml:19:12: expect[0].error: expected "ok" or an errno name like EBUSY'],
+      [
+        's.yaml:19:12: expect[0].error: expected "ok" or an errno name like EBUSY; "busy" is not a Linux errno (did you mean EBUSY?)',
+      ],
     ],
     [
       "a log pattern that is not a regular expression",
@@ -404,7 +406,7 @@ describe("parseScenario: positioned errors", () => {
     const text = edit("standby: true", "standy: true").replace("error: ok", "error: busy");
     expect(issues(text)).toEqual([
       's.yaml:8:5: devices[0].standy: unknown key "standy"',
-      's.yaml:19:12: expect[0].error: expected "ok" or an errno name like EBUSY',
+      's.yaml:19:12: expect[0].error: expected "ok" or an errno name like EBUSY; "busy" is not a Linux errno (did you mean EBUSY?)',
     ]);
   });
 

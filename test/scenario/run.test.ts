@@ -1,5 +1,5 @@
 // `ifsim run` through main(): exit statuses, the --json run record of
-// ../shared/spec/scenario-format.md, several --kernel with their differences, --help, bad options.
+// docs/scenario-format.md, several --kernel with their differences, --help, bad options.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import type { RunRecord } from "../../src/scenario/run.ts";
 
-const SEED_RACE = "examples/scenarios/01-seed-race.yaml";
+const SEED_RACE = "test/fixtures/scenarios/seed-race-5.0.yaml";
 const TWO_PAIRS = "examples/scenarios/04-two-pairs.yaml";
 
 const tmp = mkdtempSync(join(tmpdir(), "ifsim-run-test-"));
@@ -95,7 +95,9 @@ describe("ifsim run: exit status", () => {
     const r = main(["run", SEED_RACE, "--kernel", "9.9"]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^ifsim run: examples\/scenarios\/01-seed-race\.yaml: .*"9\.9"/);
+    expect(r.stderr).toMatch(
+      /^ifsim run: test\/fixtures\/scenarios\/seed-race-5\.0\.yaml: .*"9\.9"/,
+    );
   });
 });
 
@@ -294,14 +296,17 @@ describe("ifsim run: several kernels", () => {
     expect(diff).toBe(
       "\ndifferences:\n" +
         "  step 4 (ip link set dev eth2 name ens4): 5.0 EBUSY, 6.1 ok\n" +
-        "  link 4: 5.0 eth2 <BROADCAST,MULTICAST,UP,LOWER_UP> master eth0, 6.1 ens4 <BROADCAST,MULTICAST,UP,LOWER_UP> master eth0\n",
+        "  link 4: 5.0 eth2 <BROADCAST,MULTICAST,UP,LOWER_UP> master eth0, 6.1 ens4 <BROADCAST,MULTICAST,UP,LOWER_UP> master eth0\n" +
+        "\nverdicts:\n" +
+        "  Linux 5.0  PASS  all 3 expectations hold\n" +
+        "  Linux 6.1  FAIL  3 of 3 failed: step 4 → EBUSY (got ok); link eth2 (no link named eth2); link ens4 absent (link ens4 absent (got present))\n",
     );
   });
 
   it("should say none when two kernels agree", () => {
     const r = main(["run", TWO_PAIRS, "--kernel", "6.1", "--kernel", "6.18"]);
     expect(r.status).toBe(0);
-    expect(r.stdout.endsWith("\ndifferences:\n  6.1 and 6.18: none\n")).toBe(true);
+    expect(r.stdout).toContain("\ndifferences:\n  6.1 and 6.18: none\n\nverdicts:\n");
   });
 
   it("should have no differences: section for one kernel", () => {

@@ -17,7 +17,7 @@
 // - a `pci-nic` with `bus: pcie.0` is an `e1000e` on pcie.0 at its slot (not hot-pluggable);
 // - `failover_pair` → `failover_pair_id`; every pci-nic present at boot is added with QMP
 //   `device_add` while the VM is paused (-S): a paired primary given on the command line could
-//   not be re-plugged after `device_del` (../shared/spec/qemu-failover-recipe.md);
+//   not be re-plugged after `device_del` (docs/kernel-rules.md, QEMU);
 // - `link: false` → QMP `set_link … off` right after the device is added;
 // - each NIC has its own `-netdev hubport` (own hub): no traffic, carrier from the device model.
 

@@ -1,5 +1,5 @@
 // Runs a scenario in a real Linux guest under QEMU: one boot per scenario, the steps one by one,
-// and the final state, as the run record of ../shared/spec/scenario-format.md.
+// and the final state, as the run record of docs/scenario-format.md.
 //
 // When a step ends (the settle rule): every step ends when the guest is quiescent, as the model's
 // steps do under `settleSteps` (what `ifsim conform` compares with), so that a step's events are

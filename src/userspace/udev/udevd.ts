@@ -48,6 +48,7 @@ import {
 } from "../../kernel/index.ts";
 import { clonePlain } from "../../sim/clone.ts";
 import type { Actor, Rng, RngState } from "../../sim/index.ts";
+import { renameBusyCause } from "../cause.ts";
 import type { Uevent, World } from "../world.ts";
 import {
   chooseName,
@@ -576,12 +577,28 @@ export class Udevd implements Actor {
 
   // ---- logging ----
 
-  #log(level: UdevLogLevel, ifname: string, message: string, errno: ErrnoName | null): void {
+  #log(
+    level: UdevLogLevel,
+    ifname: string,
+    message: string,
+    errno: ErrnoName | null,
+    cause?: string,
+  ): void {
     if (LEVEL_RANK[level] > this.#level) return;
     const text = `${ifname}: ${message}`;
     const line: UdevLogLine = { t: this.#w.now(), level, ifname, message, errno, text };
     this.#logs.push(line);
-    this.#w.record(this.name, text, errno ?? level, level !== "err" && level !== "warning");
+    this.#w.record(this.name, text, errno ?? level, level !== "err" && level !== "warning", cause);
+  }
+
+  /** A successful rename in the timeline (udevd logs it only at debug level). */
+  #renamed(from: string, to: string): void {
+    this.#w.record(this.name, `rename ${from} → ${to}`, "ok");
+  }
+
+  /** Why renaming `name` failed with `e`, when the model shows it (the UP check). */
+  #cause(name: string, e: ErrnoName): string | undefined {
+    return e === "EBUSY" ? (renameBusyCause(this.#w.k, name) ?? undefined) : undefined;
   }
 
   #broadcast(p: UdevProcessed): void {
@@ -786,6 +803,7 @@ export class Udevd implements Actor {
     if (saveFirst) this.#writeDb(ev, old, snapshot, true);
     const ret = this.#setName(ev.ifindex, target);
     if (ret === 0) {
+      this.#renamed(old, target);
       this.#log(
         "debug",
         target,
@@ -805,6 +823,7 @@ export class Udevd implements Actor {
           target,
           `Network interface '${old}' is already up, cannot rename to '${target}'.`,
           "EBUSY",
+          this.#cause(old, "EBUSY"),
         );
         this.#writeDb(ev, old, props, false);
         return this.#finish(ev, old, true);
@@ -815,6 +834,7 @@ export class Udevd implements Actor {
       target,
       `Failed to rename network interface ${ev.ifindex} from '${old}' to '${target}': ${strerror(e)}`,
       e,
+      this.#cause(old, e),
     );
     this.#log("warning", old, `Failed to process device, ignoring: ${strerror(e)}`, e);
     return this.#finish(ev, old, false);
@@ -827,13 +847,20 @@ export class Udevd implements Actor {
     this.#log("info", old, `changing net interface name from '${old}' to '${target}'`, null);
     let ret = this.#setName(ev.ifindex, target);
     if (ret === 0) {
+      this.#renamed(old, target);
       this.#log("info", target, `renamed network interface ${old} to ${target}`, null);
       this.#writeDb(ev, target, { ...props, INTERFACE_OLD: old, INTERFACE: target }, false);
       return this.#finish(ev, target, true);
     }
     let e = errnoName(ret) ?? "EINVAL";
     if (e !== "EEXIST") {
-      this.#log("err", old, `error changing netif name ${old} to ${target}: ${strerror(e)}`, e);
+      this.#log(
+        "err",
+        old,
+        `error changing netif name ${old} to ${target}: ${strerror(e)}`,
+        e,
+        this.#cause(old, e),
+      );
       this.#writeDb(ev, old, props, false);
       return this.#finish(ev, old, true);
     }
@@ -862,6 +889,7 @@ export class Udevd implements Actor {
     }
     const ret = this.#setName(ev.ifindex, r.to);
     if (ret === 0) {
+      this.#renamed(r.from, r.to);
       this.#log("info", r.to, `renamed network interface ${r.from} to ${r.to}`, null);
       this.#writeDb(ev, r.to, { ...job.props, INTERFACE: r.to }, false);
       return this.#finish(ev, r.to, true);

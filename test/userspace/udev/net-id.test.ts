@@ -1,4 +1,4 @@
-// net_id as pure functions: the name table of ../shared/spec/userspace-and-peers.md §1.1 (slot,
+// net_id as pure functions: the name table of systemd's udev-builtin-net_id.c (slot,
 // path, MAC, onboard, port suffixes, domain, function), the naming-scheme rules, and the names the
 // model's failover VM gets when its devices are read through sysfs.
 
