@@ -14,6 +14,7 @@ import {
   type KernelSnapshot,
   type LinkSnapshot,
   loadKernel,
+  nextWorkDue,
   profileFor,
   rtnlDumpLinks,
   rtnlNewlink,
@@ -456,10 +457,14 @@ class QemuMigration implements Actor {
 /**
  * The actor that runs a scenario's steps (`PreparedRun.script`): one step starts per scheduler
  * step; with `settleSteps` a step ends when the runner reports that every actor is idle.
+ * Under `script_starts: quiescent` (the default) it is not ready before boot is quiescent: the
+ * first step waits until the kernel has no deferred work pending (see `bootQuiescent`).
  */
 export interface ScenarioScript extends Actor {
   /** Every step has started and ended. */
   readonly done: boolean;
+  /** The first step has started (boot was quiescent, or the scenario races boot). */
+  readonly started: boolean;
   /** The current step waits for every other actor to be idle (the runner then calls `settled`). */
   readonly waitingForSettle: boolean;
   /** Index (0-based) of the next step to start. */
@@ -481,6 +486,7 @@ type ScriptOutcome = {
 
 /** What ScriptActor saves: its position, what it waits for, and the records so far. */
 interface ScriptSnapshot {
+  readonly started: boolean;
   readonly i: number;
   readonly wait: ScriptWait;
   readonly pending: ScriptPending;
@@ -497,6 +503,10 @@ class ScriptActor implements ScenarioScript {
   readonly #monitor: IpMonitor;
   readonly #qemu: QemuMigration;
   #i = 0;
+  /** The first step has started. */
+  #started = false;
+  /** "quiescent": the first step waits for boot quiescence; "boot": it races boot. */
+  readonly #starts: "quiescent" | "boot";
   /** What the current step waits for. */
   #wait: ScriptWait = null;
   #pending: ScriptPending = null;
@@ -510,12 +520,18 @@ class ScriptActor implements ScenarioScript {
     monitor: IpMonitor,
     qemu: QemuMigration,
     settleSteps = false,
+    starts: "quiescent" | "boot" = "quiescent",
   ) {
     this.#w = w;
     this.#steps = steps;
     this.#monitor = monitor;
     this.#qemu = qemu;
     this.#settleSteps = settleSteps;
+    this.#starts = starts;
+  }
+
+  get started(): boolean {
+    return this.#started;
   }
 
   get done(): boolean {
@@ -532,6 +548,7 @@ class ScriptActor implements ScenarioScript {
 
   save(): ScriptSnapshot {
     return {
+      started: this.#started,
       i: this.#i,
       wait: this.#wait === null ? null : { ...this.#wait },
       pending: this.#pending === null ? null : { ...this.#pending },
@@ -541,6 +558,7 @@ class ScriptActor implements ScenarioScript {
   }
 
   load(s: ScriptSnapshot): void {
+    this.#started = s.started;
     this.#i = s.i;
     this.#wait = s.wait === null ? null : { ...s.wait };
     this.#pending = s.pending === null ? null : { ...s.pending };
@@ -550,7 +568,11 @@ class ScriptActor implements ScenarioScript {
   }
 
   readyAt(): number | null {
-    if (this.#wait === null) return this.#i < this.#steps.length ? this.#w.now() : null;
+    if (this.#wait === null) {
+      if (this.#i >= this.#steps.length) return null;
+      if (!this.#started && this.#starts === "quiescent" && !bootQuiescent(this.#w.k)) return null;
+      return this.#w.now();
+    }
     if (this.#wait.kind === "sleep") return Math.max(this.#wait.until, this.#w.now());
     return null;
   }
@@ -600,6 +622,11 @@ class ScriptActor implements ScenarioScript {
     if (this.#wait?.kind === "sleep") {
       this.#finish(true, null, null, "ok");
       return;
+    }
+    if (!this.#started) {
+      this.#started = true;
+      if (this.#starts === "quiescent")
+        w.record(this.name, "boot is quiescent (no kernel work pending): the steps start", "ok");
     }
     const s = this.#steps[this.#i] as StepDoc;
     this.#i++;
@@ -654,6 +681,22 @@ class ScriptActor implements ScenarioScript {
       this.#finish(false, null, (e as Error).message, "failed");
     }
   }
+}
+
+/**
+ * Boot is over for the script (`script_starts: quiescent`): the kernel has no deferred work
+ * pending. At the end of boot that is the virtio config work every virtio-net probe schedules
+ * (virtnet_probe → schedule_work(&vi->config_work)), the linkwatch runs the carrier changes
+ * queue (linkwatch_fire_event; non-urgent events batched up to a second apart), and a driver's
+ * link-up work after an open (the e1000e watchdog reporting the link). All of it is due within
+ * bounded time, and each item runs once, so the wait ends: a real guest's init starts after
+ * the probes, and a script runs well after that work. The model has no periodic work (the
+ * e1000e watchdog is modelled only as the link-up report it makes once after an open), so
+ * nothing can hold the script back forever; actors that keep queuing work (a bring-up actor's
+ * opens) only delay it until their work is done too.
+ */
+export function bootQuiescent(k: Kernel): boolean {
+  return nextWorkDue(k) === null;
 }
 
 function linkRecords(k: Kernel): LinkRecord[] {
@@ -912,7 +955,14 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
   const monitor = new IpMonitor(k);
   const wholeRun = new IpMonitor(k);
   const monitorFrom = k.trace.length;
-  const script = new ScriptActor(w, sc.steps, monitor, qemu, o.settleSteps ?? false);
+  const script = new ScriptActor(
+    w,
+    sc.steps,
+    monitor,
+    qemu,
+    o.settleSteps ?? false,
+    sc.script_starts ?? "quiescent",
+  );
   w.sched.add(script);
   w.dispatch();
   const p: PreparedRun = {

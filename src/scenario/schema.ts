@@ -269,6 +269,16 @@ export const ExploreDoc = z.strictObject({
   timing: z.enum(["any", "strict"]).optional(),
 });
 
+/** When a scenario's steps start. */
+export const ScriptStarts = z
+  .enum(["quiescent", "boot"], { error: 'expected "quiescent" or "boot"' })
+  .describe(
+    "When the steps start. quiescent (default): once boot is over, as on a real machine: the " +
+      "kernel's deferred work (virtio config work, linkwatch, driver link-up work) has run and " +
+      "no kernel work is pending; the timeline shows the moment. boot: at power-on (virtual " +
+      "time 0), racing that work. Actors (udev, bring-up, cloud-init) run from boot either way.",
+  );
+
 /** A whole scenario file. */
 export const Scenario = z.strictObject({
   ifsim: z.literal(1, { error: "expected ifsim: 1 (the format version)" }),
@@ -288,6 +298,8 @@ export const Scenario = z.strictObject({
   bringup: Bringup.optional(),
   cloud_init: CloudInit.optional(),
   explore: ExploreDoc.optional(),
+  /** When the steps start: "quiescent" (default, after boot's deferred work) or "boot" (t = 0). */
+  script_starts: ScriptStarts.optional(),
   steps: z.array(Step),
   expect: z.array(Expect).optional(),
 });
