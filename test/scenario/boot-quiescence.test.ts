@@ -5,8 +5,10 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { queueWork } from "../../src/kernel/index.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import {
+  BOOT_QUIESCENCE_MAX_US,
   bootQuiescent,
   prepareRun,
   runScenario,
@@ -95,6 +97,25 @@ describe("script_starts: quiescent (the default)", () => {
     const sc: ScenarioDoc = { ifsim: 1, name: "empty", kernel: "6.1", steps: ["settle"] };
     const r = runScenario(sc);
     expect(r.timeline.map((e) => [e.t, e.actor, e.what])).toContainEqual([0, "script", STARTED]);
+  });
+
+  it("should not wait forever for work that keeps coming (a periodic watchdog): 15 s at most", () => {
+    const p = prepareRun(SEED_RACE, { kernel: "6.1" });
+    // A watchdog that requeues itself every 2 s, as e1000e's does on a real kernel.
+    p.k.registry.work.set("test_watchdog", (k) => {
+      queueWork(k, "test_watchdog", k.clock.now() + 2_000_000);
+    });
+    queueWork(p.k, "test_watchdog", 0);
+    while (!p.script.started) stepRun(p);
+    expect(bootQuiescent(p.k)).toBe(false);
+    // The first moment the clock (moved by that work) is past the limit: the 16 s run.
+    expect(p.clock.now()).toBeGreaterThanOrEqual(BOOT_QUIESCENCE_MAX_US);
+    expect(p.clock.now()).toBe(16_000_000);
+    const start = p.w.timeline.find((e) => e.actor === "script");
+    expect(start).toMatchObject({
+      t: 16_000_000,
+      what: "boot is not quiescent after 15 s (kernel work keeps coming): the steps start",
+    });
   });
 
   it("should save and restore whether the script has started", () => {
