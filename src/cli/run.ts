@@ -24,7 +24,8 @@ const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json]
 
 Runs a scenario (see ../shared/spec/scenario-format.md, or ifsim schema) on the model: the
 machine boots, the kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps
-run as actors on a virtual clock.
+run as actors on a virtual clock. The steps start once boot is quiescent (no kernel work
+pending), unless the scenario says script_starts: boot (then they race boot from time 0).
   --kernel V   kernel profile (overrides the file's kernel:); give it twice or more to run each
                and see where the runs differ
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)
