@@ -426,6 +426,10 @@ export class NetnsBackend implements Backend {
         why.push(`${key}: the model's ${key} actor does not exist on the host (use ${key}: none)`);
     }
     if (sc.modules !== undefined) why.push("modules: the host's modules are not the scenario's");
+    if (sc.script_starts === "boot")
+      why.push(
+        "script_starts: boot: the steps start once the namespace's devices exist and are quiet",
+      );
     if (sc.uek_takeover_delay_ms !== undefined)
       why.push("uek_takeover_delay_ms: the host does not run Oracle UEK5");
     if (sc.default_qdisc !== undefined && sc.default_qdisc !== hostDefaultQdisc())

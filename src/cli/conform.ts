@@ -324,7 +324,8 @@ flags, mtu, operstate, address, master, portname, name_assign_type).
   --backend B  netns (default: the host kernel in a network namespace) or qemu
   --kernel V   the kernel the backend runs (qemu picks its image by it; netns: the host's only)
   --json       print the verdicts as JSON
-Per scenario: AGREE, DIFFER (with step/link, field, model, kernel), REFUSED (with the reason).
+Per scenario: AGREE, DIFFER (with step/link, field, model, kernel), REFUSED (with the reason),
+ERROR (a file that is not a valid scenario: its problems on stderr; the other files still run).
 Exit status: 0 all agree, 1 a difference, 2 bad file, unavailable backend or refused scenario.
 `;
 
@@ -359,29 +360,43 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
   const backend = backendByName(backendName);
   if (!backend)
     return usage(`unknown backend "${backendName}" (backends: ${backendNames().join(", ")})`);
-  const docs: { file: string; sc: ScenarioDoc }[] = [];
+  // A file that cannot be read or parsed is an ERROR of its own (its problems on stderr); the
+  // others still run, so that a glob over a folder with a deliberately invalid example works.
+  const docs: { file: string; sc: ScenarioDoc | null; reason: string }[] = [];
   const bad: string[] = [];
   for (const file of files) {
     const input = readInput(file);
     if ("error" in input) {
       bad.push(`ifsim conform: ${input.error}`);
+      docs.push({ file, sc: null, reason: input.error });
       continue;
     }
     const text = input.text;
     const p = parseScenario(text, file);
-    if (!p.ok) bad.push(...p.issues.map(formatIssue));
-    else docs.push({ file, sc: p.scenario });
+    if (!p.ok) {
+      bad.push(...p.issues.map(formatIssue));
+      const n = p.issues.length;
+      docs.push({
+        file,
+        sc: null,
+        reason: `not a valid scenario (${n} problem${n === 1 ? "" : "s"}: on stderr)`,
+      });
+    } else docs.push({ file, sc: p.scenario, reason: "" });
   }
-  if (bad.length > 0) return { stdout: "", stderr: `${bad.join("\n")}\n`, status: 2 };
+  const stderr = bad.length > 0 ? `${bad.join("\n")}\n` : "";
+  if (docs.every((d) => d.sc === null)) return { stdout: "", stderr, status: 2 };
   const why = backend.unavailableReason();
   if (why !== null) return usage(`the ${backend.name} backend is not available here: ${why}`);
   const results: ConformResult[] = [];
   const progress = conformProgress.sink;
-  for (const { file, sc } of docs) {
-    const r = await conformScenario(file, sc, backend, {
-      kernel,
-      ...(progress ? { log: progress } : {}),
-    });
+  for (const { file, sc, reason } of docs) {
+    const r: ConformResult =
+      sc === null
+        ? { file, scenario: null, verdict: "ERROR", reason, differences: [] }
+        : await conformScenario(file, sc, backend, {
+            kernel,
+            ...(progress ? { log: progress } : {}),
+          });
     results.push(r);
     progress?.(
       `conform: ${r.verdict} ${file}${r.wallMs !== undefined ? ` (${secs(r.wallMs)})` : ""}`,
@@ -390,7 +405,7 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
   const status = conformStatus(results);
   if (json) {
     const out = { backend: backend.name, ok: status === 0, results };
-    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: "", status };
+    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
   }
-  return { stdout: formatConform(results, backend.name), stderr: "", status };
+  return { stdout: formatConform(results, backend.name), stderr, status };
 }

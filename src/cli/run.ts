@@ -28,8 +28,10 @@ const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json]
 
 Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
 kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps run as actors on a
-virtual clock. It prints the timeline (a failed step with its cause), the step results, the
-expectations and the final links, then a verdict line per kernel.
+virtual clock. The steps start once boot is quiescent (no kernel work pending), unless the
+scenario says script_starts: boot (then they race boot from time 0). It prints the timeline (a
+failed step with its cause), the step results, the expectations and the final links, then a
+verdict line per kernel.
   --kernel V   kernel profile (overrides the file's kernels: and kernel:); give it twice or more
                to run each and see where the runs differ
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)

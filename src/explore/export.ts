@@ -121,7 +121,9 @@ export function replayActions(
 /**
  * Builds the linear scenario of a replay: same name + " (counterexample)", the configuration's
  * kernel, the same devices (and modules, qdisc, seed), `udev: none`, no bring-up, cloud-init or
- * explore section; steps = every action of the replay in order; expect = every action that
+ * explore section and the default `script_starts` (the steps start once boot is quiescent, as on
+ * the qemu backend; the kernel's deferred work is not among the actions); steps = every action
+ * of the replay in order; expect = every action that
  * failed in the model (`step: i, error: ERRNO`) and every failover master and slave at the end
  * of the replay (`link: NAME, master, up`).
  */

@@ -7,7 +7,8 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
  * `workers` workers naming everything, and a networkd-like actor that brings each master up
  * once udev has renamed and initialized it. On Linux 5.0 a master brought up before udev renamed
  * its standby makes that rename fail with EBUSY; from 5.1 on failover slaves may be renamed while
- * up, so every interleaving ends with all slaves named.
+ * up, so every interleaving ends with all slaves named. The script (one `settle`) races boot
+ * (`script_starts: boot`), as the actors do.
  */
 export function bootRaceScenario(
   n: number,
@@ -43,6 +44,7 @@ export function bootRaceScenario(
       links: Array.from({ length: n }, (_, i) => `ens${3 + i}`),
       wait_for_udev: true,
     },
+    script_starts: "boot",
     steps: ["settle"],
   };
 }

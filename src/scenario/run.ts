@@ -14,6 +14,7 @@ import {
   type KernelSnapshot,
   type LinkSnapshot,
   loadKernel,
+  nextWorkDue,
   profileFor,
   rtnlDumpLinks,
   rtnlNewlink,
@@ -467,10 +468,15 @@ class QemuMigration implements Actor {
 /**
  * The actor that runs a scenario's steps (`PreparedRun.script`): one step starts per scheduler
  * step; with `settleSteps` a step ends when the runner reports that every actor is idle.
+ * Under `script_starts: quiescent` (the default) it is not ready before boot is quiescent: the
+ * first step waits until the kernel has no deferred work pending (see `bootQuiescent`), or at
+ * most until BOOT_QUIESCENCE_MAX_US of virtual time.
  */
 export interface ScenarioScript extends Actor {
   /** Every step has started and ended. */
   readonly done: boolean;
+  /** The first step has started (boot was quiescent, or the scenario races boot). */
+  readonly started: boolean;
   /** The current step waits for every other actor to be idle (the runner then calls `settled`). */
   readonly waitingForSettle: boolean;
   /** Index (0-based) of the next step to start. */
@@ -493,6 +499,7 @@ type ScriptOutcome = {
 
 /** What ScriptActor saves: its position, what it waits for, and the records so far. */
 interface ScriptSnapshot {
+  readonly started: boolean;
   readonly i: number;
   readonly wait: ScriptWait;
   readonly pending: ScriptPending;
@@ -509,6 +516,10 @@ class ScriptActor implements ScenarioScript {
   readonly #monitor: IpMonitor;
   readonly #qemu: QemuMigration;
   #i = 0;
+  /** The first step has started. */
+  #started = false;
+  /** "quiescent": the first step waits for boot quiescence; "boot": it races boot. */
+  readonly #starts: "quiescent" | "boot";
   /** What the current step waits for. */
   #wait: ScriptWait = null;
   #pending: ScriptPending = null;
@@ -522,12 +533,23 @@ class ScriptActor implements ScenarioScript {
     monitor: IpMonitor,
     qemu: QemuMigration,
     settleSteps = false,
+    starts: "quiescent" | "boot" = "quiescent",
   ) {
     this.#w = w;
     this.#steps = steps;
     this.#monitor = monitor;
     this.#qemu = qemu;
     this.#settleSteps = settleSteps;
+    this.#starts = starts;
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Boot is over: no kernel work pending, or the longest wait has passed. */
+  #bootOver(): boolean {
+    return bootQuiescent(this.#w.k) || this.#w.now() >= BOOT_QUIESCENCE_MAX_US;
   }
 
   get done(): boolean {
@@ -544,6 +566,7 @@ class ScriptActor implements ScenarioScript {
 
   save(): ScriptSnapshot {
     return {
+      started: this.#started,
       i: this.#i,
       wait: this.#wait === null ? null : { ...this.#wait },
       pending: this.#pending === null ? null : { ...this.#pending },
@@ -553,6 +576,7 @@ class ScriptActor implements ScenarioScript {
   }
 
   load(s: ScriptSnapshot): void {
+    this.#started = s.started;
     this.#i = s.i;
     this.#wait = s.wait === null ? null : { ...s.wait };
     this.#pending = s.pending === null ? null : { ...s.pending };
@@ -562,7 +586,11 @@ class ScriptActor implements ScenarioScript {
   }
 
   readyAt(): number | null {
-    if (this.#wait === null) return this.#i < this.#steps.length ? this.#w.now() : null;
+    if (this.#wait === null) {
+      if (this.#i >= this.#steps.length) return null;
+      if (!this.#started && this.#starts === "quiescent" && !this.#bootOver()) return null;
+      return this.#w.now();
+    }
     if (this.#wait.kind === "sleep") return Math.max(this.#wait.until, this.#w.now());
     return null;
   }
@@ -620,6 +648,17 @@ class ScriptActor implements ScenarioScript {
       this.#finish(true, null, null, "ok");
       return;
     }
+    if (!this.#started) {
+      this.#started = true;
+      if (this.#starts === "quiescent")
+        w.record(
+          this.name,
+          bootQuiescent(w.k)
+            ? "boot is quiescent (no kernel work pending): the steps start"
+            : `boot is not quiescent after ${BOOT_QUIESCENCE_MAX_US / 1_000_000} s (kernel work keeps coming): the steps start`,
+          "ok",
+        );
+    }
     const s = this.#steps[this.#i] as StepDoc;
     this.#i++;
     this.#pending = { index: this.#i, text: stepText(s), t: w.now(), cursor: w.k.trace.length };
@@ -674,6 +713,31 @@ class ScriptActor implements ScenarioScript {
       this.#finish(false, null, (e as Error).message, "failed");
     }
   }
+}
+
+/**
+ * The longest the script waits for boot quiescence, µs of virtual time: the qemu backend's
+ * longest settle (SETTLE_MAX_MS, 15 s), far past the boot work of the modelled machines (1 s
+ * without actors: linkwatch's second batch; an e1000e a bring-up actor opens at boot reports its
+ * link ≈ 2.4 s after the open).
+ */
+export const BOOT_QUIESCENCE_MAX_US = 15_000_000;
+
+/**
+ * Boot is over for the script (`script_starts: quiescent`): the kernel has no deferred work
+ * pending. At the end of boot that is the virtio config work every virtio-net probe schedules
+ * (virtnet_probe → schedule_work(&vi->config_work)), the linkwatch runs the carrier changes
+ * queue (linkwatch_fire_event; non-urgent events batched up to a second apart), and a driver's
+ * link-up work after an open (the e1000e watchdog reporting the link). All of it is due within
+ * bounded time, and each item runs once, so the wait ends: a real guest's init starts after
+ * the probes, and a script runs well after that work. Actors that queue work during boot (a
+ * bring-up actor's opens) delay the start until their work is done too. The model has no
+ * periodic work (the e1000e watchdog is modelled only as the link-up report it makes once after
+ * an open); should work keep coming (a periodic watchdog), the script starts anyway once
+ * BOOT_QUIESCENCE_MAX_US of virtual time has passed (the clock moves with that work).
+ */
+export function bootQuiescent(k: Kernel): boolean {
+  return nextWorkDue(k) === null;
 }
 
 function linkRecords(k: Kernel): LinkRecord[] {
@@ -934,7 +998,14 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
   const monitor = new IpMonitor(k);
   const wholeRun = new IpMonitor(k);
   const monitorFrom = k.trace.length;
-  const script = new ScriptActor(w, sc.steps, monitor, qemu, o.settleSteps ?? false);
+  const script = new ScriptActor(
+    w,
+    sc.steps,
+    monitor,
+    qemu,
+    o.settleSteps ?? false,
+    sc.script_starts ?? "quiescent",
+  );
   w.sched.add(script);
   w.dispatch();
   const p: PreparedRun = {

@@ -472,6 +472,16 @@ export const ExploreDoc = z
   })
   .describe("Defaults for ifsim explore on this scenario (the command line overrides them)");
 
+/** When a scenario's steps start. */
+export const ScriptStarts = z
+  .enum(["quiescent", "boot"], { error: 'expected "quiescent" or "boot"' })
+  .describe(
+    "When the steps start. quiescent (default): once boot is over, as on a real machine: the " +
+      "kernel's deferred work (virtio config work, linkwatch, driver link-up work) has run and " +
+      "no kernel work is pending; the timeline shows the moment. boot: at power-on (virtual " +
+      "time 0), racing that work. Actors (udev, bring-up, cloud-init) run from boot either way.",
+  );
+
 /** A whole scenario file. */
 export const Scenario = z.strictObject({
   ifsim: z
@@ -514,6 +524,7 @@ export const Scenario = z.strictObject({
   bringup: Bringup.optional(),
   cloud_init: CloudInit.optional(),
   explore: ExploreDoc.optional(),
+  script_starts: ScriptStarts.optional(),
   steps: z.array(Step).describe("What happens, in order (a step starts when the previous ended)"),
   expect: z
     .array(Expect)

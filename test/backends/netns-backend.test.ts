@@ -75,9 +75,17 @@ describe("netns backend refusals", () => {
       modules: ["virtio_net"],
       uek_takeover_delay_ms: 100,
       default_qdisc: "not-the-host-qdisc",
+      script_starts: "boot",
     };
     const r = backend.refuses(sc) ?? "";
-    for (const key of ["udev:", "bringup:", "cloud_init:", "modules:", "uek_takeover_delay_ms:"])
+    for (const key of [
+      "udev:",
+      "bringup:",
+      "cloud_init:",
+      "modules:",
+      "uek_takeover_delay_ms:",
+      "script_starts: boot",
+    ])
       expect(r).toContain(key);
     expect(r).toMatch(/default_qdisc: not-the-host-qdisc, but the host's net.core.default_qdisc/);
   });

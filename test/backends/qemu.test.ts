@@ -188,6 +188,8 @@ describe("qemu refusals", () => {
     expect(b.refuses(with_({ cloud_init: {} }))).toMatch(/cloud-init/);
     expect(b.refuses(with_({ steps: [{ migrate: { primary: "vf0" } }] }))).toMatch(/migrat/);
     expect(b.refuses(with_({ uek_takeover_delay_ms: 100 }))).toMatch(/UEK/);
+    expect(b.refuses(with_({ script_starts: "boot" }))).toMatch(/cannot race its boot/);
+    expect(b.refuses(with_({ script_starts: "quiescent" }))).toBeNull();
     expect(b.refuses(with_({ steps: [{ plug: "nosuch" }] }))).toMatch(/nosuch/);
     expect(
       b.refuses(

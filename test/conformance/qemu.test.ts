@@ -31,11 +31,12 @@ const corpus = readdirSync(dir)
   .sort()
   .map((f) => new URL(f, dir));
 /**
- * Example scenarios the qemu backend runs (the others use udev, bring-up, cloud-init or
- * migration, which it refuses). Not 01-seed-race: its first step races the boot's deferred work
- * in the model (no leading `settle`), which a real guest has finished before step 1.
+ * Example scenarios the qemu backend runs: every examples/scenarios file it does not refuse
+ * (the others use udev, bring-up, cloud-init or migration, or race boot). The model's steps
+ * start once boot is quiescent, as the guest's do.
  */
 const EXAMPLES = [
+  "01-seed-race.yaml",
   "qtest-hotplug-1.yaml",
   "qtest-hotplug-1-reverse.yaml",
   "qtest-hotplug-2.yaml",
@@ -59,6 +60,18 @@ describe("qemu backend: the failover corpus agrees with the model", () => {
       throw new Error(`IFSIM_REAL_KERNEL=1 but the qemu backend cannot run: ${reason}`);
     if (reason) console.log(`qemu conformance skipped: ${reason}`);
     expect(corpus.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("should include every example the backend does not refuse (none left out)", () => {
+    const dir = new URL("../../examples/scenarios/", import.meta.url);
+    const runnable = readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .filter((f) => {
+        const p = parseScenario(readFileSync(new URL(f, dir), "utf8"), f);
+        return p.ok && new QemuBackend().refuses(p.scenario) === null;
+      })
+      .sort();
+    expect(runnable).toEqual(EXAMPLES.map((u) => u.pathname.split("/").pop()).sort());
   });
 
   it.skipIf(reason !== null)(

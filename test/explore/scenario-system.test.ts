@@ -192,9 +192,41 @@ describe("ScenarioSystem.fire footprints", () => {
   });
 
   it("should touch only the script when the script starts a settle", () => {
-    const { fire } = at(SEED_RACE, { kernel: "6.1" });
+    // The script lane is enabled once boot is quiescent (the kernel's boot work has run).
+    const prefix: string[] = [];
+    const sys = new ScenarioSystem(SEED_RACE, { kernel: "6.1" });
+    while (!sys.enabled().includes("script")) {
+      const lane = sys.enabled().includes("kernel") ? "kernel" : (sys.nextByTime() as string);
+      sys.fire(lane);
+      prefix.push(lane);
+    }
+    const { fire } = at(SEED_RACE, { kernel: "6.1" }, prefix);
     expect(SEED_RACE.steps[0]).toBe("settle");
     expect([...fire("script")]).toEqual(["script"]);
+  });
+
+  it("should keep the script lane disabled until boot is quiescent, unless the scenario races boot", () => {
+    // The seed race boots a virtio-net STANDBY: its config work and linkwatch are pending.
+    const quiescent = new ScenarioSystem(SEED_RACE, { kernel: "6.1" });
+    expect(quiescent.p.k.state.work.length).toBeGreaterThan(0);
+    expect(quiescent.enabled()).toContain("kernel");
+    expect(quiescent.enabled()).not.toContain("script");
+    expect(() => quiescent.fire("script")).toThrow(/not enabled/);
+    // Every interleaving of the other lanes keeps it disabled while kernel work is pending; it
+    // is enabled the moment none is, and stays so once it started.
+    let steps = 0;
+    while (!quiescent.p.script.started) {
+      const en = quiescent.enabled();
+      expect(en.includes("script"), `after ${steps} steps`).toBe(
+        quiescent.p.k.state.work.length === 0,
+      );
+      quiescent.fire(en.includes("script") ? "script" : (en[steps % en.length] as string));
+      steps++;
+    }
+    expect(quiescent.p.script.records).toEqual([]);
+    const racing = new ScenarioSystem({ ...SEED_RACE, script_starts: "boot" }, { kernel: "6.1" });
+    expect(racing.p.k.state.work.length).toBeGreaterThan(0);
+    expect(racing.enabled()).toContain("script");
   });
 
   it("should refuse a lane that is not enabled", () => {
@@ -208,17 +240,24 @@ describe("ScenarioSystem.fire footprints", () => {
 describe(`the dependency relation on random walks (seed ${SEED})`, () => {
   // Every state of 8 seeded walks per configuration; every pair of lanes enabled there whose
   // footprints are independent is fired in both orders.
-  const CONFIGS: { name: string; sc: ScenarioDoc; kernel: string }[] = [
-    { name: "seed race 5.0", sc: SEED_RACE, kernel: "5.0" },
-    { name: "seed race 6.1", sc: SEED_RACE, kernel: "6.1" },
-    { name: "bootRaceScenario(1) 5.0", sc: bootRaceScenario(1), kernel: "5.0" },
-    { name: "bootRaceScenario(1) 5.1", sc: bootRaceScenario(1), kernel: "5.1" },
+  // The seed race once with its script waiting for boot quiescence (more walks: the script lane
+  // has fewer states to race in) and once with the script racing boot (script_starts: boot).
+  const CONFIGS: { name: string; sc: ScenarioDoc; kernel: string; walks: number }[] = [
+    { name: "seed race 5.0", sc: SEED_RACE, kernel: "5.0", walks: 16 },
+    {
+      name: "seed race 6.1, script_starts: boot",
+      sc: { ...SEED_RACE, script_starts: "boot" },
+      kernel: "6.1",
+      walks: 8,
+    },
+    { name: "bootRaceScenario(1) 5.0", sc: bootRaceScenario(1), kernel: "5.0", walks: 8 },
+    { name: "bootRaceScenario(1) 5.1", sc: bootRaceScenario(1), kernel: "5.1", walks: 8 },
   ];
   let memo: { name: string; run: DiamondRun }[] | null = null;
   const runs = (): { name: string; run: DiamondRun }[] => {
-    memo ??= CONFIGS.map(({ name, sc, kernel }, i) => ({
+    memo ??= CONFIGS.map(({ name, sc, kernel, walks }, i) => ({
       name,
-      run: diamonds(() => new ScenarioSystem(sc, { kernel }), { walks: 8, seed: SEED + i }),
+      run: diamonds(() => new ScenarioSystem(sc, { kernel }), { walks, seed: SEED + i }),
     }));
     return memo;
   };

@@ -402,6 +402,19 @@ describe("parseScenario: positioned errors", () => {
     expect(issues(edit("    plugged: false", "    failover_pair: nobody"))).toEqual(["(ok)"]);
   });
 
+  it("should take script_starts: quiescent or boot, and position a bad value", () => {
+    for (const v of ["quiescent", "boot"]) {
+      const r = parseScenario(edit("steps:\n", `script_starts: ${v}\nsteps:\n`), FILE);
+      expect(r.ok && r.scenario.script_starts).toBe(v);
+    }
+    expect(issues(edit("steps:\n", "script_starts: later\nsteps:\n"))).toEqual([
+      's.yaml:13:16: script_starts: expected "quiescent" or "boot"',
+    ]);
+    expect(issues(edit("steps:\n", "script_start: boot\nsteps:\n"))).toEqual([
+      's.yaml:13:1: script_start: unknown key "script_start"',
+    ]);
+  });
+
   it("should report several problems at once, in document order", () => {
     const text = edit("standby: true", "standy: true").replace("error: ok", "error: busy");
     expect(issues(text)).toEqual([
@@ -420,6 +433,10 @@ describe("parseScenario: positioned errors", () => {
     const text = JSON.stringify(scenarioJsonSchema());
     for (const k of ['"modprobe"', '"modules"', '"bus"', '"pcie.0"', '"resume"', '"hidden"'])
       expect(text).toContain(k);
+    const starts = (scenarioJsonSchema().properties as Record<string, Record<string, unknown>>)
+      .script_starts;
+    expect(starts?.enum).toEqual(["quiescent", "boot"]);
+    expect(String(starts?.description)).toMatch(/quiescent \(default\)/);
   });
 });
 

@@ -18,9 +18,9 @@
 // - `sleep D`: D in the guest;
 // - `settle`: nothing more than the settle every step ends with.
 // Before step 1 the guest has booted, every device present at boot has its netdevs (QEMU plugs
-// a paired primary only once the guest negotiated STANDBY) and the guest is quiescent: a model
-// scenario meant for conformance starts with `settle`, so that the model lets its boot work run
-// too.
+// a paired primary only once the guest negotiated STANDBY) and the guest is quiescent, as the
+// model's steps start by default (`script_starts: quiescent`: once the kernel has no deferred
+// work pending). A scenario that races boot (`script_starts: boot`) is refused.
 
 import type { ErrnoName } from "../../kernel/index.ts";
 import type { LinkRecord } from "../../scenario/run.ts";
@@ -75,6 +75,8 @@ export function qemuRefuses(sc: ScenarioDoc): string | null {
     return "the guest runs no cloud-init: set cloud_init: none";
   if (sc.uek_takeover_delay_ms !== undefined)
     return "uek_takeover_delay_ms describes Oracle's UEK kernel; the guest runs Debian's 6.1";
+  if (sc.script_starts === "boot")
+    return "script_starts: boot: the guest's steps start once it has booted and is quiescent; they cannot race its boot";
   if (sc.default_qdisc !== undefined && sc.default_qdisc !== "fq_codel")
     return `default_qdisc ${sc.default_qdisc}: the guest keeps Debian's fq_codel`;
   for (const [i, s] of sc.steps.entries()) {
