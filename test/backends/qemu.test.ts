@@ -20,6 +20,7 @@ import {
   qemuLayout,
 } from "../../src/backends/qemu/layout.ts";
 import { dmesgLines, errnoOfMessage, linkRecords } from "../../src/backends/qemu/run.ts";
+import { scenarioLinkFile, udevRenames } from "../../src/backends/qemu/udev.ts";
 import { BackendRefusal } from "../../src/backends/refusal.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 
@@ -183,7 +184,16 @@ describe("qemu refusals", () => {
     expect(
       b.refuses(with_({ devices: [{ id: "v", type: "pci-nic", mac: MAC, model: "ixgbevf" }] })),
     ).toMatch(/ixgbevf/);
-    expect(b.refuses(with_({ udev: { generation: "v256" } }))).toMatch(/udevd/);
+    expect(b.refuses(with_({ udev: { generation: "v256" } }))).toMatch(
+      /real udev 252 behaves as v253/,
+    );
+    expect(b.refuses(with_({ udev: { generation: "v253" } }))).toBeNull();
+    expect(b.refuses(with_({ udev: { name_policy: ["path"] } }))).toBeNull();
+    expect(b.refuses(with_({ udev: { hwdb: { "net:*": { PHYS_PORT_NAME: false } } } }))).toMatch(
+      /hwdb/,
+    );
+    expect(b.refuses(with_({ udev: { database: {} } }))).toMatch(/database/);
+    expect(b.refuses(with_({ udev: { onboard: {} } }))).toMatch(/acpi_index/);
     expect(b.refuses(with_({ bringup: { links: ["eth*"] } }))).toMatch(/bring-up/);
     expect(b.refuses(with_({ cloud_init: {} }))).toMatch(/cloud-init/);
     expect(b.refuses(with_({ steps: [{ migrate: { primary: "vf0" } }] }))).toMatch(/migrat/);
@@ -382,5 +392,28 @@ describe("kernel log comparison", () => {
       model: [a1, a2],
       kernel: [a2, a1],
     });
+  });
+});
+
+describe("the real udevd's part (pure)", () => {
+  const with_ = (p: Partial<ScenarioDoc>): ScenarioDoc => ({ ...FAILOVER, ...p });
+  it("writes the scenario's NamePolicy into a .link file that wins over 99-default.link", () => {
+    const f = scenarioLinkFile(with_({ udev: { name_policy: ["keep", "path"] } }));
+    expect(f).toContain("NamePolicy=keep path\n");
+    expect(f).toContain("OriginalName=*\n");
+    expect(scenarioLinkFile(with_({ udev: { generation: "v253" } }))).toBeNull();
+    expect(scenarioLinkFile(with_({ udev: "none" }))).toBeNull();
+  });
+
+  it("reads renames and their results from udevd's log lines", () => {
+    const r = udevRenames([
+      "eth0: Network interface 2 is renamed from 'eth0' to 'enp0s3'",
+      "eth1: Failed to rename network interface 3 from 'eth1' to 'enp0s3nsby': Device or resource busy",
+      "eth1: some other line",
+    ]);
+    expect(r).toEqual([
+      expect.objectContaining({ ifindex: 2, from: "eth0", to: "enp0s3", error: null }),
+      expect.objectContaining({ ifindex: 3, to: "enp0s3nsby", error: "Device or resource busy" }),
+    ]);
   });
 });

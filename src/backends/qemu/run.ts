@@ -31,7 +31,9 @@ import { BackendRefusal } from "../refusal.ts";
 import type { BackendRunOptions, BackendRunRecord, BackendStepRecord } from "../types.ts";
 import { HostView } from "./hv.ts";
 import { layoutProblem, pciAddrMap, qemuLayout } from "./layout.ts";
-import { type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
+import { cacheDir, type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
+import { realUdevProblem, scenarioLinkFile, type UdevRename, udevRenames } from "./udev.ts";
+import { type PreparedUdev, prepareUdev, udevInitrd } from "./udev-prepare.ts";
 import { qemuVersion, Vm, type VmOptions } from "./vm.ts";
 
 /** Quiet time that ends a settle, ms. */
@@ -61,14 +63,33 @@ export interface QemuRunRecord extends BackendRunRecord {
   /** Guest PCI address → the model's, where they differ (pci-nics behind root ports). */
   readonly pciAddrs: Readonly<Record<string, string>>;
   readonly iproute2: string;
+  /** The real udevd's part, when the scenario has a `udev:` actor. */
+  readonly udev?: {
+    /** Debian's udev package version. */
+    readonly version: string;
+    readonly packages: string[];
+    /** The .link file given to it (null: 99-default.link). */
+    readonly linkFile: string | null;
+    /** udevd's debug log before step 1 (boot: trigger, module load, settle). */
+    readonly bootLog: string[];
+    /** udevd's debug log of each step. */
+    readonly stepLog: string[][];
+    /** The renames udevd tried (boot first, then the steps'), with their results. */
+    readonly renames: UdevRename[];
+    /** `udevadm info` of every netdev at the end. */
+    readonly info: string;
+  };
 }
+
+/** The udev major version apt serves the guest (Debian bookworm's). */
+export const REAL_UDEV_MAJOR = "252";
 
 /** Why the qemu backend cannot run `sc`, or null. */
 export function qemuRefuses(sc: ScenarioDoc): string | null {
   const lp = layoutProblem(sc);
   if (lp) return lp;
-  if (sc.udev !== undefined && sc.udev !== "none")
-    return "the guest runs no udevd (names stay the kernel's): set udev: none";
+  const up = realUdevProblem(sc, REAL_UDEV_MAJOR);
+  if (up) return up;
   if (sc.bringup !== undefined && sc.bringup !== "none")
     return "the guest runs no bring-up daemon: set bringup: none";
   if (sc.cloud_init !== undefined && sc.cloud_init !== "none")
@@ -137,7 +158,7 @@ async function settleGuest(
   vm: Vm,
   hv: HostView,
   log: (l: string) => void,
-): Promise<{ mon: string[]; dmesg: string[] }> {
+): Promise<{ mon: string[]; dmesg: string[]; udev: string[] }> {
   const w = await vm.request(
     "waitdev",
     [String(DEV_WAIT_MS), ...hv.expected()],
@@ -154,6 +175,7 @@ async function settleGuest(
   return {
     mon: [...lines(w.mon), ...lines(q.mon)],
     dmesg: [...dmesgLines(w.dmesg), ...dmesgLines(q.dmesg)],
+    udev: [...lines(w.udev), ...lines(q.udev)],
   };
 }
 
@@ -162,7 +184,11 @@ async function execStep(
   hv: HostView,
   s: StepDoc,
   log: (l: string) => void,
-): Promise<{ rec: Omit<BackendStepRecord, "index" | "step">; dmesg: string[] }> {
+): Promise<{
+  rec: Omit<BackendStepRecord, "index" | "step">;
+  dmesg: string[];
+  udev: string[];
+}> {
   const done = async (
     r: Record<string, string>,
     ok: boolean,
@@ -173,6 +199,7 @@ async function execStep(
     return {
       rec: { ok, errno, message, events: [...lines(r.mon), ...q.mon] },
       dmesg: [...dmesgLines(r.dmesg), ...q.dmesg],
+      udev: [...lines(r.udev), ...q.udev],
     };
   };
   if (typeof s === "string") return done({}, true, null, null);
@@ -232,7 +259,12 @@ async function execStep(
 /** Runs `sc` in a fresh guest. */
 export async function runOnQemu(
   sc: ScenarioDoc,
-  o: BackendRunOptions & { readonly vm?: VmOptions; readonly prepared?: Prepared } = {},
+  o: BackendRunOptions & {
+    readonly vm?: VmOptions;
+    readonly prepared?: Prepared;
+    /** When udevd starts: before the boot modules load (a real boot; default) or after. */
+    readonly udevStart?: "early" | "late";
+  } = {},
 ): Promise<QemuRunRecord> {
   const log = o.log ?? (() => {});
   if (o.kernel != null && o.kernel !== "6.1" && !o.kernel.startsWith("6.1."))
@@ -241,11 +273,27 @@ export async function runOnQemu(
     );
   const refused = qemuRefuses(sc);
   if (refused) throw new BackendRefusal(refused);
-  const p = o.prepared ?? prepare(log);
+  const base = o.prepared ?? prepare(log);
+  const withUdev = sc.udev !== undefined && sc.udev !== "none";
+  const u: PreparedUdev | null = withUdev ? prepareUdev(cacheDir(), log) : null;
+  const p = u ? { ...base, initrd: udevInitrd(base.initrd, u) } : base;
+  const linkFile = scenarioLinkFile(sc);
+  const append = u
+    ? [
+        `ifsim.udev=${o.udevStart ?? "early"}`,
+        ...(linkFile ? [`ifsim.link=${Buffer.from(linkFile).toString("base64")}`] : []),
+      ]
+    : [];
   const layout = qemuLayout(sc);
   const t0 = Date.now();
   const modules = sc.modules ?? [...SCENARIO_MODULES];
-  const vm = await Vm.start(p, layout, { ...o.vm, modules, log });
+  const vm = await Vm.start(p, layout, {
+    ...o.vm,
+    modules,
+    log,
+    append,
+    ...(u ? { bootTimeoutMs: Math.max(o.vm?.bootTimeoutMs ?? 0, 240_000) } : {}),
+  });
   log(`qemu: guest up in ${vm.bootMs} ms (${vm.accel})`);
   try {
     const hv = new HostView(layout, modules);
@@ -256,9 +304,11 @@ export async function runOnQemu(
     const steps: BackendStepRecord[] = [];
     const stepMs: number[] = [];
     const stepDmesg: string[][] = [];
+    const stepUdev: string[][] = [];
     for (const [i, s] of sc.steps.entries()) {
       const ts = Date.now();
-      const { rec, dmesg: dm } = await execStep(vm, hv, s, log);
+      const { rec, dmesg: dm, udev: ul } = await execStep(vm, hv, s, log);
+      stepUdev.push(ul);
       steps.push({ index: i + 1, step: stepText(s), ...rec });
       stepMs.push(Date.now() - ts);
       stepDmesg.push(dm);
@@ -291,6 +341,19 @@ export async function runOnQemu(
       kernelPackage: `${p.kpkg} ${p.pkgVersion}`,
       pciAddrs: Object.fromEntries(pciAddrMap(layout)),
       iproute2: p.ipVersion,
+      ...(u
+        ? {
+            udev: {
+              version: u.version,
+              packages: u.packages,
+              linkFile,
+              bootLog: boot.udev,
+              stepLog: stepUdev,
+              renames: udevRenames([...boot.udev, ...stepUdev.flat()]),
+              info: f.udevinfo ?? "",
+            },
+          }
+        : {}),
     };
   } finally {
     await vm.stop();
