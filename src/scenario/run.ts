@@ -55,6 +55,8 @@ export interface UdevActorLike extends Actor {
   readonly renames: readonly UdevRename[];
   /** The name its rules would give the device (side-effect free), or null. */
   predictableName(ifindex: number): string | null;
+  /** `udevadm trigger --action=add` of the net devices; returns how many events were queued. */
+  coldplug(): number;
 }
 
 /** Builds the udev actor from the scenario's `udev:` section. */
@@ -174,6 +176,7 @@ export function stepText(s: StepDoc): string {
   if ("sleep" in s) return `sleep ${typeof s.sleep === "number" ? `${s.sleep}ms` : s.sleep}`;
   if ("set_link" in s) return `set_link ${s.set_link.device} ${s.set_link.up ? "up" : "down"}`;
   if ("modprobe" in s) return `modprobe ${s.modprobe}`;
+  if ("udevadm" in s) return `udevadm ${s.udevadm}`;
   const m = s.migrate;
   const ps = typeof m.primary === "string" ? m.primary : m.primary.join(" ");
   const how = [
@@ -202,10 +205,43 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
     used.add(next);
     return next;
   };
+  const type = sc.machine ?? "q35";
+  const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
+  const nics = (sc.devices ?? []).flatMap((d) =>
+    d.type === "virtio-net" || d.type === "pci-nic" ? [{ d, slot: slotFor(d) }] : [],
+  );
+  // q35: a NIC that is hot-plugged (or unplugged) sits behind its own pcie-root-port at its slot
+  // (pcie.0 refuses hot-plug), and so does every pci-nic not asked on pcie.0; the firmware
+  // numbers the buses behind the ports 1, 2, … in slot order (as the qemu backend builds it).
+  const hotplugged = new Set(
+    sc.steps.flatMap((s) =>
+      typeof s === "object" && "unplug" in s
+        ? [s.unplug]
+        : typeof s === "object" && "plug" in s
+          ? [s.plug]
+          : [],
+    ),
+  );
+  const ported =
+    type === "q35"
+      ? nics
+          .filter(({ d }) =>
+            d.type === "pci-nic" ? d.bus !== "pcie.0" : d.plugged === false || hotplugged.has(d.id),
+          )
+          .sort((a, b) => a.slot - b.slot)
+      : [];
+  const busOf = new Map(ported.map(({ d }, i) => [d.id, i + 1]));
   const devices: MachineSpec["devices"][number][] = [];
-  for (const d of sc.devices ?? []) {
-    if (d.type !== "virtio-net" && d.type !== "pci-nic") continue;
-    const addr = `0000:00:${slotFor(d).toString(16).padStart(2, "0")}.0`;
+  for (const { d, slot } of ported)
+    devices.push({
+      addr: `0000:00:${hex2(slot)}.0`,
+      model: "pcie-root-port",
+      id: `rp-${d.id}`,
+      secondaryBus: busOf.get(d.id) as number,
+    });
+  for (const { d, slot } of nics) {
+    const bus = busOf.get(d.id);
+    const addr = bus !== undefined ? `0000:${hex2(bus)}:00.0` : `0000:00:${hex2(slot)}.0`;
     const base = {
       addr,
       id: d.id,
@@ -228,6 +264,7 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
   return {
     name: sc.name,
     description: sc.description ?? sc.name,
+    machineType: type,
     defaultQdisc: sc.default_qdisc ?? "fq_codel",
     cpus: 1,
     modules: sc.modules ?? ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"],
@@ -503,6 +540,8 @@ class ScriptActor implements ScenarioScript {
   readonly #settleSteps: boolean;
   /** settleSteps: the outcome of the current step, held until every actor is idle. */
   #outcome: ScriptOutcome = null;
+  /** The udev actor `udevadm trigger` steps talk to, or null. */
+  udev: UdevActorLike | null = null;
 
   constructor(
     w: World,
@@ -622,6 +661,15 @@ class ScriptActor implements ScenarioScript {
     }
     if ("sleep" in s) {
       this.#wait = { kind: "sleep", until: w.now() + durationMs(s.sleep) * 1000 };
+      return;
+    }
+    if ("udevadm" in s) {
+      if (!this.udev) {
+        this.#finish(false, null, "udevadm trigger: the scenario has no udev: actor", "failed");
+        return;
+      }
+      const n = this.udev.coldplug();
+      this.#finish(true, null, null, `ok (${n} events)`);
       return;
     }
     if ("migrate" in s) {
@@ -913,6 +961,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
   const wholeRun = new IpMonitor(k);
   const monitorFrom = k.trace.length;
   const script = new ScriptActor(w, sc.steps, monitor, qemu, o.settleSteps ?? false);
+  script.udev = udev;
   w.sched.add(script);
   w.dispatch();
   const p: PreparedRun = {

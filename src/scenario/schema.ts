@@ -163,6 +163,10 @@ const Settle = z.literal("settle");
 const Sleep = z.strictObject({ sleep: Duration });
 /** `modprobe MODULE` in the guest: its driver binds the devices present. */
 const Modprobe = z.strictObject({ modprobe: GuestModule });
+/** `udevadm trigger --action=add --subsystem-match=net`: udevd gets an `add` for every netdev. */
+const Udevadm = z.strictObject({
+  udevadm: z.literal("trigger", { error: 'expected "trigger"' }),
+});
 const SetLink = z.strictObject({
   set_link: z.strictObject({ device: DeviceId, up: z.boolean() }),
 });
@@ -199,10 +203,11 @@ export const STEP_KINDS = [
   "set_link",
   "migrate",
   "modprobe",
+  "udevadm",
 ] as const;
 
 /** One step. */
-export const Step = z.union([Ip, Plug, Unplug, Settle, Sleep, SetLink, Migrate, Modprobe]);
+export const Step = z.union([Ip, Plug, Unplug, Settle, Sleep, SetLink, Migrate, Modprobe, Udevadm]);
 
 /** The schema of each step kind, for precise errors. */
 export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodType>> = {
@@ -214,6 +219,7 @@ export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodTyp
   set_link: SetLink,
   migrate: Migrate,
   modprobe: Modprobe,
+  udevadm: Udevadm,
 };
 
 const ErrnoOrOk = z
@@ -280,6 +286,12 @@ export const Scenario = z.strictObject({
   uek_takeover_delay_ms: z.number().int().nonnegative().optional(),
   /** sysctl net.core.default_qdisc of the guest (default fq_codel, Debian's). */
   default_qdisc: z.string().optional(),
+  /**
+   * The QEMU machine type (default q35): q35 puts hot-pluggable NICs behind PCIe root ports and
+   * has no firmware hot-plug slots (udev names `enp0s3`, `enp1s0`); i440fx keeps every NIC on
+   * bus 0 with ACPI hot-plug slots (`ens3`).
+   */
+  machine: z.enum(["q35", "i440fx"]).optional(),
   /** Guest modules loaded at boot, in order (default: all); a `modprobe` step loads more. */
   modules: z.array(GuestModule).optional(),
   seed: z.number().int().nonnegative().optional(),

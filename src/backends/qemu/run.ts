@@ -103,6 +103,11 @@ export function qemuRefuses(sc: ScenarioDoc): string | null {
     if ("migrate" in s)
       return `step ${i + 1} (migrate): live migration needs a second QEMU; not supported by the qemu backend`;
   }
+  if (
+    (sc.udev === undefined || sc.udev === "none") &&
+    sc.steps.some((s) => typeof s === "object" && "udevadm" in s)
+  )
+    return "a udevadm step needs the udev: actor (the guest runs udevd only for it)";
   const ids = new Set((sc.devices ?? []).map((d) => d.id));
   for (const [i, s] of sc.steps.entries()) {
     if (typeof s !== "object") continue;
@@ -214,6 +219,12 @@ async function execStep(
     const ms = durationMs(s.sleep);
     const r = await vm.request("sleep", [String(ms)], ms + 30_000);
     return done(r, true, null, null);
+  }
+  if ("udevadm" in s) {
+    const line = "udevadm trigger --action=add --subsystem-match=net";
+    const r = await vm.request("exec", [Buffer.from(line).toString("base64")]);
+    const rc = Number(r.rc);
+    return done(r, rc === 0, null, rc === 0 ? null : (r.stderr ?? "").trim() || `exit ${rc}`);
   }
   if ("modprobe" in s) {
     const r = await vm.request("modprobe", [s.modprobe]);
