@@ -11,6 +11,8 @@
 //   device that ends up with another device's random address still shows as a difference.
 // - Timestamps: the model's virtual step times (t, tEnd) and the backend's wall times are not
 //   compared.
+// With a `udev:` actor (qemu: Debian's real udevd), udevd's renames are compared too: each
+// "from -> to: ok|ERRNO" in order, boot included.
 // The backend's own instruments (netns: the marker device) never reach its record. Facts of
 // the machine that the model must be told rather than normalised (netns: the host's default
 // qdisc) are passed to the model's scenario by the backend (ModelAligning).
@@ -45,6 +47,12 @@ export interface ComparableStep {
 export interface ComparableRecord {
   readonly steps: readonly ComparableStep[];
   readonly links: readonly LinkRecord[];
+  /** The renames udevd tried, in order (a scenario with a `udev:` actor). */
+  readonly udevRenames?: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly errno: string | null;
+  }[];
 }
 
 /** One difference: where (step N / link N), the field, and both values. */
@@ -114,7 +122,7 @@ export function normaliseRandomMacs(
   const links = [...rec.links]
     .sort((a, b) => a.ifindex - b.ifindex)
     .map((l) => ({ ...l, address: label(l.address) }));
-  return { steps, links };
+  return { steps, links, ...(rec.udevRenames ? { udevRenames: rec.udevRenames } : {}) };
 }
 
 function show(v: unknown): string {
@@ -182,6 +190,15 @@ export function compareRecords(model: ComparableRecord, kernel: ComparableRecord
     for (const f of fields)
       if (show(m[f]) !== show(k[f]))
         out.push({ where, field: f, model: show(m[f]), kernel: show(k[f]) });
+  }
+  if (model.udevRenames !== undefined || kernel.udevRenames !== undefined) {
+    const text = (r: { from: string; to: string; errno: string | null } | undefined): string =>
+      r ? `${r.from} -> ${r.to}: ${r.errno ?? "ok"}` : "(absent)";
+    const mr = model.udevRenames ?? [];
+    const kr = kernel.udevRenames ?? [];
+    for (let j = 0; j < Math.max(mr.length, kr.length); j++)
+      if (text(mr[j]) !== text(kr[j]))
+        out.push({ where: "udev", field: `rename[${j}]`, model: text(mr[j]), kernel: text(kr[j]) });
   }
   return out;
 }

@@ -149,7 +149,16 @@ export interface RunRecord {
   readonly monitor: { t: number; line: string }[];
   /** The scenario's PCI devices at the end (present, hidden by QEMU). */
   readonly devices: DeviceRecord[];
+  /** Every rename the udev actor asked for, in order, with the kernel's answer (udev: only). */
+  readonly udevRenames?: UdevRenameRecord[];
   readonly ok: boolean;
+}
+
+/** A rename udevd tried: from, to, and null (renamed) or the errno name. */
+export interface UdevRenameRecord {
+  readonly from: string;
+  readonly to: string;
+  readonly errno: string | null;
 }
 
 /** Thrown for a scenario the model cannot run (bad input caught late, e.g. a kernel missing). */
@@ -1096,6 +1105,9 @@ export function finishRun(p: PreparedRun): RunRecord {
     ip_link: ipLink,
     monitor,
     devices,
+    ...(p.udev
+      ? { udevRenames: p.udev.renames.map((r) => ({ from: r.from, to: r.to, errno: r.errno })) }
+      : {}),
     ok: expectations.every((e) => e.ok),
   };
 }

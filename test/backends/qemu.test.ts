@@ -82,12 +82,13 @@ describe("qemu layout", () => {
     expect(l.nics.map((n) => [n.id, n.guestAddr, n.modelAddr])).toEqual([
       ["net0", "0000:00:03.0", "0000:00:03.0"],
       ["ctl0", "0000:00:04.0", "0000:00:04.0"],
-      ["vf0", "0000:01:00.0", "0000:00:05.0"],
-      ["vf1", "0000:02:00.0", "0000:00:06.0"],
+      ["vf0", "0000:01:00.0", "0000:01:00.0"],
+      ["vf1", "0000:02:00.0", "0000:02:00.0"],
     ]);
+    // the model builds the same q35 machine (machineOf): the addresses agree
     expect([...pciAddrMap(l)]).toEqual([
-      ["0000:01:00.0", "0000:00:05.0"],
-      ["0000:02:00.0", "0000:00:06.0"],
+      ["0000:01:00.0", "0000:01:00.0"],
+      ["0000:02:00.0", "0000:02:00.0"],
     ]);
   });
 
@@ -208,8 +209,8 @@ describe("qemu refusals", () => {
     ).toMatch(/hotplugging/);
   });
 
-  it("should refuse when root ports would change the order in which a driver probes", () => {
-    // the model probes slot 3 (behind a port in the guest: bus 1) before slot 4 (pcie.0)
+  it("should probe in the guest's order: the model puts a ported NIC behind its port too", () => {
+    // slot 3 sits behind a port (bus 1) in the guest and in the model, so both probe slot 4 first
     const sc = with_({
       devices: [
         { id: "a", type: "pci-nic", mac: MAC, slot: 3 },
@@ -217,7 +218,12 @@ describe("qemu refusals", () => {
       ],
       steps: [],
     });
-    expect(layoutProblem(sc)).toMatch(/order/);
+    expect(layoutProblem(sc)).toBeNull();
+    expect(qemuLayout(sc).nics.map((n) => n.modelAddr)).toEqual(["0000:01:00.0", "0000:00:04.0"]);
+  });
+
+  it("should refuse an i440fx machine, saying why", () => {
+    expect(layoutProblem(with_({ machine: "i440fx" }))).toMatch(/q35 machine only/);
   });
 
   it("should refuse another kernel than 6.1", () => {

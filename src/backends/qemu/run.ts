@@ -354,6 +354,11 @@ export async function runOnQemu(
       iproute2: p.ipVersion,
       ...(u
         ? {
+            udevRenames: udevRenames([...boot.udev, ...stepUdev.flat()]).map((x) => ({
+              from: x.from,
+              to: x.to,
+              errno: x.errno,
+            })),
             udev: {
               version: u.version,
               packages: u.packages,

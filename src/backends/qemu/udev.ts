@@ -3,6 +3,7 @@
 // why), and udevd's decisions read back from its debug log. Pure: no processes, no files.
 
 import type { ScenarioDoc } from "../../scenario/schema.ts";
+import { strerrorText } from "../errno-text.ts";
 
 /**
  * The model generation each real udev major version renames like (measured in the guest: see
@@ -49,13 +50,22 @@ export function scenarioLinkFile(sc: ScenarioDoc): string | null {
 
 /** One rename udevd tried, from its debug log. */
 export interface UdevRename {
-  readonly ifindex: number;
+  /** null when the log line does not say (the EBUSY line names the device by name only). */
+  readonly ifindex: number | null;
   readonly from: string;
   readonly to: string;
   /** null: renamed; else the error text ("Device or resource busy"). */
   readonly error: string | null;
+  /** The errno name of `error` (EBUSY), or null. */
+  readonly errno: string | null;
   /** The log line (without the device prefix). */
   readonly line: string;
+}
+
+const ERRNO_NAMES = ["EBUSY", "EEXIST", "EINVAL", "ENODEV", "EPERM", "ENOMEM", "ENAMETOOLONG"];
+
+function errnoOfText(text: string): string | null {
+  return ERRNO_NAMES.find((n) => strerrorText(n) === text) ?? null;
 }
 
 const RENAMED = /Network interface (\d+) is renamed from '([^']+)' to '([^']+)'/;
@@ -70,7 +80,27 @@ export function udevRenames(log: readonly string[]): UdevRename[] {
     const line = l.replace(/^[^:]+: /, "");
     const ok = RENAMED.exec(line);
     if (ok) {
-      out.push({ ifindex: Number(ok[1]), from: ok[2] ?? "", to: ok[3] ?? "", error: null, line });
+      out.push({
+        ifindex: Number(ok[1]),
+        from: ok[2] ?? "",
+        to: ok[3] ?? "",
+        error: null,
+        errno: null,
+        line,
+      });
+      continue;
+    }
+    const busy = BUSY.exec(line);
+    if (busy) {
+      const error = strerrorText("EBUSY");
+      out.push({
+        ifindex: null,
+        from: busy[1] ?? "",
+        to: busy[2] ?? "",
+        error,
+        errno: "EBUSY",
+        line,
+      });
       continue;
     }
     const bad = FAILED.exec(line);
@@ -80,6 +110,7 @@ export function udevRenames(log: readonly string[]): UdevRename[] {
         from: bad[2] ?? "",
         to: bad[3] ?? "",
         error: bad[4] ?? "",
+        errno: errnoOfText(bad[4] ?? ""),
         line,
       });
   }

@@ -408,6 +408,56 @@ describe("generation × kernel: the VF hot-plugged while the failover master is 
   });
 });
 
+describe("alternative names (AlternativeNamesPolicy=database onboard slot path, v253)", () => {
+  it("should drop the altname it gave just before a rename that works, leaving none", () => {
+    const r = hotplugRace("6.1", { generation: "v253" });
+    expect(r.vf.name).toBe("enp2s0");
+    expect(r.vf.altnames).toEqual([]);
+  });
+
+  it("should give the altname back when the rename fails (EBUSY): eth9 keeps altname enp0s4", () => {
+    const links = [{ file: "10-path.link", match: { originalName: "*" }, namePolicy: ["path"] }];
+    const { w, k, u } = sim("6.1", { generation: "v253", links } as UdevdConfig);
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.ip(["link", "set", "eth9", "up"]);
+    w.dispatch();
+    settle(w);
+    u.coldplug();
+    w.dispatch();
+    settle(w);
+    const d = [...k.state.devices.values()].find((x) => x.ifindex === 4);
+    expect(d?.name).toBe("eth9");
+    expect(d?.altnames).toEqual(["enp0s4"]);
+    expect(u.logText()).toContain(
+      "enp0s4: Network interface 'eth9' is already up, cannot rename to 'enp0s4'.",
+    );
+  });
+
+  it("should set none before Linux 5.5 (no altnames: EOPNOTSUPP)", () => {
+    expect(hotplugRace("5.0", { generation: "v253" }).vf.altnames).toEqual([]);
+  });
+
+  it("should add the predictable name as an altname after a user rename (the move event)", () => {
+    const { w, k } = sim("6.1", { generation: "v253" });
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.dispatch();
+    settle(w);
+    const d = [...k.state.devices.values()].find((x) => x.name === "eth9");
+    expect(d?.altnames).toEqual(["enp0s4"]);
+  });
+
+  it("should set no altnames in the generations not measured", () => {
+    const { w, k } = sim("6.1", { generation: "v249" });
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.dispatch();
+    settle(w);
+    expect([...k.state.devices.values()].find((x) => x.name === "eth9")?.altnames).toEqual([]);
+  });
+});
+
 describe("v256 ID_NET_NAME_ALLOW on a failover VM", () => {
   const DENY_VIRTIO_PPN = { "net:naming:drvirtio_net:*": { PHYS_PORT_NAME: false } };
 
