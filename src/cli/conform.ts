@@ -12,7 +12,8 @@
 // - Timestamps: the model's virtual step times (t, tEnd) and the backend's wall times are not
 //   compared.
 // With a `udev:` actor (qemu: Debian's real udevd), udevd's renames are compared too: each
-// "from -> to: ok|ERRNO" in order, boot included.
+// "from -> to: ok|ERRNO", boot included, sorted (udevd's workers handle different devices in
+// parallel, so the order across devices is the scheduler's, not udev's).
 // The backend's own instruments (netns: the marker device) never reach its record. Facts of
 // the machine that the model must be told rather than normalised (netns: the host's default
 // qdisc) are passed to the model's scenario by the backend (ModelAligning).
@@ -194,11 +195,18 @@ export function compareRecords(model: ComparableRecord, kernel: ComparableRecord
   if (model.udevRenames !== undefined || kernel.udevRenames !== undefined) {
     const text = (r: { from: string; to: string; errno: string | null } | undefined): string =>
       r ? `${r.from} -> ${r.to}: ${r.errno ?? "ok"}` : "(absent)";
-    const mr = model.udevRenames ?? [];
-    const kr = kernel.udevRenames ?? [];
+    // udevd's workers run events of different devices in parallel: the order across devices
+    // is not udev's decision, so both lists are compared sorted
+    const mr = (model.udevRenames ?? []).map(text).sort();
+    const kr = (kernel.udevRenames ?? []).map(text).sort();
     for (let j = 0; j < Math.max(mr.length, kr.length); j++)
-      if (text(mr[j]) !== text(kr[j]))
-        out.push({ where: "udev", field: `rename[${j}]`, model: text(mr[j]), kernel: text(kr[j]) });
+      if (mr[j] !== kr[j])
+        out.push({
+          where: "udev",
+          field: `rename[${j}]`,
+          model: mr[j] ?? "(absent)",
+          kernel: kr[j] ?? "(absent)",
+        });
   }
   return out;
 }

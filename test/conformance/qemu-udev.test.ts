@@ -1,7 +1,7 @@
 // The udev conformance corpus (test/conformance/qemu-udev/*.yaml) with Debian's real systemd-udevd
 // 252 in the qemu guest against the model's udevd (generation v253), through `ifsim conform`'s
 // comparison. Asserted: the final links (names, flags, masters, name_assign_type) and the renames
-// udevd tried, in order, with their results. The per-step `ip monitor link` records are compared
+// udevd tried with their results (sorted: udevd's workers handle devices in parallel). The per-step `ip monitor link` records are compared
 // and printed but not asserted yet: they differ for harness and timing reasons listed in README
 // "Real udev in the guest" (the guest's udevd renames at boot before the monitor starts; the
 // model's udev records land in step 1 and its monitor names the master by its boot name).
