@@ -33,7 +33,7 @@ describe("run", () => {
     expect(run(sc, { kernel: "5.0" }).steps[3]?.errno).toBe("EBUSY");
     const fixed = run(sc, { kernel: "6.1" });
     expect(fixed.steps[3]?.ok).toBe(true);
-    expect(linkNamed(fixed, "ens4")?.master).toBe("eth0");
+    expect(linkNamed(fixed, "enp1s0")?.master).toBe("eth0");
   });
 });
 

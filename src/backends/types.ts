@@ -25,6 +25,12 @@ export interface BackendRunRecord {
   readonly dmesg?: string[];
   /** Wall time of the run, ms (boot included for VMs). */
   readonly wallMs?: number;
+  /** The renames a real udevd tried (from, to, null or the errno name), when it ran one. */
+  readonly udevRenames?: {
+    readonly from: string;
+    readonly to: string;
+    readonly errno: string | null;
+  }[];
 }
 
 /** Options of a backend run. */

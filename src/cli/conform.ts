@@ -11,6 +11,9 @@
 //   device that ends up with another device's random address still shows as a difference.
 // - Timestamps: the model's virtual step times (t, tEnd) and the backend's wall times are not
 //   compared.
+// With a `udev:` actor (qemu: Debian's real udevd), udevd's renames are compared too: each
+// "from -> to: ok|ERRNO", boot included, sorted (udevd's workers handle different devices in
+// parallel, so the order across devices is the scheduler's, not udev's).
 // The backend's own instruments (netns: the marker device) never reach its record. Facts of
 // the machine that the model must be told rather than normalised (netns: the host's default
 // qdisc) are passed to the model's scenario by the backend (ModelAligning).
@@ -46,6 +49,12 @@ export interface ComparableStep {
 export interface ComparableRecord {
   readonly steps: readonly ComparableStep[];
   readonly links: readonly LinkRecord[];
+  /** The renames udevd tried, in order (a scenario with a `udev:` actor). */
+  readonly udevRenames?: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly errno: string | null;
+  }[];
 }
 
 /** One difference: where (step N / link N), the field, and both values. */
@@ -120,7 +129,7 @@ export function normaliseRandomMacs(
   const links = [...rec.links]
     .sort((a, b) => a.ifindex - b.ifindex)
     .map((l) => ({ ...l, address: label(l.address) }));
-  return { steps, links };
+  return { steps, links, ...(rec.udevRenames ? { udevRenames: rec.udevRenames } : {}) };
 }
 
 function show(v: unknown): string {
@@ -188,6 +197,22 @@ export function compareRecords(model: ComparableRecord, kernel: ComparableRecord
     for (const f of fields)
       if (show(m[f]) !== show(k[f]))
         out.push({ where, field: f, model: show(m[f]), kernel: show(k[f]) });
+  }
+  if (model.udevRenames !== undefined || kernel.udevRenames !== undefined) {
+    const text = (r: { from: string; to: string; errno: string | null } | undefined): string =>
+      r ? `${r.from} -> ${r.to}: ${r.errno ?? "ok"}` : "(absent)";
+    // udevd's workers run events of different devices in parallel: the order across devices
+    // is not udev's decision, so both lists are compared sorted
+    const mr = (model.udevRenames ?? []).map(text).sort();
+    const kr = (kernel.udevRenames ?? []).map(text).sort();
+    for (let j = 0; j < Math.max(mr.length, kr.length); j++)
+      if (mr[j] !== kr[j])
+        out.push({
+          where: "udev",
+          field: `rename[${j}]`,
+          model: mr[j] ?? "(absent)",
+          kernel: kr[j] ?? "(absent)",
+        });
   }
   return out;
 }

@@ -38,6 +38,9 @@ export function bootRaceScenario(
     ifsim: 1,
     name: `Boot race with ${n} failover pair${n === 1 ? "" : "s"}`,
     kernel: o.kernel ?? "5.1",
+    // i440fx: ACPI hot-plug slots, so udev names the masters ens3, ens4, … (on q35 it would be
+    // enp0s3, … and the VFs would sit behind root ports)
+    machine: "i440fx",
     devices,
     udev: { generation: o.generation ?? "v253", workers: o.workers ?? 2 },
     bringup: {

@@ -27,6 +27,12 @@ export interface PciFunctionSpec {
   readonly secondaryBus?: number;
   /** Machine spec: false = not plugged at boot (the hypervisor plugs it later). Default true. */
   readonly atBoot?: boolean;
+  /**
+   * The number of the /sys/bus/pci/slots/<N> whose address is this function's dddd:bb:ss (the
+   * firmware's hot-plug slot: acpiphp on i440fx, a PCIe slot capability's Physical Slot Number
+   * under a root port, 0 for QEMU's), or absent when there is none. The machine sets it.
+   */
+  readonly hotplugSlot?: number;
 }
 
 /** A function present on the bus, plain data. */

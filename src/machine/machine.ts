@@ -23,10 +23,35 @@ import {
 /** Guest kernel modules the model can load, in `modprobe` terms. */
 export type GuestModule = "virtio_pci" | "failover" | "net_failover" | "virtio_net" | "e1000e";
 
+/**
+ * The QEMU machine type, which decides the firmware's PCI hot-plug slots (what udev's net_id
+ * reads in /sys/bus/pci/slots for ID_NET_NAME_SLOT):
+ * - "q35": the root complex (pcie.0) has no hot-plug slots; a pcie-root-port has a PCIe slot
+ *   whose Physical Slot Number is QEMU's `slot` property, 0 by default, and net_id skips slot 0.
+ *   So no device gets a slot name: a NIC at 00:03.0 is `enp0s3`, one behind a port `enp1s0`.
+ * - "i440fx": ACPI hot-plug (acpiphp) gives every bus-0 slot N > 0 its slot N: `ens3`.
+ */
+export type MachineType = "q35" | "i440fx";
+
+/** The hot-plug slot `type` gives the function `d` of `devices`, or undefined (none). */
+export function hotplugSlotFor(
+  type: MachineType,
+  d: PciFunctionSpec,
+  devices: readonly PciFunctionSpec[],
+): number | undefined {
+  const [, bus, slot] = parsePciAddr(d.addr);
+  if (type === "i440fx") return bus === 0 && slot > 0 ? slot : undefined;
+  if (bus === 0) return undefined;
+  const port = devices.find((p) => p.model === "pcie-root-port" && p.secondaryBus === bus);
+  return port ? 0 : undefined;
+}
+
 /** Everything that describes a machine (a QEMU command line plus the guest's module order). */
 export interface MachineSpec {
   readonly name: string;
   readonly description: string;
+  /** The QEMU machine type (default "q35", what the qemu backend builds). */
+  readonly machineType?: MachineType;
   /** The guest's sysctl net.core.default_qdisc (Debian's kernels: fq_codel). */
   readonly defaultQdisc: string;
   /** Possible CPUs of the guest. */
@@ -125,10 +150,17 @@ export class Machine {
   /** `advanceTo` moves the virtual clock (the scheduler's) when deferred work falls due. */
   constructor(k: Kernel, spec: MachineSpec, advanceTo: (t: number) => void) {
     this.k = k;
-    this.spec = spec;
     this.advanceTo = advanceTo;
     const problem = validateMachineSpec(spec);
     if (problem) throw new MachineError(`machine "${spec.name}": ${problem}`);
+    const type = spec.machineType ?? "q35";
+    this.spec = {
+      ...spec,
+      devices: spec.devices.map((d) => {
+        const slot = d.hotplugSlot ?? hotplugSlotFor(type, d, spec.devices);
+        return slot === undefined ? d : { ...d, hotplugSlot: slot };
+      }),
+    };
   }
 
   /**

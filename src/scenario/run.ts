@@ -65,6 +65,8 @@ export interface UdevActorLike extends Actor {
   readonly renames: readonly UdevRename[];
   /** The name its rules would give the device (side-effect free), or null. */
   predictableName(ifindex: number): string | null;
+  /** `udevadm trigger --action=add` of the net devices; returns how many events were queued. */
+  coldplug(): number;
 }
 
 /** Builds the udev actor from the scenario's `udev:` section. */
@@ -159,7 +161,16 @@ export interface RunRecord {
   readonly monitor: { t: number; line: string }[];
   /** The scenario's PCI devices at the end (present, hidden by QEMU). */
   readonly devices: DeviceRecord[];
+  /** Every rename the udev actor asked for, in order, with the kernel's answer (udev: only). */
+  readonly udevRenames?: UdevRenameRecord[];
   readonly ok: boolean;
+}
+
+/** A rename udevd tried: from, to, and null (renamed) or the errno name. */
+export interface UdevRenameRecord {
+  readonly from: string;
+  readonly to: string;
+  readonly errno: string | null;
 }
 
 /** Thrown for a scenario the model cannot run (bad input caught late, e.g. a kernel missing). */
@@ -186,6 +197,7 @@ export function stepText(s: StepDoc): string {
   if ("sleep" in s) return `sleep ${typeof s.sleep === "number" ? `${s.sleep}ms` : s.sleep}`;
   if ("set_link" in s) return `set_link ${s.set_link.device} ${s.set_link.up ? "up" : "down"}`;
   if ("modprobe" in s) return `modprobe ${s.modprobe}`;
+  if ("udevadm" in s) return `udevadm ${s.udevadm}`;
   const m = s.migrate;
   const ps = typeof m.primary === "string" ? m.primary : m.primary.join(" ");
   const how = [
@@ -214,10 +226,43 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
     used.add(next);
     return next;
   };
+  const type = sc.machine ?? "q35";
+  const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
+  const nics = (sc.devices ?? []).flatMap((d) =>
+    d.type === "virtio-net" || d.type === "pci-nic" ? [{ d, slot: slotFor(d) }] : [],
+  );
+  // q35: a NIC that is hot-plugged (or unplugged) sits behind its own pcie-root-port at its slot
+  // (pcie.0 refuses hot-plug), and so does every pci-nic not asked on pcie.0; the firmware
+  // numbers the buses behind the ports 1, 2, … in slot order (as the qemu backend builds it).
+  const hotplugged = new Set(
+    sc.steps.flatMap((s) =>
+      typeof s === "object" && "unplug" in s
+        ? [s.unplug]
+        : typeof s === "object" && "plug" in s
+          ? [s.plug]
+          : [],
+    ),
+  );
+  const ported =
+    type === "q35"
+      ? nics
+          .filter(({ d }) =>
+            d.type === "pci-nic" ? d.bus !== "pcie.0" : d.plugged === false || hotplugged.has(d.id),
+          )
+          .sort((a, b) => a.slot - b.slot)
+      : [];
+  const busOf = new Map(ported.map(({ d }, i) => [d.id, i + 1]));
   const devices: MachineSpec["devices"][number][] = [];
-  for (const d of sc.devices ?? []) {
-    if (d.type !== "virtio-net" && d.type !== "pci-nic") continue;
-    const addr = `0000:00:${slotFor(d).toString(16).padStart(2, "0")}.0`;
+  for (const { d, slot } of ported)
+    devices.push({
+      addr: `0000:00:${hex2(slot)}.0`,
+      model: "pcie-root-port",
+      id: `rp-${d.id}`,
+      secondaryBus: busOf.get(d.id) as number,
+    });
+  for (const { d, slot } of nics) {
+    const bus = busOf.get(d.id);
+    const addr = bus !== undefined ? `0000:${hex2(bus)}:00.0` : `0000:00:${hex2(slot)}.0`;
     const base = {
       addr,
       id: d.id,
@@ -240,6 +285,7 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
   return {
     name: sc.name,
     description: sc.description ?? sc.name,
+    machineType: type,
     defaultQdisc: sc.default_qdisc ?? "fq_codel",
     cpus: 1,
     modules: sc.modules ?? ["virtio_pci", "failover", "net_failover", "virtio_net", "e1000e"],
@@ -526,6 +572,8 @@ class ScriptActor implements ScenarioScript {
   readonly #settleSteps: boolean;
   /** settleSteps: the outcome of the current step, held until every actor is idle. */
   #outcome: ScriptOutcome = null;
+  /** The udev actor `udevadm trigger` steps talk to, or null. */
+  udev: UdevActorLike | null = null;
 
   constructor(
     w: World,
@@ -681,6 +729,15 @@ class ScriptActor implements ScenarioScript {
     }
     if ("sleep" in s) {
       this.#wait = { kind: "sleep", until: w.now() + durationMs(s.sleep) * 1000 };
+      return;
+    }
+    if ("udevadm" in s) {
+      if (!this.udev) {
+        this.#finish(false, null, "udevadm trigger: the scenario has no udev: actor", "failed");
+        return;
+      }
+      const n = this.udev.coldplug();
+      this.#finish(true, null, null, `ok (${n} events)`);
       return;
     }
     if ("migrate" in s) {
@@ -1006,6 +1063,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
     o.settleSteps ?? false,
     sc.script_starts ?? "quiescent",
   );
+  script.udev = udev;
   w.sched.add(script);
   w.dispatch();
   const p: PreparedRun = {
@@ -1145,6 +1203,9 @@ export function finishRun(p: PreparedRun): RunRecord {
     ip_link: ipLink,
     monitor,
     devices,
+    ...(p.udev
+      ? { udevRenames: p.udev.renames.map((r) => ({ from: r.from, to: r.to, errno: r.errno })) }
+      : {}),
     ok: expectations.every((e) => e.ok),
   };
 }

@@ -272,6 +272,14 @@ const Modprobe = z.strictObject({
     "Load this guest module: its driver binds the devices present (see modules:)",
   ),
 });
+/** `udevadm trigger --action=add --subsystem-match=net`: udevd gets an `add` for every netdev. */
+const Udevadm = z.strictObject({
+  udevadm: z
+    .literal("trigger", { error: 'expected "trigger"' })
+    .describe(
+      "udevadm trigger --action=add --subsystem-match=net: udevd gets an add for every netdev",
+    ),
+});
 const SetLink = z.strictObject({
   set_link: z
     .strictObject({
@@ -323,10 +331,11 @@ export const STEP_KINDS = [
   "set_link",
   "migrate",
   "modprobe",
+  "udevadm",
 ] as const;
 
 /** One step. */
-export const Step = z.union([Ip, Plug, Unplug, Settle, Sleep, SetLink, Migrate, Modprobe]);
+export const Step = z.union([Ip, Plug, Unplug, Settle, Sleep, SetLink, Migrate, Modprobe, Udevadm]);
 
 /** The schema of each step kind, for precise errors. */
 export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodType>> = {
@@ -338,6 +347,7 @@ export const STEP_SCHEMAS: Readonly<Record<(typeof STEP_KINDS)[number], z.ZodTyp
   set_link: SetLink,
   migrate: Migrate,
   modprobe: Modprobe,
+  udevadm: Udevadm,
 };
 
 /** Edit distance (insertions, deletions, substitutions) between two short words. */
@@ -520,6 +530,12 @@ export const Scenario = z.strictObject({
     .optional()
     .describe("Seed of the scheduler's ties and the kernel's RNG (default 1); --seed overrides it"),
   devices: z.array(Device).optional().describe("The machine's network devices, in PCI probe order"),
+  machine: z
+    .enum(["q35", "i440fx"])
+    .optional()
+    .describe(
+      "The QEMU machine type (default q35): q35 puts hot-pluggable NICs behind PCIe root ports and has no firmware hot-plug slots (udev names enp0s3, enp1s0); i440fx keeps every NIC on bus 0 with ACPI hot-plug slots (ens3). The qemu backend builds q35 only",
+    ),
   udev: Udev.optional(),
   bringup: Bringup.optional(),
   cloud_init: CloudInit.optional(),

@@ -20,6 +20,7 @@ import {
   qemuLayout,
 } from "../../src/backends/qemu/layout.ts";
 import { dmesgLines, errnoOfMessage, linkRecords } from "../../src/backends/qemu/run.ts";
+import { scenarioLinkFile, udevRenames } from "../../src/backends/qemu/udev.ts";
 import { BackendRefusal } from "../../src/backends/refusal.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 
@@ -81,12 +82,13 @@ describe("qemu layout", () => {
     expect(l.nics.map((n) => [n.id, n.guestAddr, n.modelAddr])).toEqual([
       ["net0", "0000:00:03.0", "0000:00:03.0"],
       ["ctl0", "0000:00:04.0", "0000:00:04.0"],
-      ["vf0", "0000:01:00.0", "0000:00:05.0"],
-      ["vf1", "0000:02:00.0", "0000:00:06.0"],
+      ["vf0", "0000:01:00.0", "0000:01:00.0"],
+      ["vf1", "0000:02:00.0", "0000:02:00.0"],
     ]);
+    // the model builds the same q35 machine (machineOf): the addresses agree
     expect([...pciAddrMap(l)]).toEqual([
-      ["0000:01:00.0", "0000:00:05.0"],
-      ["0000:02:00.0", "0000:00:06.0"],
+      ["0000:01:00.0", "0000:01:00.0"],
+      ["0000:02:00.0", "0000:02:00.0"],
     ]);
   });
 
@@ -183,7 +185,16 @@ describe("qemu refusals", () => {
     expect(
       b.refuses(with_({ devices: [{ id: "v", type: "pci-nic", mac: MAC, model: "ixgbevf" }] })),
     ).toMatch(/ixgbevf/);
-    expect(b.refuses(with_({ udev: { generation: "v256" } }))).toMatch(/udevd/);
+    expect(b.refuses(with_({ udev: { generation: "v256" } }))).toMatch(
+      /real udev 252 behaves as v253/,
+    );
+    expect(b.refuses(with_({ udev: { generation: "v253" } }))).toBeNull();
+    expect(b.refuses(with_({ udev: { name_policy: ["path"] } }))).toBeNull();
+    expect(b.refuses(with_({ udev: { hwdb: { "net:*": { PHYS_PORT_NAME: false } } } }))).toMatch(
+      /hwdb/,
+    );
+    expect(b.refuses(with_({ udev: { database: {} } }))).toMatch(/database/);
+    expect(b.refuses(with_({ udev: { onboard: {} } }))).toMatch(/acpi_index/);
     expect(b.refuses(with_({ bringup: { links: ["eth*"] } }))).toMatch(/bring-up/);
     expect(b.refuses(with_({ cloud_init: {} }))).toMatch(/cloud-init/);
     expect(b.refuses(with_({ steps: [{ migrate: { primary: "vf0" } }] }))).toMatch(/migrat/);
@@ -200,8 +211,8 @@ describe("qemu refusals", () => {
     ).toMatch(/hotplugging/);
   });
 
-  it("should refuse when root ports would change the order in which a driver probes", () => {
-    // the model probes slot 3 (behind a port in the guest: bus 1) before slot 4 (pcie.0)
+  it("should probe in the guest's order: the model puts a ported NIC behind its port too", () => {
+    // slot 3 sits behind a port (bus 1) in the guest and in the model, so both probe slot 4 first
     const sc = with_({
       devices: [
         { id: "a", type: "pci-nic", mac: MAC, slot: 3 },
@@ -209,7 +220,12 @@ describe("qemu refusals", () => {
       ],
       steps: [],
     });
-    expect(layoutProblem(sc)).toMatch(/order/);
+    expect(layoutProblem(sc)).toBeNull();
+    expect(qemuLayout(sc).nics.map((n) => n.modelAddr)).toEqual(["0000:01:00.0", "0000:00:04.0"]);
+  });
+
+  it("should refuse an i440fx machine, saying why", () => {
+    expect(layoutProblem(with_({ machine: "i440fx" }))).toMatch(/q35 machine only/);
   });
 
   it("should refuse another kernel than 6.1", () => {
@@ -384,5 +400,28 @@ describe("kernel log comparison", () => {
       model: [a1, a2],
       kernel: [a2, a1],
     });
+  });
+});
+
+describe("the real udevd's part (pure)", () => {
+  const with_ = (p: Partial<ScenarioDoc>): ScenarioDoc => ({ ...FAILOVER, ...p });
+  it("writes the scenario's NamePolicy into a .link file that wins over 99-default.link", () => {
+    const f = scenarioLinkFile(with_({ udev: { name_policy: ["keep", "path"] } }));
+    expect(f).toContain("NamePolicy=keep path\n");
+    expect(f).toContain("OriginalName=*\n");
+    expect(scenarioLinkFile(with_({ udev: { generation: "v253" } }))).toBeNull();
+    expect(scenarioLinkFile(with_({ udev: "none" }))).toBeNull();
+  });
+
+  it("reads renames and their results from udevd's log lines", () => {
+    const r = udevRenames([
+      "eth0: Network interface 2 is renamed from 'eth0' to 'enp0s3'",
+      "eth1: Failed to rename network interface 3 from 'eth1' to 'enp0s3nsby': Device or resource busy",
+      "eth1: some other line",
+    ]);
+    expect(r).toEqual([
+      expect.objectContaining({ ifindex: 2, from: "eth0", to: "enp0s3", error: null }),
+      expect.objectContaining({ ifindex: 3, to: "enp0s3nsby", error: "Device or resource busy" }),
+    ]);
   });
 });

@@ -66,14 +66,14 @@ describe("explore → export → qemu: the 07 boot race on Linux 6.1", () => {
 
   it("should find that udevd's rename of the master, already up, gets EBUSY", () => {
     const { lin, detail } = exported();
-    expect(detail).toBe("udevd's rename of eth0 to ens3 returned EBUSY");
+    expect(detail).toBe("udevd's rename of eth0 to enp0s3 returned EBUSY");
     // The linear scenario: networkd's `ip link set dev eth0 up`, then udevd's rename, which the
     // expectations say fails with EBUSY; no udev, no bring-up; it parses back to itself.
     expect(lin.doc).toMatchObject({ kernel: "6.1", udev: "none" });
     expect(lin.doc).not.toHaveProperty("bringup");
     const [i] = ebusySteps(lin);
     expect(ebusySteps(lin)).toHaveLength(1);
-    expect(lin.doc.steps[(i as number) - 1]).toEqual({ ip: "link set dev eth0 name ens3" });
+    expect(lin.doc.steps[(i as number) - 1]).toEqual({ ip: "link set dev eth0 name enp0s3" });
     expect(lin.lanes[(i as number) - 1]).toMatch(/^udev\/w\d+$/);
     const up = lin.doc.steps.findIndex(
       (s) => typeof s === "object" && "ip" in s && s.ip === "link set dev eth0 up",

@@ -96,12 +96,12 @@ describe("ScenarioSystem.fire footprints", () => {
   });
 
   it("should make udevd's rename of a device and networkd bringing the same device up dependent", () => {
-    // 07: networkd brings up eth* without waiting for udev, udevd renames eth0 to ens3.
+    // 07 (q35): networkd brings up eth* without waiting for udev, udevd renames eth0 to enp0s3.
     const { sys, fire } = at(BOOT_RACE_07, { kernel: "6.1" });
     const eth0 = ifindexOf(sys, "eth0");
     expect(sys.p.udev?.explorerView().workers[0]?.ifindex).toBe(eth0);
     const rename = fire("udev/w0");
-    expect(sys.p.udev?.renames.at(-1)).toMatchObject({ from: "eth0", to: "ens3", errno: null });
+    expect(sys.p.udev?.renames.at(-1)).toMatchObject({ from: "eth0", to: "enp0s3", errno: null });
     const tl = sys.p.w.timeline.length;
     const up = fire("networkd");
     expect(sys.p.w.timeline.slice(tl).map((e) => e.what)).toEqual(["eth0: bringing link up"]);
@@ -151,6 +151,7 @@ describe("ScenarioSystem.fire footprints", () => {
   it("should write the MAC-pairing table when a failover standby is plugged", () => {
     const sc: ScenarioDoc = {
       ifsim: 1,
+      machine: "i440fx", // ACPI slots: the ens3 names below
       name: "plug a standby",
       kernel: "6.1",
       devices: [

@@ -52,6 +52,7 @@ describe("search: DPOR agrees with the naive enumeration", () => {
     // v256 with the man page's hwdb denylist: master and standby both want ens3.
     const sc: ScenarioDoc = {
       ifsim: 1,
+      machine: "i440fx", // ACPI slots: the ens3 names below
       name: "hwdb",
       kernel: "6.1",
       devices: [
@@ -123,6 +124,7 @@ describe("search: DPOR agrees with the naive enumeration", () => {
   it("should find the EBUSY when udevd's rename takes the link away from networkd (a lane disabled by another)", () => {
     const sc: ScenarioDoc = {
       ifsim: 1,
+      machine: "i440fx", // ACPI slots: the ens3 names below
       name: "disabling",
       kernel: "6.1",
       devices: [{ id: "net0", type: "virtio-net", mac: "52:54:00:12:34:56", slot: 3 }],

@@ -241,6 +241,7 @@ const smallScenario = fc
   .map((x) => {
     const sc: ScenarioDoc = {
       ifsim: 1,
+      machine: "i440fx", // ACPI slots: the ens3 names below
       name: "random small scenario",
       kernel: x.kernel,
       devices: [

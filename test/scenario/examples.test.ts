@@ -230,7 +230,7 @@ describe("what the examples' comments claim", () => {
     expect(rename("5.0")).toMatchObject({ ok: false, errno: "EBUSY" });
     for (const k of ["5.1", "6.1", "6.18"]) expect(rename(k)).toMatchObject({ ok: true });
     const on61 = runScenario(sc, { kernel: "6.1" });
-    expect(on61.links.find((l) => l.ifname === "ens4")?.master).toBe("eth0");
+    expect(on61.links.find((l) => l.ifname === "enp1s0")?.master).toBe("eth0");
   });
 
   it("02: with bring-up slower than the rename, 5.0 renames the standby too", () => {

@@ -129,21 +129,21 @@ describe("parseScenario: positioned errors", () => {
       "an unknown step kind",
       edit("  - settle", "  - reboot: now"),
       [
-        's.yaml:16:5: steps[2]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got a mapping with key "reboot"',
+        's.yaml:16:5: steps[2]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe, udevadm; got a mapping with key "reboot"',
       ],
     ],
     [
       "a misspelt settle",
       edit("  - settle", "  - setle"),
       [
-        's.yaml:16:5: steps[2]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got "setle"',
+        's.yaml:16:5: steps[2]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe, udevadm; got "setle"',
       ],
     ],
     [
       "two step kinds in one item",
       edit("  - plug: vf0", "  - plug: vf0\n    unplug: vf0"),
       [
-        's.yaml:15:5: steps[1]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe; got a mapping with keys "plug", "unplug"',
+        's.yaml:15:5: steps[1]: expected a step: "settle" or a mapping with one of ip, plug, unplug, sleep, set_link, migrate, modprobe, udevadm; got a mapping with keys "plug", "unplug"',
       ],
     ],
     [

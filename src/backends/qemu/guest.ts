@@ -27,7 +27,20 @@
  * Module loading, shared by init and the agent: `load_mod NAME` insmods the files listed in
  * /lib/modules/ifsim/deps/NAME (dependencies first) that are not loaded yet.
  */
-export const GUEST_MODLIB = `load_mod() {
+export const GUEST_MODLIB = `udev_start() {
+  # as a real boot starts it (systemd-udevd.service, then systemd-udev-trigger.service):
+  # the daemon, udevadm trigger of subsystems then devices (action add), udevadm settle
+  echo "ifsim-init: udevd starting at $(cut -d' ' -f1 /proc/uptime)"
+  mkdir -p /run/udev /etc/systemd/network
+  /lib/systemd/systemd-udevd --debug > /tmp/udev.log 2>&1 &
+  i=0
+  while [ ! -S /run/udev/control ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+  udevadm trigger --type=subsystems --action=add
+  udevadm trigger --type=devices --action=add
+  udevadm settle -t 60
+  echo "ifsim-init: udevd settled at $(cut -d' ' -f1 /proc/uptime)"
+}
+load_mod() {
   [ -f /lib/modules/ifsim/deps/$1 ] || { echo "modprobe: FATAL: Module $1 not found" >&2; return 1; }
   for f in $(cat /lib/modules/ifsim/deps/$1); do
     grep -qx "$f" /tmp/loaded 2>/dev/null && continue
@@ -47,13 +60,25 @@ mount -t tmpfs tmpfs /tmp
 echo "ifsim-init: up at $(cut -d' ' -f1 /proc/uptime)"
 . /modlib.sh
 MODS=virtio_pci,failover,net_failover,virtio_net,e1000e
+UDEV=
 for w in $(cat /proc/cmdline); do
-  case "$w" in ifsim.modules=*) MODS=\${w#ifsim.modules=} ;; esac
+  case "$w" in
+    ifsim.modules=*) MODS=\${w#ifsim.modules=} ;;
+    ifsim.udev=*) UDEV=\${w#ifsim.udev=} ;;
+    ifsim.link=*) echo "\${w#ifsim.link=}" | base64 -d > /tmp/ifsim.link ;;
+  esac
 done
+export UDEV
+if [ -n "$UDEV" ] && [ -s /tmp/ifsim.link ]; then
+  mkdir -p /etc/systemd/network
+  cp /tmp/ifsim.link /etc/systemd/network/10-ifsim.link
+fi
+[ "$UDEV" = early ] && udev_start
 for m in $(echo "$MODS" | tr ',' ' '); do
   load_mod $m || echo "ifsim-init: loading $m failed"
 done
 echo "ifsim-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)"
+[ "$UDEV" = late ] && udev_start
 sh /agent.sh
 echo "ifsim-init: agent exited rc=$?"
 poweroff -f
@@ -64,6 +89,8 @@ export const GUEST_AGENT = `#!/bin/sh
 IP=/usr/sbin/ip
 MON=/tmp/mon.out
 MONPOS=0
+ULOG=/tmp/udev.log
+ULOGPOS=0
 . /modlib.sh
 exec 3<>/dev/ttyS1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null || stty raw -echo <&3
@@ -109,6 +136,17 @@ mon_take() {
   tail -c +$((MONPOS + 1)) $MON | head -c $((size - MONPOS)) > /tmp/mon.new
   MONPOS=$size
 }
+# new udevd log output since the last call → /tmp/udev.new
+udev_take() {
+  [ -n "$UDEV" ] || return 0
+  size=$(wc -c < $ULOG)
+  tail -c +$((ULOGPOS + 1)) $ULOG | head -c $((size - ULOGPOS)) > /tmp/udev.new
+  ULOGPOS=$size
+}
+# udevd has no event queued or running (it removes /run/udev/queue when its queue is empty)
+udev_idle() {
+  [ -z "$UDEV" ] || [ ! -e /run/udev/queue ]
+}
 # an e1000e that is up, has no carrier yet and whose backend link is on ($@: PCI addresses
 # whose link is off): its carrier comes ~2.5 s after open (watchdog), so the kernel is not idle
 carrier_pending() {
@@ -134,7 +172,7 @@ settle() {
     now=$(ms)
     s=$(wc -c < $MON)
     if [ "$s" != "$last" ]; then last=$s; tq=$now; fi
-    if [ $((now - tq)) -ge $q ] && mon_idle && ! carrier_pending "$@"; then break; fi
+    if [ $((now - tq)) -ge $q ] && mon_idle && udev_idle && ! carrier_pending "$@"; then break; fi
     if [ $((now - t0)) -ge $max ]; then to=+timeout; break; fi
   done
   echo "$((now - t0))$to" > /tmp/waited
@@ -195,7 +233,11 @@ while IFS= read -r line <&3; do
       for d in /sys/class/net/*; do
         echo "\${d##*/} $(cat $d/name_assign_type 2>/dev/null || echo 0)"
       done > /tmp/nat
-      fields="link text nat" ;;
+      fields="link text nat"
+      if [ -n "$UDEV" ]; then
+        for d in /sys/class/net/*; do udevadm info $d; echo; done > /tmp/udevinfo 2>&1
+        fields="$fields udevinfo"
+      fi ;;
     bye)
       out "@@BEGIN $seq"; out "@@END $seq"
       kill $MONPID 2>/dev/null
@@ -203,10 +245,12 @@ while IFS= read -r line <&3; do
     *) echo "unknown op $op" > /tmp/stderr; echo 127 > /tmp/rc; fields="rc stderr" ;;
   esac
   mon_take
+  udev_take
   dmesg -c > /tmp/dmesg 2>/dev/null
   out "@@BEGIN $seq"
   for f in $fields; do field $f /tmp/$f; done
   field mon /tmp/mon.new
+  [ -n "$UDEV" ] && field udev /tmp/udev.new
   field dmesg /tmp/dmesg
   out "@@END $seq"
 done

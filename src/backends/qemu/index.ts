@@ -1,5 +1,7 @@
 // The qemu backend: a real Linux 6.1 guest (Debian's kernel) under QEMU q35, driven over QMP and
-// a serial channel. See run.ts for the step semantics and layout.ts for the machine mapping.
+// a serial channel; a scenario's `udev:` actor runs as Debian's real systemd-udevd in the guest
+// (udev.ts, udev-prepare.ts). See run.ts for the step semantics and layout.ts for the machine
+// mapping.
 
 import type { ScenarioDoc } from "../../scenario/schema.ts";
 import { BackendRefusal } from "../refusal.ts";
@@ -10,7 +12,15 @@ import { type QemuRunRecord, qemuRefuses, runOnQemu } from "./run.ts";
 export { compareLogs, formatLogDifference, MODELLED_LOG, modelledLog } from "./compare.ts";
 export { pciAddrMap, type QemuLayout, qemuLayout } from "./layout.ts";
 export { cacheDir, type Prepared, prepare } from "./prepare.ts";
-export { type QemuRunRecord, qemuRefuses, runOnQemu } from "./run.ts";
+export { type QemuRunRecord, qemuRefuses, REAL_UDEV_MAJOR, runOnQemu } from "./run.ts";
+export {
+  REAL_UDEV_GENERATION,
+  realUdevProblem,
+  scenarioLinkFile,
+  type UdevRename,
+  udevRenames,
+} from "./udev.ts";
+export { type PreparedUdev, prepareUdev, udevInitrd } from "./udev-prepare.ts";
 export { pickAccel } from "./vm.ts";
 
 /** Why this machine cannot run the qemu backend (QEMU missing, no way to get the kernel…), or null. */

@@ -3,17 +3,15 @@
 // processes, no files (tested without QEMU).
 //
 // Mapping (scenario → QEMU 7.2 q35):
-// - every device keeps the scenario's slot (the model's machineOf(): slot N → 0000:00:N.0);
+// - every device keeps the scenario's slot, and the model's machineOf() builds the same q35
+//   machine (root ports included), so model and guest PCI addresses agree;
 // - a `virtio-net` present at boot is a `virtio-net-pci` on pcie.0 at that slot (`failover=on`
 //   when `standby`), so the guest sees it at 0000:00:N.0 exactly as the model does;
 // - a `pci-nic` (bus pci.0, the default) is an `e1000e` behind its own `pcie-root-port`, and so is
 //   a `virtio-net` with `plugged: false`: q35's root complex (pcie.0) refuses hot-plug, so a
 //   device that is plugged or unplugged needs a port. The port sits at 0000:00:N.0 and the guest
-//   numbers the buses behind the ports in slot order (1, 2, …), so the NIC is at 0000:0B:00.0
-//   instead of the model's 0000:00:N.0. Probe order does not change (drivers bind in bus order:
-//   bus 0 first, then the buses behind the ports in slot order, and the model's e1000e devices
-//   are in slot order too), so kernel names and ifindexes agree; only PCI addresses in kernel
-//   log lines (and udev path names, which this backend does not run) differ. See pciAddrMap().
+//   numbers the buses behind the ports in slot order (1, 2, …), so the NIC is at 0000:0B:00.0,
+//   where the model puts it too (and udev names it enpBs0).
 // - a `pci-nic` with `bus: pcie.0` is an `e1000e` on pcie.0 at its slot (not hot-pluggable);
 // - `failover_pair` → `failover_pair_id`; every pci-nic present at boot is added with QMP
 //   `device_add` while the VM is paused (-S): a paired primary given on the command line could
@@ -31,7 +29,7 @@ export interface QemuNic {
   readonly type: "virtio-net" | "pci-nic";
   readonly driver: "virtio-net-pci" | "e1000e";
   readonly slot: number;
-  /** Where the model puts it (0000:00:<slot>.0). */
+  /** Where the model puts it (machineOf(): the guest's address on q35). */
   readonly modelAddr: string;
   /** Where the guest sees it. */
   readonly guestAddr: string;
@@ -63,6 +61,8 @@ export interface QemuLayout {
 
 /** Why the layout cannot be built for this scenario (null: it can). */
 export function layoutProblem(sc: ScenarioDoc): string | null {
+  if (sc.machine === "i440fx")
+    return "machine: i440fx: the qemu backend builds a q35 machine only (use the model)";
   for (const d of sc.devices ?? []) {
     if (d.type === "veth" || d.type === "ifb")
       return `device "${d.id}" is a ${d.type}: the qemu backend builds only virtio-net and pci-nic devices (use the model or the netns backend)`;
@@ -107,7 +107,16 @@ export function qemuLayout(sc: ScenarioDoc): QemuLayout {
   // Which devices need a root port (hot-pluggable, or an e1000e on pci.0), in slot order: the
   // guest numbers the buses behind them 1, 2, … in that order.
   const slotById = new Map<string, number>();
-  for (const f of spec.devices) if (f.id !== undefined) slotById.set(f.id, slotOf(f.addr));
+  const addrById = new Map<string, string>();
+  for (const f of spec.devices) {
+    if (f.id === undefined) continue;
+    if (f.model === "pcie-root-port" && f.id.startsWith("rp-"))
+      slotById.set(f.id.slice(3), slotOf(f.addr));
+    else {
+      addrById.set(f.id, f.addr);
+      if (!slotById.has(f.id)) slotById.set(f.id, slotOf(f.addr));
+    }
+  }
   const hotplugged = new Set(
     sc.steps.flatMap((s) =>
       typeof s === "object" && "unplug" in s
@@ -170,7 +179,7 @@ export function qemuLayout(sc: ScenarioDoc): QemuLayout {
       type: d.type,
       driver: props.driver as QemuNic["driver"],
       slot,
-      modelAddr: `0000:00:${hex2(slot)}.0`,
+      modelAddr: addrById.get(d.id) ?? `0000:00:${hex2(slot)}.0`,
       guestAddr,
       port,
       netdev,

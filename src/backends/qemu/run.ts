@@ -31,7 +31,9 @@ import { BackendRefusal } from "../refusal.ts";
 import type { BackendRunOptions, BackendRunRecord, BackendStepRecord } from "../types.ts";
 import { HostView } from "./hv.ts";
 import { layoutProblem, pciAddrMap, qemuLayout } from "./layout.ts";
-import { type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
+import { cacheDir, type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
+import { realUdevProblem, scenarioLinkFile, type UdevRename, udevRenames } from "./udev.ts";
+import { type PreparedUdev, prepareUdev, udevInitrd } from "./udev-prepare.ts";
 import { qemuVersion, Vm, type VmOptions } from "./vm.ts";
 
 /** Quiet time that ends a settle, ms. */
@@ -61,14 +63,33 @@ export interface QemuRunRecord extends BackendRunRecord {
   /** Guest PCI address → the model's, where they differ (pci-nics behind root ports). */
   readonly pciAddrs: Readonly<Record<string, string>>;
   readonly iproute2: string;
+  /** The real udevd's part, when the scenario has a `udev:` actor. */
+  readonly udev?: {
+    /** Debian's udev package version. */
+    readonly version: string;
+    readonly packages: string[];
+    /** The .link file given to it (null: 99-default.link). */
+    readonly linkFile: string | null;
+    /** udevd's debug log before step 1 (boot: trigger, module load, settle). */
+    readonly bootLog: string[];
+    /** udevd's debug log of each step. */
+    readonly stepLog: string[][];
+    /** The renames udevd tried (boot first, then the steps'), with their results. */
+    readonly renames: UdevRename[];
+    /** `udevadm info` of every netdev at the end. */
+    readonly info: string;
+  };
 }
+
+/** The udev major version apt serves the guest (Debian bookworm's). */
+export const REAL_UDEV_MAJOR = "252";
 
 /** Why the qemu backend cannot run `sc`, or null. */
 export function qemuRefuses(sc: ScenarioDoc): string | null {
   const lp = layoutProblem(sc);
   if (lp) return lp;
-  if (sc.udev !== undefined && sc.udev !== "none")
-    return "the guest runs no udevd (names stay the kernel's): set udev: none";
+  const up = realUdevProblem(sc, REAL_UDEV_MAJOR);
+  if (up) return up;
   if (sc.bringup !== undefined && sc.bringup !== "none")
     return "the guest runs no bring-up daemon: set bringup: none";
   if (sc.cloud_init !== undefined && sc.cloud_init !== "none")
@@ -84,6 +105,11 @@ export function qemuRefuses(sc: ScenarioDoc): string | null {
     if ("migrate" in s)
       return `step ${i + 1} (migrate): live migration needs a second QEMU; not supported by the qemu backend`;
   }
+  if (
+    (sc.udev === undefined || sc.udev === "none") &&
+    sc.steps.some((s) => typeof s === "object" && "udevadm" in s)
+  )
+    return "a udevadm step needs the udev: actor (the guest runs udevd only for it)";
   const ids = new Set((sc.devices ?? []).map((d) => d.id));
   for (const [i, s] of sc.steps.entries()) {
     if (typeof s !== "object") continue;
@@ -139,7 +165,7 @@ async function settleGuest(
   vm: Vm,
   hv: HostView,
   log: (l: string) => void,
-): Promise<{ mon: string[]; dmesg: string[] }> {
+): Promise<{ mon: string[]; dmesg: string[]; udev: string[] }> {
   const w = await vm.request(
     "waitdev",
     [String(DEV_WAIT_MS), ...hv.expected()],
@@ -156,6 +182,7 @@ async function settleGuest(
   return {
     mon: [...lines(w.mon), ...lines(q.mon)],
     dmesg: [...dmesgLines(w.dmesg), ...dmesgLines(q.dmesg)],
+    udev: [...lines(w.udev), ...lines(q.udev)],
   };
 }
 
@@ -164,7 +191,11 @@ async function execStep(
   hv: HostView,
   s: StepDoc,
   log: (l: string) => void,
-): Promise<{ rec: Omit<BackendStepRecord, "index" | "step">; dmesg: string[] }> {
+): Promise<{
+  rec: Omit<BackendStepRecord, "index" | "step">;
+  dmesg: string[];
+  udev: string[];
+}> {
   const done = async (
     r: Record<string, string>,
     ok: boolean,
@@ -175,6 +206,7 @@ async function execStep(
     return {
       rec: { ok, errno, message, events: [...lines(r.mon), ...q.mon] },
       dmesg: [...dmesgLines(r.dmesg), ...q.dmesg],
+      udev: [...lines(r.udev), ...q.udev],
     };
   };
   if (typeof s === "string") return done({}, true, null, null);
@@ -189,6 +221,12 @@ async function execStep(
     const ms = durationMs(s.sleep);
     const r = await vm.request("sleep", [String(ms)], ms + 30_000);
     return done(r, true, null, null);
+  }
+  if ("udevadm" in s) {
+    const line = "udevadm trigger --action=add --subsystem-match=net";
+    const r = await vm.request("exec", [Buffer.from(line).toString("base64")]);
+    const rc = Number(r.rc);
+    return done(r, rc === 0, null, rc === 0 ? null : (r.stderr ?? "").trim() || `exit ${rc}`);
   }
   if ("modprobe" in s) {
     const r = await vm.request("modprobe", [s.modprobe]);
@@ -234,7 +272,12 @@ async function execStep(
 /** Runs `sc` in a fresh guest. */
 export async function runOnQemu(
   sc: ScenarioDoc,
-  o: BackendRunOptions & { readonly vm?: VmOptions; readonly prepared?: Prepared } = {},
+  o: BackendRunOptions & {
+    readonly vm?: VmOptions;
+    readonly prepared?: Prepared;
+    /** When udevd starts: before the boot modules load (a real boot; default) or after. */
+    readonly udevStart?: "early" | "late";
+  } = {},
 ): Promise<QemuRunRecord> {
   const log = o.log ?? (() => {});
   if (o.kernel != null && o.kernel !== "6.1" && !o.kernel.startsWith("6.1."))
@@ -243,11 +286,27 @@ export async function runOnQemu(
     );
   const refused = qemuRefuses(sc);
   if (refused) throw new BackendRefusal(refused);
-  const p = o.prepared ?? prepare(log);
+  const base = o.prepared ?? prepare(log);
+  const withUdev = sc.udev !== undefined && sc.udev !== "none";
+  const u: PreparedUdev | null = withUdev ? prepareUdev(cacheDir(), log) : null;
+  const p = u ? { ...base, initrd: udevInitrd(base.initrd, u) } : base;
+  const linkFile = scenarioLinkFile(sc);
+  const append = u
+    ? [
+        `ifsim.udev=${o.udevStart ?? "early"}`,
+        ...(linkFile ? [`ifsim.link=${Buffer.from(linkFile).toString("base64")}`] : []),
+      ]
+    : [];
   const layout = qemuLayout(sc);
   const t0 = Date.now();
   const modules = sc.modules ?? [...SCENARIO_MODULES];
-  const vm = await Vm.start(p, layout, { ...o.vm, modules, log });
+  const vm = await Vm.start(p, layout, {
+    ...o.vm,
+    modules,
+    log,
+    append,
+    ...(u ? { bootTimeoutMs: Math.max(o.vm?.bootTimeoutMs ?? 0, 240_000) } : {}),
+  });
   log(`qemu: guest up in ${vm.bootMs} ms (${vm.accel})`);
   try {
     const hv = new HostView(layout, modules);
@@ -258,9 +317,11 @@ export async function runOnQemu(
     const steps: BackendStepRecord[] = [];
     const stepMs: number[] = [];
     const stepDmesg: string[][] = [];
+    const stepUdev: string[][] = [];
     for (const [i, s] of sc.steps.entries()) {
       const ts = Date.now();
-      const { rec, dmesg: dm } = await execStep(vm, hv, s, log);
+      const { rec, dmesg: dm, udev: ul } = await execStep(vm, hv, s, log);
+      stepUdev.push(ul);
       steps.push({ index: i + 1, step: stepText(s), ...rec });
       stepMs.push(Date.now() - ts);
       stepDmesg.push(dm);
@@ -293,6 +354,24 @@ export async function runOnQemu(
       kernelPackage: `${p.kpkg} ${p.pkgVersion}`,
       pciAddrs: Object.fromEntries(pciAddrMap(layout)),
       iproute2: p.ipVersion,
+      ...(u
+        ? {
+            udevRenames: udevRenames([...boot.udev, ...stepUdev.flat()]).map((x) => ({
+              from: x.from,
+              to: x.to,
+              errno: x.errno,
+            })),
+            udev: {
+              version: u.version,
+              packages: u.packages,
+              linkFile,
+              bootLog: boot.udev,
+              stepLog: stepUdev,
+              renames: udevRenames([...boot.udev, ...stepUdev.flat()]),
+              info: f.udevinfo ?? "",
+            },
+          }
+        : {}),
     };
   } finally {
     await vm.stop();

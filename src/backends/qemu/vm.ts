@@ -21,6 +21,8 @@ export interface VmOptions {
   readonly modules?: readonly string[];
   /** Time allowed from QEMU start to the agent's hello, ms (default 120 s). */
   readonly bootTimeoutMs?: number;
+  /** More kernel command line words (ifsim.udev=…, ifsim.link=…). */
+  readonly append?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -153,7 +155,7 @@ export class Vm {
       "-initrd",
       p.initrd,
       "-append",
-      `console=ttyS0 panic=-1 quiet loglevel=4${o.modules ? ` ifsim.modules=${o.modules.join(",")}` : ""}`,
+      `console=ttyS0 panic=-1 quiet loglevel=4${o.modules ? ` ifsim.modules=${o.modules.join(",")}` : ""}${(o.append ?? []).map((w) => ` ${w}`).join("")}`,
       "-chardev",
       `file,id=con0,path=${join(dir, "console.log")}`,
       "-serial",

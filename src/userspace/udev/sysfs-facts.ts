@@ -4,9 +4,10 @@
 // way net_id's device_skip_virtio() finds it: walk up past the virtio bus to the PCI parent.
 //
 // Firmware facts the model has no hardware for are derived or configured:
-// - hotplug slots: a function on PCI bus 0 at slot N has slot N (QEMU i440fx's ACPI hotplug slots,
-//   which is what gives a QEMU guest "ens3"); functions behind a bridge (bus > 0) have none;
-//   slot 0 never counts (net_id skips `slots/0`). `hotplugSlots` overrides this per address.
+// - hotplug slots: the slot the machine gave the function (PciFunctionSpec.hotplugSlot, by machine
+//   type: i440fx's ACPI slots give bus-0 slot N its N, "ens3"; q35 has none on its root bus and
+//   slot 0 under its root ports, so "enp0s3", "enp1s0"); slot 0 never counts (net_id skips
+//   `slots/0`). `hotplugSlots` overrides this per address.
 // - acpi_index (ACPI _DSM, ID_NET_NAME_ONBOARD): none unless configured per PCI address.
 // - the multifunction bit of the config header: always clear (QEMU sets it only for
 //   `multifunction=on`, which the machine specs never use).
@@ -79,14 +80,13 @@ export interface FirmwareConfig {
 const PCI_ADDR_RE = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
 
 /**
- * The hotplug slot of a PCI function: the configured override, else slot N for bus 0 (N > 0),
- * else none.
+ * The hotplug slot of a PCI function: the configured override, else the slot the machine gave it
+ * (/sys/bus/pci/slots/<N> with its address), else none.
  */
-export function hotplugSlotOf(addr: string, fw: FirmwareConfig = {}): number | null {
+export function hotplugSlotOf(k: Kernel, addr: string, fw: FirmwareConfig = {}): number | null {
   const o = fw.hotplugSlots?.[addr];
   if (o !== undefined) return o;
-  const [, bus, slot] = parsePciAddr(addr);
-  return bus === 0 && slot > 0 ? slot : null;
+  return pciGetFunction(k, addr)?.spec.hotplugSlot ?? null;
 }
 
 /** The PCI functions on a device path, leaf first ("/devices/pci0000:00/0000:00:06.0/0000:02:00.0"). */
@@ -105,7 +105,7 @@ export function pciChainOf(k: Kernel, parentDevpath: string, fw: FirmwareConfig 
       bridge:
         fn !== undefined &&
         (fn.spec.secondaryBus !== undefined || fn.spec.model === "pcie-root-port"),
-      hotplugSlot: hotplugSlotOf(addr, fw),
+      hotplugSlot: hotplugSlotOf(k, addr, fw),
       acpiIndex: fw.acpiIndex?.[addr] ?? null,
     };
   });

@@ -44,6 +44,7 @@ import {
   errnoName,
   IFF,
   type NetDevice,
+  rtnlLinkprop,
   rtnlSetlink,
 } from "../../kernel/index.ts";
 import { clonePlain } from "../../sim/clone.ts";
@@ -653,6 +654,13 @@ export class Udevd implements Actor {
     if (ev.action === "move") {
       // The move that follows a rename: ID_RENAMING is dropped, the entry follows the new name.
       const prev = this.#db.get(ev.ifindex)?.properties ?? {};
+      // net_setup_link on `move`: Name=/NamePolicy= are skipped, alternative names applied
+      const facts = this.#facts(ev.ifindex);
+      if (facts && matchLinkFile(this.#links, facts, ev.ifname)) {
+        const props: Record<string, string> = {};
+        const names = this.#netIdNames(facts, props);
+        this.#applyAltnames(ev.ifindex, names, databaseName(this.#cfg.database ?? {}, facts));
+      }
       this.#writeDb(ev, ev.ifname, { ...prev, ...base }, false);
       return this.#finish(ev, ev.ifname, true);
     }
@@ -709,6 +717,7 @@ export class Udevd implements Actor {
         props.ID_NET_NAME = choice.name;
         target = choice.name;
       }
+      this.#applyAltnames(ev.ifindex, names, fromDb);
     }
 
     if (target === null || target === ev.ifname) {
@@ -718,6 +727,32 @@ export class Udevd implements Actor {
     const dev = devGetByIndex(k, ev.ifindex) as NetDevice;
     if (this.generation === "legacy") return this.#renameLegacy(job, props, target);
     return this.#renameSystemd(ev, dev, base, props, target);
+  }
+
+  /**
+   * 99-default.link's `AlternativeNamesPolicy=database onboard slot path` (link_apply_alternative_names()
+   * of systemd 252, measured in the qemu guest): the names those policies yield, less the current
+   * name and the altnames the device has, are added as altnames (one RTM_NEWLINK when the device
+   * is up). Only the v253 generation: the others are not measured.
+   */
+  #applyAltnames(
+    ifindex: number,
+    names: ReturnType<typeof netId>,
+    fromDb: string | undefined,
+  ): void {
+    if (this.generation !== "v253" || !this.#w.k.profile.altnames) return;
+    const dev = devGetByIndex(this.#w.k, ifindex);
+    if (!dev) return;
+    const want: string[] = [];
+    for (const n of [
+      fromDb,
+      names.ID_NET_NAME_ONBOARD,
+      names.ID_NET_NAME_SLOT,
+      names.ID_NET_NAME_PATH,
+    ])
+      if (n !== undefined && n !== dev.name && !want.includes(n) && !dev.altnames.includes(n))
+        want.push(n);
+    if (want.length > 0) rtnlLinkprop(this.#w.k, { op: "add", ifindex, altname: want });
   }
 
   #setName(ifindex: number, name: string): number {
@@ -801,7 +836,15 @@ export class Udevd implements Actor {
     const saveFirst = gen === "v253" || gen === "v256";
     // v253+: ID_RENAMING is saved to the database before the rtnetlink call.
     if (saveFirst) this.#writeDb(ev, old, snapshot, true);
+    // v253 (systemd 252, measured): the new name is dropped from the altnames just before the
+    // rename and given back when the rename fails.
+    const altDropped =
+      gen === "v253" && dev.altnames.includes(target)
+        ? rtnlLinkprop(this.#w.k, { op: "del", ifindex: ev.ifindex, altname: target }).ret === 0
+        : false;
     const ret = this.#setName(ev.ifindex, target);
+    if (ret !== 0 && altDropped)
+      rtnlLinkprop(this.#w.k, { op: "add", ifindex: ev.ifindex, altname: target });
     if (ret === 0) {
       this.#renamed(old, target);
       this.#log(

@@ -7,7 +7,6 @@ import { createKernel, parsePciAddr } from "../../../src/kernel/index.ts";
 import { FAILOVER_VM, Machine } from "../../../src/machine/index.ts";
 import { Rng, VirtualClock } from "../../../src/sim/index.ts";
 import {
-  hotplugSlotOf,
   NAMING_SCHEMES,
   type NetFacts,
   type NetIdOptions,
@@ -18,6 +17,7 @@ import {
   readNetFacts,
 } from "../../../src/userspace/udev/index.ts";
 
+/** A PCI function as net_id sees it on an i440fx machine (ACPI slot N for bus-0 slot N). */
 function pci(addr: string, o: Partial<PciFacts> = {}): PciFacts {
   const [domain, bus, slot, func] = parsePciAddr(addr);
   return {
@@ -28,7 +28,7 @@ function pci(addr: string, o: Partial<PciFacts> = {}): PciFacts {
     func,
     multifunction: false,
     bridge: false,
-    hotplugSlot: hotplugSlotOf(addr),
+    hotplugSlot: bus === 0 && slot > 0 ? slot : null,
     acpiIndex: null,
     ...o,
   };
@@ -262,8 +262,8 @@ describe("sysfs facts of the failover VM", () => {
     expect(standby?.physPortName).toBe("sby");
     expect(vf?.driver).toBe("e1000e");
     expect(vf?.pci.map((p) => [p.addr, p.bridge, p.hotplugSlot])).toEqual([
-      ["0000:02:00.0", false, null],
-      ["0000:00:06.0", true, 6],
+      ["0000:02:00.0", false, 0],
+      ["0000:00:06.0", true, null],
     ]);
     expect(vf?.devpath).toBe("/devices/pci0000:00/0000:00:06.0/0000:02:00.0/net/eth3");
     expect(master?.nameAssignType).toBe(1);
@@ -276,12 +276,33 @@ describe("sysfs facts of the failover VM", () => {
   });
 
   it.each([
-    [2, "ens3"],
-    [3, "ens3nsby"],
-    [4, "ens4"],
-  ])("should name ifindex %i %s", (ifindex, name) => {
-    const f = readNetFacts(booted("6.1"), ifindex) as NetFacts;
-    expect(netId(f, V255).ID_NET_NAME_SLOT).toBe(name);
+    [2, "enp0s3"],
+    [3, "enp0s3nsby"],
+    [4, "enp0s4"],
+    [5, "enp2s0"],
+  ])(
+    "should name ifindex %i %s on q35 (no slot name: no hot-plug slots, port slot 0)",
+    (ifindex, name) => {
+      const f = readNetFacts(booted("6.1"), ifindex) as NetFacts;
+      expect(netId(f, V255).ID_NET_NAME_SLOT).toBeUndefined();
+      expect(netId(f, V255).ID_NET_NAME_PATH).toBe(name);
+    },
+  );
+
+  it("should give i440fx's ACPI slot names (ens3) on the same devices", () => {
+    const clock = new VirtualClock();
+    const k = createKernel({
+      kernel: "6.1",
+      clock,
+      rng: new Rng(1),
+      cpus: 1,
+      defaultQdisc: "fq_codel",
+    });
+    const spec = { ...FAILOVER_VM, machineType: "i440fx" as const };
+    new Machine(k, spec, (t) => clock.advanceTo(t)).boot();
+    expect(netId(readNetFacts(k, 2) as NetFacts, V255).ID_NET_NAME_SLOT).toBe("ens3");
+    expect(netId(readNetFacts(k, 3) as NetFacts, V255).ID_NET_NAME_SLOT).toBe("ens3nsby");
+    expect(netId(readNetFacts(k, 4) as NetFacts, V255).ID_NET_NAME_SLOT).toBe("ens4");
   });
 
   it("should take acpi_index and hotplug slots from the firmware config", () => {

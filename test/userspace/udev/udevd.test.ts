@@ -63,7 +63,7 @@ function hotplugRace(kernel: string, cfg: UdevdConfig, seed = 1) {
   const s = sim(kernel, cfg, { seed });
   settle(s.w);
   const bootNames = names(s.k);
-  s.w.ip(["link", "set", "ens3", "up"]);
+  s.w.ip(["link", "set", "enp0s3", "up"]);
   s.w.dispatch();
   settle(s.w);
   s.m.unplug("primary0");
@@ -85,7 +85,7 @@ function hotplugRace(kernel: string, cfg: UdevdConfig, seed = 1) {
   };
 }
 
-const BOOT_NAMES = ["lo", "ens3", "ens3nsby", "ens4", "enp2s0"];
+const BOOT_NAMES = ["lo", "enp0s3", "enp0s3nsby", "enp0s4", "enp2s0"];
 
 describe("udevd on the failover VM boot", () => {
   it("should see the boot uevents and name master, standby, plain virtio and VF", () => {
@@ -100,15 +100,16 @@ describe("udevd on the failover VM boot", () => {
     // lo was registered before the World existed: udevd never saw it
     expect(u.isInitialized(1)).toBe(false);
     expect(u.entry(3)?.properties).toMatchObject({
-      INTERFACE: "ens3nsby",
+      INTERFACE: "enp0s3nsby",
       INTERFACE_OLD: "eth1",
       ID_NET_DRIVER: "virtio_net",
-      ID_NET_NAME_SLOT: "ens3nsby",
       ID_NET_NAME_PATH: "enp0s3nsby",
-      ID_NET_NAME: "ens3nsby",
+      ID_NET_NAME: "enp0s3nsby",
       ID_NET_LINK_FILE: "99-default.link",
       ID_PATH: "pci-0000:00:03.0",
     });
+    // q35: no hot-plug slot on the root bus, so no slot name
+    expect(u.entry(3)?.properties.ID_NET_NAME_SLOT).toBeUndefined();
     expect(u.entry(2)?.properties.ID_NET_DRIVER).toBe("net_failover");
     // renames succeed silently at udevd's default log level; the kernel logs them
     expect(u.logs).toEqual([]);
@@ -116,7 +117,7 @@ describe("udevd on the failover VM boot", () => {
       .since(0)
       .flatMap((e) => (e.type === "kernel.log" ? [e.text] : []))
       .filter((t) => t.includes("renamed from"));
-    expect(klog).toContain("virtio_net virtio0 ens3nsby: renamed from eth1");
+    expect(klog).toContain("virtio_net virtio0 enp0s3nsby: renamed from eth1");
     expect(u.isSettled()).toBe(true);
   });
 
@@ -135,11 +136,11 @@ describe("udevd on the failover VM boot", () => {
     const { w, u } = sim("6.1", { logLevel: "debug" });
     settle(w);
     const text = u.logText();
-    expect(text).toContain('eth0: Policy *slot* yields "ens3".');
-    expect(text).toContain("ens3: Network interface 2 is renamed from 'eth0' to 'ens3'");
+    expect(text).toContain('eth0: Policy *path* yields "enp0s3".');
+    expect(text).toContain("enp0s3: Network interface 2 is renamed from 'eth0' to 'enp0s3'");
     expect(text).toContain('eth3: Policy *path* yields "enp2s0".');
     expect(text.indexOf("eth0: Processing device (SEQNUM=5, ACTION=add)")).toBeLessThan(
-      text.indexOf("ens3: Processing device (SEQNUM=48, ACTION=move)"),
+      text.indexOf("enp0s3: Processing device (SEQNUM=48, ACTION=move)"),
     );
   });
 
@@ -153,7 +154,7 @@ describe("udevd on the failover VM boot", () => {
         expect(u.isInitialized(2)).toBe(true);
         expect(u.isReady(2)).toBe(false);
         expect(u.entry(2)?.properties.ID_RENAMING).toBe("1");
-        expect(u.entry(2)?.name).toBe("ens3");
+        expect(u.entry(2)?.name).toBe("enp0s3");
         break;
       }
     }
@@ -216,13 +217,13 @@ describe("udevd on the failover VM boot", () => {
     w.dispatch();
     settle(w);
     expect(seen.slice(0, 2)).toEqual([
-      { action: "add", ifindex: 2, ifname: "ens3", ok: true },
-      { action: "add", ifindex: 3, ifname: "ens3nsby", ok: true },
+      { action: "add", ifindex: 2, ifname: "enp0s3", ok: true },
+      { action: "add", ifindex: 3, ifname: "enp0s3nsby", ok: true },
     ]);
     expect(seen.filter((p) => p.action === "move").map((p) => p.ifname)).toEqual([
-      "ens3",
-      "ens3nsby",
-      "ens4",
+      "enp0s3",
+      "enp0s3nsby",
+      "enp0s4",
       "enp2s0",
     ]);
   });
@@ -260,7 +261,7 @@ describe("coldplug (udevadm trigger --action=add)", () => {
     u.coldplug();
     settle(w);
     expect(names(k)).toEqual(BOOT_NAMES);
-    expect(u.logText()).toContain("ens3: Policy *keep*: keeping existing userspace name");
+    expect(u.logText()).toContain("enp0s3: Policy *keep*: keeping existing userspace name");
   });
 
   it("should rename again without `keep` in the policy", () => {
@@ -411,15 +412,65 @@ describe("generation × kernel: the VF hot-plugged while the failover master is 
   });
 });
 
+describe("alternative names (AlternativeNamesPolicy=database onboard slot path, v253)", () => {
+  it("should drop the altname it gave just before a rename that works, leaving none", () => {
+    const r = hotplugRace("6.1", { generation: "v253" });
+    expect(r.vf.name).toBe("enp2s0");
+    expect(r.vf.altnames).toEqual([]);
+  });
+
+  it("should give the altname back when the rename fails (EBUSY): eth9 keeps altname enp0s4", () => {
+    const links = [{ file: "10-path.link", match: { originalName: "*" }, namePolicy: ["path"] }];
+    const { w, k, u } = sim("6.1", { generation: "v253", links } as UdevdConfig);
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.ip(["link", "set", "eth9", "up"]);
+    w.dispatch();
+    settle(w);
+    u.coldplug();
+    w.dispatch();
+    settle(w);
+    const d = [...k.state.devices.values()].find((x) => x.ifindex === 4);
+    expect(d?.name).toBe("eth9");
+    expect(d?.altnames).toEqual(["enp0s4"]);
+    expect(u.logText()).toContain(
+      "enp0s4: Network interface 'eth9' is already up, cannot rename to 'enp0s4'.",
+    );
+  });
+
+  it("should set none before Linux 5.5 (no altnames: EOPNOTSUPP)", () => {
+    expect(hotplugRace("5.0", { generation: "v253" }).vf.altnames).toEqual([]);
+  });
+
+  it("should add the predictable name as an altname after a user rename (the move event)", () => {
+    const { w, k } = sim("6.1", { generation: "v253" });
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.dispatch();
+    settle(w);
+    const d = [...k.state.devices.values()].find((x) => x.name === "eth9");
+    expect(d?.altnames).toEqual(["enp0s4"]);
+  });
+
+  it("should set no altnames in the generations not measured", () => {
+    const { w, k } = sim("6.1", { generation: "v249" });
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.dispatch();
+    settle(w);
+    expect([...k.state.devices.values()].find((x) => x.name === "eth9")?.altnames).toEqual([]);
+  });
+});
+
 describe("v256 ID_NET_NAME_ALLOW on a failover VM", () => {
   const DENY_VIRTIO_PPN = { "net:naming:drvirtio_net:*": { PHYS_PORT_NAME: false } };
 
-  it("should strip the standby's nsby but not the master's name: both want ens3, the standby loses", () => {
+  it("should strip the standby's nsby but not the master's name: both want enp0s3, the standby loses", () => {
     const { w, k, u } = sim("6.1", { generation: "v256", nameAllow: DENY_VIRTIO_PPN });
     settle(w);
-    expect(names(k)).toEqual(["lo", "ens3", "eth1", "ens4", "enp2s0"]);
+    expect(names(k)).toEqual(["lo", "enp0s3", "eth1", "enp0s4", "enp2s0"]);
     expect(u.logText()).toEqual([
-      "ens3: Failed to rename network interface 3 from 'eth1' to 'ens3': File exists",
+      "enp0s3: Failed to rename network interface 3 from 'eth1' to 'enp0s3': File exists",
       "eth1: Failed to process device, ignoring: File exists",
     ]);
     expect(u.entry(3)?.properties.ID_NET_NAME_ALLOW_PHYS_PORT_NAME).toBeUndefined();
