@@ -233,6 +233,26 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const before = this.#digests;
     const changed = this.#afterStep();
     if (changed.includes("kwork") || changed.includes("linkwatch")) reads.push("clock");
+    if (lane === "kernel") {
+      // A carrier change of a device in a master/slave group runs the master's link-change
+      // handler (net_failover_slave_link_change), which reads the whole group's link state
+      // (running, carrier), written or not: the kernel step reads it.
+      for (const r of changed) {
+        const m = /^dev:(\d+)\.(carrier|operstate|linkwatchPending)$/.exec(r);
+        const d = m ? p.k.state.devices.get(Number(m[1])) : undefined;
+        if (!d) continue;
+        const group = new Set<number>([d.ifindex]);
+        for (const u of d.uppers) group.add(u.ifindex);
+        for (const g of [...group]) {
+          const x = p.k.state.devices.get(g);
+          for (const l of x?.lowers ?? []) group.add(l.ifindex);
+        }
+        if (group.size < 2) continue;
+        for (const x of group)
+          for (const f of ["carrier", "operstate", "flags", "running", "linkwatchPending"])
+            reads.push(`dev:${x}.${f}`);
+      }
+    }
     if (lane === "networkd") {
       // Opening a master reads its slaves' (and its own) link state, written or not.
       for (const r of changed) {

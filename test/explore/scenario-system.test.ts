@@ -102,9 +102,12 @@ describe("ScenarioSystem.fire footprints", () => {
     expect(sys.p.udev?.explorerView().workers[0]?.ifindex).toBe(eth0);
     const rename = fire("udev/w0");
     expect(sys.p.udev?.renames.at(-1)).toMatchObject({ from: "eth0", to: "enp0s3", errno: null });
-    const tl = sys.p.w.timeline.length;
     const up = fire("networkd");
-    expect(sys.p.w.timeline.slice(tl).map((e) => e.what)).toEqual(["eth0: bringing link up"]);
+    // fire() restores the world's snapshot around a step, so only the newest entry is compared.
+    expect(sys.p.w.timeline.at(-1)).toMatchObject({
+      actor: "networkd",
+      what: "eth0: bringing link up",
+    });
     expect(rename).toContain(`dev:${eth0}.name`);
     expect(up).toContain(`dev:${eth0}.flags`);
     expect(dependent(rename, up)).toBe(true);

@@ -251,6 +251,8 @@ describe("ifsim run --json: the run record", () => {
     expect(rec.seed).toBe(1);
     expect(rec.ok).toBe(true);
     expect(rec.devices).toEqual([
+      // q35: the hot-pluggable VF sits behind its own PCIe root port, as the qemu backend builds it.
+      { id: "rp-vf0", present: true, hidden: false },
       { id: "net0", present: true, hidden: false },
       { id: "vf0", present: true, hidden: false },
     ]);

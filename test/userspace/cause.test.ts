@@ -29,7 +29,7 @@ describe("ipFailureCause (through a run)", () => {
       timeline: { result: string; cause?: string }[];
     };
     const cause =
-      "eth2 is UP (opened by its master eth0 (net_failover) while it registered, 0.000 s) and Linux 5.0 renames no UP device (failover slaves may from 5.1 on: IFF_LIVE_RENAME_OK, commit 8065a779f17e)";
+      "eth2 is UP (opened by its master eth0 (net_failover) while it registered, 1.000 s) and Linux 5.0 renames no UP device (failover slaves may from 5.1 on: IFF_LIVE_RENAME_OK, commit 8065a779f17e)";
     expect(rec.steps[3]).toMatchObject({ errno: "EBUSY", cause });
     expect(rec.timeline.find((t) => t.result === "EBUSY")?.cause).toBe(cause);
     expect(rec.steps.slice(0, 3).every((s) => s.cause === undefined)).toBe(true);
@@ -66,7 +66,7 @@ describe("udevd in the timeline", () => {
       { kernel: "6.1" },
     );
     expect(rec.timeline.filter((t) => t.actor === "udevd" && t.what.startsWith("rename "))).toEqual(
-      [expect.objectContaining({ what: "rename eth0 → ens3", result: "ok", ok: true })],
+      [expect.objectContaining({ what: "rename eth0 → enp0s3", result: "ok", ok: true })],
     );
   });
 });
