@@ -383,6 +383,31 @@ function atoi(s: string): number {
   return Number(BigInt.asIntN(32, BigInt(m[1] as string)));
 }
 
+/**
+ * The exit status of `ifsim ip` when a command uses a link kind Linux has but the model does not
+ * (documented in `ifsim ip --help` and the README). The batch stops there even with -force:
+ * what follows would run against a state the kernel would not have.
+ */
+export const EXIT_UNMODELLED_KIND = 3;
+
+/**
+ * Link kinds Linux has (iproute2 6.1's `ip link help` TYPE list and a few more the kernel
+ * registers). A kind outside this list and the model is unknown to both: the kernel answers
+ * "Unknown device type" as the model does.
+ */
+export const LINUX_KINDS: ReadonlySet<string> = new Set([
+  ...IPLINK_USAGE.slice(IPLINK_USAGE.indexOf("TYPE :=") + 7)
+    .replace(/[{}|\s]+/g, " ")
+    .trim()
+    .split(" "),
+  "wireguard",
+  "hsr",
+  "batadv",
+  "ipvlan",
+  "netkit",
+  "team",
+]);
+
 /** Kinds whose link_util has no parse_opt (ip/iplink_ifb.c, iplink_dummy.c, …). */
 const KINDS_WITHOUT_OPTS = new Set(["ifb", "dummy", "nlmon", "vcan"]);
 
@@ -415,6 +440,12 @@ export function iplinkModify(
   const p = iplinkParse(ctx, args, req, create);
   if (p === -1) return -1;
   let peer: Req | null = null;
+  if (p.type !== null && !ctx.k.registry.linkOps.has(p.type) && LINUX_KINDS.has(p.type)) {
+    ctx.err(
+      `ifsim: ifsim does not model link kind "${p.type}" (modelled: ${[...ctx.k.registry.linkOps.keys()].sort().join(", ")}); exit status ${EXIT_UNMODELLED_KIND}\n`,
+    );
+    throw new IpExit(EXIT_UNMODELLED_KIND);
+  }
   if (p.type !== null) {
     const rest = args.slice(p.consumed);
     const hasUtil = p.type === "veth" || KINDS_WITHOUT_OPTS.has(p.type);
@@ -450,7 +481,14 @@ export function iplinkModify(
       ifiChange: req.ifiChange,
       attrs: req.attrs,
       ...(p.type !== null ? { kind: p.type } : {}),
-      ...(peer ? { peer: peer.attrs, peerIfindex: peer.ifindex } : {}),
+      ...(peer
+        ? {
+            peer: peer.attrs,
+            peerIfindex: peer.ifindex,
+            peerIfiFlags: peer.ifiFlags,
+            peerIfiChange: peer.ifiChange,
+          }
+        : {}),
     });
   }
   if (r.ret < 0) {
@@ -622,8 +660,13 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
     }
     print(g as LinkSnapshot);
   } else {
-    // rtnl_dump_filter(store_nlmsg): every answer is remembered before anything prints.
-    const all = rtnlDumpLinks(ctx.k);
+    // iplink_filter_req() puts `master` and `type` into the dump request, so the kernel leaves
+    // those devices out (no `{}` for them in JSON); rtnl_dump_filter(store_nlmsg): every
+    // answer is remembered before anything prints.
+    const all = rtnlDumpLinks(ctx.k, {
+      ...(f.master ? { master: f.master } : {}),
+      ...(f.kind !== null ? { kind: f.kind } : {}),
+    });
     for (const s of all) ctx.cache.remember("RTM_NEWLINK", s);
     for (const s of all) print(s);
   }

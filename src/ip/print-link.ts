@@ -208,7 +208,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     s += `minmtu ${snap.minMtu} `;
     s += `maxmtu ${snap.maxMtu} `;
     if (snap.kind !== null) s += `${sl}    ${snap.kind} `;
-    if (ctx.show) s += "addrgenmode eui64 ";
+    if (ctx.show && snap.inet6) s += "addrgenmode eui64 ";
     s += `numtxqueues ${snap.numTxQueues} `;
     s += `numrxqueues ${snap.numRxQueues} `;
     for (const [k, v] of gsoFields(snap)) s += `${k} ${v} `;
@@ -278,7 +278,7 @@ export function writeLinkJson(
       w.field("info_kind", snap.kind);
       w.endObject();
     }
-    if (ctx.show) w.field("inet6_addr_gen_mode", "eui64");
+    if (ctx.show && snap.inet6) w.field("inet6_addr_gen_mode", "eui64");
     w.field("num_tx_queues", snap.numTxQueues);
     w.field("num_rx_queues", snap.numRxQueues);
     for (const [k, v] of gsoFields(snap)) w.field(k, v);

@@ -185,6 +185,9 @@ export interface NewLinkRequest {
   readonly peer?: LinkAttrs;
   /** The peer ifinfomsg's ifi_index (0 = allocate). */
   readonly peerIfindex?: number;
+  /** The peer ifinfomsg's ifi_flags / ifi_change (`peer … up`). */
+  readonly peerIfiFlags?: number;
+  readonly peerIfiChange?: number;
 }
 
 /** Deferred work on the virtual clock (workqueue items). */

@@ -1,6 +1,7 @@
 // net/core/rtnetlink.c (rtnl_fill_ifinfo, rtmsg_ifinfo) and net/core/dev.c (dev_get_flags,
 // netdev_state_change): what an RTM_NEWLINK / RTM_DELLINK carries.
 
+import { addrconfHasIdev } from "./addrconf.ts";
 import type { Kernel } from "./kernel.ts";
 import { IF_OPER, IFF, type LinkStats, type NetDevice, type OperState } from "./netdevice.ts";
 import { callNetdeviceNotifiers } from "./notifier.ts";
@@ -38,6 +39,8 @@ export interface LinkSnapshot {
   readonly kind: string | null;
   readonly numTxQueues: number;
   readonly numRxQueues: number;
+  /** IFLA_AF_SPEC carries AF_INET6 (IFLA_INET6_ADDR_GEN_MODE…): the device has an inet6_dev. */
+  readonly inet6: boolean;
   /** IFLA_TSO_MAX_SIZE. */
   readonly tsoMaxSize: number;
   readonly promiscuity: number;
@@ -121,6 +124,7 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     kind: dev.kind,
     numTxQueues: dev.numTxQueues,
     numRxQueues: dev.numRxQueues,
+    inet6: addrconfHasIdev(k, dev),
     tsoMaxSize: dev.tsoMaxSize,
     promiscuity: 0,
     allmulti: 0,

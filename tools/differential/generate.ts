@@ -247,8 +247,7 @@ class Gen {
     if (r < 3) return `link ${verb}`;
     if (r < 5) return `link ${verb} dev ${this.devName()}`;
     if (r === 5) return `link ${verb} ${this.devName()}`;
-    if (r === 6)
-      return `link ${verb} type ${this.pick([...KINDS.modelled, "veth", "dummy", "nosuchkind"])}`;
+    if (r === 6) return `link ${verb} type ${this.pick([...KINDS.modelled, "veth", "nosuchkind"])}`;
     if (r === 7) return `link ${verb} master ${this.devName()}`;
     if (r === 8) return `link ${verb} group ${this.pick(["default", "0", "1"])}`;
     return `link ${verb} up`;

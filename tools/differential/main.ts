@@ -2,19 +2,11 @@
 // seeded adversarial `ip -batch` files, each run on the model and on the host kernel in a fresh
 // network namespace; prints agree/disagree counts by class and the minimal reproducers.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { netnsUnavailableReason } from "../../src/backends/netns.ts";
 import { type Case, generateCase } from "./generate.ts";
-import {
-  batchText,
-  compare,
-  normalise,
-  type Outcome,
-  runModel,
-  runReal,
-  timingOnly,
-} from "./run.ts";
+import { compare, normalise, type Outcome, runModel, runReal, timingOnly } from "./run.ts";
 import { classify, shrinkCase } from "./shrink.ts";
 
 /** How one case ended. */
@@ -51,7 +43,23 @@ export async function minimise(c: Case, fields: readonly string[]): Promise<Case
   });
 }
 
+/** Reads a corpus batch: a first line `# global: OPTS` gives the global options. */
+export function readCase(text: string): Case {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const m = /^# global:(.*)$/.exec(lines[0] ?? "");
+  const global = m ? (m[1] as string).trim().split(/\s+/).filter(Boolean) : [];
+  return { global, lines };
+}
+
+/** The corpus form of a case (see readCase). */
+export function caseText(c: Case): string {
+  const head = c.lines[0]?.startsWith("# global:") ? [] : [`# global: ${c.global.join(" ")}`];
+  return `${[...head, ...c.lines].join("\n")}\n`;
+}
+
 interface Options {
+  cases: string[];
   count: number;
   seed: number;
   jobs: number;
@@ -61,6 +69,7 @@ interface Options {
 
 function parse(argv: string[]): Options {
   const o: Options = {
+    cases: [],
     count: 1000,
     seed: Date.now() % 0x1_0000_0000,
     jobs: 6,
@@ -79,7 +88,11 @@ function parse(argv: string[]): Options {
     else if (a === "--seed") o.seed = num();
     else if (a === "--jobs") o.jobs = Math.max(1, num());
     else if (a === "--shrink") o.shrink = num();
-    else if (a === "--out") {
+    else if (a === "--case") {
+      if (v === undefined) throw new RangeError("--case needs a batch file");
+      o.cases.push(v);
+      i++;
+    } else if (a === "--out") {
       if (v === undefined) throw new RangeError("--out needs a directory");
       o.out = v;
       i++;
@@ -147,6 +160,19 @@ async function main(): Promise<number> {
   if (reason !== null) {
     process.stderr.write(`differential: cannot run against the host kernel: ${reason}\n`);
     return 2;
+  }
+  if (o.cases.length > 0) {
+    let bad = 0;
+    for (const f of o.cases) {
+      const c = readCase(readFileSync(f, "utf8"));
+      const v = await judge(c);
+      process.stdout.write(`${f}: ${v.kind}\n`);
+      if (v.kind === "disagree") {
+        bad++;
+        process.stdout.write(`  ${describe(v.model, v.real, v.fields)}\n`);
+      }
+    }
+    return bad === 0 ? 0 : 1;
   }
   process.stdout.write(
     `differential: ${o.count} batches, seed ${o.seed}, jobs ${o.jobs} (replay: npm run differential -- --count ${o.count} --seed ${o.seed})\n`,
@@ -237,7 +263,7 @@ async function main(): Promise<number> {
     mkdirSync(o.out, { recursive: true });
     let i = 0;
     for (const [, e] of byClass) {
-      writeFileSync(join(o.out, `min-${e.seed}-${i++}.batch`), batchText(e.min));
+      writeFileSync(join(o.out, `min-${e.seed}-${i++}.batch`), caseText(e.min));
     }
   }
   return counts.disagree === 0 ? 0 : 1;
