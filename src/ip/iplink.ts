@@ -59,6 +59,7 @@ export interface IpLinkAttrs extends LinkAttrs {
   numTxQueues?: number;
   numRxQueues?: number;
   master?: number;
+  ifalias?: string;
 }
 
 interface Req {
@@ -219,6 +220,8 @@ function iplinkParse(
   let type: string | null = null;
   let index = 0;
   let addrLen = 0;
+  // iproute2 starts these at -1 and checks "!= -1" for a duplicate: a first value of -1 is
+  // not one.
   let qlen: number | null = null;
   let mtu: number | null = null;
   let numtx: number | null = null;
@@ -261,13 +264,13 @@ function iplinkParse(
       req.attrs.broadcast = llAddrN2a(b);
     } else if (matches(a, "txqueuelen") || a === "qlen" || matches(a, "txqlen")) {
       const v = next();
-      if (qlen !== null) duparg(ctx, "txqueuelen", v);
+      if (qlen !== null && qlen !== -1) duparg(ctx, "txqueuelen", v);
       qlen = getInteger(v);
       if (qlen === null) invarg(ctx, 'Invalid "txqueuelen" value\n', v);
       req.attrs.txqlen = qlen >>> 0;
     } else if (a === "mtu") {
       const v = next();
-      if (mtu !== null) duparg(ctx, "mtu", v);
+      if (mtu !== null && mtu !== -1) duparg(ctx, "mtu", v);
       mtu = getInteger(v);
       if (mtu === null) invarg(ctx, 'Invalid "mtu" value\n', v);
       req.attrs.mtu = mtu;
@@ -303,15 +306,16 @@ function iplinkParse(
     } else if (matches(a, "alias")) {
       const v = next();
       if (new TextEncoder().encode(v).length >= 256) invarg(ctx, "alias too long\n", v);
+      req.attrs.ifalias = v;
     } else if (matches(a, "numtxqueues")) {
       const v = next();
-      if (numtx !== null) duparg(ctx, "numtxqueues", v);
+      if (numtx !== null && numtx !== -1) duparg(ctx, "numtxqueues", v);
       numtx = getInteger(v);
       if (numtx === null) invarg(ctx, 'Invalid "numtxqueues" value\n', v);
       req.attrs.numTxQueues = numtx;
     } else if (matches(a, "numrxqueues")) {
       const v = next();
-      if (numrx !== null) duparg(ctx, "numrxqueues", v);
+      if (numrx !== null && numrx !== -1) duparg(ctx, "numrxqueues", v);
       numrx = getInteger(v);
       if (numrx === null) invarg(ctx, 'Invalid "numrxqueues" value\n', v);
       req.attrs.numRxQueues = numrx;
@@ -414,8 +418,9 @@ const KINDS_WITHOUT_OPTS = new Set(["ifb", "dummy", "nlmon", "vcan"]);
 /** veth_parse_opt(): `peer [options]`. Returns the peer request or -1. */
 function vethParseOpt(ctx: IpLinkContext, args: readonly string[]): Req | -1 {
   if (args[0] !== "peer") {
-    ctx.err(
-      "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'\n",
+    // usage() → print_usage(stdout) in ip/link_veth.c (measured: stdout, "ip link add help").
+    ctx.out(
+      "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n",
     );
     return -1;
   }
@@ -580,11 +585,31 @@ interface LinkFilter {
   ifindex: number;
   /** `master DEV`: only links enslaved to this ifindex (0 = no filter). */
   master: number;
+  /** `group G`: only links in this group (-1 = no filter). */
+  group: number;
+}
+
+/**
+ * rtnl_group_a2n(): a name from /etc/iproute2/group ("default" = 0) or a number (strtoul,
+ * base 0) up to INT_MAX; null when neither.
+ */
+function groupA2n(s: string): number | null {
+  if (s === "default") return 0;
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(s);
+  if (!m) return null;
+  const v =
+    s.startsWith("0x") || s.startsWith("0X")
+      ? Number.parseInt(s, 16)
+      : s.startsWith("0")
+        ? Number.parseInt(s, 8)
+        : Number(s);
+  return v > 0x7fffffff ? null : v;
 }
 
 function passes(f: LinkFilter, s: LinkSnapshot): boolean {
   if (f.ifindex && s.ifindex !== f.ifindex) return false;
   if (f.master && s.master !== f.master) return false;
+  if (f.group !== -1 && s.group !== f.group) return false;
   if (f.up && !(s.flags & IFF.UP)) return false;
   if (f.kind !== null && s.kind !== f.kind) return false;
   if (f.slaveKind !== null) return false;
@@ -596,7 +621,14 @@ function passes(f: LinkFilter, s: LinkSnapshot): boolean {
  * @iproute2 ipaddr_list_flush_or_save() / iplink_get() in ip/ipaddress.c, ip/iplink.c (6.1)
  */
 export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number {
-  const f: LinkFilter = { up: false, kind: null, slaveKind: null, ifindex: 0, master: 0 };
+  const f: LinkFilter = {
+    up: false,
+    kind: null,
+    slaveKind: null,
+    ifindex: 0,
+    master: 0,
+    group: -1,
+  };
   let filterDev: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -605,7 +637,12 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
       if (i >= args.length) incompleteCommand(ctx);
       return args[i] as string;
     };
-    if (a === "to" || a === "scope" || a === "label" || a === "group" || a === "vrf") {
+    if (a === "group") {
+      const v = next();
+      const g = groupA2n(v);
+      if (g === null) invarg(ctx, 'Invalid "group" value\n', v);
+      f.group = g;
+    } else if (a === "to" || a === "scope" || a === "label" || a === "vrf") {
       next();
     } else if (a === "master") {
       const v = next();
@@ -651,7 +688,8 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
       ctx.out(formatLinkText(s, pctx, ctx.opts));
     }
   };
-  if (filterDev !== null) {
+  // Only a lone `dev X` (no group filter) asks for one link (iplink_get).
+  if (filterDev !== null && f.group === -1) {
     const g = rtnlGetlink(ctx.k, { ifindex: 0, ifname: filterDev });
     if (typeof g === "number" && isNegErrno(g)) {
       ctx.err(`RTNETLINK answers: ${strerror(g)}\n`);
@@ -668,7 +706,8 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
       ...(f.kind !== null ? { kind: f.kind } : {}),
     });
     for (const s of all) ctx.cache.remember("RTM_NEWLINK", s);
-    for (const s of all) print(s);
+    // A device other than `dev X` is left out altogether (measured: no `{}` for it in JSON).
+    for (const s of all) if (!f.ifindex || s.ifindex === f.ifindex) print(s);
   }
   if (w) {
     w.endArray();

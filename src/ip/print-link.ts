@@ -216,6 +216,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     if (snap.parentBus !== null) s += `parentbus ${snap.parentBus} `;
     if (snap.parentDev !== null) s += `parentdev ${snap.parentDev} `;
   }
+  if ((ctx.show || opts.details) && snap.ifalias !== null) s += `${sl}    alias ${snap.ifalias}`;
   if (ctx.show && opts.stats)
     s += sl + statsText(snap.stats, sl, opts.statsLevel ?? 1, snap.carrierChanges);
   for (const a of snap.altnames) s += `${sl}    altname ${a}`;
@@ -286,6 +287,7 @@ export function writeLinkJson(
     if (snap.parentBus !== null) w.field("parentbus", snap.parentBus);
     if (snap.parentDev !== null) w.field("parentdev", snap.parentDev);
   }
+  if ((ctx.show || opts.details) && snap.ifalias !== null) w.field("ifalias", snap.ifalias);
   if (ctx.show && opts.stats) {
     const st = snap.stats;
     w.name("stats64");

@@ -5,7 +5,7 @@
 import { err } from "./errno.ts";
 import type { Kernel, NotifierFn } from "./kernel.ts";
 import { klog } from "./kernel.ts";
-import { IF_OPER, IFF_PRIV, type NetDevice } from "./netdevice.ts";
+import { IF_OPER, IFF, IFF_PRIV, type NetDevice } from "./netdevice.ts";
 import {
   NOTIFY_DONE,
   NOTIFY_OK,
@@ -109,8 +109,10 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
       delete s.idev[dev.ifindex];
       return NOTIFY_OK;
     case "NETDEV_CHANGEMTU": {
-      if (dev.mtu < IPV6_MIN_MTU) delete s.idev[dev.ifindex];
-      else if (!s.idev[dev.ifindex]) s.idev[dev.ifindex] = { ready: false };
+      // addrconf_ifdown(dev, dev != loopback_dev): the loopback keeps its inet6_dev.
+      if (dev.mtu < IPV6_MIN_MTU) {
+        if (!(dev.flags & IFF.LOOPBACK)) delete s.idev[dev.ifindex];
+      } else if (!s.idev[dev.ifindex]) s.idev[dev.ifindex] = { ready: false };
       return NOTIFY_OK;
     }
     default:

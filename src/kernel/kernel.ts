@@ -175,6 +175,8 @@ export interface LinkAttrs {
   readonly numRxQueues?: number;
   /** IFLA_MASTER: the ifindex of the new master, 0 = leave the current one. */
   readonly master?: number;
+  /** IFLA_IFALIAS (do_setlink only; creation ignores it). */
+  readonly ifalias?: string;
 }
 
 /** An RTM_NEWLINK request that creates a device. */

@@ -221,6 +221,14 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return fail(ret);
     modified = true;
   }
+  let notify = false;
+  if (a.ifalias !== undefined) {
+    // dev_set_alias(): an empty alias removes it; DO_SETLINK_NOTIFY either way.
+    if (a.ifalias === "") delete dev.ifalias;
+    else dev.ifalias = a.ifalias;
+    notify = true;
+    modified = true;
+  }
   if (a.broadcast !== undefined) {
     // IFLA_BROADCAST: copied in, then NETDEV_CHANGEADDR (→ RTM_NEWLINK).
     // nla_memcpy() of addr_len bytes: a longer broadcast is cut.
@@ -244,6 +252,8 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return fail(ret);
     modified = true;
   }
+  // DO_SETLINK_NOTIFY (set by IFLA_IFALIAS): one netdev_state_change at the end.
+  if (notify) netdevStateChange(k, dev);
   return 0;
 }
 
@@ -308,6 +318,11 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   if (ops?.validate) {
     const v = ops.validate(k, req.attrs, extack);
     if (v) return result(v, extack);
+    // rtnl_get_peer_net(): the peer's attributes through the same validate (profile).
+    if (req.peer && k.profile.rtnlValidatesPeer) {
+      const pv = ops.validate(k, req.peer, extack);
+      if (pv) return result(pv, extack);
+    }
   }
   const flags = req.nlFlags ?? 0;
   if (found) {
@@ -465,7 +480,7 @@ export function rtnlLinkprop(
   if (typeof found === "number") return result(found, extack);
   if (!found) return result(err("ENODEV"), extack);
   // Every IFLA_ALT_IFNAME of the request in order; the first error stops the rest, and one
-  // netdev_state_change covers all names applied before it.
+  // netdev_state_change covers all names, only when every one succeeded.
   const names = typeof req.altname === "string" ? [req.altname] : req.altname;
   let ret: KRet = 0;
   let changed = false;
@@ -484,7 +499,9 @@ export function rtnlLinkprop(
     if (ret) break;
     changed = true;
   }
-  if (changed) netdevStateChange(k, found);
+  // rtnl_linkprop() returns at the first failing name: the names before it stay, but no
+  // netdev_state_change announces them (measured on 6.18: no RTM_NEWLINK).
+  if (changed && !ret) netdevStateChange(k, found);
   return result(ret, extack);
 }
 

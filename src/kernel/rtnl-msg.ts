@@ -35,6 +35,8 @@ export interface LinkSnapshot {
   /** IFLA_PERM_ADDRESS (v5.6+, when non-zero). */
   readonly permAddress: string | null;
   readonly altnames: readonly string[];
+  /** IFLA_IFALIAS, null when unset. */
+  readonly ifalias: string | null;
   /** IFLA_INFO_KIND. */
   readonly kind: string | null;
   readonly numTxQueues: number;
@@ -121,6 +123,7 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     broadcast: dev.broadcast,
     permAddress: p.permAddrAttr && permNonZero ? dev.permAddr : null,
     altnames: p.altnames ? [...dev.altnames] : [],
+    ifalias: dev.ifalias ?? null,
     kind: dev.kind,
     numTxQueues: dev.numTxQueues,
     numRxQueues: dev.numRxQueues,

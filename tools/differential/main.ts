@@ -170,6 +170,12 @@ async function main(): Promise<number> {
       if (v.kind === "disagree") {
         bad++;
         process.stdout.write(`  ${describe(v.model, v.real, v.fields)}\n`);
+        if (process.env.DIFF_VERBOSE) {
+          const m = normalise(v.model);
+          const r = normalise(v.real);
+          for (const f of v.fields)
+            process.stdout.write(`--- ${f} model:\n${m[f]}\n--- ${f} kernel:\n${r[f]}\n`);
+        }
       }
     }
     return bad === 0 ? 0 : 1;
