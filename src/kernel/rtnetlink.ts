@@ -282,17 +282,27 @@ export function doSetMaster(k: Kernel, dev: NetDevice, ifindex: number, extack: 
   return 0;
 }
 
+/** KMALLOC_MAX_SIZE / sizeof(void *) on x86-64 (MAX_PAGE_ORDER 10, 4 KiB pages). */
+const PTR_RING_MAX_ENTRIES = (1 << 22) / 8;
+
 /**
  * Changes the tx queue length: NETDEV_CHANGE_TX_QUEUE_LEN (→ RTM_NEWLINK); a veto restores the
  * old value and logs "refused to change device tx_queue_len".
- * @kernel dev_change_tx_queue_len() in net/core/dev.c: 0, -ERANGE (not a u32) or the veto
+ * @kernel dev_change_tx_queue_len() in net/core/dev.c: 0, -ERANGE (not a u32), the veto, or
+ * -ENOMEM from pfifo_fast_change_tx_queue_len() (net/sched/sch_generic.c)
  */
 export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRet {
   if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) return err("ERANGE");
   const orig = dev.txQueueLen;
   if (len === orig) return 0;
   dev.txQueueLen = len;
-  const r = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGE_TX_QUEUE_LEN", dev));
+  let r = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGE_TX_QUEUE_LEN", dev));
+  // dev_qdisc_change_tx_queue_len(): pfifo_fast resizes its three skb_arrays to the new length;
+  // __ptr_ring_init_queue_alloc() refuses more than KMALLOC_MAX_SIZE / sizeof(void *) entries
+  // (4 MiB / 8 on x86-64) with -ENOMEM. Modelled while the device is up (pfifo_fast attached);
+  // a device that was up and is down again keeps its sleeping pfifo_fast in the kernel, which
+  // the model does not track.
+  if (!r && dev.qdisc === "pfifo_fast" && len > PTR_RING_MAX_ENTRIES) r = err("ENOMEM");
   if (r) {
     netdevLog(k, dev, "err", "refused to change device tx_queue_len");
     dev.txQueueLen = orig;

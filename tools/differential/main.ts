@@ -116,7 +116,9 @@ async function main(): Promise<number> {
       }
       const done = counts.agree + counts.timing + counts.outOfScope + counts.disagree;
       if (done % 100 === 0)
-        process.stderr.write(`  ${done}/${o.count} (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+        process.stderr.write(
+          `  ${done}/${o.count} (${Math.round((Date.now() - t0) / 1000)} s) agree ${counts.agree} timing ${counts.timing} out-of-scope ${counts.outOfScope} disagree ${counts.disagree}\n`,
+        );
     }
   };
   await Promise.all(Array.from({ length: o.jobs }, worker));
