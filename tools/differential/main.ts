@@ -113,6 +113,7 @@ async function main(): Promise<number> {
       } else {
         counts.disagree++;
         pending.push({ seed, c, fields: v.fields });
+        process.stderr.write(`  disagree: seed ${seed} (${v.fields.join("+")})\n`);
       }
       const done = counts.agree + counts.timing + counts.outOfScope + counts.disagree;
       if (done % 100 === 0)
