@@ -85,13 +85,23 @@ describe("callNetdeviceNotifiers", () => {
   it("N3: the rtnetlink block (registered at boot) should run before later priority-0 blocks", () => {
     const k = boot(E2);
     addRecorder(k, { name: "later" });
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "inetdev", "addrconf", "later"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual([
+      "rtnetlink",
+      "inetdev",
+      "addrconf",
+      "later",
+    ]);
   });
 
   it("N3: a higher-priority block should run before rtnetlink", () => {
     const k = boot(E2);
     addRecorder(k, { name: "high", priority: 100 });
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["high", "rtnetlink", "inetdev", "addrconf"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual([
+      "high",
+      "rtnetlink",
+      "inetdev",
+      "addrconf",
+    ]);
   });
 
   it("N3: should stop after a result with NOTIFY_STOP_MASK and return the last result", () => {
