@@ -320,7 +320,10 @@ export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRe
 export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
-  const pol = policyCheckIfname(req.attrs, extack) || policyCheckIfname(req.peer, extack);
+  // The peer's attributes are nested (IFLA_LINKINFO/IFLA_INFO_DATA/VETH_INFO_PEER): with the
+  // profile's rtnl_get_peer_net() they are parsed after the device's validate, below.
+  const early = k.profile.rtnlValidatesPeer ? 0 : policyCheckIfname(req.peer, extack);
+  const pol = policyCheckIfname(req.attrs, extack) || early;
   if (pol) return result(pol, extack);
   const found = lookup(k, req);
   if (typeof found === "number") return result(found, extack);
@@ -330,7 +333,7 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
     if (v) return result(v, extack);
     // rtnl_get_peer_net(): the peer's attributes through the same validate (profile).
     if (req.peer && k.profile.rtnlValidatesPeer) {
-      const pv = ops.validate(k, req.peer, extack);
+      const pv = policyCheckIfname(req.peer, extack) || ops.validate(k, req.peer, extack);
       if (pv) return result(pv, extack);
     }
   }
