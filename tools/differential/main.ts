@@ -73,7 +73,7 @@ async function main(): Promise<number> {
       const c = readCase(readFileSync(f, "utf8"));
       if (o.record) {
         const real = await runReal(c, runModel(c));
-        writeFileSync(recordedPath(f), `${JSON.stringify(real, null, 1)}\n`);
+        writeFileSync(recordedPath(f), `${JSON.stringify(real, null, 2)}\n`);
       }
       const v = await judge(c);
       process.stdout.write(`${f}: ${v.kind}\n`);
