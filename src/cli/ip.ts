@@ -171,6 +171,10 @@ In a -batch file, lines '#ifsim: plug ID', '#ifsim: unplug ID', '#ifsim: link ID
 '#ifsim: sleep MS', '#ifsim: settle', '#ifsim: xmit DEV FRAMES [SIZE]' (send through DEV)
 and '#ifsim: rx DEV FRAMES [SIZE]' (frames arrive on DEV) act on the machine; the real ip skips
 them as comments.
+Exit status: as iproute2's ip (0, 1, 2, 255), and 3 when a command uses a link kind Linux has
+but ifsim does not model (only veth and ifb are modelled; e.g. bridge, dummy, bond, vlan,
+macvlan): ifsim prints 'ifsim: ifsim does not model link kind "KIND" …' and stops, even in a
+-force batch. A kind Linux does not know gets the kernel's "Unknown device type".
 `;
 
 /** `ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT] IP-ARGS…`. */

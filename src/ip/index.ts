@@ -16,6 +16,11 @@ export {
   parseIpGlobalArgs,
   runIp,
 } from "./ip.ts";
+/**
+ * Link kinds: the exit status for a kind Linux has but the model does not, and those kinds.
+ * @example LINUX_KINDS.has("bridge") // true; EXIT_UNMODELLED_KIND // 3
+ */
+export { EXIT_UNMODELLED_KIND, LINUX_KINDS } from "./iplink.ts";
 /** The ll_map cache. @example new LlMap(k).nameToIndex("lo") // 1 */
 export { LlMap, type LlMapSnapshot } from "./ll-map.ts";
 /**

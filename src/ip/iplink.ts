@@ -59,6 +59,7 @@ export interface IpLinkAttrs extends LinkAttrs {
   numTxQueues?: number;
   numRxQueues?: number;
   master?: number;
+  ifalias?: string;
 }
 
 interface Req {
@@ -219,6 +220,8 @@ function iplinkParse(
   let type: string | null = null;
   let index = 0;
   let addrLen = 0;
+  // iproute2 starts these at -1 and checks "!= -1" for a duplicate: a first value of -1 is
+  // not one.
   let qlen: number | null = null;
   let mtu: number | null = null;
   let numtx: number | null = null;
@@ -261,13 +264,13 @@ function iplinkParse(
       req.attrs.broadcast = llAddrN2a(b);
     } else if (matches(a, "txqueuelen") || a === "qlen" || matches(a, "txqlen")) {
       const v = next();
-      if (qlen !== null) duparg(ctx, "txqueuelen", v);
+      if (qlen !== null && qlen !== -1) duparg(ctx, "txqueuelen", v);
       qlen = getInteger(v);
       if (qlen === null) invarg(ctx, 'Invalid "txqueuelen" value\n', v);
       req.attrs.txqlen = qlen >>> 0;
     } else if (a === "mtu") {
       const v = next();
-      if (mtu !== null) duparg(ctx, "mtu", v);
+      if (mtu !== null && mtu !== -1) duparg(ctx, "mtu", v);
       mtu = getInteger(v);
       if (mtu === null) invarg(ctx, 'Invalid "mtu" value\n', v);
       req.attrs.mtu = mtu;
@@ -307,15 +310,16 @@ function iplinkParse(
     } else if (matches(a, "alias")) {
       const v = next();
       if (new TextEncoder().encode(v).length >= 256) invarg(ctx, "alias too long\n", v);
+      req.attrs.ifalias = v;
     } else if (matches(a, "numtxqueues")) {
       const v = next();
-      if (numtx !== null) duparg(ctx, "numtxqueues", v);
+      if (numtx !== null && numtx !== -1) duparg(ctx, "numtxqueues", v);
       numtx = getInteger(v);
       if (numtx === null) invarg(ctx, 'Invalid "numtxqueues" value\n', v);
       req.attrs.numTxQueues = numtx;
     } else if (matches(a, "numrxqueues")) {
       const v = next();
-      if (numrx !== null) duparg(ctx, "numrxqueues", v);
+      if (numrx !== null && numrx !== -1) duparg(ctx, "numrxqueues", v);
       numrx = getInteger(v);
       if (numrx === null) invarg(ctx, 'Invalid "numrxqueues" value\n', v);
       req.attrs.numRxQueues = numrx;
@@ -387,14 +391,40 @@ function atoi(s: string): number {
   return Number(BigInt.asIntN(32, BigInt(m[1] as string)));
 }
 
+/**
+ * The exit status of `ifsim ip` when a command uses a link kind Linux has but the model does not
+ * (documented in `ifsim ip --help` and the README). The batch stops there even with -force:
+ * what follows would run against a state the kernel would not have.
+ */
+export const EXIT_UNMODELLED_KIND = 3;
+
+/**
+ * Link kinds Linux has (iproute2 6.1's `ip link help` TYPE list and a few more the kernel
+ * registers). A kind outside this list and the model is unknown to both: the kernel answers
+ * "Unknown device type" as the model does.
+ */
+export const LINUX_KINDS: ReadonlySet<string> = new Set([
+  ...IPLINK_USAGE.slice(IPLINK_USAGE.indexOf("TYPE :=") + 7)
+    .replace(/[{}|\s]+/g, " ")
+    .trim()
+    .split(" "),
+  "wireguard",
+  "hsr",
+  "batadv",
+  "ipvlan",
+  "netkit",
+  "team",
+]);
+
 /** Kinds whose link_util has no parse_opt (ip/iplink_ifb.c, iplink_dummy.c, …). */
 const KINDS_WITHOUT_OPTS = new Set(["ifb", "dummy", "nlmon", "vcan"]);
 
 /** veth_parse_opt(): `peer [options]`. Returns the peer request or -1. */
 function vethParseOpt(ctx: IpLinkContext, args: readonly string[]): Req | -1 {
   if (args[0] !== "peer") {
-    ctx.err(
-      "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'\n",
+    // usage() → print_usage(stdout) in ip/link_veth.c (measured: stdout, "ip link add help").
+    ctx.out(
+      "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n",
     );
     return -1;
   }
@@ -419,6 +449,12 @@ export function iplinkModify(
   const p = iplinkParse(ctx, args, req, create);
   if (p === -1) return -1;
   let peer: Req | null = null;
+  if (p.type !== null && !ctx.k.registry.linkOps.has(p.type) && LINUX_KINDS.has(p.type)) {
+    ctx.err(
+      `ifsim: ifsim does not model link kind "${p.type}" (modelled: ${[...ctx.k.registry.linkOps.keys()].sort().join(", ")}); exit status ${EXIT_UNMODELLED_KIND}\n`,
+    );
+    throw new IpExit(EXIT_UNMODELLED_KIND);
+  }
   if (p.type !== null) {
     const rest = args.slice(p.consumed);
     const hasUtil = p.type === "veth" || KINDS_WITHOUT_OPTS.has(p.type);
@@ -454,7 +490,14 @@ export function iplinkModify(
       ifiChange: req.ifiChange,
       attrs: req.attrs,
       ...(p.type !== null ? { kind: p.type } : {}),
-      ...(peer ? { peer: peer.attrs, peerIfindex: peer.ifindex } : {}),
+      ...(peer
+        ? {
+            peer: peer.attrs,
+            peerIfindex: peer.ifindex,
+            peerIfiFlags: peer.ifiFlags,
+            peerIfiChange: peer.ifiChange,
+          }
+        : {}),
     });
   }
   if (r.ret < 0) {
@@ -649,7 +692,8 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
       ctx.out(formatLinkText(s, pctx, ctx.opts));
     }
   };
-  if (filterDev !== null) {
+  // Only a lone `dev X` (no group filter) asks for one link (iplink_get).
+  if (filterDev !== null && f.group === -1) {
     const g = rtnlGetlink(ctx.k, { ifindex: 0, ifname: filterDev });
     if (typeof g === "number" && isNegErrno(g)) {
       ctx.err(`RTNETLINK answers: ${strerror(g)}\n`);
@@ -658,10 +702,16 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
     }
     print(g as LinkSnapshot);
   } else {
-    // rtnl_dump_filter(store_nlmsg): every answer is remembered before anything prints.
-    const all = rtnlDumpLinks(ctx.k);
+    // iplink_filter_req() puts `master` and `type` into the dump request, so the kernel leaves
+    // those devices out (no `{}` for them in JSON); rtnl_dump_filter(store_nlmsg): every
+    // answer is remembered before anything prints.
+    const all = rtnlDumpLinks(ctx.k, {
+      ...(f.master ? { master: f.master } : {}),
+      ...(f.kind !== null ? { kind: f.kind } : {}),
+    });
     for (const s of all) ctx.cache.remember("RTM_NEWLINK", s);
-    for (const s of all) print(s);
+    // A device other than `dev X` is left out altogether (measured: no `{}` for it in JSON).
+    for (const s of all) if (!f.ifindex || s.ifindex === f.ifindex) print(s);
   }
   if (w) {
     w.endArray();

@@ -208,7 +208,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     s += `minmtu ${snap.minMtu} `;
     s += `maxmtu ${snap.maxMtu} `;
     if (snap.kind !== null) s += `${sl}    ${snap.kind} `;
-    if (ctx.show) s += "addrgenmode eui64 ";
+    if (ctx.show && snap.inet6) s += "addrgenmode eui64 ";
     s += `numtxqueues ${snap.numTxQueues} `;
     s += `numrxqueues ${snap.numRxQueues} `;
     for (const [k, v] of gsoFields(snap)) s += `${k} ${v} `;
@@ -216,6 +216,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     if (snap.parentBus !== null) s += `parentbus ${snap.parentBus} `;
     if (snap.parentDev !== null) s += `parentdev ${snap.parentDev} `;
   }
+  if ((ctx.show || opts.details) && snap.ifalias !== null) s += `${sl}    alias ${snap.ifalias}`;
   if (ctx.show && opts.stats)
     s += sl + statsText(snap.stats, sl, opts.statsLevel ?? 1, snap.carrierChanges);
   for (const a of snap.altnames) s += `${sl}    altname ${a}`;
@@ -278,7 +279,7 @@ export function writeLinkJson(
       w.field("info_kind", snap.kind);
       w.endObject();
     }
-    if (ctx.show) w.field("inet6_addr_gen_mode", "eui64");
+    if (ctx.show && snap.inet6) w.field("inet6_addr_gen_mode", "eui64");
     w.field("num_tx_queues", snap.numTxQueues);
     w.field("num_rx_queues", snap.numRxQueues);
     for (const [k, v] of gsoFields(snap)) w.field(k, v);
@@ -286,6 +287,7 @@ export function writeLinkJson(
     if (snap.parentBus !== null) w.field("parentbus", snap.parentBus);
     if (snap.parentDev !== null) w.field("parentdev", snap.parentDev);
   }
+  if ((ctx.show || opts.details) && snap.ifalias !== null) w.field("ifalias", snap.ifalias);
   if (ctx.show && opts.stats) {
     const st = snap.stats;
     w.name("stats64");

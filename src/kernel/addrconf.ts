@@ -2,10 +2,16 @@
 // an inet6 device ready when its link becomes usable, and its "link becomes ready" log line
 // (pr_info before v6.5, pr_debug since "ipv6: lower "link become ready"'s level").
 
+import { err } from "./errno.ts";
 import type { Kernel, NotifierFn } from "./kernel.ts";
 import { klog } from "./kernel.ts";
-import { IF_OPER, IFF_PRIV, type NetDevice } from "./netdevice.ts";
-import { NOTIFY_DONE, NOTIFY_OK, registerNetdeviceNotifier } from "./notifier.ts";
+import { IF_OPER, IFF, IFF_PRIV, type NetDevice } from "./netdevice.ts";
+import {
+  NOTIFY_DONE,
+  NOTIFY_OK,
+  notifierFromErrno,
+  registerNetdeviceNotifier,
+} from "./notifier.ts";
 
 /** IPV6_MIN_MTU: below it a device gets no inet6_dev. */
 export const IPV6_MIN_MTU = 1280;
@@ -22,6 +28,22 @@ function state(k: Kernel): AddrconfState {
     k.state.subsys.addrconf = s;
   }
   return s;
+}
+
+/**
+ * "all" and "default" name the per-protocol sysctl directories (net.ipv4.conf.all, …), so no
+ * device may have its own directory under those names.
+ * @kernel sysctl_dev_name_is_allowed() in include/net/ip.h (older than every profile), used by
+ * addrconf_sysctl_register() (net/ipv6/addrconf.c) and devinet_sysctl_register()
+ * (net/ipv4/devinet.c)
+ */
+export function sysctlDevNameIsAllowed(name: string): boolean {
+  return name !== "default" && name !== "all";
+}
+
+/** True when the device has an inet6_dev (it is left out below IPV6_MIN_MTU). */
+export function addrconfHasIdev(k: Kernel, dev: NetDevice): boolean {
+  return state(k).idev[dev.ifindex] !== undefined;
 }
 
 /** True when the device has an inet6_dev marked IF_READY. */
@@ -46,7 +68,17 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
   const s = state(k);
   switch (event) {
     case "NETDEV_REGISTER":
-      if (!s.idev[dev.ifindex] && dev.mtu >= IPV6_MIN_MTU) s.idev[dev.ifindex] = { ready: false };
+      if (!s.idev[dev.ifindex] && dev.mtu >= IPV6_MIN_MTU) {
+        // ipv6_add_dev() → addrconf_sysctl_register(): -EINVAL for "all"/"default".
+        if (!sysctlDevNameIsAllowed(dev.name)) return notifierFromErrno(err("EINVAL"));
+        s.idev[dev.ifindex] = { ready: false };
+      }
+      return NOTIFY_OK;
+    case "NETDEV_CHANGENAME":
+      // addrconf_sysctl_unregister() + addrconf_sysctl_register() under the new name: a
+      // device without an inet6_dev (MTU below 1280) has no directory and is not refused.
+      if (s.idev[dev.ifindex] && !sysctlDevNameIsAllowed(dev.name))
+        return notifierFromErrno(err("EINVAL"));
       return NOTIFY_OK;
     case "NETDEV_UP":
     case "NETDEV_CHANGE": {
@@ -77,8 +109,10 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
       delete s.idev[dev.ifindex];
       return NOTIFY_OK;
     case "NETDEV_CHANGEMTU": {
-      if (dev.mtu < IPV6_MIN_MTU) delete s.idev[dev.ifindex];
-      else if (!s.idev[dev.ifindex]) s.idev[dev.ifindex] = { ready: false };
+      // addrconf_ifdown(dev, dev != loopback_dev): the loopback keeps its inet6_dev.
+      if (dev.mtu < IPV6_MIN_MTU) {
+        if (!(dev.flags & IFF.LOOPBACK)) delete s.idev[dev.ifindex];
+      } else if (!s.idev[dev.ifindex]) s.idev[dev.ifindex] = { ready: false };
       return NOTIFY_OK;
     }
     default:
@@ -86,7 +120,24 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
   }
 };
 
-/** Registers the addrconf notifier (IPv6 is built into every modelled kernel). */
+/**
+ * The IPv4 side of the same rule: every device gets an in_device at NETDEV_REGISTER (any MTU),
+ * and its sysctl directory refuses "all"/"default", which vetoes the registration. On
+ * NETDEV_CHANGENAME devinet re-registers the directory but ignores the error (only IPv6 vetoes
+ * a rename).
+ * @kernel inetdev_event() / inetdev_init() / devinet_sysctl_register() in net/ipv4/devinet.c
+ */
+export const inetdevEvent: NotifierFn = (_k, event, dev) => {
+  if (event !== "NETDEV_REGISTER") return NOTIFY_DONE;
+  if (!sysctlDevNameIsAllowed(dev.name)) return notifierFromErrno(err("EINVAL"));
+  return NOTIFY_OK;
+};
+
+/**
+ * Registers the IPv4 (devinet) and addrconf notifiers (both are built into every modelled
+ * kernel; IPv4's inet_init runs before inet6_init).
+ */
 export function addrconfInit(k: Kernel): void {
+  registerNetdeviceNotifier(k, { name: "inetdev", priority: 0 }, inetdevEvent);
   registerNetdeviceNotifier(k, { name: "addrconf", priority: 0 }, addrconfNotify);
 }

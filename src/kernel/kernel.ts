@@ -175,6 +175,8 @@ export interface LinkAttrs {
   readonly numRxQueues?: number;
   /** IFLA_MASTER: the ifindex of the new master, 0 = leave the current one. */
   readonly master?: number;
+  /** IFLA_IFALIAS (do_setlink only; creation ignores it). */
+  readonly ifalias?: string;
 }
 
 /** An RTM_NEWLINK request that creates a device. */
@@ -185,6 +187,9 @@ export interface NewLinkRequest {
   readonly peer?: LinkAttrs;
   /** The peer ifinfomsg's ifi_index (0 = allocate). */
   readonly peerIfindex?: number;
+  /** The peer ifinfomsg's ifi_flags / ifi_change (`peer … up`). */
+  readonly peerIfiFlags?: number;
+  readonly peerIfiChange?: number;
 }
 
 /** Deferred work on the virtual clock (workqueue items). */

@@ -98,6 +98,8 @@ export interface NetDevice {
   ifindex: number;
   name: string;
   altnames: string[];
+  /** IFLA_IFALIAS (`ip link set … alias`), absent when unset or cleared. */
+  ifalias?: string;
   nameAssignType: NameAssignType;
   type: number;
   /** Key into the kernel's driver registry (the model's `netdev_ops`). */

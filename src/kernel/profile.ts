@@ -44,6 +44,15 @@ export interface KernelProfile {
   readonly probeFailDevErr: boolean;
   /** Before v6.5 addrconf logs "IPv6: ADDRCONF(NETDEV_CHANGE): %s: link becomes ready" (pr_info). */
   readonly addrconfLinkReadyLog: boolean;
+  /**
+   * rtnl_newlink() validates a veth peer's attributes itself (rtnl_get_peer_net() with
+   * ops->peer_type, right after ops->validate of the device), so a bad peer address fails before
+   * the device lookup (-EEXIST) and before the device's rtnl_create_link checks. Measured on
+   * 6.18; the peer_type rework ("rtnetlink: Add peer_type in struct rtnl_link_ops", early 2025)
+   * is taken as v6.14 — no profile between 6.12 and 6.18 exists, so only 6.18 has it. Before,
+   * veth_newlink() validated the peer after both.
+   */
+  readonly rtnlValidatesPeer: boolean;
   /** Opt-in, not mainline: Oracle UEK5 net_failover `takeover_delay` in ms (null = mainline). */
   readonly takeoverDelayMs: number | null;
 }
@@ -117,6 +126,7 @@ export function profileFor(
     parentDevAttr: atLeast(5, 15),
     // "ipv6: lower "link become ready"'s level" (M. Baerts, net-next June 2023 → v6.5).
     addrconfLinkReadyLog: !atLeast(6, 5),
+    rtnlValidatesPeer: atLeast(6, 14),
     etherdevNameEnum: atLeast(5, 19),
     probeFailDevErr: atLeast(6, 10),
     takeoverDelayMs: opts.takeoverDelayMs ?? null,

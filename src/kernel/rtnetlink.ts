@@ -43,6 +43,9 @@ export interface LinkRequest {
   readonly peer?: LinkAttrs;
   /** ifi_index of the peer's ifinfomsg (veth `peer ... index N`). */
   readonly peerIfindex?: number;
+  /** ifi_flags / ifi_change of the peer's ifinfomsg (veth `peer ... up`). */
+  readonly peerIfiFlags?: number;
+  readonly peerIfiChange?: number;
   /** Whether the caller has CAP_NET_ADMIN (RT1); default true. */
   readonly capNetAdmin?: boolean;
 }
@@ -85,6 +88,8 @@ export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | Neg
     return err("EINVAL");
   }
   const dev = ops.setup(k, truncName(o.name), o.nameAssignType);
+  const v = validateLinkmsg(dev, o.attrs);
+  if (v) return v;
   if (tx !== undefined) dev.numTxQueues = tx;
   if (rx !== undefined) dev.numRxQueues = rx;
   dev.rtnlLinkInitialized = false;
@@ -97,9 +102,34 @@ export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | Neg
     dev.devAddr = o.attrs.address;
     dev.addrAssignType = NET_ADDR.SET;
   }
-  if (o.attrs.broadcast !== undefined) dev.broadcast = o.attrs.broadcast;
+  // memcpy of the attribute's length (validate_linkmsg refused a shorter one): only the first
+  // addr_len bytes show.
+  if (o.attrs.broadcast !== undefined) dev.broadcast = cutAddr(o.attrs.broadcast, dev.broadcast);
   if (o.attrs.txqlen !== undefined) dev.txQueueLen = o.attrs.txqlen >>> 0;
   return dev;
+}
+
+/** The number of bytes in a colon-separated hardware address. */
+export function addrLen(addr: string): number {
+  return addr === "" ? 0 : addr.split(":").length;
+}
+
+/** `addr` cut to the length of `like` (the device's addr_len bytes). */
+function cutAddr(addr: string, like: string): string {
+  return addr.split(":").slice(0, addrLen(like)).join(":");
+}
+
+/**
+ * IFLA_ADDRESS / IFLA_BROADCAST shorter than the device's addr_len: -EINVAL (no extack). Called
+ * by do_setlink and, since "rtnetlink: call validate_linkmsg in rtnl_create_link" (v6.4, a
+ * Fixes: commit taken into the 6.1 stable series), by rtnl_create_link for the new device.
+ * @kernel validate_linkmsg() in net/core/rtnetlink.c
+ */
+export function validateLinkmsg(dev: NetDevice, a: LinkAttrs): NegErrno | 0 {
+  const len = addrLen(dev.devAddr);
+  if (a.address !== undefined && addrLen(a.address) < len) return err("EINVAL");
+  if (a.broadcast !== undefined && addrLen(a.broadcast) < len) return err("EINVAL");
+  return 0;
 }
 
 function truncName(name: string): string {
@@ -164,6 +194,8 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
   let modified = false;
   let ret: number = 0;
   const a = req.attrs;
+  const v = validateLinkmsg(dev, a);
+  if (v) return v;
   const fail = (r: number): KRet => {
     if (modified) {
       klog(
@@ -189,9 +221,18 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return fail(ret);
     modified = true;
   }
+  let notify = false;
+  if (a.ifalias !== undefined) {
+    // dev_set_alias(): an empty alias removes it; DO_SETLINK_NOTIFY either way.
+    if (a.ifalias === "") delete dev.ifalias;
+    else dev.ifalias = a.ifalias;
+    notify = true;
+    modified = true;
+  }
   if (a.broadcast !== undefined) {
     // IFLA_BROADCAST: copied in, then NETDEV_CHANGEADDR (→ RTM_NEWLINK).
-    dev.broadcast = a.broadcast;
+    // nla_memcpy() of addr_len bytes: a longer broadcast is cut.
+    dev.broadcast = cutAddr(a.broadcast, dev.broadcast);
     callNetdeviceNotifiers(k, "NETDEV_CHANGEADDR", dev);
     modified = true;
   }
@@ -211,6 +252,8 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return fail(ret);
     modified = true;
   }
+  // DO_SETLINK_NOTIFY (set by IFLA_IFALIAS): one netdev_state_change at the end.
+  if (notify) netdevStateChange(k, dev);
   return 0;
 }
 
@@ -239,17 +282,27 @@ export function doSetMaster(k: Kernel, dev: NetDevice, ifindex: number, extack: 
   return 0;
 }
 
+/** KMALLOC_MAX_SIZE / sizeof(void *) on x86-64 (MAX_PAGE_ORDER 10, 4 KiB pages). */
+const PTR_RING_MAX_ENTRIES = (1 << 22) / 8;
+
 /**
  * Changes the tx queue length: NETDEV_CHANGE_TX_QUEUE_LEN (→ RTM_NEWLINK); a veto restores the
  * old value and logs "refused to change device tx_queue_len".
- * @kernel dev_change_tx_queue_len() in net/core/dev.c: 0, -ERANGE (not a u32) or the veto
+ * @kernel dev_change_tx_queue_len() in net/core/dev.c: 0, -ERANGE (not a u32), the veto, or
+ * -ENOMEM from pfifo_fast_change_tx_queue_len() (net/sched/sch_generic.c)
  */
 export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRet {
   if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) return err("ERANGE");
   const orig = dev.txQueueLen;
   if (len === orig) return 0;
   dev.txQueueLen = len;
-  const r = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGE_TX_QUEUE_LEN", dev));
+  let r = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGE_TX_QUEUE_LEN", dev));
+  // dev_qdisc_change_tx_queue_len(): pfifo_fast resizes its three skb_arrays to the new length;
+  // __ptr_ring_init_queue_alloc() refuses more than KMALLOC_MAX_SIZE / sizeof(void *) entries
+  // (4 MiB / 8 on x86-64) with -ENOMEM. Modelled while the device is up (pfifo_fast attached);
+  // a device that was up and is down again keeps its sleeping pfifo_fast in the kernel, which
+  // the model does not track.
+  if (!r && dev.qdisc === "pfifo_fast" && len > PTR_RING_MAX_ENTRIES) r = err("ENOMEM");
   if (r) {
     netdevLog(k, dev, "err", "refused to change device tx_queue_len");
     dev.txQueueLen = orig;
@@ -267,7 +320,10 @@ export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRe
 export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
-  const pol = policyCheckIfname(req.attrs, extack) || policyCheckIfname(req.peer, extack);
+  // The peer's attributes are nested (IFLA_LINKINFO/IFLA_INFO_DATA/VETH_INFO_PEER): with the
+  // profile's rtnl_get_peer_net() they are parsed after the device's validate, below.
+  const early = k.profile.rtnlValidatesPeer ? 0 : policyCheckIfname(req.peer, extack);
+  const pol = policyCheckIfname(req.attrs, extack) || early;
   if (pol) return result(pol, extack);
   const found = lookup(k, req);
   if (typeof found === "number") return result(found, extack);
@@ -275,6 +331,11 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   if (ops?.validate) {
     const v = ops.validate(k, req.attrs, extack);
     if (v) return result(v, extack);
+    // rtnl_get_peer_net(): the peer's attributes through the same validate (profile).
+    if (req.peer && k.profile.rtnlValidatesPeer) {
+      const pv = policyCheckIfname(req.peer, extack) || ops.validate(k, req.peer, extack);
+      if (pv) return result(pv, extack);
+    }
   }
   const flags = req.nlFlags ?? 0;
   if (found) {
@@ -301,7 +362,14 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
   // so `ip link add ... index N` creates index N (G1 step 3; OBSERVATIONS [10]).
   if (req.ifindex > 0) dev.ifindex = req.ifindex;
   const nl: NewLinkRequest = req.peer
-    ? { attrs: req.attrs, kind: ops.kind, peer: req.peer, peerIfindex: req.peerIfindex ?? 0 }
+    ? {
+        attrs: req.attrs,
+        kind: ops.kind,
+        peer: req.peer,
+        peerIfindex: req.peerIfindex ?? 0,
+        peerIfiFlags: req.peerIfiFlags ?? 0,
+        peerIfiChange: req.peerIfiChange ?? 0,
+      }
     : { attrs: req.attrs, kind: ops.kind };
   const ret = ops.newlink(k, dev, nl, extack);
   if (ret) return result(ret, extack);
@@ -380,20 +448,38 @@ export function rtnlGetlink(
   return rtnlFillIfinfo(k, found);
 }
 
+/** The dump request's filter attributes: IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND. */
+export interface LinkDumpFilter {
+  readonly master?: number;
+  readonly kind?: string;
+}
+
 /**
- * RTM_GETLINK dump: every device in ifindex order.
- * @kernel rtnl_dump_ifinfo() in net/core/rtnetlink.c (walks the ifindex table)
+ * RTM_GETLINK dump: every device in ifindex order, less those the request's filter drops: a
+ * device whose master is not `master`, and (when the kernel knows the kind; an unknown kind
+ * filters nothing) a device of another kind.
+ * @kernel rtnl_dump_ifinfo() / link_dump_filtered() / linkinfo_to_kind_ops() in
+ * net/core/rtnetlink.c
  */
-export function rtnlDumpLinks(k: Kernel): LinkSnapshot[] {
+export function rtnlDumpLinks(k: Kernel, filter: LinkDumpFilter = {}): LinkSnapshot[] {
+  const kindOps = filter.kind !== undefined ? k.registry.linkOps.get(filter.kind) : undefined;
   return [...k.state.devices.values()]
     .sort((a, b) => a.ifindex - b.ifindex)
+    .filter((d) => {
+      if (filter.master) {
+        const m = netdevMasterUpperDevGet(k, d);
+        if (!m || m.ifindex !== filter.master) return false;
+      }
+      return !(kindOps && d.kind !== kindOps.kind);
+    })
     .map((d) => rtnlFillIfinfo(k, d));
 }
 
 /**
  * RTM_NEWLINKPROP / RTM_DELLINKPROP with one IFLA_ALT_IFNAME (RT9); on success
  * netdev_state_change (an RTM_NEWLINK only if the device is up).
- * @kernel rtnl_linkprop() in net/core/rtnetlink.c: -EOPNOTSUPP before v5.5, -ENODEV, -EEXIST,
+ * @kernel rtnl_linkprop() / rtnl_alt_ifname() in net/core/rtnetlink.c: -EOPNOTSUPP before v5.5,
+ * -ERANGE (an altname over 127 bytes, policy), -ENODEV, -EEXIST,
  * -ENOENT, -EINVAL
  */
 export function rtnlLinkprop(
@@ -407,11 +493,18 @@ export function rtnlLinkprop(
   if (typeof found === "number") return result(found, extack);
   if (!found) return result(err("ENODEV"), extack);
   // Every IFLA_ALT_IFNAME of the request in order; the first error stops the rest, and one
-  // netdev_state_change covers all names applied before it.
+  // netdev_state_change covers all names, only when every one succeeded.
   const names = typeof req.altname === "string" ? [req.altname] : req.altname;
   let ret: KRet = 0;
   let changed = false;
   for (const name of names) {
+    // rtnl_alt_ifname() validates each IFLA_ALT_IFNAME against ifla_policy (NLA_STRING, at
+    // most ALTIFNAMSIZ - 1 = 127 bytes) just before using it.
+    if (new TextEncoder().encode(name).length > 127) {
+      extack.msg = "Attribute failed policy validation";
+      ret = err("ERANGE");
+      break;
+    }
     ret =
       req.op === "add"
         ? netdevNameNodeAltCreate(k, found, name)
@@ -419,7 +512,9 @@ export function rtnlLinkprop(
     if (ret) break;
     changed = true;
   }
-  if (changed) netdevStateChange(k, found);
+  // rtnl_linkprop() returns at the first failing name: the names before it stay, but no
+  // netdev_state_change announces them (measured on 6.18: no RTM_NEWLINK).
+  if (changed && !ret) netdevStateChange(k, found);
   return result(ret, extack);
 }
 

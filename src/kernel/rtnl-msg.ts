@@ -1,6 +1,7 @@
 // net/core/rtnetlink.c (rtnl_fill_ifinfo, rtmsg_ifinfo) and net/core/dev.c (dev_get_flags,
 // netdev_state_change): what an RTM_NEWLINK / RTM_DELLINK carries.
 
+import { addrconfHasIdev } from "./addrconf.ts";
 import type { Kernel } from "./kernel.ts";
 import { IF_OPER, IFF, type LinkStats, type NetDevice, type OperState } from "./netdevice.ts";
 import { callNetdeviceNotifiers } from "./notifier.ts";
@@ -34,10 +35,14 @@ export interface LinkSnapshot {
   /** IFLA_PERM_ADDRESS (v5.6+, when non-zero). */
   readonly permAddress: string | null;
   readonly altnames: readonly string[];
+  /** IFLA_IFALIAS, null when unset. */
+  readonly ifalias: string | null;
   /** IFLA_INFO_KIND. */
   readonly kind: string | null;
   readonly numTxQueues: number;
   readonly numRxQueues: number;
+  /** IFLA_AF_SPEC carries AF_INET6 (IFLA_INET6_ADDR_GEN_MODE…): the device has an inet6_dev. */
+  readonly inet6: boolean;
   /** IFLA_TSO_MAX_SIZE. */
   readonly tsoMaxSize: number;
   readonly promiscuity: number;
@@ -118,9 +123,11 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     broadcast: dev.broadcast,
     permAddress: p.permAddrAttr && permNonZero ? dev.permAddr : null,
     altnames: p.altnames ? [...dev.altnames] : [],
+    ifalias: dev.ifalias ?? null,
     kind: dev.kind,
     numTxQueues: dev.numTxQueues,
     numRxQueues: dev.numRxQueues,
+    inet6: addrconfHasIdev(k, dev),
     tsoMaxSize: dev.tsoMaxSize,
     promiscuity: 0,
     allmulti: 0,

@@ -15,6 +15,15 @@ export function devActivate(k: Kernel, dev: NetDevice): void {
     if (dev.privFlags & IFF_PRIV.IFF_NO_QUEUE || dev.txQueueLen === 0) dev.qdisc = "noqueue";
     else if (dev.numTxQueues > 1) dev.qdisc = "mq";
     else dev.qdisc = k.machine.defaultQdisc;
+    // pfifo_fast_init() cannot allocate rings longer than KMALLOC_MAX_SIZE / sizeof(void *)
+    // (524288 on x86-64): the default qdisc fails and attach_default_qdiscs() falls back to
+    // noqueue and sets IFF_NO_QUEUE (measured on 6.18: `ip link add … txqlen -1 up type ifb`
+    // shows "qdisc noqueue"). The kernel also warns "default qdisc (pfifo_fast) fail, fallback
+    // to noqueue"; the model does not log it.
+    if (dev.qdisc === "pfifo_fast" && dev.txQueueLen > (1 << 22) / 8) {
+      dev.privFlags |= IFF_PRIV.IFF_NO_QUEUE;
+      dev.qdisc = "noqueue";
+    }
   }
   // "Delay activation until next carrier-on event".
   if (!dev.carrier) return;

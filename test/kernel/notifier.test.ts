@@ -85,13 +85,23 @@ describe("callNetdeviceNotifiers", () => {
   it("N3: the rtnetlink block (registered at boot) should run before later priority-0 blocks", () => {
     const k = boot(E2);
     addRecorder(k, { name: "later" });
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "addrconf", "later"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual([
+      "rtnetlink",
+      "inetdev",
+      "addrconf",
+      "later",
+    ]);
   });
 
   it("N3: a higher-priority block should run before rtnetlink", () => {
     const k = boot(E2);
     addRecorder(k, { name: "high", priority: 100 });
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["high", "rtnetlink", "addrconf"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual([
+      "high",
+      "rtnetlink",
+      "inetdev",
+      "addrconf",
+    ]);
   });
 
   it("N3: should stop after a result with NOTIFY_STOP_MASK and return the last result", () => {
@@ -236,7 +246,7 @@ describe("registerNetdeviceNotifier", () => {
       "NETDEV_UNREGISTER eth0",
       "NETDEV_UNREGISTER eth1",
     ]);
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "addrconf"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "inetdev", "addrconf"]);
   });
 
   it.each([E1, E2])("N5 (%s): a failed replay should unwind in reverse order", (v) => {
@@ -255,7 +265,7 @@ describe("registerNetdeviceNotifier", () => {
       "NETDEV_UNREGISTER eth0",
       "NETDEV_UNREGISTER lo",
     ]);
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "addrconf"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "inetdev", "addrconf"]);
   });
 
   it("N5: a block that failed to register should get no further events", () => {
@@ -293,7 +303,7 @@ describe("unregisterNetdeviceNotifier", () => {
     ]);
     expect(k.trace.since(c)).toEqual([]);
     expect(a.flags & IFF.UP).toBe(IFF.UP);
-    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "addrconf"]);
+    expect(k.state.notifiers.map((b) => b.name)).toEqual(["rtnetlink", "inetdev", "addrconf"]);
   });
 
   it("N5: should return -ENOENT for an unknown block", () => {

@@ -190,7 +190,7 @@ describe("rtnlLinkprop with several altnames", () => {
     expect(ev.filter((e) => e.startsWith("rtnl"))).toEqual(["rtnl RTM_NEWLINK ifb0"]);
   });
 
-  it("RT9: should stop at the first error, keep the names before it, and still notify", () => {
+  it("RT9: should stop at the first error, keep the names before it, and not notify", () => {
     const k = boot(E2);
     const d = ifb(k, "ifb0");
     rtnlSetlink(k, { ifindex: d.ifindex, ifiFlags: IFF.UP, ifiChange: IFF.UP, attrs: {} });
@@ -199,6 +199,8 @@ describe("rtnlLinkprop with several altnames", () => {
     );
     expect(ret.ret).toBe(err("EEXIST"));
     expect(d.altnames).toEqual(["a1"]);
-    expect(ev.filter((e) => e.startsWith("rtnl"))).toEqual(["rtnl RTM_NEWLINK ifb0"]);
+    // rtnl_linkprop() returns the error before netdev_state_change (since v5.5; measured on
+    // 6.18: no RTM_NEWLINK, the first name stays).
+    expect(ev.filter((e) => e.startsWith("rtnl"))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { allocNetdev, ethHwAddrRandom, GSO_MAX_SIZE, registerNetdevice } from ".
 import { err } from "../errno.ts";
 import type { Kernel, NetDriver, RtnlLinkOps } from "../kernel.ts";
 import { IFF, IFF_PRIV } from "../netdevice.ts";
+import { addrLen } from "../rtnetlink.ts";
 
 /** ifb's tx queue length (TX_Q_LEN). */
 export const IFB_TX_Q_LEN = 32;
@@ -35,6 +36,7 @@ export const IFB_LINK_OPS: RtnlLinkOps = {
   },
   validate(_k, attrs) {
     if (attrs.address !== undefined) {
+      if (addrLen(attrs.address) !== 6) return err("EINVAL");
       const first = Number.parseInt(attrs.address.slice(0, 2), 16);
       if (attrs.address === "00:00:00:00:00:00" || first & 1) return err("EADDRNOTAVAIL");
     }

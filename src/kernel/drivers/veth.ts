@@ -11,7 +11,10 @@ import { err, type KRet } from "../errno.ts";
 import type { ExtAck, Kernel, LinkAttrs, NetDriver, RtnlLinkOps } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
 import { IFF, IFF_PRIV, NET_NAME, type NetDevice } from "../netdevice.ts";
-import { rtnlConfigureLink, rtnlCreateLink } from "../rtnetlink.ts";
+import { addrLen, rtnlConfigureLink, rtnlCreateLink } from "../rtnetlink.ts";
+
+/** ETH_ALEN. */
+const ETH_ALEN = 6;
 
 /** ETH_MAX_MTU. */
 const ETH_MAX_MTU = 0xffff;
@@ -59,6 +62,7 @@ export const VETH_DRIVER: NetDriver = {
 function vethValidate(attrs: LinkAttrs, extack: ExtAck): KRet {
   void extack;
   if (attrs.address !== undefined) {
+    if (addrLen(attrs.address) !== ETH_ALEN) return err("EINVAL");
     const first = Number.parseInt(attrs.address.slice(0, 2), 16);
     if (attrs.address === "00:00:00:00:00:00" || first & 1) return err("EADDRNOTAVAIL");
   }
@@ -100,11 +104,15 @@ export const VETH_LINK_OPS: RtnlLinkOps = {
     return vethValidate(attrs, extack);
   },
   newlink(k, dev, req, extack) {
-    const pattrs: LinkAttrs = req.peer ?? {};
-    let ret = vethValidate(pattrs, extack);
+    // Without VETH_INFO_PEER the peer is made from the device's own attributes (tbp = tb):
+    // it inherits mtu, txqueuelen, broadcast and queue counts, but not the name, the address
+    // (random) or the flags.
+    const ifmp = req.peer !== undefined;
+    const pattrs: LinkAttrs = req.peer ?? req.attrs;
+    let ret = ifmp ? vethValidate(pattrs, extack) : 0;
     if (ret) return ret;
-    const peerName = pattrs.ifname ?? "veth%d";
-    const peerType = pattrs.ifname !== undefined ? NET_NAME.USER : NET_NAME.ENUM;
+    const peerName = ifmp && pattrs.ifname !== undefined ? pattrs.ifname : "veth%d";
+    const peerType = ifmp && pattrs.ifname !== undefined ? NET_NAME.USER : NET_NAME.ENUM;
     const peer = rtnlCreateLink(k, {
       kind: "veth",
       name: peerName,
@@ -113,13 +121,23 @@ export const VETH_LINK_OPS: RtnlLinkOps = {
       extack,
     });
     if (typeof peer === "number") return peer;
-    if (pattrs.address === undefined) ethHwAddrRandom(k, peer);
+    if (!ifmp || pattrs.address === undefined) ethHwAddrRandom(k, peer);
     // The peer's requested index is honoured only when the device itself has one too.
     if (dev.ifindex !== 0 && req.peerIfindex) peer.ifindex = req.peerIfindex;
     ret = registerNetdevice(k, peer) as KRet;
     if (ret) return ret;
     netifCarrierOff(k, peer);
-    rtnlConfigureLink(k, peer);
+    // `peer … up`: opening the peer fails with -ENOTCONN (its own peer is not tied yet), and
+    // err_configure_peer unregisters it (never announced).
+    ret = rtnlConfigureLink(
+      k,
+      peer,
+      ifmp ? { ifiFlags: req.peerIfiFlags ?? 0, ifiChange: req.peerIfiChange ?? 0 } : {},
+    );
+    if (ret) {
+      unregisterNetdeviceMany(k, [peer]);
+      return ret;
+    }
     if (req.attrs.address === undefined) ethHwAddrRandom(k, dev);
     ret = registerNetdevice(k, dev) as KRet;
     if (ret) {
