@@ -201,6 +201,16 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
           `dev:${job.ifindex}.regState`,
           `udevdb:${job.ifindex}`,
         );
+      // An altname change announces NETDEV_CHANGE (rtnl_linkprop → netdev_state_change), and
+      // for a failover slave that runs net_failover_slave_link_change, which reads every
+      // slave's running and carrier state (net_failover_xmit_ready), written or not.
+      const dev = job ? p.k.state.devices.get(job.ifindex) : undefined;
+      const master = dev?.uppers.find((u) => u.master);
+      if (master) {
+        const m = p.k.state.devices.get(master.ifindex);
+        for (const x of [master.ifindex, ...(m?.lowers ?? []).map((l) => l.ifindex)])
+          reads.push(`dev:${x}.running`, `dev:${x}.carrier`);
+      }
       p.udev?.stepWorker(i);
     } else if (lane === "kernel") {
       reads.push("kwork");
@@ -233,26 +243,6 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const before = this.#digests;
     const changed = this.#afterStep();
     if (changed.includes("kwork") || changed.includes("linkwatch")) reads.push("clock");
-    if (lane === "kernel") {
-      // A carrier change of a device in a master/slave group runs the master's link-change
-      // handler (net_failover_slave_link_change), which reads the whole group's link state
-      // (running, carrier), written or not: the kernel step reads it.
-      for (const r of changed) {
-        const m = /^dev:(\d+)\.(carrier|operstate|linkwatchPending)$/.exec(r);
-        const d = m ? p.k.state.devices.get(Number(m[1])) : undefined;
-        if (!d) continue;
-        const group = new Set<number>([d.ifindex]);
-        for (const u of d.uppers) group.add(u.ifindex);
-        for (const g of [...group]) {
-          const x = p.k.state.devices.get(g);
-          for (const l of x?.lowers ?? []) group.add(l.ifindex);
-        }
-        if (group.size < 2) continue;
-        for (const x of group)
-          for (const f of ["carrier", "operstate", "flags", "running", "linkwatchPending"])
-            reads.push(`dev:${x}.${f}`);
-      }
-    }
     if (lane === "networkd") {
       // Opening a master reads its slaves' (and its own) link state, written or not.
       for (const r of changed) {

@@ -252,7 +252,7 @@ describe(`the dependency relation on random walks (seed ${SEED})`, () => {
       name: "seed race 6.1, script_starts: boot",
       sc: { ...SEED_RACE, script_starts: "boot" },
       kernel: "6.1",
-      walks: 8,
+      walks: 12,
     },
     { name: "bootRaceScenario(1) 5.0", sc: bootRaceScenario(1), kernel: "5.0", walks: 8 },
     { name: "bootRaceScenario(1) 5.1", sc: bootRaceScenario(1), kernel: "5.1", walks: 8 },
