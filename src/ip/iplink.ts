@@ -693,7 +693,7 @@ export function iplinkList(ctx: IpLinkContext, args: readonly string[]): number 
     }
   };
   // Only a lone `dev X` (no group filter) asks for one link (iplink_get).
-  if (filterDev !== null && f.group === -1) {
+  if (filterDev !== null && f.group === null) {
     const g = rtnlGetlink(ctx.k, { ifindex: 0, ifname: filterDev });
     if (typeof g === "number" && isNegErrno(g)) {
       ctx.err(`RTNETLINK answers: ${strerror(g)}\n`);
