@@ -55,7 +55,14 @@ import {
   type WorkerMessage,
   wallNow,
 } from "./explore-worker.ts";
-import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
+import {
+  checkWritable,
+  EXIT_IOERR,
+  outputClash,
+  parseDuration,
+  readInput,
+  writeOutput,
+} from "./io.ts";
 import type { CliResult } from "./main.ts";
 import { swimlane } from "./swimlane.ts";
 
@@ -226,15 +233,7 @@ type Usage = { readonly usage: string };
 const isUsage = (x: unknown): x is Usage =>
   typeof x === "object" && x !== null && "usage" in x && typeof x.usage === "string";
 
-/** A duration like 30s, 500ms, 2m, 1h (a bare number: seconds) → ms, or null. */
-export function parseDuration(s: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) return null;
-  const n = Number(m[1]);
-  const mul = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] as number;
-  const ms = Math.round(n * mul);
-  return Number.isFinite(ms) && ms > 0 ? ms : null;
-}
+export { parseDuration };
 
 /** Comma-separated and/or repeated values, trimmed, each once, in order. */
 function listOf(vs: readonly string[] | undefined): string[] {

@@ -232,3 +232,13 @@ export function oneLine(s: string): string {
 function hex(c: string): string {
   return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
 }
+
+/** A duration like 30s, 500ms, 2m, 1h (a bare number: seconds) → ms, or null. */
+export function parseDuration(s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const mul = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] as number;
+  const ms = Math.round(n * mul);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}

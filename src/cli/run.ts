@@ -14,16 +14,17 @@ import {
   checkStepExpect,
   RunError,
   type RunRecord,
+  RunStopped,
   runScenario,
 } from "../scenario/run.ts";
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
-import { readInput } from "./io.ts";
+import { parseDuration, readInput } from "./io.ts";
 import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
 import { wrapText } from "./swimlane.ts";
 import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
-const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
+const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--time-limit DUR]
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
 
 Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
@@ -37,12 +38,15 @@ verdict line per kernel.
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)
   --json       print the run record (one JSON object; an array with several --kernel)
   --monitor    also print the ip monitor link records each step caused
+  --time-limit DUR
+               stop the model's run after DUR of wall time (e.g. 5s, 500ms, 2m; counted from
+               the start of the command, checked before every scheduler step): no verdict, exit 3
   --backend B  run it on a real kernel instead: netns (the host kernel in a fresh network
                namespace: veth and ifb, ip/settle/sleep steps) or qemu (a Linux guest); prints
                the backend's run record (steps with results and the ip monitor link records each
                caused, final links). model (the default) is the model.
 Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage (or a
-scenario the backend refuses, or a backend not available here).
+scenario the backend refuses, or a backend not available here), 3 stopped by --time-limit.
 `;
 
 /** "  1.234567" seconds from µs. */
@@ -252,6 +256,8 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   let json = false;
   let monitor = false;
   let backend = "model";
+  let timeLimitMs: number | undefined;
+  const started = Date.now();
   const files: string[] = [];
   const usage = (msg: string): CliResult => ({
     stdout: "",
@@ -275,6 +281,12 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       if (v === undefined)
         return usage(`--backend needs a name: model, ${backendNames().join(", ")}`);
       backend = v;
+    } else if (a === "--time-limit") {
+      const v = argv[++i];
+      const ms = v === undefined ? null : parseDuration(v);
+      if (ms === null)
+        return usage(`--time-limit needs a duration like 5s, 500ms or 2m, got "${v ?? ""}"`);
+      timeLimitMs = ms;
     } else if (a === "--json") json = true;
     else if (a === "--monitor") monitor = true;
     else if (a.startsWith("-")) return usage(`unknown option "${a}" (see ifsim run --help)`);
@@ -307,9 +319,18 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
         runScenario(parsed.scenario, {
           ...(kernel !== undefined ? { kernel } : {}),
           ...(seed !== undefined ? { seed } : {}),
+          ...(timeLimitMs !== undefined
+            ? { shouldStop: () => Date.now() - started > (timeLimitMs as number) }
+            : {}),
         }),
       );
     } catch (e) {
+      if (e instanceof RunStopped)
+        return {
+          stdout: "",
+          stderr: `ifsim run: ${file}${kernel !== undefined ? ` (kernel ${kernel})` : ""}: --time-limit reached: ${e.message}; no verdict\n`,
+          status: 3,
+        };
       if (e instanceof RunError || e instanceof UnknownKernelError)
         return usage(`${file}: ${e.message}`);
       throw e;

@@ -92,6 +92,11 @@ export interface RunOptions {
    * follow each other at once and race the kernel's deferred work.
    */
   readonly settleSteps?: boolean;
+  /**
+   * Polled before every scheduler step of runScenario; true stops the run with RunStopped (how
+   * `ifsim run --time-limit` bounds its work). Never called by the model for anything else.
+   */
+  readonly shouldStop?: () => boolean;
 }
 
 /** One step's outcome in the run record. */
@@ -176,6 +181,23 @@ export interface UdevRenameRecord {
 /** Thrown for a scenario the model cannot run (bad input caught late, e.g. a kernel missing). */
 export class RunError extends Error {
   override readonly name = "RunError";
+}
+
+/**
+ * A run stopped because the caller's `shouldStop` said so (a time limit): no verdict. The model
+ * never reads a clock itself; the caller decides.
+ */
+export class RunStopped extends Error {
+  override readonly name = "RunStopped";
+  /** Scheduler steps taken before the stop. */
+  readonly steps: number;
+  /** The virtual time reached, µs. */
+  readonly virtualUs: number;
+  constructor(steps: number, virtualUs: number) {
+    super(`stopped after ${steps} scheduler steps at virtual time ${virtualUs / 1_000_000} s`);
+    this.steps = steps;
+    this.virtualUs = virtualUs;
+  }
 }
 
 const OPER = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];
@@ -1132,10 +1154,11 @@ export function stepRun(p: PreparedRun): boolean {
  *
  * @throws RunError when it is not quiescent after a million turns (a model that never settles).
  */
-export function runToQuiescence(p: PreparedRun): void {
+export function runToQuiescence(p: PreparedRun, shouldStop?: () => boolean): void {
   const MAX = 1_000_000;
   for (let n = 0; ; n++) {
     if (n > MAX) throw new RunError(`no quiescence after ${MAX} steps`);
+    if (shouldStop?.()) throw new RunStopped(n, p.w.now());
     if (!stepRun(p)) break;
   }
 }
@@ -1213,6 +1236,6 @@ export function finishRun(p: PreparedRun): RunRecord {
 /** Runs one scenario on the model. Deterministic: same scenario, kernel and seed → same record. */
 export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   const p = prepareRun(sc, o);
-  runToQuiescence(p);
+  runToQuiescence(p, o.shouldStop);
   return finishRun(p);
 }

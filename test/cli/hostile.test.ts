@@ -211,3 +211,46 @@ describe("the process: exit statuses of the top-level handler", () => {
     );
   });
 });
+
+describe("ifsim run --time-limit: bounded work", () => {
+  it("should stop a long run with exit 3 and no verdict, well within the limit plus a margin", () => {
+    // 30 000 steps (about 1 MiB of YAML is the input limit; this is ~0.9 MiB) take far longer
+    // than 200 ms of wall time on the model; the run must stop and say so.
+    const steps = Array.from(
+      { length: 30_000 },
+      (_, i) => `  - ip: link set dev lo mtu ${1280 + (i % 1000)}\n`,
+    );
+    const f = file("long.yaml", `${HEAD}steps:\n${steps.join("")}`);
+    const t0 = Date.now();
+    const r = main(["run", f, "--time-limit", "200ms"]) as {
+      status: number;
+      stderr: string;
+      stdout: string;
+    };
+    const took = Date.now() - t0;
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /--time-limit reached: stopped after \d+ scheduler steps at virtual time .* s; no verdict/,
+    );
+    // The limit is checked before every scheduler step; parsing is not interruptible. The margin
+    // is generous so that a loaded machine cannot fail the test.
+    expect(took).toBeLessThan(30_000);
+  });
+
+  it("should run a short scenario to its verdict under a generous limit", () => {
+    const r = main(["run", "examples/scenarios/01-seed-race.yaml", "--time-limit", "10m"]) as {
+      status: number;
+    };
+    expect(r.status).toBe(0);
+  });
+
+  it("should refuse a --time-limit that is not a duration", () => {
+    const r = main(["run", "examples/scenarios/01-seed-race.yaml", "--time-limit", "soon"]) as {
+      status: number;
+      stderr: string;
+    };
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--time-limit needs a duration like 5s, 500ms or 2m, got "soon"');
+  });
+});
