@@ -67,7 +67,8 @@ function have(cmd: string, args: string[] = ["--version"]): boolean {
   return !r.error;
 }
 
-function run(cmd: string, args: string[], o: { cwd?: string } = {}): string {
+/** Runs a tool and returns its stdout; a failure throws with the tool's stderr. */
+export function run(cmd: string, args: string[], o: { cwd?: string } = {}): string {
   try {
     return execFileSync(cmd, args, {
       encoding: "utf8",

@@ -12,7 +12,7 @@
 //      initramfs followed by this one (its files win where both have one).
 // Which Debian release the host's apt serves decides the udev version (bookworm: 252.x).
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -28,6 +28,7 @@ import {
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type CpioEntry, cpioNewc } from "./cpio.ts";
+import { run } from "./prepare.ts";
 
 /** What the udev cache holds. */
 export interface PreparedUdev {
@@ -37,20 +38,6 @@ export interface PreparedUdev {
   readonly packages: string[];
   /** The gzip'd cpio with udev (appended to the base initramfs). */
   readonly cpio: string;
-}
-
-function run(cmd: string, args: string[], o: { cwd?: string } = {}): string {
-  try {
-    return execFileSync(cmd, args, {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      maxBuffer: 64 * 1024 * 1024,
-      ...o,
-    });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${(err.stderr ?? "").trim() || err.message}`);
-  }
 }
 
 function debOf(dir: string, pkg: string): string | null {
