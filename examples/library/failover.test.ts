@@ -50,6 +50,7 @@ describe("every interleaving with udev", () => {
     const sc = loadScenario(`
 ifsim: 1
 name: boot with udev and networkd
+machine: i440fx # ACPI hot-plug slots: udev names the NIC ens3 (q35 would say enp0s3)
 devices:
   - { id: net0, type: virtio-net, mac: "52:54:00:12:34:56", standby: true, slot: 3 }
 udev: { generation: v253 }
