@@ -236,6 +236,19 @@ export function splitArgs(line: string): string[] {
   return out;
 }
 
+/** The ids of the devices a scenario's steps plug or unplug (they need a hot-plug slot). */
+export function hotpluggedIds(sc: ScenarioDoc): Set<string> {
+  return new Set(
+    sc.steps.flatMap((s) =>
+      typeof s === "object" && "unplug" in s
+        ? [s.unplug]
+        : typeof s === "object" && "plug" in s
+          ? [s.plug]
+          : [],
+    ),
+  );
+}
+
 /** The machine spec a scenario's devices describe (PCI slots on bus 0, QEMU i440fx-like). */
 export function machineOf(sc: ScenarioDoc): MachineSpec {
   const unpaired = new Set(unpairedPrimaries(sc).map((u) => u.id));
@@ -256,15 +269,7 @@ export function machineOf(sc: ScenarioDoc): MachineSpec {
   // q35: a NIC that is hot-plugged (or unplugged) sits behind its own pcie-root-port at its slot
   // (pcie.0 refuses hot-plug), and so does every pci-nic not asked on pcie.0; the firmware
   // numbers the buses behind the ports 1, 2, … in slot order (as the qemu backend builds it).
-  const hotplugged = new Set(
-    sc.steps.flatMap((s) =>
-      typeof s === "object" && "unplug" in s
-        ? [s.unplug]
-        : typeof s === "object" && "plug" in s
-          ? [s.plug]
-          : [],
-    ),
-  );
+  const hotplugged = hotpluggedIds(sc);
   const ported =
     type === "q35"
       ? nics

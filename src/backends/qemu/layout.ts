@@ -19,7 +19,7 @@
 // - `link: false` → QMP `set_link … off` right after the device is added;
 // - each NIC has its own `-netdev hubport` (own hub): no traffic, carrier from the device model.
 
-import { machineOf, unpairedPrimaries } from "../../scenario/run.ts";
+import { hotpluggedIds, machineOf, unpairedPrimaries } from "../../scenario/run.ts";
 import type { ScenarioDoc } from "../../scenario/schema.ts";
 
 /** One NIC of the machine. */
@@ -117,15 +117,7 @@ export function qemuLayout(sc: ScenarioDoc): QemuLayout {
       if (!slotById.has(f.id)) slotById.set(f.id, slotOf(f.addr));
     }
   }
-  const hotplugged = new Set(
-    sc.steps.flatMap((s) =>
-      typeof s === "object" && "unplug" in s
-        ? [s.unplug]
-        : typeof s === "object" && "plug" in s
-          ? [s.plug]
-          : [],
-    ),
-  );
+  const hotplugged = hotpluggedIds(sc);
   const needsPort = (d: (typeof nicDocs)[number]): boolean =>
     d.type === "pci-nic" ? d.bus !== "pcie.0" : d.plugged === false || hotplugged.has(d.id);
   const ported = nicDocs
