@@ -1,28 +1,23 @@
-// `ifsim explore --jobs N`: a worker thread that searches subtrees. It parses the scenario text
-// itself (a parsed document holds nothing a thread could not rebuild), then answers each task
-// (a prefix of lanes) with the subtree's SearchResult, posting progress while it searches.
+// `ifsim explore --jobs N`: the worker threads that search subtrees. A worker parses the scenario
+// text itself (a parsed document holds nothing a thread could not rebuild), then answers each
+// task (a prefix of lanes) with the subtree's SearchResult, posting progress while it searches.
 //
-// The same `runSubtree` runs the subtrees in-process for --jobs 1 (and when the workers are
-// not built), so a result never depends on where it was computed.
+// The subtree search itself is src/explore/subtree.ts, the same function the orchestration runs
+// in-process for --jobs 1 (and when the workers are not built), so a result never depends on
+// where it was computed. This file is only the Node side: threads and messages.
 
+import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { type ExploreConfig, searchSubtree } from "../explore/explore.ts";
+import { fileURLToPath } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { ExploreConfig } from "../explore/explore.ts";
+import type { ExploreHost } from "../explore/matrix.ts";
 import type { SearchResult, SearchStats } from "../explore/search.ts";
-import { emptyStats } from "../explore/search.ts";
+import { addStats, emptyStats } from "../explore/search.ts";
+import { runSubtree, type SubtreeOptions } from "../explore/subtree.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
-import type { ScenarioDoc } from "../scenario/schema.ts";
 
-/** The search options a subtree gets (plain data: they cross the thread boundary). */
-export interface SubtreeOptions {
-  readonly reduction: "none" | "dpor";
-  readonly hashing: boolean;
-  readonly symmetry: boolean;
-  readonly maxDepth: number;
-  readonly maxStates?: number;
-  /** The time limit as an absolute deadline (performance.timeOrigin + performance.now(), ms). */
-  readonly deadline?: number;
-}
+export type { SubtreeOptions };
 
 /** What a worker is started with. */
 export interface WorkerInit {
@@ -45,37 +40,130 @@ export type WorkerMessage =
   | { readonly type: "done"; readonly id: number; readonly result: SearchResult }
   | { readonly type: "error"; readonly id: number; readonly message: string };
 
-/** Wall-clock ms comparable across threads. */
+/** Wall-clock ms comparable across threads (deadlines are compared on it). */
 export function wallNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/**
- * Searches the subtree below `prefix` with `o` (a deadline already passed: a bounded result
- * without searching). `onProgress` gets the subtree's running statistics now and then.
- */
-export function runSubtree(
-  sc: ScenarioDoc,
-  config: ExploreConfig,
-  prefix: readonly string[],
-  o: SubtreeOptions,
-  onProgress?: (s: SearchStats) => void,
-): SearchResult {
-  let timeLimitMs: number | undefined;
-  if (o.deadline !== undefined) {
-    timeLimitMs = o.deadline - wallNow();
-    if (timeLimitMs <= 0) return { verdict: "bounded", stats: emptyStats(), bound: "time-limit" };
-  }
-  return searchSubtree(sc, config, prefix, {
-    reduction: o.reduction,
-    hashing: o.hashing,
-    symmetry: o.symmetry,
-    maxDepth: o.maxDepth,
-    ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}),
-    ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
-    now: () => performance.now(),
-    ...(onProgress ? { onProgress, progressEvery: 100 } : {}),
+/** The worker script next to this module when it is built (dist), else null (from source). */
+function workerUrl(): URL | null {
+  if (!import.meta.url.endsWith(".js")) return null;
+  const u = new URL("./explore-worker.js", import.meta.url);
+  return existsSync(fileURLToPath(u)) ? u : null;
+}
+
+/** Runs the subtrees on `n` worker threads; results by index up to the first violation. */
+function runInWorkers(
+  url: URL,
+  init: WorkerInit,
+  prefixes: readonly string[][],
+  n: number,
+  onProgress: (running: SearchStats[], done: SearchStats) => void,
+): Promise<SearchResult[]> {
+  return new Promise((resolve, reject) => {
+    const results: (SearchResult | undefined)[] = new Array(prefixes.length);
+    const running = new Map<Worker, number>();
+    const live = new Map<number, SearchStats>();
+    const done = emptyStats();
+    let next = 0;
+    let stopAt = prefixes.length;
+    let failed = false;
+    let settled = false;
+    const workers: Worker[] = [];
+    const finish = (): void => {
+      settled = true;
+      for (const w of workers) void w.terminate();
+      resolve(results.slice(0, Math.min(stopAt + 1, prefixes.length)) as SearchResult[]);
+    };
+    const complete = (): boolean => {
+      for (let i = 0; i <= Math.min(stopAt, prefixes.length - 1); i++)
+        if (results[i] === undefined) return false;
+      return true;
+    };
+    const feed = (w: Worker): void => {
+      if (next < prefixes.length && next <= stopAt) {
+        const id = next++;
+        running.set(w, id);
+        w.postMessage({ id, prefix: prefixes[id] });
+      } else running.delete(w);
+    };
+    const fail = (e: Error): void => {
+      if (failed || settled) return;
+      failed = true;
+      for (const w of workers) void w.terminate();
+      reject(e);
+    };
+    for (let i = 0; i < Math.min(n, prefixes.length); i++) {
+      const w = new Worker(url, { workerData: init });
+      workers.push(w);
+      w.on("message", (m: WorkerMessage) => {
+        if (failed) return;
+        if (m.type === "error") {
+          fail(new Error(`explore worker: ${m.message}`));
+          return;
+        }
+        if (m.type === "progress") {
+          live.set(m.id, m.stats);
+          onProgress([...live.values()], done);
+          return;
+        }
+        results[m.id] = m.result;
+        live.delete(m.id);
+        addStats(done, m.result.stats);
+        if (m.result.verdict === "violated" && m.id < stopAt) {
+          stopAt = m.id;
+          // Subtrees after the first violation do not count: stop their workers.
+          for (const [ow, id] of running)
+            if (id > stopAt) {
+              running.delete(ow);
+              void ow.terminate();
+            }
+        }
+        if (complete()) {
+          finish();
+          return;
+        }
+        feed(w);
+      });
+      w.on("error", (e) => fail(e));
+      // A worker that dies with a task (out of memory, killed) fails the search.
+      w.on("exit", (code) => {
+        if (running.has(w))
+          fail(new Error(`explore worker exited (code ${code}) during a subtree`));
+      });
+      feed(w);
+    }
   });
+}
+
+/**
+ * The host the orchestration (src/explore/matrix.ts) runs on in this process: the cross-thread
+ * clock, and worker threads for the subtrees when the workers are built (dist).
+ */
+export function workerHost(
+  text: string,
+  file: string,
+): Pick<ExploreHost, "now" | "runParallel" | "noParallel"> {
+  const url = workerUrl();
+  return {
+    now: wallNow,
+    noParallel: "workers need the built dist",
+    runParallel: (job, onProgress) => {
+      if (!url) return null;
+      const init: WorkerInit = {
+        kind: "ifsim-explore",
+        text,
+        file,
+        config: job.config,
+        options: job.options,
+      };
+      return runInWorkers(url, init, job.prefixes, job.jobs, (live, done) => {
+        const s = { ...done };
+        for (const x of live) addStats(s, x);
+        onProgress(s);
+      }).then((results) => ({ results, jobs: job.jobs }));
+    },
+  };
 }
 
 function serve(init: WorkerInit): void {
@@ -94,11 +182,15 @@ function serve(init: WorkerInit): void {
   port.on("message", (task: WorkerTask) => {
     let last = 0;
     try {
-      const result = runSubtree(sc, init.config, task.prefix, init.options, (stats) => {
-        const t = performance.now();
-        if (t - last < 100) return;
-        last = t;
-        port.postMessage({ type: "progress", id: task.id, stats } satisfies WorkerMessage);
+      const result = runSubtree(sc, init.config, task.prefix, {
+        ...init.options,
+        now: wallNow,
+        onProgress: (stats) => {
+          const t = performance.now();
+          if (t - last < 100) return;
+          last = t;
+          port.postMessage({ type: "progress", id: task.id, stats } satisfies WorkerMessage);
+        },
       });
       port.postMessage({ type: "done", id: task.id, result } satisfies WorkerMessage);
     } catch (e) {

@@ -1,0 +1,253 @@
+// `ifsim explore` and `ifsim replay`: their help texts and the parsing of their options.
+
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { DEFAULT_INVARIANTS, INVARIANTS, type InvariantName } from "../explore/scenario-system.ts";
+import { profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { UdevGeneration } from "../scenario/schema.ts";
+import { parseDuration } from "./io.ts";
+
+/** `ifsim explore --help`. */
+export const EXPLORE_HELP = `Usage: ifsim explore FILE.yaml [options]
+       ifsim explore --list-invariants
+       ifsim replay TOKEN [--json] [--export FILE]
+
+Explores every interleaving of the scenario's actors (the kernel's deferred work, each udev
+worker, bring-up, cloud-init, QEMU, the script) for a broken invariant, up to partial-order
+reduction (DPOR), symmetry and state hashing. A violation comes with a swim-lane timeline, a
+replay token (ifsim replay TOKEN) and, with --export, a linear scenario to run on a real kernel.
+
+Configuration (a list of kernels or udev generations explores each combination, as a matrix):
+  --kernel LIST      kernel profiles, comma-separated or repeated (default: the file's kernel:)
+  --udev LIST        udev generations: legacy, v249, v250, v253, v256 (default: the file's)
+  --seed N           seed of the model's RNG (default: the file's seed:, else 1)
+  --invariants LIST  what to check (default: the file's explore.invariants, else the built-in
+                     ones; add "expect" for the file's own expect: list)
+  --list-invariants  print the invariants and what each checks
+  --timing any|strict  any (default): every ready actor may go next whatever its virtual time;
+                     strict: virtual-time order, only ties explored
+Search:
+  --reduction dpor|none  partial-order reduction (default dpor)
+  --no-symmetry      do not identify states that differ by a permutation of identical
+                     failover pairs or of udev workers
+  --no-hashing       do not prune states already explored
+  --max-depth N      longest path explored (default 2000; a path cut here: bounded)
+  --max-states N     stop each subtree after N states (bounded)
+  --time-limit DUR   stop after DUR, e.g. 30s, 500ms, 2m (bounded)
+  --probe N          before the exhaustive search, N seeded random walks (default 16; 0:
+                     none): a violation they find is reported at once (then shortened and
+                     shrunk like the search's), which is what finds bugs in spaces too large
+                     to search; a verdict "verified" still needs the whole search
+  --random N         N seeded random walks instead of the exhaustive search
+  --walk-seed N      seed of the random walks and of the probe (default 1)
+  --jobs N           worker threads for the subtrees (default: the available parallelism)
+  --split-depth N    split the search at this depth into subtrees (default 1; 0: no split);
+                     the result does not depend on --jobs
+  --no-shrink        keep the counterexample's choices as found
+Output:
+  --json             one JSON object (no progress on stderr unless it is a terminal)
+  --export FILE      write the counterexample as a linear scenario (one configuration)
+Exit status: 0 verified, 1 violated, 3 bounded (inconclusive), 2 bad input. A matrix: 1 if any
+cell is violated, else 3 if any is bounded, else 0.
+`;
+
+/** `ifsim replay --help`. */
+export const REPLAY_HELP = `Usage: ifsim replay TOKEN [--json] [--export FILE]
+
+Replays a counterexample from the token ifsim explore printed (it holds the scenario, the
+configuration and the forced choices): prints the swim-lane timeline and the violation.
+  --json         the replay as one JSON object
+  --export FILE  write it as a linear scenario (ifsim run FILE --backend qemu to confirm it)
+Exit status: 1 the violation reproduces, 0 the run ends without one, 2 a bad token.
+`;
+
+/** A usage error (exit 2). */
+export type Usage = { readonly usage: string };
+/** Whether a parse result is a usage error. */
+export const isUsage = (x: unknown): x is Usage =>
+  typeof x === "object" && x !== null && "usage" in x && typeof x.usage === "string";
+
+/** Comma-separated and/or repeated values, trimmed, each once, in order. */
+function listOf(vs: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const v of vs ?? [])
+    for (const x of v.split(",")) {
+      const y = x.trim();
+      if (y !== "" && !out.includes(y)) out.push(y);
+    }
+  return out;
+}
+
+function intOpt(name: string, v: string | undefined, min: number): number | undefined | Usage {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min)
+    return {
+      usage: `--${name} needs ${min > 0 ? "a positive" : "a non-negative"} integer, got "${v}"`,
+    };
+  return Number(v);
+}
+
+/** The explore options after parsing. */
+export interface ExploreArgs {
+  readonly file: string;
+  readonly kernels: string[];
+  readonly udevs: string[];
+  readonly seed?: number;
+  readonly invariants: string[];
+  readonly timing?: "any" | "strict";
+  readonly reduction: "dpor" | "none";
+  readonly symmetry: boolean;
+  readonly hashing: boolean;
+  readonly maxDepth: number;
+  readonly maxStates?: number;
+  readonly timeLimitMs?: number;
+  readonly random?: number;
+  readonly probe: number;
+  readonly walkSeed: number;
+  readonly jobs: number;
+  /** --jobs as given, when it was above the CPU count (and so capped). */
+  readonly jobsAsked?: number;
+  readonly splitDepth: number;
+  readonly json: boolean;
+  readonly exportFile?: string;
+  readonly shrink: boolean;
+}
+
+const OPTIONS = {
+  kernel: { type: "string", multiple: true },
+  udev: { type: "string", multiple: true },
+  seed: { type: "string" },
+  invariants: { type: "string", multiple: true },
+  "list-invariants": { type: "boolean" },
+  timing: { type: "string" },
+  reduction: { type: "string" },
+  "no-symmetry": { type: "boolean" },
+  "no-hashing": { type: "boolean" },
+  "max-depth": { type: "string" },
+  "max-states": { type: "string" },
+  "time-limit": { type: "string" },
+  random: { type: "string" },
+  probe: { type: "string" },
+  "walk-seed": { type: "string" },
+  jobs: { type: "string" },
+  "split-depth": { type: "string" },
+  json: { type: "boolean" },
+  export: { type: "string" },
+  "no-shrink": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** parseArgs' complaint without its advice about "--". */
+export function argError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split(". To specify a positional")[0]?.replace(/\.$/, "") ?? msg;
+}
+
+/** What parsing the explore options gives. */
+export type Parsed = ExploreArgs | Usage | { readonly help: true } | { readonly list: true };
+
+/** Parses `ifsim explore` options (argv without the command word). */
+export function parseExploreArgs(argv: readonly string[]): Parsed {
+  let v: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    v = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    return { usage: argError(e) };
+  }
+  const o = v.values;
+  if (o.help) return { help: true };
+  if (o["list-invariants"]) return { list: true };
+  if (v.positionals.length !== 1)
+    return {
+      usage:
+        v.positionals.length === 0
+          ? "give a scenario file (see ifsim explore --help)"
+          : `give one scenario file, got ${v.positionals.length}`,
+    };
+  const nums: Record<string, number | undefined> = {};
+  for (const [name, min] of [
+    ["seed", 0],
+    ["max-depth", 1],
+    ["max-states", 1],
+    ["random", 1],
+    ["probe", 0],
+    ["walk-seed", 0],
+    ["jobs", 1],
+    ["split-depth", 0],
+  ] as const) {
+    const r = intOpt(name, o[name], min);
+    if (isUsage(r)) return r;
+    nums[name] = r;
+  }
+  let timeLimitMs: number | undefined;
+  if (o["time-limit"] !== undefined) {
+    const d = parseDuration(o["time-limit"]);
+    if (d === null)
+      return {
+        usage: `--time-limit needs a duration like 30s, 500ms or 2m, got "${o["time-limit"]}"`,
+      };
+    timeLimitMs = d;
+  }
+  if (o.timing !== undefined && o.timing !== "any" && o.timing !== "strict")
+    return { usage: `--timing is any or strict, got "${o.timing}"` };
+  if (o.reduction !== undefined && o.reduction !== "dpor" && o.reduction !== "none")
+    return { usage: `--reduction is dpor or none, got "${o.reduction}"` };
+  const invariants = listOf(o.invariants);
+  const unknown = invariants.filter((x) => !Object.hasOwn(INVARIANTS, x));
+  if (unknown.length > 0)
+    return {
+      usage: `unknown invariant${unknown.length > 1 ? "s" : ""} ${unknown.map((x) => `"${x}"`).join(", ")}: valid names are ${Object.keys(INVARIANTS).join(", ")}`,
+    };
+  const udevs = listOf(o.udev);
+  const gens: readonly string[] = UdevGeneration.options;
+  const badGen = udevs.find((g) => !gens.includes(g));
+  if (badGen !== undefined)
+    return { usage: `unknown udev generation "${badGen}": one of ${gens.join(", ")}` };
+  const kernels = listOf(o.kernel);
+  for (const k of kernels) {
+    try {
+      profileFor(k);
+    } catch (e) {
+      if (e instanceof UnknownKernelError) return { usage: e.message };
+      throw e;
+    }
+  }
+  return {
+    file: v.positionals[0] as string,
+    kernels,
+    udevs,
+    ...(nums.seed !== undefined ? { seed: nums.seed } : {}),
+    invariants,
+    ...(o.timing !== undefined ? { timing: o.timing as "any" | "strict" } : {}),
+    reduction: (o.reduction ?? "dpor") as "dpor" | "none",
+    symmetry: !o["no-symmetry"],
+    hashing: !o["no-hashing"],
+    maxDepth: nums["max-depth"] ?? 2000,
+    ...(nums["max-states"] !== undefined ? { maxStates: nums["max-states"] } : {}),
+    ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
+    ...(nums.random !== undefined ? { random: nums.random } : {}),
+    probe: nums.probe ?? 16,
+    walkSeed: nums["walk-seed"] ?? 1,
+    // More threads than CPUs only adds memory and contention (and each thread must notice the
+    // time limit): capped, with a note (jobsAsked).
+    jobs: Math.min(nums.jobs ?? availableParallelism(), availableParallelism()),
+    ...(nums.jobs !== undefined && nums.jobs > availableParallelism()
+      ? { jobsAsked: nums.jobs }
+      : {}),
+    splitDepth: nums["split-depth"] ?? 1,
+    json: o.json ?? false,
+    ...(o.export !== undefined ? { exportFile: o.export } : {}),
+    shrink: !o["no-shrink"],
+  };
+}
+
+/** `ifsim explore --list-invariants`. */
+export function listInvariants(): string {
+  const names = Object.keys(INVARIANTS) as InvariantName[];
+  const w = Math.max(...names.map((n) => n.length));
+  const lines = names.map(
+    (n) =>
+      `  ${n.padEnd(w)}  ${INVARIANTS[n]}${DEFAULT_INVARIANTS.includes(n) ? "" : " [not default]"}`,
+  );
+  return `Invariants (--invariants a,b; default: all but those marked [not default]):\n${lines.join("\n")}\n`;
+}
