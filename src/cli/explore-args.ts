@@ -10,12 +10,13 @@ import { parseDuration } from "./io.ts";
 /** `ifsim explore --help`. */
 export const EXPLORE_HELP = `Usage: ifsim explore FILE.yaml [options]
        ifsim explore --list-invariants
-       ifsim replay TOKEN [--json] [--export FILE]
+       ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf FILE] [--export FILE]
 
 Explores every interleaving of the scenario's actors (the kernel's deferred work, each udev
 worker, bring-up, cloud-init, QEMU, the script) for a broken invariant, up to partial-order
 reduction (DPOR), symmetry and state hashing. A violation comes with a swim-lane timeline, a
-replay token (ifsim replay TOKEN) and, with --export, a linear scenario to run on a real kernel.
+replay token (written to a file: ifsim replay FILE), the links after each step and, with
+--export, a linear scenario to run on a real kernel.
 
 Configuration (a list of kernels or udev generations explores each combination, as a matrix):
   --kernel LIST      kernel profiles, comma-separated or repeated (default: the file's kernel:)
@@ -45,18 +46,27 @@ Search:
                      the result does not depend on --jobs
   --no-shrink        keep the counterexample's choices as found
 Output:
-  --json             one JSON object (no progress on stderr unless it is a terminal)
+  --json             one JSON object (no progress on stderr unless it is a terminal); the
+                     replay tokens are in it (no token file unless --trace-out is given)
+  --trace-out FILE   write the counterexamples' replay tokens to FILE (default: NAME.cex.txt
+                     in the current directory, NAME the scenario file's; ifsim replay FILE)
+  --itf FILE         write the counterexample as an ITF trace (the JSON format of Apalache
+                     and Quint: the links after each step; one configuration)
   --export FILE      write the counterexample as a linear scenario (one configuration)
 Exit status: 0 verified, 1 violated, 3 bounded (inconclusive), 2 bad input. A matrix: 1 if any
 cell is violated, else 3 if any is bounded, else 0.
 `;
 
 /** `ifsim replay --help`. */
-export const REPLAY_HELP = `Usage: ifsim replay TOKEN [--json] [--export FILE]
+export const REPLAY_HELP = `Usage: ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf FILE] [--export FILE]
 
-Replays a counterexample from the token ifsim explore printed (it holds the scenario, the
-configuration and the forced choices): prints the swim-lane timeline and the violation.
+Replays a counterexample from a token ifsim explore wrote (it holds the scenario, the
+configuration and the forced choices), given itself or as the file it is in (--trace-out):
+prints the swim-lane timeline, the links after each step and the violation.
+  --cell K/U     the counterexample of kernel K and udev generation U, when the file holds
+                 several (a matrix); K alone for a scenario without udev
   --json         the replay as one JSON object
+  --itf FILE     write it as an ITF trace (the JSON format of Apalache and Quint)
   --export FILE  write it as a linear scenario (ifsim run FILE --backend qemu to confirm it)
 Exit status: 1 the violation reproduces, 0 the run ends without one, 2 a bad token.
 `;
@@ -110,6 +120,10 @@ export interface ExploreArgs {
   readonly splitDepth: number;
   readonly json: boolean;
   readonly exportFile?: string;
+  /** Where the counterexamples' replay tokens go (--trace-out). */
+  readonly traceOut?: string;
+  /** Where the counterexample goes as an ITF trace (--itf). */
+  readonly itf?: string;
   readonly shrink: boolean;
 }
 
@@ -133,6 +147,8 @@ const OPTIONS = {
   "split-depth": { type: "string" },
   json: { type: "boolean" },
   export: { type: "string" },
+  "trace-out": { type: "string" },
+  itf: { type: "string" },
   "no-shrink": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -237,6 +253,8 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     splitDepth: nums["split-depth"] ?? 1,
     json: o.json ?? false,
     ...(o.export !== undefined ? { exportFile: o.export } : {}),
+    ...(o["trace-out"] !== undefined ? { traceOut: o["trace-out"] } : {}),
+    ...(o.itf !== undefined ? { itf: o.itf } : {}),
     shrink: !o["no-shrink"],
   };
 }

@@ -5,14 +5,23 @@ import type { CexStep, ReplayResult } from "../explore/explore.ts";
 import type { CellRun } from "../explore/matrix.ts";
 import type { SearchStats } from "../explore/search.ts";
 import type { Violation } from "../explore/system.ts";
+import type { LinkRecord } from "../scenario/run.ts";
 import { stepText } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import type { ExploreArgs } from "./explore-args.ts";
 import { exploreTerminal } from "./explore-progress.ts";
 import { swimlane } from "./swimlane.ts";
+import { verdictColour } from "./terminal.ts";
 
 /** A cell as shown: its replay token and where it was exported, when it was. */
-export type ShownCell = CellRun & { readonly token?: string; readonly exported?: string };
+export type ShownCell = CellRun & {
+  readonly token?: string;
+  readonly exported?: string;
+  /** The file its token was written to (--trace-out), when it was. */
+  readonly traceOut?: string;
+  /** The ITF trace file written (--itf), when it was. */
+  readonly itf?: string;
+};
 
 const fmtInt = (n: number): string => String(n).padStart(12);
 
@@ -94,6 +103,71 @@ export function timeline(sc: ScenarioDoc, rep: ReplayResult, width: number): str
   return s;
 }
 
+/** One link as the state trace shows it: idx, name, operstate, master, flags. */
+function linkCells(l: LinkRecord): string[] {
+  return [String(l.ifindex), l.ifname, l.operstate, l.master ?? "-", `<${l.flags.join(",")}>`];
+}
+
+/** `text` cut to `width` columns (an ellipsis marks the cut). */
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/**
+ * The state after each step of a replay recorded with states, as TLC prints a trace but only
+ * what changed: the links at the start, then for each step the links it added (+), changed (~)
+ * or removed (-). Lines are cut to `width`. Empty for a replay without states.
+ */
+export function stateTrace(rep: ReplayResult, width: number): string {
+  if (rep.initial === undefined) return "";
+  const rows: { at: string; mark: string; cells: string[] }[] = [];
+  const key = (l: LinkRecord): string => JSON.stringify(linkCells(l));
+  const byIdx = (ls: readonly LinkRecord[]) => new Map(ls.map((l) => [l.ifindex, l]));
+  let prev = byIdx(rep.initial.links);
+  for (const l of [...prev.values()].sort((a, b) => a.ifindex - b.ifindex))
+    rows.push({ at: "start", mark: " ", cells: linkCells(l) });
+  for (const st of rep.steps) {
+    if (st.links === undefined) continue;
+    const cur = byIdx(st.links);
+    const at = `${st.n} ${st.lane}`;
+    const idx = [...new Set([...prev.keys(), ...cur.keys()])].sort((a, b) => a - b);
+    for (const i of idx) {
+      const a = prev.get(i);
+      const b = cur.get(i);
+      if (a && !b) rows.push({ at, mark: "-", cells: linkCells(a) });
+      else if (!a && b) rows.push({ at, mark: "+", cells: linkCells(b) });
+      else if (a && b && key(a) !== key(b)) rows.push({ at, mark: "~", cells: linkCells(b) });
+    }
+    prev = cur;
+  }
+  const head = ["step", "", "idx", "name", "state", "master", "flags"];
+  const table = rows.map((r) => [r.at, r.mark, ...r.cells]);
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...table.map((r) => (r[i] as string).length)),
+  );
+  let lastAt = "";
+  const line = (r: readonly string[], repeatAt: boolean): string => {
+    const cells = r.map((c, i) => (i === 0 && !repeatAt && c === lastAt ? "" : c));
+    lastAt = r[0] as string;
+    const text = cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .join(" ");
+    return `${cut(`  ${text}`.trimEnd(), width)}\n`;
+  };
+  let out = line(head, true);
+  for (const r of table) out += line(r, false);
+  return out;
+}
+
+/** The state trace under its title (a blank line first), or nothing for a replay without states. */
+export function stateSection(rep: ReplayResult): string {
+  const t = stateTrace(rep, outWidth());
+  return t === ""
+    ? ""
+    : `\nstate after each step (links at the start, then those a step added +, changed ~ or removed -):\n${t}`;
+}
+
+/** The width human output is fitted to: the terminal's, else 120. */
 export function outWidth(): number {
   return exploreTerminal.current?.stdoutColumns || 120;
 }
@@ -127,6 +201,7 @@ export function stepJson(s: CexStep): Record<string, unknown> {
     did: s.did,
     actions: s.actions,
     ...(s.did.length === 0 ? { shown: quietText(s) } : {}),
+    ...(s.links !== undefined ? { links: s.links } : {}),
   };
 }
 
@@ -139,8 +214,12 @@ export function cexJson(c: ShownCell): Record<string, unknown> | undefined {
     length: x.path.length,
     firstLength: x.firstLength,
     choices: x.choices,
-    steps: x.steps.map(stepJson),
+    // The replay recorded with states: each step with the links after it.
+    ...(c.replay?.initial !== undefined ? { initial: c.replay.initial } : {}),
+    steps: (c.replay?.steps ?? x.steps).map(stepJson),
     token: c.token,
+    ...(c.traceOut !== undefined ? { traceOut: c.traceOut } : {}),
+    ...(c.itf !== undefined ? { itf: c.itf } : {}),
     ...(c.exported !== undefined ? { exported: c.exported } : {}),
   };
 }
@@ -201,7 +280,13 @@ export function formatSingle(
   s += `; ${x.choices.length} forced choice${x.choices.length === 1 ? "" : "s"}${a.shrink ? " after shrinking" : " (--no-shrink)"} (${((c.totalMs - c.searchMs) / 1000).toFixed(2)} s)\n`;
   s += `\ntimeline (${c.replay.steps.length} steps: the forced choices, then earliest virtual time first; t: virtual time):\n`;
   s += timeline(sc, c.replay, outWidth());
-  s += `\nreplay: ifsim replay ${c.token}\n`;
+  s += stateSection(c.replay);
+  s +=
+    c.traceOut !== undefined
+      ? `\nreplay: ifsim replay ${c.traceOut} (the token is in that file)\n`
+      : `\nreplay: ifsim replay ${c.token}\n`;
+  if (c.itf !== undefined)
+    s += `itf: ${c.itf} (the trace in the ITF format of Apalache and Quint)\n`;
   s +=
     c.exported !== undefined
       ? `exported: ${c.exported} (a linear scenario; confirm on a real kernel with ifsim run ${c.exported} --backend qemu)\n`
@@ -209,65 +294,100 @@ export function formatSingle(
   return s;
 }
 
-export function cellText(c: ShownCell): string {
-  const r = c.result;
-  const counts = `${r.stats.executions}/${r.stats.distinct}`;
-  if (r.verdict === "violated") return `violated (${r.counterexample.path.length}) ${counts}`;
-  return `${r.verdict} ${counts}`;
+/** A cell's counts: complete interleavings and distinct states. */
+function countsText(c: ShownCell): string[] {
+  return [String(c.result.stats.executions), String(c.result.stats.distinct)];
 }
 
+/**
+ * A matrix: one line per cell (kernel, udev, verdict, counterexample steps, interleavings,
+ * distinct states and, for a violation, the invariant broken), fitted to `width`; then where the
+ * counterexamples' replay tokens are (a file by default, else inline).
+ */
 export function formatMatrix(
   sc: ScenarioDoc,
   a: ExploreArgs,
   cells: readonly ShownCell[],
-  kernels: readonly string[],
-  udevs: readonly (string | null)[],
-  invariants: readonly string[],
-  timing: string,
+  plan: {
+    readonly kernels: readonly string[];
+    readonly udevs: readonly (string | null)[];
+    readonly invariants: readonly string[];
+    readonly timing: string;
+  },
+  width: number,
 ): string {
   const seed = a.seed ?? sc.seed ?? 1;
   let s = `ifsim explore: ${sc.name} (${a.file})\n`;
-  s += `  kernels ${kernels.join(", ")} × udev ${udevs.map((u) => u ?? "none").join(", ")}, seed ${seed}, timing ${timing}\n`;
-  s += `  invariants: ${invariants.join(", ")}\n`;
+  s += `  kernels ${plan.kernels.join(", ")} × udev ${plan.udevs.map((u) => u ?? "none").join(", ")}, seed ${seed}, timing ${plan.timing}\n`;
+  s += `  invariants: ${plan.invariants.join(", ")}\n`;
   s += `  ${searchLine(
     a,
     cells.find((c) => !c.probe?.found),
   )}\n\n`;
-  const head = ["kernel", ...udevs.map((u) => `udev ${u ?? "none"}`)];
-  const rows = kernels.map((k) => [
-    k,
-    ...udevs.map((u) => {
-      const c = cells.find((x) => x.kernel === k && x.udev === u);
-      return c ? cellText(c) : "-";
-    }),
-  ]);
+  const head = ["kernel", "udev", "verdict", "steps", "interleavings", "distinct", "violation"];
+  const rows = cells.map((c) => {
+    const r = c.result;
+    return [
+      c.kernel,
+      c.udev ?? "none",
+      r.verdict,
+      r.verdict === "violated" ? String(r.counterexample.path.length) : "-",
+      ...countsText(c),
+      r.verdict === "violated"
+        ? `${r.counterexample.violation.invariant}: ${r.counterexample.violation.detail}`
+        : r.verdict === "bounded"
+          ? (BOUND_TEXT[r.bound] ?? r.bound)
+          : "",
+    ];
+  });
   const widths = head.map((h, i) =>
     Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
   );
-  const line = (r: readonly string[]): string =>
-    `${r
-      .map((x, i) => x.padEnd(widths[i] as number))
-      .join("   ")
-      .trimEnd()}\n`;
-  s += line(head);
-  s += line(widths.map((w) => "─".repeat(w)));
-  for (const r of rows) s += line(r);
+  const right = new Set([3, 4, 5]);
+  const line = (r: readonly string[], colour: boolean): string => {
+    const text = r
+      .map((x, i) =>
+        i === r.length - 1
+          ? x
+          : right.has(i)
+            ? x.padStart(widths[i] as number)
+            : x.padEnd(widths[i] as number),
+      )
+      .join("  ")
+      .trimEnd();
+    const fitted = cut(text, width);
+    if (!colour) return `${fitted}\n`;
+    // The verdict word coloured (it sits after kernel and udev, padded).
+    const at = (widths[0] as number) + 2 + (widths[1] as number) + 2;
+    const word = r[2] as string;
+    return `${fitted.slice(0, at)}${verdictWord(fitted.slice(at, at + word.length), word)}${fitted.slice(at + word.length)}\n`;
+  };
+  s += line(head, false);
+  for (const r of rows) s += line(r, true);
   s +=
-    "\ncells: verdict (counterexample steps) complete interleavings/distinct states; bounded = inconclusive\n";
+    "\nsteps: of the counterexample; interleavings: complete ones explored; bounded = inconclusive\n";
   const bad = cells.filter((c) => c.result.verdict === "violated");
   if (bad.length > 0) {
-    s += "\nviolations:\n";
-    for (const c of bad) {
-      if (c.result.verdict !== "violated") continue;
-      const v = c.result.counterexample.violation;
-      s += `  kernel ${c.kernel}, udev ${c.udev ?? "none"}: ${v.invariant}: ${v.detail}\n`;
-      s += `    ifsim replay ${c.token}\n`;
+    const file = bad.find((c) => c.traceOut !== undefined)?.traceOut;
+    if (file !== undefined) {
+      const c0 = bad[0] as ShownCell;
+      s += `\ncounterexamples: ${file} (replay one: ifsim replay ${file} --cell ${c0.kernel}${c0.udev !== null ? `/${c0.udev}` : ""})\n`;
+    } else {
+      s += "\nreplay:\n";
+      for (const c of bad)
+        s += `  kernel ${c.kernel}, udev ${c.udev ?? "none"}: ifsim replay ${c.token}\n`;
     }
   }
   const search = cells.reduce((t, c) => t + c.searchMs, 0);
   const total = cells.reduce((t, c) => t + c.totalMs, 0);
   s += `\n${cells.length} cells: ${(search / 1000).toFixed(2)} s searching, ${(total / 1000).toFixed(2)} s in all\n`;
   return s;
+}
+
+/** A verdict word coloured by what it says (a no-op without colour). */
+export function verdictWord(text: string, verdict: string): string {
+  if (verdict === "bounded") return text;
+  return verdictColour(text, verdict === "verified" || verdict === "no-violation");
 }
 
 export function violationLine(v: Violation): string {

@@ -7,9 +7,12 @@
 // probe, split search, counterexample) with this process's clock, progress and worker threads
 // (explore-worker.ts), and prints (explore-format.ts).
 
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ReplayResult, replay } from "../explore/explore.ts";
 import { linearScenario } from "../explore/export.ts";
+import { itfTrace } from "../explore/itf.ts";
 import {
   type CellRun,
   exploreMatrix,
@@ -18,6 +21,7 @@ import {
   planMatrix,
 } from "../explore/matrix.ts";
 import { DEFAULT_INVARIANTS } from "../explore/scenario-system.ts";
+import { TOKEN_PREFIX } from "../explore/token.ts";
 import { profileFor, UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { RunError } from "../scenario/run.ts";
@@ -38,6 +42,7 @@ import {
   optionsJson,
   outWidth,
   type ShownCell,
+  stateSection,
   statsJson,
   stepJson,
   timeline,
@@ -47,13 +52,60 @@ import { Progress } from "./explore-progress.ts";
 import { workerHost } from "./explore-worker.ts";
 import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
 import type { CliResult } from "./main.ts";
-import { decodeToken, encodeToken } from "./replay-token.ts";
+import { decodeToken, encodeToken, formatTraceFile, parseTraceFile } from "./replay-token.ts";
+import { verdictColour } from "./terminal.ts";
 
 export { listInvariants } from "./explore-args.ts";
 export { formatStats, quietText } from "./explore-format.ts";
 export { type ExploreTerminal, exploreTerminal } from "./explore-progress.ts";
 export { parseDuration } from "./io.ts";
 export { decodeToken, encodeToken } from "./replay-token.ts";
+
+/** Where the binary writes trace files by default (null: nowhere, tokens inline; main() sets "."). */
+export const exploreDefaults: { traceDir: string | null } = { traceDir: null };
+
+/** Writes a replay recorded with states as an ITF trace; returns an error message or null. */
+function writeItf(
+  out: string,
+  rep: ReplayResult,
+  file: string,
+  description: string,
+): string | null {
+  const t = itfTrace(rep, { source: file, description });
+  return writeOutput(out, `${JSON.stringify(t, null, 2)}\n`);
+}
+
+/**
+ * The token to replay: the argument itself, or read from the trace file it names (one
+ * counterexample, or the one of `cell`, "KERNEL/UDEV" or "KERNEL").
+ */
+function pickToken(
+  arg: string,
+  cell: string | undefined,
+): { token: string; from: string | null } | { error: string } {
+  if (arg.trim().startsWith(TOKEN_PREFIX) || !existsSync(arg)) {
+    if (cell !== undefined) return { error: "--cell picks a counterexample from a trace file" };
+    return { token: arg, from: null };
+  }
+  const input = readInput(arg);
+  if ("error" in input) return { error: input.error };
+  const entries = parseTraceFile(input.text);
+  if (entries.length === 0) return { error: `"${arg}" holds no replay token` };
+  const name = (e: (typeof entries)[number]): string =>
+    e.udev === "none" ? e.kernel : `${e.kernel}/${e.udev}`;
+  if (cell === undefined) {
+    if (entries.length === 1)
+      return { token: (entries[0] as (typeof entries)[number]).token, from: arg };
+    return {
+      error: `"${arg}" holds ${entries.length} counterexamples: pick one with --cell (${entries.map(name).join(", ")})`,
+    };
+  }
+  const hit = entries.filter((e) => name(e) === cell || e.kernel === cell);
+  if (hit.length === 1) return { token: (hit[0] as (typeof entries)[number]).token, from: arg };
+  return {
+    error: `"${arg}" has ${hit.length === 0 ? "no" : "more than one"} counterexample for --cell "${cell}": it has ${entries.map(name).join(", ")}`,
+  };
+}
 
 /** Writes a cell's counterexample as a linear scenario; returns an error message or null. */
 function exportCell(sc: ScenarioDoc, a: ExploreArgs, c: CellRun, out: string): string | null {
@@ -85,10 +137,16 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   const input = readInput(a.file);
   if ("error" in input) return usageResult("explore", input.error);
   const text = input.text;
-  if (a.exportFile !== undefined) {
-    // Checked before the search: never over the scenario itself, never after an hour's work.
-    const why = outputClash(a.exportFile, [a.file]) ?? checkWritable(a.exportFile);
-    if (why) return usageResult("explore", `--export: ${why}`);
+  // Outputs are checked before the search: never over the scenario itself, never after an
+  // hour's work.
+  for (const [flag, out] of [
+    ["--export", a.exportFile],
+    ["--trace-out", a.traceOut],
+    ["--itf", a.itf],
+  ] as const) {
+    if (out === undefined) continue;
+    const why = outputClash(out, [a.file]) ?? checkWritable(out);
+    if (why) return usageResult("explore", `${flag}: ${why}`);
   }
   const parsed = parseScenario(text, a.file);
   if (!parsed.ok)
@@ -96,13 +154,17 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   const sc = parsed.scenario;
   const plan = planMatrix(sc, a);
   if ("error" in plan) return usageResult("explore", `${a.file}: ${plan.error}`);
-  const { kernels, udevs, invariants, timing } = plan;
+  const { invariants, timing } = plan;
   const matrix = isMatrix(plan);
-  if (matrix && a.exportFile !== undefined)
-    return usageResult(
-      "explore",
-      "--export writes one counterexample: give one kernel and one udev generation",
-    );
+  for (const [flag, out] of [
+    ["--export", a.exportFile],
+    ["--itf", a.itf],
+  ] as const)
+    if (matrix && out !== undefined)
+      return usageResult(
+        "explore",
+        `${flag} writes one counterexample: give one kernel and one udev generation`,
+      );
   const progress = new Progress(a.json, {
     ...(a.maxStates !== undefined ? { maxStates: a.maxStates } : {}),
     ...(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {}),
@@ -140,6 +202,54 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
       ? `ifsim explore: note: --jobs ${a.jobsAsked} capped at ${a.jobs}, the number of CPUs\n`
       : "";
   let exportFailed = false;
+  const bad = cells.filter((c) => c.result.verdict === "violated");
+  // The tokens go to a file (TLC writes its trace to a file too): --trace-out, else NAME.cex.txt
+  // in the default directory (the binary's working directory); JSON carries them itself.
+  const traceOut =
+    a.traceOut ??
+    (!a.json && exploreDefaults.traceDir !== null && bad.length > 0
+      ? join(exploreDefaults.traceDir, `${basename(a.file).replace(/\.ya?ml$/i, "")}.cex.txt`)
+      : undefined);
+  if (traceOut !== undefined) {
+    if (bad.length === 0)
+      stderr += `ifsim explore: nothing to write to "${traceOut}": no violation was found\n`;
+    else {
+      const entries = bad.map((c) => ({
+        kernel: c.kernel,
+        udev: c.udev ?? "none",
+        what:
+          c.result.verdict === "violated"
+            ? `${c.result.counterexample.violation.invariant}: ${c.result.counterexample.violation.detail} (${c.result.counterexample.path.length} steps)`
+            : "",
+        token: c.token as string,
+      }));
+      const err = writeOutput(
+        traceOut,
+        formatTraceFile({ scenario: sc.name, file: a.file, path: traceOut }, entries),
+      );
+      if (err !== null) {
+        stderr += `ifsim explore: ${err}\n`;
+        exportFailed = true;
+      } else
+        for (const [i, c] of cells.entries())
+          if (c.result.verdict === "violated") cells[i] = { ...c, traceOut };
+    }
+  }
+  if (!matrix && a.itf !== undefined) {
+    const c = cells[0] as ShownCell;
+    if (c.result.verdict === "violated" && c.replay) {
+      const err = writeItf(
+        a.itf,
+        c.replay,
+        a.file,
+        `${c.result.counterexample.violation.invariant} on kernel ${c.kernel}, udev ${c.udev ?? "none"}`,
+      );
+      if (err !== null) {
+        stderr += `ifsim explore: ${err}\n`;
+        exportFailed = true;
+      } else cells[0] = { ...c, itf: a.itf };
+    } else stderr += `ifsim explore: nothing to write to "${a.itf}": no violation was found\n`;
+  }
   if (!matrix && a.exportFile !== undefined) {
     const c = cells[0] as ShownCell;
     if (c.result.verdict === "violated") {
@@ -191,34 +301,23 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
   }
   const stdout = matrix
-    ? formatMatrix(sc, a, cells, kernels, udevs, invariants, timing)
+    ? formatMatrix(sc, a, cells, plan, outWidth())
     : formatSingle(sc, a, cells[0] as ShownCell, timing);
   return { stdout, stderr, status };
 }
 
 /** `ifsim replay TOKEN [--json] [--export FILE]`. */
 export async function replayCommand(argv: readonly string[]): Promise<CliResult> {
-  let v: ReturnType<
-    typeof parseArgs<{
-      options: {
-        json: { type: "boolean" };
-        export: { type: "string" };
-        help: { type: "boolean"; short: "h" };
-      };
-      allowPositionals: true;
-    }>
-  >;
+  const options = {
+    json: { type: "boolean" },
+    export: { type: "string" },
+    itf: { type: "string" },
+    cell: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  let v: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
   try {
-    v = parseArgs({
-      args: [...argv],
-      options: {
-        json: { type: "boolean" },
-        export: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    v = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (e) {
     return usageResult("replay", argError(e));
   }
@@ -227,10 +326,20 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
     return usageResult(
       "replay",
       v.positionals.length === 0
-        ? "give the replay token ifsim explore printed (see ifsim replay --help)"
+        ? "give the replay token ifsim explore printed, or its trace file (see ifsim replay --help)"
         : "give one replay token",
     );
-  const d = decodeToken(v.positionals[0] as string);
+  const picked = pickToken(v.positionals[0] as string, v.values.cell);
+  if ("error" in picked) return usageResult("replay", picked.error);
+  for (const [flag, out] of [
+    ["--export", v.values.export],
+    ["--itf", v.values.itf],
+  ] as const) {
+    if (out === undefined) continue;
+    const why = outputClash(out, picked.from !== null ? [picked.from] : []) ?? checkWritable(out);
+    if (why) return usageResult("replay", `${flag}: ${why}`);
+  }
+  const d = decodeToken(picked.token);
   if (!d.ok) return usageResult("replay", d.error);
   const p = d.payload;
   const parsed = parseScenario(p.scenario, p.file);
@@ -243,7 +352,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
   let rep: ReplayResult;
   try {
     if (p.config.kernel !== undefined) profileFor(p.config.kernel);
-    rep = replay(sc, p.config, p.choices);
+    rep = replay(sc, p.config, p.choices, undefined, { states: true });
   } catch (e) {
     if (e instanceof RunError || e instanceof UnknownKernelError)
       return usageResult("replay", `${p.file}: ${e.message}`);
@@ -273,6 +382,16 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       exported = out;
     }
   }
+  let itf: string | undefined;
+  if (v.values.itf !== undefined) {
+    const out = v.values.itf;
+    const what = rep.violation
+      ? `${rep.violation.invariant} on kernel ${kernel}, udev ${udev ?? "none"}`
+      : `no violation on kernel ${kernel}, udev ${udev ?? "none"}`;
+    const err = writeItf(out, rep, p.file, what);
+    if (err !== null) return { stdout: "", stderr: `ifsim replay: ${err}\n`, status: EXIT_IOERR };
+    itf = out;
+  }
   const status = rep.violation ? 1 : 0;
   if (v.values.json) {
     const out = {
@@ -284,7 +403,9 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       choices: p.choices,
       verdict: rep.violation ? "violated" : "no-violation",
       ...(rep.violation ? { violation: rep.violation } : {}),
+      ...(rep.initial !== undefined ? { initial: rep.initial } : {}),
       steps: rep.steps.map(stepJson),
+      ...(itf !== undefined ? { itf } : {}),
       ...(exported !== undefined ? { exported } : {}),
     };
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
@@ -295,9 +416,11 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
   s += `  ${p.choices.length} forced choice${p.choices.length === 1 ? "" : "s"}, then earliest virtual time first\n\n`;
   s += `timeline (${rep.steps.length} steps; t: virtual time):\n`;
   s += timeline(sc, rep, outWidth());
+  s += stateSection(rep);
   s += rep.violation
-    ? `\n${violationLine(rep.violation)}\n`
-    : `\nno violation: the run ended after ${rep.steps.length} steps without breaking an invariant\n`;
+    ? `\n${verdictColour("violated", false)}${violationLine(rep.violation).slice("violated".length)}\n`
+    : `\n${verdictColour("no violation", true)}: the run ended after ${rep.steps.length} steps without breaking an invariant\n`;
+  if (itf !== undefined) s += `itf: ${itf} (the trace in the ITF format of Apalache and Quint)\n`;
   if (exported !== undefined)
     s += `exported: ${exported} (a linear scenario; confirm on a real kernel with ifsim run ${exported} --backend qemu)\n`;
   return { stdout: s, stderr, status };

@@ -4,7 +4,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
-import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
+import { exploreCommand, exploreDefaults, exploreTerminal, replayCommand } from "./explore.ts";
 import { EXIT_INTERNAL, EXIT_IOERR, errnoText, stripControls } from "./io.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
@@ -178,6 +178,8 @@ if (isMain()) {
   terminal.colour = colourWanted(process.env, process.stdout.isTTY === true);
   terminal.columns = process.stdout.isTTY ? (process.stdout.columns ?? null) : null;
   terminal.progress = (line) => process.stderr.write(`${line}\n`);
+  // Counterexamples' replay tokens go to NAME.cex.txt in the working directory, as TLC's traces.
+  exploreDefaults.traceDir = ".";
   exploreTerminal.current = {
     write: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,

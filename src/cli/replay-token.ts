@@ -44,3 +44,42 @@ export function decodeToken(
   const r = payloadFromJson(json);
   return r.ok ? r : { ok: false, error: `the replay token is damaged: ${r.error}` };
 }
+
+/** One counterexample in a trace file: its cell and its token. */
+export interface TraceEntry {
+  readonly kernel: string;
+  /** "none" for a scenario without udev. */
+  readonly udev: string;
+  readonly what: string;
+  readonly token: string;
+}
+
+/**
+ * The text of a trace file (`ifsim explore --trace-out`): comment lines, then per counterexample
+ * a `# kernel K, udev U: what` line and its token on the next line.
+ */
+export function formatTraceFile(
+  head: { readonly scenario: string; readonly file: string; readonly path: string },
+  entries: readonly TraceEntry[],
+): string {
+  let s = `# ifsim explore counterexamples: ${head.scenario} (${head.file})\n`;
+  s += `# replay one with: ifsim replay ${head.path}${entries.length > 1 ? " --cell KERNEL/UDEV" : ""}\n`;
+  for (const e of entries) s += `#\n# kernel ${e.kernel}, udev ${e.udev}: ${e.what}\n${e.token}\n`;
+  return s;
+}
+
+/** Reads a trace file's entries (a bare token line without its comment counts, cell unknown). */
+export function parseTraceFile(text: string): TraceEntry[] {
+  const out: TraceEntry[] = [];
+  let cell: { kernel: string; udev: string; what: string } | null = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const m = /^# kernel (\S+), udev (\S+): (.*)$/.exec(line);
+    if (m) cell = { kernel: m[1] as string, udev: m[2] as string, what: m[3] as string };
+    else if (line.startsWith(TOKEN_PREFIX)) {
+      out.push({ ...(cell ?? { kernel: "?", udev: "?", what: "" }), token: line });
+      cell = null;
+    }
+  }
+  return out;
+}

@@ -2,6 +2,7 @@
 // into the shortest path found, shrink its forced choices, and describe it step by step (for the
 // swim-lane timeline, the replay token and the linear scenario).
 
+import { type LinkRecord, linkRecords } from "../scenario/run.ts";
 import type { ScenarioDoc, StepDoc } from "../scenario/schema.ts";
 import type { TimelineEntry } from "../userspace/world.ts";
 import {
@@ -34,6 +35,8 @@ export interface CexStep {
   readonly did: readonly TimelineEntry[];
   /** Userspace actions as a linear scenario step (none for kernel work). */
   readonly actions: readonly StepDoc[];
+  /** The links after the step (names, flags, masters …), when the replay recorded states. */
+  readonly links?: readonly LinkRecord[];
 }
 
 /** A violation made small and replayable. */
@@ -188,19 +191,25 @@ export interface ReplayResult {
   readonly path: readonly string[];
   readonly steps: readonly CexStep[];
   readonly system: ScenarioSystem;
+  /** The virtual time (µs) and links before the first step, when the replay recorded states. */
+  readonly initial?: { readonly t: number; readonly links: readonly LinkRecord[] };
 }
 
 /**
  * Replays forced choices: each choice fires its lane if it is enabled (else it is skipped), then
  * the run continues in virtual-time order (ties: lane order) until quiescence or a violation.
+ * With `o.states`, the links after every step (and before the first) are recorded, for the
+ * counterexample's state trace (TLC prints the state after each step).
  */
 export function replay(
   sc: ScenarioDoc,
   c: ExploreConfig,
   choices: readonly string[],
   maxSteps = 100_000,
+  o: { readonly states?: boolean } = {},
 ): ReplayResult {
   const sys = systemFor(sc, c);
+  const initial = o.states ? { t: sys.p.w.now(), links: linkRecords(sys.kernel) } : undefined;
   const steps: CexStep[] = [];
   const path: string[] = [];
   let violation = sys.check(false);
@@ -217,6 +226,7 @@ export function replay(
       t: sys.p.w.now(),
       did: sys.p.w.timeline.slice(tl),
       actions: actionsOf(sys, lane, { renames, ips, scriptIdx }),
+      ...(o.states ? { links: linkRecords(sys.kernel) } : {}),
     });
     violation = sys.check(sys.enabled().length === 0);
   };
@@ -231,7 +241,7 @@ export function replay(
     }
     fire(sys.nextByTime() ?? (en[0] as string));
   }
-  return { violation, path, steps, system: sys };
+  return { violation, path, steps, system: sys, ...(initial ? { initial } : {}) };
 }
 
 /** What a step did as linear-scenario steps (userspace actions only). */

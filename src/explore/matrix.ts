@@ -307,7 +307,10 @@ export async function exploreCell(
     ...(probe !== undefined ? { probe } : {}),
   };
   if (result.verdict !== "violated") return base;
-  return { ...base, replay: replay(sc, config, result.counterexample.choices) };
+  return {
+    ...base,
+    replay: replay(sc, config, result.counterexample.choices, undefined, { states: true }),
+  };
 }
 
 /**

@@ -824,7 +824,11 @@ export function bootQuiescent(k: Kernel): boolean {
   return nextWorkDue(k) === null;
 }
 
-function linkRecords(k: Kernel): LinkRecord[] {
+/**
+ * The links of `k` as the run record holds them (as `ip -j -d link` names them), by ifindex: the
+ * final links of a run, and the state after each step of a counterexample.
+ */
+export function linkRecords(k: Kernel): LinkRecord[] {
   const names = new Map<number, string>();
   const flags = new Map<number, number>();
   const snaps: LinkSnapshot[] = rtnlDumpLinks(k);
