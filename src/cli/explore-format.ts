@@ -11,7 +11,7 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import type { ExploreArgs } from "./explore-args.ts";
 import { exploreTerminal } from "./explore-progress.ts";
 import { swimlane } from "./swimlane.ts";
-import { verdictColour } from "./terminal.ts";
+import { outputWidth, verdictColour } from "./terminal.ts";
 
 /** A cell as shown: its replay token and where it was exported, when it was. */
 export type ShownCell = CellRun & {
@@ -169,7 +169,7 @@ export function stateSection(rep: ReplayResult): string {
 
 /** The width human output is fitted to: the terminal's, else 120. */
 export function outWidth(): number {
-  return exploreTerminal.current?.stdoutColumns || 120;
+  return exploreTerminal.current?.stdoutColumns || outputWidth(120);
 }
 
 const onOff = (b: boolean): string => (b ? "on" : "off");
@@ -270,7 +270,8 @@ export function formatSingle(
   s += `  invariants: ${(c.config.invariants ?? []).join(", ")}\n`;
   s += `  ${searchLine(a, c)}\n\n`;
   s += formatStats(c.result.stats, c.walks);
-  s += `\n${verdictLine(c)}\n`;
+  const vl = verdictLine(c);
+  s += `\n${verdictWord(c.result.verdict, c.result.verdict)}${vl.slice(c.result.verdict.length)}\n`;
   if (c.result.verdict !== "violated" || !c.replay) return s;
   const x = c.result.counterexample;
   s +=

@@ -53,7 +53,7 @@ import { workerHost } from "./explore-worker.ts";
 import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
 import type { CliResult } from "./main.ts";
 import { decodeToken, encodeToken, formatTraceFile, parseTraceFile } from "./replay-token.ts";
-import { verdictColour } from "./terminal.ts";
+import { fitLines, verdictColour } from "./terminal.ts";
 
 export { listInvariants } from "./explore-args.ts";
 export { formatStats, quietText } from "./explore-format.ts";
@@ -300,9 +300,12 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
         })();
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
   }
-  const stdout = matrix
-    ? formatMatrix(sc, a, cells, plan, outWidth())
-    : formatSingle(sc, a, cells[0] as ShownCell, timing);
+  const stdout = fitLines(
+    matrix
+      ? formatMatrix(sc, a, cells, plan, outWidth())
+      : formatSingle(sc, a, cells[0] as ShownCell, timing),
+    outWidth(),
+  );
   return { stdout, stderr, status };
 }
 
@@ -421,6 +424,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
     ? `\n${verdictColour("violated", false)}${violationLine(rep.violation).slice("violated".length)}\n`
     : `\n${verdictColour("no violation", true)}: the run ended after ${rep.steps.length} steps without breaking an invariant\n`;
   if (itf !== undefined) s += `itf: ${itf} (the trace in the ITF format of Apalache and Quint)\n`;
+  s = fitLines(s, outWidth());
   if (exported !== undefined)
     s += `exported: ${exported} (a linear scenario; confirm on a real kernel with ifsim run ${exported} --backend qemu)\n`;
   return { stdout: s, stderr, status };

@@ -47,3 +47,45 @@ export function dim(text: string): string {
 export function outputWidth(fallback: number): number {
   return terminal.columns !== null ? Math.max(60, terminal.columns) : fallback;
 }
+
+/** The columns `text` takes on a terminal (SGR colour sequences take none). */
+export function visibleLength(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ESC of an SGR sequence
+  return text.replace(/\x1b\[[0-9;]*m/g, "").length;
+}
+
+/**
+ * Every line of `text` longer than `width` wrapped at spaces, its continuation lines indented
+ * two more than it; a word is never broken, and a line with a word too long for any line (a
+ * replay token) is left whole, so that it can be copied.
+ * @example fitLines("a bb ccc", 5) // "a bb\n  ccc"
+ */
+export function fitLines(text: string, width: number): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      if (visibleLength(line) <= width) return line;
+      const indent = " ".repeat((/^ */.exec(line)?.[0].length ?? 0) + 2);
+      const words = line.trim().split(/ +/);
+      if (words.some((w) => visibleLength(w) > width - indent.length)) return line;
+      const out: string[] = [];
+      let cur = line.slice(0, line.length - line.trimStart().length);
+      let curLen = cur.length;
+      let fresh = true;
+      for (const w of words) {
+        const wl = visibleLength(w);
+        if (!fresh && curLen + 1 + wl > width) {
+          out.push(cur);
+          cur = indent + w;
+          curLen = indent.length + wl;
+        } else {
+          cur += fresh ? w : ` ${w}`;
+          curLen += fresh ? wl : wl + 1;
+        }
+        fresh = false;
+      }
+      out.push(cur);
+      return out.join("\n");
+    })
+    .join("\n");
+}

@@ -14,7 +14,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeToken, encodeToken, exploreTerminal, parseDuration } from "../../src/cli/explore.ts";
+import {
+  decodeToken,
+  encodeToken,
+  exploreDefaults,
+  exploreTerminal,
+  parseDuration,
+} from "../../src/cli/explore.ts";
 import { main } from "../../src/cli/main.ts";
 import { laneOrder, swimlane, wrapText } from "../../src/cli/swimlane.ts";
 import { INVARIANTS } from "../../src/explore/scenario-system.ts";
@@ -51,7 +57,13 @@ interface CexJson {
 
 afterEach(() => {
   exploreTerminal.current = null;
+  exploreDefaults.traceDir = null;
 });
+
+/** Text with the lines fitLines wrapped joined again (and every indented line to the one before). */
+function unwrapped(text: string): string {
+  return text.replace(/\n {2,}(?=\S)/g, " ");
+}
 
 describe("ifsim explore: usage", () => {
   it.each([
@@ -165,6 +177,83 @@ describe("ifsim explore: the seed race", () => {
     });
   });
 
+  it("should show the links after each step, in text and JSON", async () => {
+    const r = await main(["explore", SEED_RACE, "--kernel", "5.0"]);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("state after each step"));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {2}step +idx +name +state +master +flags$/);
+    expect(lines[at + 2]).toMatch(/^ {2}start +1 +lo +\S+ +- +<LOOPBACK/);
+    // udev's rename shows as a changed link (~) under the step that did it.
+    expect(r.stdout).toMatch(/^ {2}\d+ udev\/w\d+ +~ +\d+ +ens3 /m);
+    const j = JSON.parse((await main(["explore", SEED_RACE, "--kernel", "5.0", "--json"])).stdout);
+    const c = j.counterexample as {
+      initial: { t: number; links: { ifname: string }[] };
+      steps: {
+        links: { ifindex: number; ifname: string; flags: string[]; master: string | null }[];
+      }[];
+    };
+    expect(c.initial.links.map((l) => l.ifname)).toContain("lo");
+    for (const st of c.steps) expect(st.links.length).toBeGreaterThan(0);
+    const last = c.steps[c.steps.length - 1]?.links ?? [];
+    expect(last.some((l) => l.ifname === "ens3")).toBe(true);
+    expect(last.find((l) => l.master === "ens3")).toBeDefined();
+  });
+
+  it("should write the tokens to NAME.cex.txt in the default directory, which replay reads", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ifsim-explore-"));
+    exploreDefaults.traceDir = dir;
+    const r = await main(["explore", SEED_RACE, "--kernel", "5.0"]);
+    expect(r.status).toBe(1);
+    const file = join(dir, "seed-race.cex.txt");
+    expect(r.stdout).toContain(`replay: ifsim replay ${file} (the token is in that file)`);
+    expect(r.stdout).not.toContain("ifsim1.");
+    const rep = await main(["replay", file]);
+    expect(rep.status).toBe(1);
+    expect(rep.stdout).toMatch(/^violated: no-ebusy-to-udev: /m);
+    // JSON carries the token itself: no file unless --trace-out.
+    const dir2 = mkdtempSync(join(tmpdir(), "ifsim-explore-"));
+    exploreDefaults.traceDir = dir2;
+    const j = await main(["explore", SEED_RACE, "--kernel", "5.0", "--json"]);
+    expect(JSON.parse(j.stdout).counterexample.token).toMatch(/^ifsim1\./);
+    expect(readdirSync(dir2)).toEqual([]);
+    // A verified run writes none.
+    const v = await main(["explore", SEED_RACE, "--kernel", "6.1"]);
+    expect(v.status).toBe(0);
+    expect(readdirSync(dir2)).toEqual([]);
+  });
+
+  it("should write the counterexample as an ITF trace with --itf, from explore and replay", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ifsim-explore-"));
+    const out = join(dir, "cex.itf.json");
+    const r = await main(["explore", SEED_RACE, "--kernel", "5.0", "--itf", out]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`itf: ${out}`);
+    const t = JSON.parse(readFileSync(out, "utf8"));
+    expect(t["#meta"]).toMatchObject({ format: "ITF", status: "violation" });
+    expect(t.vars).toEqual(["mbt::actionTaken", "t", "links", "violation"]);
+    const steps = (
+      JSON.parse((await main(["explore", SEED_RACE, "--kernel", "5.0", "--json"])).stdout)
+        .counterexample as CexJson
+    ).steps;
+    expect(t.states.length).toBe(steps.length + 1);
+    expect(t.states.at(-1).violation).toMatchObject({
+      tag: "Some",
+      value: { invariant: "no-ebusy-to-udev" },
+    });
+    const token = /ifsim1\.\S+/.exec(
+      (await main(["explore", SEED_RACE, "--kernel", "5.0"])).stdout,
+    )?.[0] as string;
+    const out2 = join(dir, "replay.itf.json");
+    const rep = await main(["replay", token, "--itf", out2]);
+    expect(rep.status).toBe(1);
+    expect(JSON.parse(readFileSync(out2, "utf8"))).toEqual(t);
+    const m = await main(["explore", SEED_RACE, "--kernel", "5.0,6.1", "--itf", out]);
+    expect(m.status).toBe(2);
+    expect(m.stderr).toContain("--itf writes one counterexample");
+  });
+
   it("should verify 6.1 (exit 0), with a progress bar on a terminal's stderr", async () => {
     const writes: string[] = [];
     exploreTerminal.current = {
@@ -251,9 +340,9 @@ describe("ifsim explore: the seed race", () => {
     expect((j.counterexample as CexJson).invariant).toBe("no-ebusy-to-udev");
 
     const t = await main(["explore", SEED_RACE, "--kernel", "5.0"]);
-    expect(t.stdout).toContain("probe: 16 random walks (walk seed 1); search: dpor");
-    expect(t.stdout).toContain("not run: the probe found a violation");
-    expect(t.stdout).toMatch(/the first path found, by probe walk \d+, had \d+\)/);
+    expect(unwrapped(t.stdout)).toContain("probe: 16 random walks (walk seed 1); search: dpor");
+    expect(unwrapped(t.stdout)).toContain("not run: the probe found a violation");
+    expect(unwrapped(t.stdout)).toMatch(/the first path found, by probe walk \d+, had \d+\)/);
   });
 
   it("should stop at --max-states with exit 3 (bounded), and say random walks are inconclusive", async () => {
@@ -265,7 +354,9 @@ describe("ifsim explore: the seed race", () => {
     expect(JSON.parse(w.stdout)).toMatchObject({ verdict: "bounded", walks: 3 });
   });
 
-  it("should draw the kernel × udev matrix", async () => {
+  it("should print a matrix as one line per cell, the tokens in a trace file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ifsim-explore-"));
+    const trace = join(dir, "m.cex.txt");
     const r = await main([
       "explore",
       SEED_RACE,
@@ -275,19 +366,53 @@ describe("ifsim explore: the seed race", () => {
       "v250",
       "--udev",
       "v253",
+      "--trace-out",
+      trace,
     ]);
     expect(r.status).toBe(1);
     const lines = r.stdout.split("\n");
-    const head = lines.findIndex((l) => /^kernel +udev v250 +udev v253$/.test(l));
+    const head = lines.findIndex((l) =>
+      /^kernel +udev +verdict +steps +interleavings +distinct +violation$/.test(l),
+    );
     expect(head).toBeGreaterThan(0);
-    expect(lines[head + 2]).toMatch(/^5\.0 +violated \(\d+\) \d+\/\d+ +violated \(\d+\) \d+\/\d+$/);
-    expect(lines[head + 3]).toMatch(
-      /^6\.1 +(violated \(\d+\)|verified|bounded) \d+\/\d+ +verified \d+\/\d+$/,
+    const cells = lines.slice(head + 1, head + 5);
+    expect(cells[0]).toMatch(/^5\.0 +v250 +violated +\d+ +\d+ +\d+ +\S+: /);
+    expect(cells[1]).toMatch(/^5\.0 +v253 +violated +\d+ +\d+ +\d+ +no-ebusy-to-udev: /);
+    expect(cells[2]).toMatch(/^6\.1 +v250 +(violated|verified|bounded) /);
+    expect(cells[3]).toMatch(/^6\.1 +v253 +verified +- +\d+ +\d+$/);
+    expect(lines[head + 5]).toBe("");
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
+    // No token inline: they are in the file, which ifsim replay reads.
+    expect(r.stdout).not.toContain("ifsim1.");
+    expect(unwrapped(r.stdout)).toContain(
+      `counterexamples: ${trace} (replay one: ifsim replay ${trace} --cell 5.0/v250)`,
     );
-    expect(r.stdout).toContain(
-      "cells: verdict (counterexample steps) complete interleavings/distinct states",
+    const file = readFileSync(trace, "utf8");
+    expect(file).toMatch(
+      /^# kernel 5\.0, udev v253: no-ebusy-to-udev: .* \(\d+ steps\)\nifsim1\.\S+$/m,
     );
-    expect(r.stdout).toMatch(/^ {4}ifsim replay ifsim1\./m);
+    const many = await main(["replay", trace]);
+    expect(many.status).toBe(2);
+    expect(many.stderr).toMatch(
+      /holds \d+ counterexamples: pick one with --cell \(5\.0\/v250, 5\.0\/v253/,
+    );
+    const one = await main(["replay", trace, "--cell", "5.0/v253"]);
+    expect(one.status).toBe(1);
+    expect(one.stdout).toContain("kernel 5.0, udev v253");
+    expect(one.stdout).toMatch(/^violated: no-ebusy-to-udev: /m);
+    const none = await main(["replay", trace, "--cell", "4.19/v250"]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('no counterexample for --cell "4.19/v250"');
+  });
+
+  it("should fit the matrix to a narrow terminal", async () => {
+    exploreTerminal.current = { write: () => {}, stderrIsTTY: false, stdoutColumns: 70 };
+    const r = await main(["explore", SEED_RACE, "--kernel", "5.0", "--udev", "v250,v253"]);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.split("\n");
+    const head = lines.findIndex((l) => l.startsWith("kernel "));
+    for (const l of lines.slice(head, head + 3)) expect(l.length).toBeLessThanOrEqual(70);
+    expect(lines[head + 1]).toMatch(/…$/);
   });
 
   it("should give a matrix as {scenario, cells} in JSON", async () => {
