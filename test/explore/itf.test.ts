@@ -104,7 +104,7 @@ describe("itfTrace", () => {
     const rep = replay(sc, config, ["udev/w0"], undefined, { states: true });
     const t = itfTrace(rep, { source: "s", description: "d" });
     const links = (
-      (t.states.at(-1) as { links: unknown }).links as {
+      (t.states.at(-1) as unknown as { links: unknown }).links as {
         "#map": [{ "#bigint": string }, Record<string, unknown>][];
       }
     )["#map"];
