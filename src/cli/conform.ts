@@ -34,6 +34,7 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import { readInput } from "./io.ts";
 import { unifiedDiff } from "./line-diff.ts";
 import type { CliResult } from "./main.ts";
+import { fitLines, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
 /** A step as both records have it. */
 export interface ComparableStep {
@@ -296,7 +297,9 @@ function secs(ms: number): string {
 export function formatConform(results: readonly ConformResult[], backend: string): string {
   let s = "";
   for (const r of results) {
-    const head = `${r.verdict.padEnd(7)} ${r.file}${r.scenario ? ` — ${r.scenario}` : ""}`;
+    // The verdict coloured on a terminal (AGREE green, anything else red).
+    const word = verdictColour(r.verdict, r.verdict === "AGREE") + " ".repeat(7 - r.verdict.length);
+    const head = `${word} ${r.file}${r.scenario ? ` — ${r.scenario}` : ""}`;
     if (r.verdict === "REFUSED" || r.verdict === "ERROR") {
       s += `${head}\n          ${r.reason}\n`;
       continue;
@@ -432,5 +435,11 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
     const out = { backend: backend.name, ok: status === 0, results };
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
   }
-  return { stdout: formatConform(results, backend.name), stderr, status };
+  // On a terminal, long lines wrap at its width.
+  const text = formatConform(results, backend.name);
+  return {
+    stdout: terminal.columns !== null ? fitLines(text, outputWidth(120)) : text,
+    stderr,
+    status,
+  };
 }

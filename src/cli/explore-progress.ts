@@ -13,6 +13,8 @@ export interface ExploreTerminal {
   readonly stderrColumns?: number;
   /** Width of stdout when it is a terminal (the swim-lane timeline fits it; default 120). */
   readonly stdoutColumns?: number;
+  /** --progress: plain progress lines (every 2 s, and per cell) even when stderr is no terminal. */
+  readonly forceProgress?: boolean;
 }
 
 /** The terminal of this process, or null (no live progress: tests, library use). */
@@ -25,19 +27,37 @@ export class Progress {
   readonly #total: { maxStates?: number; timeLimitMs?: number };
   #last: number;
   #drawn = false;
+  #cell = "";
 
-  constructor(json: boolean, total: { maxStates?: number; timeLimitMs?: number }) {
+  constructor(total: { maxStates?: number; timeLimitMs?: number }) {
     const term = exploreTerminal.current;
-    this.#term = term && (!json || term.stderrIsTTY) ? term : null;
+    // Progress on a terminal's stderr, or anywhere with --progress; never mixed into a pipe.
+    this.#term = term && (term.stderrIsTTY || term.forceProgress === true) ? term : null;
     this.#t0 = performance.now();
     this.#last = this.#t0;
     this.#total = total;
   }
 
-  /** A new search starts (a matrix's next cell): the clock restarts. */
-  start(): void {
+  /**
+   * A new search starts (a matrix's next cell): the clock restarts; a matrix's cell is named on
+   * the progress line, and on a plain stderr its start is a line of its own.
+   */
+  start(cell?: { readonly index: number; readonly count: number; readonly name: string }): void {
     this.#t0 = performance.now();
     this.#last = this.#t0;
+    this.#cell =
+      cell && cell.count > 1 ? `cell ${cell.index + 1}/${cell.count} ${cell.name}: ` : "";
+    if (this.#term && !this.#term.stderrIsTTY && this.#cell !== "")
+      this.#term.write(`explore: ${this.#cell}started\n`);
+  }
+
+  /** A matrix's cell ended with `verdict`: one line that stays (after the bar is cleared). */
+  cellDone(verdict: string): void {
+    this.done();
+    if (this.#term && this.#cell !== "") {
+      const el = ((performance.now() - this.#t0) / 1000).toFixed(1);
+      this.#term.write(`explore: ${this.#cell}${verdict} (${el} s)\n`);
+    }
   }
 
   update(s: { states: number; maxDepth: number }): void {
@@ -50,7 +70,7 @@ export class Progress {
     const rate = el > 0 ? Math.round(s.states / el) : 0;
     const text = `${s.states} states, ${rate}/s, depth ${s.maxDepth}, ${el.toFixed(1)} s`;
     if (!term.stderrIsTTY) {
-      term.write(`explore: ${text}\n`);
+      term.write(`explore: ${this.#cell}${text}\n`);
       return;
     }
     let frac = -1;
@@ -58,7 +78,7 @@ export class Progress {
       frac = Math.max(frac, (now - this.#t0) / this.#total.timeLimitMs);
     if (this.#total.maxStates !== undefined)
       frac = Math.max(frac, s.states / this.#total.maxStates);
-    let line = "explore: ";
+    let line = `explore: ${this.#cell}`;
     if (frac >= 0) {
       const f = Math.min(1, frac);
       const n = Math.round(f * 20);

@@ -165,7 +165,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
         "explore",
         `${flag} writes one counterexample: give one kernel and one udev generation`,
       );
-  const progress = new Progress(a.json, {
+  const progress = new Progress({
     ...(a.maxStates !== undefined ? { maxStates: a.maxStates } : {}),
     ...(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {}),
   });
@@ -174,7 +174,14 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
     runs = await exploreMatrix(sc, plan, a, {
       ...workerHost(text, a.file),
       onProgress: (s) => progress.update(s),
-      onCell: (e) => (e.done ? progress.done() : progress.start()),
+      onCell: (e) =>
+        e.done
+          ? progress.cellDone(e.done.result.verdict)
+          : progress.start({
+              index: e.index,
+              count: e.count,
+              name: `kernel ${e.kernel}, udev ${e.udev ?? "none"}`,
+            }),
     });
   } catch (e) {
     if (e instanceof RunError || e instanceof UnknownKernelError)

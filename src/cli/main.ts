@@ -11,6 +11,12 @@ import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
 import { runCommand, schemaCommand } from "./run.ts";
 import { colourWanted, terminal } from "./terminal.ts";
+import {
+  TERMINAL_OPTIONS_HELP,
+  takeTerminalOptions,
+  terminalSinks,
+  withTerminalOptions,
+} from "./terminal-options.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -126,6 +132,14 @@ export function internalError(e: unknown): CliResult {
   };
 }
 
+/** The commands that report to a person (colour, width, progress): they take --color, --progress. */
+const REPORTING = {
+  run: runCommand,
+  conform: conformCommand,
+  explore: exploreCommand,
+  replay: replayCommand,
+} as const;
+
 function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) return { stdout: "", stderr: `${HELP}\n`, status: 2 };
@@ -138,10 +152,21 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   if (cmd === "machines") return machinesCommand(rest);
   // These print text from scenario files and replay tokens: no control character of theirs
   // reaches a terminal (JSON output has none left: JSON.stringify escapes them).
-  if (cmd === "run") return clean(runCommand(rest));
-  if (cmd === "conform") return clean(conformCommand(rest));
-  if (cmd === "explore") return clean(exploreCommand(rest));
-  if (cmd === "replay") return clean(replayCommand(rest));
+  const report = REPORTING[cmd as keyof typeof REPORTING] as
+    | ((argv: readonly string[]) => CliResult | Promise<CliResult>)
+    | undefined;
+  if (report !== undefined) {
+    // --color and --progress, the same for every reporting command.
+    const t = takeTerminalOptions(rest);
+    if ("usage" in t) return { stdout: "", stderr: `ifsim ${cmd}: ${t.usage}\n`, status: 2 };
+    const help = t.argv.includes("--help") || t.argv.includes("-h");
+    return withTerminalOptions(t.options, () => {
+      const r = clean(report(t.argv));
+      const withHelp = (x: CliResult): CliResult =>
+        help && x.status === 0 ? { ...x, stdout: `${x.stdout}${TERMINAL_OPTIONS_HELP}` } : x;
+      return r instanceof Promise ? r.then(withHelp) : withHelp(r);
+    });
+  }
   if (cmd === "schema") return schemaCommand(rest);
   return {
     stdout: "",
@@ -174,10 +199,14 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  conformProgress.sink = (line) => process.stderr.write(`${line}\n`);
+  // Progress (QEMU boot and steps, conform per scenario, explore per cell) goes to stderr when
+  // it is a terminal, or with --progress; colour and width follow stdout.
+  terminalSinks.stderr = (line) => process.stderr.write(`${line}\n`);
+  const errTTY = process.stderr.isTTY === true;
+  conformProgress.sink = errTTY ? terminalSinks.stderr : null;
   terminal.colour = colourWanted(process.env, process.stdout.isTTY === true);
   terminal.columns = process.stdout.isTTY ? (process.stdout.columns ?? null) : null;
-  terminal.progress = (line) => process.stderr.write(`${line}\n`);
+  terminal.progress = errTTY ? terminalSinks.stderr : null;
   // Counterexamples' replay tokens go to NAME.cex.txt in the working directory, as TLC's traces.
   exploreDefaults.traceDir = ".";
   exploreTerminal.current = {
