@@ -47,8 +47,9 @@ Usage:
                                 search every interleaving of the scenario's actors for a broken
                                 invariant (a kernel × udev matrix with lists); exit 0 verified,
                                 1 violated, 3 bounded (ifsim explore --help lists every option)
-  ifsim replay TOKEN [--json] [--export OUT]
-                                replay the counterexample of a token ifsim explore printed
+  ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf OUT] [--export OUT]
+                                replay a counterexample ifsim explore wrote (its token, or the
+                                NAME.cex.txt file it wrote the tokens to)
   ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
 
