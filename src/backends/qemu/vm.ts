@@ -211,7 +211,20 @@ export class Vm {
       const limit = o.bootTimeoutMs ?? 120_000;
       const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), limit).unref());
       const gone = new Promise<"exit">((r) => proc.once("exit", () => r("exit")));
-      const first = await Promise.race([hello.then(() => "hello" as const), timer, gone]);
+      // Under TCG a boot takes about a minute: say so, then every 10 s until the agent answers.
+      const say = o.log ?? (() => {});
+      say(`qemu: booting the guest (${accel}) …`);
+      const beat = setInterval(
+        () => say(`qemu: booting … ${Math.round((Date.now() - t0) / 1000)} s`),
+        10_000,
+      );
+      beat.unref();
+      let first: "hello" | "timeout" | "exit";
+      try {
+        first = await Promise.race([hello.then(() => "hello" as const), timer, gone]);
+      } finally {
+        clearInterval(beat);
+      }
       if (first !== "hello") {
         const why = first === "timeout" ? `no agent after ${limit} ms` : (exited ?? "QEMU exited");
         vm.kill();
