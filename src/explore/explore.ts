@@ -138,7 +138,7 @@ export function frontier(
       for (const l of en) {
         const sys = systemFor(sc, c);
         applyPrefix(sys, [...path, l]);
-        const k = sys.key(symmetric).key;
+        const k = sys.fingerprint(symmetric).key;
         if (seen.has(k)) continue;
         seen.add(k);
         next.push([...path, l]);
@@ -498,7 +498,7 @@ export function shortest(
           return true;
         }
         if (en.length === 0 || depth >= limit) return false;
-        const key = sys.key(symmetric).key;
+        const key = sys.fingerprint(symmetric).key;
         const d0 = seen.get(key);
         if (d0 !== undefined && d0 <= depth) return false;
         seen.set(key, depth);

@@ -14,6 +14,14 @@ import type { Kernel, NetDevice } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
+import {
+  addInto,
+  compareHash,
+  fingerprintKey,
+  type Hash64,
+  HashCache,
+  mixInto,
+} from "./fingerprint.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
@@ -54,6 +62,8 @@ export interface SystemSnapshot {
   readonly violation: Violation | null;
   readonly renames: number;
   readonly warns: number;
+  readonly driverOf: Map<number, string>;
+  readonly coarse: Map<string, string>;
 }
 
 /** The udev-generation override applied to a scenario document. */
@@ -66,6 +76,12 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 
 const WORKER = /^udev\/w(\d+)$/;
 const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
+
+/**
+ * A resource as a canonical item: its only pair (its text then says `§S§` for it) or -1, the
+ * text, the text's hash, and whether the text still names pairs (`§n§`: relabelled per state).
+ */
+type CanonItem = readonly [number, string, Hash64, boolean];
 
 /** The token tables of a symmetric key. */
 interface SymTables {
@@ -99,7 +115,15 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
   #devCache = new Map<string, { whole: string; fields: [string, string][] }>();
   /** Per resource: the last digest canonicalised and its item (digests are shared strings). */
-  #lastItem = new Map<string, [string, [number, string]]>();
+  #lastItem = new Map<string, [string, CanonItem]>();
+  /** Hashes of strings (digests, canonical texts) for fingerprints. */
+  readonly #hashes = new HashCache();
+  /** Per resource: the last digest fingerprinted and its item hash (no symmetry). */
+  #lastHash = new Map<string, [string, Hash64]>();
+  /** Canonical texts of raw JSON (workers, work, linkwatch) under the current token tables. */
+  #canonText = new Map<string, string>();
+  /** (canonical text, slot permutation) → hash of the relabelled text. */
+  #relabelled = new Map<string, Hash64>();
   readonly #pairs: PairInfo[];
   /** PCI address → pair index. */
   readonly #pairOfAddr = new Map<string, number>();
@@ -109,6 +133,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    */
   readonly #nameTok = new Map<string, string>();
   readonly #tokNames = new Set<string>();
+  /**
+   * ifindex → driver of every device seen on this path (an ifindex is not reused along a path,
+   * but other paths may give it to another device): replaced, never changed, when a device is
+   * added, and saved with the snapshot. `#coarse` caches `coarse` for this map.
+   */
+  #driverOf = new Map<number, string>();
+  #coarse = new Map<string, string>();
 
   constructor(sc: ScenarioDoc, o: ScenarioSystemOptions = {}) {
     this.sc = withUdevGeneration(sc, o.udev);
@@ -287,6 +318,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   #noteNames(): void {
+    const k = this.p.k;
+    for (const m of [k.state.devices, k.state.unlisted])
+      for (const d of m.values())
+        if (!this.#driverOf.has(d.ifindex)) {
+          this.#driverOf = new Map(this.#driverOf).set(d.ifindex, d.driver);
+          this.#coarse = new Map();
+        }
     for (const d of this.p.k.state.devices.values()) {
       if (this.#nameTok.has(d.name)) continue;
       const pi = this.#pairOfDevice(d);
@@ -393,15 +431,19 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   coarse(r: string): string {
+    const hit = this.#coarse.get(r);
+    if (hit !== undefined) return hit;
+    let out = r;
     const m = /^(dev|udevdb|networkd):(\d+)(\..*)?$/.exec(r);
     if (m) {
-      const d =
-        this.p.k.state.devices.get(Number(m[2])) ?? this.p.k.state.unlisted.get(Number(m[2]));
-      return `${m[1]}:${d ? d.driver : "?"}${m[3] ?? ""}`;
-    }
-    if (r.startsWith("name:")) return "name";
-    if (r.startsWith("udev:w")) return "udev:w";
-    return r;
+      // An ifindex is not reused along a path: its driver is fixed once the device was seen.
+      const drv = this.#driverOf.get(Number(m[2]));
+      out = `${m[1]}:${drv ?? "?"}${m[3] ?? ""}`;
+      if (drv === undefined) return out;
+    } else if (r.startsWith("name:")) out = "name";
+    else if (r.startsWith("udev:w")) out = "udev:w";
+    this.#coarse.set(r, out);
+    return out;
   }
 
   laneClass(lane: string): string {
@@ -417,6 +459,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       violation: this.#violation,
       renames: this.#renames,
       warns: this.#warns,
+      driverOf: this.#driverOf,
+      coarse: this.#coarse,
     };
   }
 
@@ -426,16 +470,20 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#violation = s.violation;
     this.#renames = s.renames;
     this.#warns = s.warns;
+    this.#driverOf = s.driverOf;
+    this.#coarse = s.coarse;
     this.#traceSeen = this.p.k.trace.length;
   }
 
   // ---- state keys ----
 
-  key(symmetric: boolean): StateKey {
+  /**
+   * The timers in relative form: the kernel runs its work in due order, so only the order (and
+   * how far ahead of now a future item is) matters, not absolute time.
+   */
+  #timers(): { work: unknown[]; linkwatch: unknown } {
     const now = this.p.w.now();
     const k = this.p.k;
-    // Relative times: the kernel runs its work in due order, so only the order (and how far
-    // ahead of now a future item is) matters, not absolute time.
     const work = [...k.state.work]
       .sort((a, b) => a.due - b.due || a.seq - b.seq)
       .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
@@ -444,6 +492,11 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       ...lw,
       nextEvent: typeof lw.nextEvent === "number" ? lw.nextEvent - now : null,
     };
+    return { work, linkwatch };
+  }
+
+  key(symmetric: boolean): StateKey {
+    const { work, linkwatch } = this.#timers();
     const parts: [string, unknown][] = [];
     for (const [r, d] of this.#digests) {
       if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
@@ -462,6 +515,115 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       return { key: s, lane: (l) => l };
     }
     return this.#symmetricKey(parts, work, linkwatch, workers);
+  }
+
+  /**
+   * The state's 64-bit fingerprint: the same state view as `key` (equal keys ⇒ equal
+   * fingerprints), hashed item by item with cached per-item hashes and combined order-free, so
+   * no text of the whole state is built. Under symmetry the pairs are ordered by the hash of
+   * their own items instead of their text (any fixed order of the pairs gives a sound key).
+   */
+  fingerprint(symmetric: boolean): StateKey {
+    const { work, linkwatch } = this.#timers();
+    const view = this.p.udev?.explorerView();
+    const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
+    const out: [number, number] = [0x2545f491, 0x6a09e667];
+    if (!symmetric) {
+      const acc: [number, number] = [0, 0];
+      for (const [r, d] of this.#digests) {
+        if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
+        addInto(acc, this.#itemHash(r, d));
+      }
+      mixInto(out, acc);
+      mixInto(out, this.#hashes.get(JSON.stringify(work)));
+      mixInto(out, this.#hashes.get(JSON.stringify(linkwatch)));
+      for (const w of workers) mixInto(out, this.#hashes.get(w));
+      mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
+      return { key: fingerprintKey(out), lane: (l) => l };
+    }
+    const { canon } = this.#symTables();
+    const local = this.#pairs.map((): [number, number] => [0, 0]);
+    const global: [number, number] = [0, 0];
+    const named: string[] = [];
+    for (const [r, d] of this.#digests) {
+      if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
+      const [owner, text, h, tok] = this.#canonItem(r, d);
+      if (owner >= 0) addInto(local[owner] as [number, number], h);
+      else if (tok) named.push(text);
+      else addInto(global, h);
+    }
+    // Within each symmetry group, canonical slots go to the pairs in local-hash order.
+    const slot = new Map<number, number>();
+    for (const members of this.#groups()) {
+      const sorted = [...members].sort(
+        (a, b) => compareHash(local[a] as Hash64, local[b] as Hash64) || a - b,
+      );
+      members.forEach((orig, j) => {
+        slot.set(sorted[j] as number, orig);
+      });
+    }
+    const perm = this.#pairs.map((_, i) => slot.get(i) ?? i).join(",");
+    const relabel = (text: string): Hash64 => {
+      const ck = `${perm}\u0000${text}`;
+      let h = this.#relabelled.get(ck);
+      if (h === undefined) {
+        h = this.#hashes.get(text.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`));
+        if (this.#relabelled.size > 500_000) this.#relabelled.clear();
+        this.#relabelled.set(ck, h);
+      }
+      return h;
+    };
+    const canonText = (raw: string): string => {
+      let t = this.#canonText.get(raw);
+      if (t === undefined) {
+        t = JSON.stringify(canon(JSON.parse(raw), ""));
+        if (this.#canonText.size > 500_000) this.#canonText.clear();
+        this.#canonText.set(raw, t);
+      }
+      return t;
+    };
+    const bySlot: Hash64[] = [];
+    for (const [i, label] of slot) bySlot[label] = local[i] as Hash64;
+    for (let i = 0; i < this.#pairs.length; i++) mixInto(out, bySlot[i] ?? (local[i] as Hash64));
+    for (const t of named) addInto(global, relabel(t));
+    mixInto(out, global);
+    mixInto(out, relabel(canonText(JSON.stringify(work))));
+    mixInto(out, relabel(canonText(JSON.stringify(linkwatch))));
+    const wh = workers.map((w) => relabel(canonText(w)));
+    const order = wh
+      .map((_, i) => i)
+      .sort((a, b) => compareHash(wh[a] as Hash64, wh[b] as Hash64) || a - b);
+    for (const i of order) mixInto(out, wh[i] as Hash64);
+    mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
+    const laneMap = new Map<string, string>();
+    order.forEach((orig, pos) => {
+      laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
+    });
+    return { key: fingerprintKey(out), lane: (l) => laneMap.get(l) ?? l };
+  }
+
+  /** A resource's item hash without symmetry (cached per resource while its digest stays). */
+  #itemHash(r: string, d: string): Hash64 {
+    const last = this.#lastHash.get(r);
+    if (last !== undefined && last[0] === d) return last[1];
+    const h: [number, number] = [...this.#hashes.get(r)];
+    mixInto(h, this.#hashes.get(d));
+    this.#lastHash.set(r, [d, h]);
+    return h;
+  }
+
+  /** The pairs of each symmetry group (pair indices), groups in first-member order. */
+  #groupList: number[][] | null = null;
+  #groups(): number[][] {
+    if (this.#groupList) return this.#groupList;
+    const byGroup = new Map<string, number[]>();
+    this.#pairs.forEach((pi, i) => {
+      const g = byGroup.get(pi.group) ?? [];
+      g.push(i);
+      byGroup.set(pi.group, g);
+    });
+    this.#groupList = [...byGroup.values()];
+    return this.#groupList;
   }
 
   /** The failover pairs (virtio-net standby + its paired pci-nic) and their symmetry groups. */
@@ -503,7 +665,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   /** Token tables of the symmetric key, rebuilt when devices or name tokens change. */
   #tables: SymTables | null = null;
   /** (resource, digest) → [pair or -1, canonical item]: items of one pair use `§S§`. */
-  #itemCache = new Map<string, [number, string]>();
+  #itemCache = new Map<string, CanonItem>();
 
   #symTables(): SymTables {
     const k = this.p.k;
@@ -511,6 +673,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     if (this.#tables?.sig === sig) return this.#tables;
     this.#itemCache = new Map();
     this.#lastItem = new Map();
+    this.#canonText = new Map();
+    this.#relabelled = new Map();
     // Which pair (and role) every device belongs to.
     const devPair = new Map<number, { pair: number; role: string }>();
     const strTok = new Map<string, string>();
@@ -572,7 +736,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   /** One resource as a canonical item: [its only pair (then `§S§` for it), or -1; text]. */
-  #canonItem(r: string, raw: string): [number, string] {
+  #canonItem(r: string, raw: string): CanonItem {
     const last = this.#lastItem.get(r);
     if (last !== undefined && last[0] === raw) return last[1];
     const ck = `${r}\u0000${raw}`;
@@ -607,7 +771,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       owner = [...pairs][0] as number;
       text = text.split(`§${owner}§`).join("§S§");
     }
-    const out: [number, string] = [owner, text];
+    const out: CanonItem = [owner, text, this.#hashes.get(text), text.includes("§")];
     if (this.#itemCache.size > 500_000) this.#itemCache.clear();
     this.#itemCache.set(ck, out);
     this.#lastItem.set(r, [raw, out]);
