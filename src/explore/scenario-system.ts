@@ -58,7 +58,7 @@ export interface ScenarioSystemOptions {
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
 export interface SystemSnapshot {
   readonly run: ReturnType<PreparedRun["save"]>;
-  readonly digests: Map<string, string>;
+  readonly digests: Digests;
   readonly violation: Violation | null;
   readonly renames: number;
   readonly warns: number;
@@ -83,6 +83,21 @@ const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
  */
 type CanonItem = readonly [number, string, Hash64, boolean];
 
+/** component → resource → digest (`ScenarioSystem.#resources`). */
+type Digests = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Resources the key leaves to its own, relative forms (timers, workers). */
+const NOT_KEYED = (r: string): boolean =>
+  r === "kwork" || r === "linkwatch" || r.startsWith("udev:w");
+
+/** A component's fingerprint contribution under symmetry, for one set of token tables. */
+interface CompSym {
+  readonly tables: SymTables;
+  readonly local: ReadonlyMap<number, Hash64>;
+  readonly global: Hash64;
+  readonly named: readonly string[];
+}
+
 /** The token tables of a symmetric key. */
 interface SymTables {
   readonly sig: string;
@@ -106,14 +121,18 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly p: PreparedRun;
   readonly invariants: ReadonlySet<InvariantName>;
   readonly timing: "any" | "strict";
-  #digests: Map<string, string>;
+  #digests: Digests;
   #violation: Violation | null = null;
   /** udev renames already checked / kernel warnings already seen (trace-derived). */
   #renames = 0;
   #warns = 0;
   #traceSeen = 0;
   /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
-  #devCache = new Map<string, { whole: string; fields: [string, string][] }>();
+  #devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
+  /** Per component map: its fingerprint contribution without symmetry. */
+  #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
+  /** Per component map: its contribution under symmetry (for one set of token tables). */
+  #compSym = new WeakMap<ReadonlyMap<string, string>, CompSym>();
   /** Per resource: the last digest canonicalised and its item (digests are shared strings). */
   #lastItem = new Map<string, [string, CanonItem]>();
   /** Hashes of strings (digests, canonical texts) for fingerprints. */
@@ -150,7 +169,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
     this.timing = o.timing ?? "any";
     this.#pairs = this.#findPairs();
-    this.#digests = this.#resources();
+    this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
     this.#noteNames();
   }
@@ -278,7 +297,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       // Opening a master reads its slaves' (and its own) link state, written or not.
       for (const r of changed) {
         const m = /^networkd:(\d+)$/.exec(r);
-        if (!m || before.get(r) === "done") continue;
+        if (!m || before.get("networkd")?.get(r) === "done") continue;
         const d = p.k.state.devices.get(Number(m[1]));
         if (!d) continue;
         for (const x of [d.ifindex, ...d.lowers.map((l) => l.ifindex)])
@@ -307,10 +326,20 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   /** Digests the new state, returns the changed resources, checks per-step invariants. */
   #afterStep(): string[] {
-    const next = this.#resources();
+    const prev = this.#digests;
+    const next = this.#resources(prev);
     const changed: string[] = [];
-    for (const [r, d] of next) if (this.#digests.get(r) !== d) changed.push(r);
-    for (const r of this.#digests.keys()) if (!next.has(r)) changed.push(r);
+    for (const [c, m] of next) {
+      const o = prev.get(c);
+      if (o === m) continue;
+      if (o === undefined) {
+        for (const r of m.keys()) changed.push(r);
+        continue;
+      }
+      for (const [r, d] of m) if (o.get(r) !== d) changed.push(r);
+      for (const r of o.keys()) if (!m.has(r)) changed.push(r);
+    }
+    for (const [c, o] of prev) if (!next.has(c)) for (const r of o.keys()) changed.push(r);
     this.#digests = next;
     this.#noteNames();
     this.#scanTrace();
@@ -366,51 +395,79 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   // ---- resources and footprints ----
 
-  /** resource → digest of its state. */
-  #resources(): Map<string, string> {
+  /**
+   * component → resource → digest of its state. Components (each device, the name hash, the
+   * kernel's other state, udevd, networkd, the rest) whose digests did not change keep the Map
+   * of `prev` (the same object), so diffs and fingerprints skip them.
+   */
+  #resources(prev: Digests): Digests {
     const p = this.p;
     const k = p.k;
-    const out = new Map<string, string>();
+    const out = new Map<string, ReadonlyMap<string, string>>();
+    /** The new component, or `prev`'s when its entries are the same. */
+    const put = (c: string, m: Map<string, string>): void => {
+      const o = prev.get(c);
+      if (o !== undefined && o.size === m.size) {
+        let same = true;
+        for (const [r, d] of m)
+          if (o.get(r) !== d) {
+            same = false;
+            break;
+          }
+        if (same) {
+          out.set(c, o);
+          return;
+        }
+      }
+      out.set(c, m);
+    };
     // One resource per device field: a rename and a carrier change of one device commute.
-    // A device whose whole text did not change reuses its field digests (the same strings).
-    const devCache = new Map<string, { whole: string; fields: [string, string][] }>();
+    // A device whose whole text did not change keeps its field digests (the same Map).
+    const devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
     const addDev = (d: NetDevice, tag: string): void => {
       const ck = `${tag}${d.ifindex}`;
       const whole = JSON.stringify(d);
       let c = this.#devCache.get(ck);
       if (c === undefined || c.whole !== whole) {
-        const fields: [string, string][] = [];
+        const fields = new Map<string, string>();
         for (const [f, v] of Object.entries(d))
-          fields.push([`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`]);
+          fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
         c = { whole, fields };
       }
       devCache.set(ck, c);
-      for (const [r, dg] of c.fields) out.set(r, dg);
+      out.set(`dev:${ck}`, c.fields);
     };
     for (const d of k.state.devices.values()) addDev(d, "");
     for (const d of k.state.unlisted.values()) addDev(d, "U");
     this.#devCache = devCache;
-    for (const [n, i] of k.state.names) out.set(`name:${n}`, String(i));
-    out.set("kwork", JSON.stringify(k.state.work));
-    out.set("linkwatch", JSON.stringify(k.state.linkwatch));
-    out.set("ifindex", String(k.state.lastIfindex));
+    const names = new Map<string, string>();
+    for (const [n, i] of k.state.names) names.set(`name:${n}`, String(i));
+    put("names", names);
+    const kern = new Map<string, string>();
+    kern.set("kwork", JSON.stringify(k.state.work));
+    kern.set("linkwatch", JSON.stringify(k.state.linkwatch));
+    kern.set("ifindex", String(k.state.lastIfindex));
     for (const [s, v] of Object.entries(k.state.subsys))
-      out.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
-    out.set("qemu:pairing", JSON.stringify(p.machine.state));
+      kern.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
+    kern.set("qemu:pairing", JSON.stringify(p.machine.state));
+    put("kernel", kern);
     if (p.udev) {
+      const u = new Map<string, string>();
       const v = p.udev.explorerView();
-      out.set("udev:queue", JSON.stringify(v.queue));
+      u.set("udev:queue", JSON.stringify(v.queue));
       v.workers.forEach((j, i) => {
-        out.set(`udev:w${i}`, JSON.stringify(j));
+        u.set(`udev:w${i}`, JSON.stringify(j));
       });
-      for (const e of v.db) out.set(`udevdb:${e.ifindex}`, JSON.stringify(e));
+      for (const e of v.db) u.set(`udevdb:${e.ifindex}`, JSON.stringify(e));
+      put("udev", u);
     }
     if (p.bringup) {
+      const nd = new Map<string, string>();
       const b = p.bringup.explorerView();
       const done = new Set(b.done);
       const cfg = this.sc.bringup !== "none" ? this.sc.bringup : undefined;
       for (const i of b.seen) {
-        out.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
+        nd.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
         if (done.has(i) || !cfg) continue;
         const d = k.state.devices.get(i);
         const eligible =
@@ -418,15 +475,18 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
           cfg.links.some((g) => globMatch(g, d.name)) &&
           (!cfg.wait_for_udev || !p.udev || p.udev.isInitialized(i));
         // What it would do to an eligible link depends on whether it is up already.
-        out.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
+        nd.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
       }
+      put("networkd", nd);
     }
-    out.set(
+    const misc = new Map<string, string>();
+    misc.set(
       "script",
       `${p.script.stepIndex}/${p.script.waitingForSettle}/${p.script.readyAt() === null}`,
     );
-    out.set("qemu:job", JSON.stringify(p.qemu.readyAt() === null));
-    if (p.probe) out.set("cloud-init", String(p.probe.readyAt() === null));
+    misc.set("qemu:job", JSON.stringify(p.qemu.readyAt() === null));
+    if (p.probe) misc.set("cloud-init", String(p.probe.readyAt() === null));
+    put("misc", misc);
     return out;
   }
 
@@ -498,10 +558,11 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   key(symmetric: boolean): StateKey {
     const { work, linkwatch } = this.#timers();
     const parts: [string, unknown][] = [];
-    for (const [r, d] of this.#digests) {
-      if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
-      parts.push([r, d]);
-    }
+    for (const m of this.#digests.values())
+      for (const [r, d] of m) {
+        if (NOT_KEYED(r)) continue;
+        parts.push([r, d]);
+      }
     const view = this.p.udev?.explorerView();
     const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
     if (!symmetric) {
@@ -530,9 +591,15 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const out: [number, number] = [0x2545f491, 0x6a09e667];
     if (!symmetric) {
       const acc: [number, number] = [0, 0];
-      for (const [r, d] of this.#digests) {
-        if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
-        addInto(acc, this.#itemHash(r, d));
+      for (const m of this.#digests.values()) {
+        let h = this.#compHash.get(m);
+        if (h === undefined) {
+          const c: [number, number] = [0, 0];
+          for (const [r, d] of m) if (!NOT_KEYED(r)) addInto(c, this.#itemHash(r, d));
+          h = c;
+          this.#compHash.set(m, h);
+        }
+        addInto(acc, h);
       }
       mixInto(out, acc);
       mixInto(out, this.#hashes.get(JSON.stringify(work)));
@@ -541,16 +608,36 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
       return { key: fingerprintKey(out), lane: (l) => l };
     }
-    const { canon } = this.#symTables();
+    const tables = this.#symTables();
+    const { canon } = tables;
     const local = this.#pairs.map((): [number, number] => [0, 0]);
     const global: [number, number] = [0, 0];
     const named: string[] = [];
-    for (const [r, d] of this.#digests) {
-      if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
-      const [owner, text, h, tok] = this.#canonItem(r, d);
-      if (owner >= 0) addInto(local[owner] as [number, number], h);
-      else if (tok) named.push(text);
-      else addInto(global, h);
+    for (const m of this.#digests.values()) {
+      let cs = this.#compSym.get(m);
+      if (cs === undefined || cs.tables !== tables) {
+        const loc = new Map<number, [number, number]>();
+        const glob: [number, number] = [0, 0];
+        const nm: string[] = [];
+        for (const [r, d] of m) {
+          if (NOT_KEYED(r)) continue;
+          const [owner, text, h, tok] = this.#canonItem(r, d);
+          if (owner >= 0) {
+            let a = loc.get(owner);
+            if (a === undefined) {
+              a = [0, 0];
+              loc.set(owner, a);
+            }
+            addInto(a, h);
+          } else if (tok) nm.push(text);
+          else addInto(glob, h);
+        }
+        cs = { tables, local: loc, global: glob, named: nm };
+        this.#compSym.set(m, cs);
+      }
+      for (const [owner, h] of cs.local) addInto(local[owner] as [number, number], h);
+      addInto(global, cs.global);
+      for (const t of cs.named) named.push(t);
     }
     // Within each symmetry group, canonical slots go to the pairs in local-hash order.
     const slot = new Map<number, number>();
