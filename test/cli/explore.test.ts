@@ -207,7 +207,7 @@ describe("ifsim explore: the seed race", () => {
       reduction: "dpor",
       symmetry: true,
       hashing: true,
-      splitDepth: 1,
+      splitDepth: 0,
     });
     expect(Object.keys(j.stats as object)).toEqual(
       expect.arrayContaining([
