@@ -296,14 +296,15 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
         visited.set(k.key, visit);
       }
     }
-    // A state with one enabled lane is never returned to: no snapshot.
-    const snap = en.length > 1 ? sys.save() : null;
     const awake = en.filter((l) => !(dpor && sleep.has(l)));
     if (awake.length === 0) {
       stats.sleepBlocked++;
       if (visit) visit.done = true;
       return GO;
     }
+    // A state with one awake lane is never returned to (a sleeping lane that a race adds to the
+    // backtrack set is skipped, sleep sets only grow here): no snapshot.
+    const snap = awake.length > 1 ? sys.save() : null;
     const frame: Frame = { enabled: en, backtrack: dpor ? [awake[0] as string] : [...en], summary };
     frames.push(frame);
     const mySleep = new Map(sleep);
