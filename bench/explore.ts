@@ -1,4 +1,6 @@
 // npm run bench (part 4): the explorer. In-process `search` over scenario systems:
+//   0. the engine before/after in one run: exact keys + depth-1 split vs fingerprints + no split,
+//      on the seed race, the one-pair boot race and the seed-race matrix (with ratios);
 //   1. throughput of a full verification (DPOR + state hashing + symmetry) on the seed race
 //      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1);
 //   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated);
@@ -12,7 +14,7 @@
 
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { systemFor, walkForViolation } from "../src/explore/explore.ts";
+import { exploreScenario, systemFor, walkForViolation } from "../src/explore/explore.ts";
 import { bootRaceScenario } from "../src/explore/families.ts";
 import { type SearchResult, search } from "../src/explore/search.ts";
 import { parseScenario } from "../src/scenario/parse.ts";
@@ -79,6 +81,87 @@ console.log(
   '  states = state cap); its figures are what it reached. "interleavings" = complete paths',
 );
 console.log("  (to quiescence) explored; hashing and sleep sets cut the others short.");
+
+// ---- 0. engine: the 0.1 defaults against today's, in one run ----
+
+// "before" = the state table on exact key texts and the CLI's old default split at depth 1 (its
+// subtrees share no state table); "after" = 64-bit fingerprints, no split (today's defaults).
+// Both run today's code otherwise (component digests, the branch-and-bound shortest), so the
+// ratio understates the gain over 0.1 itself; the README gives the figures of 0.1's own code.
+const BEFORE = { keys: "exact", splitDepth: 1 } as const;
+const AFTER = { keys: "fingerprint", splitDepth: 0 } as const;
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+function timed<T>(f: () => T): { r: T; ms: number; cpu: number } {
+  const t0 = now();
+  const c0 = cpuMs();
+  const r = f();
+  return { r, ms: now() - t0, cpu: cpuMs() - c0 };
+}
+console.log(
+  "\nengine: before (exact keys, split at depth 1) vs after (fingerprints, no split), one run each",
+);
+console.log(
+  `  ${"case".padEnd(26)} ${"".padEnd(6)} ${"verdict".padEnd(9)} ${"transitions".padStart(11)} ${"distinct".padStart(9)} ${"wall ms".padStart(8)} ${"cpu ms".padStart(8)} ${"transitions/s".padStart(13)}`,
+);
+for (const [label, sc, kernel] of [
+  ["seed race, Linux 6.1", seed, "6.1"],
+  ["boot race N=1, Linux 5.1", bootRaceScenario(1, { kernel: "5.1" }), "5.1"],
+] as const) {
+  const rows: { ms: number; tps: number }[] = [];
+  for (const [name, o] of [
+    ["before", BEFORE],
+    ["after", AFTER],
+  ] as const) {
+    const t = timed(() => exploreScenario(sc, { kernel }, { ...o, timeLimitMs: CAP_MS * 4, now }));
+    const s = t.r.stats;
+    const tps = (s.transitions / t.ms) * 1000;
+    rows.push({ ms: t.ms, tps });
+    console.log(
+      `  ${label.padEnd(26)} ${name.padEnd(6)} ${t.r.verdict.padEnd(9)} ${int(s.transitions).padStart(11)} ${int(s.distinct).padStart(9)} ${int(t.ms).padStart(8)} ${int(t.cpu).padStart(8)} ${int(tps).padStart(13)}`,
+    );
+  }
+  const [b, a] = rows as [{ ms: number; tps: number }, { ms: number; tps: number }];
+  console.log(
+    `  ${"".padEnd(26)} ratio  ${(b.ms / a.ms).toFixed(2)}× faster, ${(a.tps / b.tps).toFixed(2)}× transitions/s`,
+  );
+}
+{
+  // The seed-race matrix: 4 kernels × 4 udev generations, search + shortest + shrink per cell
+  // (what `ifsim explore examples/explore/seed-race.yaml --kernel 5.0,5.1,6.1,6.2 --udev
+  // v249,v250,v253,v256` does after its probe).
+  const cells: [string, string][] = [];
+  for (const kernel of ["5.0", "5.1", "6.1", "6.2"])
+    for (const udev of ["v249", "v250", "v253", "v256"]) cells.push([kernel, udev]);
+  const out: number[] = [];
+  for (const [name, o] of [
+    ["before", BEFORE],
+    ["after", AFTER],
+  ] as const) {
+    const verdicts: string[] = [];
+    const t = timed(() => {
+      for (const [kernel, udev] of cells) {
+        const r = exploreScenario(seed, { kernel, udev }, { ...o, now });
+        verdicts.push(
+          r.verdict === "violated" ? `violated(${r.counterexample.steps.length})` : r.verdict,
+        );
+      }
+    });
+    out.push(t.ms);
+    console.log(
+      `  seed-race matrix (16 cells) ${name.padEnd(6)} ${int(t.ms).padStart(7)} ms wall ${int(t.cpu).padStart(7)} ms cpu  ${verdicts.join(" ")}`,
+    );
+  }
+  console.log(`  ${"".padEnd(26)} ratio  ${((out[0] ?? 0) / (out[1] ?? 1)).toFixed(2)}× faster`);
+}
+
+// IFSIM_BENCH_EXPLORE_ONLY=engine: part 0 only (a quick before/after).
+if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
+  console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
+  process.exit(0);
+}
 
 // ---- 1. throughput ----
 

@@ -42,8 +42,9 @@ Search:
   --random N         N seeded random walks instead of the exhaustive search
   --walk-seed N      seed of the random walks and of the probe (default 1)
   --jobs N           worker threads for the subtrees (default: the available parallelism)
-  --split-depth N    split the search at this depth into subtrees (default 1; 0: no split);
-                     the result does not depend on --jobs
+  --split-depth N    split the search at this depth into subtrees (default 0: no split;
+                     subtrees do not share states, so a split costs steps); the result does
+                     not depend on --jobs
   --no-shrink        keep the counterexample's choices as found
 Output:
   --json             one JSON object (no progress on stderr unless it is a terminal); the
@@ -250,7 +251,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(nums.jobs !== undefined && nums.jobs > availableParallelism()
       ? { jobsAsked: nums.jobs }
       : {}),
-    splitDepth: nums["split-depth"] ?? 1,
+    splitDepth: nums["split-depth"] ?? 0,
     json: o.json ?? false,
     ...(o.export !== undefined ? { exportFile: o.export } : {}),
     ...(o["trace-out"] !== undefined ? { traceOut: o["trace-out"] } : {}),

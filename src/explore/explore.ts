@@ -141,7 +141,7 @@ export function frontier(
       for (const l of en) {
         const sys = systemFor(sc, c);
         applyPrefix(sys, [...path, l]);
-        const k = sys.key(symmetric).key;
+        const k = sys.fingerprint(symmetric).key;
         if (seen.has(k)) continue;
         seen.add(k);
         next.push([...path, l]);
@@ -468,12 +468,14 @@ export function finishExploration(
 class OutOfBudget {}
 
 /**
- * The shortest path to a violation of `found`'s invariant, by depth-bounded depth-first searches
- * with a shrinking bound. No partial-order reduction (DPOR with a depth bound misses paths: a
- * race it would have to reverse may lie below the bound) and a table of the least depth each
- * state was seen at (a state is searched again when reached by a shorter path), so within its
- * budget the result is a shortest path of the (symmetry-reduced) state graph. When the budget
- * runs out, the shortest found so far.
+ * The shortest path to a violation of `found`'s invariant, by one depth-first branch-and-bound
+ * search: the bound starts one below the path found and drops to one below each shorter
+ * violation found, without restarting. No partial-order reduction (DPOR with a depth bound
+ * misses paths: a race it would have to reverse may lie below the bound) and a table of the
+ * least depth each state was explored at (a state is searched again when reached by a shorter
+ * path; one explored at a depth ≤ this one, under a bound ≥ this one since bounds only drop,
+ * already covered everything below it), so within its budget the result is a shortest path of
+ * the (symmetry-reduced) state graph. When the budget runs out, the shortest found so far.
  */
 export function shortest(
   sc: ScenarioDoc,
@@ -488,44 +490,40 @@ export function shortest(
   const inv = found.violation.invariant;
   let states = 0;
   let best = found;
+  let limit = best.path.length - 1;
   const sys = systemFor(sc, c);
-  const start = sys.save();
-  try {
-    for (let limit = best.path.length - 1; limit >= 1; ) {
-      sys.restore(start);
-      const seen = new Map<string, number>();
-      const path: string[] = [];
-      let hit: Found | null = null;
-      const dfs = (depth: number): boolean => {
-        states++;
-        if (states > budget) throw new OutOfBudget();
-        if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) throw new OutOfBudget();
-        const en = sys.enabled();
-        const bad = sys.check(en.length === 0);
-        if (bad) {
-          if (bad.invariant !== inv) return false;
-          hit = { violation: bad, path: [...path] };
-          return true;
-        }
-        if (en.length === 0 || depth >= limit) return false;
-        const key = sys.key(symmetric).key;
-        const d0 = seen.get(key);
-        if (d0 !== undefined && d0 <= depth) return false;
-        seen.set(key, depth);
-        const snap = sys.save();
-        for (const [i, lane] of en.entries()) {
-          if (i > 0) sys.restore(snap);
-          sys.fire(lane);
-          path.push(lane);
-          if (dfs(depth + 1)) return true;
-          path.pop();
-        }
-        return false;
-      };
-      if (!dfs(0) || hit === null) break;
-      best = hit;
-      limit = (hit as Found).path.length - 1;
+  const seen = new Map<string, number>();
+  const path: string[] = [];
+  const dfs = (depth: number): void => {
+    states++;
+    if (states > budget) throw new OutOfBudget();
+    if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) throw new OutOfBudget();
+    const en = sys.enabled();
+    const bad = sys.check(en.length === 0);
+    if (bad) {
+      if (bad.invariant === inv && depth < best.path.length) {
+        best = { violation: bad, path: [...path] };
+        limit = depth - 1;
+      }
+      return;
     }
+    if (en.length === 0 || depth >= limit) return;
+    const key = sys.fingerprint(symmetric).key;
+    const d0 = seen.get(key);
+    if (d0 !== undefined && d0 <= depth) return;
+    seen.set(key, depth);
+    const snap = en.length > 1 ? sys.save() : null;
+    for (const [i, lane] of en.entries()) {
+      if (depth >= limit) return;
+      if (i > 0 && snap) sys.restore(snap);
+      sys.fire(lane);
+      path.push(lane);
+      dfs(depth + 1);
+      path.pop();
+    }
+  };
+  try {
+    if (limit >= 1) dfs(0);
   } catch (e) {
     if (!(e instanceof OutOfBudget)) throw e;
   }

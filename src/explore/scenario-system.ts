@@ -14,6 +14,14 @@ import type { Kernel, NetDevice } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
+import {
+  addInto,
+  compareHash,
+  fingerprintKey,
+  type Hash64,
+  HashCache,
+  mixInto,
+} from "./fingerprint.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
@@ -50,10 +58,12 @@ export interface ScenarioSystemOptions {
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
 export interface SystemSnapshot {
   readonly run: ReturnType<PreparedRun["save"]>;
-  readonly digests: Map<string, string>;
+  readonly digests: Digests;
   readonly violation: Violation | null;
   readonly renames: number;
   readonly warns: number;
+  readonly driverOf: Map<number, string>;
+  readonly coarse: Map<string, string>;
 }
 
 /** The udev-generation override applied to a scenario document. */
@@ -66,6 +76,27 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 
 const WORKER = /^udev\/w(\d+)$/;
 const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
+
+/**
+ * A resource as a canonical item: its only pair (its text then says `§S§` for it) or -1, the
+ * text, the text's hash, and whether the text still names pairs (`§n§`: relabelled per state).
+ */
+type CanonItem = readonly [number, string, Hash64, boolean];
+
+/** component → resource → digest (`ScenarioSystem.#resources`). */
+type Digests = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Resources the key leaves to its own, relative forms (timers, workers). */
+const NOT_KEYED = (r: string): boolean =>
+  r === "kwork" || r === "linkwatch" || r.startsWith("udev:w");
+
+/** A component's fingerprint contribution under symmetry, for one set of token tables. */
+interface CompSym {
+  readonly tables: SymTables;
+  readonly local: ReadonlyMap<number, Hash64>;
+  readonly global: Hash64;
+  readonly named: readonly string[];
+}
 
 /** The token tables of a symmetric key. */
 interface SymTables {
@@ -90,16 +121,28 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly p: PreparedRun;
   readonly invariants: ReadonlySet<InvariantName>;
   readonly timing: "any" | "strict";
-  #digests: Map<string, string>;
+  #digests: Digests;
   #violation: Violation | null = null;
   /** udev renames already checked / kernel warnings already seen (trace-derived). */
   #renames = 0;
   #warns = 0;
   #traceSeen = 0;
   /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
-  #devCache = new Map<string, { whole: string; fields: [string, string][] }>();
+  #devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
+  /** Per component map: its fingerprint contribution without symmetry. */
+  #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
+  /** Per component map: its contribution under symmetry (for one set of token tables). */
+  #compSym = new WeakMap<ReadonlyMap<string, string>, CompSym>();
   /** Per resource: the last digest canonicalised and its item (digests are shared strings). */
-  #lastItem = new Map<string, [string, [number, string]]>();
+  #lastItem = new Map<string, [string, CanonItem]>();
+  /** Hashes of strings (digests, canonical texts) for fingerprints. */
+  readonly #hashes = new HashCache();
+  /** Per resource: the last digest fingerprinted and its item hash (no symmetry). */
+  #lastHash = new Map<string, [string, Hash64]>();
+  /** Canonical texts of raw JSON (workers, work, linkwatch) under the current token tables. */
+  #canonText = new Map<string, string>();
+  /** (canonical text, slot permutation) → hash of the relabelled text. */
+  #relabelled = new Map<string, Hash64>();
   readonly #pairs: PairInfo[];
   /** PCI address → pair index. */
   readonly #pairOfAddr = new Map<string, number>();
@@ -109,6 +152,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    */
   readonly #nameTok = new Map<string, string>();
   readonly #tokNames = new Set<string>();
+  /**
+   * ifindex → driver of every device seen on this path (an ifindex is not reused along a path,
+   * but other paths may give it to another device): replaced, never changed, when a device is
+   * added, and saved with the snapshot. `#coarse` caches `coarse` for this map.
+   */
+  #driverOf = new Map<number, string>();
+  #coarse = new Map<string, string>();
 
   constructor(sc: ScenarioDoc, o: ScenarioSystemOptions = {}) {
     this.sc = withUdevGeneration(sc, o.udev);
@@ -119,7 +169,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
     this.timing = o.timing ?? "any";
     this.#pairs = this.#findPairs();
-    this.#digests = this.#resources();
+    this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
     this.#noteNames();
   }
@@ -247,7 +297,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       // Opening a master reads its slaves' (and its own) link state, written or not.
       for (const r of changed) {
         const m = /^networkd:(\d+)$/.exec(r);
-        if (!m || before.get(r) === "done") continue;
+        if (!m || before.get("networkd")?.get(r) === "done") continue;
         const d = p.k.state.devices.get(Number(m[1]));
         if (!d) continue;
         for (const x of [d.ifindex, ...d.lowers.map((l) => l.ifindex)])
@@ -276,10 +326,20 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   /** Digests the new state, returns the changed resources, checks per-step invariants. */
   #afterStep(): string[] {
-    const next = this.#resources();
+    const prev = this.#digests;
+    const next = this.#resources(prev);
     const changed: string[] = [];
-    for (const [r, d] of next) if (this.#digests.get(r) !== d) changed.push(r);
-    for (const r of this.#digests.keys()) if (!next.has(r)) changed.push(r);
+    for (const [c, m] of next) {
+      const o = prev.get(c);
+      if (o === m) continue;
+      if (o === undefined) {
+        for (const r of m.keys()) changed.push(r);
+        continue;
+      }
+      for (const [r, d] of m) if (o.get(r) !== d) changed.push(r);
+      for (const r of o.keys()) if (!m.has(r)) changed.push(r);
+    }
+    for (const [c, o] of prev) if (!next.has(c)) for (const r of o.keys()) changed.push(r);
     this.#digests = next;
     this.#noteNames();
     this.#scanTrace();
@@ -287,6 +347,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   #noteNames(): void {
+    const k = this.p.k;
+    for (const m of [k.state.devices, k.state.unlisted])
+      for (const d of m.values())
+        if (!this.#driverOf.has(d.ifindex)) {
+          this.#driverOf = new Map(this.#driverOf).set(d.ifindex, d.driver);
+          this.#coarse = new Map();
+        }
     for (const d of this.p.k.state.devices.values()) {
       if (this.#nameTok.has(d.name)) continue;
       const pi = this.#pairOfDevice(d);
@@ -328,51 +395,79 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   // ---- resources and footprints ----
 
-  /** resource → digest of its state. */
-  #resources(): Map<string, string> {
+  /**
+   * component → resource → digest of its state. Components (each device, the name hash, the
+   * kernel's other state, udevd, networkd, the rest) whose digests did not change keep the Map
+   * of `prev` (the same object), so diffs and fingerprints skip them.
+   */
+  #resources(prev: Digests): Digests {
     const p = this.p;
     const k = p.k;
-    const out = new Map<string, string>();
+    const out = new Map<string, ReadonlyMap<string, string>>();
+    /** The new component, or `prev`'s when its entries are the same. */
+    const put = (c: string, m: Map<string, string>): void => {
+      const o = prev.get(c);
+      if (o !== undefined && o.size === m.size) {
+        let same = true;
+        for (const [r, d] of m)
+          if (o.get(r) !== d) {
+            same = false;
+            break;
+          }
+        if (same) {
+          out.set(c, o);
+          return;
+        }
+      }
+      out.set(c, m);
+    };
     // One resource per device field: a rename and a carrier change of one device commute.
-    // A device whose whole text did not change reuses its field digests (the same strings).
-    const devCache = new Map<string, { whole: string; fields: [string, string][] }>();
+    // A device whose whole text did not change keeps its field digests (the same Map).
+    const devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
     const addDev = (d: NetDevice, tag: string): void => {
       const ck = `${tag}${d.ifindex}`;
       const whole = JSON.stringify(d);
       let c = this.#devCache.get(ck);
       if (c === undefined || c.whole !== whole) {
-        const fields: [string, string][] = [];
+        const fields = new Map<string, string>();
         for (const [f, v] of Object.entries(d))
-          fields.push([`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`]);
+          fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
         c = { whole, fields };
       }
       devCache.set(ck, c);
-      for (const [r, dg] of c.fields) out.set(r, dg);
+      out.set(`dev:${ck}`, c.fields);
     };
     for (const d of k.state.devices.values()) addDev(d, "");
     for (const d of k.state.unlisted.values()) addDev(d, "U");
     this.#devCache = devCache;
-    for (const [n, i] of k.state.names) out.set(`name:${n}`, String(i));
-    out.set("kwork", JSON.stringify(k.state.work));
-    out.set("linkwatch", JSON.stringify(k.state.linkwatch));
-    out.set("ifindex", String(k.state.lastIfindex));
+    const names = new Map<string, string>();
+    for (const [n, i] of k.state.names) names.set(`name:${n}`, String(i));
+    put("names", names);
+    const kern = new Map<string, string>();
+    kern.set("kwork", JSON.stringify(k.state.work));
+    kern.set("linkwatch", JSON.stringify(k.state.linkwatch));
+    kern.set("ifindex", String(k.state.lastIfindex));
     for (const [s, v] of Object.entries(k.state.subsys))
-      out.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
-    out.set("qemu:pairing", JSON.stringify(p.machine.state));
+      kern.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
+    kern.set("qemu:pairing", JSON.stringify(p.machine.state));
+    put("kernel", kern);
     if (p.udev) {
+      const u = new Map<string, string>();
       const v = p.udev.explorerView();
-      out.set("udev:queue", JSON.stringify(v.queue));
+      u.set("udev:queue", JSON.stringify(v.queue));
       v.workers.forEach((j, i) => {
-        out.set(`udev:w${i}`, JSON.stringify(j));
+        u.set(`udev:w${i}`, JSON.stringify(j));
       });
-      for (const e of v.db) out.set(`udevdb:${e.ifindex}`, JSON.stringify(e));
+      for (const e of v.db) u.set(`udevdb:${e.ifindex}`, JSON.stringify(e));
+      put("udev", u);
     }
     if (p.bringup) {
+      const nd = new Map<string, string>();
       const b = p.bringup.explorerView();
       const done = new Set(b.done);
       const cfg = this.sc.bringup !== "none" ? this.sc.bringup : undefined;
       for (const i of b.seen) {
-        out.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
+        nd.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
         if (done.has(i) || !cfg) continue;
         const d = k.state.devices.get(i);
         const eligible =
@@ -380,28 +475,35 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
           cfg.links.some((g) => globMatch(g, d.name)) &&
           (!cfg.wait_for_udev || !p.udev || p.udev.isInitialized(i));
         // What it would do to an eligible link depends on whether it is up already.
-        out.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
+        nd.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
       }
+      put("networkd", nd);
     }
-    out.set(
+    const misc = new Map<string, string>();
+    misc.set(
       "script",
       `${p.script.stepIndex}/${p.script.waitingForSettle}/${p.script.readyAt() === null}`,
     );
-    out.set("qemu:job", JSON.stringify(p.qemu.readyAt() === null));
-    if (p.probe) out.set("cloud-init", String(p.probe.readyAt() === null));
+    misc.set("qemu:job", JSON.stringify(p.qemu.readyAt() === null));
+    if (p.probe) misc.set("cloud-init", String(p.probe.readyAt() === null));
+    put("misc", misc);
     return out;
   }
 
   coarse(r: string): string {
+    const hit = this.#coarse.get(r);
+    if (hit !== undefined) return hit;
+    let out = r;
     const m = /^(dev|udevdb|networkd):(\d+)(\..*)?$/.exec(r);
     if (m) {
-      const d =
-        this.p.k.state.devices.get(Number(m[2])) ?? this.p.k.state.unlisted.get(Number(m[2]));
-      return `${m[1]}:${d ? d.driver : "?"}${m[3] ?? ""}`;
-    }
-    if (r.startsWith("name:")) return "name";
-    if (r.startsWith("udev:w")) return "udev:w";
-    return r;
+      // An ifindex is not reused along a path: its driver is fixed once the device was seen.
+      const drv = this.#driverOf.get(Number(m[2]));
+      out = `${m[1]}:${drv ?? "?"}${m[3] ?? ""}`;
+      if (drv === undefined) return out;
+    } else if (r.startsWith("name:")) out = "name";
+    else if (r.startsWith("udev:w")) out = "udev:w";
+    this.#coarse.set(r, out);
+    return out;
   }
 
   laneClass(lane: string): string {
@@ -417,6 +519,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       violation: this.#violation,
       renames: this.#renames,
       warns: this.#warns,
+      driverOf: this.#driverOf,
+      coarse: this.#coarse,
     };
   }
 
@@ -426,16 +530,20 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#violation = s.violation;
     this.#renames = s.renames;
     this.#warns = s.warns;
+    this.#driverOf = s.driverOf;
+    this.#coarse = s.coarse;
     this.#traceSeen = this.p.k.trace.length;
   }
 
   // ---- state keys ----
 
-  key(symmetric: boolean): StateKey {
+  /**
+   * The timers in relative form: the kernel runs its work in due order, so only the order (and
+   * how far ahead of now a future item is) matters, not absolute time.
+   */
+  #timers(): { work: unknown[]; linkwatch: unknown } {
     const now = this.p.w.now();
     const k = this.p.k;
-    // Relative times: the kernel runs its work in due order, so only the order (and how far
-    // ahead of now a future item is) matters, not absolute time.
     const work = [...k.state.work]
       .sort((a, b) => a.due - b.due || a.seq - b.seq)
       .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
@@ -444,11 +552,17 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       ...lw,
       nextEvent: typeof lw.nextEvent === "number" ? lw.nextEvent - now : null,
     };
+    return { work, linkwatch };
+  }
+
+  key(symmetric: boolean): StateKey {
+    const { work, linkwatch } = this.#timers();
     const parts: [string, unknown][] = [];
-    for (const [r, d] of this.#digests) {
-      if (r === "kwork" || r === "linkwatch" || r.startsWith("udev:w")) continue;
-      parts.push([r, d]);
-    }
+    for (const m of this.#digests.values())
+      for (const [r, d] of m) {
+        if (NOT_KEYED(r)) continue;
+        parts.push([r, d]);
+      }
     const view = this.p.udev?.explorerView();
     const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
     if (!symmetric) {
@@ -462,6 +576,141 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       return { key: s, lane: (l) => l };
     }
     return this.#symmetricKey(parts, work, linkwatch, workers);
+  }
+
+  /**
+   * The state's 64-bit fingerprint: the same state view as `key` (equal keys ⇒ equal
+   * fingerprints), hashed item by item with cached per-item hashes and combined order-free, so
+   * no text of the whole state is built. Under symmetry the pairs are ordered by the hash of
+   * their own items instead of their text (any fixed order of the pairs gives a sound key).
+   */
+  fingerprint(symmetric: boolean): StateKey {
+    const { work, linkwatch } = this.#timers();
+    const view = this.p.udev?.explorerView();
+    const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
+    const out: [number, number] = [0x2545f491, 0x6a09e667];
+    if (!symmetric) {
+      const acc: [number, number] = [0, 0];
+      for (const m of this.#digests.values()) {
+        let h = this.#compHash.get(m);
+        if (h === undefined) {
+          const c: [number, number] = [0, 0];
+          for (const [r, d] of m) if (!NOT_KEYED(r)) addInto(c, this.#itemHash(r, d));
+          h = c;
+          this.#compHash.set(m, h);
+        }
+        addInto(acc, h);
+      }
+      mixInto(out, acc);
+      mixInto(out, this.#hashes.get(JSON.stringify(work)));
+      mixInto(out, this.#hashes.get(JSON.stringify(linkwatch)));
+      for (const w of workers) mixInto(out, this.#hashes.get(w));
+      mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
+      return { key: fingerprintKey(out), lane: (l) => l };
+    }
+    const tables = this.#symTables();
+    const { canon } = tables;
+    const local = this.#pairs.map((): [number, number] => [0, 0]);
+    const global: [number, number] = [0, 0];
+    const named: string[] = [];
+    for (const m of this.#digests.values()) {
+      let cs = this.#compSym.get(m);
+      if (cs === undefined || cs.tables !== tables) {
+        const loc = new Map<number, [number, number]>();
+        const glob: [number, number] = [0, 0];
+        const nm: string[] = [];
+        for (const [r, d] of m) {
+          if (NOT_KEYED(r)) continue;
+          const [owner, text, h, tok] = this.#canonItem(r, d);
+          if (owner >= 0) {
+            let a = loc.get(owner);
+            if (a === undefined) {
+              a = [0, 0];
+              loc.set(owner, a);
+            }
+            addInto(a, h);
+          } else if (tok) nm.push(text);
+          else addInto(glob, h);
+        }
+        cs = { tables, local: loc, global: glob, named: nm };
+        this.#compSym.set(m, cs);
+      }
+      for (const [owner, h] of cs.local) addInto(local[owner] as [number, number], h);
+      addInto(global, cs.global);
+      for (const t of cs.named) named.push(t);
+    }
+    // Within each symmetry group, canonical slots go to the pairs in local-hash order.
+    const slot = new Map<number, number>();
+    for (const members of this.#groups()) {
+      const sorted = [...members].sort(
+        (a, b) => compareHash(local[a] as Hash64, local[b] as Hash64) || a - b,
+      );
+      members.forEach((orig, j) => {
+        slot.set(sorted[j] as number, orig);
+      });
+    }
+    const perm = this.#pairs.map((_, i) => slot.get(i) ?? i).join(",");
+    const relabel = (text: string): Hash64 => {
+      const ck = `${perm}\u0000${text}`;
+      let h = this.#relabelled.get(ck);
+      if (h === undefined) {
+        h = this.#hashes.get(text.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`));
+        if (this.#relabelled.size > 500_000) this.#relabelled.clear();
+        this.#relabelled.set(ck, h);
+      }
+      return h;
+    };
+    const canonText = (raw: string): string => {
+      let t = this.#canonText.get(raw);
+      if (t === undefined) {
+        t = JSON.stringify(canon(JSON.parse(raw), ""));
+        if (this.#canonText.size > 500_000) this.#canonText.clear();
+        this.#canonText.set(raw, t);
+      }
+      return t;
+    };
+    const bySlot: Hash64[] = [];
+    for (const [i, label] of slot) bySlot[label] = local[i] as Hash64;
+    for (let i = 0; i < this.#pairs.length; i++) mixInto(out, bySlot[i] ?? (local[i] as Hash64));
+    for (const t of named) addInto(global, relabel(t));
+    mixInto(out, global);
+    mixInto(out, relabel(canonText(JSON.stringify(work))));
+    mixInto(out, relabel(canonText(JSON.stringify(linkwatch))));
+    const wh = workers.map((w) => relabel(canonText(w)));
+    const order = wh
+      .map((_, i) => i)
+      .sort((a, b) => compareHash(wh[a] as Hash64, wh[b] as Hash64) || a - b);
+    for (const i of order) mixInto(out, wh[i] as Hash64);
+    mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
+    const laneMap = new Map<string, string>();
+    order.forEach((orig, pos) => {
+      laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
+    });
+    return { key: fingerprintKey(out), lane: (l) => laneMap.get(l) ?? l };
+  }
+
+  /** A resource's item hash without symmetry (cached per resource while its digest stays). */
+  #itemHash(r: string, d: string): Hash64 {
+    const last = this.#lastHash.get(r);
+    if (last !== undefined && last[0] === d) return last[1];
+    const h: [number, number] = [...this.#hashes.get(r)];
+    mixInto(h, this.#hashes.get(d));
+    this.#lastHash.set(r, [d, h]);
+    return h;
+  }
+
+  /** The pairs of each symmetry group (pair indices), groups in first-member order. */
+  #groupList: number[][] | null = null;
+  #groups(): number[][] {
+    if (this.#groupList) return this.#groupList;
+    const byGroup = new Map<string, number[]>();
+    this.#pairs.forEach((pi, i) => {
+      const g = byGroup.get(pi.group) ?? [];
+      g.push(i);
+      byGroup.set(pi.group, g);
+    });
+    this.#groupList = [...byGroup.values()];
+    return this.#groupList;
   }
 
   /** The failover pairs (virtio-net standby + its paired pci-nic) and their symmetry groups. */
@@ -503,7 +752,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   /** Token tables of the symmetric key, rebuilt when devices or name tokens change. */
   #tables: SymTables | null = null;
   /** (resource, digest) → [pair or -1, canonical item]: items of one pair use `§S§`. */
-  #itemCache = new Map<string, [number, string]>();
+  #itemCache = new Map<string, CanonItem>();
 
   #symTables(): SymTables {
     const k = this.p.k;
@@ -511,6 +760,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     if (this.#tables?.sig === sig) return this.#tables;
     this.#itemCache = new Map();
     this.#lastItem = new Map();
+    this.#canonText = new Map();
+    this.#relabelled = new Map();
     // Which pair (and role) every device belongs to.
     const devPair = new Map<number, { pair: number; role: string }>();
     const strTok = new Map<string, string>();
@@ -572,7 +823,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   /** One resource as a canonical item: [its only pair (then `§S§` for it), or -1; text]. */
-  #canonItem(r: string, raw: string): [number, string] {
+  #canonItem(r: string, raw: string): CanonItem {
     const last = this.#lastItem.get(r);
     if (last !== undefined && last[0] === raw) return last[1];
     const ck = `${r}\u0000${raw}`;
@@ -607,7 +858,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       owner = [...pairs][0] as number;
       text = text.split(`§${owner}§`).join("§S§");
     }
-    const out: [number, string] = [owner, text];
+    const out: CanonItem = [owner, text, this.#hashes.get(text), text.includes("§")];
     if (this.#itemCache.size > 500_000) this.#itemCache.clear();
     this.#itemCache.set(ck, out);
     this.#lastItem.set(r, [raw, out]);

@@ -14,7 +14,7 @@
 // - Symmetry: the key is the system's canonical key; summaries and sleep sets are kept in
 //   canonical/coarse form.
 
-import { dependent, type ExplorableSystem, type Violation } from "./system.ts";
+import { dependent, type ExplorableSystem, type StateKey, type Violation } from "./system.ts";
 
 /** How to search. */
 export interface SearchOptions {
@@ -24,6 +24,11 @@ export interface SearchOptions {
   readonly hashing?: boolean;
   /** Canonicalise states under the system's symmetries before hashing. Default true. */
   readonly symmetry?: boolean;
+  /**
+   * What the state table stores: "fingerprint" (default; 64-bit hash compaction, when the
+   * system has `fingerprint`) or "exact" (the system's whole canonical key text).
+   */
+  readonly keys?: "fingerprint" | "exact";
   /** Deepest path explored (steps). A path cut here makes the verdict "bounded". Default 2000. */
   readonly maxDepth?: number;
   /** Stop after this many states (nodes visited). */
@@ -109,6 +114,10 @@ interface Ev {
   readonly laneId: number;
   readonly fp: ReadonlySet<string>;
   vc: number[];
+  /** `fp` coarsened (computed when a summary is first replayed against it). */
+  coarse: ReadonlySet<string> | null;
+  /** The lane's class. */
+  readonly cls: string;
 }
 
 interface Frame {
@@ -142,6 +151,10 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
   const dpor = (o.reduction ?? "dpor") === "dpor";
   const hashing = o.hashing ?? true;
   const symmetric = o.symmetry ?? true;
+  const keyOf =
+    (o.keys ?? "fingerprint") === "fingerprint" && sys.fingerprint
+      ? (sym: boolean) => (sys.fingerprint as (s: boolean) => StateKey).call(sys, sym)
+      : (sym: boolean) => sys.key(sym);
   const maxDepth = o.maxDepth ?? 2000;
   const now = o.now ?? (() => 0);
   const t0 = now();
@@ -210,10 +223,11 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
     for (const [cls, res] of summary) {
       for (let j = events.length - 1; j >= 0; j--) {
         const ej = events[j] as Ev;
-        const own = sys.laneClass(ej.lane);
+        const own = ej.cls;
         if (own === cls && own === ej.lane) continue; // the same lane: program order
-        const coarse = new Set([...ej.fp].map((r) => (r === "*" ? r : sys.coarse(r))));
-        if (!dependent(coarse, res)) continue;
+        if (ej.coarse === null)
+          ej.coarse = new Set([...ej.fp].map((r) => (r === "*" ? r : sys.coarse(r))));
+        if (!dependent(ej.coarse, res)) continue;
         const f = frames[j] as Frame;
         const same = f.enabled.filter((l) => sys.laneClass(l) === cls);
         addBacktrack(j, same.length > 0 ? same : f.enabled);
@@ -262,7 +276,7 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
     }
     let visit: Visit | null = null;
     if (hashing) {
-      const k = sys.key(symmetric);
+      const k = keyOf(symmetric);
       const canonSleep = new Set([...sleep.keys()].map((l) => k.lane(l)));
       const v = visited.get(k.key);
       if (v?.done && [...v.sleep].every((l) => canonSleep.has(l))) {
@@ -282,14 +296,15 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
         visited.set(k.key, visit);
       }
     }
-    // A state with one enabled lane is never returned to: no snapshot.
-    const snap = en.length > 1 ? sys.save() : null;
     const awake = en.filter((l) => !(dpor && sleep.has(l)));
     if (awake.length === 0) {
       stats.sleepBlocked++;
       if (visit) visit.done = true;
       return GO;
     }
+    // A state with one awake lane is never returned to (a sleeping lane that a race adds to the
+    // backtrack set is skipped, sleep sets only grow here): no snapshot.
+    const snap = awake.length > 1 ? sys.save() : null;
     const frame: Frame = { enabled: en, backtrack: dpor ? [awake[0] as string] : [...en], summary };
     frames.push(frame);
     const mySleep = new Map(sleep);
@@ -315,7 +330,7 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
           if (q !== p && !after.includes(q) && !frame.backtrack.includes(q))
             frame.backtrack.push(q);
       }
-      events.push({ lane: p, laneId: laneId(p), fp, vc: [] });
+      events.push({ lane: p, laneId: laneId(p), fp, vc: [], coarse: null, cls: sys.laneClass(p) });
       races(events.length - 1);
       const childSleep = new Map<string, ReadonlySet<string>>();
       if (dpor) for (const [q, qfp] of mySleep) if (!dependent(qfp, fp)) childSleep.set(q, qfp);

@@ -39,6 +39,12 @@ export interface ExplorableSystem<S> {
   /** The state's key; `symmetric` canonicalises under the system's symmetries. */
   key(symmetric: boolean): StateKey;
   /**
+   * The same state view as `key`, as a 64-bit fingerprint (hash compaction): equal keys give
+   * equal fingerprints, different keys collide with probability about 2⁻⁶⁴ a pair. Optional:
+   * without it the search stores `key`.
+   */
+  fingerprint?(symmetric: boolean): StateKey;
+  /**
    * A permutation-invariant coarsening of a resource (`dev:7` → `dev:e1000e`): summaries of
    * explored subtrees are kept in this form, so they hold for every symmetric image.
    */

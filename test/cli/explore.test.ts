@@ -296,7 +296,7 @@ describe("ifsim explore: the seed race", () => {
       reduction: "dpor",
       symmetry: true,
       hashing: true,
-      splitDepth: 1,
+      splitDepth: 0,
     });
     expect(Object.keys(j.stats as object)).toEqual(
       expect.arrayContaining([
@@ -458,7 +458,8 @@ function builtCli(): { cli: string } | { skip: string } {
 describe("ifsim explore --jobs", () => {
   const built = builtCli();
   it("should say when workers need the built dist (from source)", async () => {
-    const args = ["--kernel", "5.0", "--jobs", "2", "--probe", "0", "--json"];
+    // --split-depth 1: without a split (the default) there are no subtrees for workers.
+    const args = ["--kernel", "5.0", "--jobs", "2", "--split-depth", "1", "--probe", "0", "--json"];
     const r = await main(["explore", SEED_RACE, ...args]);
     expect(JSON.parse(r.stdout).options.jobs).toBe("1 (workers need the built dist)");
   });
@@ -471,7 +472,17 @@ describe("ifsim explore --jobs", () => {
         return;
       }
       // --probe 0: the search itself (not the probe) must find the same with 1 and 2 jobs.
-      const args = ["--kernel", kernel, "--jobs", "1", "--probe", "0", "--json"];
+      const args = [
+        "--kernel",
+        kernel,
+        "--jobs",
+        "1",
+        "--split-depth",
+        "1",
+        "--probe",
+        "0",
+        "--json",
+      ];
       const one = await main(["explore", SEED_RACE, ...args]);
       let two: string;
       try {
@@ -485,6 +496,8 @@ describe("ifsim explore --jobs", () => {
             kernel,
             "--jobs",
             "2",
+            "--split-depth",
+            "1",
             "--probe",
             "0",
             "--json",
