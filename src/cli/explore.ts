@@ -48,6 +48,7 @@ import { profileFor, UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { RunError, stepText } from "../scenario/run.ts";
 import { type ScenarioDoc, UdevGeneration } from "../scenario/schema.ts";
+import { exploreHtml, replayHtml } from "./explore-html.ts";
 import {
   runSubtree,
   type SubtreeOptions,
@@ -68,7 +69,7 @@ import { swimlane } from "./swimlane.ts";
 
 const EXPLORE_HELP = `Usage: ifsim explore FILE.yaml [options]
        ifsim explore --list-invariants
-       ifsim replay TOKEN [--json] [--export FILE]
+       ifsim replay TOKEN [--json] [--export FILE] [--html FILE]
 
 Explores every interleaving of the scenario's actors (the kernel's deferred work, each udev
 worker, bring-up, cloud-init, QEMU, the script) for a broken invariant, up to partial-order
@@ -105,16 +106,22 @@ Search:
 Output:
   --json             one JSON object (no progress on stderr unless it is a terminal)
   --export FILE      write the counterexample as a linear scenario (one configuration)
+  --html FILE        write an HTML report: every cell side by side, each counterexample as
+                     swim lanes on the virtual clock with each step's result and cause and the
+                     ip link state after any step on click or hover (docs/html-report.md)
 Exit status: 0 verified, 1 violated, 3 bounded (inconclusive), 2 bad input. A matrix: 1 if any
 cell is violated, else 3 if any is bounded, else 0.
 `;
 
-const REPLAY_HELP = `Usage: ifsim replay TOKEN [--json] [--export FILE]
+const REPLAY_HELP = `Usage: ifsim replay TOKEN [--json] [--export FILE] [--html FILE]
 
 Replays a counterexample from the token ifsim explore printed (it holds the scenario, the
 configuration and the forced choices): prints the swim-lane timeline and the violation.
   --json         the replay as one JSON object
   --export FILE  write it as a linear scenario (ifsim run FILE --backend qemu to confirm it)
+  --html FILE    write an HTML report: the interleaving as swim lanes on the virtual clock,
+                 each step's result and cause, the ip link state after any step on click or
+                 hover (docs/html-report.md)
 Exit status: 1 the violation reproduces, 0 the run ends without one, 2 a bad token.
 `;
 
@@ -278,6 +285,7 @@ interface ExploreArgs {
   readonly splitDepth: number;
   readonly json: boolean;
   readonly exportFile?: string;
+  readonly htmlFile?: string;
   readonly shrink: boolean;
 }
 
@@ -301,6 +309,7 @@ const OPTIONS = {
   "split-depth": { type: "string" },
   json: { type: "boolean" },
   export: { type: "string" },
+  html: { type: "string" },
   "no-shrink": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -403,6 +412,7 @@ function parseExploreArgs(argv: readonly string[]): Parsed {
     splitDepth: nums["split-depth"] ?? 1,
     json: o.json ?? false,
     ...(o.export !== undefined ? { exportFile: o.export } : {}),
+    ...(o.html !== undefined ? { htmlFile: o.html } : {}),
     shrink: !o["no-shrink"],
   };
 }
@@ -998,6 +1008,10 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
     const why = outputClash(a.exportFile, [a.file]) ?? checkWritable(a.exportFile);
     if (why) return usageResult("explore", `--export: ${why}`);
   }
+  if (a.htmlFile !== undefined) {
+    const why = outputClash(a.htmlFile, [a.file]) ?? checkWritable(a.htmlFile);
+    if (why) return usageResult("explore", `--html: ${why}`);
+  }
   const parsed = parseScenario(text, a.file);
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };
@@ -1059,6 +1073,26 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
     } else
       stderr += `ifsim explore: nothing to export to "${a.exportFile}": no violation was found\n`;
   }
+  if (a.htmlFile !== undefined) {
+    const seed = a.seed ?? sc.seed ?? 1;
+    const page = exploreHtml({
+      sc,
+      file: a.file,
+      lines: [
+        `kernels ${kernels.join(", ")} × udev ${udevs.map((u) => u ?? "none").join(", ")}, seed ${seed}, timing ${timing}`,
+        `invariants: ${invariants.join(", ")}`,
+      ],
+      cells,
+      verdictText: verdictLine,
+      quiet: quietText,
+      laneTitles: laneLabels(sc),
+    });
+    const err = writeOutput(a.htmlFile, page);
+    if (err !== null) {
+      stderr += `ifsim explore: ${err}\n`;
+      exportFailed = true;
+    } else stderr += `ifsim explore: wrote the HTML report to ${a.htmlFile}\n`;
+  }
   const status = exportFailed ? EXIT_IOERR : exitOf(cells);
   if (a.json) {
     const cellJson = (c: CellRun): Record<string, unknown> => ({
@@ -1111,6 +1145,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       options: {
         json: { type: "boolean" };
         export: { type: "string" };
+        html: { type: "string" };
         help: { type: "boolean"; short: "h" };
       };
       allowPositionals: true;
@@ -1122,6 +1157,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       options: {
         json: { type: "boolean" },
         export: { type: "string" },
+        html: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -1131,6 +1167,10 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
     return usageResult("replay", argError(e));
   }
   if (v.values.help) return { stdout: REPLAY_HELP, stderr: "", status: 0 };
+  if (v.values.html !== undefined) {
+    const why = checkWritable(v.values.html);
+    if (why) return usageResult("replay", `--html: ${why}`);
+  }
   if (v.positionals.length !== 1)
     return usageResult(
       "replay",
@@ -1180,6 +1220,29 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
       if (err !== null) return { stdout: "", stderr: `ifsim replay: ${err}\n`, status: EXIT_IOERR };
       exported = out;
     }
+  }
+  if (v.values.html !== undefined) {
+    const out = v.values.html;
+    const err = writeOutput(
+      out,
+      replayHtml({
+        sc,
+        file: p.file,
+        kernel,
+        udev,
+        config: p.config,
+        lines: [
+          `kernel ${kernel}, udev ${udev ?? "none"}, seed ${p.config.seed ?? sc.seed ?? 1}, timing ${p.config.timing ?? "any"}`,
+          `invariants: ${invariants.join(", ")}`,
+          `${p.choices.length} forced choice${p.choices.length === 1 ? "" : "s"}, then earliest virtual time first`,
+        ],
+        replay: rep,
+        quiet: quietText,
+        laneTitles: laneLabels(sc),
+      }),
+    );
+    if (err !== null) return { stdout: "", stderr: `ifsim replay: ${err}\n`, status: EXIT_IOERR };
+    stderr += `ifsim replay: wrote the HTML report to ${out}\n`;
   }
   const status = rep.violation ? 1 : 0;
   if (v.values.json) {

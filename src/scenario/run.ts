@@ -824,7 +824,8 @@ export function bootQuiescent(k: Kernel): boolean {
   return nextWorkDue(k) === null;
 }
 
-function linkRecords(k: Kernel): LinkRecord[] {
+/** The links of `k` as the run record lists them (`ip -j -d link` names), by ifindex. */
+export function linkRecords(k: Kernel): LinkRecord[] {
   const names = new Map<number, string>();
   const flags = new Map<number, number>();
   const snaps: LinkSnapshot[] = rtnlDumpLinks(k);
