@@ -2,6 +2,7 @@
 // HTML report (src/report/), with the link state after every step (src/explore/link-states.ts).
 
 import type { CexStep, ExploreConfig, ExploreResult, ReplayResult } from "../explore/explore.ts";
+import { replay } from "../explore/explore.ts";
 import { pathLinkStates } from "../explore/link-states.ts";
 import {
   type ExploreCellInput,
@@ -60,6 +61,9 @@ function countFacts(c: HtmlCell): [string, string][] {
   ];
 }
 
+const SAMPLE_NOTE =
+  "The lanes show one interleaving, each actor in virtual-time order (earliest first): no counterexample to show.";
+
 /** The explore report page. */
 export function exploreHtml<C extends HtmlCell>(o: {
   readonly sc: ScenarioDoc;
@@ -70,16 +74,21 @@ export function exploreHtml<C extends HtmlCell>(o: {
   readonly quiet: (s: CexStep) => string[];
   readonly laneTitles: Readonly<Record<string, string>>;
 }): string {
-  const cells: ExploreCellInput[] = o.cells.map((c) => ({
-    kernel: c.kernel,
-    udev: c.udev,
-    verdict: c.result.verdict,
-    verdictText: o.verdictText(c),
-    facts: countFacts(c),
-    ...(c.replay ? { trace: traceOf(o.sc, c.config, c.replay, o.quiet) } : {}),
-    ...(c.token !== undefined ? { replay: `ifsim replay ${c.token}` } : {}),
-    laneTitles: o.laneTitles,
-  }));
+  const cells: ExploreCellInput[] = o.cells.map((c) => {
+    // A cell without a counterexample shows one interleaving: earliest virtual time first.
+    const rep = c.replay ?? replay(o.sc, c.config, []);
+    return {
+      kernel: c.kernel,
+      udev: c.udev,
+      verdict: c.result.verdict,
+      verdictText: o.verdictText(c),
+      facts: countFacts(c),
+      trace: traceOf(o.sc, c.config, rep, o.quiet),
+      ...(c.replay ? {} : { traceNote: SAMPLE_NOTE }),
+      ...(c.token !== undefined ? { replay: `ifsim replay ${c.token}` } : {}),
+      laneTitles: o.laneTitles,
+    };
+  });
   return renderHtml(exploreReport({ scenario: o.sc.name, file: o.file, lines: o.lines, cells }));
 }
 

@@ -157,6 +157,8 @@ export interface ExploreCellInput {
   /** Counts of the search (wall-clock figures are left out). */
   readonly facts: readonly (readonly [string, string])[];
   readonly trace?: TraceInput;
+  /** What the trace is, when it is not a counterexample (e.g. one sample interleaving). */
+  readonly traceNote?: string;
   /** The command that replays the counterexample. */
   readonly replay?: string;
   readonly laneTitles?: Readonly<Record<string, string>>;
@@ -196,8 +198,9 @@ function tracePanel(
   facts: readonly (readonly [string, string])[],
   trace: TraceInput | undefined,
   laneTitles: Readonly<Record<string, string>>,
+  note?: string,
 ): ReportPanel {
-  const notes: string[] = [];
+  const notes: string[] = note !== undefined ? [note] : [];
   if (trace?.violation)
     notes.push(
       `${trace.steps.length > 0 ? `✗ step ${trace.steps.length}` : "✗ at the start"}: ${trace.violation.invariant}: ${trace.violation.detail}`,
@@ -249,6 +252,7 @@ export function exploreReport(input: {
             [...c.facts, ...(c.replay !== undefined ? [["replay", c.replay] as const] : [])],
             c.trace,
             c.laneTitles ?? {},
+            c.traceNote,
           ),
         ),
       },

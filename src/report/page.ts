@@ -25,9 +25,10 @@ h4 { font-size: 13px; margin: 14px 0 4px; color: var(--dim); text-transform: upp
 .verdict.fail { color: var(--fail); background: var(--failbg); }
 .verdict.warn { color: var(--warn); background: var(--warnbg); }
 .verdict.info { color: var(--info); background: var(--infobg); }
-.panels { display: flex; gap: 16px; align-items: flex-start; overflow-x: auto; padding-bottom: 8px; }
-.panel { flex: 1 1 0; min-width: 440px; border: 1px solid var(--line); border-radius: 6px;
+.panels { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; padding-bottom: 8px; }
+.panel { flex: 1 1 440px; min-width: 0; border: 1px solid var(--line); border-radius: 6px;
   padding: 10px 12px; background: var(--bg); }
+.scroll { overflow-x: auto; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 0 10px; margin: 6px 0;
   font-size: 12px; }
 .facts dt { color: var(--dim); }
@@ -54,9 +55,11 @@ td.cell .res.ok { color: var(--pass); }
 td.cell .res.bad { color: var(--fail); }
 td.cell .cause { color: var(--fail); font-size: 11px; margin-top: 2px; }
 .statebox { position: sticky; top: 0; z-index: 1; background: var(--bg); border: 1px solid var(--line);
-  border-radius: 4px; padding: 6px 8px; margin: 8px 0; max-height: 45vh; overflow: auto; }
+  border-radius: 4px; padding: 6px 8px; margin: 8px 0; height: 15em; max-height: 45vh;
+  overflow: auto; resize: vertical; }
 .statebox .caption { font-size: 12px; color: var(--dim); margin-bottom: 4px; word-break: break-all; }
 .statebox .caption b { color: var(--fg); }
+.statebox table.links { font-size: 11px; }
 table.links tr.changed td { background: var(--passbg); }
 table.links tr.gone td { background: var(--failbg); text-decoration: line-through; }
 table.steps { width: 100%; table-layout: fixed; }
@@ -174,7 +177,8 @@ export const PAGE_JS = `
       tr.addEventListener("mouseleave", function () { show(pinned); });
     }
     if (p.lanes.length) {
-      add(box, el("h4", null, "swim lanes (virtual clock)"));
+      var clocked = p.rows.some(function (r) { return r.t !== null; });
+      add(box, el("h4", null, clocked || !p.rows.length ? "swim lanes (virtual clock)" : "steps in order (a real kernel: no virtual clock)"));
       if (p.states.length) state = add(box, el("div", "statebox"));
       var t = add(box, el("table", "lanes"));
       var hr = add(add(t, el("thead")), el("tr"));
@@ -243,7 +247,7 @@ export const PAGE_JS = `
     }
     if (p.finalLinks) {
       add(box, el("h4", null, "final links"));
-      add(box, linkTable(p.finalLinks, null));
+      add(add(box, el("div", "scroll")), linkTable(p.finalLinks, null));
     }
     return box;
   }

@@ -42,11 +42,18 @@ async function check(
     const row = page.locator(o.row).first();
     await row.click();
     const panel = page.locator(".panel", { has: page.locator(o.row) }).first();
-    const caption = await panel.locator(".statebox .caption").textContent();
-    expect(caption).toMatch(/^after /);
+    const caption = panel.locator(".statebox .caption");
+    const pinned = await caption.textContent();
+    expect(pinned).toMatch(/^after #\d+/);
     const names = await panel.locator(".statebox table.links td:nth-child(2)").allTextContents();
     expect(names).toContain(o.shows);
     expect(await row.getAttribute("class")).toContain("selected");
+    // Hovering another line shows its state; leaving it shows the pinned one again.
+    await page.evaluate("window.scrollTo(0, 0)");
+    await panel.locator("tr.row[data-state]").first().hover();
+    expect(await caption.textContent()).toMatch(/^after #1 /);
+    await page.mouse.move(0, 0);
+    expect(await caption.textContent()).toBe(pinned);
     expect(r.errors).toEqual([]);
     expect(r.requests).toEqual([`file://${file}`]);
   } finally {
