@@ -142,6 +142,9 @@ export const PAGE_JS = `
     facts(box, p.facts);
     p.notes.forEach(function (n) { add(box, el("p", "notes", n)); });
     var state = null;
+    // The state box sticks to the top of the window while the lanes and the steps scroll by
+    // (its section ends after them, so it never covers the expectations or the final links).
+    var sec = add(box, el("div", "lanesec"));
     var pinned = null;
     var prevOf = {};
     function show(sel) {
@@ -178,9 +181,9 @@ export const PAGE_JS = `
     }
     if (p.lanes.length) {
       var clocked = p.rows.some(function (r) { return r.t !== null; });
-      add(box, el("h4", null, clocked || !p.rows.length ? "swim lanes (virtual clock)" : "steps in order (a real kernel: no virtual clock)"));
-      if (p.states.length) state = add(box, el("div", "statebox"));
-      var t = add(box, el("table", "lanes"));
+      add(sec, el("h4", null, clocked || !p.rows.length ? "swim lanes (virtual clock)" : "steps in order (a real kernel: no virtual clock)"));
+      if (p.states.length) state = add(sec, el("div", "statebox"));
+      var t = add(sec, el("table", "lanes"));
       var hr = add(add(t, el("thead")), el("tr"));
       add(hr, el("th", "n", "#"));
       add(hr, el("th", "t", "t (s)"));
@@ -213,12 +216,12 @@ export const PAGE_JS = `
         }
         lastN = r.n;
       });
-      if (!p.rows.length) add(box, el("p", "empty", "no steps"));
+      if (!p.rows.length) add(sec, el("p", "empty", "no steps"));
       show(null);
     }
     if (p.steps.length) {
-      add(box, el("h4", null, "steps"));
-      var st = add(box, el("table", "steps"));
+      add(sec, el("h4", null, "steps"));
+      var st = add(sec, el("table", "steps"));
       var sh = add(add(st, el("thead")), el("tr"));
       ["#", "step", "result", "ip monitor link"].forEach(function (h, i) { add(sh, el("th", "c" + i, h)); });
       var sb = add(st, el("tbody"));

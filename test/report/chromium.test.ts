@@ -5,12 +5,17 @@
 // there a missing Chromium fails the test. conform on the real kernel needs the netns backend
 // (root, ip netns): skipped with the reason without it, required in CI like every real-kernel test.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { NetnsBackend } from "../../src/backends/netns-backend.ts";
+import { verdictOf } from "../../src/cli/conform.ts";
 import { main } from "../../src/cli/main.ts";
+import { conformReport, renderHtml } from "../../src/report/index.ts";
+import { runScenarioWithStates } from "../../src/scenario/link-states.ts";
+import { parseScenario } from "../../src/scenario/parse.ts";
+import { runScenario } from "../../src/scenario/run.ts";
 import { chromiumMissing, openReport } from "../../tools/report/browser.ts";
 
 const ci = (process.env.CI ?? "") !== "" || process.env.IFSIM_REAL_KERNEL === "1";
@@ -141,6 +146,57 @@ describe("HTML reports in headless Chromium", () => {
     try {
       expect(await r.page.locator("h1").textContent()).toBe(name);
       expect(await r.page.locator("img").count()).toBe(0);
+      expect(r.errors).toEqual([]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  itC(`should draw conform's differences as a unified diff${suffix}`, async () => {
+    // Not a real kernel: the model on 6.1 stands in for one, to get differences to draw (the
+    // real conform page is the next test).
+    const sc = parseScenario(
+      readFileSync("examples/scenarios/01-seed-race.yaml", "utf8"),
+      "01-seed-race.yaml",
+    );
+    if (!sc.ok) throw new Error("01-seed-race.yaml does not parse");
+    const model = runScenarioWithStates(sc.scenario, { kernel: "5.0", settleSteps: true });
+    const other = runScenario(sc.scenario, { kernel: "6.1", settleSteps: true });
+    const kernel = {
+      scenario: other.scenario,
+      backend: "stand-in",
+      kernel: "6.1 (the model)",
+      steps: other.steps.map(({ t: _t, tEnd: _e, cause: _c, ...st }) => st),
+      links: other.links,
+    };
+    const differences = verdictOf(sc.scenario, model.record, kernel);
+    expect(differences.some((d) => d.diff !== undefined)).toBe(true);
+    const file = join(dir, "conform-differ.html");
+    writeFileSync(
+      file,
+      renderHtml(
+        conformReport({
+          backend: "stand-in",
+          results: [
+            {
+              file: "01-seed-race.yaml",
+              scenario: sc.scenario.name,
+              verdict: "DIFFER",
+              differences,
+              model,
+              kernel,
+            },
+          ],
+        }),
+      ),
+    );
+    const r = await openReport(file);
+    try {
+      expect(await r.page.locator(".panel").count()).toBe(2);
+      expect(await r.page.locator(".diffs .where").count()).toBeGreaterThan(0);
+      expect(await r.page.locator(".diffs .minus").count()).toBeGreaterThan(0);
+      expect(await r.page.locator(".diffs .plus").count()).toBeGreaterThan(0);
+      expect(await r.page.locator(".verdict.fail").count()).toBeGreaterThan(0);
       expect(r.errors).toEqual([]);
     } finally {
       await r.close();
