@@ -7,7 +7,7 @@ import {
   backendNames,
 } from "../backends/index.ts";
 import { type KernelProfile, profileFor, UnknownKernelError } from "../kernel/index.ts";
-import { renderHtml, runReport } from "../report/index.ts";
+import { backendRunReport, renderHtml, runReport } from "../report/index.ts";
 import { kernelSelected, selectorLabel } from "../scenario/kernel-select.ts";
 import { type LinkStates, runScenarioWithStates } from "../scenario/link-states.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
@@ -34,7 +34,7 @@ import { wrapText } from "./swimlane.ts";
 import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--html OUT] [--time-limit DUR]
-       ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
+       ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json] [--html OUT]
 
 Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
 kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps run as actors on a
@@ -50,7 +50,7 @@ verdict line per kernel.
   --html OUT   also write an HTML report to OUT: one self-contained page (no network) with a
                swim lane per actor on the virtual clock, each line's result and cause, the
                ip link state after any line on click or hover, the kernels side by side
-               (docs/html-report.md)
+               (docs/html-report.md); with --backend, the real kernel's steps and final links
   --time-limit DUR
                stop the model's run after DUR of wall time (e.g. 5s, 500ms, 2m; counted from
                the start of the command, checked before every scheduler step): no verdict, exit 3
@@ -223,6 +223,7 @@ async function runOnBackend(
   name: string,
   kernel: string | undefined,
   json: boolean,
+  html?: string,
 ): Promise<CliResult> {
   const usage = (msg: string): CliResult => ({
     stdout: "",
@@ -250,13 +251,22 @@ async function runOnBackend(
   }
   const expects = checkBackendExpectations(sc, rec);
   const status = expects.every((e) => e.ok) ? 0 : 1;
+  let stderr = "";
+  if (html !== undefined) {
+    const err = writeOutput(
+      html,
+      renderHtml(backendRunReport(rec, { file, expectations: expects })),
+    );
+    if (err !== null) return { stdout: "", stderr: `ifsim run: ${err}\n`, status: EXIT_IOERR };
+    stderr = `ifsim run: wrote the HTML report to ${html}\n`;
+  }
   if (json)
     return {
       stdout: `${JSON.stringify({ ...rec, expectations: expects }, null, 2)}\n`,
-      stderr: "",
+      stderr,
       status,
     };
-  return { stdout: formatBackendRun(rec, expects), stderr: "", status };
+  return { stdout: formatBackendRun(rec, expects), stderr, status };
 }
 
 /**
@@ -327,15 +337,11 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };
   if (backend !== "model") {
-    if (html !== undefined)
-      return usage(
-        "--html reports the model's runs: ifsim conform FILE --html OUT shows a real kernel next to the model",
-      );
     if (kernels.length > 1)
       return usage(`--backend ${backend} runs one kernel: give --kernel at most once`);
     if (seed !== undefined)
       return usage(`--seed is the model's: a real kernel has no seed (drop --seed or --backend)`);
-    return runOnBackend(file, parsed.scenario, backend, kernels[0], json);
+    return runOnBackend(file, parsed.scenario, backend, kernels[0], json, html);
   }
   const runs: RunRecord[] = [];
   const states: LinkStates[] = [];

@@ -335,7 +335,45 @@ function kernelPanel(k: BackendRunRecord): ReportPanel {
     expectations: [],
     finalLinks: k.links,
     notes: [
-      "A real kernel's run records each step's result and ip monitor records and the final links; the links after each step are not recorded (the model's are, in the model column).",
+      "A real kernel's run records each step's result, its ip monitor records and the final links, not the links after each step (the model records them: ifsim conform --html shows its run next to this one).",
+    ],
+  };
+}
+
+/** `ifsim run --backend B --html`: a real kernel's run, its expectations (unobservable ones skipped). */
+export function backendRunReport(
+  k: BackendRunRecord,
+  o: {
+    readonly file: string;
+    readonly expectations: readonly {
+      readonly expect: string;
+      readonly ok: boolean;
+      readonly checked: boolean;
+      readonly detail: string;
+    }[];
+  },
+): ReportDoc {
+  const expectations = o.expectations.map((e) => ({
+    expect: e.expect,
+    ok: e.checked ? e.ok : null,
+    detail: e.detail,
+  }));
+  const failed = expectations.filter((e) => e.ok === false).length;
+  const checked = expectations.filter((e) => e.ok !== null).length;
+  const label = `${k.backend}: Linux ${k.kernel}`;
+  const verdict: ReportVerdict =
+    checked === 0
+      ? { label, status: "info", text: "no expectations checked" }
+      : failed === 0
+        ? { label, status: "pass", text: `PASS: ${checked} checked expectations hold` }
+        : { label, status: "fail", text: `FAIL: ${failed} of ${checked} failed` };
+  return {
+    kind: "run",
+    title: k.scenario,
+    lines: [`ifsim run ${o.file} --backend ${k.backend}`],
+    verdicts: [verdict],
+    groups: [
+      { title: "the real kernel's run", panels: [{ ...kernelPanel(k), verdict, expectations }] },
     ],
   };
 }

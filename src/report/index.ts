@@ -2,6 +2,7 @@
 // rendered as one self-contained page.
 
 export {
+  backendRunReport,
   type ConformInput,
   conformReport,
   type ExploreCellInput,

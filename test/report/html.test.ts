@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { replay } from "../../src/explore/explore.ts";
 import { pathLinkStates } from "../../src/explore/link-states.ts";
 import {
+  backendRunReport,
   conformReport,
   escapeHtml,
   exploreReport,
@@ -153,6 +154,35 @@ describe("scriptJson", () => {
   });
 });
 
+describe("backendRunReport", () => {
+  it("should show a real kernel's steps, skipped expectations and final links", () => {
+    const sc = scenario("examples/scenarios/01-seed-race.yaml");
+    const m = runScenario(sc, { kernel: "5.0" });
+    const doc = backendRunReport(
+      {
+        scenario: m.scenario,
+        backend: "qemu",
+        kernel: "6.1.0-28-amd64",
+        steps: m.steps.map(({ t: _t, tEnd: _e, cause: _c, ...s }) => s),
+        links: m.links,
+      },
+      {
+        file: "x.yaml",
+        expectations: [
+          { expect: "step 4 → EBUSY", ok: true, checked: true, detail: "got EBUSY" },
+          { expect: "log /x/", ok: true, checked: false, detail: "not observable" },
+        ],
+      },
+    );
+    const p = doc.groups[0]?.panels[0];
+    expect(p?.rows.map((r) => r.t)).toEqual([null, null, null, null]);
+    expect(p?.rows[3]?.result).toBe("EBUSY (RTNETLINK answers: Device or resource busy)");
+    expect(p?.expectations.map((e) => e.ok)).toEqual([true, null]);
+    expect(p?.finalLinks).toEqual(m.links);
+    expect(doc.verdicts[0]?.text).toBe("PASS: 1 checked expectations hold");
+  });
+});
+
 describe("conformReport", () => {
   it("should put the model and the kernel side by side with the differences", () => {
     const sc = scenario("examples/scenarios/01-seed-race.yaml");
@@ -197,9 +227,9 @@ describe("--html on the command line", () => {
     expect(nodir.status).toBe(2);
     expect(nodir.stderr).toContain("--html: cannot write");
     expect(main(["run", f, "--html"]).stderr).toContain("--html needs an output file");
-    const backend = await main(["run", f, "--backend", "netns", "--html", "/tmp/x.html"]);
+    const backend = await main(["run", f, "--backend", "netns", "--html", f]);
     expect(backend.status).toBe(2);
-    expect(backend.stderr).toContain("ifsim conform FILE --html OUT");
+    expect(backend.stderr).toContain("--html: will not write");
     const ex = await main(["explore", f, "--html", f]);
     expect(ex.status).toBe(2);
     expect(ex.stderr).toContain("--html: will not write");
