@@ -21,12 +21,19 @@ import { chromiumMissing, openReport } from "../../tools/report/browser.ts";
 const ci = (process.env.CI ?? "") !== "" || process.env.IFSIM_REAL_KERNEL === "1";
 const missing = chromiumMissing();
 const netnsWhy = new NetnsBackend().unavailableReason();
-const dir = mkdtempSync(join(tmpdir(), "ifsim-html-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made by the first test that runs (none when all are skipped), removed after the last.
+let made: string | null = null;
+const workDir = (): string => {
+  made ??= mkdtempSync(join(tmpdir(), "ifsim-html-"));
+  return made;
+};
+afterAll(() => {
+  if (made !== null) rmSync(made, { recursive: true, force: true });
+});
 
 /** Runs the CLI and returns the report it wrote (and its stdout). */
 async function report(argv: string[], out: string): Promise<string> {
-  const file = join(dir, out);
+  const file = join(workDir(), out);
   const r = await main([...argv, "--html", file]);
   expect(r.stderr).toContain(`wrote the HTML report to ${file}`);
   return file;
@@ -120,7 +127,7 @@ describe("HTML reports in headless Chromium", () => {
   });
 
   itC(`should escape hostile names (a scenario name and a device name)${suffix}`, async () => {
-    const sc = join(dir, "hostile.yaml");
+    const sc = join(workDir(), "hostile.yaml");
     const name = `</script><img src=x onerror=alert(1)> & "quotes"`;
     writeFileSync(
       sc,
@@ -171,7 +178,7 @@ describe("HTML reports in headless Chromium", () => {
     };
     const differences = verdictOf(sc.scenario, model.record, kernel);
     expect(differences.some((d) => d.diff !== undefined)).toBe(true);
-    const file = join(dir, "conform-differ.html");
+    const file = join(workDir(), "conform-differ.html");
     writeFileSync(
       file,
       renderHtml(
