@@ -28,10 +28,12 @@ import {
   isModelAligning,
 } from "../backends/index.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
+import { conformReport, type RunInput, renderHtml } from "../report/index.ts";
+import { runScenarioWithStates } from "../scenario/link-states.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { type LinkRecord, RunError, runScenario } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
-import { readInput } from "./io.ts";
+import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
 import { unifiedDiff } from "./line-diff.ts";
 import type { CliResult } from "./main.ts";
 import { fitLines, outputWidth, terminal, verdictColour } from "./terminal.ts";
@@ -87,6 +89,8 @@ export interface ConformResult {
   /** Wall time of the backend's run and of the model's, ms. */
   readonly wallMs?: number;
   readonly modelMs?: number;
+  /** Both runs (with the model's link states), when asked for (`keep`: the HTML report). */
+  readonly records?: { readonly model: RunInput; readonly kernel: BackendRunRecord };
 }
 
 const MAC_RE = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/gi;
@@ -233,7 +237,7 @@ export async function conformScenario(
   file: string,
   sc: ScenarioDoc,
   backend: Backend,
-  o: { kernel?: string | null; log?: (line: string) => void } = {},
+  o: { kernel?: string | null; log?: (line: string) => void; keep?: boolean } = {},
 ): Promise<ConformResult> {
   const base = { file, scenario: sc.name, differences: [] as Difference[] };
   const refusal = backend.refuses(sc);
@@ -251,9 +255,14 @@ export async function conformScenario(
   }
   const modelSc = isModelAligning(backend) ? backend.modelScenario(sc) : sc;
   let model: ReturnType<typeof runScenario>;
+  let modelRun: RunInput | undefined;
   const m0 = performance.now();
   try {
-    model = runScenario(modelSc, { kernel: profile, settleSteps: true });
+    if (o.keep) {
+      // The same record as runScenario's, plus the link state after every line.
+      modelRun = runScenarioWithStates(modelSc, { kernel: profile, settleSteps: true });
+      model = modelRun.record;
+    } else model = runScenario(modelSc, { kernel: profile, settleSteps: true });
   } catch (e) {
     if (e instanceof RunError || e instanceof UnknownKernelError)
       return { ...base, verdict: "ERROR", profile, reason: `model: ${e.message}` };
@@ -285,6 +294,7 @@ export async function conformScenario(
     links: kernel.links.length,
     wallMs,
     modelMs,
+    ...(modelRun ? { records: { model: modelRun, kernel } } : {}),
   };
 }
 
@@ -342,7 +352,7 @@ export function conformStatus(results: readonly ConformResult[]): number {
 /** Where progress lines go while scenarios run (the ifsim binary points it at stderr). */
 export const conformProgress: { sink: ((line: string) => void) | null } = { sink: null };
 
-const CONFORM_HELP = `Usage: ifsim conform FILE.yaml... [--backend netns|qemu] [--kernel V] [--json]
+const CONFORM_HELP = `Usage: ifsim conform FILE.yaml... [--backend netns|qemu] [--kernel V] [--json] [--html OUT]
 
 Runs each scenario on a real kernel and on the model (the profile of the backend's kernel
 version; each step ends when the machine is quiet, as on the backend), normalises what
@@ -352,6 +362,9 @@ flags, mtu, operstate, address, master, portname, name_assign_type).
   --backend B  netns (default: the host kernel in a network namespace) or qemu
   --kernel V   the kernel the backend runs (qemu picks its image by it; netns: the host's only)
   --json       print the verdicts as JSON
+  --html OUT   also write an HTML report to OUT: per scenario the model's run (swim lanes on the
+               virtual clock, the ip link state after any line on click or hover) next to the
+               real kernel's, and their differences (docs/html-report.md)
 Per scenario: AGREE, DIFFER (with step/link, field, model, kernel), REFUSED (with the reason),
 ERROR (a file that is not a valid scenario: its problems on stderr; the other files still run).
 Exit status: 0 all agree, 1 a difference, 2 bad file, unavailable backend or refused scenario.
@@ -362,6 +375,7 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
   let backendName = "netns";
   let kernel: string | null = null;
   let json = false;
+  let html: string | undefined;
   const files: string[] = [];
   const usage = (msg: string): CliResult => ({
     stdout: "",
@@ -379,12 +393,21 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
       const v = argv[++i];
       if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
       kernel = v;
+    } else if (a === "--html") {
+      const v = argv[++i];
+      if (v === undefined) return usage("--html needs an output file, e.g. --html report.html");
+      html = v;
     } else if (a === "--json") json = true;
     else if (a.startsWith("-")) return usage(`unknown option "${a}" (see ifsim conform --help)`);
     else files.push(a);
   }
   if (files.length === 0)
     return usage("give one or more scenario files (see ifsim conform --help)");
+  if (html !== undefined) {
+    // Checked before any work: never over a scenario.
+    const why = outputClash(html, files) ?? checkWritable(html);
+    if (why) return usage(`--html: ${why}`);
+  }
   const backend = backendByName(backendName);
   if (!backend)
     return usage(`unknown backend "${backendName}" (backends: ${backendNames().join(", ")})`);
@@ -424,22 +447,44 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
         : await conformScenario(file, sc, backend, {
             kernel,
             ...(progress ? { log: progress } : {}),
+            ...(html !== undefined ? { keep: true } : {}),
           });
     results.push(r);
     progress?.(
       `conform: ${r.verdict} ${file}${r.wallMs !== undefined ? ` (${secs(r.wallMs)})` : ""}`,
     );
   }
-  const status = conformStatus(results);
+  let status = conformStatus(results);
+  let note = "";
+  if (html !== undefined) {
+    const doc = conformReport({
+      backend: backend.name,
+      results: results.map((r) => ({
+        file: r.file,
+        scenario: r.scenario,
+        verdict: r.verdict,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}),
+        differences: r.differences,
+        ...(r.records ? { model: r.records.model, kernel: r.records.kernel } : {}),
+      })),
+    });
+    const err = writeOutput(html, renderHtml(doc));
+    if (err !== null) {
+      note = `ifsim conform: ${err}\n`;
+      status = EXIT_IOERR;
+    } else note = `ifsim conform: wrote the HTML report to ${html}\n`;
+  }
+  // The records are for the HTML report only.
+  const plain = results.map(({ records: _r, ...r }) => r);
   if (json) {
-    const out = { backend: backend.name, ok: status === 0, results };
-    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
+    const out = { backend: backend.name, ok: status === 0, results: plain };
+    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: stderr + note, status };
   }
   // On a terminal, long lines wrap at its width.
-  const text = formatConform(results, backend.name);
+  const text = formatConform(plain, backend.name);
   return {
     stdout: terminal.columns !== null ? fitLines(text, outputWidth(120)) : text,
-    stderr,
+    stderr: stderr + note,
     status,
   };
 }

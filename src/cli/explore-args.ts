@@ -11,6 +11,7 @@ import { parseDuration } from "./io.ts";
 export const EXPLORE_HELP = `Usage: ifsim explore FILE.yaml [options]
        ifsim explore --list-invariants
        ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf FILE] [--export FILE]
+                    [--html FILE]
 
 Explores every interleaving of the scenario's actors (the kernel's deferred work, each udev
 worker, bring-up, cloud-init, QEMU, the script) for a broken invariant, up to partial-order
@@ -54,12 +55,16 @@ Output:
   --itf FILE         write the counterexample as an ITF trace (the JSON format of Apalache
                      and Quint: the links after each step; one configuration)
   --export FILE      write the counterexample as a linear scenario (one configuration)
+  --html FILE        write an HTML report: every cell side by side, each counterexample as
+                     swim lanes on the virtual clock with each step's result and cause and the
+                     ip link state after any step on click or hover (docs/html-report.md)
 Exit status: 0 verified, 1 violated, 3 bounded (inconclusive), 2 bad input. A matrix: 1 if any
 cell is violated, else 3 if any is bounded, else 0.
 `;
 
 /** `ifsim replay --help`. */
 export const REPLAY_HELP = `Usage: ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf FILE] [--export FILE]
+                    [--html FILE]
 
 Replays a counterexample from a token ifsim explore wrote (it holds the scenario, the
 configuration and the forced choices), given itself or as the file it is in (--trace-out):
@@ -69,6 +74,9 @@ prints the swim-lane timeline, the links after each step and the violation.
   --json         the replay as one JSON object
   --itf FILE     write it as an ITF trace (the JSON format of Apalache and Quint)
   --export FILE  write it as a linear scenario (ifsim run FILE --backend qemu to confirm it)
+  --html FILE    write an HTML report: the interleaving as swim lanes on the virtual clock,
+                 each step's result and cause, the ip link state after any step on click or
+                 hover (docs/html-report.md)
 Exit status: 1 the violation reproduces, 0 the run ends without one, 2 a bad token.
 `;
 
@@ -121,6 +129,7 @@ export interface ExploreArgs {
   readonly splitDepth: number;
   readonly json: boolean;
   readonly exportFile?: string;
+  readonly htmlFile?: string;
   /** Where the counterexamples' replay tokens go (--trace-out). */
   readonly traceOut?: string;
   /** Where the counterexample goes as an ITF trace (--itf). */
@@ -148,6 +157,7 @@ const OPTIONS = {
   "split-depth": { type: "string" },
   json: { type: "boolean" },
   export: { type: "string" },
+  html: { type: "string" },
   "trace-out": { type: "string" },
   itf: { type: "string" },
   "no-shrink": { type: "boolean" },
@@ -254,6 +264,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     splitDepth: nums["split-depth"] ?? 0,
     json: o.json ?? false,
     ...(o.export !== undefined ? { exportFile: o.export } : {}),
+    ...(o.html !== undefined ? { htmlFile: o.html } : {}),
     ...(o["trace-out"] !== undefined ? { traceOut: o["trace-out"] } : {}),
     ...(o.itf !== undefined ? { itf: o.itf } : {}),
     shrink: !o["no-shrink"],

@@ -39,15 +39,19 @@ import {
   cexJson,
   formatMatrix,
   formatSingle,
+  laneLabels,
   optionsJson,
   outWidth,
+  quietText,
   type ShownCell,
   stateSection,
   statsJson,
   stepJson,
   timeline,
+  verdictLine,
   violationLine,
 } from "./explore-format.ts";
+import { exploreHtml, replayHtml } from "./explore-html.ts";
 import { Progress } from "./explore-progress.ts";
 import { workerHost } from "./explore-worker.ts";
 import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
@@ -143,6 +147,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
     ["--export", a.exportFile],
     ["--trace-out", a.traceOut],
     ["--itf", a.itf],
+    ["--html", a.htmlFile],
   ] as const) {
     if (out === undefined) continue;
     const why = outputClash(out, [a.file]) ?? checkWritable(out);
@@ -268,6 +273,26 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
     } else
       stderr += `ifsim explore: nothing to export to "${a.exportFile}": no violation was found\n`;
   }
+  if (a.htmlFile !== undefined) {
+    const seed = a.seed ?? sc.seed ?? 1;
+    const page = exploreHtml({
+      sc,
+      file: a.file,
+      lines: [
+        `kernels ${plan.kernels.join(", ")} × udev ${plan.udevs.map((u) => u ?? "none").join(", ")}, seed ${seed}, timing ${timing}`,
+        `invariants: ${invariants.join(", ")}`,
+      ],
+      cells,
+      verdictText: verdictLine,
+      quiet: quietText,
+      laneTitles: laneLabels(sc),
+    });
+    const err = writeOutput(a.htmlFile, page);
+    if (err !== null) {
+      stderr += `ifsim explore: ${err}\n`;
+      exportFailed = true;
+    } else stderr += `ifsim explore: wrote the HTML report to ${a.htmlFile}\n`;
+  }
   const status = exportFailed ? EXIT_IOERR : matrixExit(cells);
   if (a.json) {
     const cellJson = (c: ShownCell): Record<string, unknown> => ({
@@ -322,6 +347,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
     json: { type: "boolean" },
     export: { type: "string" },
     itf: { type: "string" },
+    html: { type: "string" },
     cell: { type: "string" },
     help: { type: "boolean", short: "h" },
   } as const;
@@ -344,6 +370,7 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
   for (const [flag, out] of [
     ["--export", v.values.export],
     ["--itf", v.values.itf],
+    ["--html", v.values.html],
   ] as const) {
     if (out === undefined) continue;
     const why = outputClash(out, picked.from !== null ? [picked.from] : []) ?? checkWritable(out);
@@ -401,6 +428,29 @@ export async function replayCommand(argv: readonly string[]): Promise<CliResult>
     const err = writeItf(out, rep, p.file, what);
     if (err !== null) return { stdout: "", stderr: `ifsim replay: ${err}\n`, status: EXIT_IOERR };
     itf = out;
+  }
+  if (v.values.html !== undefined) {
+    const out = v.values.html;
+    const err = writeOutput(
+      out,
+      replayHtml({
+        sc,
+        file: p.file,
+        kernel,
+        udev,
+        config: p.config,
+        lines: [
+          `kernel ${kernel}, udev ${udev ?? "none"}, seed ${p.config.seed ?? sc.seed ?? 1}, timing ${p.config.timing ?? "any"}`,
+          `invariants: ${invariants.join(", ")}`,
+          `${p.choices.length} forced choice${p.choices.length === 1 ? "" : "s"}, then earliest virtual time first`,
+        ],
+        replay: rep,
+        quiet: quietText,
+        laneTitles: laneLabels(sc),
+      }),
+    );
+    if (err !== null) return { stdout: "", stderr: `ifsim replay: ${err}\n`, status: EXIT_IOERR };
+    stderr += `ifsim replay: wrote the HTML report to ${out}\n`;
   }
   const status = rep.violation ? 1 : 0;
   if (v.values.json) {

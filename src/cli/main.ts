@@ -36,22 +36,24 @@ Usage:
   ifsim ip [--kernel V] [--machine M] [...] [-j] [-d] [-br] [-o] [-s] link ...
   ifsim kernels [--json]        list the kernel version profiles
   ifsim machines [--json]       list the built-in machines (for --machine)
-  ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
+  ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--html OUT]
                                 run a scenario: timeline, step results, final links
   ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
                                 run it on a real kernel (host namespace or Linux guest)
-  ifsim conform FILE.yaml... [--backend netns|qemu] [--json]
+  ifsim conform FILE.yaml... [--backend netns|qemu] [--json] [--html OUT]
                                 run each on a real kernel and on the model, show differences
   ifsim explore FILE.yaml [--kernel LIST] [--udev LIST] [--invariants LIST] [--json]
-                [--export OUT] [--jobs N] [--max-states N] [--time-limit DUR] [...]
+                [--export OUT] [--html OUT] [--jobs N] [--max-states N] [--time-limit DUR] [...]
                                 search every interleaving of the scenario's actors for a broken
                                 invariant (a kernel × udev matrix with lists); exit 0 verified,
                                 1 violated, 3 bounded (ifsim explore --help lists every option)
-  ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf OUT] [--export OUT]
+  ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf OUT] [--export OUT] [--html OUT]
                                 replay a counterexample ifsim explore wrote (its token, or the
                                 NAME.cex.txt file it wrote the tokens to)
   ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
+  --html OUT on run, explore, replay and conform writes a self-contained HTML report (swim
+  lanes per actor on the virtual clock, the ip link state after any line; docs/html-report.md)
 
 ifsim ip runs iproute2 'ip link' commands on a fresh simulated kernel and prints exactly
 what iproute2 6.1 prints on that kernel. Without --machine the namespace has only 'lo'.

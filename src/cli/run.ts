@@ -7,7 +7,9 @@ import {
   backendNames,
 } from "../backends/index.ts";
 import { type KernelProfile, profileFor, UnknownKernelError } from "../kernel/index.ts";
+import { backendRunReport, renderHtml, runReport } from "../report/index.ts";
 import { kernelSelected, selectorLabel } from "../scenario/kernel-select.ts";
+import { type LinkStates, runScenarioWithStates } from "../scenario/link-states.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import {
   checkLinkExpect,
@@ -18,14 +20,21 @@ import {
   runScenario,
 } from "../scenario/run.ts";
 import { type ExpectDoc, type ScenarioDoc, scenarioJsonSchema } from "../scenario/schema.ts";
-import { parseDuration, readInput } from "./io.ts";
+import {
+  checkWritable,
+  EXIT_IOERR,
+  outputClash,
+  parseDuration,
+  readInput,
+  writeOutput,
+} from "./io.ts";
 import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
 import { wrapText } from "./swimlane.ts";
 import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
-const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--time-limit DUR]
-       ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
+const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--html OUT] [--time-limit DUR]
+       ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json] [--html OUT]
 
 Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
 kernel's deferred work, udev, bring-up, cloud-init and the scenario's steps run as actors on a
@@ -38,6 +47,10 @@ verdict line per kernel.
   --seed N     seed of the scheduler and the kernel RNG (default: the file's seed:, else 1)
   --json       print the run record (one JSON object; an array with several --kernel)
   --monitor    also print the ip monitor link records each step caused
+  --html OUT   also write an HTML report to OUT: one self-contained page (no network) with a
+               swim lane per actor on the virtual clock, each line's result and cause, the
+               ip link state after any line on click or hover, the kernels side by side
+               (docs/html-report.md); with --backend, the real kernel's steps and final links
   --time-limit DUR
                stop the model's run after DUR of wall time (e.g. 5s, 500ms, 2m; counted from
                the start of the command, checked before every scheduler step): no verdict, exit 3
@@ -210,6 +223,7 @@ async function runOnBackend(
   name: string,
   kernel: string | undefined,
   json: boolean,
+  html?: string,
 ): Promise<CliResult> {
   const usage = (msg: string): CliResult => ({
     stdout: "",
@@ -237,13 +251,22 @@ async function runOnBackend(
   }
   const expects = checkBackendExpectations(sc, rec);
   const status = expects.every((e) => e.ok) ? 0 : 1;
+  let stderr = "";
+  if (html !== undefined) {
+    const err = writeOutput(
+      html,
+      renderHtml(backendRunReport(rec, { file, expectations: expects })),
+    );
+    if (err !== null) return { stdout: "", stderr: `ifsim run: ${err}\n`, status: EXIT_IOERR };
+    stderr = `ifsim run: wrote the HTML report to ${html}\n`;
+  }
   if (json)
     return {
       stdout: `${JSON.stringify({ ...rec, expectations: expects }, null, 2)}\n`,
-      stderr: "",
+      stderr,
       status,
     };
-  return { stdout: formatBackendRun(rec, expects), stderr: "", status };
+  return { stdout: formatBackendRun(rec, expects), stderr, status };
 }
 
 /**
@@ -257,6 +280,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   let monitor = false;
   let backend = "model";
   let timeLimitMs: number | undefined;
+  let html: string | undefined;
   const started = Date.now();
   const files: string[] = [];
   const usage = (msg: string): CliResult => ({
@@ -287,6 +311,10 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       if (ms === null)
         return usage(`--time-limit needs a duration like 5s, 500ms or 2m, got "${v ?? ""}"`);
       timeLimitMs = ms;
+    } else if (a === "--html") {
+      const v = argv[++i];
+      if (v === undefined) return usage("--html needs an output file, e.g. --html report.html");
+      html = v;
     } else if (a === "--json") json = true;
     else if (a === "--monitor") monitor = true;
     else if (a.startsWith("-")) return usage(`unknown option "${a}" (see ifsim run --help)`);
@@ -297,6 +325,11 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       files.length === 0 ? "give a scenario file (see ifsim run --help)" : "give one scenario file",
     );
   const file = files[0] as string;
+  if (html !== undefined) {
+    // Checked before any work: never over the scenario itself.
+    const why = outputClash(html, [file]) ?? checkWritable(html);
+    if (why) return usage(`--html: ${why}`);
+  }
   const input = readInput(file);
   if ("error" in input) return usage(input.error);
   const text = input.text;
@@ -308,22 +341,27 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       return usage(`--backend ${backend} runs one kernel: give --kernel at most once`);
     if (seed !== undefined)
       return usage(`--seed is the model's: a real kernel has no seed (drop --seed or --backend)`);
-    return runOnBackend(file, parsed.scenario, backend, kernels[0], json);
+    return runOnBackend(file, parsed.scenario, backend, kernels[0], json, html);
   }
   const runs: RunRecord[] = [];
+  const states: LinkStates[] = [];
   const chosen: (string | undefined)[] =
     kernels.length > 0 ? kernels : (parsed.scenario.kernels ?? [undefined]);
   for (const kernel of chosen) {
     try {
-      runs.push(
-        runScenario(parsed.scenario, {
-          ...(kernel !== undefined ? { kernel } : {}),
-          ...(seed !== undefined ? { seed } : {}),
-          ...(timeLimitMs !== undefined
-            ? { shouldStop: () => Date.now() - started > (timeLimitMs as number) }
-            : {}),
-        }),
-      );
+      const o = {
+        ...(kernel !== undefined ? { kernel } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(timeLimitMs !== undefined
+          ? { shouldStop: () => Date.now() - started > (timeLimitMs as number) }
+          : {}),
+      };
+      if (html !== undefined) {
+        // The same record as runScenario's, plus the link state after every line.
+        const r = runScenarioWithStates(parsed.scenario, o);
+        runs.push(r.record);
+        states.push(r.states);
+      } else runs.push(runScenario(parsed.scenario, o));
     } catch (e) {
       if (e instanceof RunStopped)
         return {
@@ -337,9 +375,19 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     }
   }
   const ok = runs.every((r) => r.ok);
+  let stderr = "";
+  if (html !== undefined) {
+    const doc = runReport(
+      runs.map((record, i) => ({ record, states: states[i] as LinkStates })),
+      { file },
+    );
+    const err = writeOutput(html, renderHtml(doc));
+    if (err !== null) return { stdout: "", stderr: `ifsim run: ${err}\n`, status: EXIT_IOERR };
+    stderr = `ifsim run: wrote the HTML report to ${html}\n`;
+  }
   if (json) {
     const out = runs.length === 1 ? runs[0] : runs;
-    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: "", status: ok ? 0 : 1 };
+    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status: ok ? 0 : 1 };
   }
   let out = runs.map((r) => formatRun(r, monitor)).join("\n");
   if (runs.length > 1) {
@@ -353,7 +401,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     }
   }
   out += `\n${verdictLines(runs)}`;
-  return { stdout: out, stderr: "", status: ok ? 0 : 1 };
+  return { stdout: out, stderr, status: ok ? 0 : 1 };
 }
 
 /** One verdict line per run (kernel): PASS with how many expectations held, or what failed. */
