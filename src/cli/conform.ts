@@ -227,6 +227,17 @@ export function verdictOf(
   return compareRecords(normaliseRandomMacs(model, given), normaliseRandomMacs(kernel, given));
 }
 
+/**
+ * The model's run options for comparing with `backend` on `profile`: every step ends on a
+ * settled machine, after the backend's quiet time.
+ */
+export function modelRunOptions(
+  backend: Pick<Backend, "settleQuietMs">,
+  profile: string,
+): { kernel: string; settleSteps: true; settleQuietUs: number } {
+  return { kernel: profile, settleSteps: true, settleQuietUs: (backend.settleQuietMs ?? 0) * 1000 };
+}
+
 /** Runs one scenario on the backend and on the model and compares. */
 export async function conformScenario(
   file: string,
@@ -252,7 +263,7 @@ export async function conformScenario(
   let model: ReturnType<typeof runScenario>;
   const m0 = performance.now();
   try {
-    model = runScenario(modelSc, { kernel: profile, settleSteps: true });
+    model = runScenario(modelSc, modelRunOptions(backend, profile));
   } catch (e) {
     if (e instanceof RunError || e instanceof UnknownKernelError)
       return { ...base, verdict: "ERROR", profile, reason: `model: ${e.message}` };
