@@ -60,4 +60,9 @@ export interface Backend {
    * (absent: it ends as soon as the machine is quiet). The model's steps end the same way.
    */
   readonly settleQuietMs?: number;
+  /**
+   * The guest's init loads its boot modules one after another, this long apart, ms (absent:
+   * the model's default, every module at power-on). The model boots the same way.
+   */
+  readonly bootModuleGapMs?: number;
 }

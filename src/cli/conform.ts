@@ -229,13 +229,19 @@ export function verdictOf(
 
 /**
  * The model's run options for comparing with `backend` on `profile`: every step ends on a
- * settled machine, after the backend's quiet time.
+ * settled machine, after the backend's quiet time; the boot modules load as the backend's
+ * guest loads them.
  */
 export function modelRunOptions(
-  backend: Pick<Backend, "settleQuietMs">,
+  backend: Pick<Backend, "settleQuietMs" | "bootModuleGapMs">,
   profile: string,
-): { kernel: string; settleSteps: true; settleQuietUs: number } {
-  return { kernel: profile, settleSteps: true, settleQuietUs: (backend.settleQuietMs ?? 0) * 1000 };
+): { kernel: string; settleSteps: true; settleQuietUs: number; moduleGapUs: number } {
+  return {
+    kernel: profile,
+    settleSteps: true,
+    settleQuietUs: (backend.settleQuietMs ?? 0) * 1000,
+    moduleGapUs: (backend.bootModuleGapMs ?? 0) * 1000,
+  };
 }
 
 /** Runs one scenario on the backend and on the model and compares. */

@@ -103,6 +103,13 @@ export interface RunOptions {
    */
   readonly settleQuietUs?: number;
   /**
+   * The guest's init loads the boot modules one after another, this long apart (virtual µs),
+   * instead of all at once at power-on: actors started before them (udevd) run in between, so
+   * the virtio NIC can be renamed before e1000e registers (and e1000e then gets eth0). A fact
+   * of the machine a backend tells the model (qemu: BOOT_MODULE_GAP_MS). Default 0.
+   */
+  readonly moduleGapUs?: number;
+  /**
    * Polled before every scheduler step of runScenario; true stops the run with RunStopped (how
    * `ifsim run --time-limit` bounds its work). Never called by the model for anything else.
    */
@@ -1134,7 +1141,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
       "event",
     );
   // Boot: PCI probe and drivers now; deferred work and userspace race from here.
-  machine.boot({ settle: false });
+  machine.boot({ settle: false, moduleGapUs: o.moduleGapUs ?? 0 });
   for (const d of sc.devices ?? []) createVirtual(k, d);
   const monitor = new IpMonitor(k);
   const wholeRun = new IpMonitor(k);
