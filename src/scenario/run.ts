@@ -803,6 +803,7 @@ class ScriptActor implements ScenarioScript {
     this.#pending = { index: this.#i, text: stepText(s), t: w.now(), cursor: w.k.trace.length };
     if (typeof s === "string") {
       this.#wait = { kind: "settle" };
+      this.#settleSince = w.now();
       return;
     }
     if ("ip" in s) {
