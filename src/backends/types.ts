@@ -55,4 +55,14 @@ export interface Backend {
   /** The kernel version (major.minor) the backend runs, for picking the model's profile. */
   kernelVersion(o: BackendRunOptions): string;
   run(sc: ScenarioDoc, o: BackendRunOptions): Promise<BackendRunRecord>;
+  /**
+   * How long the backend waits without an `ip monitor link` record before a step ends, ms
+   * (absent: it ends as soon as the machine is quiet). The model's steps end the same way.
+   */
+  readonly settleQuietMs?: number;
+  /**
+   * The guest's init loads its boot modules one after another, this long apart, ms (absent:
+   * the model's default, every module at power-on). The model boots the same way.
+   */
+  readonly bootModuleGapMs?: number;
 }

@@ -232,6 +232,23 @@ export function verdictOf(
   return compareRecords(normaliseRandomMacs(model, given), normaliseRandomMacs(kernel, given));
 }
 
+/**
+ * The model's run options for comparing with `backend` on `profile`: every step ends on a
+ * settled machine, after the backend's quiet time; the boot modules load as the backend's
+ * guest loads them.
+ */
+export function modelRunOptions(
+  backend: Pick<Backend, "settleQuietMs" | "bootModuleGapMs">,
+  profile: string,
+): { kernel: string; settleSteps: true; settleQuietUs: number; moduleGapUs: number } {
+  return {
+    kernel: profile,
+    settleSteps: true,
+    settleQuietUs: (backend.settleQuietMs ?? 0) * 1000,
+    moduleGapUs: (backend.bootModuleGapMs ?? 0) * 1000,
+  };
+}
+
 /** Runs one scenario on the backend and on the model and compares. */
 export async function conformScenario(
   file: string,
@@ -260,9 +277,9 @@ export async function conformScenario(
   try {
     if (o.keep) {
       // The same record as runScenario's, plus the link state after every line.
-      modelRun = runScenarioWithStates(modelSc, { kernel: profile, settleSteps: true });
+      modelRun = runScenarioWithStates(modelSc, modelRunOptions(backend, profile));
       model = modelRun.record;
-    } else model = runScenario(modelSc, { kernel: profile, settleSteps: true });
+    } else model = runScenario(modelSc, modelRunOptions(backend, profile));
   } catch (e) {
     if (e instanceof RunError || e instanceof UnknownKernelError)
       return { ...base, verdict: "ERROR", profile, reason: `model: ${e.message}` };

@@ -22,6 +22,15 @@ export class IpMonitor {
     for (const s of rtnlDumpLinks(k)) this.#cache.remember("RTM_NEWLINK", s);
   }
 
+  /**
+   * Starts the process afresh: an empty ll_map filled from a link dump of now (what a new
+   * `ip monitor link` started at this moment knows).
+   */
+  restart(k: Kernel): void {
+    this.#cache.load({ byIndex: new Map(), buckets: new Map() });
+    for (const s of rtnlDumpLinks(k)) this.#cache.remember("RTM_NEWLINK", s);
+  }
+
   /** Saves the monitor's ll_map cache. */
   save(): IpMonitorSnapshot {
     return { cache: this.#cache.save() };

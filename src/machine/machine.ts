@@ -14,6 +14,7 @@ import {
   pciRemoveFunction,
   pciSetLink,
   pciState,
+  queueWork,
   settleWork,
   virtioDeviceOf,
   virtioNetInit,
@@ -120,6 +121,12 @@ export function validateMachineSpec(spec: MachineSpec): string | null {
   return null;
 }
 
+/**
+ * The deferred-work item that stands for the guest's init loading its next boot module (a
+ * `boot({ moduleGapUs })`): the item's argument is the module's index in `spec.modules`.
+ */
+export const INIT_MODPROBE_WORK = "init_modprobe";
+
 /** What `Machine.save` returns: the hypervisor's state and the guest's loaded modules, copied. */
 export interface MachineSnapshot {
   readonly hidden: readonly string[];
@@ -167,8 +174,14 @@ export class Machine {
    * Boots: enumerates the visible functions (bus order; root ports first so the buses behind
    * them exist), loads the modules in order (each binds its devices), lets QEMU plug the
    * failover primaries whose pair negotiated STANDBY, and settles deferred work.
+   * With `moduleGapUs` > 0 only the first module loads now; each next one is deferred work
+   * (INIT_MODPROBE_WORK) due that long after the previous one, as an init that runs modprobe
+   * after modprobe (QEMU plugs a paired primary as soon as its standby negotiated).
    */
-  boot(o: { settle?: boolean } = {}): void {
+  boot(o: { settle?: boolean; moduleGapUs?: number } = {}): void {
+    const gap = o.moduleGapUs ?? 0;
+    if (!Number.isSafeInteger(gap) || gap < 0)
+      throw new RangeError(`boot: moduleGapUs must be a non-negative integer (µs), got ${gap}`);
     // QEMU hides a primary only if its standby exists when the primary is created
     // (failover_hide_primary_device is registered by the standby's realize).
     const hiddenAtBoot = (d: PciFunctionSpec): boolean =>
@@ -181,10 +194,11 @@ export class Machine {
       pciAddFunction(this.k, d, { firmware: true });
     for (const d of [...rest].sort((a, b) => comparePciAddr(a.addr, b.addr)))
       pciAddFunction(this.k, d, { firmware: true });
-    for (const m of this.spec.modules) {
-      MODULE_INIT[m](this.k);
-      this.loaded.add(m);
-    }
+    if (gap === 0)
+      for (const m of this.spec.modules) {
+        MODULE_INIT[m](this.k);
+        this.loaded.add(m);
+      }
     for (const d of this.spec.devices) {
       if (hiddenAtBoot(d) && d.atBoot !== false) {
         this.state.hidden.push(d.id as string);
@@ -196,7 +210,11 @@ export class Machine {
           `${d.id}: ${d.failoverPairId} is not in the VM: plugged at once, not hidden (failover_pair_id)`,
         );
     }
-    this.hypervisorStep();
+    if (gap === 0) this.hypervisorStep();
+    else if (this.spec.modules.length > 0) {
+      this.k.registry.work.set(INIT_MODPROBE_WORK, (_k, arg) => this.bootModule(Number(arg), gap));
+      this.bootModule(0, gap);
+    }
     // A scenario leaves the deferred work (linkwatch, config work) to its kernel actor, so that
     // userspace started at boot races it.
     if (o.settle !== false) this.settle();
@@ -224,6 +242,15 @@ export class Machine {
     for (const id of s.announced) this.announced.add(id);
     this.loaded.clear();
     for (const m of s.loaded) this.loaded.add(m);
+  }
+
+  /** Loads boot module `i` (unless a step loaded it already) and queues the next one. */
+  private bootModule(i: number, gap: number): void {
+    const m = this.spec.modules[i];
+    if (m === undefined) throw new RangeError(`boot: no boot module ${i}`);
+    this.loadModule(m);
+    if (i + 1 < this.spec.modules.length)
+      queueWork(this.k, INIT_MODPROBE_WORK, this.k.clock.now() + gap, String(i + 1));
   }
 
   /** Runs deferred kernel work until none is left. */

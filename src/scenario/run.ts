@@ -93,6 +93,23 @@ export interface RunOptions {
    */
   readonly settleSteps?: boolean;
   /**
+   * With settleSteps: a step ends only once no `ip monitor link` record has come for this long
+   * (virtual µs) since the later of its last record and the start of its settle, and the first
+   * step waits the same way after boot (every actor idle, then this quiet time) — the settle rule
+   * of the backend compared with (qemu: QUIET_MS). The time matters to the kernel: linkwatch
+   * runs a non-urgent event at once when its last run is more than a second ago, so whether
+   * the next step's carrier change is reported at once or a second later depends on it.
+   * Default 0 (a step ends as soon as every actor is idle).
+   */
+  readonly settleQuietUs?: number;
+  /**
+   * The guest's init loads the boot modules one after another, this long apart (virtual µs),
+   * instead of all at once at power-on: actors started before them (udevd) run in between, so
+   * the virtio NIC can be renamed before e1000e registers (and e1000e then gets eth0). A fact
+   * of the machine a backend tells the model (qemu: BOOT_MODULE_GAP_MS). Default 0.
+   */
+  readonly moduleGapUs?: number;
+  /**
    * Polled before every scheduler step of runScenario; true stops the run with RunStopped (how
    * `ifsim run --time-limit` bounds its work). Never called by the model for anything else.
    */
@@ -560,7 +577,10 @@ export interface ScenarioScript extends Actor {
   settled(): void;
 }
 
-type ScriptWait = { kind: "settle" | "migrate" } | { kind: "sleep"; until: number } | null;
+type ScriptWait =
+  | { kind: "settle" | "migrate" }
+  | { kind: "sleep" | "quiet"; until: number }
+  | null;
 type ScriptPending = { index: number; text: string; t: number; cursor: number } | null;
 type ScriptOutcome = {
   ok: boolean;
@@ -573,6 +593,7 @@ type ScriptOutcome = {
 /** What ScriptActor saves: its position, what it waits for, and the records so far. */
 interface ScriptSnapshot {
   readonly started: boolean;
+  readonly settleSince: number;
   readonly i: number;
   readonly wait: ScriptWait;
   readonly pending: ScriptPending;
@@ -597,6 +618,10 @@ class ScriptActor implements ScenarioScript {
   #wait: ScriptWait = null;
   #pending: ScriptPending = null;
   readonly #settleSteps: boolean;
+  /** settleSteps: the quiet time that ends a settle, µs (0: none). */
+  readonly #quietUs: number;
+  /** When the current settle began (its quiet time counts from here at the earliest), µs. */
+  #settleSince = 0;
   /** settleSteps: the outcome of the current step, held until every actor is idle. */
   #outcome: ScriptOutcome = null;
   /** The udev actor `udevadm trigger` steps talk to, or null. */
@@ -609,6 +634,7 @@ class ScriptActor implements ScenarioScript {
     qemu: QemuMigration,
     settleSteps = false,
     starts: "quiescent" | "boot" = "quiescent",
+    quietUs = 0,
   ) {
     this.#w = w;
     this.#steps = steps;
@@ -616,6 +642,10 @@ class ScriptActor implements ScenarioScript {
     this.#qemu = qemu;
     this.#settleSteps = settleSteps;
     this.#starts = starts;
+    this.#quietUs = settleSteps ? quietUs : 0;
+    // The backend's boot settle: every actor idle and the quiet time over before step 1.
+    if (this.#quietUs > 0 && starts === "quiescent" && steps.length > 0)
+      this.#wait = { kind: "settle" };
   }
 
   get started(): boolean {
@@ -642,6 +672,7 @@ class ScriptActor implements ScenarioScript {
   save(): ScriptSnapshot {
     return {
       started: this.#started,
+      settleSince: this.#settleSince,
       i: this.#i,
       wait: this.#wait === null ? null : { ...this.#wait },
       pending: this.#pending === null ? null : { ...this.#pending },
@@ -652,6 +683,7 @@ class ScriptActor implements ScenarioScript {
 
   load(s: ScriptSnapshot): void {
     this.#started = s.started;
+    this.#settleSince = s.settleSince;
     this.#i = s.i;
     this.#wait = s.wait === null ? null : { ...s.wait };
     this.#pending = s.pending === null ? null : { ...s.pending };
@@ -666,8 +698,19 @@ class ScriptActor implements ScenarioScript {
       if (!this.#started && this.#starts === "quiescent" && !this.#bootOver()) return null;
       return this.#w.now();
     }
-    if (this.#wait.kind === "sleep") return Math.max(this.#wait.until, this.#w.now());
+    if (this.#wait.kind === "sleep" || this.#wait.kind === "quiet")
+      return Math.max(this.#wait.until, this.#w.now());
     return null;
+  }
+
+  /** The virtual time of the last `ip monitor link` record at or after trace cursor `from`. */
+  #lastRecordAt(from: number): number {
+    const evs = this.#w.k.trace.events;
+    for (let i = evs.length - 1; i >= from; i--) {
+      const e = evs[i] as StampedEvent;
+      if (e.type === "kernel.rtnl") return e.t;
+    }
+    return -1;
   }
 
   #events(cursor: number): string[] {
@@ -690,6 +733,7 @@ class ScriptActor implements ScenarioScript {
     if (this.#settleSteps && this.#outcome === null) {
       this.#outcome = { ok, errno, message, result, ...(cause !== null ? { cause } : {}) };
       this.#wait = { kind: "settle" };
+      this.#settleSince = this.#w.now();
       return;
     }
     this.#outcome = null;
@@ -712,6 +756,19 @@ class ScriptActor implements ScenarioScript {
   /** The runner calls this when every other actor is idle. */
   settled(): void {
     if (this.#wait?.kind !== "settle") return;
+    if (this.#quietUs > 0) {
+      const from = this.#pending?.cursor ?? 0;
+      const until = Math.max(this.#lastRecordAt(from), this.#settleSince) + this.#quietUs;
+      if (this.#w.now() < until) {
+        this.#wait = { kind: "quiet", until };
+        return;
+      }
+      if (this.#pending === null) {
+        // the boot settle is over: step 1 may start
+        this.#wait = null;
+        return;
+      }
+    }
     const o = this.#outcome ?? { ok: true, errno: null, message: null, result: "ok" };
     this.#outcome = o;
     this.#finish(o.ok, o.errno, o.message, o.result, o.cause ?? null);
@@ -723,8 +780,15 @@ class ScriptActor implements ScenarioScript {
       this.#finish(true, null, null, "ok");
       return;
     }
+    if (this.#wait?.kind === "quiet") {
+      // the quiet time is over: settle again (done at once unless something new ran)
+      this.#wait = { kind: "settle" };
+      return;
+    }
     if (!this.#started) {
       this.#started = true;
+      // the steps' `ip monitor link` starts now: its ll_map is a link dump of this moment
+      this.#monitor.restart(w.k);
       if (this.#starts === "quiescent")
         w.record(
           this.name,
@@ -739,6 +803,7 @@ class ScriptActor implements ScenarioScript {
     this.#pending = { index: this.#i, text: stepText(s), t: w.now(), cursor: w.k.trace.length };
     if (typeof s === "string") {
       this.#wait = { kind: "settle" };
+      this.#settleSince = w.now();
       return;
     }
     if ("ip" in s) {
@@ -1081,7 +1146,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
       "event",
     );
   // Boot: PCI probe and drivers now; deferred work and userspace race from here.
-  machine.boot({ settle: false });
+  machine.boot({ settle: false, moduleGapUs: o.moduleGapUs ?? 0 });
   for (const d of sc.devices ?? []) createVirtual(k, d);
   const monitor = new IpMonitor(k);
   const wholeRun = new IpMonitor(k);
@@ -1093,6 +1158,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
     qemu,
     o.settleSteps ?? false,
     sc.script_starts ?? "quiescent",
+    o.settleQuietUs ?? 0,
   );
   script.udev = udev;
   w.sched.add(script);

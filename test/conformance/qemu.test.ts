@@ -19,7 +19,7 @@ import {
   type QemuRunRecord,
   qemuUnavailableReason,
 } from "../../src/backends/qemu/index.ts";
-import { verdictOf } from "../../src/cli/conform.ts";
+import { modelRunOptions, verdictOf } from "../../src/cli/conform.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 
@@ -93,7 +93,7 @@ describe("qemu backend: the failover corpus agrees with the model", () => {
         const sc = parsed.scenario;
         const backend = new QemuBackend();
         expect(backend.refuses(sc)).toBeNull();
-        const model = runScenario(sc, { kernel: backend.kernelVersion({}), settleSteps: true });
+        const model = runScenario(sc, modelRunOptions(backend, backend.kernelVersion({})));
         const kernel = (await backend.run(sc, {})) as QemuRunRecord;
         timings.push(
           `${f}: guest up ${kernel.bootMs} ms, ready ${kernel.readyMs} ms, run ${kernel.wallMs} ms`,

@@ -17,6 +17,7 @@ import {
   BUILTIN_MACHINES,
   FAILOVER_MAC,
   FAILOVER_VM,
+  INIT_MODPROBE_WORK,
   Machine,
   MachineError,
   type MachineSpec,
@@ -389,5 +390,25 @@ describe("Machine.setLink", () => {
     });
     expect(evs).toEqual([]);
     expect(dev(k, "eth3").carrier).toBe(true);
+  });
+});
+
+describe("Machine.boot with moduleGapUs", () => {
+  it("should load the first boot module at once and each next one as deferred work", () => {
+    const { k, m } = bootMachine("6.1", VIRTIO_VM, { noBoot: true });
+    m.boot({ settle: false, moduleGapUs: 200_000 });
+    const pending = k.state.work.filter((w) => w.name === INIT_MODPROBE_WORK);
+    expect(pending.map((w) => [w.due, w.arg])).toEqual([[200_000, "1"]]);
+    expect([...k.state.devices.values()].filter((d) => d.name.startsWith("eth"))).toEqual([]);
+    m.settle();
+    expect(k.state.work.filter((w) => w.name === INIT_MODPROBE_WORK)).toEqual([]);
+    expect(k.clock.now()).toBeGreaterThanOrEqual(200_000 * (VIRTIO_VM.modules.length - 1));
+    expect([...k.state.devices.values()].some((d) => d.name === "eth0")).toBe(true);
+  });
+
+  it("should refuse a negative or fractional gap", () => {
+    const { m } = bootMachine("6.1", VIRTIO_VM, { noBoot: true });
+    expect(() => m.boot({ moduleGapUs: -1 })).toThrow(RangeError);
+    expect(() => m.boot({ moduleGapUs: 0.5 })).toThrow(RangeError);
   });
 });

@@ -18,6 +18,8 @@
 //   waitdev <max> <pci>=<n>…      wait until each PCI function has ≥ n netdevs (n = 0: none, or
 //                                 the function is gone); field waited; then drain
 //   sleep <ms>                    sleep, then drain
+//   remon                         start `ip monitor link` afresh (a new process, whose ll_map
+//                                 is a dump of now); what the old one printed is dropped
 //   modprobe <module>             load it and its dependencies (insmod); fields rc, stderr
 //   final                         fields link (ip -j -d link), text (ip -d link), nat (name and
 //                                 name_assign_type of every netdev)
@@ -107,15 +109,20 @@ ms() { # uptime in ms
   echo $(( \${u%.*} * 1000 + f * 10 ))
 }
 
-# ---- ip monitor link, for the whole run --------------------------------------------------
-$IP monitor link > $MON 2> /tmp/mon.err &
-MONPID=$!
-i=0
-while [ $i -lt 500 ]; do
-  # subscribed: its rtnetlink socket has joined a multicast group
-  awk -v p="$MONPID" '$2 == 0 && $3 == p && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink && break
-  sleep 0.02; i=$((i + 1))
-done
+# ---- ip monitor link, for the whole run (restarted when the steps start) -----------------
+mon_start() {
+  : > $MON
+  MONPOS=0
+  $IP monitor link > $MON 2> /tmp/mon.err &
+  MONPID=$!
+  i=0
+  while [ $i -lt 500 ]; do
+    # subscribed: its rtnetlink socket has joined a multicast group
+    awk -v p="$MONPID" '$2 == 0 && $3 == p && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink && break
+    sleep 0.02; i=$((i + 1))
+  done
+}
+mon_start
 
 # The monitor has printed everything the kernel queued for it: nothing is left in its socket's
 # receive queue (Rmem in /proc/net/netlink) and it is blocked in recvmsg (47) again — iproute2
@@ -218,6 +225,12 @@ while IFS= read -r line <&3; do
       drain
       fields="rc stdout stderr" ;;
     drain) drain ;;
+    remon)
+      drain
+      mon_take
+      kill $MONPID 2>/dev/null
+      wait $MONPID 2>/dev/null
+      mon_start ;;
     settle) settle "$@"; fields=waited ;;
     waitdev) waitdev "$@"; drain; fields=waited ;;
     sleep) sleep "$(awk -v m="$1" 'BEGIN { print m / 1000 }')"; drain ;;

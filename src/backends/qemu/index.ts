@@ -7,7 +7,7 @@ import type { ScenarioDoc } from "../../scenario/schema.ts";
 import { BackendRefusal } from "../refusal.ts";
 import type { Backend, BackendRunOptions } from "../types.ts";
 import { prepareProblem } from "./prepare.ts";
-import { type QemuRunRecord, qemuRefuses, runOnQemu } from "./run.ts";
+import { BOOT_MODULE_GAP_MS, type QemuRunRecord, QUIET_MS, qemuRefuses, runOnQemu } from "./run.ts";
 
 export { compareLogs, formatLogDifference, MODELLED_LOG, modelledLog } from "./compare.ts";
 export { pciAddrMap, type QemuLayout, qemuLayout } from "./layout.ts";
@@ -31,6 +31,8 @@ export function qemuUnavailableReason(): string | null {
 /** The qemu backend. */
 export class QemuBackend implements Backend {
   readonly name = "qemu";
+  readonly settleQuietMs = QUIET_MS;
+  readonly bootModuleGapMs = BOOT_MODULE_GAP_MS;
 
   unavailableReason(): string | null {
     return qemuUnavailableReason();

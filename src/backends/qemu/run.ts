@@ -20,7 +20,8 @@
 // Before step 1 the guest has booted, every device present at boot has its netdevs (QEMU plugs
 // a paired primary only once the guest negotiated STANDBY) and the guest is quiescent, as the
 // model's steps start by default (`script_starts: quiescent`: once the kernel has no deferred
-// work pending). A scenario that races boot (`script_starts: boot`) is refused.
+// work pending). A scenario that races boot (`script_starts: boot`) is refused. The steps'
+// `ip monitor link` is started afresh then (the model's starts with step 1 too).
 
 import type { ErrnoName } from "../../kernel/index.ts";
 import type { LinkRecord } from "../../scenario/run.ts";
@@ -38,6 +39,14 @@ import { qemuVersion, Vm, type VmOptions } from "./vm.ts";
 
 /** Quiet time that ends a settle, ms. */
 export const QUIET_MS = 1200;
+/**
+ * Time between two boot modules as the guest's init loads them (insmod after insmod; udevd,
+ * started first, runs in between), ms. Measured with Debian's 6.1 under TCG: virtio_net
+ * registers its netdevs at 9.16 s, udevd renames them at 9.35 s and 9.40 s, e1000e's init
+ * starts at 9.36 s and it registers at 9.53 s (eth0, free again); the five boot modules take
+ * ≈1.1 s. The model is told (RunOptions.moduleGapUs) so that its udevd renames in between too.
+ */
+export const BOOT_MODULE_GAP_MS = 200;
 /** Longest settle, ms. */
 export const SETTLE_MAX_MS = 15_000;
 /** Longest wait for a device's netdevs to appear or go, ms. */
@@ -312,6 +321,12 @@ export async function runOnQemu(
     const hv = new HostView(layout, modules);
     const boot = await settleGuest(vm, hv, log);
     const dmesg = boot.dmesg;
+    // The steps' `ip monitor link` starts now, as the model's does at step 1: a monitor that
+    // saw a device before udevd renamed it prints it (as a master) by its first name forever
+    // (iproute2 6.1's ll_map), and when the first monitor started during boot raced udevd.
+    const remon = await vm.request("remon");
+    dmesg.push(...dmesgLines(remon.dmesg));
+    boot.udev.push(...lines(remon.udev));
     const readyMs = Date.now() - t0;
     log(`qemu: ready in ${readyMs} ms`);
     const steps: BackendStepRecord[] = [];
