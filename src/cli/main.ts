@@ -11,6 +11,7 @@ import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
 import { runCommand, schemaCommand } from "./run.ts";
 import { colourWanted, terminal } from "./terminal.ts";
+import { udevadmCommand } from "./udevadm.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -31,6 +32,7 @@ Usage:
   ifsim kernels [--json]        list the kernel version profiles
   ifsim machines [--json]       list the built-in machines (for --machine)
   ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
+            [--link-dir DIR] [--rules-dir DIR] [--netplan FILE]
                                 run a scenario: timeline, step results, final links
   ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
                                 run it on a real kernel (host namespace or Linux guest)
@@ -43,6 +45,8 @@ Usage:
                                 1 violated, 3 bounded (ifsim explore --help lists every option)
   ifsim replay TOKEN [--json] [--export OUT]
                                 replay the counterexample of a token ifsim explore printed
+  ifsim udevadm FILE.yaml info DEV | test-builtin net_id DEV
+                                what the model's udev decided, as udevadm prints it
   ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
 
@@ -143,6 +147,7 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   if (cmd === "explore") return clean(exploreCommand(rest));
   if (cmd === "replay") return clean(replayCommand(rest));
   if (cmd === "schema") return schemaCommand(rest);
+  if (cmd === "udevadm") return clean(udevadmCommand(rest));
   return {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,

@@ -23,8 +23,16 @@ import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
 import { wrapText } from "./swimlane.ts";
 import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
+import {
+  noUdevFlags,
+  readUdevFlags,
+  takeUdevFlag,
+  UDEV_FLAGS_HELP,
+  withUdevFiles,
+} from "./udev-flags.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--time-limit DUR]
+                 [--link-dir DIR]... [--rules-dir DIR]... [--netplan FILE]...
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
 
 Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
@@ -45,7 +53,7 @@ verdict line per kernel.
                namespace: veth and ifb, ip/settle/sleep steps) or qemu (a Linux guest); prints
                the backend's run record (steps with results and the ip monitor link records each
                caused, final links). model (the default) is the model.
-Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage (or a
+${UDEV_FLAGS_HELP}Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage (or a
 scenario the backend refuses, or a backend not available here), 3 stopped by --time-limit.
 `;
 
@@ -259,6 +267,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   let timeLimitMs: number | undefined;
   const started = Date.now();
   const files: string[] = [];
+  const udevFlags = noUdevFlags();
   const usage = (msg: string): CliResult => ({
     stdout: "",
     stderr: `ifsim run: ${msg}\n`,
@@ -267,6 +276,12 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--help" || a === "-h") return { stdout: RUN_HELP, stderr: "", status: 0 };
+    const took = takeUdevFlag(argv, i, udevFlags);
+    if (took !== null && typeof took === "object") return usage(took.error);
+    if (took !== null) {
+      i = took;
+      continue;
+    }
     if (a === "--kernel") {
       const v = argv[++i];
       if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
@@ -303,20 +318,25 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   const parsed = parseScenario(text, file);
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };
+  const extra = readUdevFlags(udevFlags);
+  if ("error" in extra) return usage(extra.error);
+  const scenario = withUdevFiles(parsed.scenario, extra.files);
+  if ("error" in scenario) return usage(`${file}: ${scenario.error}`);
+  const notes = extra.notes.map((n) => `ifsim run: ${n}\n`).join("");
   if (backend !== "model") {
     if (kernels.length > 1)
       return usage(`--backend ${backend} runs one kernel: give --kernel at most once`);
     if (seed !== undefined)
       return usage(`--seed is the model's: a real kernel has no seed (drop --seed or --backend)`);
-    return runOnBackend(file, parsed.scenario, backend, kernels[0], json);
+    return runOnBackend(file, scenario, backend, kernels[0], json);
   }
   const runs: RunRecord[] = [];
   const chosen: (string | undefined)[] =
-    kernels.length > 0 ? kernels : (parsed.scenario.kernels ?? [undefined]);
+    kernels.length > 0 ? kernels : (scenario.kernels ?? [undefined]);
   for (const kernel of chosen) {
     try {
       runs.push(
-        runScenario(parsed.scenario, {
+        runScenario(scenario, {
           ...(kernel !== undefined ? { kernel } : {}),
           ...(seed !== undefined ? { seed } : {}),
           ...(timeLimitMs !== undefined
@@ -337,9 +357,11 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     }
   }
   const ok = runs.every((r) => r.ok);
+  // What the model did not take from the udev files: on stderr (and in the record).
+  const config = notes + (runs[0]?.udevConfig ?? []).map((l) => `udev config: ${l}\n`).join("");
   if (json) {
     const out = runs.length === 1 ? runs[0] : runs;
-    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: "", status: ok ? 0 : 1 };
+    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr: config, status: ok ? 0 : 1 };
   }
   let out = runs.map((r) => formatRun(r, monitor)).join("\n");
   if (runs.length > 1) {
@@ -353,7 +375,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     }
   }
   out += `\n${verdictLines(runs)}`;
-  return { stdout: out, stderr: "", status: ok ? 0 : 1 };
+  return { stdout: out, stderr: config, status: ok ? 0 : 1 };
 }
 
 /** One verdict line per run (kernel): PASS with how many expectations held, or what failed. */

@@ -138,7 +138,7 @@ export function parseLinkFile(text: string, path: string): LoadedLink {
       }
       acc.push(invert ? `!${w}` : w);
     }
-    m[key] = acc;
+    m[key] = acc.length > 0 ? acc : undefined;
   };
   const globCheck = (w: string): string | null => {
     const g = compileGlob(w);
