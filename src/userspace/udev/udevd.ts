@@ -869,7 +869,7 @@ export class Udevd implements Actor {
 
   /**
    * What `udevadm test-builtin net_id` prints for the device now: ID_NET_NAMING_SCHEME and the
-   * ID_NET_NAME_* names (and ID_NET_DRIVER, which the model's net_id reads), or null when the
+   * ID_NET_NAME_* names, or null when the
    * device is gone. Side-effect free.
    */
   netIdProperties(ifindex: number): Record<string, string> | null {
