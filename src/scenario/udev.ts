@@ -43,7 +43,9 @@ export function udevGuestFiles(cfg: UdevDoc | undefined): Record<string, string>
   for (const [p, t] of Object.entries(cfg.files))
     if (!/^\/(etc|run|lib)\/netplan\//.test(p)) out[p] = t;
   Object.assign(out, netplanGenerate(cfg.files).files);
-  if (cfg.name_policy !== undefined)
+  // unless the user's own 99-default.link masks udev's (then name_policy has nothing to change)
+  const userDefault = Object.keys(out).some((p) => p.endsWith("/99-default.link"));
+  if (cfg.name_policy !== undefined && !userDefault)
     out["/etc/systemd/network/99-default.link"] = defaultLinkText(
       cfg.generation ?? "v256",
       cfg.name_policy,
