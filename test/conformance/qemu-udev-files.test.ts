@@ -7,9 +7,9 @@
 // What is asserted, per file:
 // - 01-link-by-mac: a collision. Exactly one of the master and the standby gets the name, every
 //   other device that asked for it (the other one of the pair, the VF) got EEXIST and keeps its
-//   kernel name. WHICH of the pair wins is a race between two udev workers (measured: the
-//   standby won on real udev 252, its worker reached the rename first although the master's
-//   event was older; the model's workers take events in order, so its master wins): the test
+//   kernel name. WHICH of the pair wins is a race between two udev workers (measured on real udev 252:
+//   the standby won two runs of three, its worker reaching the rename first although the
+//   master's event was older, the master the third; the model's workers take events in order, so its master wins): the test
 //   asserts the collision's shape on both sides and prints the winners, never which one wins.
 // - every other file: agreement of the final links and udevd's renames (with their results),
 //   through `ifsim conform`'s comparison, less the pinned differences of KNOWN:
