@@ -17,6 +17,7 @@ import {
   terminalSinks,
   withTerminalOptions,
 } from "./terminal-options.ts";
+import { udevadmCommand } from "./udevadm.ts";
 
 /** What a command produced. */
 export interface CliResult {
@@ -37,6 +38,7 @@ Usage:
   ifsim kernels [--json]        list the kernel version profiles
   ifsim machines [--json]       list the built-in machines (for --machine)
   ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--html OUT]
+            [--link-dir DIR] [--rules-dir DIR] [--netplan FILE]
                                 run a scenario: timeline, step results, final links
   ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
                                 run it on a real kernel (host namespace or Linux guest)
@@ -50,6 +52,8 @@ Usage:
   ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf OUT] [--export OUT] [--html OUT]
                                 replay a counterexample ifsim explore wrote (its token, or the
                                 NAME.cex.txt file it wrote the tokens to)
+  ifsim udevadm FILE.yaml info DEV | test-builtin net_id DEV
+                                what the model's udev decided, as udevadm prints it
   ifsim schema                  the scenario file's JSON Schema (for editors)
   ifsim --help | --version
   --html OUT on run, explore, replay and conform writes a self-contained HTML report (swim
@@ -171,6 +175,7 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
     });
   }
   if (cmd === "schema") return schemaCommand(rest);
+  if (cmd === "udevadm") return clean(udevadmCommand(rest));
   return {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,

@@ -32,8 +32,16 @@ import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
 import { wrapText } from "./swimlane.ts";
 import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
+import {
+  noUdevFlags,
+  readUdevFlags,
+  takeUdevFlag,
+  UDEV_FLAGS_HELP,
+  withUdevFiles,
+} from "./udev-flags.ts";
 
 const RUN_HELP = `Usage: ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--html OUT] [--time-limit DUR]
+                 [--link-dir DIR]... [--rules-dir DIR]... [--netplan FILE]...
        ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json] [--html OUT]
 
 Runs a scenario (docs/scenario-format.md; ifsim schema) on the model: the machine boots, the
@@ -58,7 +66,7 @@ verdict line per kernel.
                namespace: veth and ifb, ip/settle/sleep steps) or qemu (a Linux guest); prints
                the backend's run record (steps with results and the ip monitor link records each
                caused, final links). model (the default) is the model.
-Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage (or a
+${UDEV_FLAGS_HELP}Exit status: 0 all expectations hold, 1 an expectation failed, 2 bad file or usage (or a
 scenario the backend refuses, or a backend not available here), 3 stopped by --time-limit.
 `;
 
@@ -283,6 +291,7 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   let html: string | undefined;
   const started = Date.now();
   const files: string[] = [];
+  const udevFlags = noUdevFlags();
   const usage = (msg: string): CliResult => ({
     stdout: "",
     stderr: `ifsim run: ${msg}\n`,
@@ -291,6 +300,12 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--help" || a === "-h") return { stdout: RUN_HELP, stderr: "", status: 0 };
+    const took = takeUdevFlag(argv, i, udevFlags);
+    if (took !== null && typeof took === "object") return usage(took.error);
+    if (took !== null) {
+      i = took;
+      continue;
+    }
     if (a === "--kernel") {
       const v = argv[++i];
       if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
@@ -336,17 +351,22 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
   const parsed = parseScenario(text, file);
   if (!parsed.ok)
     return { stdout: "", stderr: `${parsed.issues.map(formatIssue).join("\n")}\n`, status: 2 };
+  const extra = readUdevFlags(udevFlags);
+  if ("error" in extra) return usage(extra.error);
+  const scenario = withUdevFiles(parsed.scenario, extra.files);
+  if ("error" in scenario) return usage(`${file}: ${scenario.error}`);
+  const notes = extra.notes.map((n) => `ifsim run: ${n}\n`).join("");
   if (backend !== "model") {
     if (kernels.length > 1)
       return usage(`--backend ${backend} runs one kernel: give --kernel at most once`);
     if (seed !== undefined)
       return usage(`--seed is the model's: a real kernel has no seed (drop --seed or --backend)`);
-    return runOnBackend(file, parsed.scenario, backend, kernels[0], json, html);
+    return runOnBackend(file, scenario, backend, kernels[0], json, html);
   }
   const runs: RunRecord[] = [];
   const states: LinkStates[] = [];
   const chosen: (string | undefined)[] =
-    kernels.length > 0 ? kernels : (parsed.scenario.kernels ?? [undefined]);
+    kernels.length > 0 ? kernels : (scenario.kernels ?? [undefined]);
   for (const kernel of chosen) {
     try {
       const o = {
@@ -358,10 +378,10 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       };
       if (html !== undefined) {
         // The same record as runScenario's, plus the link state after every line.
-        const r = runScenarioWithStates(parsed.scenario, o);
+        const r = runScenarioWithStates(scenario, o);
         runs.push(r.record);
         states.push(r.states);
-      } else runs.push(runScenario(parsed.scenario, o));
+      } else runs.push(runScenario(scenario, o));
     } catch (e) {
       if (e instanceof RunStopped)
         return {
@@ -375,15 +395,17 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     }
   }
   const ok = runs.every((r) => r.ok);
-  let stderr = "";
+  // What the model did not take from the udev files: on stderr (and in the record).
+  let stderr = notes + (runs[0]?.udevConfig ?? []).map((l) => `udev config: ${l}\n`).join("");
   if (html !== undefined) {
     const doc = runReport(
       runs.map((record, i) => ({ record, states: states[i] as LinkStates })),
       { file },
     );
     const err = writeOutput(html, renderHtml(doc));
-    if (err !== null) return { stdout: "", stderr: `ifsim run: ${err}\n`, status: EXIT_IOERR };
-    stderr = `ifsim run: wrote the HTML report to ${html}\n`;
+    if (err !== null)
+      return { stdout: "", stderr: `${stderr}ifsim run: ${err}\n`, status: EXIT_IOERR };
+    stderr += `ifsim run: wrote the HTML report to ${html}\n`;
   }
   if (json) {
     const out = runs.length === 1 ? runs[0] : runs;

@@ -26,7 +26,7 @@ import { BringupActor, type BringupSnapshot } from "../userspace/bringup.ts";
 import { ipFailureCause } from "../userspace/cause.ts";
 import { CloudInitProbe, type CloudInitSnapshot } from "../userspace/cloud-init.ts";
 import { KernelWorkActor } from "../userspace/kernel-actor.ts";
-import type { UdevdSnapshot, UdevdView, UdevRename } from "../userspace/udev/index.ts";
+import type { UdevDbEntry, UdevdSnapshot, UdevdView, UdevRename } from "../userspace/udev/index.ts";
 import {
   type StampedEvent,
   type TimelineEntry,
@@ -42,7 +42,7 @@ import {
   type ScenarioDoc,
   type StepDoc,
 } from "./schema.ts";
-import { scenarioUdev } from "./udev.ts";
+import { scenarioUdev, udevFilesReport } from "./udev.ts";
 
 /**
  * A userspace actor the runner can start for `udev:` (plugged in by the udev module; `Udevd` is
@@ -67,6 +67,10 @@ export interface UdevActorLike extends Actor {
   predictableName(ifindex: number): string | null;
   /** `udevadm trigger --action=add` of the net devices; returns how many events were queued. */
   coldplug(): number;
+  /** The udev database (`udevadm info` of every device), by ifindex. */
+  entries?(): UdevDbEntry[];
+  /** `udevadm test-builtin net_id`: the builtin's properties for the device now, or null. */
+  netIdProperties?(ifindex: number): Record<string, string> | null;
 }
 
 /** Builds the udev actor from the scenario's `udev:` section. */
@@ -185,7 +189,20 @@ export interface RunRecord {
   readonly devices: DeviceRecord[];
   /** Every rename the udev actor asked for, in order, with the kernel's answer (udev: only). */
   readonly udevRenames?: UdevRenameRecord[];
+  /** udev's database at the end, per device (ifindex order): what `udevadm info` shows. */
+  readonly udevDevices?: UdevDeviceRecord[];
+  /** What the model did not take from `udev.files` ("file:line: level: message"). */
+  readonly udevConfig?: string[];
   readonly ok: boolean;
+}
+
+/** One device in udev's database at the end of a run. */
+export interface UdevDeviceRecord {
+  readonly ifindex: number;
+  readonly name: string;
+  /** udev has a database entry for it (sd_device_get_is_initialized). */
+  readonly initialized: boolean;
+  readonly properties: Readonly<Record<string, string>>;
 }
 
 /** A rename udevd tried: from, to, and null (renamed) or the errno name. */
@@ -1303,6 +1320,19 @@ export function finishRun(p: PreparedRun): RunRecord {
     devices,
     ...(p.udev
       ? { udevRenames: p.udev.renames.map((r) => ({ from: r.from, to: r.to, errno: r.errno })) }
+      : {}),
+    ...(p.udev?.entries
+      ? {
+          udevDevices: p.udev.entries().map((e) => ({
+            ifindex: e.ifindex,
+            name: e.name,
+            initialized: e.initialized,
+            properties: e.properties,
+          })),
+        }
+      : {}),
+    ...(sc.udev !== undefined && sc.udev !== "none" && sc.udev.files !== undefined
+      ? { udevConfig: udevFilesReport(sc.udev) }
       : {}),
     ok: expectations.every((e) => e.ok),
   };

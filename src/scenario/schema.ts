@@ -200,6 +200,12 @@ export const Udev = z
         .record(z.string(), z.number().int().nonnegative())
         .optional()
         .describe("acpi_index (the onboard name eno<N>) by PCI address"),
+      files: z
+        .record(z.string().regex(/^\/[^\0]*[^/]$/, "an absolute file path"), z.string())
+        .optional()
+        .describe(
+          "udev's configuration files as on disk, text by absolute path: .link files in /etc/systemd/network, /run/systemd/network or /usr/lib/systemd/network; udev rules in /etc/udev/rules.d, /run/udev/rules.d or /usr/lib/udev/rules.d; netplan YAML in /etc/netplan, /run/netplan or /lib/netplan (turned into the .link and .rules files netplan generate writes). An empty text masks a same-named file of a lower-priority directory (99-default.link, 80-net-setup-link.rules). What the model does not take is reported by file and line (docs/link-files.md)",
+        ),
     }),
   ])
   .describe('The udev-like actor: "none", or its configuration');

@@ -13,6 +13,7 @@ export const COMMANDS = [
   "ip",
   "kernels",
   "machines",
+  "udevadm",
   "schema",
 ] as const;
 

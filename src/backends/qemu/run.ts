@@ -23,10 +23,12 @@
 // work pending). A scenario that races boot (`script_starts: boot`) is refused. The steps'
 // `ip monitor link` is started afresh then (the model's starts with step 1 too).
 
+import { dirname } from "node:path";
 import type { ErrnoName } from "../../kernel/index.ts";
 import type { LinkRecord } from "../../scenario/run.ts";
 import { durationMs, splitArgs, stepText } from "../../scenario/run.ts";
 import type { ScenarioDoc, StepDoc } from "../../scenario/schema.ts";
+import { udevGuestFiles } from "../../scenario/udev.ts";
 import { errnoFromIpError } from "../errno-text.ts";
 import { BackendRefusal } from "../refusal.ts";
 import type { BackendRunOptions, BackendRunRecord, BackendStepRecord } from "../types.ts";
@@ -34,6 +36,7 @@ import { HostView } from "./hv.ts";
 import { layoutProblem, pciAddrMap, qemuLayout } from "./layout.ts";
 import { cacheDir, type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
 import { realUdevProblem, scenarioLinkFile, type UdevRename, udevRenames } from "./udev.ts";
+import { initrdWithFiles } from "./udev-files.ts";
 import { type PreparedUdev, prepareUdev, udevInitrd } from "./udev-prepare.ts";
 import { qemuVersion, Vm, type VmOptions } from "./vm.ts";
 
@@ -79,6 +82,8 @@ export interface QemuRunRecord extends BackendRunRecord {
     readonly packages: string[];
     /** The .link file given to it (null: 99-default.link). */
     readonly linkFile: string | null;
+    /** The scenario's udev.files put into the guest (netplan YAML as its generated files). */
+    readonly files?: Readonly<Record<string, string>>;
     /** udevd's debug log before step 1 (boot: trigger, module load, settle). */
     readonly bootLog: string[];
     /** udevd's debug log of each step. */
@@ -298,8 +303,17 @@ export async function runOnQemu(
   const base = o.prepared ?? prepare(log);
   const withUdev = sc.udev !== undefined && sc.udev !== "none";
   const u: PreparedUdev | null = withUdev ? prepareUdev(cacheDir(), log) : null;
-  const p = u ? { ...base, initrd: udevInitrd(base.initrd, u) } : base;
-  const linkFile = scenarioLinkFile(sc);
+  const guestFiles = udevGuestFiles(sc.udev);
+  const withFiles = Object.keys(guestFiles).length > 0;
+  const p = u
+    ? {
+        ...base,
+        initrd: withFiles
+          ? initrdWithFiles(udevInitrd(base.initrd, u), guestFiles, dirname(u.cpio))
+          : udevInitrd(base.initrd, u),
+      }
+    : base;
+  const linkFile = withFiles ? null : scenarioLinkFile(sc);
   const append = u
     ? [
         `ifsim.udev=${o.udevStart ?? "early"}`,
@@ -380,6 +394,7 @@ export async function runOnQemu(
               version: u.version,
               packages: u.packages,
               linkFile,
+              ...(withFiles ? { files: guestFiles } : {}),
               bootLog: boot.udev,
               stepLog: stepUdev,
               renames: udevRenames([...boot.udev, ...stepUdev.flat()]),

@@ -1,6 +1,8 @@
 // The udev-like userspace: the net_id naming builtin, .link NamePolicy, and the udevd actor.
 
+export { type LoadedLink, parseLinkFile } from "./link-config.ts";
 export {
+  type AltNamePolicy,
   type ChooseNameInput,
   chooseName,
   DEFAULT_LINK_FILE,
@@ -10,6 +12,7 @@ export {
   ifnameValid,
   type LinkFile,
   type LinkMatch,
+  linkTypeString,
   matchLinkFile,
   type NameChoice,
   type NameDatabase,
@@ -41,6 +44,22 @@ export {
   portSpecifier,
 } from "./net-id.ts";
 export {
+  type MatchSubject,
+  type NetMatch,
+  netConditionTestStrv,
+  netMatchConfig,
+} from "./net-match.ts";
+export {
+  applyRules,
+  parseRulesFile,
+  RULE_BUILTINS,
+  type RuleContext,
+  type RuleLine,
+  type RulesFile,
+  type RulesResult,
+  type RuleToken,
+} from "./rules.ts";
+export {
   ethtoolDriver,
   type FirmwareConfig,
   hotplugSlotOf,
@@ -50,6 +69,25 @@ export {
   pciChainOf,
   readNetFacts,
 } from "./sysfs-facts.ts";
+export {
+  type ConfAssignment,
+  type ConfDiagnostic,
+  type ParsedConf,
+  parseSystemdConf,
+  splitWords,
+} from "./systemd-conf.ts";
+export {
+  DEFAULT_LINK_PATH,
+  defaultLinkText,
+  formatConfDiagnostic,
+  loadUdevFiles,
+  NET_SETUP_LINK_RULES,
+  NET_SETUP_LINK_RULES_PATH,
+  NETWORK_DIRS,
+  RULES_DIRS,
+  type UdevFiles,
+  type UdevFilesOptions,
+} from "./udev-files.ts";
 export {
   DEFAULT_NAMING_SCHEME,
   LEGACY_RETRY_INTERVAL_US,

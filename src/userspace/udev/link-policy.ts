@@ -5,10 +5,14 @@
 import { globMatches } from "../glob.ts";
 import { type NamingScheme, namingSchemeHas } from "./naming-scheme.ts";
 import type { NetIdNames } from "./net-id.ts";
+import { type NetMatch, netMatchConfig } from "./net-match.ts";
 import type { NetFacts } from "./sysfs-facts.ts";
 
 /** A NamePolicy= entry. */
 export type NamePolicy = "keep" | "kernel" | "database" | "onboard" | "slot" | "path" | "mac";
+
+/** An AlternativeNamesPolicy= entry. */
+export type AltNamePolicy = "database" | "onboard" | "slot" | "path" | "mac";
 
 /** 99-default.link's NamePolicy= in recent systemd. */
 export const DEFAULT_NAME_POLICY: readonly NamePolicy[] = [
@@ -36,11 +40,22 @@ export interface LinkMatch {
 export interface LinkFile {
   /** File name, for logs ("99-default.link"). */
   readonly file: string;
+  /** Where it lives ("/etc/systemd/network/10-lan.link"): ID_NET_LINK_FILE. Default: `file`. */
+  readonly path?: string;
+  /** The simple [Match] (one glob per key). */
   readonly match?: LinkMatch;
+  /** The full [Match] as systemd parses it (link-config.ts); when given, `match` is not used. */
+  readonly netMatch?: NetMatch;
   /** NamePolicy=; empty or absent: no policy. */
   readonly namePolicy?: readonly NamePolicy[];
   /** Name=. */
   readonly name?: string;
+  /** AlternativeNamesPolicy=. */
+  readonly alternativeNamesPolicy?: readonly AltNamePolicy[];
+  /** AlternativeName=. */
+  readonly alternativeNames?: readonly string[];
+  /** MACAddressPolicy= (not modelled: no modelled NIC has a random address). */
+  readonly macAddressPolicy?: string;
 }
 
 /** /usr/lib/systemd/network/99-default.link. */
@@ -78,13 +93,38 @@ function glob(pattern: string, s: string | undefined): boolean {
   return s !== undefined && globMatches(pattern, s, "star");
 }
 
-/** The first .link file whose [Match] matches (files are given in lexical/priority order). */
+/** link_get_type_string(): the [Match] Type= of a device ("ether", "loopback"). */
+export function linkTypeString(type: number): string | null {
+  if (type === 1) return "ether";
+  if (type === 772) return "loopback";
+  return null;
+}
+
+/**
+ * The first .link file whose [Match] matches (files are given in lexical/priority order).
+ * `properties` are the device's udev properties so far (Property=).
+ */
 export function matchLinkFile(
   files: readonly LinkFile[],
   f: NetFacts,
   originalName: string,
+  properties: Readonly<Record<string, string>> = {},
 ): LinkFile | null {
   for (const file of files) {
+    if (file.netMatch) {
+      const ok = netMatchConfig(file.netMatch, {
+        name: originalName,
+        mac: f.address,
+        permanentMac: f.permAddress ?? null,
+        path: idPath(f),
+        driver: f.driver,
+        type: linkTypeString(f.type),
+        kind: f.kind ?? null,
+        properties,
+      });
+      if (ok) return file;
+      continue;
+    }
     const m = file.match ?? {};
     if (m.originalName !== undefined && !glob(m.originalName, originalName)) continue;
     if (m.macAddress !== undefined && m.macAddress.toLowerCase() !== f.address?.toLowerCase())

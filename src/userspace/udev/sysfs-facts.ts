@@ -58,6 +58,10 @@ export interface NetFacts {
   readonly physPortName: string | null;
   /** `flags` (IFF_*), as udev's rtnl_get_link_info sees them. */
   readonly flags: number;
+  /** The permanent address (ETHTOOL_GPERMADDR), or null when the device has none. */
+  readonly permAddress?: string | null;
+  /** rtnl_link_ops->kind ("veth"), or null. */
+  readonly kind?: string | null;
   /** ID_NET_DRIVER: the ethtool driver name ("net_failover", "virtio_net", "e1000e"), or null. */
   readonly driver: string | null;
   /** The class device's sysfs path, "/devices/…/net/<name>". */
@@ -163,6 +167,8 @@ export function readNetFacts(k: Kernel, ifindex: number, fw: FirmwareConfig = {}
     physPortName: readText(k, name, "phys_port_name"),
     flags: readInt(k, name, "flags") ?? 0,
     driver: ethtoolDriver(k, dev),
+    permAddress: dev.permAddr,
+    kind: dev.kind,
     devpath: netDevpath(dev),
     pci,
   };

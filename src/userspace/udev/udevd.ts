@@ -44,6 +44,8 @@ import {
   errnoName,
   IFF,
   type NetDevice,
+  netSysfsRead,
+  pciGetFunction,
   rtnlLinkprop,
   rtnlSetlink,
 } from "../../kernel/index.ts";
@@ -63,6 +65,7 @@ import {
 import { hwdbNameAllow, type NameAllowDb, namingSysattrAllowed } from "./name-allow.ts";
 import { isNamingScheme, type NamingScheme } from "./naming-scheme.ts";
 import { netId } from "./net-id.ts";
+import { applyRules, type RuleContext, type RulesFile } from "./rules.ts";
 import { type FirmwareConfig, type NetFacts, netDevpath, readNetFacts } from "./sysfs-facts.ts";
 
 /** The udev behaviour generations. */
@@ -110,6 +113,13 @@ export interface UdevdConfig {
   readonly workers?: number;
   /** .link files in priority order; the first match applies. Default: [99-default.link]. */
   readonly links?: readonly LinkFile[];
+  /**
+   * Rules files in the order udevd runs them (udev-files.ts). When given, the name comes from
+   * the rules' NAME= (80-net-setup-link.rules copies ID_NET_NAME into it, and its
+   * IMPORT{builtin}="net_setup_link" runs the .link match); when absent, net_setup_link runs
+   * alone and its ID_NET_NAME is the name.
+   */
+  readonly rules?: readonly RulesFile[];
   /** The `database` policy's name table. */
   readonly database?: NameDatabase;
   /** ACPI index (ID_NET_NAME_ONBOARD, "eno<N>") per PCI address. */
@@ -656,10 +666,11 @@ export class Udevd implements Actor {
       const prev = this.#db.get(ev.ifindex)?.properties ?? {};
       // net_setup_link on `move`: Name=/NamePolicy= are skipped, alternative names applied
       const facts = this.#facts(ev.ifindex);
-      if (facts && matchLinkFile(this.#links, facts, ev.ifname)) {
+      const link = facts ? matchLinkFile(this.#links, facts, ev.ifname, prev) : null;
+      if (facts && link) {
         const props: Record<string, string> = {};
         const names = this.#netIdNames(facts, props);
-        this.#applyAltnames(ev.ifindex, names, databaseName(this.#cfg.database ?? {}, facts));
+        this.#applyAltnames(ev.ifindex, names, databaseName(this.#cfg.database ?? {}, facts), link);
       }
       this.#writeDb(ev, ev.ifname, { ...prev, ...base }, false);
       return this.#finish(ev, ev.ifname, true);
@@ -698,27 +709,9 @@ export class Udevd implements Actor {
     const fromDb = databaseName(this.#cfg.database ?? {}, facts);
     if (fromDb !== undefined) props.ID_NET_NAME_FROM_DATABASE = fromDb;
 
-    let target: string | null = null;
-    const link = matchLinkFile(this.#links, facts, ev.ifname);
-    if (!link) this.#log("debug", ev.ifname, "No matching link configuration found.", null);
-    else {
-      props.ID_NET_LINK_FILE = link.file;
-      this.#log("debug", ev.ifname, `Config file ${link.file} is applied`, null);
-      const choice = chooseName({
-        link,
-        names,
-        database: fromDb,
-        nameAssignType: facts.nameAssignType,
-        scheme: this.scheme,
-        enableNamePolicy: this.#cfg.netIfnames ?? true,
-      });
-      for (const l of choice.log) this.#log("debug", ev.ifname, l, null);
-      if (choice.name !== null) {
-        props.ID_NET_NAME = choice.name;
-        target = choice.name;
-      }
-      this.#applyAltnames(ev.ifindex, names, fromDb);
-    }
+    let target: string | null;
+    if (this.#cfg.rules) target = this.#runRules(ev, facts, names, fromDb, props);
+    else target = this.#netSetupLink(ev, facts, names, fromDb, props);
 
     if (target === null || target === ev.ifname) {
       this.#writeDb(ev, ev.ifname, props, false);
@@ -727,6 +720,81 @@ export class Udevd implements Actor {
     const dev = devGetByIndex(k, ev.ifindex) as NetDevice;
     if (this.generation === "legacy") return this.#renameLegacy(job, props, target);
     return this.#renameSystemd(ev, dev, base, props, target);
+  }
+
+  /**
+   * The `net_setup_link` builtin: the first matching .link file, its name choice into
+   * ID_NET_NAME (returned), ID_NET_LINK_FILE, and its alternative names.
+   */
+  #netSetupLink(
+    ev: QueuedEvent,
+    facts: NetFacts,
+    names: ReturnType<typeof netId>,
+    fromDb: string | undefined,
+    props: Record<string, string>,
+  ): string | null {
+    const link = matchLinkFile(this.#links, facts, ev.ifname, props);
+    if (!link) {
+      this.#log("debug", ev.ifname, "No matching link configuration found.", null);
+      return null;
+    }
+    props.ID_NET_LINK_FILE = link.path ?? link.file;
+    this.#log("debug", ev.ifname, `Config file ${link.path ?? link.file} is applied`, null);
+    const choice = chooseName({
+      link,
+      names,
+      database: fromDb,
+      nameAssignType: facts.nameAssignType,
+      scheme: this.scheme,
+      enableNamePolicy: this.#cfg.netIfnames ?? true,
+    });
+    for (const l of choice.log) this.#log("debug", ev.ifname, l, null);
+    if (choice.name !== null) props.ID_NET_NAME = choice.name;
+    this.#applyAltnames(ev.ifindex, names, fromDb, link);
+    return choice.name;
+  }
+
+  /** The rules files on an `add`: NAME= as they leave it is the name (null: none). */
+  #runRules(
+    ev: QueuedEvent,
+    facts: NetFacts,
+    names: ReturnType<typeof netId>,
+    fromDb: string | undefined,
+    props: Record<string, string>,
+  ): string | null {
+    const k = this.#w.k;
+    const dev = devGetByIndex(k, ev.ifindex);
+    const subsystems = ["net"];
+    const drivers: string[] = [];
+    if (dev?.parent) {
+      subsystems.push(dev.parent.bus);
+      drivers.push(dev.parent.driver);
+      for (const p of facts.pci) {
+        if (dev.parent.bus === "pci" && p.addr === dev.parent.id) continue;
+        subsystems.push("pci");
+        const drv = pciGetFunction(k, p.addr)?.driver;
+        if (drv) drivers.push(drv);
+      }
+    }
+    const ctx: RuleContext = {
+      action: ev.action,
+      kernel: ev.ifname,
+      subsystems,
+      drivers,
+      attr: (a) => {
+        const r = netSysfsRead(k, facts.name, a);
+        return "text" in r ? r.text.replace(/\n$/, "") : null;
+      },
+      builtin: (name, p) => {
+        if (name === "net_setup_link") this.#netSetupLink(ev, facts, names, fromDb, p);
+        // net_id, path_id, net_driver, hwdb: their properties are already in `p`
+      },
+    };
+    const r = applyRules(this.#cfg.rules ?? [], ctx, props);
+    for (const f of r.fired) this.#log("debug", ev.ifname, `Rule ${f} matched`, null);
+    if (r.name !== null && r.nameFrom !== null)
+      this.#log("debug", ev.ifname, `NAME '${r.name}' ${r.nameFrom}`, null);
+    return r.name;
   }
 
   /**
@@ -739,17 +807,24 @@ export class Udevd implements Actor {
     ifindex: number,
     names: ReturnType<typeof netId>,
     fromDb: string | undefined,
+    link: LinkFile,
   ): void {
     if (this.generation !== "v253" || !this.#w.k.profile.altnames) return;
     const dev = devGetByIndex(this.#w.k, ifindex);
     if (!dev) return;
     const want: string[] = [];
-    for (const n of [
-      fromDb,
-      names.ID_NET_NAME_ONBOARD,
-      names.ID_NET_NAME_SLOT,
-      names.ID_NET_NAME_PATH,
-    ])
+    // A file parsed from disk says what it wants; the built-in LinkFile stands for 99-default.link.
+    const policy =
+      link.alternativeNamesPolicy ??
+      (link.netMatch ? [] : (["database", "onboard", "slot", "path"] as const));
+    const byPolicy = {
+      database: fromDb,
+      onboard: names.ID_NET_NAME_ONBOARD,
+      slot: names.ID_NET_NAME_SLOT,
+      path: names.ID_NET_NAME_PATH,
+      mac: names.ID_NET_NAME_MAC,
+    };
+    for (const n of [...policy.map((p) => byPolicy[p]), ...(link.alternativeNames ?? [])])
       if (n !== undefined && n !== dev.name && !want.includes(n) && !dev.altnames.includes(n))
         want.push(n);
     if (want.length > 0) rtnlLinkprop(this.#w.k, { op: "add", ifindex, altname: want });
@@ -790,6 +865,19 @@ export class Udevd implements Actor {
         ? { allow: (attr: string) => namingSysattrAllowed(props, attr) }
         : {}),
     });
+  }
+
+  /**
+   * What `udevadm test-builtin net_id` prints for the device now: ID_NET_NAMING_SCHEME and the
+   * ID_NET_NAME_* names, or null when the
+   * device is gone. Side-effect free.
+   */
+  netIdProperties(ifindex: number): Record<string, string> | null {
+    const facts = this.#facts(ifindex);
+    if (!facts) return null;
+    const props: Record<string, string> = {};
+    const names = this.#netIdNames(facts, props);
+    return { ...names };
   }
 
   predictableName(ifindex: number): string | null {
