@@ -183,7 +183,7 @@ export async function execCommand(argv: readonly string[]): Promise<CliResult> {
   try {
     r = await execOnModel(boot.config, command, json ? "capture" : execStdio.mode);
   } catch (e) {
-    const msg = bootError(e);
+    const msg = e instanceof StateError ? e.message : bootError(e);
     if (msg !== null) return usage("exec", msg);
     throw e;
   }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { constants, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Netns } from "../backends/netns.ts";
+import { checkSocketPath } from "./journal.ts";
 import { ModelSession, type SessionConfig } from "./model-session.ts";
 import { SessionServer } from "./server.ts";
 import { writeShims } from "./shim.ts";
@@ -51,7 +52,19 @@ export function runCommand(
       else chunks.push({ fd: 2, text });
       resolve({ status: 127, chunks });
     });
+    // Like a shell waiting for its foreground job: a SIGTERM, SIGHUP or SIGINT sent to ifsim
+    // goes to the command (a terminal's ^C reaches both), and ifsim cleans up once it has ended.
+    const forward = (sig: NodeJS.Signals): void => {
+      c.kill(sig);
+    };
+    const signals = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
+    for (const sig of signals) process.on(sig, forward);
+    const unhook = (): void => {
+      for (const sig of signals) process.removeListener(sig, forward);
+    };
+    c.on("error", unhook);
     c.on("close", (code, signal) => {
+      unhook();
       const status = code ?? 128 + (signal !== null ? (constants.signals[signal] ?? 0) : 0);
       resolve({ status, chunks });
     });
@@ -76,6 +89,12 @@ export async function execOnModel(
 ): Promise<ModelExecOutcome> {
   const session = ModelSession.boot(cfg);
   const dir = mkdtempSync(join(tmpdir(), "ifsim-exec-"));
+  try {
+    checkSocketPath(join(dir, "sock"));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   process.once("exit", cleanup);
   try {

@@ -112,6 +112,29 @@ describe("ifsim serve --state", () => {
   });
 });
 
+describe("ifsim exec as a process", () => {
+  it("should pass a SIGTERM to the command, remove its directory and exit 128+15", async () => {
+    const child = spawn(
+      process.execPath,
+      [cli, "exec", "--", "sh", "-c", 'echo "$IFSIM_SOCKET"; exec sleep 30'],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    child.stdout?.setEncoding("utf8");
+    const sockPath = await new Promise<string>((resolve) =>
+      child.stdout?.on("data", (s: string) => {
+        out += s;
+        if (out.includes("\n")) resolve(out.split("\n")[0] as string);
+      }),
+    );
+    expect(existsSync(sockPath)).toBe(true);
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(existsSync(join(sockPath, ".."))).toBe(false);
+  });
+});
+
 describe("Journal", () => {
   it("should drop a torn last line (never acknowledged) and keep the rest", () => {
     const state = join(dir, "j1");
