@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { FAILOVER_VM } from "../src/machine/builtins.ts";
+import { callSession } from "../src/session/client.ts";
 import { ModelSession } from "../src/session/model-session.ts";
 import { SessionServer } from "../src/session/server.ts";
 import { writeShims } from "../src/session/shim.ts";
@@ -55,6 +56,10 @@ try {
     await run(ip, ["link", "add", `b${i}`, "type", "ifb"]);
   });
   console.log(`  shim: ip link add bN type ifb     ${stats(add)}`);
+  const rt = await time(CALLS * 10, () =>
+    callSession(sock, { v: 1, op: "ip", argv: ["link", "show"] }),
+  );
+  console.log(`  round trip only (in-process client, ${CALLS * 10} calls) ${stats(rt)}`);
   await server.close();
   let real = "";
   try {

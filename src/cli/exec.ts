@@ -106,6 +106,10 @@ function parseBoot(argv: readonly string[], rest: string[]): BootArgs & { json?:
     const parsed = parseScenario(input.text, file);
     if (!parsed.ok) return { error: parsed.issues.map(formatIssue).join("\n") };
     scenario = parsed.scenario;
+    if (kernel === null && scenario.kernel === undefined && scenario.kernels !== undefined)
+      return {
+        error: `"${file}" lists kernels ${scenario.kernels.join(", ")} and a session runs one: pick it with --kernel`,
+      };
   }
   if (udev !== null) {
     const base = typeof scenario.udev === "object" ? scenario.udev : {};
