@@ -2,11 +2,13 @@
 // script against the host kernel in a network namespace with the same output.
 
 import { release } from "node:os";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { netnsUnavailableReason } from "../../src/backends/netns.ts";
 import { majorMinor } from "../../src/backends/netns-backend.ts";
 import { main } from "../../src/cli/main.ts";
 import { profileFor } from "../../src/kernel/index.ts";
+import { testSeed } from "../_helpers/seed.ts";
 
 const VF = new URL("../../examples/exec/failover-vf.sh", import.meta.url).pathname;
 const VETH = new URL("../../examples/exec/veth-lifecycle.sh", import.meta.url).pathname;
@@ -119,6 +121,42 @@ describe("ifsim exec on the model", () => {
       stderr: "ifsim exec: give --machine M or a scenario FILE.yaml, not both\n",
     });
     expect(await main(["exec", "--backend", "qemu", "--", "true"])).toMatchObject({ status: 2 });
+  });
+});
+
+describe(`ifsim exec options (seed ${testSeed()})`, () => {
+  const WORDS = [
+    "--kernel",
+    "5.0",
+    "6.1",
+    "9.9",
+    "--machine",
+    "failover-vm",
+    "nope",
+    "--udev",
+    "v250",
+    "none",
+    "--seed",
+    "-1",
+    "7",
+    "--json",
+    "--monitor",
+    "--backend",
+    "model",
+    "qemu",
+    "x.yaml",
+    "--frob",
+    "--help",
+  ];
+  it("should answer any option list with 0 (ran), 2 (usage) or the help, never an internal error", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...WORDS), { maxLength: 6 }), async (words) => {
+        const r = await main(["exec", ...words, "--", "true"]);
+        expect([0, 2]).toContain(r.status);
+        if (r.status === 2) expect(r.stderr).toMatch(/^ifsim exec: \S/);
+      }),
+      { seed: testSeed(), numRuns: 25 },
+    );
   });
 });
 
