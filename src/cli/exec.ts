@@ -27,6 +27,7 @@ export const serveStop: { signal: () => Promise<void> } = {
 
 const UDEV_GENERATIONS = ["none", "legacy", "v249", "v250", "v253", "v256"] as const;
 
+/** `ifsim exec --help`. */
 export const EXEC_HELP = `Usage: ifsim exec [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--seed N]
                   [--json] [--monitor] -- COMMAND [ARG...]
        ifsim exec --backend netns [--json] -- COMMAND [ARG...]
@@ -51,11 +52,12 @@ ifsim-hv plug ID | unplug ID | set-link ID up|down | sleep DURATION | settle
 Exit status: COMMAND's (128+N for signal N, 127 when it cannot be started); 2 usage.
 `;
 
+/** `ifsim serve --help`. */
 export const SERVE_HELP = `Usage: ifsim serve --state DIR [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--seed N]
 Serves a persistent model session in DIR until SIGTERM or SIGINT: DIR/sock (mode 0600) for
 'ifsim ip --state DIR ...' and for DIR/bin/ip and DIR/bin/ifsim-hv (put DIR/bin first on PATH).
-The first start saves the boot options in DIR/config.json; every call the model runs is appended
-to DIR/journal.jsonl and synced before it is answered. A restart (no boot options needed) boots
+The first start saves the boot options in DIR/config.json; every call is appended to
+DIR/journal.jsonl and synced before the model runs it. A restart (no boot options needed) boots
 the same model and replays the journal, so no acknowledged call is lost, even after kill -9; a
 dead server's socket and pid file are swept at the next start.
 `;

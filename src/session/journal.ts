@@ -94,10 +94,13 @@ function writeDurably(path: string, text: string): void {
 export class Journal {
   readonly #fd: number;
   readonly path: string;
+  /** Bytes of whole entries: where a failed append is cut back to. */
+  #size: number;
 
   constructor(dir: string) {
     this.path = statePaths(dir).journal;
     this.#fd = openSync(this.path, "a+", 0o600);
+    this.#size = statSync(this.path).size;
   }
 
   /**
@@ -108,7 +111,8 @@ export class Journal {
   replay(): SessionCall[] {
     const text = readFileSync(this.path, "utf8");
     const end = text.lastIndexOf("\n") + 1;
-    if (end < text.length) ftruncateSync(this.#fd, Buffer.byteLength(text.slice(0, end)));
+    this.#size = Buffer.byteLength(text.slice(0, end));
+    if (end < text.length) ftruncateSync(this.#fd, this.#size);
     const calls: SessionCall[] = [];
     const lines = text.slice(0, end).split("\n");
     lines.pop();
@@ -127,10 +131,26 @@ export class Journal {
     return calls;
   }
 
-  /** Appends one call and waits until it is on disk (before the server answers it). */
+  /**
+   * Appends one call and waits until it is on disk (the server does this before it runs the
+   * call). A failed write (a full disk) is cut back off, so the journal stays whole entries.
+   * @throws the write's error.
+   */
   append(c: SessionCall): void {
-    writeSync(this.#fd, `${JSON.stringify(c)}\n`);
-    fsyncSync(this.#fd);
+    const line = Buffer.from(`${JSON.stringify(c)}\n`, "utf8");
+    try {
+      let off = 0;
+      while (off < line.length) off += writeSync(this.#fd, line, off);
+      fsyncSync(this.#fd);
+      this.#size += line.length;
+    } catch (e) {
+      try {
+        ftruncateSync(this.#fd, this.#size);
+      } catch {
+        // the next start drops a torn last line anyway
+      }
+      throw e;
+    }
   }
 
   close(): void {

@@ -102,26 +102,35 @@ export class SessionServer {
     sock.write(frame);
   }
 
-  /** Resolves, runs, journals and answers one call. */
+  /**
+   * Resolves, journals, runs and answers one call. The journal comes first (write-ahead): a call
+   * that cannot be journaled is not run, so the model never holds a call a restart would lose.
+   */
   #handle(req: SessionRequest): SessionResponse {
     if (req.op === "ping") return { ok: true, stdout: "", stderr: "", status: 0, chunks: [] };
     const call: SessionCall =
       req.op === "hv"
         ? { op: "hv", argv: req.argv }
         : { op: "ip", argv: req.argv, input: batchInput(req) };
+    try {
+      this.#o.journal?.append(call);
+    } catch (e) {
+      return {
+        ok: false,
+        error: `cannot journal the call, so it was not run: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      };
+    }
     let r: ReturnType<ModelSession["call"]>;
     try {
       r = this.#o.session.call(call);
     } catch (e) {
-      // A bug in the model: journaled all the same (it ran; a replay runs it again the same way).
-      this.#o.journal?.append(call);
+      // A bug in the model. It stays journaled: a replay runs it again and reaches the same state.
       this.#o.onInternalError?.(e);
       return {
         ok: false,
         error: `internal error in the model (a bug in ifsim): ${e instanceof Error ? e.message : String(e)}`,
       };
     }
-    this.#o.journal?.append(call);
     this.handled++;
     return { ok: true, stdout: r.stdout, stderr: r.stderr, status: r.status, chunks: r.chunks };
   }

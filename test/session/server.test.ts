@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runIp } from "../../src/ip/index.ts";
 import { FAILOVER_VM } from "../../src/machine/builtins.ts";
 import { callSession } from "../../src/session/client.ts";
+import type { Journal } from "../../src/session/journal.ts";
 import { ModelSession, type SessionConfig } from "../../src/session/model-session.ts";
 import { encodeFrame, FrameReader } from "../../src/session/protocol.ts";
 import { SessionServer } from "../../src/session/server.ts";
@@ -145,6 +146,22 @@ describe("SessionServer", () => {
       if (m) expect(ifindex.get(d.ifindex - 1)?.name).toBe(`b${m[1]}`);
     }
     expect(session.calls).toHaveLength(n);
+  });
+
+  it("should refuse a call it cannot journal and not run it", async () => {
+    session = ModelSession.boot(EMPTY);
+    const full = {
+      append: () => {
+        throw Object.assign(new Error("no space"), { code: "ENOSPC" });
+      },
+    } as unknown as Journal;
+    server = await SessionServer.listen({ socketPath: sock, session, journal: full });
+    expect(await ip(["link", "add", "x0", "type", "ifb"])).toEqual({
+      ok: false,
+      error: "cannot journal the call, so it was not run: ENOSPC",
+    });
+    expect(session.calls).toEqual([]);
+    expect(runIp(session.run.k, ["link", "show"]).stdout).not.toContain("x0");
   });
 
   it("should run hypervisor calls and refuse unknown devices and verbs", async () => {
