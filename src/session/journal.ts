@@ -200,7 +200,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Replaces `path` (not a socket of ours: a file the user put there is refused). */
+/**
+ * Checks that a Unix socket can be made at `path`: at most 107 bytes (sun_path), and no file
+ * that is not a socket in its place (a file the user put there is never replaced).
+ * @throws StateError saying which.
+ */
 export function checkSocketPath(path: string): void {
   if (Buffer.byteLength(path) > 107)
     throw new StateError(

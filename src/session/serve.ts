@@ -3,6 +3,7 @@
 // so every acknowledged call survives a killed server, and the dead server's pid file and socket
 // are swept rather than blocking the next start.
 
+import { existsSync, unlinkSync } from "node:fs";
 import {
   checkSocketPath,
   Journal,
@@ -31,12 +32,21 @@ export interface ServeOptions {
  * @throws StateError for a bad or busy DIR; what ModelSession.boot throws for a bad config.
  */
 export async function serveState(o: ServeOptions): Promise<{ replayed: number; handled: number }> {
-  const cfg = loadOrSaveConfig(o.dir, o.config);
   const paths = statePaths(o.dir);
+  const fresh = !existsSync(paths.config);
+  const cfg = loadOrSaveConfig(o.dir, o.config);
   checkSocketPath(paths.socket);
   const release = takeServerLock(o.dir);
   try {
-    const session = ModelSession.boot(cfg);
+    let session: ModelSession;
+    try {
+      session = ModelSession.boot(cfg);
+    } catch (e) {
+      // A first start that cannot boot (an unknown kernel): leave no config that would refuse
+      // the corrected options next time.
+      if (fresh) unlinkSync(paths.config);
+      throw e;
+    }
     const journal = new Journal(o.dir);
     try {
       const calls = journal.replay();

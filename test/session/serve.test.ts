@@ -109,6 +109,11 @@ describe("ifsim serve --state", () => {
     const c = await serve(["--state", join(dir, "s3"), "--kernel", "9.9"]);
     expect(await c.exited).toBe(2);
     expect(c.stderr()).toMatch(/Unknown kernel version "9\.9"/);
+    // The failed first start saved nothing: the corrected options start the session.
+    const d = await serve(["--state", join(dir, "s3"), "--kernel", "6.1"]);
+    expect(d.stderr()).toContain("0 journaled calls replayed");
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
   });
 });
 
