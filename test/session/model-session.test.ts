@@ -3,6 +3,7 @@
 
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
 import { FAILOVER_VM } from "../../src/machine/builtins.ts";
 import {
   ModelSession,
@@ -84,6 +85,75 @@ describe("ModelSession", () => {
       expect(show(b)).toBe(show(a));
       expect(b.now()).toBe(a.now());
       expect(b.record().record).toEqual(a.record().record);
+    },
+  );
+});
+
+describe(`ModelSession against ifsim ip (seed ${testSeed()})`, () => {
+  const WORDS = [
+    "link",
+    "show",
+    "set",
+    "add",
+    "del",
+    "dev",
+    "name",
+    "up",
+    "down",
+    "type",
+    "veth",
+    "ifb",
+    "peer",
+    "eth0",
+    "eth1",
+    "eth3",
+    "v0",
+    "v1",
+    "mtu",
+    "9000",
+    "address",
+    "02:00:00:00:00:09",
+    "-j",
+    "-d",
+    "-br",
+    "-o",
+    "-s",
+    "altname",
+    "property",
+    "master",
+    "nomaster",
+    "frob",
+    "help",
+  ];
+  test.prop(
+    [
+      fc.constantFrom("5.0", "6.1"),
+      fc.boolean(),
+      fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 7 }),
+    ],
+    { seed: testSeed(), numRuns: 60 },
+  )(
+    "should answer a first call exactly as ifsim ip answers it on a fresh kernel",
+    (kernel, vm, argv) => {
+      const cli = main([
+        "ip",
+        "--kernel",
+        kernel,
+        ...(vm ? ["--machine", "failover-vm"] : []),
+        ...argv,
+      ]);
+      const s = ModelSession.boot({
+        scenario: { ifsim: 1, name: "t", steps: [] },
+        machine: vm ? FAILOVER_VM : null,
+        kernel,
+        seed: null,
+      });
+      const r = s.call({ op: "ip", argv, input: null });
+      expect({ stdout: r.stdout, stderr: r.stderr, status: r.status }).toEqual({
+        stdout: cli.stdout,
+        stderr: cli.stderr,
+        status: cli.status,
+      });
     },
   );
 });
