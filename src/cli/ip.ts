@@ -159,6 +159,9 @@ function runDirective(
 
 const IP_HELP = `Usage: ifsim ip [--kernel V] [--machine M] [--uek-takeover-delay MS] [--seed N]
                 [--monitor OUT] [--dmesg OUT] [ip options] OBJECT COMMAND | -batch FILE
+       ifsim ip --state DIR [ip options] OBJECT COMMAND | -batch FILE
+  --state DIR     one call on the persistent session ifsim serve --state DIR serves (its
+                  kernel and machine; every call sees what the earlier ones did)
   --kernel V      kernel version profile (default 6.18; see ifsim kernels)
   --machine M     boot a machine first: a built-in (see ifsim machines) or FILE.json;
                   default: an empty namespace with only lo

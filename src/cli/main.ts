@@ -4,6 +4,14 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
+import {
+  execCommand,
+  execStdio,
+  ipStateArgs,
+  ipStateCommand,
+  serveCommand,
+  serveStop,
+} from "./exec.ts";
 import { exploreCommand, exploreDefaults, exploreTerminal, replayCommand } from "./explore.ts";
 import { EXIT_INTERNAL, EXIT_IOERR, errnoText, stripControls } from "./io.ts";
 import { ipCommand } from "./ip.ts";
@@ -35,6 +43,14 @@ Usage:
   ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT]
            [-force] [-j] [-d] [-br] [-o] [-s] -batch FILE
   ifsim ip [--kernel V] [--machine M] [...] [-j] [-d] [-br] [-o] [-s] link ...
+  ifsim exec [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--json] [--monitor]
+             [--backend netns] -- COMMAND [ARG...]
+                                run an unmodified script whose 'ip' (and 'ifsim-hv' for hot-plug
+                                and virtual time) talk to one booted model; print the final links
+  ifsim serve --state DIR [--kernel V] [--machine M | FILE.yaml] [--udev GEN]
+                                a persistent model session (survives restarts and kill -9)
+  ifsim ip --state DIR [ip options] link ...
+                                one ip call on the session ifsim serve --state DIR serves
   ifsim kernels [--json]        list the kernel version profiles
   ifsim machines [--json]       list the built-in machines (for --machine)
   ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor] [--html OUT]
@@ -99,15 +115,17 @@ type Has<A extends readonly string[], W extends string> = A extends readonly [
  * result (awaiting a CliResult is harmless) — as the ifsim binary does.
  */
 export type MainResult<A extends readonly string[]> = A extends readonly [
-  "conform" | "explore" | "replay",
+  "conform" | "explore" | "replay" | "exec" | "serve",
   ...string[],
 ]
   ? Promise<CliResult>
-  : A extends readonly ["run", ...infer T extends readonly string[]]
-    ? Has<T, RealKernelWord> extends true
-      ? Promise<CliResult>
-      : CliResult
-    : CliResult;
+  : A extends readonly ["ip", "--state", ...string[]]
+    ? Promise<CliResult>
+    : A extends readonly ["run", ...infer T extends readonly string[]]
+      ? Has<T, RealKernelWord> extends true
+        ? Promise<CliResult>
+        : CliResult
+      : CliResult;
 
 /**
  * Runs the CLI on `argv` (without node and script) and returns what it would print: at once,
@@ -154,7 +172,14 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
     return { stdout: `${HELP}\n`, stderr: "", status: 0 };
   if (cmd === "--version" || cmd === "-V")
     return { stdout: `ifsim ${packageVersion()}\n`, stderr: "", status: 0 };
-  if (cmd === "ip") return ipCommand(rest);
+  if (cmd === "ip") {
+    const st = ipStateArgs(rest);
+    if (st === null) return ipCommand(rest);
+    if ("error" in st) return rest[0] === "--state" ? Promise.resolve(st.error) : st.error;
+    return ipStateCommand(st.dir, st.args);
+  }
+  if (cmd === "exec") return execCommand(rest);
+  if (cmd === "serve") return serveCommand(rest);
   if (cmd === "kernels") return kernelsCommand(rest);
   if (cmd === "machines") return machinesCommand(rest);
   // These print text from scenario files and replay tokens: no control character of theirs
@@ -212,6 +237,11 @@ if (isMain()) {
   terminalSinks.stderr = (line) => process.stderr.write(`${line}\n`);
   const errTTY = process.stderr.isTTY === true;
   conformProgress.sink = errTTY ? terminalSinks.stderr : null;
+  execStdio.mode = "inherit";
+  serveStop.signal = () =>
+    new Promise((resolve) => {
+      for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(s, () => resolve());
+    });
   terminal.colour = colourWanted(process.env, process.stdout.isTTY === true);
   terminal.columns = process.stdout.isTTY ? (process.stdout.columns ?? null) : null;
   terminal.progress = errTTY ? terminalSinks.stderr : null;

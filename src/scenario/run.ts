@@ -118,6 +118,11 @@ export interface RunOptions {
    * `ifsim run --time-limit` bounds its work). Never called by the model for anything else.
    */
   readonly shouldStop?: () => boolean;
+  /**
+   * Boots this machine instead of the one the scenario's `devices:` describe (`ifsim exec
+   * --machine M`: a built-in or a machine file, with the scenario's actors).
+   */
+  readonly machine?: MachineSpec;
 }
 
 /** One step's outcome in the run record. */
@@ -1102,7 +1107,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
   const profile = profileFor(kernel, { takeoverDelayMs: sc.uek_takeover_delay_ms ?? null });
   const clock = new VirtualClock();
   const rng = new Rng(seed);
-  const spec = machineOf(sc);
+  const spec = o.machine ?? machineOf(sc);
   const k = createKernel({
     kernel: profile,
     clock,

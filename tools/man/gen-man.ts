@@ -11,6 +11,8 @@ export const COMMANDS = [
   "replay",
   "conform",
   "ip",
+  "exec",
+  "serve",
   "kernels",
   "machines",
   "udevadm",
