@@ -2,6 +2,7 @@
 
 import { isNegErrno, type Kernel, type LinkSnapshot, rtnlGetlink } from "../kernel/index.ts";
 import { clonePlain } from "../sim/clone.ts";
+import { isAscii } from "../sim/utf8.ts";
 
 /** IDXMAP_SIZE: number of hash buckets. */
 const IDXMAP_SIZE = 1024;
@@ -18,6 +19,10 @@ interface LlEntry {
 /** namehash(): djb2 over the name's bytes, `char` being signed (x86). */
 export function namehash(name: string): number {
   let h = 5381;
+  if (isAscii(name)) {
+    for (let i = 0; i < name.length; i++) h = (Math.imul(h, 33) + name.charCodeAt(i)) >>> 0;
+    return h;
+  }
   for (const b of new TextEncoder().encode(name)) {
     h = (Math.imul(h, 33) + (b >= 128 ? b - 256 : b)) >>> 0;
   }

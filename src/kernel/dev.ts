@@ -2,6 +2,7 @@
 // registration, upper/lower links and rx handlers. The core never names a driver: drivers
 // and subsystems hook in through the registry and the notifier chain.
 
+import { isAscii, utf8Length } from "../sim/utf8.ts";
 import { err, type KRet, type NegErrno } from "./errno.ts";
 import { bugOn, driverOf, type ExtAck, type Kernel, KernelBug, klog, warnOn } from "./kernel.ts";
 import { uevent } from "./kobject-uevent.ts";
@@ -20,7 +21,7 @@ import {
   zeroStats,
 } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
-import { rtmsgIfinfo, rtnlFillIfinfo } from "./rtnl-msg.ts";
+import { rtmsgIfinfo, rtnlFillForNotify } from "./rtnl-msg.ts";
 import { devActivate, devDeactivate } from "./sch-generic.ts";
 
 const utf8 = new TextEncoder();
@@ -35,12 +36,12 @@ export const GSO_MAX_SIZE = 524280;
 export const MAX_NETDEVICES = 32768;
 
 function byteLength(s: string): number {
-  return utf8.encode(s).length;
+  return utf8Length(s);
 }
 
 function truncateName(s: string): string {
-  const b = utf8.encode(s);
-  return b.length <= IFNAMSIZ - 1 ? s : utf8d.decode(b.subarray(0, IFNAMSIZ - 1));
+  if (s.length <= (IFNAMSIZ - 1) / 3 || utf8Length(s) <= IFNAMSIZ - 1) return s;
+  return utf8d.decode(utf8.encode(s).subarray(0, IFNAMSIZ - 1));
 }
 
 // ─── lookups ────────────────────────────────────────────────────────────────────────────
@@ -156,6 +157,16 @@ function templateCache(k: Kernel, tmpl: string): { used: Set<number>; lowestFree
  * @kernel dev_valid_name() in net/core/dev.c
  */
 export function devValidName(name: string): boolean {
+  if (isAscii(name)) {
+    // The same checks on the characters themselves (one byte each): no encoding needed.
+    if (name.length === 0 || name.length >= IFNAMSIZ) return false;
+    if (name === "." || name === "..") return false;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0x2f || c === 0x3a || c === 0x20 || (c >= 0x09 && c <= 0x0d)) return false;
+    }
+    return true;
+  }
   const b = utf8.encode(name);
   if (b.length === 0 || b.length >= IFNAMSIZ) return false;
   if (name === "." || name === "..") return false;
@@ -751,7 +762,8 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
   }
   for (const dev of devs) {
     callNetdeviceNotifiers(k, "NETDEV_UNREGISTER", dev);
-    const del = dev.kind === null || dev.rtnlLinkInitialized ? rtnlFillIfinfo(k, dev) : null;
+    const fill = dev.kind === null || dev.rtnlLinkInitialized;
+    const del = fill ? rtnlFillForNotify(k, dev) : null;
     dev.altnames = [];
     const ops = driverOf(k, dev).ops;
     if (ops.ndoUninit) ops.ndoUninit(k, dev);
@@ -763,6 +775,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
         event: null,
         link: del,
       });
+    else if (fill) k.trace.skip();
     warnOn(k, dev.uppers.length > 0, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
     warnOn(k, dev.lowers.length > 0, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
     uevent(k, dev, "remove");

@@ -308,7 +308,8 @@ export function warnOn(k: Kernel, cond: boolean, msg: string): boolean {
 
 /** Appends a kernel log (dmesg) line. */
 export function klog(k: Kernel, level: "info" | "err" | "warn", text: string): void {
-  k.trace.emit({ type: "kernel.log", level, text });
+  if (k.trace.wants("kernel.log")) k.trace.emit({ type: "kernel.log", level, text });
+  else k.trace.skip();
 }
 
 /**

@@ -1,6 +1,7 @@
 // net/core/rtnetlink.c: the rtnetlink request path for links (RTM_NEWLINK / RTM_SETLINK /
 // RTM_DELLINK / RTM_GETLINK / RTM_NEWLINKPROP / RTM_DELLINKPROP), rules RT1–RT9.
 
+import { utf8Length } from "../sim/utf8.ts";
 import {
   devChangeFlags,
   devChangeFlagsCore,
@@ -111,7 +112,10 @@ export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | Neg
 
 /** The number of bytes in a colon-separated hardware address. */
 export function addrLen(addr: string): number {
-  return addr === "" ? 0 : addr.split(":").length;
+  if (addr === "") return 0;
+  let n = 1;
+  for (let i = addr.indexOf(":"); i >= 0; i = addr.indexOf(":", i + 1)) n++;
+  return n;
 }
 
 /** `addr` cut to the length of `like` (the device's addr_len bytes). */
@@ -133,8 +137,8 @@ export function validateLinkmsg(dev: NetDevice, a: LinkAttrs): NegErrno | 0 {
 }
 
 function truncName(name: string): string {
-  const b = new TextEncoder().encode(name);
-  return b.length <= 15 ? name : new TextDecoder().decode(b.subarray(0, 15));
+  if (utf8Length(name) <= 15) return name;
+  return new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, 15));
 }
 
 /** rtnl_dev_combine_flags(): the request's bits where ifi_change says so, else dev_get_flags(). */
@@ -166,7 +170,7 @@ export function rtnlConfigureLink(
 
 /** NLA_STRING policy of IFLA_IFNAME (len IFNAMSIZ - 1): a longer name fails validation. */
 function policyCheckIfname(attrs: LinkAttrs | undefined, extack: ExtAck): KRet {
-  if (attrs?.ifname !== undefined && new TextEncoder().encode(attrs.ifname).length > 15) {
+  if (attrs?.ifname !== undefined && utf8Length(attrs.ifname) > 15) {
     extack.msg = "Attribute failed policy validation";
     return err("ERANGE");
   }
@@ -500,7 +504,7 @@ export function rtnlLinkprop(
   for (const name of names) {
     // rtnl_alt_ifname() validates each IFLA_ALT_IFNAME against ifla_policy (NLA_STRING, at
     // most ALTIFNAMSIZ - 1 = 127 bytes) just before using it.
-    if (new TextEncoder().encode(name).length > 127) {
+    if (utf8Length(name) > 127) {
       extack.msg = "Attribute failed policy validation";
       ret = err("ERANGE");
       break;
