@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // ifsim command line: argv → command → stdout, stderr, exit code.
 
-import { readFileSync, realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { conformCommand, conformProgress } from "./conform.ts";
 import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
-import { EXIT_INTERNAL, EXIT_IOERR, errnoText, stripControls } from "./io.ts";
+import { HELP, packageVersion } from "./help.ts";
+import { stripControls } from "./io.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
+import { internalError, isMain, runProcess } from "./process.ts";
 import { runCommand, schemaCommand } from "./run.ts";
-import { colourWanted, terminal } from "./terminal.ts";
+import { terminal } from "./terminal.ts";
+
+export { internalError, packageVersion };
 
 /** What a command produced. */
 export interface CliResult {
@@ -19,50 +21,6 @@ export interface CliResult {
   readonly status: number;
   /** The writes in order (stdout 1, stderr 2), when the command interleaves them. */
   readonly chunks?: readonly { readonly fd: 1 | 2; readonly text: string }[];
-}
-
-const HELP = `ifsim — an executable, kernel-faithful model of Linux network device naming,
-renaming and failover.
-
-Usage:
-  ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT]
-           [-force] [-j] [-d] [-br] [-o] [-s] -batch FILE
-  ifsim ip [--kernel V] [--machine M] [...] [-j] [-d] [-br] [-o] [-s] link ...
-  ifsim kernels [--json]        list the kernel version profiles
-  ifsim machines [--json]       list the built-in machines (for --machine)
-  ifsim run FILE.yaml [--kernel V]... [--seed N] [--json] [--monitor]
-                                run a scenario: timeline, step results, final links
-  ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
-                                run it on a real kernel (host namespace or Linux guest)
-  ifsim conform FILE.yaml... [--backend netns|qemu] [--json]
-                                run each on a real kernel and on the model, show differences
-  ifsim explore FILE.yaml [--kernel LIST] [--udev LIST] [--invariants LIST] [--json]
-                [--export OUT] [--jobs N] [--max-states N] [--time-limit DUR] [...]
-                                search every interleaving of the scenario's actors for a broken
-                                invariant (a kernel × udev matrix with lists); exit 0 verified,
-                                1 violated, 3 bounded (ifsim explore --help lists every option)
-  ifsim replay TOKEN [--json] [--export OUT]
-                                replay the counterexample of a token ifsim explore printed
-  ifsim schema                  the scenario file's JSON Schema (for editors)
-  ifsim --help | --version
-
-ifsim ip runs iproute2 'ip link' commands on a fresh simulated kernel and prints exactly
-what iproute2 6.1 prints on that kernel. Without --machine the namespace has only 'lo'.
-  --kernel V     kernel version profile (default 6.18), e.g. 4.19, 5.0, 5.1, 6.1, 6.2
-  --machine M    boot a machine first, e.g. failover-vm (net_failover with virtio + e1000e)
-  --dmesg OUT    write the kernel log, boot included, to OUT ('-' = stderr)
-  (ifsim ip --help lists every option and the #ifsim: batch directives for hot-plug)
-  --seed N       seed of the model's RNG (random veth/ifb MACs), default 1
-  --monitor OUT  write the 'ip monitor link' records the run produced to OUT ('-' = stderr)
-Exit status: as ip (0 ok, 1 failed command, 2 kernel error, 255 usage), 2 for ifsim usage errors.
-Every command: 70 internal error (a bug in ifsim: please report it), 74 output not written (disk full).`;
-
-/** The package's version, from its package.json (src/cli/ and dist/cli/ both sit two levels below it). */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 /** Words that make a command drive a real kernel: `conform …`, `run … --backend B`. */
@@ -110,22 +68,6 @@ export function main<const A extends readonly string[]>(argv: A): MainResult<A> 
   return (r instanceof Promise ? r.catch(internalError) : r) as MainResult<A>;
 }
 
-/**
- * What a bug in ifsim prints: `ifsim: internal error: …`, the stack and where to report it, exit
- * 70. Every input ifsim refuses gets a usage error (2) instead; tests assert none reaches this.
- */
-export function internalError(e: unknown): CliResult {
-  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  const stack = e instanceof Error && e.stack ? `${e.stack.split("\n").slice(1).join("\n")}\n` : "";
-  return {
-    stdout: "",
-    stderr:
-      `ifsim: internal error: ${what}\n${stack}` +
-      "This is a bug in ifsim, not in your input: please report it with the command line and the files it read.\n",
-    status: EXIT_INTERNAL,
-  };
-}
-
 function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) return { stdout: "", stderr: `${HELP}\n`, status: 2 };
@@ -163,50 +105,15 @@ function clean(r: CliResult | Promise<CliResult>): CliResult | Promise<CliResult
   };
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
+if (isMain(import.meta.url)) await runProcess(() => main(process.argv.slice(2)), setupProcess);
 
-if (isMain()) {
+/** What the commands of this module need from the process (progress lines, terminal sizes). */
+export function setupProcess(): void {
   conformProgress.sink = (line) => process.stderr.write(`${line}\n`);
-  terminal.colour = colourWanted(process.env, process.stdout.isTTY === true);
-  terminal.columns = process.stdout.isTTY ? (process.stdout.columns ?? null) : null;
-  terminal.progress = (line) => process.stderr.write(`${line}\n`);
   exploreTerminal.current = {
     write: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
     ...(process.stderr.isTTY ? { stderrColumns: process.stderr.columns } : {}),
     ...(process.stdout.isTTY ? { stdoutColumns: process.stdout.columns } : {}),
   };
-  // A late failure (a worker thread, a timer) is a bug too: report it like one.
-  process.on("uncaughtException", (e) => {
-    process.stderr.write(internalError(e).stderr);
-    process.exit(EXIT_INTERNAL);
-  });
-  // `ifsim … | head`: the reader left, so stop quietly; a full disk: say so (exit 74).
-  for (const [stream, name] of [
-    [process.stdout, "standard output"],
-    [process.stderr, "standard error"],
-  ] as const) {
-    stream.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      if (stream !== process.stderr)
-        process.stderr.write(`ifsim: cannot write to ${name}: ${errnoText(e)}\n`);
-      process.exit(EXIT_IOERR);
-    });
-  }
-  const r = await main(process.argv.slice(2));
-  process.exitCode = r.status;
-  if (r.chunks) {
-    for (const c of r.chunks) (c.fd === 1 ? process.stdout : process.stderr).write(c.text);
-  } else {
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
-  }
 }
