@@ -86,9 +86,18 @@ interface Template {
   readonly suffix: string;
 }
 
+/** splitTemplate's answers for the templates in use (a handful; cleared past 64). */
+const splitMemo = new Map<string, Template>();
+
 function splitTemplate(tmpl: string): Template {
-  const p = tmpl.indexOf("%");
-  return { prefix: tmpl.slice(0, p), suffix: tmpl.slice(p + 2) };
+  let t = splitMemo.get(tmpl);
+  if (t === undefined) {
+    const p = tmpl.indexOf("%");
+    t = { prefix: tmpl.slice(0, p), suffix: tmpl.slice(p + 2) };
+    if (splitMemo.size >= 64) splitMemo.clear();
+    splitMemo.set(tmpl, t);
+  }
+  return t;
 }
 
 /** The unit a name occupies for a template (sscanf + snprintf round trip), or -1. */
@@ -680,12 +689,16 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
  * @kernel eth_hw_addr_random() in include/linux/etherdevice.h: sets NET_ADDR_RANDOM
  */
 export function ethHwAddrRandom(k: Kernel, dev: NetDevice): void {
-  const b: number[] = [];
-  for (let i = 0; i < 6; i++) b.push(k.rng.nextU32() & 0xff);
-  b[0] = ((b[0] as number) & 0xfe) | 0x02;
-  dev.devAddr = b.map((x) => x.toString(16).padStart(2, "0")).join(":");
+  let mac = HEX_BYTE[(k.rng.nextU32() & 0xfe) | 0x02] as string;
+  for (let i = 1; i < 6; i++) mac += `:${HEX_BYTE[k.rng.nextU32() & 0xff]}`;
+  dev.devAddr = mac;
   dev.addrAssignType = NET_ADDR.RANDOM;
 }
+
+/** "00" … "ff". */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) =>
+  i.toString(16).padStart(2, "0"),
+);
 
 function devNewIndex(k: Kernel): number {
   let i = k.state.lastIfindex;

@@ -25,6 +25,7 @@ import { driverOf, klog } from "./kernel.ts";
 import { IFF, type NameAssignType, NET_ADDR, NET_NAME, type NetDevice } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { devGetFlags, type LinkSnapshot, netdevStateChange, rtnlFillIfinfo } from "./rtnl-msg.ts";
+import { devGetStats } from "./xmit.ts";
 
 /** netlink message flags used by link requests. */
 export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
@@ -450,6 +451,32 @@ export function rtnlGetlink(
   if (typeof found === "number") return found;
   if (!found) return req.ifindex === 0 && req.ifname === undefined ? err("EINVAL") : err("ENODEV");
   return rtnlFillIfinfo(k, found);
+}
+
+/** What a caller that reads only ifi_index, IFLA_IFNAME and ifi_flags takes from an answer. */
+export interface LinkBrief {
+  readonly ifindex: number;
+  readonly ifname: string;
+  /** ifi_flags (F1). */
+  readonly flags: number;
+}
+
+/**
+ * RTM_GETLINK for one device, for a caller that reads only the index, name and flags of the
+ * answer (iproute2's ll_map): the same lookup, errors and side effect (building the answer
+ * calls the driver's ndo_get_stats64) as rtnlGetlink, without building the rest.
+ * @kernel rtnl_getlink() in net/core/rtnetlink.c: -ENODEV / -EINVAL
+ */
+export function rtnlGetlinkBrief(
+  k: Kernel,
+  req: { ifindex: number; ifname?: string },
+): LinkBrief | NegErrno {
+  const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
+  const found = lookup(k, { ifindex: req.ifindex, attrs });
+  if (typeof found === "number") return found;
+  if (!found) return req.ifindex === 0 && req.ifname === undefined ? err("EINVAL") : err("ENODEV");
+  if (k.registry.drivers.get(found.driver)?.ops.ndoGetStats64) devGetStats(k, found);
+  return { ifindex: found.ifindex, ifname: found.name, flags: devGetFlags(found) };
 }
 
 /** The dump request's filter attributes: IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND. */
