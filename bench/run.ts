@@ -7,7 +7,8 @@
 // one device (add, delete) many times to show that memory follows the devices alive, not the
 // commands run.
 //
-// IFSIM_BENCH_SIZES=1000,4000 limits the sizes; IFSIM_BENCH_KERNEL=0 skips the host kernel.
+// IFSIM_BENCH_SIZES=1000,4000 limits the sizes; IFSIM_BENCH_KERNEL=0 skips the host kernel;
+// IFSIM_BENCH_KERNEL_DELETE_MAX=N times the host kernel's deletes up to N (default 4000).
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,7 +29,7 @@ const gc = runInNewContext("gc") as () => void;
 
 const SIZES = (process.env.IFSIM_BENCH_SIZES ?? "1000,4000,16000,32768").split(",").map(Number);
 /** Deletion in the host kernel waits for RCU per device: only these sizes. */
-const KERNEL_DELETE_MAX = 4000;
+const KERNEL_DELETE_MAX = Number(process.env.IFSIM_BENCH_KERNEL_DELETE_MAX ?? 4000);
 const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -69,7 +70,7 @@ function heap(): number {
 }
 
 const work = mkdtempSync(join(tmpdir(), "ifsim-bench-"));
-const CLI = resolve("dist/cli/main.js");
+const CLI = resolve("dist/bin/bin.js");
 const CHILD = join(work, "child.mjs");
 // Runs the ifsim binary in this process and reports its wall time and peak RSS on fd 3.
 writeFileSync(
@@ -113,6 +114,15 @@ const reason = kernelWanted ? netnsUnavailableReason() : "IFSIM_BENCH_KERNEL=0";
 if (reason) console.log(`host kernel side skipped: ${reason}`);
 const rows: Row[] = [];
 const mem: { n: number; perDevice: number; alive: number; rss: number | null }[] = [];
+// Warm-up (JIT): one untimed pass of every phase at the smallest size.
+{
+  const b = batches(SIZES[0] ?? 1000);
+  const clock = new VirtualClock();
+  const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
+  k.trace.keep(false);
+  for (const phase of PHASES)
+    new IpProcess(k, { settle: () => settleKernel(k, clock) }).batch(b[phase], "warm-up");
+}
 const empty = processRun("");
 console.log(
   `ifsim ip -batch (empty file) as a whole process: ${empty.ms.toFixed(0)} ms, peak RSS ${(empty.rss / 2 ** 20).toFixed(0)} MiB`,
@@ -164,6 +174,7 @@ try {
           }
         }
         rows.push({ n, phase, model, proc, kernel });
+        console.log(`  done: N=${n} ${phase} ${row(rows[rows.length - 1] as Row)}`);
       }
     } finally {
       ns?.close();
@@ -172,16 +183,10 @@ try {
     if (m) m.rss = rss;
   }
 
-  const ms = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} ms`);
   console.log(
     "\n    N  operation  kernel        model         µs/op   kernel/model  model (whole process; - past the 1 MiB batch limit)",
   );
-  for (const r of rows) {
-    const ratio = r.kernel === null ? "-" : `${(r.kernel / r.model).toFixed(0)}x`;
-    console.log(
-      `${String(r.n).padStart(5)}  ${r.phase.padEnd(9)}  ${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${((1000 * r.model) / r.n).toFixed(2).padStart(6)}  ${ratio.padStart(12)}  ${ms(r.proc)}`,
-    );
-  }
+  for (const r of rows) console.log(`${String(r.n).padStart(5)}  ${r.phase.padEnd(9)}  ${row(r)}`);
 
   console.log(
     `\ngrowth exponent, N = ${SIZES[0]} … ${SIZES[SIZES.length - 1]} (least squares of log time on log N; linear = 1)`,
@@ -223,6 +228,12 @@ try {
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+function row(r: Row): string {
+  const ms = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} ms`);
+  const ratio = r.kernel === null ? "-" : `${(r.kernel / r.model).toFixed(0)}x`;
+  return `${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${((1000 * r.model) / r.n).toFixed(2).padStart(6)}  ${ratio.padStart(12)}  ${ms(r.proc)}`;
 }
 
 /** Slope of the least-squares line through (log N, log t). */
