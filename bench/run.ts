@@ -104,6 +104,8 @@ interface Row {
   n: number;
   phase: Phase;
   model: number;
+  /** The model's CPU time (user + system, ms): what a loaded machine does not inflate. */
+  cpu: number;
   /** Whole process, this phase's share: wall(phases so far) − wall(phases before); null past the input limit. */
   proc: number | null;
   kernel: number | null;
@@ -141,9 +143,12 @@ try {
     try {
       for (const phase of PHASES) {
         const p = new IpProcess(k, { settle: () => settleKernel(k, clock) });
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const mr = p.batch(b[phase], "bench");
         const model = performance.now() - t0;
+        const cu = process.cpuUsage(c0);
+        const cpu = (cu.user + cu.system) / 1000;
         if (mr.status !== 0)
           throw new Error(`model ${phase} N=${n} failed: ${mr.stderr.slice(0, 300)}`);
         if (phase === "add name") {
@@ -173,7 +178,7 @@ try {
               throw new Error(`N=${n} ${phase}: the model's names differ from the kernel's`);
           }
         }
-        rows.push({ n, phase, model, proc, kernel });
+        rows.push({ n, phase, model, cpu, proc, kernel });
         console.log(`  done: N=${n} ${phase} ${row(rows[rows.length - 1] as Row)}`);
       }
     } finally {
@@ -184,7 +189,7 @@ try {
   }
 
   console.log(
-    "\n    N  operation  kernel        model         µs/op   kernel/model  model (whole process; - past the 1 MiB batch limit)",
+    "\n    N  operation  kernel        model         µs/op   kernel/model  model CPU     model (whole process; - past the 1 MiB batch limit)",
   );
   for (const r of rows) console.log(`${String(r.n).padStart(5)}  ${r.phase.padEnd(9)}  ${row(r)}`);
 
@@ -200,7 +205,7 @@ try {
     const e = (pts: readonly (readonly [number, number])[]) =>
       pts.length < 2 ? "-" : exponent(pts).toFixed(2);
     console.log(
-      `  ${phase.padEnd(9)} model ${e(pick((r) => r.model))}  kernel ${e(pick((r) => r.kernel))}`,
+      `  ${phase.padEnd(9)} model ${e(pick((r) => r.model))} (CPU ${e(pick((r) => r.cpu))})  kernel ${e(pick((r) => r.kernel))}`,
     );
   }
 
@@ -233,7 +238,7 @@ try {
 function row(r: Row): string {
   const ms = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} ms`);
   const ratio = r.kernel === null ? "-" : `${(r.kernel / r.model).toFixed(0)}x`;
-  return `${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${((1000 * r.model) / r.n).toFixed(2).padStart(6)}  ${ratio.padStart(12)}  ${ms(r.proc)}`;
+  return `${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${((1000 * r.model) / r.n).toFixed(2).padStart(6)}  ${ratio.padStart(12)}  ${ms(r.cpu).padEnd(12)}  ${ms(r.proc)}`;
 }
 
 /** Slope of the least-squares line through (log N, log t). */

@@ -5,7 +5,7 @@
 // through main() (src/cli/main.ts, which is also the library's synchronous entry for tests).
 
 import { HELP, packageVersion } from "./help.ts";
-import { runProcess } from "./process.ts";
+import { clean, runProcess } from "./process.ts";
 
 const argv = process.argv.slice(2);
 const [cmd, ...rest] = argv;
@@ -23,6 +23,10 @@ else if (cmd === "ip") {
 } else if (cmd === "machines") {
   const { machinesCommand } = await import("./machines.ts");
   await runProcess(() => machinesCommand(rest));
+} else if (cmd === "run" && !rest.includes("--backend")) {
+  // A scenario on the model: no explorer, no conform, no real-kernel backend to set up.
+  const { runCommand } = await import("./run.ts");
+  await runProcess(() => clean(runCommand(rest)));
 } else {
   const { main, setupProcess } = await import("./main.ts");
   await runProcess(() => main(argv), setupProcess);

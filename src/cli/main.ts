@@ -4,13 +4,11 @@
 import { conformCommand, conformProgress } from "./conform.ts";
 import { exploreCommand, exploreTerminal, replayCommand } from "./explore.ts";
 import { HELP, packageVersion } from "./help.ts";
-import { stripControls } from "./io.ts";
 import { ipCommand } from "./ip.ts";
 import { kernelsCommand } from "./kernels.ts";
 import { machinesCommand } from "./machines.ts";
-import { internalError, isMain, runProcess } from "./process.ts";
+import { clean, internalError, isMain, runProcess } from "./process.ts";
 import { runCommand, schemaCommand } from "./run.ts";
-import { terminal } from "./terminal.ts";
 
 export { internalError, packageVersion };
 
@@ -89,19 +87,6 @@ function dispatch(argv: readonly string[]): CliResult | Promise<CliResult> {
     stdout: "",
     stderr: `ifsim: unknown command "${cmd}" (try "ifsim --help")\n`,
     status: 2,
-  };
-}
-
-function clean(r: CliResult | Promise<CliResult>): CliResult | Promise<CliResult> {
-  if (r instanceof Promise) return r.then((x) => clean(x) as CliResult);
-  // With colour on (a TTY, no NO_COLOR), SGR colour sequences pass: they change colours only,
-  // never the cursor or the terminal's state.
-  const strip = (s: string) => stripControls(s, { keepSgr: terminal.colour });
-  return {
-    ...r,
-    stdout: strip(r.stdout),
-    stderr: strip(r.stderr),
-    ...(r.chunks ? { chunks: r.chunks.map((c) => ({ fd: c.fd, text: strip(c.text) })) } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { EXIT_INTERNAL, EXIT_IOERR, errnoText } from "./io.ts";
+import { EXIT_INTERNAL, EXIT_IOERR, errnoText, stripControls } from "./io.ts";
 import type { CliResult } from "./main.ts";
 import { colourWanted, terminal } from "./terminal.ts";
 
@@ -78,4 +78,21 @@ export async function runProcess(
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
   }
+}
+
+/**
+ * The result with control characters stripped from its text (commands that print text from
+ * scenario files and replay tokens): none reaches a terminal. With colour on (a TTY, no
+ * NO_COLOR), SGR colour sequences pass: they change colours only, never the cursor or the
+ * terminal's state.
+ */
+export function clean(r: CliResult | Promise<CliResult>): CliResult | Promise<CliResult> {
+  if (r instanceof Promise) return r.then((x) => clean(x) as CliResult);
+  const strip = (s: string) => stripControls(s, { keepSgr: terminal.colour });
+  return {
+    ...r,
+    stdout: strip(r.stdout),
+    stderr: strip(r.stderr),
+    ...(r.chunks ? { chunks: r.chunks.map((c) => ({ fd: c.fd, text: strip(c.text) })) } : {}),
+  };
 }
