@@ -7,6 +7,7 @@ import { err, type KRet, type NegErrno } from "./errno.ts";
 import { bugOn, driverOf, type ExtAck, type Kernel, KernelBug, klog, warnOn } from "./kernel.ts";
 import { uevent } from "./kobject-uevent.ts";
 import { linkwatchForgetDev, linkwatchInitDev } from "./link-watch.ts";
+import { UnitSet } from "./name-units.ts";
 import {
   ALTIFNAMSIZ,
   ARPHRD,
@@ -120,14 +121,14 @@ function scansName(k: Kernel, name: string): boolean {
 function cacheNameAdded(k: Kernel, name: string): void {
   for (const [tmpl, c] of k.cache.templates) {
     const u = unitOf(splitTemplate(tmpl), tmpl, name);
-    if (u >= 0 && scansName(k, name)) c.used.add(u);
+    if (u >= 0 && scansName(k, name)) c.add(u);
   }
 }
 
 function cacheNameRemoved(k: Kernel, name: string): void {
   for (const [tmpl, c] of k.cache.templates) {
     const u = unitOf(splitTemplate(tmpl), tmpl, name);
-    if (u >= 0 && c.used.delete(u) && u < c.lowestFree) c.lowestFree = u;
+    if (u >= 0) c.delete(u);
   }
 }
 
@@ -143,16 +144,15 @@ function unhashName(k: Kernel, name: string): void {
   k.state.names.delete(name);
 }
 
-function templateCache(k: Kernel, tmpl: string): { used: Set<number>; lowestFree: number } {
+function templateCache(k: Kernel, tmpl: string): UnitSet {
   let c = k.cache.templates.get(tmpl);
   if (!c) {
     const t = splitTemplate(tmpl);
-    const used = new Set<number>();
+    c = new UnitSet();
     for (const name of k.state.names.keys()) {
       const u = unitOf(t, tmpl, name);
-      if (u >= 0 && scansName(k, name)) used.add(u);
+      if (u >= 0 && scansName(k, name)) c.add(u);
     }
-    c = { used, lowestFree: 0 };
     k.cache.templates.set(tmpl, c);
   }
   return c;
@@ -204,8 +204,7 @@ export function devAllocNameCore(k: Kernel, template: string): AllocResult {
   if (p >= 0) {
     if (template[p + 1] !== "d" || template.indexOf("%", p + 2) >= 0) return { err: err("EINVAL") };
     const c = templateCache(k, template);
-    while (c.lowestFree < MAX_NETDEVICES && c.used.has(c.lowestFree)) c.lowestFree++;
-    unit = c.lowestFree;
+    unit = c.lowestFree(MAX_NETDEVICES);
     if (unit >= MAX_NETDEVICES && k.profile.allocNameReturnsZero) return { err: err("ENFILE") };
     name = truncateName(template.replace("%d", String(unit)));
   }
