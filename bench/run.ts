@@ -1,31 +1,61 @@
-// npm run bench: the same `ip -batch` workload on the model and on the host kernel in a netns.
-// Phases: add N ifb devices with a `%d` name, rename each, delete each. Prints wall times, the
-// kernel/model ratio per phase, and each side's growth from N to 4N.
+// npm run bench (part 1): the same `ip -batch` workload on the model and on the host kernel in a
+// netns. Per N and per operation kind (add with a `%d` template, add by name, rename, set up,
+// delete) it prints the host kernel's time (root only; delete only up to N = 4000, where each
+// deletion waits for an RCU grace period), the model's time in-process and as a whole `ifsim ip`
+// process, the kernel/model ratio, µs per operation, each side's fitted growth exponent, and
+// memory: the model's heap per device alive and the whole process's peak RSS. A last line churns
+// one device (add, delete) many times to show that memory follows the devices alive, not the
+// commands run.
+//
+// IFSIM_BENCH_SIZES=1000,4000 limits the sizes; IFSIM_BENCH_KERNEL=0 skips the host kernel;
+// IFSIM_BENCH_KERNEL_DELETE_MAX=N times the host kernel's deletes up to N (default 4000).
 
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Netns, netnsUnavailableReason } from "../src/backends/netns.ts";
+import { MAX_INPUT_BYTES } from "../src/cli/io.ts";
 import { settleKernel } from "../src/cli/ip.ts";
 import { IpProcess } from "../src/ip/index.ts";
 import { createKernel } from "../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../src/sim/index.ts";
 
-const SIZES = (process.env.IFSIM_BENCH_SIZES ?? "1000,4000,16000").split(",").map(Number);
-const PHASES = ["add", "rename", "delete"] as const;
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const SIZES = (process.env.IFSIM_BENCH_SIZES ?? "1000,4000,16000,32768").split(",").map(Number);
+/** Deletion in the host kernel waits for RCU per device: only these sizes. */
+const KERNEL_DELETE_MAX = Number(process.env.IFSIM_BENCH_KERNEL_DELETE_MAX ?? 4000);
+const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
 type Phase = (typeof PHASES)[number];
 
+/** The batch of each phase: N devices `d%d` and N named `n<i>`; the `d` ones renamed, set up, deleted. */
 function batches(n: number): Record<Phase, string> {
-  const add: string[] = [];
-  const ren: string[] = [];
-  const del: string[] = [];
+  const b: Record<Phase, string[]> = {
+    "add %d": [],
+    "add name": [],
+    rename: [],
+    up: [],
+    delete: [],
+  };
   for (let i = 0; i < n; i++) {
-    add.push("link add name d%d type ifb");
-    ren.push(`link set dev d${i} name r${i}`);
-    del.push(`link del dev r${i}`);
+    b["add %d"].push("link add name d%d type ifb");
+    b["add name"].push(`link add name n${i} type ifb`);
+    b.rename.push(`link set dev d${i} name r${i}`);
+    b.up.push(`link set dev r${i} up`);
+    b.delete.push(`link del dev r${i}`);
   }
+  const text = (p: Phase) => `${b[p].join("\n")}\n`;
   return {
-    add: `${add.join("\n")}\n`,
-    rename: `${ren.join("\n")}\n`,
-    delete: `${del.join("\n")}\n`,
+    "add %d": text("add %d"),
+    "add name": text("add name"),
+    rename: text("rename"),
+    up: text("up"),
+    delete: text("delete"),
   };
 }
 
@@ -33,60 +63,196 @@ function names(json: string): string {
   return (JSON.parse(json) as { ifname: string }[]).map((l) => l.ifname).join(",");
 }
 
-const reason = netnsUnavailableReason();
-if (reason) console.log(`host kernel side skipped: ${reason}`);
-const rows: { n: number; phase: Phase; model: number; kernel: number | null }[] = [];
-for (const n of SIZES) {
-  const b = batches(n);
-  const clock = new VirtualClock();
-  const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
-  const ns = reason ? null : new Netns("ifsim-bench");
-  try {
-    for (const phase of PHASES) {
-      const p = new IpProcess(k, { settle: () => settleKernel(k, clock) });
-      const t0 = performance.now();
-      const mr = p.batch(b[phase], "bench");
-      const model = performance.now() - t0;
-      if (mr.status !== 0)
-        throw new Error(`model ${phase} N=${n} failed: ${mr.stderr.slice(0, 300)}`);
-      let kernel: number | null = null;
-      if (ns) {
-        const t1 = performance.now();
-        const kr = ns.ip(["-batch", "-"], b[phase]);
-        kernel = performance.now() - t1;
-        if (kr.status !== 0)
-          throw new Error(`kernel ${phase} N=${n} failed: ${kr.stderr.slice(0, 300)}`);
-        if (phase === "add") {
-          const mn = names(new IpProcess(k, { json: true }).run(["link", "show"]).stdout);
-          const kn = names(ns.ip(["-j", "link", "show"]).stdout);
-          if (mn !== kn) throw new Error(`N=${n}: the model's names differ from the kernel's`);
-          console.log(`N=${n}: model and kernel produced the same ${n + 1} names`);
-        }
-      }
-      rows.push({ n, phase, model, kernel });
-    }
-  } finally {
-    ns?.close();
-  }
+function heap(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
-const ms = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} ms`);
-console.log("\n    N  phase    model        kernel       kernel/model");
-for (const r of rows) {
-  const ratio = r.kernel === null ? "-" : `${(r.kernel / r.model).toFixed(2)}x`;
-  console.log(
-    `${String(r.n).padStart(5)}  ${r.phase.padEnd(7)}  ${ms(r.model).padEnd(11)}  ${ms(r.kernel).padEnd(11)}  ${ratio}`,
-  );
+const work = mkdtempSync(join(tmpdir(), "ifsim-bench-"));
+const CLI = resolve("dist/bin/bin.js");
+const CHILD = join(work, "child.mjs");
+// Runs the ifsim binary in this process and reports its wall time and peak RSS on fd 3.
+writeFileSync(
+  CHILD,
+  `import { writeSync } from "node:fs";
+const t0 = performance.now();
+process.argv.splice(1, 1);
+process.on("exit", () => writeSync(3, JSON.stringify({ ms: performance.now() - t0, rss: process.resourceUsage().maxRSS * 1024 })));
+await import(${JSON.stringify(CLI)});
+`,
+);
+
+/** `ifsim ip -batch FILE` as a whole process: wall time (start-up included) and peak RSS. */
+function processRun(batch: string): { ms: number; rss: number } {
+  const file = join(work, "batch");
+  writeFileSync(file, batch);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [CHILD, CLI, "ip", "-batch", file], {
+    stdio: ["ignore", "ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0)
+    throw new Error(`ifsim ip -batch failed: ${String(r.output[2]).slice(0, 300)}`);
+  const inner = JSON.parse(String(r.output[3])) as { ms: number; rss: number };
+  return { ms, rss: inner.rss };
 }
-console.log("\ngrowth from N to 4N (linear = 4x, quadratic = 16x)");
-for (const phase of PHASES) {
+
+interface Row {
+  n: number;
+  phase: Phase;
+  model: number;
+  /** The model's CPU time (user + system, ms): what a loaded machine does not inflate. */
+  cpu: number;
+  /** Whole process, this phase's share: wall(phases so far) − wall(phases before); null past the input limit. */
+  proc: number | null;
+  kernel: number | null;
+}
+
+const kernelWanted = process.env.IFSIM_BENCH_KERNEL !== "0";
+const reason = kernelWanted ? netnsUnavailableReason() : "IFSIM_BENCH_KERNEL=0";
+if (reason) console.log(`host kernel side skipped: ${reason}`);
+const rows: Row[] = [];
+const mem: { n: number; perDevice: number; alive: number; rss: number | null }[] = [];
+// Warm-up (JIT): one untimed pass of every phase at the smallest size.
+{
+  const b = batches(SIZES[0] ?? 1000);
+  const clock = new VirtualClock();
+  const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
+  k.trace.keep(false);
+  for (const phase of PHASES)
+    new IpProcess(k, { settle: () => settleKernel(k, clock) }).batch(b[phase], "warm-up");
+}
+const empty = processRun("");
+console.log(
+  `ifsim ip -batch (empty file) as a whole process: ${empty.ms.toFixed(0)} ms, peak RSS ${(empty.rss / 2 ** 20).toFixed(0)} MiB`,
+);
+try {
   for (const n of SIZES) {
-    const a = rows.find((r) => r.n === n && r.phase === phase);
-    const b = rows.find((r) => r.n === 4 * n && r.phase === phase);
-    if (!a || !b) continue;
-    const kg = a.kernel && b.kernel ? `${(b.kernel / a.kernel).toFixed(1)}x` : "-";
+    const b = batches(n);
+    const base = heap();
+    const clock = new VirtualClock();
+    const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
+    k.trace.keep(false); // as `ifsim ip` runs it without --monitor / --dmesg
+    const ns = reason ? null : new Netns("ifsim-bench");
+    let cumulative = "";
+    let prevProc = empty.ms;
+    let rss: number | null = null;
+    try {
+      for (const phase of PHASES) {
+        const p = new IpProcess(k, { settle: () => settleKernel(k, clock) });
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const mr = p.batch(b[phase], "bench");
+        const model = performance.now() - t0;
+        const cu = process.cpuUsage(c0);
+        const cpu = (cu.user + cu.system) / 1000;
+        if (mr.status !== 0)
+          throw new Error(`model ${phase} N=${n} failed: ${mr.stderr.slice(0, 300)}`);
+        if (phase === "add name") {
+          const alive = 2 * n;
+          mem.push({ n, perDevice: (heap() - base) / alive, alive, rss: null });
+        }
+        cumulative += b[phase];
+        // The whole process runs every phase so far (the CLI reads at most 1 MiB of batch).
+        let proc: number | null = null;
+        if (Buffer.byteLength(cumulative) <= MAX_INPUT_BYTES) {
+          const pr = processRun(cumulative);
+          rss = Math.max(rss ?? 0, pr.rss);
+          proc = pr.ms - prevProc;
+          prevProc = pr.ms;
+        }
+        let kernel: number | null = null;
+        if (ns && (phase !== "delete" || n <= KERNEL_DELETE_MAX)) {
+          const t1 = performance.now();
+          const kr = ns.ip(["-batch", "-"], b[phase]);
+          kernel = performance.now() - t1;
+          if (kr.status !== 0)
+            throw new Error(`kernel ${phase} N=${n} failed: ${kr.stderr.slice(0, 300)}`);
+          if (phase === "add %d" || phase === "rename") {
+            const mn = names(new IpProcess(k, { json: true }).run(["link", "show"]).stdout);
+            const kn = names(ns.ip(["-j", "link", "show"]).stdout);
+            if (mn !== kn)
+              throw new Error(`N=${n} ${phase}: the model's names differ from the kernel's`);
+          }
+        }
+        rows.push({ n, phase, model, cpu, proc, kernel });
+        console.log(`  done: N=${n} ${phase} ${row(rows[rows.length - 1] as Row)}`);
+      }
+    } finally {
+      ns?.close();
+    }
+    const m = mem.find((x) => x.n === n);
+    if (m) m.rss = rss;
+  }
+
+  console.log(
+    "\n    N  operation  kernel        model         µs/op   kernel/model  model CPU     model (whole process; - past the 1 MiB batch limit)",
+  );
+  for (const r of rows) console.log(`${String(r.n).padStart(5)}  ${r.phase.padEnd(9)}  ${row(r)}`);
+
+  console.log(
+    `\ngrowth exponent, N = ${SIZES[0]} … ${SIZES[SIZES.length - 1]} (least squares of log time on log N; linear = 1)`,
+  );
+  for (const phase of PHASES) {
+    const pick = (f: (r: Row) => number | null) =>
+      rows
+        .filter((r) => r.phase === phase)
+        .map((r) => [r.n, f(r)] as const)
+        .filter((x): x is readonly [number, number] => x[1] !== null && x[1] > 0);
+    const e = (pts: readonly (readonly [number, number])[]) =>
+      pts.length < 2 ? "-" : exponent(pts).toFixed(2);
     console.log(
-      `  ${phase.padEnd(7)} ${n}→${4 * n}: model ${(b.model / a.model).toFixed(1)}x, kernel ${kg}`,
+      `  ${phase.padEnd(9)} model ${e(pick((r) => r.model))} (CPU ${e(pick((r) => r.cpu))})  kernel ${e(pick((r) => r.kernel))}`,
     );
   }
+
+  console.log("\nmemory after both adds (2N devices alive; heap after GC, beyond an empty heap)");
+  for (const m of mem)
+    console.log(
+      `  N=${String(m.n).padStart(5)}: ${m.alive} devices, ${(m.perDevice / 1024).toFixed(2)} KiB per device in-process; whole process peak RSS ${m.rss === null ? "- (batch past the 1 MiB input limit)" : `${(m.rss / 2 ** 20).toFixed(0)} MiB`}`,
+    );
+
+  // Churn: memory follows the devices alive, not the commands run.
+  const CHURN = Number(process.env.IFSIM_BENCH_CHURN ?? 50_000);
+  const clock = new VirtualClock();
+  const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
+  k.trace.keep(false);
+  const p = new IpProcess(k, { settle: () => settleKernel(k, clock) });
+  const churn = "link add name c0 type ifb\nlink del dev c0\n".repeat(CHURN / 20);
+  p.batch(churn, "churn");
+  const h0 = heap();
+  const t0 = performance.now();
+  for (let i = 0; i < 10; i++) p.batch(churn, "churn");
+  const t = performance.now() - t0;
+  const h1 = heap();
+  console.log(
+    `\nchurn: ${CHURN} more commands (add and delete one device), ${((1000 * t) / CHURN).toFixed(2)} µs/op: heap ${(h0 / 2 ** 20).toFixed(1)} → ${(h1 / 2 ** 20).toFixed(1)} MiB`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function row(r: Row): string {
+  const ms = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} ms`);
+  const ratio = r.kernel === null ? "-" : `${(r.kernel / r.model).toFixed(0)}x`;
+  return `${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${((1000 * r.model) / r.n).toFixed(2).padStart(6)}  ${ratio.padStart(12)}  ${ms(r.cpu).padEnd(12)}  ${ms(r.proc)}`;
+}
+
+/** Slope of the least-squares line through (log N, log t). */
+function exponent(pts: readonly (readonly [number, number])[]): number {
+  const xs = pts.map(([n]) => Math.log(n));
+  const ys = pts.map(([, t]) => Math.log(t));
+  const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const my = ys.reduce((a, y) => a + y, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const dx = (xs[i] as number) - mx;
+    num += dx * ((ys[i] as number) - my);
+    den += dx * dx;
+  }
+  return num / den;
 }

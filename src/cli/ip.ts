@@ -267,6 +267,14 @@ export function ipCommand(argv: readonly string[]): CliResult {
     if (e instanceof UnknownKernelError) return usage(e.message);
     throw e;
   }
+  // Nothing reads the trace afterwards: keep no event, hear only what was asked for (the kernel
+  // then builds no link message and no log line nobody reads, and memory follows the devices).
+  let log = dmesg === null ? "" : dmesgText(k.trace.since(0));
+  k.trace.keep(false);
+  if (dmesg !== null)
+    k.trace.subscribe(["kernel.log"], (e) => {
+      if (e.type === "kernel.log") log += dmesgLine(e.t, e.text);
+    });
   let machine: Machine | null = null;
   if (spec) {
     machine = new Machine(k, spec, (t) => clock.advanceTo(t));
@@ -278,8 +286,13 @@ export function ipCommand(argv: readonly string[]): CliResult {
       throw e;
     }
   }
-  const mon = new IpMonitor(k);
-  const cursor = k.trace.length;
+  let records = "";
+  if (monitor !== null) {
+    const mon = new IpMonitor(k);
+    k.trace.subscribe(["kernel.rtnl"], (e) => {
+      records += mon.feed([e]);
+    });
+  }
   const g = parseIpGlobalArgs(rest);
   if ("error" in g) {
     return { stdout: "", stderr: (g as { error: string }).error, status: 255 };
@@ -309,7 +322,6 @@ export function ipCommand(argv: readonly string[]): CliResult {
     r = proc.run(g.rest);
   }
   if (monitor !== null) {
-    const records = mon.feed(k.trace.since(cursor));
     if (monitor === "-") {
       r = {
         ...r,
@@ -319,7 +331,6 @@ export function ipCommand(argv: readonly string[]): CliResult {
     } else r = withWriteError(r, writeOutput(monitor, records));
   }
   if (dmesg !== null) {
-    const log = dmesgText(k.trace.since(0));
     if (dmesg === "-") {
       r = { ...r, stderr: r.stderr + log, chunks: [...(r.chunks ?? []), { fd: 2, text: log }] };
     } else r = withWriteError(r, writeOutput(dmesg, log));

@@ -115,7 +115,11 @@ export class IpProcess {
     this.#cache = new LlMap(k);
   }
 
+  /** The context of the last `io` (one per run or batch): built once, not per command. */
+  #last: { readonly io: IpIo; readonly ctx: IpLinkContext } | null = null;
+
   #ctx(io: IpIo): IpLinkContext {
+    if (this.#last?.io === io) return this.#last.ctx;
     const ctx: IpLinkContext = {
       k: this.#k,
       cache: this.#cache,
@@ -123,7 +127,9 @@ export class IpProcess {
       out: io.out,
       err: io.err,
     };
-    return io.kernelError ? { ...ctx, kernelError: io.kernelError } : ctx;
+    const full = io.kernelError ? { ...ctx, kernelError: io.kernelError } : ctx;
+    this.#last = { io, ctx: full };
+    return full;
   }
 
   /** do_cmd(): the value main()/batch() see (0 = success). */

@@ -1,7 +1,14 @@
 // iproute2 6.1 lib/ll_map.c: the per-process ifindex ↔ name/flags cache.
 
-import { isNegErrno, type Kernel, type LinkSnapshot, rtnlGetlink } from "../kernel/index.ts";
+import {
+  isNegErrno,
+  type Kernel,
+  type LinkBrief,
+  type LinkSnapshot,
+  rtnlGetlinkBrief,
+} from "../kernel/index.ts";
 import { clonePlain } from "../sim/clone.ts";
+import { isAscii } from "../sim/utf8.ts";
 
 /** IDXMAP_SIZE: number of hash buckets. */
 const IDXMAP_SIZE = 1024;
@@ -18,6 +25,10 @@ interface LlEntry {
 /** namehash(): djb2 over the name's bytes, `char` being signed (x86). */
 export function namehash(name: string): number {
   let h = 5381;
+  if (isAscii(name)) {
+    for (let i = 0; i < name.length; i++) h = (Math.imul(h, 33) + name.charCodeAt(i)) >>> 0;
+    return h;
+  }
   for (const b of new TextEncoder().encode(name)) {
     h = (Math.imul(h, 33) + (b >= 128 ? b - 256 : b)) >>> 0;
   }
@@ -86,7 +97,7 @@ export class LlMap {
   }
 
   /** @iproute2 ll_remember_index() */
-  remember(msg: "RTM_NEWLINK" | "RTM_DELLINK", link: LinkSnapshot): void {
+  remember(msg: "RTM_NEWLINK" | "RTM_DELLINK", link: LinkSnapshot | LinkBrief): void {
     const im = this.#byIndex.get(link.ifindex);
     if (msg === "RTM_DELLINK") {
       if (im) this.drop(link.ifindex);
@@ -125,10 +136,10 @@ export class LlMap {
   linkGet(name: string | null, index: number): number {
     const r =
       name !== null
-        ? rtnlGetlink(this.#k, { ifindex: 0, ifname: name })
-        : rtnlGetlink(this.#k, { ifindex: index });
+        ? rtnlGetlinkBrief(this.#k, { ifindex: 0, ifname: name })
+        : rtnlGetlinkBrief(this.#k, { ifindex: index });
     if (typeof r === "number" && isNegErrno(r)) return 0;
-    const snap = r as LinkSnapshot;
+    const snap = r as LinkBrief;
     this.remember("RTM_NEWLINK", snap);
     return snap.ifindex;
   }

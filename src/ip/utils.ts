@@ -1,6 +1,8 @@
 // iproute2 6.1 lib/utils.c helpers: keyword matching, number and lladdr parsing, name checks,
 // and the exit()-style error helpers (invarg, duparg, incomplete_command).
 
+import { utf8Length } from "../sim/utf8.ts";
+
 /** Thrown where iproute2 calls exit(): ends the command (and a whole batch) with `status`. */
 export class IpExit extends Error {
   override readonly name = "IpExit";
@@ -65,7 +67,7 @@ function checkIfnameChars(name: string): boolean {
 
 /** check_ifname(): 0-OK as a boolean — non-empty, < IFNAMSIZ bytes, no '/' or whitespace. */
 export function checkIfname(name: string): boolean {
-  if (new TextEncoder().encode(name).length >= 16) return false;
+  if (utf8Length(name) >= 16) return false;
   return checkIfnameChars(name);
 }
 

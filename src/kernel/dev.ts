@@ -2,10 +2,12 @@
 // registration, upper/lower links and rx handlers. The core never names a driver: drivers
 // and subsystems hook in through the registry and the notifier chain.
 
+import { isAscii, utf8Length } from "../sim/utf8.ts";
 import { err, type KRet, type NegErrno } from "./errno.ts";
 import { bugOn, driverOf, type ExtAck, type Kernel, KernelBug, klog, warnOn } from "./kernel.ts";
 import { uevent } from "./kobject-uevent.ts";
 import { linkwatchForgetDev, linkwatchInitDev } from "./link-watch.ts";
+import { UnitSet } from "./name-units.ts";
 import {
   ALTIFNAMSIZ,
   ARPHRD,
@@ -20,7 +22,7 @@ import {
   zeroStats,
 } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
-import { rtmsgIfinfo, rtnlFillIfinfo } from "./rtnl-msg.ts";
+import { rtmsgIfinfo, rtnlFillForNotify } from "./rtnl-msg.ts";
 import { devActivate, devDeactivate } from "./sch-generic.ts";
 
 const utf8 = new TextEncoder();
@@ -35,12 +37,12 @@ export const GSO_MAX_SIZE = 524280;
 export const MAX_NETDEVICES = 32768;
 
 function byteLength(s: string): number {
-  return utf8.encode(s).length;
+  return utf8Length(s);
 }
 
 function truncateName(s: string): string {
-  const b = utf8.encode(s);
-  return b.length <= IFNAMSIZ - 1 ? s : utf8d.decode(b.subarray(0, IFNAMSIZ - 1));
+  if (s.length <= (IFNAMSIZ - 1) / 3 || utf8Length(s) <= IFNAMSIZ - 1) return s;
+  return utf8d.decode(utf8.encode(s).subarray(0, IFNAMSIZ - 1));
 }
 
 // ─── lookups ────────────────────────────────────────────────────────────────────────────
@@ -85,9 +87,18 @@ interface Template {
   readonly suffix: string;
 }
 
+/** splitTemplate's answers for the templates in use (a handful; cleared past 64). */
+const splitMemo = new Map<string, Template>();
+
 function splitTemplate(tmpl: string): Template {
-  const p = tmpl.indexOf("%");
-  return { prefix: tmpl.slice(0, p), suffix: tmpl.slice(p + 2) };
+  let t = splitMemo.get(tmpl);
+  if (t === undefined) {
+    const p = tmpl.indexOf("%");
+    t = { prefix: tmpl.slice(0, p), suffix: tmpl.slice(p + 2) };
+    if (splitMemo.size >= 64) splitMemo.clear();
+    splitMemo.set(tmpl, t);
+  }
+  return t;
 }
 
 /** The unit a name occupies for a template (sscanf + snprintf round trip), or -1. */
@@ -110,14 +121,14 @@ function scansName(k: Kernel, name: string): boolean {
 function cacheNameAdded(k: Kernel, name: string): void {
   for (const [tmpl, c] of k.cache.templates) {
     const u = unitOf(splitTemplate(tmpl), tmpl, name);
-    if (u >= 0 && scansName(k, name)) c.used.add(u);
+    if (u >= 0 && scansName(k, name)) c.add(u);
   }
 }
 
 function cacheNameRemoved(k: Kernel, name: string): void {
   for (const [tmpl, c] of k.cache.templates) {
     const u = unitOf(splitTemplate(tmpl), tmpl, name);
-    if (u >= 0 && c.used.delete(u) && u < c.lowestFree) c.lowestFree = u;
+    if (u >= 0) c.delete(u);
   }
 }
 
@@ -133,16 +144,15 @@ function unhashName(k: Kernel, name: string): void {
   k.state.names.delete(name);
 }
 
-function templateCache(k: Kernel, tmpl: string): { used: Set<number>; lowestFree: number } {
+function templateCache(k: Kernel, tmpl: string): UnitSet {
   let c = k.cache.templates.get(tmpl);
   if (!c) {
     const t = splitTemplate(tmpl);
-    const used = new Set<number>();
+    c = new UnitSet();
     for (const name of k.state.names.keys()) {
       const u = unitOf(t, tmpl, name);
-      if (u >= 0 && scansName(k, name)) used.add(u);
+      if (u >= 0 && scansName(k, name)) c.add(u);
     }
-    c = { used, lowestFree: 0 };
     k.cache.templates.set(tmpl, c);
   }
   return c;
@@ -156,6 +166,16 @@ function templateCache(k: Kernel, tmpl: string): { used: Set<number>; lowestFree
  * @kernel dev_valid_name() in net/core/dev.c
  */
 export function devValidName(name: string): boolean {
+  if (isAscii(name)) {
+    // The same checks on the characters themselves (one byte each): no encoding needed.
+    if (name.length === 0 || name.length >= IFNAMSIZ) return false;
+    if (name === "." || name === "..") return false;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0x2f || c === 0x3a || c === 0x20 || (c >= 0x09 && c <= 0x0d)) return false;
+    }
+    return true;
+  }
   const b = utf8.encode(name);
   if (b.length === 0 || b.length >= IFNAMSIZ) return false;
   if (name === "." || name === "..") return false;
@@ -184,8 +204,7 @@ export function devAllocNameCore(k: Kernel, template: string): AllocResult {
   if (p >= 0) {
     if (template[p + 1] !== "d" || template.indexOf("%", p + 2) >= 0) return { err: err("EINVAL") };
     const c = templateCache(k, template);
-    while (c.lowestFree < MAX_NETDEVICES && c.used.has(c.lowestFree)) c.lowestFree++;
-    unit = c.lowestFree;
+    unit = c.lowestFree(MAX_NETDEVICES);
     if (unit >= MAX_NETDEVICES && k.profile.allocNameReturnsZero) return { err: err("ENFILE") };
     name = truncateName(template.replace("%d", String(unit)));
   }
@@ -669,12 +688,16 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
  * @kernel eth_hw_addr_random() in include/linux/etherdevice.h: sets NET_ADDR_RANDOM
  */
 export function ethHwAddrRandom(k: Kernel, dev: NetDevice): void {
-  const b: number[] = [];
-  for (let i = 0; i < 6; i++) b.push(k.rng.nextU32() & 0xff);
-  b[0] = ((b[0] as number) & 0xfe) | 0x02;
-  dev.devAddr = b.map((x) => x.toString(16).padStart(2, "0")).join(":");
+  let mac = HEX_BYTE[(k.rng.nextU32() & 0xfe) | 0x02] as string;
+  for (let i = 1; i < 6; i++) mac += `:${HEX_BYTE[k.rng.nextU32() & 0xff]}`;
+  dev.devAddr = mac;
   dev.addrAssignType = NET_ADDR.RANDOM;
 }
+
+/** "00" … "ff". */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) =>
+  i.toString(16).padStart(2, "0"),
+);
 
 function devNewIndex(k: Kernel): number {
   let i = k.state.lastIfindex;
@@ -751,7 +774,8 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
   }
   for (const dev of devs) {
     callNetdeviceNotifiers(k, "NETDEV_UNREGISTER", dev);
-    const del = dev.kind === null || dev.rtnlLinkInitialized ? rtnlFillIfinfo(k, dev) : null;
+    const fill = dev.kind === null || dev.rtnlLinkInitialized;
+    const del = fill ? rtnlFillForNotify(k, dev) : null;
     dev.altnames = [];
     const ops = driverOf(k, dev).ops;
     if (ops.ndoUninit) ops.ndoUninit(k, dev);
@@ -763,6 +787,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
         event: null,
         link: del,
       });
+    else if (fill) k.trace.skip();
     warnOn(k, dev.uppers.length > 0, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
     warnOn(k, dev.lowers.length > 0, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
     uevent(k, dev, "remove");

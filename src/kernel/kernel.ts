@@ -3,6 +3,7 @@
 import type { RngState } from "../sim/rng.ts";
 import type { Trace } from "../sim/trace.ts";
 import type { KRet, NegErrno } from "./errno.ts";
+import type { UnitSet } from "./name-units.ts";
 import type { LinkStats, NetDevice } from "./netdevice.ts";
 import type { KernelProfile } from "./profile.ts";
 import type { KernelEvent } from "./trace-events.ts";
@@ -274,8 +275,8 @@ export interface MachineConfig {
 
 /** Derived data kept for speed only. */
 export interface KernelCache {
-  /** `%d` templates → the set of occupied units and a lower bound of the lowest free one. */
-  templates: Map<string, { used: Set<number>; lowestFree: number }>;
+  /** `%d` templates → the units in use and the smallest free one (name-units.ts). */
+  templates: Map<string, UnitSet>;
 }
 
 /** A model invariant broke: the kernel's BUG_ON / ASSERT_RTNL. The explorer reports it. */
@@ -308,7 +309,8 @@ export function warnOn(k: Kernel, cond: boolean, msg: string): boolean {
 
 /** Appends a kernel log (dmesg) line. */
 export function klog(k: Kernel, level: "info" | "err" | "warn", text: string): void {
-  k.trace.emit({ type: "kernel.log", level, text });
+  if (k.trace.wants("kernel.log")) k.trace.emit({ type: "kernel.log", level, text });
+  else k.trace.skip();
 }
 
 /**

@@ -18,6 +18,10 @@ export function uevent(
   action: "add" | "move" | "remove",
   devpathOld?: string,
 ): void {
+  if (!k.trace.wants("kernel.uevent")) {
+    k.trace.skip();
+    return;
+  }
   const base = {
     type: "kernel.uevent" as const,
     action,

@@ -74,10 +74,13 @@ export function callNetdeviceNotifiers(
   dev: NetDevice,
   info: NotifierInfo = {},
 ): number {
-  k.trace.emit({ type: "kernel.notify", event, ifindex: dev.ifindex, dev: dev.name });
+  if (k.trace.wants("kernel.notify"))
+    k.trace.emit({ type: "kernel.notify", event, ifindex: dev.ifindex, dev: dev.name });
+  else k.trace.skip();
   let ret = NOTIFY_DONE;
-  // Copy: a callback may (un)register blocks; the kernel walks the live list with a saved next.
-  for (const nb of [...k.state.notifiers]) {
+  // A callback may (un)register blocks: the chain array is never changed in place (copy on
+  // write), so this walk sees the chain as it was when the call began.
+  for (const nb of k.state.notifiers) {
     ret = callOne(k, nb, event, dev, info);
     if (ret & NOTIFY_STOP_MASK) break;
   }
@@ -99,7 +102,9 @@ export function registerNetdeviceNotifier(k: Kernel, nb: NotifierBlock, fn: Noti
   const existing = k.registry.notifiers.get(nb.name);
   bugOn(existing !== undefined && existing !== fn, `notifier name "${nb.name}" already used`);
   k.registry.notifiers.set(nb.name, fn);
-  notifierChainRegister(k.state.notifiers, nb);
+  const chain = [...k.state.notifiers]; // copy on write: a walk in progress keeps its array
+  notifierChainRegister(chain, nb);
+  k.state.notifiers = chain;
   const done: NetDevice[] = [];
   for (const dev of [...k.state.devices.values()]) {
     const err = notifierToErrno(callBlock(k, nb, "NETDEV_REGISTER", dev));

@@ -1,6 +1,7 @@
 // net/core/rtnetlink.c: the rtnetlink request path for links (RTM_NEWLINK / RTM_SETLINK /
 // RTM_DELLINK / RTM_GETLINK / RTM_NEWLINKPROP / RTM_DELLINKPROP), rules RT1–RT9.
 
+import { utf8Length } from "../sim/utf8.ts";
 import {
   devChangeFlags,
   devChangeFlagsCore,
@@ -24,6 +25,7 @@ import { driverOf, klog } from "./kernel.ts";
 import { IFF, type NameAssignType, NET_ADDR, NET_NAME, type NetDevice } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { devGetFlags, type LinkSnapshot, netdevStateChange, rtnlFillIfinfo } from "./rtnl-msg.ts";
+import { devGetStats } from "./xmit.ts";
 
 /** netlink message flags used by link requests. */
 export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
@@ -111,7 +113,10 @@ export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | Neg
 
 /** The number of bytes in a colon-separated hardware address. */
 export function addrLen(addr: string): number {
-  return addr === "" ? 0 : addr.split(":").length;
+  if (addr === "") return 0;
+  let n = 1;
+  for (let i = addr.indexOf(":"); i >= 0; i = addr.indexOf(":", i + 1)) n++;
+  return n;
 }
 
 /** `addr` cut to the length of `like` (the device's addr_len bytes). */
@@ -133,8 +138,8 @@ export function validateLinkmsg(dev: NetDevice, a: LinkAttrs): NegErrno | 0 {
 }
 
 function truncName(name: string): string {
-  const b = new TextEncoder().encode(name);
-  return b.length <= 15 ? name : new TextDecoder().decode(b.subarray(0, 15));
+  if (utf8Length(name) <= 15) return name;
+  return new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, 15));
 }
 
 /** rtnl_dev_combine_flags(): the request's bits where ifi_change says so, else dev_get_flags(). */
@@ -166,7 +171,7 @@ export function rtnlConfigureLink(
 
 /** NLA_STRING policy of IFLA_IFNAME (len IFNAMSIZ - 1): a longer name fails validation. */
 function policyCheckIfname(attrs: LinkAttrs | undefined, extack: ExtAck): KRet {
-  if (attrs?.ifname !== undefined && new TextEncoder().encode(attrs.ifname).length > 15) {
+  if (attrs?.ifname !== undefined && utf8Length(attrs.ifname) > 15) {
     extack.msg = "Attribute failed policy validation";
     return err("ERANGE");
   }
@@ -448,6 +453,32 @@ export function rtnlGetlink(
   return rtnlFillIfinfo(k, found);
 }
 
+/** What a caller that reads only ifi_index, IFLA_IFNAME and ifi_flags takes from an answer. */
+export interface LinkBrief {
+  readonly ifindex: number;
+  readonly ifname: string;
+  /** ifi_flags (F1). */
+  readonly flags: number;
+}
+
+/**
+ * RTM_GETLINK for one device, for a caller that reads only the index, name and flags of the
+ * answer (iproute2's ll_map): the same lookup, errors and side effect (building the answer
+ * calls the driver's ndo_get_stats64) as rtnlGetlink, without building the rest.
+ * @kernel rtnl_getlink() in net/core/rtnetlink.c: -ENODEV / -EINVAL
+ */
+export function rtnlGetlinkBrief(
+  k: Kernel,
+  req: { ifindex: number; ifname?: string },
+): LinkBrief | NegErrno {
+  const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
+  const found = lookup(k, { ifindex: req.ifindex, attrs });
+  if (typeof found === "number") return found;
+  if (!found) return req.ifindex === 0 && req.ifname === undefined ? err("EINVAL") : err("ENODEV");
+  if (k.registry.drivers.get(found.driver)?.ops.ndoGetStats64) devGetStats(k, found);
+  return { ifindex: found.ifindex, ifname: found.name, flags: devGetFlags(found) };
+}
+
 /** The dump request's filter attributes: IFLA_MASTER and IFLA_LINKINFO/IFLA_INFO_KIND. */
 export interface LinkDumpFilter {
   readonly master?: number;
@@ -500,7 +531,7 @@ export function rtnlLinkprop(
   for (const name of names) {
     // rtnl_alt_ifname() validates each IFLA_ALT_IFNAME against ifla_policy (NLA_STRING, at
     // most ALTIFNAMSIZ - 1 = 127 bytes) just before using it.
-    if (new TextEncoder().encode(name).length > 127) {
+    if (utf8Length(name) > 127) {
       extack.msg = "Attribute failed policy validation";
       ret = err("ERANGE");
       break;

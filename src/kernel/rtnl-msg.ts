@@ -144,6 +144,17 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
   };
 }
 
+/**
+ * rtnlFillIfinfo for a multicast: the snapshot, or null when nobody keeps or hears
+ * `kernel.rtnl` events (then only the fill's side effect runs: the driver's ndo_get_stats64,
+ * which the kernel calls whether or not anyone listens).
+ */
+export function rtnlFillForNotify(k: Kernel, dev: NetDevice): LinkSnapshot | null {
+  if (k.trace.wants("kernel.rtnl")) return rtnlFillIfinfo(k, dev);
+  if (k.registry.drivers.get(dev.driver)?.ops.ndoGetStats64) devGetStats(k, dev);
+  return null;
+}
+
 /** IFLA_EVENT names per netdev event (RT8). */
 const IFLA_EVENT: Partial<Record<string, string>> = {
   NETDEV_REBOOT: "REBOOT",
@@ -171,13 +182,9 @@ export function rtmsgIfinfo(
   event: string | null = null,
 ): void {
   if (dev.regState !== "REGISTERED") return;
-  k.trace.emit({
-    type: "kernel.rtnl",
-    msg: "RTM_NEWLINK",
-    change,
-    event,
-    link: rtnlFillIfinfo(k, dev),
-  });
+  const link = rtnlFillForNotify(k, dev);
+  if (link === null) k.trace.skip();
+  else k.trace.emit({ type: "kernel.rtnl", msg: "RTM_NEWLINK", change, event, link });
 }
 
 /**

@@ -33,3 +33,5 @@ export {
   type SchedulerSnapshot,
   type Strategy,
 } from "./scheduler.ts";
+/** UTF-8 byte lengths without encoding. */
+export { isAscii, utf8Length } from "./utf8.ts";

@@ -38,6 +38,8 @@ beforeAll(() => {
   cpSync("package.json", join(stage, "package.json"));
   cpSync("README.md", join(stage, "README.md"));
   sh(bin("tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--outDir", join(stage, "dist")], ROOT);
+  // npm run build's second step: the bundled `ifsim` binary (package.json "bin").
+  sh(bin("tsx"), ["tools/build/bundle.ts", join(stage, "dist", "bin")], ROOT);
   const packs = join(work, "packs");
   mkdirSync(packs);
   sh("npm", ["pack", "--silent", "--pack-destination", packs], stage);
@@ -123,6 +125,20 @@ export { wrong };
   it("should install the ifsim command, whose --version is the package's", () => {
     expect(sh(join(project, "node_modules", ".bin", "ifsim"), ["--version"], project)).toBe(
       "ifsim 0.1.0\n",
+    );
+  });
+
+  it("should run ip and a scenario with the installed ifsim command", () => {
+    const ifsim = join(project, "node_modules", ".bin", "ifsim");
+    expect(sh(ifsim, ["ip", "-br", "link", "show"], project)).toBe(
+      "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \n",
+    );
+    writeFileSync(
+      join(project, "s.yaml"),
+      'ifsim: 1\nname: x\nkernel: "6.1"\ndevices:\n  - {id: a, type: veth, name: v0, peer: v1}\nsteps:\n  - ip: link set dev v0 name v1\n',
+    );
+    expect(JSON.parse(sh(ifsim, ["run", "s.yaml", "--json"], project)).steps[0].errno).toBe(
+      "EEXIST",
     );
   });
 
