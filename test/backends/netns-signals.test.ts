@@ -206,6 +206,11 @@ describe(`netns backend under signals (seed ${SEED})`, () => {
       format: "esm",
       target: "node20",
       outfile: driver,
+      // yaml is CommonJS and requires Node built-ins: give the ESM bundle a require() (as
+      // tools/build/bundle.ts does for the binary).
+      banner: {
+        js: 'import { createRequire as __ifsimRequire } from "node:module"; const require = __ifsimRequire(import.meta.url);',
+      },
       logLevel: "warning",
     });
   });
