@@ -169,6 +169,48 @@ describe("comparison", () => {
     ]);
   });
 
+  it("should let devices' records interleave differently only when udevd runs (parallel workers), never a device's own order", () => {
+    // Measured on the qemu backend (04-retrigger-path-ebusy, udevadm trigger): idx 3's records
+    // came before idx 2's on one run and after on another.
+    const two = [...ev(2, "enp0s3", "52:54:00:12:34:57")];
+    const three = [...ev(3, "eth9", "52:54:00:12:34:58"), "    altname enp1s0"];
+    const threeB = [...ev(3, "eth9", "52:54:00:12:34:58")];
+    const rec = (events: string[]): ComparableRecord => ({
+      steps: [step({ step: "udevadm trigger", events })],
+      links: [],
+    });
+    const m = rec([...two, ...threeB, ...three]);
+    const k = rec([...threeB, ...three, ...two]);
+    expect(compareRecords(m, k, { concurrentDevices: true })).toEqual([]);
+    // Without udevd the order is the kernel's and is compared as it is.
+    expect(compareRecords(m, k).map((d) => d.field)).toEqual(["events"]);
+    // One device's own records swapped: a difference even with udevd.
+    const swapped = rec([...three, ...threeB, ...two]);
+    expect(compareRecords(m, swapped, { concurrentDevices: true }).map((d) => d.field)).toEqual([
+      "events",
+    ]);
+    // A record missing: a difference.
+    expect(
+      compareRecords(m, rec([...threeB, ...two]), { concurrentDevices: true }).map((d) => d.field),
+    ).toEqual(["events"]);
+    // verdictOf turns it on exactly for a scenario with a udev actor.
+    const sc = (udev: ScenarioDoc["udev"]): ScenarioDoc =>
+      ({
+        ifsim: 1,
+        name: "t",
+        kernel: "6.1",
+        udev,
+        // Given MACs: not renamed "<random MAC n>" by first appearance.
+        devices: [
+          { id: "a", type: "virtio-net", mac: "52:54:00:12:34:57" },
+          { id: "b", type: "pci-nic", mac: "52:54:00:12:34:58" },
+        ],
+        steps: [],
+      }) as unknown as ScenarioDoc;
+    expect(verdictOf(sc({ generation: "v253" }), m, k)).toEqual([]);
+    expect(verdictOf(sc("none"), m, k).map((d) => d.field)).toEqual(["events"]);
+  });
+
   it("should give exit 0 only when all agree, 1 for a difference, 2 for anything not compared", () => {
     const r = (verdict: "AGREE" | "DIFFER" | "REFUSED" | "ERROR") => ({
       file: "f",
