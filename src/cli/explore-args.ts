@@ -135,6 +135,24 @@ export interface ExploreArgs {
   /** Where the counterexample goes as an ITF trace (--itf). */
   readonly itf?: string;
   readonly shrink: boolean;
+  /** --shard K/N: run share K (1..N) and write it to a file, for --merge. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Where the shard's result goes (--shard-out). */
+  readonly shardOut?: string;
+  /** --estimate: print the expected size of the search and exit without searching. */
+  readonly estimate?: boolean;
+  /** Random probes of the estimate (--estimate-walks). */
+  readonly estimateWalks: number;
+}
+
+/** `ifsim explore --merge FILES…`: the shard files and the output options. */
+export interface MergeArgs {
+  readonly files: string[];
+  readonly json: boolean;
+  readonly exportFile?: string;
+  readonly htmlFile?: string;
+  readonly traceOut?: string;
+  readonly itf?: string;
 }
 
 const OPTIONS = {
@@ -161,6 +179,11 @@ const OPTIONS = {
   "trace-out": { type: "string" },
   itf: { type: "string" },
   "no-shrink": { type: "boolean" },
+  shard: { type: "string" },
+  "shard-out": { type: "string" },
+  merge: { type: "boolean" },
+  estimate: { type: "boolean" },
+  "estimate-walks": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -171,7 +194,15 @@ export function argError(e: unknown): string {
 }
 
 /** What parsing the explore options gives. */
-export type Parsed = ExploreArgs | Usage | { readonly help: true } | { readonly list: true };
+export type Parsed =
+  | ExploreArgs
+  | Usage
+  | { readonly help: true }
+  | { readonly list: true }
+  | { readonly merge: MergeArgs };
+
+/** The options a merge takes (the search options come from the shard files). */
+const MERGE_OPTIONS = new Set(["merge", "json", "export", "html", "trace-out", "itf"]);
 
 /** Parses `ifsim explore` options (argv without the command word). */
 export function parseExploreArgs(argv: readonly string[]): Parsed {
@@ -184,6 +215,25 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   const o = v.values;
   if (o.help) return { help: true };
   if (o["list-invariants"]) return { list: true };
+  if (o.merge) {
+    const other = Object.keys(o).filter((k) => !MERGE_OPTIONS.has(k));
+    if (other.length > 0)
+      return {
+        usage: `--merge takes the search options from the shard files: drop ${other.map((k) => `--${k}`).join(", ")}`,
+      };
+    if (v.positionals.length === 0)
+      return { usage: "--merge needs the shard files (ifsim explore FILE --shard K/N wrote them)" };
+    return {
+      merge: {
+        files: v.positionals,
+        json: o.json ?? false,
+        ...(o.export !== undefined ? { exportFile: o.export } : {}),
+        ...(o.html !== undefined ? { htmlFile: o.html } : {}),
+        ...(o["trace-out"] !== undefined ? { traceOut: o["trace-out"] } : {}),
+        ...(o.itf !== undefined ? { itf: o.itf } : {}),
+      },
+    };
+  }
   if (v.positionals.length !== 1)
     return {
       usage:
@@ -201,6 +251,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ["walk-seed", 0],
     ["jobs", 1],
     ["split-depth", 0],
+    ["estimate-walks", 1],
   ] as const) {
     const r = intOpt(name, o[name], min);
     if (isUsage(r)) return r;
@@ -225,6 +276,33 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     return {
       usage: `unknown invariant${unknown.length > 1 ? "s" : ""} ${unknown.map((x) => `"${x}"`).join(", ")}: valid names are ${Object.keys(INVARIANTS).join(", ")}`,
     };
+  let shard: { index: number; count: number } | undefined;
+  if (o.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(o.shard);
+    const k = Number(m?.[1]);
+    const n = Number(m?.[2]);
+    if (!m || !Number.isSafeInteger(n) || n < 1 || k < 1 || k > n)
+      return { usage: `--shard needs K/N with 1 ≤ K ≤ N (e.g. 2/4), got "${o.shard}"` };
+    shard = { index: k, count: n };
+    for (const [flag, set] of [
+      ["--random", o.random],
+      ["--estimate", o.estimate],
+      ["--json", o.json],
+      ["--export", o.export],
+      ["--itf", o.itf],
+      ["--html", o.html],
+      ["--trace-out", o["trace-out"]],
+    ] as const)
+      if (set !== undefined)
+        return {
+          usage:
+            flag === "--random" || flag === "--estimate"
+              ? `--shard splits the exhaustive search: ${flag} cannot be sharded`
+              : `${flag} is an output of the merge: give it to ifsim explore --merge FILES…`,
+        };
+  } else if (o["shard-out"] !== undefined) return { usage: "--shard-out needs --shard K/N" };
+  if (o.estimate && o.random !== undefined)
+    return { usage: "--estimate sizes the exhaustive search: not with --random" };
   const udevs = listOf(o.udev);
   const gens: readonly string[] = UdevGeneration.options;
   const badGen = udevs.find((g) => !gens.includes(g));
@@ -268,6 +346,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(o["trace-out"] !== undefined ? { traceOut: o["trace-out"] } : {}),
     ...(o.itf !== undefined ? { itf: o.itf } : {}),
     shrink: !o["no-shrink"],
+    ...(shard !== undefined ? { shard } : {}),
+    ...(o["shard-out"] !== undefined ? { shardOut: o["shard-out"] } : {}),
+    ...(o.estimate ? { estimate: true } : {}),
+    estimateWalks: nums["estimate-walks"] ?? 200,
   };
 }
 

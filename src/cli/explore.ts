@@ -37,6 +37,7 @@ import {
 import { replayHtml } from "./explore-html.ts";
 import { Progress } from "./explore-progress.ts";
 import { reportExplore, writeItf } from "./explore-report.ts";
+import { mergeCommand, shardCommand } from "./explore-shard.ts";
 import { workerHost } from "./explore-worker.ts";
 import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
 import type { CliResult } from "./main.ts";
@@ -97,6 +98,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   if ("help" in a) return { stdout: EXPLORE_HELP, stderr: "", status: 0 };
   if ("list" in a) return { stdout: listInvariants(), stderr: "", status: 0 };
   if (isUsage(a)) return usageResult("explore", `${a.usage}`);
+  if ("merge" in a) return mergeCommand(a.merge);
   const input = readInput(a.file);
   if ("error" in input) return usageResult("explore", input.error);
   const text = input.text;
@@ -118,6 +120,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   const sc = parsed.scenario;
   const plan = planMatrix(sc, a);
   if ("error" in plan) return usageResult("explore", `${a.file}: ${plan.error}`);
+  if (a.shard !== undefined) return shardCommand({ sc, text, a, plan });
   const matrix = isMatrix(plan);
   for (const [flag, out] of [
     ["--export", a.exportFile],
