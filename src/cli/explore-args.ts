@@ -9,6 +9,8 @@ import { parseDuration } from "./io.ts";
 
 /** `ifsim explore --help`. */
 export const EXPLORE_HELP = `Usage: ifsim explore FILE.yaml [options]
+       ifsim explore FILE.yaml --shard K/N [--shard-out FILE] [options]
+       ifsim explore --merge SHARD-FILE... [output options]
        ifsim explore --list-invariants
        ifsim replay TOKEN|TRACE-FILE [--cell K/U] [--json] [--itf FILE] [--export FILE]
                     [--html FILE]
@@ -47,6 +49,18 @@ Search:
                      subtrees do not share states, so a split costs steps); the result does
                      not depend on --jobs
   --no-shrink        keep the counterexample's choices as found
+Past one machine (docs/sharding.md: a Kubernetes Indexed Job, a CI matrix):
+  --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: the
+                     units (matrix cells × subtrees at --split-depth, in order) are dealt out
+                     round robin, unit i to shard i mod N + 1; each shard also runs the probe of
+                     the cells it has units in. Exit 0 once the file is written (the verdict is
+                     the merge's). Use --split-depth 2 or more for more units than shards
+  --shard-out FILE   where the share goes (default: NAME.shard-K-of-N.json in the current
+                     directory); JSON, versioned, with the scenario, its SHA-256 and the options
+  --merge FILE...    combine all N shard files into exactly the verdict, statistics and
+                     counterexample of one run with the same options (elapsed times summed);
+                     files of another scenario, other options or another N, a missing or a
+                     repeated shard: exit 2. Takes only the output options below
 Output:
   --json             one JSON object (no progress on stderr unless it is a terminal); the
                      replay tokens are in it (no token file unless --trace-out is given)
