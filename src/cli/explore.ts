@@ -25,6 +25,7 @@ import {
   parseExploreArgs,
   REPLAY_HELP,
 } from "./explore-args.ts";
+import { estimateCommand } from "./explore-estimate.ts";
 import {
   laneLabels,
   outWidth,
@@ -121,6 +122,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   const plan = planMatrix(sc, a);
   if ("error" in plan) return usageResult("explore", `${a.file}: ${plan.error}`);
   if (a.shard !== undefined) return shardCommand({ sc, text, a, plan });
+  if (a.estimate) return estimateCommand({ sc, a, plan });
   const matrix = isMatrix(plan);
   for (const [flag, out] of [
     ["--export", a.exportFile],
