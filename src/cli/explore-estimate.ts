@@ -90,9 +90,9 @@ export function estimateCommand(r: {
   const rows = cells.map((c) => [
     c.kernel,
     c.udev ?? "none",
-    `~${count(c.e.distinct)}`,
-    `~${count(c.e.transitions)}`,
-    `~${duration(c.e.timeMs)}`,
+    `${c.e.lowerBound ? "≥" : "~"}${count(c.e.distinct)}`,
+    `${c.e.lowerBound ? "≥" : "~"}${count(c.e.transitions)}`,
+    `${c.e.lowerBound ? "≥" : "~"}${duration(c.e.timeMs)}`,
     count(c.e.seen),
     count(c.e.q1),
     count(c.e.q2),
@@ -103,13 +103,14 @@ export function estimateCommand(r: {
     `${x.map((v, i) => (i < 2 ? v.padEnd(w[i] as number) : v.padStart(w[i] as number))).join("  ")}\n`;
   s += line(head);
   for (const x of rows) s += line(x);
-  s +=
-    "\ndistinct: Chao2 estimate of the reachable states (from seen, the states the walks met, Q1 of\n";
-  s +=
-    "them in one walk only, Q2 in exactly two); a lower estimate when Q1 is large against seen —\n";
-  s += "raise --estimate-walks. transitions: distinct × the mean enabled lanes (a search without\n";
-  s += "reduction; DPOR fires about as many or fewer). time: at the walks' speed. interleavings:\n";
-  s += "Knuth's estimate of the complete interleavings without reduction or hashing.\n";
+  s += `
+distinct: Chao2 estimate of the reachable states, from seen (the states the walks met), Q1 (met
+by one walk only) and Q2 (by exactly two); "≥": Q1 is more than half of seen, the walks saw a
+small part of the space and the figures are lower bounds (more --estimate-walks narrow them).
+transitions: distinct × the mean enabled lanes (a search without reduction; DPOR fires about as
+many or fewer). time: at the walks' speed (a search step costs more: measured 1-3x).
+interleavings: Knuth's estimate of the complete interleavings without reduction or hashing.
+`;
   const bad = cells.filter((c) => c.e.violating > 0);
   if (bad.length > 0)
     s += `${bad.length} configuration${bad.length === 1 ? "" : "s"} had violating walks: the search stops at the first violation, long before this size.\n`;

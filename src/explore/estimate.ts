@@ -52,6 +52,11 @@ export interface SizeEstimate {
   readonly ms: number;
   /** transitions at the walks' speed, ms. */
   readonly timeMs: number;
+  /**
+   * More than half the states met were met by one walk only: the walks have seen a small part of
+   * the space and `distinct` (and what follows from it) is a lower bound, not an estimate.
+   */
+  readonly lowerBound: boolean;
   /** Walks that ended in a violation (the search would stop at the first). */
   readonly violating: number;
   /** Walks cut by maxDepth. */
@@ -131,6 +136,7 @@ export function estimateSize(sc: ScenarioDoc, c: ExploreConfig, o: EstimateOptio
     steps,
     ms,
     timeMs: steps > 0 ? (transitions * ms) / steps : 0,
+    lowerBound: q1 > seen / 2,
     violating,
     cut,
   };
