@@ -62,11 +62,12 @@ Search:
                      about what the search of a small space costs; they pay on large ones
   --estimate-walks N random walks of --estimate (default 200)
 Past one machine (docs/sharding.md: a Kubernetes Indexed Job, a CI matrix):
-  --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: the
-                     units (matrix cells × subtrees at --split-depth, in order) are dealt out
-                     round robin, unit i to shard i mod N + 1; each shard also runs the probe of
-                     the cells it has units in. Exit 0 once the file is written (the verdict is
-                     the merge's). Use --split-depth 2 or more for more units than shards
+  --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: every
+                     cell's probe, then the units (the subtrees at --split-depth of each cell
+                     the probe did not find violated; one per cell without a split) in a fixed
+                     shuffled order, dealt round robin. Exit 0 once the file is written (the
+                     verdict is the merge's). Use --split-depth 2 or more for more units than
+                     shards (a split costs transitions: docs/sharding.md)
   --shard-out FILE   where the share goes (default: NAME.shard-K-of-N.json in the current
                      directory); JSON, versioned, with the scenario, its SHA-256 and the options
   --merge FILE...    combine all N shard files into exactly the verdict, statistics and

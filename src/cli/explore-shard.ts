@@ -99,7 +99,7 @@ export function shardCommand(r: {
     for (const x of c.results) counts[x.result.verdict]++;
   }
   let stdout = `ifsim explore: ${sc.name} (${a.file}), shard ${s.index}/${s.count}\n`;
-  stdout += `  ${ran.mine} of ${ran.units} units (${plan.kernels.length * plan.udevs.length} cell${isMatrix(plan) ? "s" : ""}${a.splitDepth > 0 ? `, split at depth ${a.splitDepth}` : ", no split: one unit per cell"}; unit i goes to shard i mod ${s.count} + 1)\n`;
+  stdout += `  ${ran.mine} of ${ran.units} units (${plan.kernels.length * plan.udevs.length} cell${isMatrix(plan) ? "s" : ""}${a.splitDepth > 0 ? ` × subtrees at depth ${a.splitDepth}` : ""}, cells the probe found violated left out; dealt in a fixed shuffled order)\n`;
   stdout += `  units searched: ${counts.verified} verified, ${counts.violated} violated, ${counts.bounded} bounded (${((now() - t0) / 1000).toFixed(2)} s)\n`;
   stdout += `wrote ${out}; the verdict is the merge's: ifsim explore --merge FILES (all ${s.count} shard files)\n`;
   const stderr =

@@ -1,16 +1,15 @@
 // `ifsim explore --shard K/N` and `--merge`: one deterministic share of a search, and the
 // combination of every share into exactly the result of one run with the same options.
 //
-// The work is a list of units in a fixed order: the matrix cells (kernels, then udev
-// generations), and in each cell the subtrees at the split depth in prefix order (one unit per
-// cell without a split). Unit i goes to shard i mod N (round robin): neighbouring subtrees of a
-// cell start with the same steps and tend to be alike in size, and neighbouring cells differ in
-// one kernel or udev generation, so dealing them out like cards spreads each cell's big and small
-// subtrees over the shards. Every shard computes the same list (the frontier is deterministic and
-// cheap at small depths) and runs only its own units, in order; within a cell it stops at its
-// first violation (a single run stops there too: the later subtrees do not count). Each shard
-// that holds a unit of a cell also runs the cell's probe (the same seeded walks everywhere): when
-// it finds a violation, a single run does not search, and neither does the shard.
+// Every shard first runs every cell's probe (the same seeded random walks everywhere): a cell whose
+// probe finds a violation is not searched, in a single run or here. The other cells' subtrees at
+// the split depth (one per cell without a split) are the units, listed in order (cells as a single
+// run visits them, then subtrees in prefix order), put in a fixed pseudo-random order and dealt
+// round robin (`dealUnits`): the shuffle keeps the shares from lining up with the matrix's rows or
+// columns, and dealing gives each shard the same number of units, ±1. Every shard computes the
+// same list (the frontier is deterministic and cheap at small depths) and searches only its own
+// units, in order; within a cell it stops at its first violation (a single run stops there too:
+// the later subtrees do not count).
 //
 // The merge puts the units back in order and does what a single run does after its search:
 // stats summed up to the first violating subtree, then that violation shortened, shrunk and
@@ -18,7 +17,14 @@
 // single run's, field by field (elapsed times aside); with one, each shard's bound is its own.
 
 import type { ScenarioDoc } from "../scenario/schema.ts";
-import { combine, type ExploreConfig, frontier, replay, walkForViolation } from "./explore.ts";
+import {
+  chooser,
+  combine,
+  type ExploreConfig,
+  frontier,
+  replay,
+  walkForViolation,
+} from "./explore.ts";
 import { finishExploration } from "./finish.ts";
 import type { CellRun, ExploreHost, MatrixPlan, SearchPlan } from "./matrix.ts";
 import type { InvariantName } from "./scenario-system.ts";
@@ -67,11 +73,11 @@ export interface ShardCell {
   readonly udev: string | null;
   /** Subtrees of the cell (all shards; 1 without a split). */
   readonly subtrees: number;
-  /** The probe, when the shard held a unit of the cell and --probe was not 0. */
+  /** The probe (every shard runs every cell's), unless --probe was 0. */
   readonly probe?: ShardProbe;
   /** This shard's units of the cell that it ran: subtree index → result. */
   readonly results: readonly { readonly subtree: number; readonly result: SearchResult }[];
-  /** Wall time this shard spent on the cell (probe and search), ms. */
+  /** Wall time this shard spent on the cell (its search; the probe counted in shard 1), ms. */
   readonly ms: number;
 }
 
@@ -127,28 +133,31 @@ function configOf(o: ShardOptions, kernel: string, udev: string | null): Explore
   };
 }
 
-/** The cells in order with their subtrees' prefixes (the units of every shard). */
-export function shardUnits(
-  sc: ScenarioDoc,
-  o: ShardOptions,
-): { kernel: string; udev: string | null; config: ExploreConfig; prefixes: string[][] }[] {
-  const out: ReturnType<typeof shardUnits> = [];
-  for (const kernel of o.kernels)
-    for (const udev of o.udevs) {
-      const config = configOf(o, kernel, udev);
-      out.push({
-        kernel,
-        udev,
-        config,
-        prefixes: o.splitDepth > 0 ? frontier(sc, config, o.splitDepth, o.symmetry) : [[]],
-      });
-    }
-  return out;
+/**
+ * Deals the units out: `sizes[c]` subtrees in cell c, listed in order (cells, then subtrees),
+ * then put in a fixed pseudo-random order (Fisher–Yates with a fixed seed) and dealt round robin,
+ * position j to shard j mod N + 1. The fixed shuffle keeps the shares from lining up with the
+ * matrix's rows or columns (round robin over 4 udev generations and 4 shards would give one shard
+ * every v250 cell). Returns the subtree indexes of each cell that shard `s` owns, in order.
+ */
+export function dealUnits(sizes: readonly number[], s: ShardSpec): number[][] {
+  const list: [number, number][] = [];
+  for (const [c, n] of sizes.entries()) for (let i = 0; i < n; i++) list.push([c, i]);
+  const next = chooser(0x9e3779b9);
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = next(i + 1);
+    [list[i], list[j]] = [list[j] as [number, number], list[i] as [number, number]];
+  }
+  const own: number[][] = sizes.map(() => []);
+  for (const [j, [c, i]] of list.entries())
+    if (j % s.count === s.index - 1) (own[c] as number[]).push(i);
+  for (const o of own) o.sort((x, y) => x - y);
+  return own;
 }
 
 /**
- * Runs shard `s` of the search of `sc` with options `o`: its units in order (see the file's
- * head), each cell's probe first. The result is plain data for the shard file.
+ * Runs shard `s` of the search of `sc` with options `o`: every cell's probe, then its units in
+ * order (see the file's head). The result is plain data for the shard file.
  */
 export function runShard(
   sc: ScenarioDoc,
@@ -171,43 +180,73 @@ export function runShard(
     s.index > s.count
   )
     throw new RangeError(`shard ${s.index}/${s.count}: K must be in 1..N`);
-  const units = shardUnits(sc, o);
   const now = host.now;
+  // Every cell's probe first (the same seeded walks in every shard): a cell whose probe finds a
+  // violation is not searched, in a single run or here, so its subtrees are no units.
+  const cellsIn: {
+    kernel: string;
+    udev: string | null;
+    config: ExploreConfig;
+    probe?: ShardProbe;
+    probeMs: number;
+    prefixes: string[][];
+  }[] = [];
+  for (const kernel of o.kernels)
+    for (const udev of o.udevs) {
+      const config = configOf(o, kernel, udev);
+      const t0 = now();
+      let probe: ShardProbe | undefined;
+      if (o.probe > 0) {
+        const w = walkForViolation(sc, config, {
+          walks: o.probe,
+          seed: o.walkSeed,
+          maxDepth: o.maxDepth,
+          now,
+          ...(o.timeLimitMs !== undefined ? { timeLimitMs: o.timeLimitMs } : {}),
+        });
+        probe = {
+          walks: w.walks,
+          stats: w.stats,
+          found: w.found ? { verdict: "violated", stats: w.stats, found: w.found } : null,
+        };
+      }
+      const prefixes = probe?.found
+        ? []
+        : o.splitDepth > 0
+          ? frontier(sc, config, o.splitDepth, o.symmetry)
+          : [[]];
+      cellsIn.push({
+        kernel,
+        udev,
+        config,
+        ...(probe ? { probe } : {}),
+        probeMs: now() - t0,
+        prefixes,
+      });
+    }
+  const owned = dealUnits(
+    cellsIn.map((c) => c.prefixes.length),
+    s,
+  );
+  const units = cellsIn.reduce((t, c) => t + c.prefixes.length, 0);
   const cells: ShardCell[] = [];
-  let u = 0;
   let mine = 0;
-  for (const [ci, cell] of units.entries()) {
-    const own: number[] = [];
-    for (let i = 0; i < cell.prefixes.length; i++, u++)
-      if (u % s.count === s.index - 1) own.push(i);
+  for (const [ci, cell] of cellsIn.entries()) {
+    const own = owned[ci] as number[];
     mine += own.length;
-    const base = { kernel: cell.kernel, udev: cell.udev, subtrees: cell.prefixes.length };
+    const base = {
+      kernel: cell.kernel,
+      udev: cell.udev,
+      subtrees: cell.prefixes.length,
+      ...(cell.probe ? { probe: cell.probe } : {}),
+    };
     if (own.length === 0) {
-      cells.push({ ...base, results: [], ms: 0 });
+      cells.push({ ...base, results: [], ms: s.index === 1 ? cell.probeMs : 0 });
       continue;
     }
-    host.onCell?.({ index: ci, count: units.length, kernel: cell.kernel, udev: cell.udev });
+    host.onCell?.({ index: ci, count: cellsIn.length, kernel: cell.kernel, udev: cell.udev });
     const t0 = now();
     const deadline = o.timeLimitMs !== undefined ? t0 + o.timeLimitMs : undefined;
-    let probe: ShardProbe | undefined;
-    if (o.probe > 0) {
-      const w = walkForViolation(sc, cell.config, {
-        walks: o.probe,
-        seed: o.walkSeed,
-        maxDepth: o.maxDepth,
-        now,
-        ...(o.timeLimitMs !== undefined ? { timeLimitMs: o.timeLimitMs } : {}),
-      });
-      probe = {
-        walks: w.walks,
-        stats: w.stats,
-        found: w.found ? { verdict: "violated", stats: w.stats, found: w.found } : null,
-      };
-      if (w.found) {
-        cells.push({ ...base, probe, results: [], ms: now() - t0 });
-        continue;
-      }
-    }
     const opts: SubtreeOptions = {
       reduction: o.reduction,
       hashing: o.hashing,
@@ -226,9 +265,9 @@ export function runShard(
       results.push({ subtree: i, result: r });
       if (r.verdict === "violated") break;
     }
-    cells.push({ ...base, ...(probe ? { probe } : {}), results, ms: now() - t0 });
+    cells.push({ ...base, results, ms: (s.index === 1 ? cell.probeMs : 0) + now() - t0 });
   }
-  return { cells, units: u, mine };
+  return { cells, units, mine };
 }
 
 /** Why a set of shard files cannot be merged (exit 2), naming the file. */

@@ -15,6 +15,7 @@ import {
 } from "../../src/explore/matrix.ts";
 import {
   checkShards,
+  dealUnits,
   mergeShards,
   runShard,
   SHARD_FORMAT,
@@ -230,6 +231,37 @@ describe("explore --shard / --merge", () => {
     const j = await main(["explore", ...args, "--shard", "1/2", "--json"]);
     expect(j.status).toBe(2);
     expect(j.stderr).toContain("--json is an output of the merge");
+  });
+
+  it("should deal every unit to exactly one shard, shares equal ±1, not in matrix order", () => {
+    const sizes = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9, 0, 4];
+    const total = sizes.reduce((t, x) => t + x, 0);
+    for (const n of [1, 2, 3, 4, 7, 40]) {
+      const seen = sizes.map((k) => new Array<number>(k).fill(0));
+      const shares: number[] = [];
+      for (let k = 1; k <= n; k++) {
+        const own = dealUnits(sizes, { index: k, count: n });
+        let mine = 0;
+        for (const [c, is] of own.entries()) {
+          expect(is).toEqual([...is].sort((a, b) => a - b));
+          for (const i of is) (seen[c] as number[])[i] = ((seen[c] as number[])[i] ?? 0) + 1;
+          mine += is.length;
+        }
+        shares.push(mine);
+      }
+      expect(seen.flat()).toEqual(new Array(total).fill(1));
+      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+    }
+    // 16 one-unit cells (4 kernels × 4 udevs) over 4 shards: no shard gets a whole udev column.
+    const grid = new Array<number>(16).fill(1);
+    for (let k = 1; k <= 4; k++) {
+      const cols = new Set(
+        dealUnits(grid, { index: k, count: 4 })
+          .map((is, c) => (is.length > 0 ? c % 4 : -1))
+          .filter((c) => c >= 0),
+      );
+      expect(cols.size).toBeGreaterThan(1);
+    }
   });
 
   it("should say which shard is wrong in the library too", () => {
