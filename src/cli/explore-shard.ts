@@ -94,13 +94,14 @@ export function shardCommand(r: {
   const err = writeOutput(out, `${JSON.stringify(file)}\n`);
   if (err !== null) return { stdout: "", stderr: `ifsim explore: ${err}\n`, status: EXIT_IOERR };
   const counts = { verified: 0, violated: 0, bounded: 0 };
+  let byProbe = 0;
   for (const c of ran.cells) {
-    if (c.probe?.found) counts.violated++;
+    if (c.probe?.found) byProbe++;
     for (const x of c.results) counts[x.result.verdict]++;
   }
   let stdout = `ifsim explore: ${sc.name} (${a.file}), shard ${s.index}/${s.count}\n`;
   stdout += `  ${ran.mine} of ${ran.units} units (${plan.kernels.length * plan.udevs.length} cell${isMatrix(plan) ? "s" : ""}${a.splitDepth > 0 ? ` × subtrees at depth ${a.splitDepth}` : ""}, cells the probe found violated left out; dealt in a fixed shuffled order)\n`;
-  stdout += `  units searched: ${counts.verified} verified, ${counts.violated} violated, ${counts.bounded} bounded (${((now() - t0) / 1000).toFixed(2)} s)\n`;
+  stdout += `  units searched: ${counts.verified} verified, ${counts.violated} violated, ${counts.bounded} bounded; ${byProbe} cell${byProbe === 1 ? "" : "s"} violated by the probe (${((now() - t0) / 1000).toFixed(2)} s)\n`;
   stdout += `wrote ${out}; the verdict is the merge's: ifsim explore --merge FILES (all ${s.count} shard files)\n`;
   const stderr =
     ran.mine === 0
