@@ -139,7 +139,8 @@ export function errnoOfMessage(message: string): ErrnoName | null {
   return errnoFromIpError(message) as ErrnoName | null;
 }
 
-function lines(text: string | undefined): string[] {
+/** The non-empty lines of an agent field. */
+export function lines(text: string | undefined): string[] {
   return (text ?? "").split("\n").filter((l) => l !== "");
 }
 
@@ -175,7 +176,7 @@ export function linkRecords(json: string, nat: string): LinkRecord[] {
 }
 
 /** Waits until every PCI function has the netdevs `hv` expects, then for quiescence. */
-async function settleGuest(
+export async function settleGuest(
   vm: Vm,
   hv: HostView,
   log: (l: string) => void,
