@@ -34,7 +34,7 @@ const UDEV_GENERATIONS = ["none", "legacy", "v249", "v250", "v253", "v256"] as c
 export const EXEC_HELP = `Usage: ifsim exec [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--seed N]
                   [--json] [--monitor] -- COMMAND [ARG...]
        ifsim exec --backend netns [--json] -- COMMAND [ARG...]
-       ifsim exec --backend qemu [--kernel 6.1] [--machine M | FILE.yaml] [--udev v250]
+       ifsim exec --backend qemu [--kernel 6.1] [--machine M | FILE.yaml] [--udev v253]
                   [--json] [--monitor] -- COMMAND [ARG...]
 Boots the model (the machine and the scenario's actors; a scenario's steps run first), runs
 COMMAND with an 'ip' and an 'ifsim-hv' first on its PATH that talk to that one model through a
@@ -147,7 +147,7 @@ function bootError(e: unknown): string | null {
   return null;
 }
 
-/** `ifsim exec [boot options] [--json] [--monitor] [--backend netns] -- COMMAND ARGS…`. */
+/** `ifsim exec [boot options] [--json] [--monitor] [--backend netns|qemu] -- COMMAND ARGS…`. */
 export async function execCommand(argv: readonly string[]): Promise<CliResult> {
   const dash = argv.indexOf("--");
   const own = dash < 0 ? argv : argv.slice(0, dash);
