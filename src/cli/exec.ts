@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { netnsUnavailableReason } from "../backends/netns.ts";
-import { qemuUnavailableReason } from "../backends/qemu/index.ts";
+import { QemuBackend, qemuUnavailableReason } from "../backends/qemu/index.ts";
 import { BackendRefusal } from "../backends/refusal.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
 import { MachineError } from "../machine/index.ts";
@@ -234,8 +234,12 @@ async function execQemu(
 ): Promise<CliResult> {
   if (cfg.seed !== null)
     return usage("exec", "--seed seeds the model; the real kernel in the qemu guest has none");
-  if (cfg.kernel !== null && cfg.kernel !== "6.1" && !cfg.kernel.startsWith("6.1."))
-    return usage("exec", `the qemu backend runs Debian's Linux 6.1 only (asked for ${cfg.kernel})`);
+  try {
+    new QemuBackend().kernelVersion({ kernel: cfg.kernel });
+  } catch (e) {
+    if (e instanceof BackendRefusal) return usage("exec", e.message);
+    throw e;
+  }
   const why = qemuUnavailableReason();
   if (why) return usage("exec", `the qemu backend is not available: ${why}`);
   // A boot takes a minute or more under TCG: say so on a terminal (never in captured output).
