@@ -53,7 +53,7 @@ actors (udev, bring-up, the kernel's deferred work) are idle again.
                    real ip; ifsim-hv refuses hypervisor actions there (sleep and settle work)
   --backend qemu   boot the machine as a QEMU q35 guest with Debian's Linux 6.1 instead: the
                    command runs here, each ip call runs the guest's ip, each ifsim-hv action is
-                   a QMP command; every call ends when the guest is quiet (~1.5 s); sleep is
+                   a QMP command; every call ends when the guest is quiet (1.3 s or more); sleep is
                    real time (docs/exec.md)
 ifsim-hv plug ID | unplug ID | set-link ID up|down | sleep DURATION | settle
                    QMP device_add / device_del / set_link of the machine's device ID; virtual
