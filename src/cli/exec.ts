@@ -3,15 +3,18 @@
 
 import { readFileSync } from "node:fs";
 import { netnsUnavailableReason } from "../backends/netns.ts";
+import { QemuBackend, qemuUnavailableReason } from "../backends/qemu/index.ts";
+import { BackendRefusal } from "../backends/refusal.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
 import { MachineError } from "../machine/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { RunError } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import { callSession, SessionUnreachable } from "../session/client.ts";
-import { type ExecStdio, execOnModel, execOnNetns } from "../session/exec.ts";
+import { type ExecStdio, execOnModel, execOnNetns, execOnQemu } from "../session/exec.ts";
 import { StateError, statePaths } from "../session/journal.ts";
 import type { SessionConfig } from "../session/model-session.ts";
+import { QemuSessionError } from "../session/qemu-session.ts";
 import { serveState } from "../session/serve.ts";
 import { readInput } from "./io.ts";
 import { loadMachine } from "./machines.ts";
@@ -31,6 +34,8 @@ const UDEV_GENERATIONS = ["none", "legacy", "v249", "v250", "v253", "v256"] as c
 export const EXEC_HELP = `Usage: ifsim exec [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--seed N]
                   [--json] [--monitor] -- COMMAND [ARG...]
        ifsim exec --backend netns [--json] -- COMMAND [ARG...]
+       ifsim exec --backend qemu [--kernel 6.1] [--machine M | FILE.yaml] [--udev v253]
+                  [--json] [--monitor] -- COMMAND [ARG...]
 Boots the model (the machine and the scenario's actors; a scenario's steps run first), runs
 COMMAND with an 'ip' and an 'ifsim-hv' first on its PATH that talk to that one model through a
 private Unix socket, then prints 'ip link show' of the final state. Every call is atomic and
@@ -46,6 +51,10 @@ actors (udev, bring-up, the kernel's deferred work) are idle again.
                    'ip link', the calls, and the run record (timeline, dmesg, udev renames)
   --backend netns  run COMMAND in a fresh network namespace of the host kernel instead, with the
                    real ip; ifsim-hv refuses hypervisor actions there (sleep and settle work)
+  --backend qemu   boot the machine as a QEMU q35 guest with Debian's Linux 6.1 instead: the
+                   command runs here, each ip call runs the guest's ip, each ifsim-hv action is
+                   a QMP command; every call ends when the guest is quiet (1.3 s or more); sleep is
+                   real time (docs/exec.md)
 ifsim-hv plug ID | unplug ID | set-link ID up|down | sleep DURATION | settle
                    QMP device_add / device_del / set_link of the machine's device ID; virtual
                    time passes (500ms, 2s); run until every actor is idle
@@ -138,7 +147,7 @@ function bootError(e: unknown): string | null {
   return null;
 }
 
-/** `ifsim exec [boot options] [--json] [--monitor] [--backend netns] -- COMMAND ARGS…`. */
+/** `ifsim exec [boot options] [--json] [--monitor] [--backend netns|qemu] -- COMMAND ARGS…`. */
 export async function execCommand(argv: readonly string[]): Promise<CliResult> {
   const dash = argv.indexOf("--");
   const own = dash < 0 ? argv : argv.slice(0, dash);
@@ -157,11 +166,8 @@ export async function execCommand(argv: readonly string[]): Promise<CliResult> {
     else if (a === "--monitor") monitor = true;
     else if (a === "--backend") {
       backend = own[++i] ?? null;
-      if (backend !== "netns" && backend !== "model")
-        return usage(
-          "exec",
-          `--backend needs netns or model, got "${backend ?? ""}" (the qemu backend cannot run a script yet)`,
-        );
+      if (backend !== "netns" && backend !== "qemu" && backend !== "model")
+        return usage("exec", `--backend needs model, netns or qemu, got "${backend ?? ""}"`);
     } else words.push(a);
   }
   const boot = parseBoot(words, rest);
@@ -185,6 +191,7 @@ export async function execCommand(argv: readonly string[]): Promise<CliResult> {
       };
     return finalText(r.chunks, r.ipLink, null, r.status);
   }
+  if (backend === "qemu") return execQemu(boot.config, command, json, monitor);
   let r: Awaited<ReturnType<typeof execOnModel>>;
   try {
     r = await execOnModel(boot.config, command, json ? "capture" : execStdio.mode);
@@ -216,6 +223,65 @@ export async function execCommand(argv: readonly string[]): Promise<CliResult> {
     };
   }
   return finalText(r.chunks, s.ipLink(), monitor ? s.monitorLog() : null, r.status);
+}
+
+/** `ifsim exec --backend qemu …`: the same script against the real 6.1 kernel in a guest. */
+async function execQemu(
+  cfg: SessionConfig,
+  command: readonly string[],
+  json: boolean,
+  monitor: boolean,
+): Promise<CliResult> {
+  if (cfg.seed !== null)
+    return usage("exec", "--seed seeds the model; the real kernel in the qemu guest has none");
+  try {
+    new QemuBackend().kernelVersion({ kernel: cfg.kernel });
+  } catch (e) {
+    if (e instanceof BackendRefusal) return usage("exec", e.message);
+    throw e;
+  }
+  const why = qemuUnavailableReason();
+  if (why) return usage("exec", `the qemu backend is not available: ${why}`);
+  // A boot takes a minute or more under TCG: say so on a terminal (never in captured output).
+  const log = (l: string): void => {
+    if (process.stderr.isTTY) process.stderr.write(`ifsim exec: ${l}\n`);
+  };
+  let r: Awaited<ReturnType<typeof execOnQemu>>;
+  try {
+    r = await execOnQemu(
+      { scenario: cfg.scenario, machine: cfg.machine, kernel: cfg.kernel },
+      command,
+      json ? "capture" : execStdio.mode,
+      log,
+    );
+  } catch (e) {
+    if (e instanceof BackendRefusal || e instanceof QemuSessionError)
+      return usage("exec", `the qemu backend cannot run this: ${e.message}`);
+    throw e;
+  }
+  const s = r.session;
+  if (json)
+    return {
+      stdout: `${JSON.stringify(
+        {
+          backend: "qemu",
+          kernel: s.guest.kernel,
+          command,
+          status: r.status,
+          ...output(r.chunks),
+          ip_link: r.ipLink,
+          calls: s.calls,
+          monitor: s.guest.monitor,
+          dmesg: s.guest.dmesg,
+          ready_ms: s.guest.readyMs,
+        },
+        null,
+        2,
+      )}\n`,
+      stderr: "",
+      status: r.status,
+    };
+  return finalText(r.chunks, r.ipLink, monitor ? s.monitorLog() : null, r.status);
 }
 
 function output(chunks: readonly { fd: 1 | 2; text: string }[]): {

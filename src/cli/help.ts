@@ -12,7 +12,7 @@ Usage:
            [-force] [-j] [-d] [-br] [-o] [-s] -batch FILE
   ifsim ip [--kernel V] [--machine M] [...] [-j] [-d] [-br] [-o] [-s] link ...
   ifsim exec [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--json] [--monitor]
-             [--backend netns] -- COMMAND [ARG...]
+             [--backend netns|qemu] -- COMMAND [ARG...]
                                 run an unmodified script whose 'ip' (and 'ifsim-hv' for hot-plug
                                 and virtual time) talk to one booted model; print the final links
   ifsim serve --state DIR [--kernel V] [--machine M | FILE.yaml] [--udev GEN]

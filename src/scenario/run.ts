@@ -1139,8 +1139,12 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
         links: b.links,
         ...(b.wait_for_udev !== undefined ? { waitForUdev: b.wait_for_udev } : {}),
         latencyUs: (b.latency_ms ?? 10) * 1000,
+        ...(b.dhcp !== undefined ? { dhcp: b.dhcp } : {}),
       },
       udev ? (i) => (udev as UdevActorLike).isInitialized(i) : null,
+      udev?.entries
+        ? (i) => udev?.entries?.().find((e) => e.ifindex === i)?.properties ?? null
+        : null,
     );
     w.sched.add(bringup);
   }

@@ -224,6 +224,12 @@ export const Bringup = z
         .optional()
         .describe("Wait until udev marked the link initialized, as networkd does (default false)"),
       latency_ms: Ms.optional().describe("Delay from seeing a link to bringing it up, ms"),
+      dhcp: z
+        .boolean()
+        .optional()
+        .describe(
+          "Also start a DHCPv4 client on each link it brings up (NetworkManager's default profile), unless udev set NM_UNMANAGED=1 or ID_NET_MANAGED_BY to another manager (default false)",
+        ),
     }),
   ])
   .describe('The networkd/NetworkManager-like bring-up actor: "none", or its configuration');

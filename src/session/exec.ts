@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { Netns } from "../backends/netns.ts";
 import { checkSocketPath } from "./journal.ts";
 import { ModelSession, type SessionConfig } from "./model-session.ts";
-import { SessionServer } from "./server.ts";
+import { QemuSession, type QemuSessionConfig } from "./qemu-session.ts";
+import { type CallTarget, SessionServer } from "./server.ts";
 import { writeShims } from "./shim.ts";
 
 /** The command's writes when they are captured (stdout 1, stderr 2), in order. */
@@ -88,6 +89,45 @@ export async function execOnModel(
   stdio: ExecStdio,
 ): Promise<ModelExecOutcome> {
   const session = ModelSession.boot(cfg);
+  const r = await serveAndRun(session, argv, stdio);
+  return { ...r, session };
+}
+
+/** What `execOnQemu` returns: the command's outcome, the guest session and its final links. */
+export interface QemuExecOutcome extends CommandOutcome {
+  readonly session: QemuSession;
+  /** `ip link show` in the guest after the command. */
+  readonly ipLink: string;
+}
+
+/**
+ * Boots the qemu guest, serves it as execOnModel serves the model (the same shims: the script
+ * runs on the host, its calls reach the guest), runs the command, reads the final links and
+ * powers the guest off.
+ * @throws what QemuSession.boot throws for a config the backend cannot run.
+ */
+export async function execOnQemu(
+  cfg: QemuSessionConfig,
+  argv: readonly string[],
+  stdio: ExecStdio,
+  log: (l: string) => void,
+): Promise<QemuExecOutcome> {
+  const session = await QemuSession.boot(cfg, log);
+  try {
+    const r = await serveAndRun(session, argv, stdio);
+    const ipLink = await session.ipLink();
+    return { ...r, session, ipLink };
+  } finally {
+    await session.close();
+  }
+}
+
+/** Serves `session` on a private socket while the command runs (see execOnModel). */
+async function serveAndRun(
+  session: CallTarget,
+  argv: readonly string[],
+  stdio: ExecStdio,
+): Promise<CommandOutcome> {
   const dir = mkdtempSync(join(tmpdir(), "ifsim-exec-"));
   try {
     checkSocketPath(join(dir, "sock"));
@@ -113,10 +153,11 @@ export async function execOnModel(
         PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
         IFSIM_SOCKET: socketPath,
       };
-      const r = await runCommand(argv, env, stdio);
-      return { ...r, session };
+      return await runCommand(argv, env, stdio);
     } finally {
+      // a call still running (its client was killed) finishes before the session is read
       await server.close();
+      await server.idle();
     }
   } finally {
     cleanup();

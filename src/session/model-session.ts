@@ -5,15 +5,14 @@
 import { IpMonitor, IpProcess, type IpResult, parseIpGlobalArgs } from "../ip/index.ts";
 import { MachineError, type MachineSpec } from "../machine/index.ts";
 import {
-  durationMs,
   finishRun,
   type PreparedRun,
   prepareRun,
-  RunError,
   type RunRecord,
   runToQuiescence,
 } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
+import { hvFail, parseHv } from "./hv.ts";
 import type { BatchInput } from "./protocol.ts";
 
 /** What a session boots: a scenario (its machine and actors), optionally another machine. */
@@ -51,15 +50,6 @@ export interface SessionRecord {
   readonly record: RunRecord;
   readonly calls: readonly CallRecord[];
 }
-
-const HV_USAGE = `Usage: ifsim-hv plug ID | unplug ID | set-link ID up|down | sleep DURATION | settle
-  plug ID        QMP device_add of the machine's device ID (a failover primary may stay hidden)
-  unplug ID      QMP device_del of device ID
-  set-link ID up|down
-                 QMP set_link: the NIC's backend link goes up or down
-  sleep DURATION let virtual time pass (500ms, 2s, or milliseconds)
-  settle         run until every actor is idle (every call already ends so)
-`;
 
 /** A booted model answering calls; build it with `ModelSession.boot`. */
 export class ModelSession {
@@ -138,64 +128,40 @@ export class ModelSession {
 
   /** `ifsim-hv VERB …`: a hypervisor action or virtual time. */
   #hv(argv: readonly string[]): IpResult {
-    const [verb, ...args] = argv;
-    const fail = (msg: string, status = 1): IpResult => result("", `ifsim-hv: ${msg}\n`, status);
-    const usage = (msg: string): IpResult => fail(`${msg}\n${HV_USAGE}`.trimEnd(), 2);
+    const a = parseHv(argv);
+    if ("output" in a) return a.output;
     const m = this.run.machine;
     try {
-      switch (verb) {
+      switch (a.verb) {
         case "plug":
         case "unplug": {
-          if (args.length !== 1) return usage(`${verb} needs one device id`);
-          const id = args[0] as string;
-          if (!m.spec.devices.some((d) => d.id === id))
-            return fail(
-              `the machine has no device "${id}" (its devices: ${m.spec.devices.flatMap((d) => (d.id === undefined ? [] : [d.id])).join(", ") || "none"})`,
+          if (!m.spec.devices.some((d) => d.id === a.id))
+            return hvFail(
+              `the machine has no device "${a.id}" (its devices: ${m.spec.devices.flatMap((d) => (d.id === undefined ? [] : [d.id])).join(", ") || "none"})`,
             );
           let out = "";
-          if (verb === "plug") {
-            const r = m.plug(id);
-            if (r === "hidden") out = `${id}: hidden (failover pair not negotiated)\n`;
-          } else m.unplug(id);
+          if (a.verb === "plug") {
+            const r = m.plug(a.id);
+            if (r === "hidden") out = `${a.id}: hidden (failover pair not negotiated)\n`;
+          } else m.unplug(a.id);
           this.#settle();
           return result(out, "", 0);
         }
         case "set-link":
-        case "link": {
-          if (args.length !== 2 || (args[1] !== "up" && args[1] !== "down"))
-            return usage(`${verb} needs a device id and up or down`);
-          m.setLink(args[0] as string, args[1] === "up");
+          m.setLink(a.id, a.up);
           this.#settle();
           return result("", "", 0);
-        }
-        case "sleep": {
-          if (args.length !== 1) return usage("sleep needs a duration (500ms, 2s or milliseconds)");
-          const a = args[0] as string;
-          const ms = /^\d+$/.test(a) ? Number(a) : durationMsOrNull(a);
-          if (ms === null || !Number.isSafeInteger(ms * 1000) || ms > 86_400_000)
-            return usage(`sleep needs a duration of at most a day (500ms, 2s), got "${a}"`);
-          this.run.clock.advanceTo(this.now() + ms * 1000);
+        case "sleep":
+          this.run.clock.advanceTo(this.now() + a.ms * 1000);
           this.#settle();
           return result("", "", 0);
-        }
         case "settle":
-          if (args.length !== 0) return usage("settle takes no argument");
           this.#settle();
           return result("", "", 0);
-        case undefined:
-        case "help":
-        case "--help":
-          return result(
-            verb === undefined ? "" : HV_USAGE,
-            verb === undefined ? HV_USAGE : "",
-            verb === undefined ? 2 : 0,
-          );
-        default:
-          return usage(`unknown action "${verb}"`);
       }
     } catch (e) {
-      if (e instanceof MachineError || e instanceof RangeError) return fail(e.message);
-      if (e instanceof Error && e.name === "PciAddressError") return fail(e.message);
+      if (e instanceof MachineError || e instanceof RangeError) return hvFail(e.message);
+      if (e instanceof Error && e.name === "PciAddressError") return hvFail(e.message);
       throw e;
     }
   }
@@ -218,15 +184,6 @@ export class ModelSession {
   /** The run record (boot and every call) and the call log. */
   record(): SessionRecord {
     return { record: finishRun(this.run), calls: this.calls.slice() };
-  }
-}
-
-function durationMsOrNull(a: string): number | null {
-  try {
-    return durationMs(a);
-  } catch (e) {
-    if (e instanceof RunError) return null;
-    throw e;
   }
 }
 

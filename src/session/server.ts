@@ -1,15 +1,16 @@
-// The model server: one ModelSession behind a private Unix socket. Frames are length-prefixed
-// JSON (protocol.ts); a request is handled only once its whole frame has arrived, and the model
-// is synchronous, so each call is atomic and calls are serialised in arrival order, as RTNL
-// serialises them. Bad input gets an error answer and the connection is closed; the model is
-// never touched by it.
+// The model server: one session (the model, or the qemu guest of `ifsim exec --backend qemu`)
+// behind a private Unix socket. Frames are length-prefixed JSON (protocol.ts); a request is
+// handled only once its whole frame has arrived, and one call runs whole before the next starts
+// (one queue for all connections), so each call is atomic and calls are serialised in arrival
+// order, as RTNL serialises them. Bad input gets an error answer and the connection is closed;
+// the session is never touched by it.
 
 import { chmodSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { resolve } from "node:path";
-import { parseIpGlobalArgs } from "../ip/index.ts";
+import { type IpResult, parseIpGlobalArgs } from "../ip/index.ts";
 import type { Journal } from "./journal.ts";
-import type { ModelSession, SessionCall } from "./model-session.ts";
+import type { SessionCall } from "./model-session.ts";
 import {
   type BatchInput,
   encodeFrame,
@@ -19,11 +20,16 @@ import {
   type SessionResponse,
 } from "./protocol.ts";
 
+/** What a server serves: the model (answers at once) or a real guest (answers later). */
+export interface CallTarget {
+  call(c: SessionCall): IpResult | Promise<IpResult>;
+}
+
 /** Options of a SessionServer. */
 export interface SessionServerOptions {
   /** Where to listen (its directory should be private: mode 0700). */
   readonly socketPath: string;
-  readonly session: ModelSession;
+  readonly session: CallTarget;
   /** Where each call goes before it is answered (`ifsim serve --state`), or null. */
   readonly journal: Journal | null;
   /** Told about every failure that is not the client's (a bug in the model). */
@@ -35,6 +41,8 @@ export class SessionServer {
   readonly #o: SessionServerOptions;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** Every answer waits for the one before it (of any connection): one call at a time. */
+  #queue: Promise<void> = Promise.resolve();
   /** Calls answered (for tests and the exit summary). */
   handled = 0;
 
@@ -77,18 +85,32 @@ export class SessionServer {
         const req = parseRequest(f);
         if ("error" in req) {
           dead = true;
-          this.#send(sock, { ok: false, error: req.error });
-          sock.end();
+          this.#enqueue(() => {
+            this.#send(sock, { ok: false, error: req.error });
+            sock.end();
+          });
           return;
         }
-        this.#send(sock, this.#handle(req));
+        this.#enqueue(async () => this.#send(sock, await this.#handle(req)));
       }
       if ("error" in r) {
         dead = true;
-        this.#send(sock, { ok: false, error: r.error });
-        sock.end();
+        this.#enqueue(() => {
+          this.#send(sock, { ok: false, error: r.error });
+          sock.end();
+        });
       }
     });
+  }
+
+  /** Runs `job` after every job queued before it (a failing job does not stop the queue). */
+  #enqueue(job: () => void | Promise<void>): void {
+    this.#queue = this.#queue.then(job).catch((e: unknown) => this.#o.onInternalError?.(e));
+  }
+
+  /** Resolves once every call queued so far has been answered. */
+  idle(): Promise<void> {
+    return this.#queue;
   }
 
   #send(sock: Socket, resp: SessionResponse): void {
@@ -106,7 +128,7 @@ export class SessionServer {
    * Resolves, journals, runs and answers one call. The journal comes first (write-ahead): a call
    * that cannot be journaled is not run, so the model never holds a call a restart would lose.
    */
-  #handle(req: SessionRequest): SessionResponse {
+  async #handle(req: SessionRequest): Promise<SessionResponse> {
     if (req.op === "ping") return { ok: true, stdout: "", stderr: "", status: 0, chunks: [] };
     const call: SessionCall =
       req.op === "hv"
@@ -120,15 +142,16 @@ export class SessionServer {
         error: `cannot journal the call, so it was not run: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       };
     }
-    let r: ReturnType<ModelSession["call"]>;
+    let r: IpResult;
     try {
-      r = this.#o.session.call(call);
+      r = await this.#o.session.call(call);
     } catch (e) {
-      // A bug in the model. It stays journaled: a replay runs it again and reaches the same state.
+      // A bug in the model (or the guest failed). It stays journaled: a replay runs it again and
+      // reaches the same state.
       this.#o.onInternalError?.(e);
       return {
         ok: false,
-        error: `internal error in the model (a bug in ifsim): ${e instanceof Error ? e.message : String(e)}`,
+        error: `internal error in the session (a bug in ifsim, or the guest failed): ${e instanceof Error ? e.message : String(e)}`,
       };
     }
     this.handled++;
@@ -163,7 +186,10 @@ function batchInput(req: Extract<SessionRequest, { op: "ip" }>): BatchInput | nu
 }
 
 /** Replays a journal into a freshly booted session (outputs are dropped; a model bug is too). */
-export function replayCalls(session: ModelSession, calls: readonly SessionCall[]): void {
+export function replayCalls(
+  session: { call(c: SessionCall): IpResult },
+  calls: readonly SessionCall[],
+): void {
   for (const c of calls) {
     try {
       session.call(c);

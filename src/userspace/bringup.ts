@@ -15,7 +15,21 @@ export interface BringupConfig {
   readonly waitForUdev?: boolean;
   /** Reaction time from seeing the link to acting, µs. */
   readonly latencyUs?: number;
+  /**
+   * Also start a DHCPv4 client on each link it brings up, as NetworkManager's default "Wired
+   * connection" profile does on every Ethernet link it manages (also on one with a master: the
+   * VF of azure-vm-utils#106), unless udev marked the link unmanaged: `NM_UNMANAGED=1`, or
+   * `ID_NET_MANAGED_BY` naming another manager. A DHCP server leases per client MAC, so two
+   * clients on one MAC are one client twice (the record says so).
+   */
+  readonly dhcp?: boolean;
 }
+
+/** The manager ID_NET_MANAGED_BY names for this actor (systemd 255's property). */
+const MANAGED_BY_US = "org.freedesktop.NetworkManager";
+
+/** A device's udev properties (its database entry), or null when udev has none. */
+export type UdevProperties = (ifindex: number) => Readonly<Record<string, string>> | null;
 
 /** Asks whether udev has finished with a device (the udev DB "initialized" state). */
 export type UdevInitialized = (ifindex: number) => boolean;
@@ -30,6 +44,8 @@ export interface BringupSnapshot {
   /** [ifindex, first seen at] in the order seen. */
   readonly seen: readonly (readonly [number, number])[];
   readonly done: readonly number[];
+  /** [ifindex, MAC] of each running DHCP client (absent: none). */
+  readonly dhcp?: readonly (readonly [number, string])[];
 }
 
 /** The bring-up actor's state for hashing (no times): ifindexes in seen order, done sorted. */
@@ -47,22 +63,36 @@ export class BringupActor implements Actor {
   /** ifindex → time the link was first seen. */
   readonly #seen = new Map<number, number>();
   readonly #done = new Set<number>();
+  /** ifindex → the MAC its DHCP client sends (chaddr), for each running client. */
+  readonly #dhcp = new Map<number, string>();
+  readonly #props: UdevProperties | null;
 
-  constructor(w: World, cfg: BringupConfig, initialized: UdevInitialized | null) {
+  constructor(
+    w: World,
+    cfg: BringupConfig,
+    initialized: UdevInitialized | null,
+    props: UdevProperties | null = null,
+  ) {
     this.#w = w;
     this.#cfg = cfg;
     this.#initialized = initialized;
+    this.#props = props;
     w.onNetlink((m) => {
       if (m.msg === "RTM_DELLINK") {
         this.#seen.delete(m.link.ifindex);
         this.#done.delete(m.link.ifindex);
+        this.#dhcp.delete(m.link.ifindex);
       } else if (!this.#seen.has(m.link.ifindex)) this.#seen.set(m.link.ifindex, m.t);
     });
   }
 
   /** Saves the links seen (with their times) and the links handled. */
   save(): BringupSnapshot {
-    return { seen: [...this.#seen], done: [...this.#done] };
+    return {
+      seen: [...this.#seen],
+      done: [...this.#done],
+      ...(this.#dhcp.size > 0 ? { dhcp: [...this.#dhcp] } : {}),
+    };
   }
 
   /** Restores what `save` returned, in place. */
@@ -71,6 +101,8 @@ export class BringupActor implements Actor {
     for (const [i, t] of s.seen) this.#seen.set(i, t);
     this.#done.clear();
     for (const i of s.done) this.#done.add(i);
+    this.#dhcp.clear();
+    for (const [i, mac] of s.dhcp ?? []) this.#dhcp.set(i, mac);
   }
 
   /** The state an explorer hashes: seen ifindexes in the order seen, handled ones sorted. */
@@ -105,15 +137,49 @@ export class BringupActor implements Actor {
     if (!dev) return;
     if (dev.flags & IFF.UP) {
       this.#w.record(this.name, `${dev.name}: already up`, "ok");
+    } else {
+      const r = this.#w.ip(["link", "set", "dev", dev.name, "up"], this.name);
+      const err = r.stderr.trim();
+      this.#w.record(
+        this.name,
+        `${dev.name}: bringing link up`,
+        r.status === 0 ? "ok" : err,
+        r.status === 0,
+      );
+      if (r.status !== 0) return;
+    }
+    if (this.#cfg.dhcp) this.#startDhcp(p.ifindex);
+  }
+
+  /** Starts a DHCPv4 client on the link unless udev marked it unmanaged. */
+  #startDhcp(ifindex: number): void {
+    const dev = this.#w.device(ifindex);
+    if (!dev) return;
+    const props = this.#props?.(ifindex) ?? {};
+    const by = props.ID_NET_MANAGED_BY;
+    if (props.NM_UNMANAGED === "1" || (by !== undefined && by !== MANAGED_BY_US)) {
+      const why = props.NM_UNMANAGED === "1" ? "NM_UNMANAGED=1" : `ID_NET_MANAGED_BY=${by}`;
+      this.#w.record(this.name, `${dev.name}: no DHCP, unmanaged`, `udev set ${why}`);
       return;
     }
-    const r = this.#w.ip(["link", "set", "dev", dev.name, "up"], this.name);
-    const err = r.stderr.trim();
-    this.#w.record(
-      this.name,
-      `${dev.name}: bringing link up`,
-      r.status === 0 ? "ok" : err,
-      r.status === 0,
-    );
+    const mac = dev.devAddr;
+    const others = [...this.#dhcp]
+      .filter(([i, m]) => m === mac && i !== ifindex)
+      .map(([i]) => this.#w.device(i)?.name ?? String(i));
+    this.#dhcp.set(ifindex, mac);
+    if (others.length === 0)
+      this.#w.record(this.name, `${dev.name}: DHCPv4 client started`, `MAC ${mac}`);
+    else
+      this.#w.record(
+        this.name,
+        `${dev.name}: DHCPv4 client started`,
+        `MAC ${mac} already has a DHCP client on ${others.join(", ")}: ${others.length + 1} clients, one MAC`,
+        false,
+      );
+  }
+
+  /** The links with a running DHCP client and their MAC, by ifindex. */
+  dhcpClients(): ReadonlyMap<number, string> {
+    return this.#dhcp;
   }
 }

@@ -52,6 +52,22 @@ load_mod() {
 }
 `;
 
+/**
+ * The guest's /proc/sys/kernel/modprobe: the kernel's request_module() runs it as
+ * `modprobe -q -- NAME` (call_modprobe() in kernel/kmod.c). It loads NAME, or KIND for the alias
+ * rtnl-link-KIND (veth.ko's MODULE_ALIAS_RTNL_LINK), when the initramfs has it (ON_DEMAND_MODULES
+ * in prepare.ts); anything else fails as an unknown module does.
+ */
+export const GUEST_MODPROBE = `#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+. /modlib.sh
+name=
+for a in "$@"; do case "$a" in -*) ;; *) name=$a ;; esac; done
+case "$name" in rtnl-link-*) name=\${name#rtnl-link-} ;; esac
+[ -n "$name" ] && [ -f /lib/modules/ifsim/deps/$name ] || exit 1
+load_mod "$name" 2>/dev/null
+`;
+
 /** PID 1. The modules to load at boot come from the kernel command line (ifsim.modules=a,b). */
 export const GUEST_INIT = `#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -59,6 +75,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
+echo /sbin/ifsim-modprobe > /proc/sys/kernel/modprobe
 echo "ifsim-init: up at $(cut -d' ' -f1 /proc/uptime)"
 . /modlib.sh
 MODS=virtio_pci,failover,net_failover,virtio_net,e1000e

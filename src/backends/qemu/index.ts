@@ -54,3 +54,4 @@ export class QemuBackend implements Backend {
     return runOnQemu(sc, o);
   }
 }
+export { type GuestBatch, type GuestIpResult, type GuestStepResult, LiveGuest } from "./live.ts";

@@ -29,7 +29,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type CpioEntry, cpioNewc } from "./cpio.ts";
-import { GUEST_AGENT, GUEST_INIT, GUEST_MODLIB } from "./guest.ts";
+import { GUEST_AGENT, GUEST_INIT, GUEST_MODLIB, GUEST_MODPROBE } from "./guest.ts";
 
 /**
  * The modules a scenario names (`modules:`, `modprobe:`), in the default boot order. Each one is
@@ -43,6 +43,14 @@ export const SCENARIO_MODULES = [
   "virtio_net",
   "e1000e",
 ] as const;
+
+/**
+ * Modules the guest loads on demand, as the kernel asks for them (request_module("rtnl-link-veth")
+ * when `ip link add … type veth` names a kind no loaded module provides): the guest's
+ * /proc/sys/kernel/modprobe is GUEST_MODPROBE. Only what the model has: veth. (ifb is left out:
+ * Debian loads it with numifbs=0, and its boot-time ifb0/ifb1 are not modelled.)
+ */
+export const ON_DEMAND_MODULES = ["veth"] as const;
 
 /** What a prepared cache holds. */
 export interface Prepared {
@@ -244,7 +252,7 @@ export function extractVmlinux(vmlinuz: string, out: string, log: (l: string) =>
 /** Each scenario module's files, dependencies first, as modprobe resolves them. */
 function moduleFiles(root: string, kver: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const m of SCENARIO_MODULES) {
+  for (const m of [...SCENARIO_MODULES, ...ON_DEMAND_MODULES]) {
     const files: string[] = [];
     const text = run("modprobe", ["-d", root, "-S", kver, "--show-depends", m]);
     for (const line of text.split("\n")) {
@@ -300,6 +308,7 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
     GUEST_INIT,
     GUEST_AGENT,
     GUEST_MODLIB,
+    GUEST_MODPROBE,
     ipBin,
     bb,
     ...libs,
@@ -359,6 +368,12 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
   files.push({ type: "file", path: "init", data: Buffer.from(GUEST_INIT), mode: 0o755 });
   files.push({ type: "file", path: "agent.sh", data: Buffer.from(GUEST_AGENT), mode: 0o755 });
   files.push({ type: "file", path: "modlib.sh", data: Buffer.from(GUEST_MODLIB) });
+  files.push({
+    type: "file",
+    path: "sbin/ifsim-modprobe",
+    data: Buffer.from(GUEST_MODPROBE),
+    mode: 0o755,
+  });
   const entries: CpioEntry[] = [
     ...[...dirs].sort().map((d) => ({ type: "dir" as const, path: d })),
     ...files,

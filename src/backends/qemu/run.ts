@@ -139,7 +139,8 @@ export function errnoOfMessage(message: string): ErrnoName | null {
   return errnoFromIpError(message) as ErrnoName | null;
 }
 
-function lines(text: string | undefined): string[] {
+/** The non-empty lines of an agent field. */
+export function lines(text: string | undefined): string[] {
   return (text ?? "").split("\n").filter((l) => l !== "");
 }
 
@@ -175,7 +176,7 @@ export function linkRecords(json: string, nat: string): LinkRecord[] {
 }
 
 /** Waits until every PCI function has the netdevs `hv` expects, then for quiescence. */
-async function settleGuest(
+export async function settleGuest(
   vm: Vm,
   hv: HostView,
   log: (l: string) => void,
@@ -200,7 +201,11 @@ async function settleGuest(
   };
 }
 
-async function execStep(
+/**
+ * Runs one step in the guest and waits until it is quiescent again (the settle rule above): the
+ * step's outcome, the `ip monitor link` records, kernel log lines and udevd log it caused.
+ */
+export async function execStep(
   vm: Vm,
   hv: HostView,
   s: StepDoc,
@@ -283,16 +288,37 @@ async function execStep(
   throw new BackendRefusal(`step ${stepText(s)}: not supported by the qemu backend`);
 }
 
-/** Runs `sc` in a fresh guest. */
-export async function runOnQemu(
-  sc: ScenarioDoc,
-  o: BackendRunOptions & {
-    readonly vm?: VmOptions;
-    readonly prepared?: Prepared;
-    /** When udevd starts: before the boot modules load (a real boot; default) or after. */
-    readonly udevStart?: "early" | "late";
-  } = {},
-): Promise<QemuRunRecord> {
+/** Options of a guest boot (runOnQemu, and the guest behind `ifsim exec --backend qemu`). */
+export type QemuRunOptions = BackendRunOptions & {
+  readonly vm?: VmOptions;
+  readonly prepared?: Prepared;
+  /** When udevd starts: before the boot modules load (a real boot; default) or after. */
+  readonly udevStart?: "early" | "late";
+};
+
+/** A booted guest, quiescent, with the steps' `ip monitor link` started (startGuest). */
+export interface StartedGuest {
+  readonly vm: Vm;
+  readonly hv: HostView;
+  readonly prepared: Prepared;
+  readonly udev: PreparedUdev | null;
+  readonly linkFile: string | null;
+  readonly guestFiles: Readonly<Record<string, string>>;
+  readonly layout: ReturnType<typeof qemuLayout>;
+  /** Date.now() when QEMU started. */
+  readonly t0: number;
+  readonly readyMs: number;
+  /** Kernel log lines and udevd's log of the boot. */
+  readonly bootDmesg: string[];
+  readonly bootUdev: string[];
+}
+
+/**
+ * Boots `sc`'s machine in a fresh guest and waits until it is quiescent (every device present
+ * at boot has its netdevs), then starts the steps' `ip monitor link`. The caller stops the VM.
+ * @throws BackendRefusal when the backend cannot run `sc` or the kernel asked for.
+ */
+export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promise<StartedGuest> {
   const log = o.log ?? (() => {});
   if (o.kernel != null && o.kernel !== "6.1" && !o.kernel.startsWith("6.1."))
     throw new BackendRefusal(
@@ -343,6 +369,34 @@ export async function runOnQemu(
     boot.udev.push(...lines(remon.udev));
     const readyMs = Date.now() - t0;
     log(`qemu: ready in ${readyMs} ms`);
+    return {
+      vm,
+      hv,
+      prepared: p,
+      udev: u,
+      linkFile,
+      guestFiles,
+      layout,
+      t0,
+      readyMs,
+      bootDmesg: dmesg,
+      bootUdev: boot.udev,
+    };
+  } catch (e) {
+    await vm.stop();
+    throw e;
+  }
+}
+
+/** Runs `sc` in a fresh guest. */
+export async function runOnQemu(sc: ScenarioDoc, o: QemuRunOptions = {}): Promise<QemuRunRecord> {
+  const log = o.log ?? (() => {});
+  const g = await startGuest(sc, o);
+  const { vm, hv, prepared: p, udev: u, linkFile, guestFiles, layout, t0, readyMs } = g;
+  const withFiles = Object.keys(guestFiles).length > 0;
+  const dmesg = g.bootDmesg;
+  const boot = { udev: g.bootUdev };
+  try {
     const steps: BackendStepRecord[] = [];
     const stepMs: number[] = [];
     const stepDmesg: string[][] = [];
