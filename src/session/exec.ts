@@ -39,10 +39,27 @@ export function runCommand(
   if (cmd === undefined) throw new TypeError("runCommand: empty command");
   return new Promise((resolve) => {
     const chunks: Chunks = [];
+    // Like a shell waiting for its foreground job: a SIGTERM, SIGHUP or SIGINT sent to ifsim
+    // goes to the command (a terminal's ^C reaches both), and ifsim cleans up once it has ended.
+    // The handlers are in place before the command starts: a signal sent as soon as the command
+    // shows a sign of life (its first output) must not find ifsim without them.
+    let child: ReturnType<typeof spawn> | null = null;
+    const pending: NodeJS.Signals[] = [];
+    const forward = (sig: NodeJS.Signals): void => {
+      if (child === null) pending.push(sig);
+      else child.kill(sig);
+    };
+    const signals = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
+    for (const sig of signals) process.on(sig, forward);
+    const unhook = (): void => {
+      for (const sig of signals) process.removeListener(sig, forward);
+    };
     const c = spawn(cmd, args, {
       env,
       stdio: stdio === "inherit" ? "inherit" : ["inherit", "pipe", "pipe"],
     });
+    child = c;
+    for (const sig of pending.splice(0)) c.kill(sig);
     c.stdout?.setEncoding("utf8");
     c.stderr?.setEncoding("utf8");
     c.stdout?.on("data", (s: string) => chunks.push({ fd: 1, text: s }));
@@ -53,16 +70,6 @@ export function runCommand(
       else chunks.push({ fd: 2, text });
       resolve({ status: 127, chunks });
     });
-    // Like a shell waiting for its foreground job: a SIGTERM, SIGHUP or SIGINT sent to ifsim
-    // goes to the command (a terminal's ^C reaches both), and ifsim cleans up once it has ended.
-    const forward = (sig: NodeJS.Signals): void => {
-      c.kill(sig);
-    };
-    const signals = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
-    for (const sig of signals) process.on(sig, forward);
-    const unhook = (): void => {
-      for (const sig of signals) process.removeListener(sig, forward);
-    };
     c.on("error", unhook);
     c.on("close", (code, signal) => {
       unhook();
