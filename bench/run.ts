@@ -12,7 +12,7 @@
 // shows the best of those runs (CPU and wall separately), then one more run with an `ip monitor
 // link` listener formatting every RTM_NEWLINK/DELLINK record (what `ifsim ip --monitor` does).
 // The summary (table, growth exponents, memory) is printed when the run ends, is interrupted
-// (Ctrl-C) or fails, over the rows measured so far.
+// (Ctrl-C, SIGTERM: the step under way finishes first) or fails, over the rows measured so far.
 //
 // IFSIM_BENCH_SIZES=1000,4000 limits the sizes; IFSIM_BENCH_KERNEL=0 skips the host kernel;
 // IFSIM_BENCH_KERNEL_DELETE_MAX=N times the host kernel's deletes up to N (default 4000).
@@ -166,10 +166,11 @@ const HEADER =
   "kernel        model wall    model CPU     CPU µs/op  kernel/model  /CPU     monitor µs/op  process";
 
 let stopped = false;
-process.on("SIGINT", () => {
-  stopped = true;
-  console.log("\ninterrupted: summary of the rows measured so far");
-});
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    stopped = true;
+    console.log(`\n${signal}: summary of the rows measured so far`);
+  });
 
 // Warm-up (JIT): untimed passes of every phase at N = 4000 (or the largest size below it).
 {
