@@ -205,9 +205,10 @@ try {
       });
     }
     const withMonitor = modelRun(b, n, { monitor: true });
-    const k = createKernel({ kernel: "6.18", clock: new VirtualClock(), rng: new Rng(1) });
-    k.trace.keep(false);
+    // The kernel whose names are compared with the host kernel's (its phases run untimed).
     const clock = new VirtualClock();
+    const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
+    k.trace.keep(false);
     const ns = reason ? null : new Netns("ifsim-bench");
     let cumulative = "";
     let prevProc = empty.cpu;
