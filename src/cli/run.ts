@@ -1,11 +1,6 @@
 // `ifsim run FILE…` and `ifsim schema`: scenarios on the model, human timeline or run record.
 
-import {
-  BackendRefusal,
-  type BackendRunRecord,
-  backendByName,
-  backendNames,
-} from "../backends/index.ts";
+import type { BackendRunRecord } from "../backends/index.ts";
 import { type KernelProfile, profileFor, UnknownKernelError } from "../kernel/index.ts";
 import { backendRunReport, renderHtml, runReport } from "../report/index.ts";
 import { kernelSelected, selectorLabel } from "../scenario/kernel-select.ts";
@@ -238,6 +233,8 @@ async function runOnBackend(
     stderr: `ifsim run: ${msg}\n`,
     status: 2,
   });
+  // Loaded only here: a run on the model needs no backend code (start-up time).
+  const { BackendRefusal, backendByName, backendNames } = await import("../backends/index.ts");
   const backend = backendByName(name);
   if (!backend)
     return usage(`unknown backend "${name}" (backends: model, ${backendNames().join(", ")})`);
@@ -318,7 +315,9 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
     } else if (a === "--backend") {
       const v = argv[++i];
       if (v === undefined)
-        return usage(`--backend needs a name: model, ${backendNames().join(", ")}`);
+        return import("../backends/index.ts").then((b) =>
+          usage(`--backend needs a name: model, ${b.backendNames().join(", ")}`),
+        );
       backend = v;
     } else if (a === "--time-limit") {
       const v = argv[++i];

@@ -135,7 +135,7 @@ export class IpProcess {
   /** do_cmd(): the value main()/batch() see (0 = success). */
   #doCmd(io: IpIo, argv: readonly string[]): number {
     const obj = argv[0] ?? "";
-    const hit = IP_OBJECTS.find((o) => matches(obj, o));
+    const hit = ipObject(obj);
     if (hit === undefined) {
       io.err(`Object "${obj}" is unknown, try "ip help".\n`);
       return 1;
@@ -229,6 +229,18 @@ export class IpProcess {
   }
 }
 
+/** ipObject's answers (a pure function of the word; the words a batch uses are few). */
+const objectMemo = new Map<string, string | undefined>();
+
+/** The first of IP_OBJECTS that `word` is a prefix of (do_cmd's walk over its table), memoised. */
+function ipObject(word: string): string | undefined {
+  if (objectMemo.has(word)) return objectMemo.get(word);
+  const hit = IP_OBJECTS.find((o) => matches(word, o));
+  if (objectMemo.size >= 256) objectMemo.clear();
+  objectMemo.set(word, hit);
+  return hit;
+}
+
 /** getline() pieces: each line keeps its "\n"; a last line without one is still a line. */
 function splitLines(text: string): string[] {
   const out: string[] = [];
@@ -246,21 +258,26 @@ function cutComment(line: string): string {
   return i >= 0 ? line.slice(0, i) : line;
 }
 
+/** makeargs()'s separators: space, \t, \r, \n. */
+function isArgSep(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
+
 /** makeargs(): splits on " \t\r\n"; a word starting with a quote runs to the same quote. */
 function makeargs(io: IpIo, line: string): string[] {
-  const ws = " \t\r\n";
   const argv: string[] = [];
+  const len = line.length;
   let i = 0;
-  while (i < line.length) {
-    while (i < line.length && ws.includes(line[i] as string)) i++;
-    if (i >= line.length) break;
+  while (i < len) {
+    while (i < len && isArgSep(line.charCodeAt(i))) i++;
+    if (i >= len) break;
     if (argv.length >= 99) {
       io.err("Too many arguments to command\n");
       throw new IpExit(1);
     }
-    const c = line[i] as string;
-    if (c === "'" || c === '"') {
-      const end = line.indexOf(c, i + 1);
+    const c = line.charCodeAt(i);
+    if (c === 0x27 || c === 0x22) {
+      const end = line.indexOf(c === 0x27 ? "'" : '"', i + 1);
       if (end < 0) {
         io.err("Unterminated quoted string\n");
         throw new IpExit(1);
@@ -269,9 +286,9 @@ function makeargs(io: IpIo, line: string): string[] {
       i = end + 1;
     } else {
       let end = i;
-      while (end < line.length && !ws.includes(line[end] as string)) end++;
+      while (end < len && !isArgSep(line.charCodeAt(end))) end++;
       argv.push(line.slice(i, end));
-      if (end >= line.length) break;
+      if (end >= len) break;
       i = end + 1;
     }
   }

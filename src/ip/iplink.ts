@@ -6,6 +6,7 @@ import {
   isNegErrno,
   type Kernel,
   type LinkAttrs,
+  type LinkRequest,
   type LinkSnapshot,
   NLM_F,
   type RtnlResult,
@@ -61,6 +62,8 @@ export interface IpLinkAttrs extends LinkAttrs {
   master?: number;
   ifalias?: string;
 }
+
+type Mutable<T> = { -readonly [P in keyof T]: T[P] };
 
 interface Req {
   ifindex: number;
@@ -483,22 +486,23 @@ export function iplinkModify(
         : cmd === "replace"
           ? NLM_F.CREATE | NLM_F.REPLACE
           : 0;
-    r = rtnlNewlink(ctx.k, {
+    // The request's optional members are present only when set (no object spreads: this runs
+    // once per command).
+    const lr: Mutable<LinkRequest> = {
       ifindex: req.ifindex,
       nlFlags,
       ifiFlags: req.ifiFlags,
       ifiChange: req.ifiChange,
       attrs: req.attrs,
-      ...(p.type !== null ? { kind: p.type } : {}),
-      ...(peer
-        ? {
-            peer: peer.attrs,
-            peerIfindex: peer.ifindex,
-            peerIfiFlags: peer.ifiFlags,
-            peerIfiChange: peer.ifiChange,
-          }
-        : {}),
-    });
+    };
+    if (p.type !== null) lr.kind = p.type;
+    if (peer) {
+      lr.peer = peer.attrs;
+      lr.peerIfindex = peer.ifindex;
+      lr.peerIfiFlags = peer.ifiFlags;
+      lr.peerIfiChange = peer.ifiChange;
+    }
+    r = rtnlNewlink(ctx.k, lr);
   }
   if (r.ret < 0) {
     talkError(ctx, r);

@@ -101,14 +101,27 @@ function splitTemplate(tmpl: string): Template {
   return t;
 }
 
-/** The unit a name occupies for a template (sscanf + snprintf round trip), or -1. */
+/**
+ * The unit a name occupies for a template (sscanf + snprintf round trip), or -1.
+ * @kernel __dev_alloc_name() in net/core/dev.c (its sscanf/snprintf test per name)
+ */
 function unitOf(t: Template, tmpl: string, name: string): number {
   if (!name.startsWith(t.prefix)) return -1;
-  const m = /^[+-]?\d+/.exec(name.slice(t.prefix.length));
-  if (!m) return -1;
-  const i = Number(m[0]);
+  // sscanf's "%d" here: an optional sign and at least one ASCII digit (scanned in place).
+  const start = t.prefix.length;
+  let end = start;
+  const c0 = name.charCodeAt(end);
+  if (c0 === 0x2b || c0 === 0x2d) end++;
+  const digits = end;
+  while (end < name.length && isDigit(name.charCodeAt(end))) end++;
+  if (end === digits) return -1;
+  const i = Number(name.slice(start, end));
   if (!Number.isSafeInteger(i) || i < 0 || i >= MAX_NETDEVICES) return -1;
   return truncateName(tmpl.replace("%d", String(i))) === name ? i : -1;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }
 
 function scansName(k: Kernel, name: string): boolean {
@@ -688,9 +701,10 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
  * @kernel eth_hw_addr_random() in include/linux/etherdevice.h: sets NET_ADDR_RANDOM
  */
 export function ethHwAddrRandom(k: Kernel, dev: NetDevice): void {
-  let mac = HEX_BYTE[(k.rng.nextU32() & 0xfe) | 0x02] as string;
-  for (let i = 1; i < 6; i++) mac += `:${HEX_BYTE[k.rng.nextU32() & 0xff]}`;
-  dev.devAddr = mac;
+  // One flat string (a join), not a chain of concatenations kept alive with the device.
+  const bytes: string[] = [HEX_BYTE[(k.rng.nextU32() & 0xfe) | 0x02] as string];
+  for (let i = 1; i < 6; i++) bytes.push(HEX_BYTE[k.rng.nextU32() & 0xff] as string);
+  dev.devAddr = bytes.join(":");
   dev.addrAssignType = NET_ADDR.RANDOM;
 }
 

@@ -51,6 +51,9 @@ export function notifierChainRegister(chain: NotifierBlock[], nb: NotifierBlock)
   chain.splice(i, 0, nb);
 }
 
+/** The info of an event that carries none (shared, frozen: callbacks only read it). */
+const NO_INFO: NotifierInfo = Object.freeze({});
+
 function callOne(
   k: Kernel,
   nb: NotifierBlock,
@@ -72,7 +75,7 @@ export function callNetdeviceNotifiers(
   k: Kernel,
   event: NetdevEvent,
   dev: NetDevice,
-  info: NotifierInfo = {},
+  info: NotifierInfo = NO_INFO,
 ): number {
   if (k.trace.wants("kernel.notify"))
     k.trace.emit({ type: "kernel.notify", event, ifindex: dev.ifindex, dev: dev.name });
@@ -89,7 +92,7 @@ export function callNetdeviceNotifiers(
 
 /** Calls one block only (the replays of N5 go to the new block, not to the chain). */
 function callBlock(k: Kernel, nb: NotifierBlock, event: NetdevEvent, dev: NetDevice): number {
-  return callOne(k, nb, event, dev, {});
+  return callOne(k, nb, event, dev, NO_INFO);
 }
 
 /**

@@ -2,7 +2,7 @@
 // with it and `ifsim schema` exports it as JSON Schema for editors. Every property carries a
 // `.describe()` text: editors show it, and docs/scenario-format.md says the same at length.
 
-import { z } from "zod";
+import * as z from "zod";
 import { LINUX_ERRNO_NAMES } from "./errno-names.ts";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
