@@ -10,7 +10,10 @@ import { strerrorText } from "../errno-text.ts";
  * README "Real udev"). Debian bookworm's 252 carries the backport that keeps an UP interface's
  * rename attempt (IFF_LIVE_RENAME_OK) and logs EBUSY word for word like upstream v253.
  */
-export const REAL_UDEV_GENERATION: Readonly<Record<string, string>> = { "252": "v253" };
+export const REAL_UDEV_GENERATION: Readonly<Record<string, string>> = {
+  "247": "v249",
+  "252": "v253",
+};
 
 /** Why the real udevd cannot play this scenario's `udev:` actor, or null (also null for none). */
 export function realUdevProblem(sc: ScenarioDoc, udevMajor: string): string | null {
@@ -31,9 +34,12 @@ export function realUdevProblem(sc: ScenarioDoc, udevMajor: string): string | nu
 /**
  * The .link file the scenario asks for (in /etc/systemd/network/10-ifsim.link, so it wins over
  * 99-default.link), or null when it names no policy (99-default.link applies).
- * `AlternativeNamesPolicy=` and `MACAddressPolicy=` are 99-default.link's.
+ * `AlternativeNamesPolicy=` (`altPolicy`) and `MACAddressPolicy=` are the release's 99-default.link's.
  */
-export function scenarioLinkFile(sc: ScenarioDoc): string | null {
+export function scenarioLinkFile(
+  sc: ScenarioDoc,
+  altPolicy = "database onboard slot path",
+): string | null {
   const u = sc.udev;
   if (u === undefined || u === "none" || u.name_policy === undefined) return null;
   return [
@@ -42,7 +48,7 @@ export function scenarioLinkFile(sc: ScenarioDoc): string | null {
     "",
     "[Link]",
     `NamePolicy=${u.name_policy.join(" ")}`,
-    "AlternativeNamesPolicy=database onboard slot path",
+    ...(altPolicy ? [`AlternativeNamesPolicy=${altPolicy}`] : []),
     "MACAddressPolicy=persistent",
     "",
   ].join("\n");
