@@ -341,6 +341,12 @@ export async function runOnQemu(
   try {
     const hv = new HostView(layout, modules);
     const boot = await settleGuest(vm, hv, log);
+    // udevd processes the boot trigger's `add` events (every release logs "Processing device" at
+    // debug): none means it never ran (a library missing from the guest, …)
+    if (u && !boot.udev.some((l) => l.includes("Processing device")))
+      throw new Error(
+        `udevd ${u.version} did not run in the guest: ${boot.udev.slice(0, 3).join(" | ") || "no log"}`,
+      );
     const dmesg = boot.dmesg;
     // The steps' `ip monitor link` starts now, as the model's does at step 1: a monitor that
     // saw a device before udevd renamed it prints it (as a master) by its first name forever

@@ -77,7 +77,7 @@ function download(
   return deb;
 }
 
-/** The `lib*` packages a .deb depends on (alternatives: the first). */
+/** The library packages a .deb depends on: `lib*` and zlib1g (alternatives: the first). */
 function libDepends(deb: string): string[] {
   const out: string[] = [];
   for (const field of ["Pre-Depends", "Depends"]) {
@@ -88,7 +88,7 @@ function libDepends(deb: string): string[] {
           .split("|")[0]
           ?.trim()
           .split(/[\s(:]/)[0] ?? "";
-      if (/^lib/.test(name) && !/-(common|bin|modules)$/.test(name)) out.push(name);
+      if (/^(lib|zlib1g$)/.test(name) && !/-(common|bin|modules)$/.test(name)) out.push(name);
     }
   }
   return out;
@@ -209,6 +209,18 @@ export function prepareUdev(
     if (!hwdb) throw new Error(`no systemd-hwdb in the udev package of ${r.suite}`);
     log("systemd-hwdb update --root … (the package's own binary)");
     run(ld, ["--library-path", libPath, hwdb, "update", "--root", tmp]);
+    // every library udevadm links is in the tree (a missing one stops udevd in the guest)
+    const udevadm = ["bin", "usr/bin"]
+      .map((d) => join(tmp, d, "udevadm"))
+      .find((f) => existsSync(f));
+    if (!udevadm) throw new Error(`no udevadm in the udev package of ${r.suite}`);
+    const missing = run(ld, ["--library-path", libPath, "--list", udevadm])
+      .split("\n")
+      .filter((l) => l.includes("not found"));
+    if (missing.length > 0)
+      throw new Error(
+        `udevadm of ${r.suite} needs libraries no package gave: ${missing.join("; ")}`,
+      );
     writeFileSync(join(tmp, ".unpacked"), "");
     rmSync(root, { recursive: true, force: true });
     renameSync(tmp, root);

@@ -6,13 +6,18 @@ import type { ScenarioDoc } from "../../scenario/schema.ts";
 import { strerrorText } from "../errno-text.ts";
 
 /**
- * The model generation each real udev major version renames like (measured in the guest: see
- * README "Real udev"). Debian bookworm's 252 carries the backport that keeps an UP interface's
- * rename attempt (IFF_LIVE_RENAME_OK) and logs EBUSY word for word like upstream v253.
+ * The model generation each real udev major version behaves as, measured in the guest with the
+ * udev corpus (tools/qemu-capture/udev-generation.ts; README "Real udev"): the generation with
+ * the fewest differences, none on the scenarios test/conformance/qemu-udev.test.ts runs there.
+ * Debian bullseye's 247 as v249 (an EBUSY is an error: "Failed to rename network interface …";
+ * its altnames, see the model's #applyAltnames); bookworm's 252 carries the backport that keeps
+ * an UP interface's rename attempt (IFF_LIVE_RENAME_OK) and logs EBUSY word for word like
+ * upstream v253; trixie's 257 as v256 (altnames on `add` only, `mac` among them).
  */
 export const REAL_UDEV_GENERATION: Readonly<Record<string, string>> = {
   "247": "v249",
   "252": "v253",
+  "257": "v256",
 };
 
 /** Why the real udevd cannot play this scenario's `udev:` actor, or null (also null for none). */

@@ -665,9 +665,10 @@ export class Udevd implements Actor {
       // The move that follows a rename: ID_RENAMING is dropped, the entry follows the new name.
       const prev = this.#db.get(ev.ifindex)?.properties ?? {};
       // net_setup_link on `move`: Name=/NamePolicy= are skipped, alternative names applied
+      // (systemd 247 and 252, measured; 257 applies none on `move`)
       const facts = this.#facts(ev.ifindex);
       const link = facts ? matchLinkFile(this.#links, facts, ev.ifname, prev) : null;
-      if (facts && link) {
+      if (facts && link && this.generation !== "v256") {
         const props: Record<string, string> = {};
         const names = this.#netIdNames(facts, props);
         this.#applyAltnames(ev.ifindex, names, databaseName(this.#cfg.database ?? {}, facts), link);
@@ -803,8 +804,10 @@ export class Udevd implements Actor {
    * name and the altnames the device has, are added as altnames (one RTM_NEWLINK when the device
    * is up), on `add` and on `move`. v253 (systemd 252) keeps the name it is about to give among
    * them; v249 (systemd 247, Debian bullseye, measured in the qemu guest: link_config_apply())
-   * leaves out `newName`, the name the event's rename will ask for. Only those two generations:
-   * the others are not measured.
+   * leaves out `newName`, the name the event's rename will ask for. v256 (systemd 257, Debian
+   * trixie, measured in the qemu guest) leaves it out too, applies them on `add` only (a user
+   * rename's `move` adds none), and its 99-default.link adds `mac` to the policy. legacy and
+   * v250 are not measured: they set none.
    */
   #applyAltnames(
     ifindex: number,
@@ -814,14 +817,18 @@ export class Udevd implements Actor {
     newName: string | null = null,
   ): void {
     const gen = this.generation;
-    if ((gen !== "v253" && gen !== "v249") || !this.#w.k.profile.altnames) return;
+    if ((gen !== "v253" && gen !== "v249" && gen !== "v256") || !this.#w.k.profile.altnames) return;
     const dev = devGetByIndex(this.#w.k, ifindex);
     if (!dev) return;
     const want: string[] = [];
     // A file parsed from disk says what it wants; the built-in LinkFile stands for 99-default.link.
     const policy =
       link.alternativeNamesPolicy ??
-      (link.netMatch ? [] : (["database", "onboard", "slot", "path"] as const));
+      (link.netMatch
+        ? []
+        : gen === "v256"
+          ? (["database", "onboard", "slot", "path", "mac"] as const)
+          : (["database", "onboard", "slot", "path"] as const));
     const byPolicy = {
       database: fromDb,
       onboard: names.ID_NET_NAME_ONBOARD,
@@ -829,7 +836,7 @@ export class Udevd implements Actor {
       path: names.ID_NET_NAME_PATH,
       mac: names.ID_NET_NAME_MAC,
     };
-    const skip = gen === "v249" ? newName : null;
+    const skip = gen === "v249" || gen === "v256" ? newName : null;
     for (const n of [...policy.map((p) => byPolicy[p]), ...(link.alternativeNames ?? [])])
       if (
         n !== undefined &&
