@@ -44,6 +44,27 @@ const SUBSET: Readonly<Record<string, readonly string[]>> = {
   "6.12": ["03-keep-after-user-rename.yaml", "04-retrigger-path-ebusy.yaml"],
 };
 
+/**
+ * A step's `ip monitor link` records per ifindex, in order. A step whose udev events run on two
+ * workers at once (a re-trigger of two devices) interleaves the two devices' records in either
+ * order on real udev (measured on 247: `foo -> enp0s3` before or after eth9's altname removal,
+ * one run each); one device's records keep their order.
+ */
+function perDevice(events: readonly string[]): string {
+  const by = new Map<string, string[]>();
+  let cur: string[] | null = null;
+  for (const l of events) {
+    const m = /^(?:Deleted )?(\d+): /.exec(l);
+    if (m) {
+      const key = m[1] as string;
+      cur = by.get(key) ?? [];
+      by.set(key, cur);
+      cur.push(l);
+    } else if (cur) cur.push(l);
+  }
+  return JSON.stringify([...by.entries()].sort(([a], [b]) => Number(a) - Number(b)));
+}
+
 for (const r of QEMU_RELEASES) {
   const files = corpus.filter((f) => SUBSET[r.kernel]?.includes(f) ?? true);
   const reason =
@@ -71,18 +92,35 @@ for (const r of QEMU_RELEASES) {
           if (!parsed.ok) throw new Error(parsed.issues.map((i) => i.message).join("\n"));
           const res = await conformScenario(f, parsed.scenario, new QemuBackend(), {
             kernel: r.kernel,
+            keep: true,
           });
           if (res.verdict === "REFUSED" || res.verdict === "ERROR")
             throw new Error(`${res.verdict}: ${res.reason}`);
-          const shown = res.differences.map(
-            (d) =>
-              `${d.where} ${d.field}: model ${d.model}, kernel ${d.kernel}${d.diff ? `\n${d.diff.join("\n")}` : ""}`,
-          );
+          // only the interleaving of two devices' records may differ (perDevice)
+          const interleaved = (d: (typeof res.differences)[number]): boolean => {
+            const i = Number(/^step (\d+) /.exec(d.where)?.[1]) - 1;
+            const m = res.records?.model.record.steps[i];
+            const k = res.records?.kernel.steps[i];
+            return (
+              d.field === "events" &&
+              m !== undefined &&
+              k !== undefined &&
+              perDevice(m.events) === perDevice(k.events)
+            );
+          };
+          for (const d of res.differences.filter(interleaved))
+            console.log(`${r.kernel} ${f}: ${d.where}: two devices' records interleaved otherwise`);
+          const shown = res.differences
+            .filter((d) => !interleaved(d))
+            .map(
+              (d) =>
+                `${d.where} ${d.field}: model ${d.model}, kernel ${d.kernel}${d.diff ? `\n${d.diff.join("\n")}` : ""}`,
+            );
           console.log(
             `${r.kernel} ${f}: ${res.verdict} in ${((res.wallMs ?? 0) / 1000).toFixed(1)} s (kernel ${res.kernel}, model ${res.profile})`,
           );
           expect(shown).toEqual([]);
-          expect(res.verdict).toBe("AGREE");
+          expect(res.verdict === "AGREE" || res.differences.every(interleaved)).toBe(true);
         },
         600_000,
       );
