@@ -1,6 +1,6 @@
-// The qemu backend: a real Linux 6.1 guest (Debian's kernel) under QEMU q35, driven over QMP and
-// a serial channel; a scenario's `udev:` actor runs as Debian's real systemd-udevd in the guest
-// (udev.ts, udev-prepare.ts). See run.ts for the step semantics and layout.ts for the machine
+// The qemu backend: a real Linux guest (Debian's kernel: bullseye 5.10, bookworm 6.1 by default,
+// trixie 6.12; release.ts) under QEMU q35, driven over QMP and a serial channel; a scenario's
+// `udev:` actor runs as that release's real systemd-udevd in the guest (udev.ts, udev-prepare.ts). See run.ts for the step semantics and layout.ts for the machine
 // mapping.
 
 import type { ScenarioDoc } from "../../scenario/schema.ts";

@@ -94,7 +94,7 @@ export function aptOptions(cache: string, r: QemuRelease): string[] {
   ];
 }
 
-let updated = new Set<string>();
+const updated = new Set<string>();
 
 /** `apt-get update` of the release's private configuration (once per process). */
 export function aptUpdate(cache: string, r: QemuRelease, log: (l: string) => void): void {
@@ -108,7 +108,7 @@ export function aptUpdate(cache: string, r: QemuRelease, log: (l: string) => voi
     throw new Error(
       `apt-get update for Debian ${r.suite} failed: ${(res.stderr ?? "").trim() || res.error?.message}`,
     );
-  updated = new Set([...updated, key]);
+  updated.add(key);
 }
 
 /**
