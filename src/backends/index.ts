@@ -3,7 +3,7 @@
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import { NetnsBackend } from "./netns-backend.ts";
 import { QemuBackend } from "./qemu/index.ts";
-import type { Backend } from "./types.ts";
+import type { Backend, BackendRunOptions } from "./types.ts";
 
 export { BackendRefusal } from "./refusal.ts";
 export type { Backend, BackendRunOptions, BackendRunRecord, BackendStepRecord } from "./types.ts";
@@ -43,7 +43,7 @@ export function backendByName(name: string): Backend | null {
  * it returns the scenario the model runs for a comparison. Optional for backends.
  */
 export interface ModelAligning {
-  modelScenario(sc: ScenarioDoc): ScenarioDoc;
+  modelScenario(sc: ScenarioDoc, o?: BackendRunOptions): ScenarioDoc;
 }
 
 /** True when the backend adjusts the model's scenario (see ModelAligning). */

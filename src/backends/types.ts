@@ -48,10 +48,10 @@ export interface Backend {
   /** Why this machine cannot run the backend (missing root, QEMU, …), or null when it can. */
   unavailableReason(): string | null;
   /**
-   * Why this backend cannot run this scenario (a device it cannot build, a step it cannot do),
-   * or null. A backend never silently skips part of a scenario.
+   * Why this backend cannot run this scenario (a device it cannot build, a step it cannot do)
+   * with these options (a VM backend's kernel), or null. A backend never silently skips part of a scenario.
    */
-  refuses(sc: ScenarioDoc): string | null;
+  refuses(sc: ScenarioDoc, o?: BackendRunOptions): string | null;
   /** The kernel version (major.minor) the backend runs, for picking the model's profile. */
   kernelVersion(o: BackendRunOptions): string;
   run(sc: ScenarioDoc, o: BackendRunOptions): Promise<BackendRunRecord>;

@@ -324,12 +324,12 @@ export async function conformScenario(
   o: { kernel?: string | null; log?: (line: string) => void; keep?: boolean } = {},
 ): Promise<ConformResult> {
   const base = { file, scenario: sc.name, differences: [] as Difference[] };
-  const refusal = backend.refuses(sc);
-  if (refusal !== null) return { ...base, verdict: "REFUSED", reason: refusal };
   const ro = {
     ...(o.kernel != null ? { kernel: o.kernel } : {}),
     ...(o.log ? { log: o.log } : {}),
   };
+  const refusal = backend.refuses(sc, ro);
+  if (refusal !== null) return { ...base, verdict: "REFUSED", reason: refusal };
   let profile: string;
   try {
     profile = backend.kernelVersion(ro);
@@ -337,7 +337,7 @@ export async function conformScenario(
     if (e instanceof BackendRefusal) return { ...base, verdict: "REFUSED", reason: e.message };
     return { ...base, verdict: "ERROR", reason: (e as Error).message };
   }
-  const modelSc = isModelAligning(backend) ? backend.modelScenario(sc) : sc;
+  const modelSc = isModelAligning(backend) ? backend.modelScenario(sc, ro) : sc;
   let model: ReturnType<typeof runScenario>;
   let modelRun: RunInput | undefined;
   const m0 = performance.now();

@@ -25,8 +25,9 @@ Usage:
             [--link-dir DIR] [--rules-dir DIR] [--netplan FILE]
                                 run a scenario: timeline, step results, final links
   ifsim run FILE.yaml --backend netns|qemu [--kernel V] [--json]
-                                run it on a real kernel (host namespace or Linux guest)
-  ifsim conform FILE.yaml... [--backend netns|qemu] [--json] [--html OUT]
+                                run it on a real kernel (host namespace or Linux guest;
+                                qemu --kernel 5.10|6.1|6.12: Debian's kernel and udev)
+  ifsim conform FILE.yaml... [--backend netns|qemu] [--kernel V] [--json] [--html OUT]
                                 run each on a real kernel and on the model, show differences
   ifsim explore FILE.yaml [--kernel LIST] [--udev LIST] [--invariants LIST] [--json]
                 [--export OUT] [--html OUT] [--jobs N] [--max-states N] [--time-limit DUR] [...]

@@ -240,7 +240,7 @@ async function runOnBackend(
     return usage(`unknown backend "${name}" (backends: model, ${backendNames().join(", ")})`);
   const why = backend.unavailableReason();
   if (why !== null) return usage(`the ${name} backend is not available here: ${why}`);
-  const refusal = backend.refuses(sc);
+  const refusal = backend.refuses(sc, kernel !== undefined ? { kernel } : {});
   if (refusal !== null) return usage(`${file}: ${refusal}`);
   let rec: BackendRunRecord;
   try {

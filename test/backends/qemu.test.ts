@@ -228,9 +228,38 @@ describe("qemu refusals", () => {
     expect(layoutProblem(with_({ machine: "i440fx" }))).toMatch(/q35 machine only/);
   });
 
-  it("should refuse another kernel than 6.1", () => {
+  it("should boot 5.10, 6.1 and 6.12 and refuse another kernel, naming those", () => {
+    expect(() => b.kernelVersion({ kernel: "5.0" })).toThrow(/5\.10, 6\.1, 6\.12/);
     expect(() => b.kernelVersion({ kernel: "5.0" })).toThrow(BackendRefusal);
     expect(b.kernelVersion({ kernel: "6.1" })).toBe("6.1");
+    expect(b.kernelVersion({ kernel: "5.10" })).toBe("5.10");
+    expect(b.kernelVersion({ kernel: "6.12.38" })).toBe("6.12");
+    expect(b.refuses(FAILOVER, { kernel: "6.2" })).toMatch(/5\.10, 6\.1, 6\.12/);
+  });
+
+  it("should hold each release's udev generation and default qdisc to the scenario", () => {
+    expect(b.refuses(with_({ udev: { generation: "v253" } }), { kernel: "5.10" })).toMatch(
+      /real udev 247 behaves as v249/,
+    );
+    expect(b.refuses(with_({ udev: { generation: "v256" } }), { kernel: "6.12" })).toBeNull();
+    expect(b.refuses(with_({ default_qdisc: "fq_codel" }), { kernel: "5.10" })).toMatch(
+      /pfifo_fast/,
+    );
+    expect(b.refuses(with_({ default_qdisc: "pfifo_fast" }), { kernel: "5.10" })).toBeNull();
+  });
+
+  it("should give the model the release's generation and default qdisc when the scenario names none", () => {
+    const sc = with_({ udev: { name_policy: ["path"] } });
+    const gen = (k: string) => {
+      const m = b.modelScenario(sc, { kernel: k });
+      return [m.udev !== "none" ? m.udev?.generation : null, m.default_qdisc];
+    };
+    expect(gen("5.10")).toEqual(["v249", "pfifo_fast"]);
+    expect(gen("6.1")).toEqual(["v253", "fq_codel"]);
+    expect(gen("6.12")).toEqual(["v256", "fq_codel"]);
+    // a generation the scenario names is kept
+    const named = b.modelScenario(with_({ udev: { generation: "v253" } }), { kernel: "6.1" });
+    expect(named.udev !== "none" && named.udev?.generation).toBe("v253");
   });
 });
 

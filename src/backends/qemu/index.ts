@@ -1,18 +1,46 @@
-// The qemu backend: a real Linux 6.1 guest (Debian's kernel) under QEMU q35, driven over QMP and
-// a serial channel; a scenario's `udev:` actor runs as Debian's real systemd-udevd in the guest
-// (udev.ts, udev-prepare.ts). See run.ts for the step semantics and layout.ts for the machine
+// The qemu backend: a real Linux guest (Debian's kernel: bullseye 5.10, bookworm 6.1 by default,
+// trixie 6.12; release.ts) under QEMU q35, driven over QMP and a serial channel; a scenario's
+// `udev:` actor runs as that release's real systemd-udevd in the guest (udev.ts, udev-prepare.ts). See run.ts for the step semantics and layout.ts for the machine
 // mapping.
 
 import type { ScenarioDoc } from "../../scenario/schema.ts";
-import { BackendRefusal } from "../refusal.ts";
 import type { Backend, BackendRunOptions } from "../types.ts";
 import { prepareProblem } from "./prepare.ts";
-import { BOOT_MODULE_GAP_MS, type QemuRunRecord, QUIET_MS, qemuRefuses, runOnQemu } from "./run.ts";
+import { DEFAULT_RELEASE, releaseOf } from "./release.ts";
+import {
+  BOOT_MODULE_GAP_MS,
+  type QemuRunRecord,
+  QUIET_MS,
+  qemuRefuses,
+  qemuRelease,
+  runOnQemu,
+} from "./run.ts";
 
 export { compareLogs, formatLogDifference, MODELLED_LOG, modelledLog } from "./compare.ts";
 export { pciAddrMap, type QemuLayout, qemuLayout } from "./layout.ts";
-export { cacheDir, type Prepared, prepare } from "./prepare.ts";
-export { type QemuRunRecord, qemuRefuses, REAL_UDEV_MAJOR, runOnQemu } from "./run.ts";
+export { cacheDir, kernelCached, type Prepared, prepare } from "./prepare.ts";
+export {
+  DEFAULT_RELEASE,
+  QEMU_RELEASES,
+  type QemuRelease,
+  releaseKernels,
+  releaseOf,
+} from "./release.ts";
+export {
+  BOOT_MODULE_GAP_MS,
+  type QemuRunRecord,
+  QUIET_MS,
+  qemuRefuses,
+  qemuRelease,
+  runOnQemu,
+} from "./run.ts";
+
+import { REAL_UDEV_GENERATION } from "./udev.ts";
+
+type UdevGenerationName = NonNullable<
+  Exclude<ScenarioDoc["udev"], "none" | undefined>["generation"]
+>;
+
 export {
   REAL_UDEV_GENERATION,
   realUdevProblem,
@@ -38,16 +66,29 @@ export class QemuBackend implements Backend {
     return qemuUnavailableReason();
   }
 
-  refuses(sc: ScenarioDoc): string | null {
-    return qemuRefuses(sc);
+  refuses(sc: ScenarioDoc, o: BackendRunOptions = {}): string | null {
+    return qemuRefuses(sc, o.kernel);
+  }
+
+  /**
+   * The scenario the model runs to face the same guest: the release's default qdisc, and the
+   * generation its real udev behaves as (REAL_UDEV_GENERATION) when the scenario names none.
+   */
+  modelScenario(sc: ScenarioDoc, o: BackendRunOptions = {}): ScenarioDoc {
+    const r = releaseOf(o.kernel) ?? DEFAULT_RELEASE;
+    const u = sc.udev;
+    const gen = REAL_UDEV_GENERATION[r.udevMajor] as UdevGenerationName | undefined;
+    return {
+      ...sc,
+      default_qdisc: sc.default_qdisc ?? r.defaultQdisc,
+      ...(u !== undefined && u !== "none" && u.generation === undefined && gen !== undefined
+        ? { udev: { ...u, generation: gen } }
+        : {}),
+    };
   }
 
   kernelVersion(o: BackendRunOptions): string {
-    if (o.kernel != null && o.kernel !== "6.1" && !o.kernel.startsWith("6.1."))
-      throw new BackendRefusal(
-        `the qemu backend runs Debian's Linux 6.1 only (asked for ${o.kernel})`,
-      );
-    return "6.1";
+    return qemuRelease(o.kernel).kernel;
   }
 
   run(sc: ScenarioDoc, o: BackendRunOptions): Promise<QemuRunRecord> {

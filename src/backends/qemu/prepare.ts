@@ -30,6 +30,7 @@ import { basename, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type CpioEntry, cpioNewc } from "./cpio.ts";
 import { GUEST_AGENT, GUEST_INIT, GUEST_MODLIB, GUEST_MODPROBE } from "./guest.ts";
+import { aptDownload, DEFAULT_RELEASE, type QemuRelease } from "./release.ts";
 
 /**
  * The modules a scenario names (`modules:`, `modprobe:`), in the default boot order. Each one is
@@ -54,6 +55,8 @@ export const ON_DEMAND_MODULES = ["veth"] as const;
 
 /** What a prepared cache holds. */
 export interface Prepared {
+  /** The Debian release the kernel comes from. */
+  readonly release: QemuRelease;
   /** `uname -r` of the guest, e.g. 6.1.0-56-amd64. */
   readonly kver: string;
   /** Debian package and version, e.g. linux-image-6.1.0-56-amd64 6.1.192-2. */
@@ -90,8 +93,6 @@ export function run(cmd: string, args: string[], o: { cwd?: string } = {}): stri
   }
 }
 
-const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
-
 /** True if the ELF file has no program interpreter (statically linked). */
 export function isStaticElf(path: string): boolean {
   const b = readFileSync(path);
@@ -110,26 +111,48 @@ export function staticBusybox(): string | null {
   return null;
 }
 
-/** The kernel version already unpacked in the cache, or null. */
-function cachedKernel(cache: string): { kver: string; kpkg: string; pkgVersion: string } | null {
-  const f = join(cache, "kernel.json");
-  if (!existsSync(f)) return null;
-  const k = JSON.parse(readFileSync(f, "utf8")) as {
-    kver: string;
-    kpkg: string;
-    pkgVersion: string;
-  };
-  return existsSync(join(cache, `vmlinux-${k.kver}`)) &&
-    existsSync(join(cache, `root-${k.kver}`, ".unpacked"))
-    ? k
-    : null;
+/** The kernel stamp of a release's prepared kernel. */
+function kernelStamp(cache: string, r: QemuRelease): string {
+  return join(cache, `kernel-${r.suite}.json`);
+}
+
+/** The release's kernel already unpacked in the cache, or null. */
+function cachedKernel(
+  cache: string,
+  r: QemuRelease,
+): { kver: string; kpkg: string; pkgVersion: string } | null {
+  // A cache prepared before several releases were kept has bookworm's in kernel.json.
+  const stamps = [
+    kernelStamp(cache, r),
+    ...(r === DEFAULT_RELEASE ? [join(cache, "kernel.json")] : []),
+  ];
+  for (const f of stamps) {
+    if (!existsSync(f)) continue;
+    const k = JSON.parse(readFileSync(f, "utf8")) as {
+      kver: string;
+      kpkg: string;
+      pkgVersion: string;
+    };
+    if (!k.pkgVersion.startsWith(`${r.kernel}.`)) continue;
+    if (
+      existsSync(join(cache, `vmlinux-${k.kver}`)) &&
+      existsSync(join(cache, `root-${k.kver}`, ".unpacked"))
+    )
+      return k;
+  }
+  return null;
+}
+
+/** True when the release's kernel is in the cache (nothing to fetch). */
+export function kernelCached(r: QemuRelease): boolean {
+  return cachedKernel(cacheDir(), r) !== null;
 }
 
 /**
  * Why this host cannot prepare or run the backend, or null. Cheap (no network, no download):
  * QEMU, the host tools the initramfs is built from, and a way to get the kernel.
  */
-export function prepareProblem(): string | null {
+export function prepareProblem(r: QemuRelease = DEFAULT_RELEASE): string | null {
   if (process.platform !== "linux") return "the qemu backend runs on Linux hosts only";
   if (!have("qemu-system-x86_64"))
     return "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
@@ -137,31 +160,13 @@ export function prepareProblem(): string | null {
   if (!staticBusybox()) return "no static busybox (apt-get install busybox-static)";
   if (!have("modprobe", ["--version"])) return "modprobe is missing (apt-get install kmod)";
   if (!have("ldd", ["--version"])) return "ldd is missing (apt-get install libc-bin)";
-  if (cachedKernel(cacheDir())) return null;
+  if (cachedKernel(cacheDir(), r)) return null;
   if (!have("apt-get"))
-    return "the kernel is not cached and apt-get is missing (Debian/Ubuntu host needed)";
+    return `the ${r.kernel} kernel is not cached and apt-get is missing (Debian/Ubuntu host needed)`;
   if (!have("dpkg-deb")) return "dpkg-deb is missing";
   if (!have("depmod", ["--version"])) return "depmod is missing (apt-get install kmod)";
   if (!have("xz")) return "xz is missing (apt-get install xz-utils)";
-  const known = spawnSync("apt-cache", ["show", "linux-image-amd64"], { stdio: "ignore" });
-  if (known.status !== 0 && !isRoot())
-    return "the kernel is not cached, apt knows no linux-image-amd64 and only root can run apt-get update: run once as root (or set IFSIM_QEMU_CACHE to a prepared cache)";
   return null;
-}
-
-function aptDownload(dir: string, pkg: string, log: (l: string) => void): void {
-  const tryIt = (): boolean =>
-    spawnSync("apt-get", ["download", pkg], { cwd: dir, stdio: "ignore" }).status === 0;
-  log(`apt-get download ${pkg}`);
-  if (tryIt()) return;
-  if (isRoot()) {
-    log("apt-get update");
-    run("apt-get", ["update", "-qq"]);
-    if (tryIt()) return;
-  }
-  throw new Error(
-    `cannot fetch the kernel: apt-get download ${pkg} failed${isRoot() ? " (after apt-get update)" : " (run apt-get update as root)"}`,
-  );
 }
 
 function newest(dir: string, prefix: string): string | null {
@@ -171,15 +176,15 @@ function newest(dir: string, prefix: string): string | null {
   return debs.length > 0 ? join(dir, debs[debs.length - 1] as string) : null;
 }
 
-/** Fetches and unpacks the kernel (once). */
-function prepareKernel(cache: string, log: (l: string) => void) {
-  const cached = cachedKernel(cache);
+/** Fetches and unpacks the release's kernel (once). */
+function prepareKernel(cache: string, r: QemuRelease, log: (l: string) => void) {
+  const cached = cachedKernel(cache, r);
   if (cached) return cached;
-  const debs = join(cache, "debs");
+  const debs = join(cache, "debs", r.suite);
   mkdirSync(debs, { recursive: true });
   let meta = newest(debs, "linux-image-amd64_");
   if (!meta) {
-    aptDownload(debs, "linux-image-amd64", log);
+    aptDownload(cache, r, debs, "linux-image-amd64", log);
     meta = newest(debs, "linux-image-amd64_");
   }
   if (!meta) throw new Error("apt-get download linux-image-amd64 left no .deb");
@@ -189,7 +194,7 @@ function prepareKernel(cache: string, log: (l: string) => void) {
   const kver = kpkg.slice("linux-image-".length);
   let deb = newest(debs, `${kpkg}_`);
   if (!deb) {
-    aptDownload(debs, kpkg, log);
+    aptDownload(cache, r, debs, kpkg, log);
     deb = newest(debs, `${kpkg}_`);
   }
   if (!deb) throw new Error(`apt-get download ${kpkg} left no .deb`);
@@ -201,6 +206,15 @@ function prepareKernel(cache: string, log: (l: string) => void) {
     mkdirSync(tmp, { recursive: true });
     log(`dpkg-deb -x ${basename(deb)}`);
     run("dpkg-deb", ["-x", deb, tmp]);
+    // merged /usr (trixie): the modules are in /usr/lib/modules; depmod -b and modprobe -d look
+    // in <root>/lib/modules
+    if (
+      !existsSync(join(tmp, "lib", "modules")) &&
+      existsSync(join(tmp, "usr", "lib", "modules"))
+    ) {
+      mkdirSync(join(tmp, "lib"), { recursive: true });
+      renameSync(join(tmp, "usr", "lib", "modules"), join(tmp, "lib", "modules"));
+    }
     log(`depmod -b … ${kver}`);
     run("depmod", ["-b", tmp, kver]);
     writeFileSync(join(tmp, ".unpacked"), "");
@@ -210,11 +224,11 @@ function prepareKernel(cache: string, log: (l: string) => void) {
   const vmlinux = join(cache, `vmlinux-${kver}`);
   if (!existsSync(vmlinux)) extractVmlinux(join(root, "boot", `vmlinuz-${kver}`), vmlinux, log);
   const k = { kver, kpkg, pkgVersion };
-  writeFileSync(join(cache, "kernel.json"), `${JSON.stringify(k)}\n`);
+  writeFileSync(kernelStamp(cache, r), `${JSON.stringify(k)}\n`);
   return k;
 }
 
-/** Cuts the uncompressed kernel (an ELF) out of a bzImage. */
+/** Cuts the uncompressed kernel (an ELF) out of a bzImage (xz: bullseye, bookworm; zstd: trixie). */
 export function extractVmlinux(vmlinuz: string, out: string, log: (l: string) => void): void {
   const img = readFileSync(vmlinuz);
   const tmp = `${out}.tmp-${process.pid}`;
@@ -236,6 +250,7 @@ export function extractVmlinux(vmlinuz: string, out: string, log: (l: string) =>
   for (const [magic, cmd] of [
     [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), "xz"],
     [Buffer.from([0x1f, 0x8b, 0x08]), "gzip"],
+    [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), "zstd"],
   ] as const) {
     for (const off of offsets(magic)) {
       if (tryStream(off, cmd)) {
@@ -246,7 +261,9 @@ export function extractVmlinux(vmlinuz: string, out: string, log: (l: string) =>
     }
   }
   rmSync(tmp, { force: true });
-  throw new Error(`no xz or gzip stream in ${vmlinuz} decompresses to an ELF kernel`);
+  throw new Error(
+    `no xz, gzip or zstd stream in ${vmlinuz} decompresses to an ELF kernel (is zstd installed? apt-get install zstd)`,
+  );
 }
 
 /** Each scenario module's files, dependencies first, as modprobe resolves them. */
@@ -305,6 +322,7 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
   const bb = readFileSync(busybox);
   const h = createHash("sha256");
   for (const part of [
+    "ip-wrapper-1",
     GUEST_INIT,
     GUEST_AGENT,
     GUEST_MODLIB,
@@ -342,12 +360,30 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
     .split("\n")
     .filter((a) => a && a !== "busybox");
   for (const a of applets) files.push({ type: "symlink", path: `bin/${a}`, target: "busybox" });
-  files.push({ type: "file", path: "usr/sbin/ip", data: ipBin, mode: 0o755 });
-  for (const lib of libs) {
-    const rel = lib.replace(/^\/+/, "");
-    addParents(dirs, rel);
-    files.push({ type: "file", path: rel, data: readFileSync(lib), mode: 0o755 });
-  }
+  // The host's ip runs with the host's libraries, kept apart in /ifsim/host/lib: the guest's
+  // standard library directories hold the udev release's libc (bullseye's is older than the
+  // one the host's ip was built against). The wrapper execs (the agent's pids stay ip's).
+  const loader = libs.find((l) => /\/ld-linux[^/]*\.so/.test(l));
+  if (!loader) throw new Error(`ldd /usr/sbin/ip lists no dynamic loader: ${libs.join(" ")}`);
+  dirs.add("ifsim");
+  dirs.add("ifsim/host");
+  dirs.add("ifsim/host/lib");
+  files.push({ type: "file", path: "ifsim/host/ip", data: ipBin, mode: 0o755 });
+  for (const lib of libs)
+    files.push({
+      type: "file",
+      path: `ifsim/host/lib/${basename(lib)}`,
+      data: readFileSync(lib),
+      mode: 0o755,
+    });
+  files.push({
+    type: "file",
+    path: "usr/sbin/ip",
+    data: Buffer.from(
+      `#!/bin/sh\nexec /ifsim/host/lib/${basename(loader)} --library-path /ifsim/host/lib /ifsim/host/ip "$@"\n`,
+    ),
+    mode: 0o755,
+  });
   if (existsSync("/etc/iproute2"))
     for (const f of readdirSync("/etc/iproute2")) {
       const p = join("/etc/iproute2", f);
@@ -384,26 +420,38 @@ function prepareInitramfs(cache: string, kver: string, log: (l: string) => void)
   return { initrd, modules: names };
 }
 
-let memo: { cache: string; prepared: Prepared } | null = null;
+const memo = new Map<string, Prepared>();
 
 /**
- * Fetches the kernel and builds the initramfs when needed; returns what a run uses (once per
- * process and cache directory).
+ * Fetches the release's kernel (default: bookworm's 6.1) and builds the initramfs when needed;
+ * returns what a run uses (once per process, cache directory and release).
  */
-export function prepare(log: (l: string) => void = () => {}): Prepared {
-  if (memo && memo.cache === cacheDir()) return memo.prepared;
-  const prepared = prepareNow(log);
-  memo = { cache: cacheDir(), prepared };
+export function prepare(
+  log: (l: string) => void = () => {},
+  r: QemuRelease = DEFAULT_RELEASE,
+): Prepared {
+  const key = `${cacheDir()}\n${r.suite}`;
+  const have = memo.get(key);
+  if (have) return have;
+  const prepared = prepareNow(log, r);
+  memo.set(key, prepared);
   return prepared;
 }
 
-function prepareNow(log: (l: string) => void): Prepared {
-  const problem = prepareProblem();
+function prepareNow(log: (l: string) => void, r: QemuRelease): Prepared {
+  const problem = prepareProblem(r);
   if (problem) throw new Error(problem);
   const cache = cacheDir();
   mkdirSync(cache, { recursive: true });
-  const k = prepareKernel(cache, log);
+  const k = prepareKernel(cache, r, log);
   const { initrd, modules } = prepareInitramfs(cache, k.kver, log);
   const ipVersion = run("/usr/sbin/ip", ["-V"]).split("\n")[0] ?? "";
-  return { ...k, vmlinux: join(cache, `vmlinux-${k.kver}`), initrd, modules, ipVersion };
+  return {
+    ...k,
+    release: r,
+    vmlinux: join(cache, `vmlinux-${k.kver}`),
+    initrd,
+    modules,
+    ipVersion,
+  };
 }

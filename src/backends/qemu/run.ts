@@ -35,6 +35,7 @@ import type { BackendRunOptions, BackendRunRecord, BackendStepRecord } from "../
 import { HostView } from "./hv.ts";
 import { layoutProblem, pciAddrMap, qemuLayout } from "./layout.ts";
 import { cacheDir, type Prepared, prepare, SCENARIO_MODULES } from "./prepare.ts";
+import { type QemuRelease, releaseKernels, releaseOf } from "./release.ts";
 import { realUdevProblem, scenarioLinkFile, type UdevRename, udevRenames } from "./udev.ts";
 import { initrdWithFiles } from "./udev-files.ts";
 import { type PreparedUdev, prepareUdev, udevInitrd } from "./udev-prepare.ts";
@@ -95,25 +96,34 @@ export interface QemuRunRecord extends BackendRunRecord {
   };
 }
 
-/** The udev major version apt serves the guest (Debian bookworm's). */
-export const REAL_UDEV_MAJOR = "252";
+/** The release that boots `kernel` (null: the default, 6.1); a kernel no release ships is refused. */
+export function qemuRelease(kernel: string | null | undefined): QemuRelease {
+  const r = releaseOf(kernel);
+  if (!r)
+    throw new BackendRefusal(
+      `the qemu backend boots Debian's Linux ${releaseKernels()} (asked for ${kernel})`,
+    );
+  return r;
+}
 
-/** Why the qemu backend cannot run `sc`, or null. */
-export function qemuRefuses(sc: ScenarioDoc): string | null {
+/** Why the qemu backend cannot run `sc` on the release of `kernel` (default 6.1), or null. */
+export function qemuRefuses(sc: ScenarioDoc, kernel?: string | null): string | null {
+  const r = releaseOf(kernel);
+  if (!r) return `the qemu backend boots Debian's Linux ${releaseKernels()} (asked for ${kernel})`;
   const lp = layoutProblem(sc);
   if (lp) return lp;
-  const up = realUdevProblem(sc, REAL_UDEV_MAJOR);
+  const up = realUdevProblem(sc, r.udevMajor);
   if (up) return up;
   if (sc.bringup !== undefined && sc.bringup !== "none")
     return "the guest runs no bring-up daemon: set bringup: none";
   if (sc.cloud_init !== undefined && sc.cloud_init !== "none")
     return "the guest runs no cloud-init: set cloud_init: none";
   if (sc.uek_takeover_delay_ms !== undefined)
-    return "uek_takeover_delay_ms describes Oracle's UEK kernel; the guest runs Debian's 6.1";
+    return `uek_takeover_delay_ms describes Oracle's UEK kernel; the guest runs Debian's ${r.kernel}`;
   if (sc.script_starts === "boot")
     return "script_starts: boot: the guest's steps start once it has booted and is quiescent; they cannot race its boot";
-  if (sc.default_qdisc !== undefined && sc.default_qdisc !== "fq_codel")
-    return `default_qdisc ${sc.default_qdisc}: the guest keeps Debian's fq_codel`;
+  if (sc.default_qdisc !== undefined && sc.default_qdisc !== r.defaultQdisc)
+    return `default_qdisc ${sc.default_qdisc}: the guest keeps its kernel's default, ${r.defaultQdisc} (Debian ${r.suite}'s ${r.kernel})`;
   for (const [i, s] of sc.steps.entries()) {
     if (typeof s !== "object") continue;
     if ("migrate" in s)
@@ -320,15 +330,12 @@ export interface StartedGuest {
  */
 export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promise<StartedGuest> {
   const log = o.log ?? (() => {});
-  if (o.kernel != null && o.kernel !== "6.1" && !o.kernel.startsWith("6.1."))
-    throw new BackendRefusal(
-      `the qemu backend runs Debian's Linux 6.1 only (asked for ${o.kernel})`,
-    );
-  const refused = qemuRefuses(sc);
+  const release = qemuRelease(o.kernel);
+  const refused = qemuRefuses(sc, release.kernel);
   if (refused) throw new BackendRefusal(refused);
-  const base = o.prepared ?? prepare(log);
+  const base = o.prepared ?? prepare(log, release);
   const withUdev = sc.udev !== undefined && sc.udev !== "none";
-  const u: PreparedUdev | null = withUdev ? prepareUdev(cacheDir(), log) : null;
+  const u: PreparedUdev | null = withUdev ? prepareUdev(cacheDir(), log, release) : null;
   const guestFiles = udevGuestFiles(sc.udev);
   const withFiles = Object.keys(guestFiles).length > 0;
   const p = u
@@ -339,7 +346,7 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
           : udevInitrd(base.initrd, u),
       }
     : base;
-  const linkFile = withFiles ? null : scenarioLinkFile(sc);
+  const linkFile = withFiles ? null : scenarioLinkFile(sc, u?.alternativeNamesPolicy);
   const append = u
     ? [
         `ifsim.udev=${o.udevStart ?? "early"}`,
@@ -360,6 +367,12 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
   try {
     const hv = new HostView(layout, modules);
     const boot = await settleGuest(vm, hv, log);
+    // udevd processes the boot trigger's `add` events (every release logs "Processing device" at
+    // debug): none means it never ran (a library missing from the guest, …)
+    if (u && !boot.udev.some((l) => l.includes("Processing device")))
+      throw new Error(
+        `udevd ${u.version} did not run in the guest: ${boot.udev.slice(0, 3).join(" | ") || "no log"}`,
+      );
     const dmesg = boot.dmesg;
     // The steps' `ip monitor link` starts now, as the model's does at step 1: a monitor that
     // saw a device before udevd renamed it prints it (as a master) by its first name forever

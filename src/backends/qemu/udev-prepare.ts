@@ -10,9 +10,8 @@
 //      helpers, hwdb.bin), /lib/systemd/network (99-default.link), /etc/udev and the libraries.
 //      The kernel unpacks concatenated archives in order, so the run's initrd is the base
 //      initramfs followed by this one (its files win where both have one).
-// Which Debian release the host's apt serves decides the udev version (bookworm: 252.x).
+// Each release (release.ts) has its own udev: bullseye 247, bookworm 252, trixie 257.
 
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -29,13 +28,28 @@ import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type CpioEntry, cpioNewc } from "./cpio.ts";
 import { run } from "./prepare.ts";
+import { aptCandidate, aptDownload, DEFAULT_RELEASE, type QemuRelease } from "./release.ts";
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
 
 /** What the udev cache holds. */
 export interface PreparedUdev {
   /** Debian's udev version, e.g. 252.39-1~deb12u2. */
   readonly version: string;
+  /** Its major version ("252"). */
+  readonly major: string;
+  /** The Debian suite it comes from. */
+  readonly suite: string;
   /** The packages unpacked, "name version" each. */
   readonly packages: string[];
+  /** The AlternativeNamesPolicy= of the release's 99-default.link ("database onboard slot path"). */
+  readonly alternativeNamesPolicy: string;
   /** The gzip'd cpio with udev (appended to the base initramfs). */
   readonly cpio: string;
 }
@@ -47,20 +61,23 @@ function debOf(dir: string, pkg: string): string | null {
   return f.length > 0 ? join(dir, f[f.length - 1] as string) : null;
 }
 
-function download(dir: string, pkg: string, log: (l: string) => void): string {
+function download(
+  cache: string,
+  r: QemuRelease,
+  dir: string,
+  pkg: string,
+  log: (l: string) => void,
+): string {
   const have = debOf(dir, pkg);
   if (have) return have;
-  log(`apt-get download ${pkg}`);
-  const r = spawnSync("apt-get", ["download", pkg], { cwd: dir, encoding: "utf8" });
+  aptDownload(cache, r, dir, pkg, log);
   const deb = debOf(dir, pkg);
-  if (r.status !== 0 || !deb)
-    throw new Error(
-      `cannot fetch udev for the guest: apt-get download ${pkg} failed: ${(r.stderr ?? "").trim()}`,
-    );
+  if (!deb)
+    throw new Error(`cannot fetch udev for the guest: apt-get download ${pkg} left no .deb`);
   return deb;
 }
 
-/** The `lib*` packages a .deb depends on (alternatives: the first). */
+/** The library packages a .deb depends on: `lib*` and zlib1g (alternatives: the first). */
 function libDepends(deb: string): string[] {
   const out: string[] = [];
   for (const field of ["Pre-Depends", "Depends"]) {
@@ -71,7 +88,7 @@ function libDepends(deb: string): string[] {
           .split("|")[0]
           ?.trim()
           .split(/[\s(:]/)[0] ?? "";
-      if (/^lib/.test(name) && !/-(common|bin|modules)$/.test(name)) out.push(name);
+      if (/^(lib|zlib1g$)/.test(name) && !/-(common|bin|modules)$/.test(name)) out.push(name);
     }
   }
   return out;
@@ -89,14 +106,59 @@ function walk(root: string, dir: string, out: string[]): string[] {
   return out;
 }
 
-/** Fetches udev (once) into <cache>/udev-<major> and builds its cpio. */
-export function prepareUdev(cache: string, log: (l: string) => void): PreparedUdev {
-  const release = aptRelease();
+/** AlternativeNamesPolicy= of 99-default.link in the unpacked udev under `dir` ("" when none). */
+function defaultAltPolicy(dir: string): string {
+  for (const root of readdirSync(dir).filter((n) => /^root-[0-9a-f]+$/.test(n)))
+    for (const f of [
+      "lib/systemd/network/99-default.link",
+      "usr/lib/systemd/network/99-default.link",
+    ]) {
+      const p = join(dir, root, f);
+      if (!existsSync(p)) continue;
+      const m = /^AlternativeNamesPolicy=(.*)$/m.exec(readFileSync(p, "utf8"));
+      return (m?.[1] ?? "").trim();
+    }
+  return "";
+}
+
+/** The major version of the udev the release ships ("252" for bookworm). */
+export function udevMajor(cache: string, r: QemuRelease, log: (l: string) => void): string {
+  const stamp = join(cache, `udev-${r.suite}.major`);
+  if (existsSync(stamp)) return readFileSync(stamp, "utf8").trim();
+  const cand = aptCandidate(cache, r, "udev", log);
+  if (!cand) throw new Error(`Debian ${r.suite} has no udev package (apt-get update failed?)`);
+  const major = /^(\d+)/.exec(cand)?.[1] ?? cand;
+  if (major !== r.udevMajor)
+    throw new Error(
+      `Debian ${r.suite} serves udev ${cand}, not ${r.udevMajor} as release.ts says: update QEMU_RELEASES`,
+    );
+  writeFileSync(stamp, `${major}\n`);
+  return major;
+}
+
+/**
+ * Fetches the release's udev (once) into <cache>/udev-<major> and builds its cpio. On a
+ * merged-/usr release (trixie) the files stay where the packages put them (/usr/bin,
+ * /usr/lib/udev, …: that udevd looks only there) and /bin/udevadm, /lib/systemd/systemd-udevd and
+ * /lib64's loader are symlinks to them (the guest's /bin and /lib are the initramfs's own).
+ */
+export function prepareUdev(
+  cache: string,
+  log: (l: string) => void,
+  r: QemuRelease = DEFAULT_RELEASE,
+): PreparedUdev {
+  const release = udevMajor(cache, r, log);
   const dir = join(cache, `udev-${release}`);
   const stamp = join(dir, "udev.json");
   if (existsSync(stamp)) {
     const u = JSON.parse(readFileSync(stamp, "utf8")) as PreparedUdev;
-    if (existsSync(u.cpio)) return u;
+    if (existsSync(u.cpio))
+      return {
+        ...u,
+        major: release,
+        suite: r.suite,
+        alternativeNamesPolicy: u.alternativeNamesPolicy ?? defaultAltPolicy(dir),
+      };
   }
   const debs = join(dir, "debs");
   mkdirSync(debs, { recursive: true });
@@ -107,7 +169,7 @@ export function prepareUdev(cache: string, log: (l: string) => void): PreparedUd
     const pkg = todo.shift() as string;
     if (seen.has(pkg)) continue;
     seen.add(pkg);
-    const deb = download(debs, pkg, log);
+    const deb = download(cache, r, debs, pkg, log);
     files.push(deb);
     for (const d of libDepends(deb)) if (!seen.has(d)) todo.push(d);
   }
@@ -128,19 +190,37 @@ export function prepareUdev(cache: string, log: (l: string) => void): PreparedUd
       log(`dpkg-deb -x ${f.slice(debs.length + 1)}`);
       run("dpkg-deb", ["-x", f, tmp]);
     }
-    const ld = join(tmp, "lib64", "ld-linux-x86-64.so.2");
-    const libPath = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]
+    const ld = ["lib64", "usr/lib64", "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]
+      .map((d) => join(tmp, d, "ld-linux-x86-64.so.2"))
+      .find((f) => existsSync(f));
+    if (!ld) throw new Error(`no ld-linux-x86-64.so.2 in the udev packages of ${r.suite}`);
+    // libsystemd-shared-NNN.so sits in …/x86_64-linux-gnu/systemd (the binaries' RUNPATH)
+    const libPath = [
+      "lib/x86_64-linux-gnu",
+      "usr/lib/x86_64-linux-gnu",
+      "lib/x86_64-linux-gnu/systemd",
+      "usr/lib/x86_64-linux-gnu/systemd",
+    ]
       .map((d) => join(tmp, d))
       .join(":");
+    const hwdb = ["bin", "usr/bin"]
+      .map((d) => join(tmp, d, "systemd-hwdb"))
+      .find((f) => existsSync(f));
+    if (!hwdb) throw new Error(`no systemd-hwdb in the udev package of ${r.suite}`);
     log("systemd-hwdb update --root … (the package's own binary)");
-    run(existsSync(ld) ? ld : join(tmp, "lib", "x86_64-linux-gnu", "ld-linux-x86-64.so.2"), [
-      "--library-path",
-      libPath,
-      join(tmp, "bin", "systemd-hwdb"),
-      "update",
-      "--root",
-      tmp,
-    ]);
+    run(ld, ["--library-path", libPath, hwdb, "update", "--root", tmp]);
+    // every library udevadm links is in the tree (a missing one stops udevd in the guest)
+    const udevadm = ["bin", "usr/bin"]
+      .map((d) => join(tmp, d, "udevadm"))
+      .find((f) => existsSync(f));
+    if (!udevadm) throw new Error(`no udevadm in the udev package of ${r.suite}`);
+    const missing = run(ld, ["--library-path", libPath, "--list", udevadm])
+      .split("\n")
+      .filter((l) => l.includes("not found"));
+    if (missing.length > 0)
+      throw new Error(
+        `udevadm of ${r.suite} needs libraries no package gave: ${missing.join("; ")}`,
+      );
     writeFileSync(join(tmp, ".unpacked"), "");
     rmSync(root, { recursive: true, force: true });
     renameSync(tmp, root);
@@ -148,18 +228,34 @@ export function prepareUdev(cache: string, log: (l: string) => void): PreparedUd
   const cpio = join(dir, `udev-${hash}.cpio.gz`);
   if (!existsSync(cpio)) {
     log(`building ${cpio.slice(dir.length + 1)}`);
-    const keep = [
-      "bin/udevadm",
-      "lib/systemd/systemd-udevd",
-      ...walk(root, join(root, "lib/udev"), []).filter((p) => !p.startsWith("lib/udev/hwdb.d/")),
-      ...walk(root, join(root, "lib/systemd/network"), []),
+    const keep: string[] = [];
+    for (const pre of ["", "usr/"]) {
+      for (const f of [`${pre}bin/udevadm`, `${pre}lib/systemd/systemd-udevd`])
+        if (existsSync(join(root, f)) || isLink(join(root, f))) keep.push(f);
+      keep.push(
+        ...walk(root, join(root, `${pre}lib/udev`), []).filter(
+          (p) => !p.startsWith(`${pre}lib/udev/hwdb.d/`),
+        ),
+        ...walk(root, join(root, `${pre}lib/systemd/network`), []),
+        ...walk(root, join(root, `${pre}lib/x86_64-linux-gnu`), []).filter((p) =>
+          /\.so(\.|$)/.test(p),
+        ),
+        ...walk(root, join(root, `${pre}lib64`), []),
+      );
+    }
+    keep.push(
       ...walk(root, join(root, "etc/udev"), []).filter((p) => !p.startsWith("etc/udev/hwdb.d")),
-      ...walk(root, join(root, "lib/x86_64-linux-gnu"), []).filter((p) => /\.so/.test(p)),
-      ...walk(root, join(root, "usr/lib/x86_64-linux-gnu"), []).filter((p) => /\.so(\.|$)/.test(p)),
-      ...walk(root, join(root, "lib64"), []),
-    ];
+    );
+    // merged /usr: what the guest's scripts call by its split-/usr path
+    const compat: [string, string][] = [];
+    for (const [at, to] of [
+      ["bin/udevadm", "/usr/bin/udevadm"],
+      ["lib/systemd/systemd-udevd", "/usr/lib/systemd/systemd-udevd"],
+      ["lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2"],
+    ] as const)
+      if (!keep.includes(at) && keep.includes(to.slice(1))) compat.push([at, to]);
     const dirs = new Set<string>(["run/udev", "etc/systemd/network"]);
-    for (const p of keep)
+    for (const p of [...keep, ...compat.map(([at]) => at)])
       for (
         let d = p.slice(0, p.lastIndexOf("/"));
         d;
@@ -176,23 +272,21 @@ export function prepareUdev(cache: string, log: (l: string) => void): PreparedUd
         entries.push({ type: "symlink", path: p, target: readlinkSync(abs) });
       else entries.push({ type: "file", path: p, data: readFileSync(abs), mode: st.mode & 0o7777 });
     }
+    for (const [at, to] of compat) entries.push({ type: "symlink", path: at, target: to });
     const tmp = `${cpio}.tmp-${process.pid}`;
     writeFileSync(tmp, gzipSync(cpioNewc(entries), { level: 1 }));
     renameSync(tmp, cpio);
   }
-  const u: PreparedUdev = { version, packages, cpio };
+  const u: PreparedUdev = {
+    version,
+    major: release,
+    suite: r.suite,
+    packages,
+    cpio,
+    alternativeNamesPolicy: defaultAltPolicy(dir),
+  };
   writeFileSync(stamp, `${JSON.stringify(u, null, 1)}\n`);
   return u;
-}
-
-/** The major version of the udev apt serves (252 on bookworm), from `apt-cache policy udev`. */
-function aptRelease(): string {
-  const r = spawnSync("apt-cache", ["policy", "udev"], { encoding: "utf8" });
-  const cand = /Candidate:\s*(\S+)/.exec(r.stdout ?? "")?.[1];
-  if (r.status !== 0 || !cand || cand === "(none)")
-    throw new Error("apt knows no udev package (apt-get update as root on a Debian host)");
-  const major = /^(\d+)/.exec(cand)?.[1] ?? cand;
-  return major;
 }
 
 /** The run's initrd: the base initramfs followed by the udev cpio (built once). */

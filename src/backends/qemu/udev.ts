@@ -6,11 +6,19 @@ import type { ScenarioDoc } from "../../scenario/schema.ts";
 import { strerrorText } from "../errno-text.ts";
 
 /**
- * The model generation each real udev major version renames like (measured in the guest: see
- * README "Real udev"). Debian bookworm's 252 carries the backport that keeps an UP interface's
- * rename attempt (IFF_LIVE_RENAME_OK) and logs EBUSY word for word like upstream v253.
+ * The model generation each real udev major version behaves as, measured in the guest with the
+ * udev corpus (tools/qemu-capture/udev-generation.ts; README "Real udev"): the generation with
+ * the fewest differences, none on the scenarios test/conformance/qemu-udev.test.ts runs there.
+ * Debian bullseye's 247 as v249 (an EBUSY is an error: "Failed to rename network interface …";
+ * its altnames, see the model's #applyAltnames); bookworm's 252 carries the backport that keeps
+ * an UP interface's rename attempt (IFF_LIVE_RENAME_OK) and logs EBUSY word for word like
+ * upstream v253; trixie's 257 as v256 (altnames on `add` only, `mac` among them).
  */
-export const REAL_UDEV_GENERATION: Readonly<Record<string, string>> = { "252": "v253" };
+export const REAL_UDEV_GENERATION: Readonly<Record<string, string>> = {
+  "247": "v249",
+  "252": "v253",
+  "257": "v256",
+};
 
 /** Why the real udevd cannot play this scenario's `udev:` actor, or null (also null for none). */
 export function realUdevProblem(sc: ScenarioDoc, udevMajor: string): string | null {
@@ -31,9 +39,12 @@ export function realUdevProblem(sc: ScenarioDoc, udevMajor: string): string | nu
 /**
  * The .link file the scenario asks for (in /etc/systemd/network/10-ifsim.link, so it wins over
  * 99-default.link), or null when it names no policy (99-default.link applies).
- * `AlternativeNamesPolicy=` and `MACAddressPolicy=` are 99-default.link's.
+ * `AlternativeNamesPolicy=` (`altPolicy`) and `MACAddressPolicy=` are the release's 99-default.link's.
  */
-export function scenarioLinkFile(sc: ScenarioDoc): string | null {
+export function scenarioLinkFile(
+  sc: ScenarioDoc,
+  altPolicy = "database onboard slot path",
+): string | null {
   const u = sc.udev;
   if (u === undefined || u === "none" || u.name_policy === undefined) return null;
   return [
@@ -42,7 +53,7 @@ export function scenarioLinkFile(sc: ScenarioDoc): string | null {
     "",
     "[Link]",
     `NamePolicy=${u.name_policy.join(" ")}`,
-    "AlternativeNamesPolicy=database onboard slot path",
+    ...(altPolicy ? [`AlternativeNamesPolicy=${altPolicy}`] : []),
     "MACAddressPolicy=persistent",
     "",
   ].join("\n");

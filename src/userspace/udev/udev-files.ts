@@ -35,8 +35,9 @@ export const DEFAULT_LINK_PATH = "/usr/lib/systemd/network/99-default.link";
 export const NET_SETUP_LINK_RULES_PATH = "/usr/lib/udev/rules.d/80-net-setup-link.rules";
 
 /**
- * 99-default.link as systemd ships it. From v245 on it carries AlternativeNamesPolicy=; udev of
- * 2013 (the legacy generation) had no `keep` policy.
+ * 99-default.link as systemd ships it. From v245 on it carries AlternativeNamesPolicy=, with
+ * `mac` added by v256 (Debian trixie's 257 ships it so); udev of 2013 (the legacy generation)
+ * had no `keep` policy.
  */
 export function defaultLinkText(generation: string, namePolicy?: readonly NamePolicy[]): string {
   const legacy = generation === "legacy";
@@ -47,7 +48,11 @@ export function defaultLinkText(generation: string, namePolicy?: readonly NamePo
     "",
     "[Link]",
     `NamePolicy=${policy.join(" ")}`,
-    ...(legacy ? [] : ["AlternativeNamesPolicy=database onboard slot path"]),
+    ...(legacy
+      ? []
+      : [
+          `AlternativeNamesPolicy=database onboard slot path${generation === "v256" ? " mac" : ""}`,
+        ]),
     "MACAddressPolicy=persistent",
     "",
   ].join("\n");

@@ -35,7 +35,7 @@
 // attributes are read through the device's current name (udevd reads through the event's
 // syspath, which a concurrent rename makes stale); the IFF_UP check of v250 and the rename happen
 // in the same atomic step (no window between them); alternative names (AlternativeNamesPolicy=)
-// are not set.
+// are set by the v249 and v253 generations only (measured on udev 247 and 252, see #applyAltnames).
 
 import { STRERROR } from "../../ip/index.ts";
 import {
@@ -665,9 +665,10 @@ export class Udevd implements Actor {
       // The move that follows a rename: ID_RENAMING is dropped, the entry follows the new name.
       const prev = this.#db.get(ev.ifindex)?.properties ?? {};
       // net_setup_link on `move`: Name=/NamePolicy= are skipped, alternative names applied
+      // (systemd 247 and 252, measured; 257 applies none on `move`)
       const facts = this.#facts(ev.ifindex);
       const link = facts ? matchLinkFile(this.#links, facts, ev.ifname, prev) : null;
-      if (facts && link) {
+      if (facts && link && this.generation !== "v256") {
         const props: Record<string, string> = {};
         const names = this.#netIdNames(facts, props);
         this.#applyAltnames(ev.ifindex, names, databaseName(this.#cfg.database ?? {}, facts), link);
@@ -750,7 +751,7 @@ export class Udevd implements Actor {
     });
     for (const l of choice.log) this.#log("debug", ev.ifname, l, null);
     if (choice.name !== null) props.ID_NET_NAME = choice.name;
-    this.#applyAltnames(ev.ifindex, names, fromDb, link);
+    this.#applyAltnames(ev.ifindex, names, fromDb, link, choice.name);
     return choice.name;
   }
 
@@ -801,22 +802,33 @@ export class Udevd implements Actor {
    * 99-default.link's `AlternativeNamesPolicy=database onboard slot path` (link_apply_alternative_names()
    * of systemd 252, measured in the qemu guest): the names those policies yield, less the current
    * name and the altnames the device has, are added as altnames (one RTM_NEWLINK when the device
-   * is up). Only the v253 generation: the others are not measured.
+   * is up), on `add` and on `move`. v253 (systemd 252) keeps the name it is about to give among
+   * them; v249 (systemd 247, Debian bullseye, measured in the qemu guest: link_config_apply())
+   * leaves out `newName`, the name the event's rename will ask for. v256 (systemd 257, Debian
+   * trixie, measured in the qemu guest) leaves it out too, applies them on `add` only (a user
+   * rename's `move` adds none), and its 99-default.link adds `mac` to the policy. legacy and
+   * v250 are not measured: they set none.
    */
   #applyAltnames(
     ifindex: number,
     names: ReturnType<typeof netId>,
     fromDb: string | undefined,
     link: LinkFile,
+    newName: string | null = null,
   ): void {
-    if (this.generation !== "v253" || !this.#w.k.profile.altnames) return;
+    const gen = this.generation;
+    if ((gen !== "v253" && gen !== "v249" && gen !== "v256") || !this.#w.k.profile.altnames) return;
     const dev = devGetByIndex(this.#w.k, ifindex);
     if (!dev) return;
     const want: string[] = [];
     // A file parsed from disk says what it wants; the built-in LinkFile stands for 99-default.link.
     const policy =
       link.alternativeNamesPolicy ??
-      (link.netMatch ? [] : (["database", "onboard", "slot", "path"] as const));
+      (link.netMatch
+        ? []
+        : gen === "v256"
+          ? (["database", "onboard", "slot", "path", "mac"] as const)
+          : (["database", "onboard", "slot", "path"] as const));
     const byPolicy = {
       database: fromDb,
       onboard: names.ID_NET_NAME_ONBOARD,
@@ -824,8 +836,15 @@ export class Udevd implements Actor {
       path: names.ID_NET_NAME_PATH,
       mac: names.ID_NET_NAME_MAC,
     };
+    const skip = gen === "v249" || gen === "v256" ? newName : null;
     for (const n of [...policy.map((p) => byPolicy[p]), ...(link.alternativeNames ?? [])])
-      if (n !== undefined && n !== dev.name && !want.includes(n) && !dev.altnames.includes(n))
+      if (
+        n !== undefined &&
+        n !== dev.name &&
+        n !== skip &&
+        !want.includes(n) &&
+        !dev.altnames.includes(n)
+      )
         want.push(n);
     if (want.length > 0) rtnlLinkprop(this.#w.k, { op: "add", ifindex, altname: want });
   }
@@ -925,13 +944,14 @@ export class Udevd implements Actor {
     // v253+: ID_RENAMING is saved to the database before the rtnetlink call.
     if (saveFirst) this.#writeDb(ev, old, snapshot, true);
     // v253 (systemd 252, measured): the new name is dropped from the altnames just before the
-    // rename and given back when the rename fails.
+    // rename and given back when the rename fails. v249 (systemd 247, measured: its
+    // rtnl_set_link_name()) drops it too and never gives it back.
     const altDropped =
-      gen === "v253" && dev.altnames.includes(target)
+      (gen === "v253" || gen === "v249") && dev.altnames.includes(target)
         ? rtnlLinkprop(this.#w.k, { op: "del", ifindex: ev.ifindex, altname: target }).ret === 0
         : false;
     const ret = this.#setName(ev.ifindex, target);
-    if (ret !== 0 && altDropped)
+    if (ret !== 0 && altDropped && gen === "v253")
       rtnlLinkprop(this.#w.k, { op: "add", ifindex: ev.ifindex, altname: target });
     if (ret === 0) {
       this.#renamed(old, target);

@@ -412,6 +412,47 @@ describe("generation × kernel: the VF hot-plugged while the failover master is 
   });
 });
 
+describe("alternative names, v249 (systemd 247, measured on Debian bullseye in the qemu guest)", () => {
+  it("should leave out the name the rename will give: a VF renamed on plug gets no altname", () => {
+    const r = hotplugRace("5.10", { generation: "v249" });
+    expect(r.vf.name).toBe("enp2s0");
+    expect(r.vf.altnames).toEqual([]);
+  });
+
+  it("should add the predictable name as an altname after a user rename (the move event)", () => {
+    const { w, k } = sim("5.10", { generation: "v249" });
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.dispatch();
+    settle(w);
+    expect([...k.state.devices.values()].find((x) => x.name === "eth9")?.altnames).toEqual([
+      "enp0s4",
+    ]);
+  });
+
+  it("should drop the altname before a rename that fails (EBUSY) and not give it back", () => {
+    const links = [{ file: "10-path.link", match: { originalName: "*" }, namePolicy: ["path"] }];
+    const { w, k, u } = sim("5.10", { generation: "v249", links } as UdevdConfig);
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.ip(["link", "set", "eth9", "up"]);
+    w.dispatch();
+    settle(w);
+    expect([...k.state.devices.values()].find((x) => x.ifindex === 4)?.altnames).toEqual([
+      "enp0s4",
+    ]);
+    u.coldplug();
+    w.dispatch();
+    settle(w);
+    const d = [...k.state.devices.values()].find((x) => x.ifindex === 4);
+    expect(d?.name).toBe("eth9");
+    expect(d?.altnames).toEqual([]);
+    expect(u.logText().join("\n")).toContain(
+      "Failed to rename network interface 4 from 'eth9' to 'enp0s4': Device or resource busy",
+    );
+  });
+});
+
 describe("alternative names (AlternativeNamesPolicy=database onboard slot path, v253)", () => {
   it("should drop the altname it gave just before a rename that works, leaving none", () => {
     const r = hotplugRace("6.1", { generation: "v253" });
@@ -453,7 +494,7 @@ describe("alternative names (AlternativeNamesPolicy=database onboard slot path, 
   });
 
   it("should set no altnames in the generations not measured", () => {
-    const { w, k } = sim("6.1", { generation: "v249" });
+    const { w, k } = sim("6.1", { generation: "v250" });
     settle(w);
     w.ip(["link", "set", "enp0s4", "name", "eth9"]);
     w.dispatch();
