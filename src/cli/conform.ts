@@ -40,6 +40,7 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import { checkWritable, EXIT_IOERR, outputClash, readInput, writeOutput } from "./io.ts";
 import { unifiedDiff } from "./line-diff.ts";
 import type { CliResult } from "./main.ts";
+import { kernelValue } from "./option-values.ts";
 import { fitLines, outputWidth, terminal, verdictColour } from "./terminal.ts";
 
 /** A step as both records have it. */
@@ -474,8 +475,8 @@ export async function conformCommand(argv: readonly string[]): Promise<CliResult
       if (v === undefined) return usage(`--backend needs a name: ${backendNames().join(", ")}`);
       backendName = v;
     } else if (a === "--kernel") {
-      const v = argv[++i];
-      if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
+      const v = kernelValue(argv[++i]);
+      if (typeof v === "object") return usage(v.error);
       kernel = v;
     } else if (a === "--html") {
       const v = argv[++i];

@@ -19,6 +19,7 @@ import { serveState } from "../session/serve.ts";
 import { readInput } from "./io.ts";
 import { loadMachine } from "./machines.ts";
 import type { CliResult } from "./main.ts";
+import { kernelValue, seedValue } from "./option-values.ts";
 
 /** How `ifsim exec` wires the command's output: captured (tests) or the terminal (the binary). */
 export const execStdio: { mode: ExecStdio } = { mode: "capture" };
@@ -88,13 +89,13 @@ function parseBoot(argv: readonly string[], rest: string[]): BootArgs & { json?:
     const a = argv[i] as string;
     const next = (): string | null => argv[++i] ?? null;
     if (a === "--kernel") {
-      kernel = next();
-      if (kernel === null) return { error: "--kernel needs a version, e.g. --kernel 6.1" };
+      const v = kernelValue(next());
+      if (typeof v === "object") return v;
+      kernel = v;
     } else if (a === "--seed") {
-      const v = next();
-      if (v === null || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
-        return { error: `--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"` };
-      seed = Number(v);
+      const v = seedValue(next());
+      if (typeof v === "object") return v;
+      seed = v;
     } else if (a === "--machine") {
       machineArg = next();
       if (machineArg === null) return { error: "--machine needs a built-in name or a FILE.json" };

@@ -25,15 +25,10 @@ export interface HtmlCell {
 }
 
 /** A replay's steps and link states as the report takes them. */
-function traceOf(
-  sc: ScenarioDoc,
-  config: ExploreConfig,
-  rep: ReplayResult,
-  quiet: (s: CexStep) => string[],
-): TraceInput {
+function traceOf(rep: ReplayResult, quiet: (s: CexStep) => string[]): TraceInput {
   return {
     steps: rep.steps.map((s) => ({ n: s.n, lane: s.lane, t: s.t, did: s.did, shown: quiet(s) })),
-    states: pathLinkStates(sc, config, rep.path),
+    states: pathLinkStates(rep),
     violation: rep.violation
       ? { invariant: rep.violation.invariant, detail: rep.violation.detail }
       : null,
@@ -76,14 +71,14 @@ export function exploreHtml<C extends HtmlCell>(o: {
 }): string {
   const cells: ExploreCellInput[] = o.cells.map((c) => {
     // A cell without a counterexample shows one interleaving: earliest virtual time first.
-    const rep = c.replay ?? replay(o.sc, c.config, []);
+    const rep = c.replay ?? replay(o.sc, c.config, [], undefined, { states: true });
     return {
       kernel: c.kernel,
       udev: c.udev,
       verdict: c.result.verdict,
       verdictText: o.verdictText(c),
       facts: countFacts(c),
-      trace: traceOf(o.sc, c.config, rep, o.quiet),
+      trace: traceOf(rep, o.quiet),
       ...(c.replay ? {} : { traceNote: SAMPLE_NOTE }),
       ...(c.token !== undefined ? { replay: `ifsim replay ${c.token}` } : {}),
       laneTitles: o.laneTitles,
@@ -111,7 +106,7 @@ export function replayHtml(o: {
       kernel: o.kernel,
       udev: o.udev,
       lines: o.lines,
-      trace: traceOf(o.sc, o.config, o.replay, o.quiet),
+      trace: traceOf(o.replay, o.quiet),
       laneTitles: o.laneTitles,
     }),
   );

@@ -28,6 +28,7 @@ import {
 } from "./io.ts";
 import { loadMachine } from "./machines.ts";
 import type { CliResult } from "./main.ts";
+import { kernelValue, seedValue } from "./option-values.ts";
 
 /** Runs every work item that falls due, advancing the virtual clock as far as needed. */
 export function settleKernel(k: Kernel, clock: VirtualClock): void {
@@ -197,14 +198,13 @@ export function ipCommand(argv: readonly string[]): CliResult {
       return v ?? null;
     };
     if (a === "--kernel") {
-      const v = val();
-      if (v === null) return usage("--kernel needs a version, e.g. --kernel 6.1");
+      const v = kernelValue(val());
+      if (typeof v === "object") return usage(v.error);
       kernel = v;
     } else if (a === "--seed") {
-      const v = val();
-      if (v === null || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
-        return usage(`--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"`);
-      seed = Number(v);
+      const v = seedValue(val());
+      if (typeof v === "object") return usage(v.error);
+      seed = v;
     } else if (a === "--monitor" || a === "--dmesg") {
       const v = val();
       const problem = outputFileProblem(a, v ?? undefined);

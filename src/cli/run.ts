@@ -25,6 +25,7 @@ import {
 } from "./io.ts";
 import { formatLinks } from "./links.ts";
 import type { CliResult } from "./main.ts";
+import { kernelValue, seedValue } from "./option-values.ts";
 import { wrapText } from "./swimlane.ts";
 import { dim, outputWidth, terminal, verdictColour } from "./terminal.ts";
 import {
@@ -304,14 +305,13 @@ export function runCommand(argv: readonly string[]): CliResult | Promise<CliResu
       continue;
     }
     if (a === "--kernel") {
-      const v = argv[++i];
-      if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
+      const v = kernelValue(argv[++i]);
+      if (typeof v === "object") return usage(v.error);
       kernels.push(v);
     } else if (a === "--seed") {
-      const v = argv[++i];
-      if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
-        return usage(`--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"`);
-      seed = Number(v);
+      const v = seedValue(argv[++i]);
+      if (typeof v === "object") return usage(v.error);
+      seed = v;
     } else if (a === "--backend") {
       const v = argv[++i];
       if (v === undefined)

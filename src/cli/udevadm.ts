@@ -12,6 +12,7 @@ import {
 } from "../scenario/run.ts";
 import { readInput } from "./io.ts";
 import type { CliResult } from "./main.ts";
+import { kernelValue, seedValue } from "./option-values.ts";
 import {
   noUdevFlags,
   readUdevFlags,
@@ -101,14 +102,13 @@ export function udevadmCommand(argv: readonly string[]): CliResult {
       continue;
     }
     if (a === "--kernel") {
-      const v = argv[++i];
-      if (v === undefined) return usage("--kernel needs a version, e.g. --kernel 6.1");
+      const v = kernelValue(argv[++i]);
+      if (typeof v === "object") return usage(v.error);
       kernel = v;
     } else if (a === "--seed") {
-      const v = argv[++i];
-      if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
-        return usage(`--seed needs an integer from 0 to 2^53 - 1, got "${v ?? ""}"`);
-      seed = Number(v);
+      const v = seedValue(argv[++i]);
+      if (typeof v === "object") return usage(v.error);
+      seed = v;
     } else if (a === "--export-db") words.push(a);
     else if (a.startsWith("-")) return usage(`unknown option "${a}" (see ifsim udevadm --help)`);
     else words.push(a);

@@ -1,10 +1,10 @@
 // The `ip link` state after every step of a counterexample (or any replayed path), for reports
-// that show it on demand: the path is fired again on a fresh system of the same configuration.
+// that show it on demand: taken from a replay that recorded them (`replay(…, { states: true })`),
+// with equal states stored once.
 
 import { LinkStateBook } from "../scenario/link-states.ts";
 import type { LinkRecord } from "../scenario/run.ts";
-import type { ScenarioDoc } from "../scenario/schema.ts";
-import { type ExploreConfig, systemFor } from "./explore.ts";
+import type { ReplayResult } from "./explore.ts";
 
 /** Distinct link states of a path: `states[after[i]]` after step i + 1, `states[initial]` before. */
 export interface PathLinkStates {
@@ -14,24 +14,18 @@ export interface PathLinkStates {
 }
 
 /**
- * Fires `lanes` in order (a `ReplayResult.path`: every lane was enabled in turn) on a fresh
- * system of `sc` under `c` and takes the links after each. Deterministic: the same path gives
- * the same states as the replay that produced it.
+ * The link states a replay recorded, each distinct state once.
  *
- * @throws Error when a lane is not enabled (a path from another scenario or configuration)
+ * @throws Error when the replay was made without `{ states: true }` (misuse)
  */
-export function pathLinkStates(
-  sc: ScenarioDoc,
-  c: ExploreConfig,
-  lanes: readonly string[],
-): PathLinkStates {
-  const sys = systemFor(sc, c);
+export function pathLinkStates(rep: ReplayResult): PathLinkStates {
+  if (rep.initial === undefined)
+    throw new Error("pathLinkStates: the replay recorded no states (replay with { states: true })");
   const book = new LinkStateBook();
-  const initial = book.take(sys.kernel);
-  const after: number[] = [];
-  for (const l of lanes) {
-    sys.fire(l);
-    after.push(book.take(sys.kernel));
-  }
+  const initial = book.add(rep.initial.links);
+  const after = rep.steps.map((s, i) => {
+    if (s.links === undefined) throw new Error(`pathLinkStates: step ${i + 1} has no links`);
+    return book.add(s.links);
+  });
   return { states: book.states, initial, after };
 }

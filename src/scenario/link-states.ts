@@ -35,11 +35,15 @@ export class LinkStateBook {
 
   /** The index of the current links of `k` (added when not seen before). */
   take(k: Kernel): number {
-    const links = linkRecords(k);
+    return this.add(linkRecords(k));
+  }
+
+  /** The index of `links` (added when not seen before). */
+  add(links: readonly LinkRecord[]): number {
     const key = JSON.stringify(links);
     const have = this.#byKey.get(key);
     if (have !== undefined) return have;
-    this.states.push(links);
+    this.states.push([...links]);
     this.#byKey.set(key, this.states.length - 1);
     return this.states.length - 1;
   }

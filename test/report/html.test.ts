@@ -77,15 +77,27 @@ describe("pathLinkStates", () => {
   it("should end in the state the replay ended in, one state per step", () => {
     const sc = scenario("examples/explore/seed-race.yaml");
     const config = { kernel: "5.0" };
-    const rep = replay(sc, config, []);
-    const s = pathLinkStates(sc, config, rep.path);
+    const rep = replay(sc, config, [], undefined, { states: true });
+    const s = pathLinkStates(rep);
     expect(s.after.length).toBe(rep.steps.length);
     expect(s.states[s.after[s.after.length - 1] as number]).toEqual(linkRecords(rep.system.kernel));
   });
 
-  it("should throw for a lane that is not enabled", () => {
+  it("should store equal states once and give each step its own", () => {
     const sc = scenario("examples/explore/seed-race.yaml");
-    expect(() => pathLinkStates(sc, { kernel: "5.0" }, ["no-such-lane"])).toThrow(/not enabled/);
+    const rep = replay(sc, { kernel: "5.0" }, [], undefined, { states: true });
+    const s = pathLinkStates(rep);
+    const keys = s.states.map((st) => JSON.stringify(st));
+    expect(new Set(keys).size).toBe(keys.length);
+    rep.steps.forEach((step, i) => {
+      expect(s.states[s.after[i] as number]).toEqual(step.links);
+    });
+    expect(s.states[s.initial]).toEqual(rep.initial?.links);
+  });
+
+  it("should refuse a replay made without states", () => {
+    const sc = scenario("examples/explore/seed-race.yaml");
+    expect(() => pathLinkStates(replay(sc, { kernel: "5.0" }, []))).toThrow(/recorded no states/);
   });
 });
 
@@ -100,7 +112,7 @@ describe("renderHtml", () => {
   it("should give the same bytes for the same input", () => {
     const sc = scenario("examples/explore/seed-race.yaml");
     const make = (): string => {
-      const rep = replay(sc, { kernel: "5.0" }, []);
+      const rep = replay(sc, { kernel: "5.0" }, [], undefined, { states: true });
       return renderHtml(
         replayReport({
           scenario: sc.name,
@@ -110,7 +122,7 @@ describe("renderHtml", () => {
           lines: [],
           trace: {
             steps: rep.steps.map((s) => ({ ...s, shown: [] })),
-            states: pathLinkStates(sc, { kernel: "5.0" }, rep.path),
+            states: pathLinkStates(rep),
             violation: rep.violation,
           },
         }),
