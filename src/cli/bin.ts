@@ -17,7 +17,8 @@ else if (cmd === "--help" || cmd === "-h" || cmd === "help")
   await runProcess(() => ({ stdout: `${HELP}\n`, stderr: "", status: 0 }));
 else if (cmd === "--version" || cmd === "-V")
   await runProcess(() => ({ stdout: `ifsim ${packageVersion()}\n`, stderr: "", status: 0 }));
-else if (cmd === "ip") {
+else if (cmd === "ip" && !rest.includes("--state")) {
+  // `ip --state DIR` talks to a served session: main() (src/cli/exec.ts) has the client
   const { ipCommand } = await import("./ip.ts");
   await runProcess(() => ipCommand(rest));
 } else if (cmd === "kernels") {

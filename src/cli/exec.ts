@@ -64,12 +64,20 @@ Exit status: COMMAND's (128+N for signal N, 127 when it cannot be started); 2 us
 
 /** `ifsim serve --help`. */
 export const SERVE_HELP = `Usage: ifsim serve --state DIR [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--seed N]
+       ifsim serve --state DIR --backend qemu [--kernel 5.10|6.1|6.12] [--machine M | FILE.yaml]
+                   [--udev GEN]
 Serves a persistent model session in DIR until SIGTERM or SIGINT: DIR/sock (mode 0600) for
 'ifsim ip --state DIR ...' and for DIR/bin/ip and DIR/bin/ifsim-hv (put DIR/bin first on PATH).
 The first start saves the boot options in DIR/config.json; every call is appended to
 DIR/journal.jsonl and synced before the model runs it. A restart (no boot options needed) boots
 the same model and replays the journal, so no acknowledged call is lost, even after kill -9; a
 dead server's socket and pid file are swept at the next start.
+  --backend qemu   serve a booted QEMU guest (Debian's kernel, its udevd with --udev or a udev
+                   scenario) instead: each ip call runs the guest's ip, each ifsim-hv action is a
+                   QMP command. The socket, shims and journal are the same. A real guest cannot
+                   be replayed exactly: a restart boots a fresh guest and runs the journaled calls
+                   again (their answers are the new guest's), and kills the QEMU a killed server
+                   left (DIR/qemu.pid). SIGTERM/SIGINT power the guest off (docs/exec.md).
 `;
 
 function usage(cmd: string, msg: string): CliResult {
@@ -317,18 +325,29 @@ export async function serveCommand(argv: readonly string[]): Promise<CliResult> 
   if (argv.includes("--help")) return { stdout: SERVE_HELP, stderr: "", status: 0 };
   const words: string[] = [];
   let dir: string | null = null;
+  let backend: "model" | "qemu" = "model";
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--state") {
       dir = argv[++i] ?? null;
       if (dir === null) return usage("serve", "--state needs a directory");
+    } else if (argv[i] === "--backend") {
+      const b = argv[++i] ?? "";
+      if (b !== "model" && b !== "qemu")
+        return usage("serve", `--backend needs model or qemu, got "${b}"`);
+      backend = b;
     } else words.push(argv[i] as string);
   }
   if (dir === null) return usage("serve", "give --state DIR (see ifsim serve --help)");
   const rest: string[] = [];
-  const boot = parseBoot(words, rest);
-  if ("error" in boot) return usage("serve", boot.error);
+  const parsed = parseBoot(words, rest);
+  if ("error" in parsed) return usage("serve", parsed.error);
   if (rest.length > 0)
     return usage("serve", `unknown option "${rest[0]}" (see ifsim serve --help)`);
+  // --backend qemu is a boot option: it is saved with the others, and a resume needs none
+  const boot =
+    backend === "qemu"
+      ? { config: { ...parsed.config, backend: "qemu" as const }, given: true }
+      : parsed;
   try {
     const r = await serveState({
       dir,
@@ -339,6 +358,8 @@ export async function serveCommand(argv: readonly string[]): Promise<CliResult> 
     return { stdout: "", stderr: `ifsim serve: stopped after ${r.handled} calls\n`, status: 0 };
   } catch (e) {
     if (e instanceof StateError) return usage("serve", e.message);
+    if (e instanceof BackendRefusal || e instanceof QemuSessionError)
+      return usage("serve", `the qemu backend cannot serve this: ${e.message}`);
     const msg = bootError(e);
     if (msg !== null) return usage("serve", msg);
     if (

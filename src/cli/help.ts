@@ -15,8 +15,9 @@ Usage:
              [--backend netns|qemu] -- COMMAND [ARG...]
                                 run an unmodified script whose 'ip' (and 'ifsim-hv' for hot-plug
                                 and virtual time) talk to one booted model; print the final links
-  ifsim serve --state DIR [--kernel V] [--machine M | FILE.yaml] [--udev GEN]
-                                a persistent model session (survives restarts and kill -9)
+  ifsim serve --state DIR [--kernel V] [--machine M | FILE.yaml] [--udev GEN] [--backend qemu]
+                                a persistent model session (survives restarts and kill -9), or
+                                with --backend qemu a booted QEMU guest's
   ifsim ip --state DIR [ip options] link ...
                                 one ip call on the session ifsim serve --state DIR serves
   ifsim kernels [--json]        list the kernel version profiles

@@ -240,7 +240,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     if (m) {
       const i = Number(m[1]);
       const job = p.udev?.explorerView().workers[i];
-      const target = job ? p.udev?.predictableName(job.ifindex) : null;
+      const target = job ? p.udev?.predictableName(job.ifindex, job.ifname) : null;
       // The rename target is looked up in the name hash even when the rename fails (EEXIST).
       if (target) reads.push(`name:${target}`);
       if (job)

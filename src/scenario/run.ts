@@ -63,8 +63,11 @@ export interface UdevActorLike extends Actor {
   load(s: UdevdSnapshot): void;
   /** Every rename it asked the kernel for, with the answer. */
   readonly renames: readonly UdevRename[];
-  /** The name its rules would give the device (side-effect free), or null. */
-  predictableName(ifindex: number): string | null;
+  /**
+   * The name its .link files and rules (NAME=) would give the device (side-effect free), or
+   * null; `kernelName` is the name of the `add` event (default: the current name).
+   */
+  predictableName(ifindex: number, kernelName?: string): string | null;
   /** `udevadm trigger --action=add` of the net devices; returns how many events were queued. */
   coldplug(): number;
   /** The udev database (`udevadm info` of every device), by ifindex. */

@@ -77,6 +77,7 @@ function describe(c: SessionConfig): string {
     `kernel ${c.kernel ?? c.scenario.kernel ?? "default"}`,
     c.machine ? `machine ${c.machine.name}` : `scenario "${c.scenario.name}"`,
     ...(c.seed !== null ? [`seed ${c.seed}`] : []),
+    ...(c.backend !== undefined ? [`backend ${c.backend}`] : []),
   ].join(", ");
 }
 

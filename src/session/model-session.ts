@@ -25,6 +25,11 @@ export interface SessionConfig {
   readonly kernel: string | null;
   /** Overrides the scenario's seed. */
   readonly seed: number | null;
+  /**
+   * `ifsim serve --backend qemu`: the session is a QEMU guest (qemu-serve.ts), not the model.
+   * Absent for the model, so a model session's saved config is as before.
+   */
+  readonly backend?: "qemu";
 }
 
 /** The kernel a session without --kernel and without a scenario kernel runs (ifsim ip's default). */

@@ -67,7 +67,11 @@ export class QemuSession {
    * @throws QemuSessionError for a machine the guest cannot be built from, BackendRefusal for
    *   what the backend refuses (a kernel other than 6.1, a bring-up actor, …).
    */
-  static async boot(cfg: QemuSessionConfig, log: (l: string) => void): Promise<QemuSession> {
+  static async boot(
+    cfg: QemuSessionConfig,
+    log: (l: string) => void,
+    vm: { readonly onSpawn?: (pid: number) => void } = {},
+  ): Promise<QemuSession> {
     let sc = cfg.scenario;
     let modelIds: string[];
     if (cfg.machine !== null) {
@@ -81,7 +85,7 @@ export class QemuSession {
       sc = m.scenario;
       modelIds = cfg.machine.devices.flatMap((d) => (d.id === undefined ? [] : [d.id]));
     } else modelIds = machineOf(sc).devices.flatMap((d) => (d.id === undefined ? [] : [d.id]));
-    const { guest, steps } = await LiveGuest.start(sc, { kernel: cfg.kernel, log });
+    const { guest, steps } = await LiveGuest.start(sc, { kernel: cfg.kernel, log, vm });
     for (const [i, s] of steps.entries())
       if (!s.ok) log(`scenario step ${i + 1} failed: ${s.message ?? "?"}`);
     return new QemuSession(guest, modelIds);

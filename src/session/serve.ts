@@ -12,6 +12,7 @@ import {
   takeServerLock,
 } from "./journal.ts";
 import { ModelSession, type SessionConfig } from "./model-session.ts";
+import { QemuSessionError, qemuServeProblem, serveQemu } from "./qemu-serve.ts";
 import { replayCalls, SessionServer } from "./server.ts";
 import { writeShims } from "./shim.ts";
 
@@ -38,6 +39,29 @@ export async function serveState(o: ServeOptions): Promise<{ replayed: number; h
   checkSocketPath(paths.socket);
   const release = takeServerLock(o.dir);
   try {
+    if (cfg.backend === "qemu") {
+      const journal = new Journal(o.dir);
+      try {
+        const why = qemuServeProblem(cfg);
+        if (why !== null) throw new QemuSessionError(why);
+        return await serveQemu({
+          dir: o.dir,
+          socketPath: paths.socket,
+          binDir: paths.bin,
+          config: cfg,
+          journal,
+          stop: o.stop,
+          log: o.log,
+        });
+      } catch (e) {
+        // As for the model: a first start that could not boot leaves no config behind, unless
+        // a call was acknowledged meanwhile.
+        if (fresh && journal.replay().length === 0) unlinkSync(paths.config);
+        throw e;
+      } finally {
+        journal.close();
+      }
+    }
     let session: ModelSession;
     try {
       session = ModelSession.boot(cfg);

@@ -29,7 +29,8 @@ interface Ethernet {
   line: number;
   mac?: string;
   name?: string;
-  driver?: string;
+  /** match.driver: one glob, or a list of globs any of which may match (netplan 0.104+). */
+  driver?: string[];
   setName?: string;
   wakeonlan?: boolean;
   mtu?: number;
@@ -89,7 +90,9 @@ export function netplanGenerate(files: Readonly<Record<string, string>>): Netpla
     const id = encodeURIComponent(d.id);
     if (d.setName !== undefined || d.wakeonlan !== undefined || d.mtu !== undefined) {
       const m = ["[Match]"];
-      if (d.driver !== undefined) m.push(`Driver=${d.driver}`);
+      // netplan's write_match(): a list becomes one Driver= of space-separated globs, which
+      // systemd's .link [Match] takes as "any of these"
+      if (d.driver !== undefined) m.push(`Driver=${d.driver.join(" ")}`);
       if (d.mac !== undefined) m.push(`PermanentMACAddress=${d.mac}`);
       if (d.name !== undefined) m.push(`OriginalName=${d.name}`);
       const l = ["", "[Link]"];
@@ -100,9 +103,12 @@ export function netplanGenerate(files: Readonly<Record<string, string>>): Netpla
     }
     if (d.setName !== undefined && (d.mac !== undefined || d.driver !== undefined)) {
       const parts = ['SUBSYSTEM=="net"', 'ACTION=="add"'];
-      parts.push(`DRIVERS=="${d.driver ?? "?*"}"`);
+      // netplan keeps a list tab-separated in its netdef and writes it into DRIVERS== as it is:
+      // udev takes the tab literally (alternatives are `|`), so a list of two or more drivers
+      // gives a rule that never matches, and the name then comes from the .link file alone
+      parts.push(`DRIVERS=="${d.driver ? scrub(d.driver.join("\t")) : "?*"}"`);
       if (d.mac !== undefined) parts.push(`ATTR{address}=="${d.mac}"`);
-      parts.push(`NAME="${d.setName}"`);
+      parts.push(`NAME="${scrub(d.setName)}"`);
       out[`/run/udev/rules.d/99-netplan-${id}.rules`] = `${parts.join(", ")}\n`;
     }
   }
@@ -167,6 +173,11 @@ function readOne(
   }
 }
 
+/** _netplan_scrub_string(): double quotes escaped for a udev rule's value. */
+function scrub(v: string): string {
+  return v.replaceAll('"', '\\"');
+}
+
 function scalarText(n: Node | null | undefined): string | null {
   return n && isScalar(n) && n.value !== null ? String(n.value) : null;
 }
@@ -205,19 +216,24 @@ function readEthernet(
             const s = scalarText(mv);
             if (s !== null) cur.name = s;
           } else if (mk === "driver") {
-            if (isSeq(mv)) {
-              const list = mv.items.map((x) => scalarText(x as Node) ?? "");
-              cur.driver = list.join(" ");
+            // handle_match_driver(): a scalar glob or a sequence of scalar globs, none with a
+            // space (netplan refuses the configuration otherwise)
+            const list = isSeq(mv) ? mv.items.map((x) => scalarText(x as Node)) : [scalarText(mv)];
+            if (isSeq(mv) && list.length === 0)
+              d(mv, "error", `ethernets.${id}.match.driver: invalid sequence for 'driver'`);
+            else if (list.some((x) => x === null))
               d(
                 mv,
-                "info",
-                `ethernets.${id}.match.driver: a list becomes Driver=${cur.driver}; the udev rule netplan writes for it is not modelled (it uses the first driver only here)`,
+                "error",
+                `ethernets.${id}.match.driver: invalid type for 'driver': must be a scalar or a sequence of scalars`,
               );
-              cur.driver = list[0] ?? "";
-            } else {
-              const s = scalarText(mv);
-              if (s !== null) cur.driver = s;
-            }
+            else if (list.some((x) => /[ \t]/.test(x as string)))
+              d(
+                mv,
+                "error",
+                `ethernets.${id}.match.driver: A 'driver' glob cannot contain whitespace`,
+              );
+            else cur.driver = list as string[];
           } else
             d(m.key as Node, "warning", `ethernets.${id}.match.${mk} is not modelled, ignored`);
         }

@@ -17,7 +17,9 @@
 //   standby's and the VF's renames to eth0 fail with EEXIST; 03-altname-blocks-rename: the
 //   master's AlternativeNamesPolicy=mac altname enx525400123456 makes the VF's NamePolicy=mac
 //   rename fail with EEXIST (systemd#33104's mechanism); 04-rules-name: rules before and after
-//   80-net-setup-link.rules, DRIVERS==, ATTR{address}==, GOTO/LABEL name a NIC and the VF.
+//   80-net-setup-link.rules, DRIVERS==, ATTR{address}==, GOTO/LABEL name a NIC and the VF;
+//   05-netplan-driver-list: a driver list goes into the .link as Driver=a b (any matches) and into
+//   the rule tab-joined (never matches): only the e1000e NIC gets set-name.
 //
 // Skips (with the reason) when QEMU cannot run here; fails instead when IFSIM_REAL_KERNEL=1 or
 // CI is set.

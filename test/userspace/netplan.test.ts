@@ -43,4 +43,34 @@ describe("netplanGenerate", () => {
       "/etc/netplan/a.yaml:error",
     ]);
   });
+
+  it("should write a driver list as netplan does: Driver= space-separated, DRIVERS== tab-joined", () => {
+    const r = netplanGenerate({
+      "/etc/netplan/a.yaml":
+        'network:\n  version: 2\n  ethernets:\n    e:\n      match:\n        driver: ["virtio-pci", "e1000e"]\n      set-name: lan0\n',
+    });
+    expect(r.files["/run/systemd/network/10-netplan-e.link"]).toBe(
+      "[Match]\nDriver=virtio-pci e1000e\n\n[Link]\nName=lan0\nWakeOnLan=off\n",
+    );
+    expect(r.files["/run/udev/rules.d/99-netplan-e.rules"]).toBe(
+      'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="virtio-pci\te1000e", NAME="lan0"\n',
+    );
+    expect(r.diagnostics.filter((d) => d.level !== "info")).toEqual([]);
+  });
+
+  it("should refuse a driver glob with whitespace and an empty driver list, by line", () => {
+    const y = (drv: string) =>
+      `network:\n  version: 2\n  ethernets:\n    e:\n      match:\n        driver: ${drv}\n      set-name: x\n`;
+    for (const [drv, msg] of [
+      ['"a b"', "A 'driver' glob cannot contain whitespace"],
+      ['["a", "b c"]', "A 'driver' glob cannot contain whitespace"],
+      ["[]", "invalid sequence for 'driver'"],
+      ["{x: 1}", "must be a scalar or a sequence of scalars"],
+    ] as const) {
+      const r = netplanGenerate({ "/etc/netplan/a.yaml": y(drv) });
+      expect(r.diagnostics[0]?.line, drv).toBe(6);
+      expect(r.diagnostics[0]?.message, drv).toContain(msg);
+      expect(r.diagnostics[0]?.level, drv).toBe("error");
+    }
+  });
 });

@@ -17,7 +17,9 @@
 //   `device_add` while the VM is paused (-S): a paired primary given on the command line could
 //   not be re-plugged after `device_del` (docs/kernel-rules.md, QEMU);
 // - `link: false` → QMP `set_link … off` right after the device is added;
-// - each NIC has its own `-netdev hubport` (own hub): no traffic, carrier from the device model.
+// - each NIC has its own `-netdev hubport` (own hub): no traffic, carrier from the device model;
+//   with `network: "user"` (the DHCP measurement, dhcp.ts) every NIC's hubport is on hub 0 with
+//   QEMU's user network (slirp) instead.
 
 import { hotpluggedIds, machineOf, unpairedPrimaries } from "../../scenario/run.ts";
 import type { ScenarioDoc } from "../../scenario/schema.ts";
@@ -99,7 +101,7 @@ function hex2(n: number): string {
 }
 
 /** Builds the machine (call layoutProblem() first). */
-export function qemuLayout(sc: ScenarioDoc): QemuLayout {
+export function qemuLayout(sc: ScenarioDoc, o: { network?: "none" | "user" } = {}): QemuLayout {
   const spec = machineOf(sc);
   const unpaired = new Set(unpairedPrimaries(sc).map((u) => u.id));
   const docs = sc.devices ?? [];
@@ -132,6 +134,8 @@ export function qemuLayout(sc: ScenarioDoc): QemuLayout {
   const linkOffAtBoot: string[] = [];
   let bootNetdevs = 1;
   let hub = 0;
+  if (o.network === "user")
+    args.push("-netdev", "user,id=slirp0", "-netdev", "hubport,id=hp0,hubid=0,netdev=slirp0");
   // root ports first (bus numbering follows their slots), then the NICs
   for (const id of ported) {
     const slot = slotById.get(id) as number;
@@ -145,7 +149,9 @@ export function qemuLayout(sc: ScenarioDoc): QemuLayout {
     const slot = slotById.get(d.id) as number;
     hub++;
     const netdev = `hp${hub}`;
-    args.push("-netdev", `hubport,id=${netdev},hubid=${hub}`);
+    // network "user": every NIC on hub 0 with QEMU's user-mode network (slirp: its DHCP server
+    // hands 10.0.2.15… out by client MAC), one L2 segment as a cloud's virtual switch
+    args.push("-netdev", `hubport,id=${netdev},hubid=${o.network === "user" ? 0 : hub}`);
     const port = busOf.has(d.id) ? `rp-${d.id}` : null;
     const guestAddr = port
       ? `0000:${hex2(busOf.get(d.id) as number)}:00.0`

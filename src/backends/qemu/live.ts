@@ -150,6 +150,16 @@ export class LiveGuest {
     };
   }
 
+  /**
+   * A shell command line in the guest (busybox ash, as root); no settle afterwards. For tools
+   * that measure the guest (tools/qemu-capture/dhcp-leases.ts), not for the session's calls.
+   */
+  async sh(line: string): Promise<GuestIpResult> {
+    const r = await this.#g.vm.request("exec", [Buffer.from(line).toString("base64")]);
+    this.#take(r);
+    return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: Number(r.rc) };
+  }
+
   /** `ip link show` of the guest now (iproute2's text). */
   async linkShow(): Promise<string> {
     const line = "/usr/sbin/ip link show < /dev/null";

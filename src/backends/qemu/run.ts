@@ -304,6 +304,8 @@ export type QemuRunOptions = BackendRunOptions & {
   readonly prepared?: Prepared;
   /** When udevd starts: before the boot modules load (a real boot; default) or after. */
   readonly udevStart?: "early" | "late";
+  /** The NICs' network: none (each on its own hub; default) or QEMU's user network (layout.ts). */
+  readonly network?: "none" | "user";
 };
 
 /** A booted guest, quiescent, with the steps' `ip monitor link` started (startGuest). */
@@ -353,7 +355,7 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
         ...(linkFile ? [`ifsim.link=${Buffer.from(linkFile).toString("base64")}`] : []),
       ]
     : [];
-  const layout = qemuLayout(sc);
+  const layout = qemuLayout(sc, { network: o.network ?? "none" });
   const t0 = Date.now();
   const modules = sc.modules ?? [...SCENARIO_MODULES];
   const vm = await Vm.start(p, layout, {

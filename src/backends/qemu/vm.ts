@@ -24,6 +24,8 @@ export interface VmOptions {
   /** More kernel command line words (ifsim.udev=…, ifsim.link=…). */
   readonly append?: readonly string[];
   readonly log?: (line: string) => void;
+  /** Told QEMU's pid as soon as it is spawned (`ifsim serve` records it to sweep it later). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /** The accelerator: KVM when /dev/kvm works with hardware virtualisation, else TCG. */
@@ -171,6 +173,7 @@ export class Vm {
     const t0 = Date.now();
     const proc = spawn("qemu-system-x86_64", argv, { stdio: ["ignore", "pipe", "pipe"] });
     live.add(proc);
+    if (proc.pid !== undefined) o.onSpawn?.(proc.pid);
     let stderr = "";
     let exited: string | null = null;
     proc.stdout?.on("data", (d: Buffer) => {

@@ -763,8 +763,30 @@ export class Udevd implements Actor {
     fromDb: string | undefined,
     props: Record<string, string>,
   ): string | null {
+    const r = this.#applyRulesTo(ev.action, ev.ifname, ev.ifindex, facts, props, (p) => {
+      this.#netSetupLink(ev, facts, names, fromDb, p);
+    });
+    for (const f of r.fired) this.#log("debug", ev.ifname, `Rule ${f} matched`, null);
+    if (r.name !== null && r.nameFrom !== null)
+      this.#log("debug", ev.ifname, `NAME '${r.name}' ${r.nameFrom}`, null);
+    return r.name;
+  }
+
+  /**
+   * udev_rules_apply_to_event() of the configured rules files on one device: the parents'
+   * subsystems and drivers for SUBSYSTEMS/DRIVERS, sysfs for ATTR{}, and `setupLink` for
+   * IMPORT{builtin}="net_setup_link" (the other builtins' properties are already in `props`).
+   */
+  #applyRulesTo(
+    action: "add" | "move" | "remove",
+    ifname: string,
+    ifindex: number,
+    facts: NetFacts,
+    props: Record<string, string>,
+    setupLink: (p: Record<string, string>) => void,
+  ): ReturnType<typeof applyRules> {
     const k = this.#w.k;
-    const dev = devGetByIndex(k, ev.ifindex);
+    const dev = devGetByIndex(k, ifindex);
     const subsystems = ["net"];
     const drivers: string[] = [];
     if (dev?.parent) {
@@ -778,8 +800,8 @@ export class Udevd implements Actor {
       }
     }
     const ctx: RuleContext = {
-      action: ev.action,
-      kernel: ev.ifname,
+      action,
+      kernel: ifname,
       subsystems,
       drivers,
       attr: (a) => {
@@ -787,15 +809,11 @@ export class Udevd implements Actor {
         return "text" in r ? r.text.replace(/\n$/, "") : null;
       },
       builtin: (name, p) => {
-        if (name === "net_setup_link") this.#netSetupLink(ev, facts, names, fromDb, p);
+        if (name === "net_setup_link") setupLink(p);
         // net_id, path_id, net_driver, hwdb: their properties are already in `p`
       },
     };
-    const r = applyRules(this.#cfg.rules ?? [], ctx, props);
-    for (const f of r.fired) this.#log("debug", ev.ifname, `Rule ${f} matched`, null);
-    if (r.name !== null && r.nameFrom !== null)
-      this.#log("debug", ev.ifname, `NAME '${r.name}' ${r.nameFrom}`, null);
-    return r.name;
+    return applyRules(this.#cfg.rules ?? [], ctx, props);
   }
 
   /**
@@ -867,11 +885,6 @@ export class Udevd implements Actor {
     return this.#renames;
   }
 
-  /**
-   * The name udevd's rules would give the device now (net_id, hwdb, .link NamePolicy), as if
-   * the kernel had named it (the `keep` policy is not applied to an earlier rename), or null
-   * when no policy yields a name. Side-effect free.
-   */
   /** ID_NET_DRIVER and the v256 hwdb allow list into `props`, then net_id's names. */
   #netIdNames(facts: NetFacts, props: Record<string, string>): ReturnType<typeof netId> {
     if (facts.driver !== null) props.ID_NET_DRIVER = facts.driver;
@@ -899,21 +912,55 @@ export class Udevd implements Actor {
     return { ...names };
   }
 
-  predictableName(ifindex: number): string | null {
+  /**
+   * The name udevd would give the device now, as if the kernel had named it (the `keep` policy
+   * is not applied to an earlier rename), or null when nothing names it. Without rules files:
+   * the first matching .link file's Name=/NamePolicy= (net_id, hwdb, database). With rules
+   * files: NAME= as an `add` event's rules leave it (a rule's NAME= wins over the .link name
+   * when it runs after 80-net-setup-link.rules; one before it stays, as udev-event.c does).
+   * Side-effect free: no altnames, no log, no database. `kernelName` is the name the `add`
+   * event carries (KERNEL==, OriginalName=); default: the device's current name.
+   */
+  predictableName(ifindex: number, kernelName?: string): string | null {
     const facts = this.#facts(ifindex);
     if (!facts) return null;
-    const names = this.#netIdNames(facts, {});
+    const props: Record<string, string> = {};
+    const names = this.#netIdNames(facts, props);
     const fromDb = databaseName(this.#cfg.database ?? {}, facts);
     const dev = devGetByIndex(this.#w.k, ifindex);
-    const link = matchLinkFile(this.#links, facts, dev?.name ?? "");
-    if (!link) return null;
-    return chooseName({
-      link,
-      names,
-      database: fromDb,
-      nameAssignType: 0,
-      scheme: this.scheme,
-      enableNamePolicy: this.#cfg.netIfnames ?? true,
+    const ifname = kernelName ?? dev?.name ?? "";
+    // net_setup_link's choice without its effects (no altnames, no log): ID_NET_NAME and
+    // ID_NET_LINK_FILE into `p`, the chosen name returned.
+    const setupLink = (p: Record<string, string>): string | null => {
+      const link = matchLinkFile(this.#links, facts, ifname, p);
+      if (!link) return null;
+      p.ID_NET_LINK_FILE = link.path ?? link.file;
+      const name = chooseName({
+        link,
+        names,
+        database: fromDb,
+        nameAssignType: 0,
+        scheme: this.scheme,
+        enableNamePolicy: this.#cfg.netIfnames ?? true,
+      }).name;
+      if (name !== null) p.ID_NET_NAME = name;
+      return name;
+    };
+    if (!this.#cfg.rules) return setupLink(props);
+    // With rules files, the name is NAME= as an `add` event's rules leave it (udev-event.c's
+    // rename_netif() takes event->name), as in #runRules.
+    Object.assign(props, names, {
+      ACTION: "add",
+      ...(dev ? { DEVPATH: netDevpath(dev) } : {}),
+      SUBSYSTEM: "net",
+      INTERFACE: ifname,
+      IFINDEX: String(ifindex),
+    });
+    const path = idPath(facts);
+    if (path !== undefined) props.ID_PATH = path;
+    if (fromDb !== undefined) props.ID_NET_NAME_FROM_DATABASE = fromDb;
+    return this.#applyRulesTo("add", ifname, ifindex, facts, props, (p) => {
+      setupLink(p);
     }).name;
   }
 

@@ -11,6 +11,7 @@ import { KernelWorkActor } from "../../../src/userspace/kernel-actor.ts";
 import {
   LEGACY_RETRY_INTERVAL_US,
   LEGACY_RETRY_TRIES,
+  loadUdevFiles,
   Udevd,
   type UdevdConfig,
   type UdevGeneration,
@@ -615,5 +616,73 @@ describe("EEXIST: swapping two kernel names through the name database", () => {
       const initialized = generation === "v253" || generation === "v256";
       expect([u.isInitialized(2), u.isInitialized(3)]).toEqual([initialized, initialized]);
     }
+  });
+});
+
+describe("predictableName", () => {
+  /** udevd with the given files on disk (udev-files.ts), on the failover VM, after boot. */
+  function withFiles(files: Record<string, string>): Sim {
+    const { links, rules } = loadUdevFiles(files, { generation: "v253" });
+    const s = sim("6.1", { generation: "v253", links, rules });
+    settle(s.w);
+    return s;
+  }
+  const byName = (k: Kernel, n: string): number => {
+    const d = [...k.state.devices.values()].find((x) => x.name === n);
+    if (!d) throw new Error(`no ${n} in ${names(k).join(" ")}`);
+    return d.ifindex;
+  };
+
+  it("should give a rule's NAME= after 80-net-setup-link.rules, not the .link name", () => {
+    const { k, u } = withFiles({
+      "/etc/udev/rules.d/90-vf.rules": 'DRIVERS=="e1000e", NAME="vf0"\n',
+    });
+    expect(names(k)).toContain("vf0");
+    expect(u.predictableName(byName(k, "vf0"))).toBe("vf0");
+    // the others keep 99-default.link's NamePolicy name
+    expect(u.predictableName(byName(k, "enp0s4"))).toBe("enp0s4");
+  });
+
+  it("should keep NAME= of a rule before 80-net-setup-link.rules, matched on the event's kernel name", () => {
+    const { k, u } = withFiles({
+      "/etc/udev/rules.d/70-net1.rules": 'KERNEL=="eth1", NAME="mgmt0"\n',
+    });
+    expect(names(k)).toContain("mgmt0");
+    const i = byName(k, "mgmt0");
+    expect(u.predictableName(i, "eth1")).toBe("mgmt0");
+    // by its current name KERNEL=="eth1" no longer matches: 99-default.link's name (eth1 is
+    // the standby here, so its path name carries net_failover's nsby)
+    expect(u.predictableName(i)).toBe("enp0s3nsby");
+  });
+
+  it("should agree with the name udevd gave every device, with and without rules", () => {
+    for (const files of [
+      {},
+      { "/etc/udev/rules.d/90-x.rules": 'ATTR{address}=="52:54:00:00:12:99", NAME="lan9"\n' },
+      {
+        "/etc/systemd/network/10-m.link":
+          "[Match]\nMACAddress=52:54:00:00:12:99\n[Link]\nName=l0\n",
+      },
+    ]) {
+      const { k, u } = withFiles(files);
+      for (const d of k.state.devices.values())
+        if (d.name !== "lo" && d.driver !== "net_failover" && !/^eth/.test(d.name))
+          expect(u.predictableName(d.ifindex), JSON.stringify(files)).toBe(d.name);
+    }
+  });
+
+  it("should have no side effect: no log, no altname, no rename", () => {
+    const { k, u } = withFiles({
+      "/etc/udev/rules.d/90-vf.rules": 'DRIVERS=="e1000e", NAME="vf0"\n',
+    });
+    const before = JSON.stringify([...k.state.devices.values()].map((d) => [d.name, d.altnames]));
+    const logs = u.logText().length;
+    const renames = u.renames.length;
+    for (const d of k.state.devices.values()) u.predictableName(d.ifindex);
+    expect(JSON.stringify([...k.state.devices.values()].map((d) => [d.name, d.altnames]))).toBe(
+      before,
+    );
+    expect(u.logText()).toHaveLength(logs);
+    expect(u.renames).toHaveLength(renames);
   });
 });
