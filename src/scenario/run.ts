@@ -59,6 +59,8 @@ export interface UdevActorLike extends Actor {
   stepWorker(i: number): void;
   /** The state to hash (no times). */
   explorerView(): UdevdView;
+  /** The due times of queued events and the last delivery time (an explorer's time view). */
+  explorerTimes?(): { queue: readonly number[]; lastDeliverAt: number };
   save(): UdevdSnapshot;
   load(s: UdevdSnapshot): void;
   /** Every rename it asked the kernel for, with the answer. */
