@@ -54,7 +54,7 @@ export interface ScenarioSystemOptions {
   readonly invariants?: readonly InvariantName[];
   /** "any" (default): every ready lane may go next; "strict": virtual-time order, ties explored. */
   readonly timing?: "any" | "strict";
-  /** Which state view the key uses (state-view.ts). Default "exact". */
+  /** Which state view the key uses (state-view.ts). Default "coarse". */
   readonly view?: StateView;
 }
 

@@ -27,11 +27,11 @@
 // timeline of a counterexample, which are replayed from the path, never from a merged state.
 //
 // Views:
-// - "coarse": the key as before issue 14: work items relative to now, linkwatch's next time
+// - "coarse" (default): the key as before issue 14: work items relative to now, linkwatch's next time
 //   relative to now even when past (so it tells apart states that behave the same), and no
 //   actor due times at all (so it merges states whose actors are due at different times, whose
 //   futures may differ: docs/performance.md has what the self-test finds).
-// - "exact" (default): the form above.
+// - "exact": the form above (the default is still "coarse": see DEFAULT_VIEW).
 
 import type { PreparedRun } from "../scenario/run.ts";
 
@@ -42,7 +42,9 @@ export type StateView = "coarse" | "exact";
 export const STATE_VIEWS: readonly StateView[] = ["coarse", "exact"];
 
 /** The default view. */
-export const DEFAULT_VIEW: StateView = "exact";
+// "coarse" until the coarser sound time abstraction the issue asks for exists: "exact" is sound
+// on what the self-test checks but keeps 1.7x the states of "coarse" on the one-pair boot race.
+export const DEFAULT_VIEW: StateView = "coarse";
 
 /** The timers' part of a key: plain JSON (canonicalised under symmetry by the caller). */
 export interface TimerKey {
