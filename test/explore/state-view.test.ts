@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { main } from "../../src/cli/main.ts";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { search } from "../../src/explore/search.ts";
@@ -68,5 +69,17 @@ describe("examples/explore/boot-race-N.yaml", () => {
     expect(text.startsWith(bootRaceHeader(n))).toBe(true);
     expect(parse(text)).toEqual(bootRaceScenario(n));
     expect(loadScenario(`examples/explore/boot-race-${n}.yaml`).devices?.length).toBe(2 * n);
+  });
+});
+
+describe("ifsim explore --view", () => {
+  it("should search with the view asked for and record it in the JSON options", async () => {
+    const args = ["explore", "examples/explore/seed-race.yaml", "--kernel", "5.0", "--json"];
+    const exact = JSON.parse((await main([...args, "--view", "exact"])).stdout);
+    const coarse = JSON.parse((await main(args)).stdout);
+    expect(exact.options.view).toBe("exact");
+    expect(coarse.options.view).toBeUndefined();
+    expect(exact.verdict).toBe("violated");
+    expect(coarse.verdict).toBe("violated");
   });
 });
