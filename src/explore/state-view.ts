@@ -13,8 +13,9 @@
 //   same (the clock never moves back): the view keeps max(0, next − now).
 // - every actor's due time (each udev worker, bring-up, the script, QEMU, cloud-init): firing
 //   the lane moves the clock there, which shifts every other timer relative to now. A due time
-//   not after now moves nothing: kept as 0. udevd's queued events' delivery times and its last
-//   delivery time bound when the next worker can start (max with now): same form.
+//   not after now moves nothing: kept as 0. udevd's queued events' delivery times bound when
+//   their worker can start (max with now): same form. Its last delivery time holds back the
+//   next event's delivery only when later than now + the delivery latency: kept as that excess.
 // - bring-up picks the earliest due pending link (ties: lower ifindex) whether or not that time
 //   has passed: the view keeps the order of those times (past ones as ranks, ties kept).
 //
@@ -101,7 +102,10 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
   }
   const times = {
     udevQueue: ut ? ut.queue.map((t) => rel(t, now)) : null,
-    udevLast: ut ? rel(ut.lastDeliverAt, now) : null,
+    // An event sent now is delivered at now + latency (+ jitter) or at the last delivery,
+    // whichever is later (events are sent at the step's now: the clock moves only before a
+    // step): a last delivery not after now + latency holds nothing back.
+    udevLast: ut ? rel(ut.lastDeliverAt - ut.deliveryLatency, now) : null,
     bringup,
     script: rel(p.script.readyAt(), now),
     qemu: rel(p.qemu.readyAt(), now),

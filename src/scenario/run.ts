@@ -60,7 +60,11 @@ export interface UdevActorLike extends Actor {
   /** The state to hash (no times). */
   explorerView(): UdevdView;
   /** The due times of queued events and the last delivery time (an explorer's time view). */
-  explorerTimes?(): { queue: readonly number[]; lastDeliverAt: number };
+  explorerTimes?(): {
+    queue: readonly number[];
+    lastDeliverAt: number;
+    deliveryLatency: number;
+  };
   save(): UdevdSnapshot;
   load(s: UdevdSnapshot): void;
   /** Every rename it asked the kernel for, with the answer. */
