@@ -109,6 +109,9 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
     bringup,
     script: rel(p.script.readyAt(), now),
     qemu: rel(p.qemu.readyAt(), now),
+    // Not a time, but what QEMU's next steps read (stage, primaries ejected so far): the
+    // resources key only whether its job is ready. Kept here, so the coarse key stays as it was.
+    qemuJob: p.qemu.explorerView?.() ?? null,
     probe: p.probe ? rel(p.probe.readyAt(), now) : null,
   };
   return { work, linkwatch, times, workers };

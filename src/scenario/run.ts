@@ -451,6 +451,13 @@ class QemuMigration implements Actor {
     this.#job = copyJob(s.job);
   }
 
+  /** The job as an explorer keys it (null: none): what its next steps read, without its time. */
+  explorerView(): unknown {
+    if (this.#job === null) return null;
+    const { onDone: _d, at: _a, ...rest } = this.#job;
+    return rest;
+  }
+
   /** Starts a migration; `onDone` gets the final status. */
   start(
     m: Extract<StepDoc, { migrate: unknown }>["migrate"],
@@ -1075,8 +1082,8 @@ export interface PreparedRun {
   readonly udev: UdevActorLike | null;
   readonly bringup: BringupActor | null;
   readonly probe: CloudInitProbe | null;
-  /** QEMU's migration logic. */
-  readonly qemu: Actor;
+  /** QEMU's migration logic (`explorerView`: its job as the explorer keys it). */
+  readonly qemu: Actor & { explorerView?(): unknown };
   /** The kernel's deferred work (linkwatch, driver work). */
   readonly kernelActor: KernelWorkActor;
   /** Saves the whole run: clock, kernel, world (generators, scheduler), machine, every actor, monitors. */

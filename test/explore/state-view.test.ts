@@ -43,6 +43,22 @@ describe("the view self-test (fixed counts)", () => {
   });
 });
 
+describe("the view self-test on a migration (QEMU's job)", () => {
+  // QEMU's migration job goes through stages; the coarse key keeps only whether it is ready, so
+  // two states in different stages share a key and then enable different lanes.
+  const MIGRATION = loadScenario("examples/scenarios/03-migration.yaml");
+  const O = { walks: 60, seed: 3, pairs: 60, continuations: 3, depth: 60 } as const;
+  it("exact view: no pair with different futures", () => {
+    const r = selfTestView(systemFor(MIGRATION, { view: "exact", invariants: ["expect"] }), O);
+    expect(r.pairsChecked).toBeGreaterThanOrEqual(40);
+    expect(r.mismatches).toEqual([]);
+  });
+  it("coarse view: pairs that then enable different lanes", () => {
+    const r = selfTestView(systemFor(MIGRATION, { view: "coarse", invariants: ["expect"] }), O);
+    expect(r.mismatches.some((m) => m.what === "enabled")).toBe(true);
+  });
+});
+
 describe("both views give the naive search's verdict", () => {
   it.each([
     ["seed race", "5.0"],
