@@ -63,6 +63,17 @@ function rel(t: number | null | undefined, now: number): number | null {
   return t > now ? t - now : 0;
 }
 
+/** The script's own state, times relative to now (see `timerKey`). */
+function scriptState(p: PreparedRun, now: number): unknown {
+  const v = p.script.explorerView?.();
+  if (v === undefined) return null;
+  return {
+    ...v,
+    wait: v.wait && { kind: v.wait.kind, until: rel(v.wait.until, now) },
+    settleSince: v.settleSince === null ? null : v.settleSince - now,
+  };
+}
+
 /** The timers of the run's current state in the given view. */
 export function timerKey(p: PreparedRun, view: StateView): TimerKey {
   const now = p.w.now();
@@ -108,6 +119,10 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
     udevLast: ut ? rel(ut.lastDeliverAt - ut.deliveryLatency, now) : null,
     bringup,
     script: rel(p.script.readyAt(), now),
+    // Not only times: the script's wait (a sleep in progress and one that ended look alike in
+    // the resources), its held outcome and its step results (what `expect: step` checks).
+    // A settle's start stays exact relative to now (a quiet time counts from it).
+    scriptState: scriptState(p, now),
     qemu: rel(p.qemu.readyAt(), now),
     // Not a time, but what QEMU's next steps read (stage, primaries ejected so far): the
     // resources key only whether its job is ready. Kept here, so the coarse key stays as it was.

@@ -610,6 +610,26 @@ export interface ScenarioScript extends Actor {
   readonly records: readonly StepRecord[];
   /** The runner calls this when every other actor is idle. */
   settled(): void;
+  /** What an explorer keys of the script besides its step index (times absolute). */
+  explorerView?(): ScriptExplorerView;
+}
+
+/** The script as an explorer keys it (`ScenarioScript.explorerView`). */
+export interface ScriptExplorerView {
+  readonly started: boolean;
+  /** What the current step waits for; `until` is absolute (the caller makes it relative). */
+  readonly wait: { readonly kind: string; readonly until: number | null } | null;
+  /**
+   * The index of the step in progress. (Its timeline cursor is history: a settle's quiet time
+   * counts from the last record after it, which no key holds; see docs/performance.md.)
+   */
+  readonly pending: number | null;
+  /** The outcome held until every actor is idle (settle steps). */
+  readonly outcome: { readonly ok: boolean; readonly errno: string | null } | null;
+  /** When the current settle began (absolute), while the script waits in one. */
+  readonly settleSince: number | null;
+  /** Every ended step's result: what `expect: step` checks. */
+  readonly results: readonly (readonly [boolean, string | null])[];
 }
 
 type ScriptWait =
@@ -713,6 +733,18 @@ class ScriptActor implements ScenarioScript {
       pending: this.#pending === null ? null : { ...this.#pending },
       outcome: this.#outcome === null ? null : { ...this.#outcome },
       records: this.records.slice(),
+    };
+  }
+
+  explorerView(): ScriptExplorerView {
+    const w = this.#wait;
+    return {
+      started: this.#started,
+      wait: w === null ? null : { kind: w.kind, until: "until" in w ? w.until : null },
+      pending: this.#pending?.index ?? null,
+      outcome: this.#outcome && { ok: this.#outcome.ok, errno: this.#outcome.errno },
+      settleSince: w?.kind === "settle" || w?.kind === "quiet" ? this.#settleSince : null,
+      results: this.records.map((r) => [r.ok, r.errno] as const),
     };
   }
 

@@ -59,6 +59,23 @@ describe("the view self-test on a migration (QEMU's job)", () => {
   });
 });
 
+describe("the view self-test on the example scenarios with a script (exact view, expect)", () => {
+  // A sleep in progress and one that ended, a held outcome and the step results (what
+  // `expect: step` checks) are the script's own state: the exact view keeps them.
+  it.each(["02-boot-race", "06-udev-seed-race", "qtest-migrate-on-out"])("%s", (name) => {
+    const sc = loadScenario(`examples/scenarios/${name}.yaml`);
+    const r = selfTestView(systemFor(sc, { view: "exact", invariants: ["expect"] }), {
+      walks: 30,
+      seed: 5,
+      pairs: 30,
+      continuations: 2,
+      depth: 40,
+    });
+    expect(r.pairsChecked).toBeGreaterThanOrEqual(20);
+    expect(r.mismatches).toEqual([]);
+  });
+});
+
 describe("both views give the naive search's verdict", () => {
   it.each([
     ["seed race", "5.0"],
