@@ -626,7 +626,7 @@ export interface ScriptExplorerView {
   readonly pending: number | null;
   /** The outcome held until every actor is idle (settle steps). */
   readonly outcome: { readonly ok: boolean; readonly errno: string | null } | null;
-  /** When the current settle began (absolute), while the script waits in one. */
+  /** When the current settle began (absolute), while the script waits in one with a quiet time. */
   readonly settleSince: number | null;
   /** Every ended step's result: what `expect: step` checks. */
   readonly results: readonly (readonly [boolean, string | null])[];
@@ -743,7 +743,11 @@ class ScriptActor implements ScenarioScript {
       wait: w === null ? null : { kind: w.kind, until: "until" in w ? w.until : null },
       pending: this.#pending?.index ?? null,
       outcome: this.#outcome && { ok: this.#outcome.ok, errno: this.#outcome.errno },
-      settleSince: w?.kind === "settle" || w?.kind === "quiet" ? this.#settleSince : null,
+      // Read only for a quiet time (settle steps with quiet_ms).
+      settleSince:
+        this.#quietUs > 0 && (w?.kind === "settle" || w?.kind === "quiet")
+          ? this.#settleSince
+          : null,
       results: this.records.map((r) => [r.ok, r.errno] as const),
     };
   }

@@ -327,7 +327,7 @@ describe(`search: DPOR against the naive enumeration on random small scenarios (
     // Both kinds of verdict occur.
     expect(verdicts.get("verified") ?? 0).toBeGreaterThan(0);
     expect(compared - (verdicts.get("verified") ?? 0)).toBeGreaterThan(0);
-  }, 400_000);
+  }, 900_000);
 });
 
 // ---- determinism ----
