@@ -242,6 +242,7 @@ export function optionsJson(
 ): Record<string, unknown> {
   return {
     timing,
+    ...(a.view !== undefined ? { view: a.view } : {}),
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     reduction: a.reduction,
     symmetry: a.symmetry,

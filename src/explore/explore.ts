@@ -89,6 +89,7 @@ export function systemFor(sc: ScenarioDoc, c: ExploreConfig): ScenarioSystem {
     ...(c.seed !== undefined ? { seed: c.seed } : {}),
     invariants: c.invariants ?? DEFAULT_INVARIANTS,
     ...(c.timing !== undefined ? { timing: c.timing } : {}),
+    ...(c.view !== undefined ? { view: c.view } : {}),
   };
   return new ScenarioSystem(sc, o);
 }

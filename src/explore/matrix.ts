@@ -20,6 +20,7 @@ import {
 import { finishExploration } from "./finish.ts";
 import { DEFAULT_INVARIANTS, type InvariantName } from "./scenario-system.ts";
 import { addStats, emptyStats, type SearchResult, type SearchStats, search } from "./search.ts";
+import type { StateView } from "./state-view.ts";
 import { runSubtree, type SubtreeOptions } from "./subtree.ts";
 
 /** How to search each cell (the command line's options after parsing). */
@@ -40,6 +41,8 @@ export interface SearchPlan {
   readonly jobs: number;
   readonly splitDepth: number;
   readonly shrink: boolean;
+  /** The state view of the keys (state-view.ts; default "coarse"). */
+  readonly view?: StateView;
 }
 
 /** What the host lends the search: a clock, progress, and optionally worker threads. */
@@ -233,6 +236,7 @@ export async function exploreCell(
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     invariants: cell.invariants,
     timing: cell.timing,
+    ...(a.view !== undefined ? { view: a.view } : {}),
   };
   const now = host.now;
   const t0 = now();

@@ -22,6 +22,7 @@ import {
   HashCache,
   mixInto,
 } from "./fingerprint.ts";
+import { DEFAULT_VIEW, type StateView, timerKey } from "./state-view.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
@@ -53,6 +54,8 @@ export interface ScenarioSystemOptions {
   readonly invariants?: readonly InvariantName[];
   /** "any" (default): every ready lane may go next; "strict": virtual-time order, ties explored. */
   readonly timing?: "any" | "strict";
+  /** Which state view the key uses (state-view.ts). Default "coarse". */
+  readonly view?: StateView;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -121,6 +124,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly p: PreparedRun;
   readonly invariants: ReadonlySet<InvariantName>;
   readonly timing: "any" | "strict";
+  readonly view: StateView;
   #digests: Digests;
   #violation: Violation | null = null;
   /** udev renames already checked / kernel warnings already seen (trace-derived). */
@@ -168,6 +172,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     });
     this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
     this.timing = o.timing ?? "any";
+    this.view = o.view ?? DEFAULT_VIEW;
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -537,34 +542,14 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   // ---- state keys ----
 
-  /**
-   * The timers in relative form: the kernel runs its work in due order, so only the order (and
-   * how far ahead of now a future item is) matters, not absolute time.
-   */
-  #timers(): { work: unknown[]; linkwatch: unknown } {
-    const now = this.p.w.now();
-    const k = this.p.k;
-    const work = [...k.state.work]
-      .sort((a, b) => a.due - b.due || a.seq - b.seq)
-      .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
-    const lw = k.state.linkwatch as unknown as Record<string, unknown>;
-    const linkwatch = {
-      ...lw,
-      nextEvent: typeof lw.nextEvent === "number" ? lw.nextEvent - now : null,
-    };
-    return { work, linkwatch };
-  }
-
   key(symmetric: boolean): StateKey {
-    const { work, linkwatch } = this.#timers();
+    const { work, linkwatch, times, workers } = timerKey(this.p, this.view);
     const parts: [string, unknown][] = [];
     for (const m of this.#digests.values())
       for (const [r, d] of m) {
         if (NOT_KEYED(r)) continue;
         parts.push([r, d]);
       }
-    const view = this.p.udev?.explorerView();
-    const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
     if (!symmetric) {
       const s = JSON.stringify([
         [...parts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
@@ -572,10 +557,11 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         linkwatch,
         workers,
         this.#violation?.invariant ?? null,
+        times,
       ]);
       return { key: s, lane: (l) => l };
     }
-    return this.#symmetricKey(parts, work, linkwatch, workers);
+    return this.#symmetricKey(parts, work, linkwatch, workers, times);
   }
 
   /**
@@ -585,9 +571,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    * their own items instead of their text (any fixed order of the pairs gives a sound key).
    */
   fingerprint(symmetric: boolean): StateKey {
-    const { work, linkwatch } = this.#timers();
-    const view = this.p.udev?.explorerView();
-    const workers = view ? view.workers.map((j) => JSON.stringify(j)) : [];
+    const { work, linkwatch, times, workers } = timerKey(this.p, this.view);
     const out: [number, number] = [0x2545f491, 0x6a09e667];
     if (!symmetric) {
       const acc: [number, number] = [0, 0];
@@ -606,6 +590,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       mixInto(out, this.#hashes.get(JSON.stringify(linkwatch)));
       for (const w of workers) mixInto(out, this.#hashes.get(w));
       mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
+      if (times !== null) mixInto(out, this.#hashes.get(JSON.stringify(times)));
       return { key: fingerprintKey(out), lane: (l) => l };
     }
     const tables = this.#symTables();
@@ -682,6 +667,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       .sort((a, b) => compareHash(wh[a] as Hash64, wh[b] as Hash64) || a - b);
     for (const i of order) mixInto(out, wh[i] as Hash64);
     mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
+    if (times !== null) mixInto(out, relabel(canonText(JSON.stringify(times))));
     const laneMap = new Map<string, string>();
     order.forEach((orig, pos) => {
       laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
@@ -870,6 +856,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     work: unknown[],
     linkwatch: unknown,
     workers: string[],
+    times: unknown,
   ): StateKey {
     const { canon } = this.#symTables();
     // Items of one pair form its local signature; the rest are global.
@@ -917,6 +904,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       relabel(JSON.stringify(canon(linkwatch, ""))),
       workerOrder.map((i) => workerKeys[i]),
       this.#violation?.invariant ?? null,
+      times === null ? null : relabel(JSON.stringify(canon(times, ""))),
     ]);
     const laneMap = new Map<string, string>();
     workerOrder.forEach((orig, pos) => {

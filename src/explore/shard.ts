@@ -29,6 +29,7 @@ import { finishExploration } from "./finish.ts";
 import type { CellRun, ExploreHost, MatrixPlan, SearchPlan } from "./matrix.ts";
 import type { InvariantName } from "./scenario-system.ts";
 import type { SearchResult, SearchStats } from "./search.ts";
+import type { StateView } from "./state-view.ts";
 import { runSubtree, type SubtreeOptions } from "./subtree.ts";
 
 /** The file format's name and version (a file of another version is refused). */
@@ -58,6 +59,7 @@ export interface ShardOptions {
   readonly walkSeed: number;
   readonly splitDepth: number;
   readonly shrink: boolean;
+  readonly view?: StateView;
 }
 
 /** The probe of a cell as a shard ran it. */
@@ -120,6 +122,7 @@ export function shardOptions(plan: MatrixPlan, a: SearchPlan): ShardOptions {
     walkSeed: a.walkSeed,
     splitDepth: a.splitDepth,
     shrink: a.shrink,
+    ...(a.view !== undefined ? { view: a.view } : {}),
   };
 }
 
@@ -130,6 +133,7 @@ function configOf(o: ShardOptions, kernel: string, udev: string | null): Explore
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     invariants: o.invariants,
     timing: o.timing,
+    ...(o.view !== undefined ? { view: o.view } : {}),
   };
 }
 

@@ -59,6 +59,12 @@ export interface UdevActorLike extends Actor {
   stepWorker(i: number): void;
   /** The state to hash (no times). */
   explorerView(): UdevdView;
+  /** The due times of queued events and the last delivery time (an explorer's time view). */
+  explorerTimes?(): {
+    queue: readonly number[];
+    lastDeliverAt: number;
+    deliveryLatency: number;
+  };
   save(): UdevdSnapshot;
   load(s: UdevdSnapshot): void;
   /** Every rename it asked the kernel for, with the answer. */
@@ -448,6 +454,13 @@ class QemuMigration implements Actor {
     this.#job = copyJob(s.job);
   }
 
+  /** The job as an explorer keys it (null: none): what its next steps read, without its time. */
+  explorerView(): unknown {
+    if (this.#job === null) return null;
+    const { onDone: _d, at: _a, ...rest } = this.#job;
+    return rest;
+  }
+
   /** Starts a migration; `onDone` gets the final status. */
   start(
     m: Extract<StepDoc, { migrate: unknown }>["migrate"],
@@ -600,6 +613,26 @@ export interface ScenarioScript extends Actor {
   readonly records: readonly StepRecord[];
   /** The runner calls this when every other actor is idle. */
   settled(): void;
+  /** What an explorer keys of the script besides its step index (times absolute). */
+  explorerView?(): ScriptExplorerView;
+}
+
+/** The script as an explorer keys it (`ScenarioScript.explorerView`). */
+export interface ScriptExplorerView {
+  readonly started: boolean;
+  /** What the current step waits for; `until` is absolute (the caller makes it relative). */
+  readonly wait: { readonly kind: string; readonly until: number | null } | null;
+  /**
+   * The index of the step in progress. (Its timeline cursor is history: a settle's quiet time
+   * counts from the last record after it, which no key holds; see docs/performance.md.)
+   */
+  readonly pending: number | null;
+  /** The outcome held until every actor is idle (settle steps). */
+  readonly outcome: { readonly ok: boolean; readonly errno: string | null } | null;
+  /** When the current settle began (absolute), while the script waits in one with a quiet time. */
+  readonly settleSince: number | null;
+  /** Every ended step's result: what `expect: step` checks. */
+  readonly results: readonly (readonly [boolean, string | null])[];
 }
 
 type ScriptWait =
@@ -703,6 +736,22 @@ class ScriptActor implements ScenarioScript {
       pending: this.#pending === null ? null : { ...this.#pending },
       outcome: this.#outcome === null ? null : { ...this.#outcome },
       records: this.records.slice(),
+    };
+  }
+
+  explorerView(): ScriptExplorerView {
+    const w = this.#wait;
+    return {
+      started: this.#started,
+      wait: w === null ? null : { kind: w.kind, until: "until" in w ? w.until : null },
+      pending: this.#pending?.index ?? null,
+      outcome: this.#outcome && { ok: this.#outcome.ok, errno: this.#outcome.errno },
+      // Read only for a quiet time (settle steps with quiet_ms).
+      settleSince:
+        this.#quietUs > 0 && (w?.kind === "settle" || w?.kind === "quiet")
+          ? this.#settleSince
+          : null,
+      results: this.records.map((r) => [r.ok, r.errno] as const),
     };
   }
 
@@ -1072,8 +1121,8 @@ export interface PreparedRun {
   readonly udev: UdevActorLike | null;
   readonly bringup: BringupActor | null;
   readonly probe: CloudInitProbe | null;
-  /** QEMU's migration logic. */
-  readonly qemu: Actor;
+  /** QEMU's migration logic (`explorerView`: its job as the explorer keys it). */
+  readonly qemu: Actor & { explorerView?(): unknown };
   /** The kernel's deferred work (linkwatch, driver work). */
   readonly kernelActor: KernelWorkActor;
   /** Saves the whole run: clock, kernel, world (generators, scheduler), machine, every actor, monitors. */

@@ -110,6 +110,17 @@ export class BringupActor implements Actor {
     return { seen: [...this.#seen.keys()], done: [...this.#done].sort((a, b) => a - b) };
   }
 
+  /**
+   * Every seen, unhandled link with the time it becomes due (seen + latency), for an explorer's
+   * time view: `step` picks the earliest due pending link (ties: lower ifindex).
+   */
+  explorerTimes(): { ifindex: number; at: number }[] {
+    const out: { ifindex: number; at: number }[] = [];
+    for (const [ifindex, seenAt] of this.#seen)
+      if (!this.#done.has(ifindex)) out.push({ ifindex, at: seenAt + (this.#cfg.latencyUs ?? 0) });
+    return out;
+  }
+
   /** Links it would act on now: seen, not handled, matching by current name, udev-ready. */
   #pending(): { ifindex: number; at: number }[] {
     const out: { ifindex: number; at: number }[] = [];

@@ -9,6 +9,7 @@ import { bootRaceScenario } from "../../src/explore/families.ts";
 import { addInto, fingerprintKey, HashCache, hashString } from "../../src/explore/fingerprint.ts";
 import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
 import { search } from "../../src/explore/search.ts";
+import type { StateView } from "../../src/explore/state-view.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 import { chooser, loadScenario } from "../_helpers/explore.ts";
 import { testSeed } from "../_helpers/seed.ts";
@@ -48,23 +49,25 @@ describe("HashCache", () => {
 });
 
 describe(`ScenarioSystem.fingerprint: the key's view (seed ${SEED})`, () => {
-  const CASES: [string, ScenarioDoc, string][] = [
+  const CASES: [string, ScenarioDoc, string, StateView?][] = [
     ["seed race 6.1", SEED_RACE, "6.1"],
     ["seed race 5.0", SEED_RACE, "5.0"],
     ["boot race N=1 5.1", bootRaceScenario(1), "5.1"],
     ["boot race N=2 5.1", bootRaceScenario(2), "5.1"],
     ["boot race N=3 5.0", bootRaceScenario(3), "5.0"],
+    ["seed race 6.1, exact view", SEED_RACE, "6.1", "exact"],
+    ["boot race N=2 5.1, exact view", bootRaceScenario(2), "5.1", "exact"],
   ];
 
   it.each(CASES)(
     "should give equal fingerprints exactly to equal keys on random walks: %s",
-    (_, sc, kernel) => {
+    (_, sc, kernel, view) => {
       const next = chooser(SEED + kernel.length);
       const byKey = new Map<string, string>();
       const byFp = new Map<string, string>();
       let states = 0;
       for (let walk = 0; walk < 6; walk++) {
-        const sys = new ScenarioSystem(sc, { kernel });
+        const sys = new ScenarioSystem(sc, { kernel, ...(view ? { view } : {}) });
         for (let en = sys.enabled(); en.length > 0 && states < 400; en = sys.enabled()) {
           for (const sym of [false, true]) {
             const k = `${sym}:${sys.key(sym).key}`;

@@ -10,12 +10,15 @@
 //   npx tsx tools/state-view/measure.ts FILE.yaml KERNEL [MAX-STATES]
 //   npx tsx tools/state-view/measure.ts --boot-race N KERNEL [MAX-STATES]
 //
+// IFSIM_VIEW=coarse|exact picks the state view measured (default: the explorer's default).
+//
 // With MAX-STATES reached, states left unexpanded each get a class of their own (so states
 // leading to them are split, never merged wrongly: the classes are then an upper bound).
 
 import { readFileSync } from "node:fs";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
+import { STATE_VIEWS, type StateView } from "../../src/explore/state-view.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 
@@ -31,7 +34,10 @@ function scenario(args: string[]): { sc: ScenarioDoc; rest: string[] } {
 const { sc, rest } = scenario(process.argv.slice(2));
 const kernel = rest[0] ?? "5.1";
 const cap = Number(rest[1] ?? 50_000);
-const sys = systemFor(sc, { kernel });
+const viewEnv = process.env.IFSIM_VIEW;
+if (viewEnv !== undefined && !STATE_VIEWS.includes(viewEnv as StateView))
+  throw new Error(`IFSIM_VIEW is one of ${STATE_VIEWS.join(", ")}, got "${viewEnv}"`);
+const sys = systemFor(sc, { kernel, ...(viewEnv ? { view: viewEnv as StateView } : {}) });
 const ids = new Map<string, number>();
 const keys: string[] = [];
 const succ: [string, number][][] = [];
@@ -94,12 +100,13 @@ process.stdout.write(
 
 /** A key's components: each keyed resource (numbers generalised), the timers, the workers. */
 function components(key: string): Map<string, string> {
-  const [parts, work, linkwatch, workers, violation] = JSON.parse(key) as [
+  const [parts, work, linkwatch, workers, violation, times] = JSON.parse(key) as [
     [string, unknown][],
     unknown,
     Record<string, unknown>,
     unknown,
     unknown,
+    Record<string, unknown> | null,
   ];
   const out = new Map<string, string>();
   for (const [r, d] of parts) out.set(`${r.replace(/\d+/g, "#")}|${r}`, JSON.stringify(d));
@@ -107,6 +114,7 @@ function components(key: string): Map<string, string> {
   for (const [k, v] of Object.entries(linkwatch)) out.set(`linkwatch.${k}`, JSON.stringify(v));
   out.set("udev workers", JSON.stringify(workers));
   out.set("violation", JSON.stringify(violation));
+  for (const [k, v] of Object.entries(times ?? {})) out.set(`times.${k}`, JSON.stringify(v));
   return out;
 }
 const first = new Map<string, number>();

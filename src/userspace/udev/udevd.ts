@@ -466,6 +466,26 @@ export class Udevd implements Actor {
     };
   }
 
+  /**
+   * The due times an explorer's time view keys (it makes them relative to now): each worker's
+   * ready time (null: free), each queued event's delivery time (queue order), and the last
+   * delivery time (the next event is delivered no earlier) with the delivery latency (an event
+   * sent at t is delivered at t + latency or later, so a last delivery not after that is moot).
+   */
+  explorerTimes(): {
+    workers: (number | null)[];
+    queue: number[];
+    lastDeliverAt: number;
+    deliveryLatency: number;
+  } {
+    return {
+      workers: this.#workers.map((j) => j?.readyAt ?? null),
+      queue: this.#queue.map((e) => e.deliverAt),
+      lastDeliverAt: this.#lastDeliverAt,
+      deliveryLatency: this.#delivery,
+    };
+  }
+
   // ---- workers as lanes ----
 
   /** Number of workers (each one a lane an explorer can schedule with `stepWorker`). */
