@@ -129,8 +129,9 @@ function virtnetConfigChanged(k: Kernel, dev: NetDevice, fn: PciFunction): void 
  * v6.12+: the carrier from the last status read, then config changes enabled; a change that
  * came meanwhile runs the config work. That work runs on another CPU without RTNL while
  * dev_open goes on: measured on Debian's 6.12.118 (2 vCPUs, TCG), it had turned the carrier on
- * before dev_open's RTM_NEWLINK every time (3 of 3: `NO-CARRIER,…,UP,LOWER_UP … state DOWN`,
- * operstate waiting for linkwatch), so the model runs it here, inside ndo_open.
+ * before dev_open's RTM_NEWLINK every time (8 runs of qemu-udev 01 and 05 and of an `ifsim
+ * exec` script: `NO-CARRIER,…,UP,LOWER_UP … state DOWN`, operstate waiting for linkwatch), so
+ * the model runs it here, inside ndo_open.
  * @kernel virtnet_open() (its VIRTIO_NET_F_STATUS part) and virtio_config_driver_enable()
  */
 function virtnetOpen(k: Kernel, dev: NetDevice): KRet {
