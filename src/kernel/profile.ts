@@ -53,6 +53,18 @@ export interface KernelProfile {
    * veth_newlink() validated the peer after both.
    */
   readonly rtnlValidatesPeer: boolean;
+  /**
+   * virtio_net keeps operstate in step with the admin state: config-change notifications are
+   * off from probe until ndo_open, which turns the carrier on from the last status read and
+   * runs a config change that came meanwhile; ndo_stop turns them off again, cancels the config
+   * work and turns the carrier off. "virtio-net: synchronize operstate with admin state on
+   * up/down" (df28de7b0050, v6.12; 6.11.y stable). Its probe still read the status itself, under
+   * RTNL, until "virtio-net: fix recursived rtnl_lock() during probe()" (be5dcaed694e, v6.16;
+   * 6.12.y stable, in Debian's 6.12.118) made the probe only mark the config change pending: a
+   * virtio NIC then has no carrier until its first open. The 6.12 profile follows 6.12.y as
+   * Debian ships it (both; measured in the qemu guest), 6.18 mainline (both).
+   */
+  readonly virtioNetConfigAtOpen: boolean;
   /** Opt-in, not mainline: Oracle UEK5 net_failover `takeover_delay` in ms (null = mainline). */
   readonly takeoverDelayMs: number | null;
 }
@@ -129,6 +141,7 @@ export function profileFor(
     rtnlValidatesPeer: atLeast(6, 14),
     etherdevNameEnum: atLeast(5, 19),
     probeFailDevErr: atLeast(6, 10),
+    virtioNetConfigAtOpen: atLeast(6, 12),
     takeoverDelayMs: opts.takeoverDelayMs ?? null,
   };
 }

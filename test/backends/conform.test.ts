@@ -211,6 +211,50 @@ describe("comparison", () => {
     expect(verdictOf(sc("none"), m, k).map((d) => d.field)).toEqual(["events"]);
   });
 
+  it("should let a shared MAC's enx altname sit on another device of that MAC only when udevd runs", () => {
+    // Measured on udev 257 (01 of the qemu-udev corpus): the master's and the standby's workers
+    // race for enx525400123456; the standby won 5 runs in 6.
+    const mac = "52:54:00:12:34:56";
+    const alt = "    altname enx525400123456";
+    const links = [
+      link({ ifindex: 2, ifname: "enp0s3", address: mac }),
+      link({ ifindex: 3, ifname: "enp0s3nsby", address: mac }),
+    ];
+    const rec = (events: string[], l = links): ComparableRecord => ({
+      steps: [step({ step: "ip link set dev enp0s3 up", events })],
+      links: l,
+    });
+    const onMaster = rec([...ev(3, "enp0s3nsby", mac), ...ev(2, "enp0s3", mac), alt]);
+    const onStandby = rec([...ev(3, "enp0s3nsby", mac), alt, ...ev(2, "enp0s3", mac)]);
+    expect(compareRecords(onMaster, onStandby, { concurrentDevices: true })).toEqual([]);
+    expect(compareRecords(onMaster, onStandby).map((d) => d.field)).toEqual(["events"]);
+    // both devices carrying it on one side is not a race outcome: a difference
+    const onBoth = rec([...ev(3, "enp0s3nsby", mac), alt, ...ev(2, "enp0s3", mac), alt]);
+    expect(
+      compareRecords(onMaster, onBoth, { concurrentDevices: true }).map((d) => d.field),
+    ).toEqual(["events"]);
+    // a MAC no two links share is not contested: its altname must agree
+    const unique = [link({ ifindex: 2, ifname: "enp0s3", address: mac })];
+    expect(
+      compareRecords(
+        rec(ev(2, "enp0s3", mac), unique),
+        rec([...ev(2, "enp0s3", mac), alt], unique),
+        {
+          concurrentDevices: true,
+        },
+      ).map((d) => d.field),
+    ).toEqual(["events"]);
+    // another altname is never normalised
+    const other = rec([
+      ...ev(3, "enp0s3nsby", mac),
+      "    altname enp0s3x",
+      ...ev(2, "enp0s3", mac),
+    ]);
+    expect(
+      compareRecords(onMaster, other, { concurrentDevices: true }).map((d) => d.field),
+    ).toEqual(["events"]);
+  });
+
   it("should give exit 0 only when all agree, 1 for a difference, 2 for anything not compared", () => {
     const r = (verdict: "AGREE" | "DIFFER" | "REFUSED" | "ERROR") => ({
       file: "f",

@@ -19,7 +19,12 @@ import {
   pciAddrMap,
   qemuLayout,
 } from "../../src/backends/qemu/layout.ts";
-import { dmesgLines, errnoOfMessage, linkRecords } from "../../src/backends/qemu/run.ts";
+import {
+  bringupArg,
+  dmesgLines,
+  errnoOfMessage,
+  linkRecords,
+} from "../../src/backends/qemu/run.ts";
 import { scenarioLinkFile, udevRenames } from "../../src/backends/qemu/udev.ts";
 import { BackendRefusal } from "../../src/backends/refusal.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
@@ -195,7 +200,12 @@ describe("qemu refusals", () => {
     );
     expect(b.refuses(with_({ udev: { database: {} } }))).toMatch(/database/);
     expect(b.refuses(with_({ udev: { onboard: {} } }))).toMatch(/acpi_index/);
-    expect(b.refuses(with_({ bringup: { links: ["eth*"] } }))).toMatch(/bring-up/);
+    expect(b.refuses(with_({ bringup: { links: ["eth*"] } }))).toBeNull();
+    expect(b.refuses(with_({ bringup: { links: ["eth*"], wait_for_udev: true } }))).toBeNull();
+    expect(b.refuses(with_({ bringup: { links: ["eth*"], dhcp: true } }))).toMatch(
+      /no DHCP client/,
+    );
+    expect(b.refuses(with_({ bringup: { links: ["eth[01]"] } }))).toMatch(/only .*\*/);
     expect(b.refuses(with_({ cloud_init: {} }))).toMatch(/cloud-init/);
     expect(b.refuses(with_({ steps: [{ migrate: { primary: "vf0" } }] }))).toMatch(/migrat/);
     expect(b.refuses(with_({ uek_takeover_delay_ms: 100 }))).toMatch(/UEK/);
@@ -326,6 +336,45 @@ describe("guest scripts", () => {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+
+  it("should match the bring-up actor's link patterns as the model's glob does (only * special)", () => {
+    const d = mkdtempSync(join(tmpdir(), "ifsim-guest-"));
+    try {
+      writeFileSync(join(d, "modlib.sh"), GUEST_MODLIB);
+      const match = (links: string, name: string): boolean =>
+        spawnSync("sh", [
+          "-c",
+          `. "$1"; BU_LINKS="$2"; bu_match "$3"`,
+          "sh",
+          join(d, "modlib.sh"),
+          links,
+          name,
+        ]).status === 0;
+      expect(match("enp*|", "enp0s3")).toBe(true);
+      expect(match("enp*|", "eth0")).toBe(false);
+      expect(match("eth0|enp0s3|", "enp0s3")).toBe(true);
+      expect(match("enp0s3|", "enp0s3nsby")).toBe(false);
+      expect(match("*nsby|", "enp0s3nsby")).toBe(true);
+      expect(match("", "eth0")).toBe(false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("should pass the bring-up configuration on the command line, waiting for udev only with udev", () => {
+    const sc = (o: Record<string, unknown>) =>
+      ({ ifsim: 1, name: "t", steps: [], ...o }) as unknown as ScenarioDoc;
+    const decode = (a: string | null) =>
+      a === null ? null : Buffer.from(a.replace(/^ifsim\.bringup=/, ""), "base64").toString();
+    expect(bringupArg(sc({}))).toBeNull();
+    expect(bringupArg(sc({ bringup: "none" }))).toBeNull();
+    expect(decode(bringupArg(sc({ bringup: { links: ["enp*", "eth0"] } })))).toBe(
+      "enp*|eth0|\n0\n10\n",
+    );
+    const waiting = { links: ["enp0s3"], wait_for_udev: true, latency_ms: 50 };
+    expect(decode(bringupArg(sc({ bringup: waiting })))).toBe("enp0s3|\n0\n50\n");
+    expect(decode(bringupArg(sc({ bringup: waiting, udev: {} })))).toBe("enp0s3|\n1\n50\n");
   });
 
   it("should call iproute2 by full path (busybox's shell prefers its own ip applet)", () => {

@@ -11,7 +11,8 @@
 // start with @@ (and base64 lines outside a field) are console noise and ignored.
 //
 // Requests (the answer always has the fields `mon` — the new `ip monitor link` output — and
-// `dmesg` — new kernel log lines, `dmesg -c`):
+// `dmesg` — new kernel log lines, `dmesg -c`; with udevd `udev`, its new log lines; with the
+// bring-up actor `bringup`, its new log lines):
 //   exec <base64 shell line>      run it (ash eval); fields rc, stdout, stderr; then drain
 //   drain                         wait until the monitor printed what the kernel queued for it
 //   settle <quiet> <max> <pci…>   wait for quiescence (see settle() below); field waited
@@ -41,6 +42,70 @@ export const GUEST_MODLIB = `udev_start() {
   udevadm trigger --type=devices --action=add
   udevadm settle -t 60
   echo "ifsim-init: udevd settled at $(cut -d' ' -f1 /proc/uptime)"
+}
+ms() { # uptime in ms
+  read -r u _ < /proc/uptime
+  f=\${u#*.}; f=\${f#0}
+  echo $(( \${u%.*} * 1000 + f * 10 ))
+}
+# ---- the bring-up actor (a scenario's \`bringup:\`), as the model's BringupActor: each link once
+# (by ifindex), when its name matches one of BU_LINKS ("p1|p2|…|", only * is special) and, with
+# BU_WAIT=1, udev has initialized it (its database file /run/udev/data/n<ifindex> exists), at
+# least BU_LAT ms after it was first seen: \`ip link set dev NAME up\` (or "already up").
+# Shell builtins only in the loop (a fork per poll: sleep), so that it does not load the guest.
+bu_match() {
+  rest=$BU_LINKS
+  while [ -n "$rest" ]; do
+    p=\${rest%%|*}; rest=\${rest#*|}
+    case "$1" in $p) return 0 ;; esac
+  done
+  return 1
+}
+# the links it would act on now (due or not): "ifindex name" per line
+bu_candidates() {
+  BU_DONE=" $(tr '\\n' ' ' < /tmp/bringup.done 2>/dev/null) "
+  for d in /sys/class/net/*; do
+    [ -e "$d/ifindex" ] || continue
+    read -r i < "$d/ifindex" || continue
+    case "$BU_DONE" in *" $i "*) continue ;; esac
+    bu_match "\${d##*/}" || continue
+    [ "$BU_WAIT" = 1 ] && [ ! -e /run/udev/data/n$i ] && continue
+    echo "$i \${d##*/}"
+  done
+}
+bu_idle() {
+  [ -z "$BU_LINKS" ] || [ -z "$(bu_candidates)" ]
+}
+bringup_loop() {
+  : > /tmp/bringup.done
+  : > /tmp/bringup.log
+  done_=" "
+  while :; do
+    read -r u _ < /proc/uptime
+    f=\${u#*.}; f=\${f#0}; now=$(( \${u%.*} * 1000 + f * 10 ))
+    for d in /sys/class/net/*; do
+      [ -e "$d/ifindex" ] || continue
+      read -r i < "$d/ifindex" || continue
+      case "$done_" in *" $i "*) continue ;; esac
+      eval "seen=\\\${bu_seen_$i:-}"
+      [ -n "$seen" ] || { seen=$now; eval "bu_seen_$i=$now"; }
+      n=\${d##*/}
+      bu_match "$n" || continue
+      [ "$BU_WAIT" = 1 ] && [ ! -e /run/udev/data/n$i ] && continue
+      [ $((now - seen)) -ge "$BU_LAT" ] || continue
+      done_="$done_$i "
+      echo "$i" >> /tmp/bringup.done
+      read -r fl < "$d/flags"
+      if [ $((fl & 1)) = 1 ]; then
+        echo "$n: already up" >> /tmp/bringup.log
+      elif err=$(/usr/sbin/ip link set dev "$n" up 2>&1); then
+        echo "$n: bringing link up: ok" >> /tmp/bringup.log
+      else
+        echo "$n: bringing link up: $err" >> /tmp/bringup.log
+      fi
+    done
+    sleep 0.02
+  done
 }
 load_mod() {
   [ -f /lib/modules/ifsim/deps/$1 ] || { echo "modprobe: FATAL: Module $1 not found" >&2; return 1; }
@@ -85,14 +150,26 @@ for w in $(cat /proc/cmdline); do
     ifsim.modules=*) MODS=\${w#ifsim.modules=} ;;
     ifsim.udev=*) UDEV=\${w#ifsim.udev=} ;;
     ifsim.link=*) echo "\${w#ifsim.link=}" | base64 -d > /tmp/ifsim.link ;;
+    ifsim.bringup=*) echo "\${w#ifsim.bringup=}" | base64 -d > /tmp/ifsim.bringup ;;
   esac
 done
 export UDEV
+# the bring-up actor's configuration: links, wait for udev (0/1), latency ms — one per line
+BU_LINKS=; BU_WAIT=0; BU_LAT=0
+if [ -s /tmp/ifsim.bringup ]; then
+  { read -r BU_LINKS; read -r BU_WAIT; read -r BU_LAT; } < /tmp/ifsim.bringup
+fi
+export BU_LINKS BU_WAIT BU_LAT
 if [ -n "$UDEV" ] && [ -s /tmp/ifsim.link ]; then
   mkdir -p /etc/systemd/network
   cp /tmp/ifsim.link /etc/systemd/network/10-ifsim.link
 fi
 [ "$UDEV" = early ] && udev_start
+# the bring-up daemon starts with the boot, before the modules register their netdevs
+if [ -n "$BU_LINKS" ]; then
+  bringup_loop &
+  echo "ifsim-init: bring-up started at $(cut -d' ' -f1 /proc/uptime)"
+fi
 for m in $(echo "$MODS" | tr ',' ' '); do
   load_mod $m || echo "ifsim-init: loading $m failed"
 done
@@ -120,12 +197,6 @@ field() { # key file
   base64 < "$2" >&3
   out "@@E"
 }
-ms() { # uptime in ms
-  read -r u _ < /proc/uptime
-  f=\${u#*.}; f=\${f#0}
-  echo $(( \${u%.*} * 1000 + f * 10 ))
-}
-
 # ---- ip monitor link, for the whole run (restarted when the steps start) -----------------
 mon_start() {
   : > $MON
@@ -167,6 +238,14 @@ udev_take() {
   tail -c +$((ULOGPOS + 1)) $ULOG | head -c $((size - ULOGPOS)) > /tmp/udev.new
   ULOGPOS=$size
 }
+# new bring-up log lines since the last call → /tmp/bringup.new
+BULOGPOS=0
+bringup_take() {
+  [ -n "$BU_LINKS" ] || return 0
+  size=$(wc -c < /tmp/bringup.log)
+  tail -c +$((BULOGPOS + 1)) /tmp/bringup.log | head -c $((size - BULOGPOS)) > /tmp/bringup.new
+  BULOGPOS=$size
+}
 # udevd has no event queued or running (it removes /run/udev/queue when its queue is empty)
 udev_idle() {
   [ -z "$UDEV" ] || [ ! -e /run/udev/queue ]
@@ -196,7 +275,7 @@ settle() {
     now=$(ms)
     s=$(wc -c < $MON)
     if [ "$s" != "$last" ]; then last=$s; tq=$now; fi
-    if [ $((now - tq)) -ge $q ] && mon_idle && udev_idle && ! carrier_pending "$@"; then break; fi
+    if [ $((now - tq)) -ge $q ] && mon_idle && udev_idle && bu_idle && ! carrier_pending "$@"; then break; fi
     if [ $((now - t0)) -ge $max ]; then to=+timeout; break; fi
   done
   echo "$((now - t0))$to" > /tmp/waited
@@ -276,11 +355,13 @@ while IFS= read -r line <&3; do
   esac
   mon_take
   udev_take
+  bringup_take
   dmesg -c > /tmp/dmesg 2>/dev/null
   out "@@BEGIN $seq"
   for f in $fields; do field $f /tmp/$f; done
   field mon /tmp/mon.new
   [ -n "$UDEV" ] && field udev /tmp/udev.new
+  [ -n "$BU_LINKS" ] && field bringup /tmp/bringup.new
   field dmesg /tmp/dmesg
   out "@@END $seq"
 done

@@ -76,6 +76,8 @@ export interface QemuRunRecord extends BackendRunRecord {
   /** Guest PCI address → the model's, where they differ (pci-nics behind root ports). */
   readonly pciAddrs: Readonly<Record<string, string>>;
   readonly iproute2: string;
+  /** The bring-up actor's log (boot first, then each step's), when the scenario has `bringup:`. */
+  readonly bringup?: { readonly bootLog: string[]; readonly stepLog: string[][] };
   /** The real udevd's part, when the scenario has a `udev:` actor. */
   readonly udev?: {
     /** Debian's udev package version. */
@@ -114,8 +116,8 @@ export function qemuRefuses(sc: ScenarioDoc, kernel?: string | null): string | n
   if (lp) return lp;
   const up = realUdevProblem(sc, r.udevMajor);
   if (up) return up;
-  if (sc.bringup !== undefined && sc.bringup !== "none")
-    return "the guest runs no bring-up daemon: set bringup: none";
+  const bp = bringupProblem(sc);
+  if (bp) return bp;
   if (sc.cloud_init !== undefined && sc.cloud_init !== "none")
     return "the guest runs no cloud-init: set cloud_init: none";
   if (sc.uek_takeover_delay_ms !== undefined)
@@ -142,6 +144,43 @@ export function qemuRefuses(sc: ScenarioDoc, kernel?: string | null): string | n
     if (id !== null && !ids.has(id)) return `step ${i + 1} names no device "${id}"`;
   }
   return null;
+}
+
+/**
+ * Why the guest's bring-up actor cannot play this scenario's `bringup:`, or null. It does what
+ * the model's BringupActor does (src/backends/qemu/guest.ts bringup_loop): each link once, when
+ * its name matches, udev initialized it (wait_for_udev, with the udev actor), latency_ms after it
+ * appeared, `ip link set dev NAME up`. It runs no DHCP client, and its patterns are matched by
+ * the guest's shell, so only `*` may be special in them.
+ */
+export function bringupProblem(sc: ScenarioDoc): string | null {
+  const b = sc.bringup;
+  if (b === undefined || b === "none") return null;
+  if (b.dhcp === true)
+    return "bringup.dhcp: the guest runs no DHCP client (the model's only records the clients it would start); set dhcp: false";
+  const bad = b.links.find((l) => !/^[A-Za-z0-9_.:@*-]+$/.test(l));
+  if (bad !== undefined)
+    return `bringup.links "${bad}": the guest's bring-up matches with its shell, so a pattern may hold only letters, digits, _ . : @ - and *`;
+  return null;
+}
+
+/**
+ * The guest's bring-up configuration (kernel command line `ifsim.bringup=`, base64 of three
+ * lines: the patterns "p1|p2|", 1 to wait for udev's database entry, the latency in ms), or null.
+ * As in the model, wait_for_udev waits only when the udev actor runs, and latency_ms defaults
+ * to 10.
+ */
+export function bringupArg(sc: ScenarioDoc): string | null {
+  const b = sc.bringup;
+  if (b === undefined || b === "none") return null;
+  const udev = sc.udev !== undefined && sc.udev !== "none";
+  const text = [
+    b.links.map((l) => `${l}|`).join(""),
+    b.wait_for_udev === true && udev ? "1" : "0",
+    String(b.latency_ms ?? 10),
+    "",
+  ].join("\n");
+  return `ifsim.bringup=${Buffer.from(text).toString("base64")}`;
 }
 
 /** The errno iproute2 reported in its message, or null (see errno-text.ts). */
@@ -190,7 +229,7 @@ export async function settleGuest(
   vm: Vm,
   hv: HostView,
   log: (l: string) => void,
-): Promise<{ mon: string[]; dmesg: string[]; udev: string[] }> {
+): Promise<{ mon: string[]; dmesg: string[]; udev: string[]; bringup: string[] }> {
   const w = await vm.request(
     "waitdev",
     [String(DEV_WAIT_MS), ...hv.expected()],
@@ -208,6 +247,7 @@ export async function settleGuest(
     mon: [...lines(w.mon), ...lines(q.mon)],
     dmesg: [...dmesgLines(w.dmesg), ...dmesgLines(q.dmesg)],
     udev: [...lines(w.udev), ...lines(q.udev)],
+    bringup: [...lines(w.bringup), ...lines(q.bringup)],
   };
 }
 
@@ -224,6 +264,7 @@ export async function execStep(
   rec: Omit<BackendStepRecord, "index" | "step">;
   dmesg: string[];
   udev: string[];
+  bringup: string[];
 }> {
   const done = async (
     r: Record<string, string>,
@@ -236,6 +277,7 @@ export async function execStep(
       rec: { ok, errno, message, events: [...lines(r.mon), ...q.mon] },
       dmesg: [...dmesgLines(r.dmesg), ...q.dmesg],
       udev: [...lines(r.udev), ...q.udev],
+      bringup: [...lines(r.bringup), ...q.bringup],
     };
   };
   if (typeof s === "string") return done({}, true, null, null);
@@ -323,6 +365,8 @@ export interface StartedGuest {
   /** Kernel log lines and udevd's log of the boot. */
   readonly bootDmesg: string[];
   readonly bootUdev: string[];
+  /** The bring-up actor's log of the boot. */
+  readonly bootBringup: string[];
 }
 
 /**
@@ -349,12 +393,16 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
       }
     : base;
   const linkFile = withFiles ? null : scenarioLinkFile(sc, u?.alternativeNamesPolicy);
-  const append = u
-    ? [
-        `ifsim.udev=${o.udevStart ?? "early"}`,
-        ...(linkFile ? [`ifsim.link=${Buffer.from(linkFile).toString("base64")}`] : []),
-      ]
-    : [];
+  const bu = bringupArg(sc);
+  const append = [
+    ...(u
+      ? [
+          `ifsim.udev=${o.udevStart ?? "early"}`,
+          ...(linkFile ? [`ifsim.link=${Buffer.from(linkFile).toString("base64")}`] : []),
+        ]
+      : []),
+    ...(bu ? [bu] : []),
+  ];
   const layout = qemuLayout(sc, { network: o.network ?? "none" });
   const t0 = Date.now();
   const modules = sc.modules ?? [...SCENARIO_MODULES];
@@ -382,6 +430,7 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
     const remon = await vm.request("remon");
     dmesg.push(...dmesgLines(remon.dmesg));
     boot.udev.push(...lines(remon.udev));
+    boot.bringup.push(...lines(remon.bringup));
     const readyMs = Date.now() - t0;
     log(`qemu: ready in ${readyMs} ms`);
     return {
@@ -396,6 +445,7 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
       readyMs,
       bootDmesg: dmesg,
       bootUdev: boot.udev,
+      bootBringup: boot.bringup,
     };
   } catch (e) {
     await vm.stop();
@@ -416,10 +466,12 @@ export async function runOnQemu(sc: ScenarioDoc, o: QemuRunOptions = {}): Promis
     const stepMs: number[] = [];
     const stepDmesg: string[][] = [];
     const stepUdev: string[][] = [];
+    const stepBringup: string[][] = [];
     for (const [i, s] of sc.steps.entries()) {
       const ts = Date.now();
-      const { rec, dmesg: dm, udev: ul } = await execStep(vm, hv, s, log);
+      const { rec, dmesg: dm, udev: ul, bringup: bl } = await execStep(vm, hv, s, log);
       stepUdev.push(ul);
+      stepBringup.push(bl);
       steps.push({ index: i + 1, step: stepText(s), ...rec });
       stepMs.push(Date.now() - ts);
       stepDmesg.push(dm);
@@ -452,6 +504,7 @@ export async function runOnQemu(sc: ScenarioDoc, o: QemuRunOptions = {}): Promis
       kernelPackage: `${p.kpkg} ${p.pkgVersion}`,
       pciAddrs: Object.fromEntries(pciAddrMap(layout)),
       iproute2: p.ipVersion,
+      ...(bringupArg(sc) ? { bringup: { bootLog: g.bootBringup, stepLog: stepBringup } } : {}),
       ...(u
         ? {
             udevRenames: udevRenames([...boot.udev, ...stepUdev.flat()]).map((x) => ({

@@ -35,7 +35,8 @@
 // attributes are read through the device's current name (udevd reads through the event's
 // syspath, which a concurrent rename makes stale); the IFF_UP check of v250 and the rename happen
 // in the same atomic step (no window between them); alternative names (AlternativeNamesPolicy=)
-// are set by the v249 and v253 generations only (measured on udev 247 and 252, see #applyAltnames).
+// are set by the v249, v253 and v256 generations only (measured on udev 247, 252 and 257, see
+// #applyAltnames).
 
 import { STRERROR } from "../../ip/index.ts";
 import {
@@ -287,6 +288,11 @@ export class Udevd implements Actor {
   readonly #db = new Map<number, DbEntry>();
   readonly #logs: UdevLogLine[] = [];
   readonly #renames: UdevRename[] = [];
+  /**
+   * v256: the alternative names net_setup_link chose for the `add` being processed
+   * (`event->altnames`), assigned after the rename. Set and used within one #process step.
+   */
+  #eventAltnames: string[] = [];
   readonly #processedSubs: ((p: UdevProcessed) => void)[] = [];
   #lastDeliverAt = 0;
   #arrivals = 0;
@@ -717,6 +723,7 @@ export class Udevd implements Actor {
   #processAdd(job: Job, base: Record<string, string>): boolean {
     const ev = job.ev;
     const k = this.#w.k;
+    this.#eventAltnames = [];
     const facts = this.#facts(ev.ifindex);
     if (!facts) {
       this.#log("debug", ev.ifname, "Device is gone, ignoring.", null);
@@ -735,6 +742,8 @@ export class Udevd implements Actor {
     else target = this.#netSetupLink(ev, facts, names, fromDb, props);
 
     if (target === null || target === ev.ifname) {
+      // v256: rename_netif() had nothing to do (0), so assign_altnames()
+      if (this.generation === "v256") this.#assignAltnamesV256(ev.ifindex, ev.ifname);
       this.#writeDb(ev, ev.ifname, props, false);
       return this.#finish(ev, ev.ifname, true);
     }
@@ -843,9 +852,9 @@ export class Udevd implements Actor {
    * is up), on `add` and on `move`. v253 (systemd 252) keeps the name it is about to give among
    * them; v249 (systemd 247, Debian bullseye, measured in the qemu guest: link_config_apply())
    * leaves out `newName`, the name the event's rename will ask for. v256 (systemd 257, Debian
-   * trixie, measured in the qemu guest) leaves it out too, applies them on `add` only (a user
-   * rename's `move` adds none), and its 99-default.link adds `mac` to the policy. legacy and
-   * v250 are not measured: they set none.
+   * trixie, measured in the qemu guest) only collects them here, on `add` only (a user rename's
+   * `move` adds none; its 99-default.link adds `mac` to the policy), and assigns them after the
+   * rename (#assignAltnamesV256). legacy and v250 are not measured: they set none.
    */
   #applyAltnames(
     ifindex: number,
@@ -874,7 +883,16 @@ export class Udevd implements Actor {
       path: names.ID_NET_NAME_PATH,
       mac: names.ID_NET_NAME_MAC,
     };
-    const skip = gen === "v249" || gen === "v256" ? newName : null;
+    if (gen === "v256") {
+      // link_generate_alternative_names(): AlternativeNames= first, then the policies' names;
+      // udev-event.c assigns them after the rename (#assignAltnamesV256)
+      this.#eventAltnames = [
+        ...(link.alternativeNames ?? []),
+        ...policy.flatMap((p) => (byPolicy[p] === undefined ? [] : [byPolicy[p]])),
+      ];
+      return;
+    }
+    const skip = gen === "v249" ? newName : null;
     for (const n of [...policy.map((p) => byPolicy[p]), ...(link.alternativeNames ?? [])])
       if (
         n !== undefined &&
@@ -885,6 +903,51 @@ export class Udevd implements Actor {
       )
         want.push(n);
     if (want.length > 0) rtnlLinkprop(this.#w.k, { op: "add", ifindex, altname: want });
+  }
+
+  /**
+   * v256: assigns the event's alternative names (#eventAltnames) less `current` (the name the
+   * device has now) and the altnames it has (`had`: as read before the rename), deduplicated,
+   * sorted, in one RTM_NEWLINKPROP; when that fails with EEXIST (a name another device holds:
+   * two devices that share a MAC both want its `enx…`), one by one, logging each failure.
+   * Whichever of udevd's parallel workers gets there first wins the contested name: measured
+   * on udev 257 (01 of the qemu-udev corpus, master and standby processed at once), the standby
+   * 4 times in 5, the master once; the model's workers finish in event order (the master).
+   * @systemd rtnl_set_link_name() (after the rename) and assign_altnames() in udev-event.c
+   */
+  #assignAltnamesV256(ifindex: number, current: string, had?: readonly string[]): void {
+    if (!this.#w.k.profile.altnames) return;
+    const dev = devGetByIndex(this.#w.k, ifindex);
+    if (!dev) return;
+    const existing = had ?? dev.altnames;
+    const want: string[] = [];
+    for (const n of this.#eventAltnames)
+      if (n !== current && !existing.includes(n) && !want.includes(n)) want.push(n);
+    want.sort();
+    if (want.length === 0) return;
+    const ret = rtnlLinkprop(this.#w.k, { op: "add", ifindex, altname: want }).ret;
+    if (errnoName(ret) === "EEXIST") {
+      for (const n of want) {
+        const r = rtnlLinkprop(this.#w.k, { op: "add", ifindex, altname: n }).ret;
+        if (r < 0) {
+          const e = errnoName(r) ?? "EINVAL";
+          this.#log(
+            "debug",
+            dev.name,
+            `Failed to assign '${n}' as an alternative name on network interface ${ifindex}, ignoring: ${strerror(e)}`,
+            null,
+          );
+        }
+      }
+    } else if (ret < 0) {
+      const e = errnoName(ret) ?? "EINVAL";
+      this.#log(
+        "debug",
+        dev.name,
+        `Failed to assign alternative names on network interface ${ifindex}, ignoring: ${strerror(e)}`,
+        null,
+      );
+    }
   }
 
   #setName(ifindex: number, name: string): number {
@@ -1013,13 +1076,16 @@ export class Udevd implements Actor {
     // v253 (systemd 252, measured): the new name is dropped from the altnames just before the
     // rename and given back when the rename fails. v249 (systemd 247, measured: its
     // rtnl_set_link_name()) drops it too and never gives it back.
+    // v256 (systemd 257's rtnl_set_link_name()) drops and restores it like v253.
+    const had = [...dev.altnames];
     const altDropped =
-      (gen === "v253" || gen === "v249") && dev.altnames.includes(target)
+      (gen === "v253" || gen === "v249" || gen === "v256") && dev.altnames.includes(target)
         ? rtnlLinkprop(this.#w.k, { op: "del", ifindex: ev.ifindex, altname: target }).ret === 0
         : false;
     const ret = this.#setName(ev.ifindex, target);
-    if (ret !== 0 && altDropped && gen === "v253")
+    if (ret !== 0 && altDropped && (gen === "v253" || gen === "v256"))
       rtnlLinkprop(this.#w.k, { op: "add", ifindex: ev.ifindex, altname: target });
+    if (ret === 0 && gen === "v256") this.#assignAltnamesV256(ev.ifindex, target, had);
     if (ret === 0) {
       this.#renamed(old, target);
       this.#log(
@@ -1043,6 +1109,9 @@ export class Udevd implements Actor {
           "EBUSY",
           this.#cause(old, "EBUSY"),
         );
+        // v256: rename_netif() returns 0 after EBUSY, so assign_altnames() follows (the name
+        // it failed to give among them)
+        if (gen === "v256") this.#assignAltnamesV256(ev.ifindex, old);
         this.#writeDb(ev, old, props, false);
         return this.#finish(ev, old, true);
       }

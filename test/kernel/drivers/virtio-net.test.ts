@@ -382,6 +382,69 @@ describe("virtnet_config_changed_work", () => {
   });
 });
 
+describe("virtio_net from v6.12: carrier in step with the admin state (df28de7b0050, be5dcaed694e)", () => {
+  it("should leave the carrier off after the probe, the config change pending until the first open", () => {
+    const { k, m } = bootMachine("6.12", VIRTIO_VM, { noBoot: true });
+    m.boot();
+    const d = dev(k, "eth0");
+    expect(d.carrier).toBe(false);
+    expect([d.carrierUpCount, d.carrierDownCount]).toEqual([0, 1]);
+    expect(k.state.work.filter((w) => w.name === VIRTNET_CONFIG_WORK)).toEqual([]);
+    expect(rtnlFillIfinfo(k, d).operstate).toBe(IF_OPER.DOWN);
+  });
+
+  it("should turn the carrier on in ndo_open and leave operstate DOWN for linkwatch (measured on 6.12.118)", () => {
+    const { k, m } = bootMachine("6.12", VIRTIO_VM);
+    const d = dev(k, "eth0");
+    const evs = rawEvents(k, () => expect(devOpen(k, d)).toBe(0));
+    const rtm = evs.find((e) => e.type === "kernel.rtnl");
+    // ip monitor: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> … state DOWN
+    expect(rtm?.type === "kernel.rtnl" && [rtm.link.carrier, rtm.link.operstate]).toEqual([
+      true,
+      IF_OPER.DOWN,
+    ]);
+    m.settle();
+    expect(rtnlFillIfinfo(k, d).operstate).toBe(IF_OPER.UP);
+  });
+
+  it("should turn the carrier off on close and back on at the next open from the status read", () => {
+    const { k, m } = bootMachine("6.12", VIRTIO_VM);
+    const d = dev(k, "eth0");
+    expect(devOpen(k, d)).toBe(0);
+    m.settle();
+    devClose(k, d);
+    expect(d.carrier).toBe(false);
+    m.settle();
+    expect(rtnlFillIfinfo(k, d).operstate).toBe(IF_OPER.DOWN);
+    expect(devOpen(k, d)).toBe(0);
+    expect(d.carrier).toBe(true);
+    expect([d.carrierUpCount, d.carrierDownCount]).toEqual([2, 2]);
+  });
+
+  it("should hold a set_link while the device is down until it opens, then run it", () => {
+    const { k, m } = bootMachine("6.12", VIRTIO_VM);
+    const d = dev(k, "eth0");
+    expect(devOpen(k, d)).toBe(0);
+    m.settle();
+    devClose(k, d);
+    m.setLink("net0", false);
+    m.settle();
+    expect(k.state.work.filter((w) => w.name === VIRTNET_CONFIG_WORK)).toEqual([]);
+    // open: the carrier on from the last status read (up), then the pending change reads down
+    expect(devOpen(k, d)).toBe(0);
+    expect(d.carrier).toBe(false);
+    expect([d.carrierUpCount, d.carrierDownCount]).toEqual([2, 3]);
+    m.setLink("net0", true);
+    m.settle();
+    expect([d.carrier, rtnlFillIfinfo(k, d).operstate]).toEqual([true, IF_OPER.UP]);
+  });
+
+  it("should keep the pre-6.12 behaviour on 6.7: carrier on at probe while down", () => {
+    const { k } = bootMachine("6.7", VIRTIO_VM);
+    expect(dev(k, "eth0").carrier).toBe(true);
+  });
+});
+
 describe("virtnet_set_mac_address", () => {
   it("should refuse a MAC change with STANDBY (-EOPNOTSUPP) and change nothing", () => {
     const { k } = bootMachine("6.1", STANDBY_VM);

@@ -504,6 +504,36 @@ describe("alternative names (AlternativeNamesPolicy=database onboard slot path, 
   });
 });
 
+describe("alternative names, v256 (systemd 257, measured on Debian trixie in the qemu guest)", () => {
+  it("should assign them after the rename, the new name left out, and the shared MAC's enx once", () => {
+    const { w, k, u } = sim("6.12", { generation: "v256", logLevel: "debug" });
+    settle(w);
+    const byName = (n: string) => [...k.state.devices.values()].find((x) => x.name === n);
+    // the master's event runs first: it gets enx…; the standby's rename then asks for it too
+    expect(byName("enp0s3")?.altnames).toEqual(["enx525400001253"]);
+    expect(byName("enp0s3nsby")?.altnames).toEqual([]);
+    expect(u.logText()).toContain(
+      "enp0s3nsby: Failed to assign 'enx525400001253' as an alternative name on network interface 3, ignoring: File exists",
+    );
+  });
+
+  it("should keep the name it failed to give (EBUSY) among the altnames assigned after it", () => {
+    const links = [{ file: "10-path.link", match: { originalName: "*" }, namePolicy: ["path"] }];
+    const { w, k, u } = sim("6.1", { generation: "v256", links } as UdevdConfig);
+    settle(w);
+    w.ip(["link", "set", "enp0s4", "name", "eth9"]);
+    w.ip(["link", "set", "eth9", "up"]);
+    w.dispatch();
+    settle(w);
+    u.coldplug();
+    w.dispatch();
+    settle(w);
+    const d = [...k.state.devices.values()].find((x) => x.ifindex === 4);
+    expect(d?.name).toBe("eth9");
+    expect(d?.altnames).toContain("enp0s4");
+  });
+});
+
 describe("v256 ID_NET_NAME_ALLOW on a failover VM", () => {
   const DENY_VIRTIO_PPN = { "net:naming:drvirtio_net:*": { PHYS_PORT_NAME: false } };
 
