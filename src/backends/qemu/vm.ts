@@ -73,12 +73,32 @@ async function waitForFile(p: string, ms: number, dead: () => string | null): Pr
   }
 }
 
-function connect(p: string): Promise<Socket> {
+function connectOnce(p: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = createConnection(p);
     s.once("connect", () => resolve(s));
     s.once("error", reject);
   });
+}
+
+/**
+ * Connects to one of QEMU's server sockets. QEMU binds the socket (the file appears) a moment
+ * before it listens: on a loaded machine a connect in between is refused, so ECONNREFUSED is
+ * retried (every 20 ms, up to `ms`) while QEMU lives.
+ */
+async function connect(p: string, ms: number, dead: () => string | null): Promise<Socket> {
+  const t = Date.now();
+  for (;;) {
+    try {
+      return await connectOnce(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = dead();
+      if (why) throw new Error(why);
+      if (code !== "ECONNREFUSED" || Date.now() - t > ms) throw e;
+      await sleep(20);
+    }
+  }
 }
 
 /** A running guest. */
@@ -193,8 +213,8 @@ export class Vm {
     try {
       await waitForFile(join(dir, "qmp.sock"), 20_000, dead);
       await waitForFile(join(dir, "agent.sock"), 20_000, dead);
-      const qmp = new Qmp(await connect(join(dir, "qmp.sock")), t0);
-      const agent = await connect(join(dir, "agent.sock"));
+      const qmp = new Qmp(await connect(join(dir, "qmp.sock"), 20_000, dead), t0);
+      const agent = await connect(join(dir, "agent.sock"), 20_000, dead);
       const vm = new Vm({ proc, agent, qmp, dir, argv, accel, t0 });
       proc.on("exit", () => {
         vm.#exit = exited;
