@@ -31,6 +31,10 @@ Configuration (a list of kernels or udev generations explores each combination, 
   --timing any|strict  any (default): every ready actor may go next whatever its virtual time;
                      strict: virtual-time order, only ties explored
 Search:
+  --atomic on|off    coarse atomic steps (default on): a step no other actor can observe (it
+                     touches only its own actor's private state, e.g. the script starting a
+                     settle or a sleep) runs together with that actor's next step, as one
+                     step (Lipton's reduction; docs/explore.md). Replays use the same steps
   --reduction dpor|none  partial-order reduction (default dpor)
   --no-symmetry      do not identify states that differ by a permutation of identical
                      failover pairs or of udev workers
@@ -141,6 +145,8 @@ export interface ExploreArgs {
   readonly seed?: number;
   readonly invariants: string[];
   readonly timing?: "any" | "strict";
+  /** --atomic on|off (absent: on). */
+  readonly atomic?: boolean;
   readonly reduction: "dpor" | "none";
   readonly symmetry: boolean;
   readonly hashing: boolean;
@@ -189,6 +195,7 @@ const OPTIONS = {
   invariants: { type: "string", multiple: true },
   "list-invariants": { type: "boolean" },
   timing: { type: "string" },
+  atomic: { type: "string" },
   reduction: { type: "string" },
   "no-symmetry": { type: "boolean" },
   "no-hashing": { type: "boolean" },
@@ -295,6 +302,8 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   }
   if (o.timing !== undefined && o.timing !== "any" && o.timing !== "strict")
     return { usage: `--timing is any or strict, got "${o.timing}"` };
+  if (o.atomic !== undefined && o.atomic !== "on" && o.atomic !== "off")
+    return { usage: `--atomic is on or off, got "${o.atomic}"` };
   if (o.reduction !== undefined && o.reduction !== "dpor" && o.reduction !== "none")
     return { usage: `--reduction is dpor or none, got "${o.reduction}"` };
   const invariants = listOf(o.invariants);
@@ -351,6 +360,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(nums.seed !== undefined ? { seed: nums.seed } : {}),
     invariants,
     ...(o.timing !== undefined ? { timing: o.timing as "any" | "strict" } : {}),
+    ...(o.atomic === "off" ? { atomic: false } : {}),
     reduction: (o.reduction ?? "dpor") as "dpor" | "none",
     symmetry: !o["no-symmetry"],
     hashing: !o["no-hashing"],

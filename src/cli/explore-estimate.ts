@@ -50,6 +50,7 @@ export function estimateCommand(r: {
               ...(a.seed !== undefined ? { seed: a.seed } : {}),
               invariants: plan.invariants,
               timing: plan.timing,
+              ...(a.atomic === false ? { atomic: false } : {}),
             },
             {
               walks: a.estimateWalks,

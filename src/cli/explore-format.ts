@@ -242,6 +242,7 @@ export function optionsJson(
 ): Record<string, unknown> {
   return {
     timing,
+    atomic: a.atomic !== false,
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     reduction: a.reduction,
     symmetry: a.symmetry,

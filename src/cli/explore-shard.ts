@@ -171,6 +171,7 @@ export function mergeCommand(m: MergeArgs): CliResult {
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     invariants: [...o.invariants],
     timing: o.timing,
+    ...(o.atomic === false ? { atomic: false } : {}),
     reduction: o.reduction,
     symmetry: o.symmetry,
     hashing: o.hashing,

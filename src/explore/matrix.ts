@@ -28,6 +28,8 @@ export interface SearchPlan {
   readonly reduction: "dpor" | "none";
   readonly symmetry: boolean;
   readonly hashing: boolean;
+  /** Coarse atomic steps (`ScenarioSystemOptions.atomic`; absent: on). */
+  readonly atomic?: boolean;
   readonly maxDepth: number;
   readonly maxStates?: number;
   readonly timeLimitMs?: number;
@@ -233,6 +235,7 @@ export async function exploreCell(
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     invariants: cell.invariants,
     timing: cell.timing,
+    ...(a.atomic === false ? { atomic: false } : {}),
   };
   const now = host.now;
   const t0 = now();

@@ -53,6 +53,11 @@ export interface ScenarioSystemOptions {
   readonly invariants?: readonly InvariantName[];
   /** "any" (default): every ready lane may go next; "strict": virtual-time order, ties explored. */
   readonly timing?: "any" | "strict";
+  /**
+   * Coarse atomic steps (default true): a step no other lane can observe runs together with its
+   * lane's next step, as one step with the union footprint (see `ScenarioSystem.fire`).
+   */
+  readonly atomic?: boolean;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -75,6 +80,8 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 }
 
 const WORKER = /^udev\/w(\d+)$/;
+const SCRIPT_PRIVATE: ReadonlySet<string> = new Set(["script"]);
+const NOTHING_PRIVATE: ReadonlySet<string> = new Set();
 const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
 
 /**
@@ -121,6 +128,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly p: PreparedRun;
   readonly invariants: ReadonlySet<InvariantName>;
   readonly timing: "any" | "strict";
+  readonly atomic: boolean;
+  /** Steps fired inside a coarse step after its first (what `atomic` saved as scheduling points). */
+  merged = 0;
   #digests: Digests;
   #violation: Violation | null = null;
   /** udev renames already checked / kernel warnings already seen (trace-derived). */
@@ -168,6 +178,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     });
     this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
     this.timing = o.timing ?? "any";
+    this.atomic = o.atomic ?? true;
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -216,7 +227,66 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     return best.lane;
   }
 
+  /**
+   * Runs one step of `lane` and returns its footprint. With `atomic` (Lipton's reduction; SPIN's
+   * `d_step`), a step whose footprint lies within its lane's private resources (`#privateTo`)
+   * is followed at once by the lane's next step, while the lane is still enabled, and the two
+   * are one step of the search with the union of their footprints; repeated while the last step
+   * fired is private.
+   *
+   * Why this loses no behaviour. Let s be a private step of lane L and t its next step. No other
+   * lane's step reads or writes what s touches (its resources are private to L), so s commutes
+   * with every step u of another lane in both directions (s·u and u·s reach the same state with
+   * the same footprints: s is a right and a left mover), and s neither enables nor disables u
+   * (enabledness is part of what u reads). So every execution in which other steps come between
+   * s and t is equivalent to one in which they come after t, and the one in which t never comes
+   * (an execution cut at a state where L is still enabled) reaches no state that the coarse
+   * step misses up to the position of s: the states between s and t differ from the state before
+   * s only in L's private resources. No invariant reads those (`#privateTo` lists only
+   * resources no invariant reads), so an invariant broken between s and t was already broken
+   * before s, where it is checked; quiescence cannot fall between s and t (L is enabled there),
+   * so quiescence checks see the same states. The same argument repeats for a chain of private
+   * steps. A step that moves the clock (`?clock`) is never private: every timed lane reads it.
+   */
   fire(lane: string): readonly string[] {
+    const first = this.#fireOne(lane);
+    if (!this.atomic || !this.#isPrivate(lane, first)) return first;
+    const all = new Set(first);
+    let last = first;
+    while (
+      this.#isPrivate(lane, last) &&
+      this.#violation === null &&
+      this.enabled().includes(lane)
+    ) {
+      last = this.#fireOne(lane);
+      this.merged++;
+      for (const r of last) all.add(r);
+    }
+    return [...all];
+  }
+
+  /**
+   * Resources only `lane` reads or writes, that no other lane's readiness depends on and that
+   * no invariant reads. Today: the script's own position (`script`: which step, whether it waits),
+   * written only by the script's steps and read by nothing else (the settle the script waits for
+   * is detected from the other lanes' readiness, not from this resource). The other lanes' own
+   * state is shared: a udev worker's job (`udev:wN`) is handed out by whichever step frees a
+   * worker, networkd's link sets are changed by udev's steps, the kernel's work list by everyone.
+   */
+  #privateTo(lane: string): ReadonlySet<string> {
+    return lane === "script" ? SCRIPT_PRIVATE : NOTHING_PRIVATE;
+  }
+
+  /** True when every resource of `fp` is private to `lane`. */
+  #isPrivate(lane: string, fp: readonly string[]): boolean {
+    const own = this.#privateTo(lane);
+    if (own.size === 0 || fp.length === 0) return false;
+    for (const r of fp) if (!own.has(r)) return false;
+    return true;
+  }
+
+  /** One step of `lane` (the unit of `fire`), and its footprint. */
+  #fireOne(lane: string): readonly string[] {
     const p = this.p;
     const w = p.w;
     const ready = this.#ready();

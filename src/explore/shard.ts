@@ -47,6 +47,8 @@ export interface ShardOptions {
   readonly udevs: readonly (string | null)[];
   readonly invariants: readonly InvariantName[];
   readonly timing: "any" | "strict";
+  /** Present (false) only when coarse atomic steps were turned off. */
+  readonly atomic?: false;
   readonly seed?: number;
   readonly reduction: "dpor" | "none";
   readonly symmetry: boolean;
@@ -109,6 +111,7 @@ export function shardOptions(plan: MatrixPlan, a: SearchPlan): ShardOptions {
     udevs: plan.udevs,
     invariants: plan.invariants,
     timing: plan.timing,
+    ...(a.atomic === false ? { atomic: false as const } : {}),
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     reduction: a.reduction,
     symmetry: a.symmetry,
@@ -130,6 +133,7 @@ function configOf(o: ShardOptions, kernel: string, udev: string | null): Explore
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     invariants: o.invariants,
     timing: o.timing,
+    ...(o.atomic === false ? { atomic: false } : {}),
   };
 }
 

@@ -268,17 +268,20 @@ const smallScenario = fc
   });
 
 describe(`search: DPOR against the naive enumeration on random small scenarios (seed ${SEED})`, () => {
-  it("should reach the same verdict whenever the naive search completes", () => {
+  it("should reach the same verdict whenever the naive search completes, with coarse atomic steps and without", () => {
     // The naive reference: reduction none without hashing, capped at 2000 states; when that does
     // not finish, reduction none with hashing on the plain (non-symmetric) key, capped at 2500
     // states (each well under a second). A scenario neither finishes is skipped and counted.
     let plain = 0;
     let hashed = 0;
     let skipped = 0;
+    let merged = 0;
+    let coarse = 0;
     const verdicts = new Map<string, number>();
     fc.assert(
       fc.property(smallScenario, ({ sc, invariants }) => {
-        const c: ExploreConfig = { invariants };
+        // The reference takes every step on its own (no coarse steps).
+        const c: ExploreConfig = { invariants, atomic: false };
         let naive = search(systemFor(sc, c), {
           reduction: "none",
           hashing: false,
@@ -297,29 +300,40 @@ describe(`search: DPOR against the naive enumeration on random small scenarios (
           }
           hashed++;
         } else plain++;
-        const dpor = search(systemFor(sc, c), {
-          reduction: "dpor",
-          hashing: true,
-          symmetry: true,
-          maxStates: 20_000,
-        });
         verdicts.set(outcome(naive), (verdicts.get(outcome(naive)) ?? 0) + 1);
-        expect(outcome(dpor)).toBe(outcome(naive));
-        if (dpor.verdict === "violated")
-          expect(firePath(sc, c, dpor.found.path)).toEqual(dpor.found.violation);
+        for (const atomic of [false, true]) {
+          const ca: ExploreConfig = { invariants, atomic };
+          const sys = systemFor(sc, ca);
+          const dpor = search(sys, {
+            reduction: "dpor",
+            hashing: true,
+            symmetry: true,
+            maxStates: 20_000,
+          });
+          merged += sys.merged;
+          if (atomic && sys.merged > 0) coarse++;
+          expect(outcome(dpor), `atomic ${atomic}`).toBe(outcome(naive));
+          // A counterexample replays on a system with the same steps.
+          if (dpor.verdict === "violated")
+            expect(firePath(sc, ca, dpor.found.path)).toEqual(dpor.found.violation);
+        }
       }),
-      { seed: SEED, numRuns: 40, endOnFailure: true },
+      { seed: SEED, numRuns: 110, endOnFailure: true },
     );
     const compared = plain + hashed;
     console.log(
-      `random small scenarios: ${compared} compared (${plain} against the naive search without hashing, ${hashed} with), ${skipped} skipped; verdicts ${JSON.stringify(Object.fromEntries(verdicts))}`,
+      `random small scenarios: ${compared} compared (${plain} against the naive search without hashing, ${hashed} with), ${skipped} skipped; verdicts ${JSON.stringify(Object.fromEntries(verdicts))}; coarse steps in ${coarse} (${merged} steps merged)`,
     );
+    // At least 100 scenarios are compared, and coarse steps happen in some of them.
+    expect(compared).toBeGreaterThanOrEqual(100);
+    expect(coarse).toBeGreaterThan(10);
     expect(compared).toBeGreaterThan(skipped);
     expect(plain).toBeGreaterThan(10);
     // Both kinds of verdict occur.
     expect(verdicts.get("verified") ?? 0).toBeGreaterThan(0);
     expect(compared - (verdicts.get("verified") ?? 0)).toBeGreaterThan(0);
-  });
+    // ~50 s of CPU (110 scenarios, each searched three times); a loaded machine doubles the wall time.
+  }, 400_000);
 });
 
 // ---- determinism ----
