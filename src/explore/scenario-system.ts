@@ -93,6 +93,24 @@ type CanonItem = readonly [number, string, Hash64, boolean];
 /** component → resource → digest (`ScenarioSystem.#resources`). */
 type Digests = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
+/** A device's field digests, with the values they were made from (`fieldValue`). */
+interface DevDigest {
+  readonly keys: readonly string[];
+  readonly vals: readonly unknown[];
+  readonly fields: ReadonlyMap<string, string>;
+}
+
+/** A field's value as compared between steps: a primitive itself, an object its JSON text. */
+function fieldValue(v: unknown): unknown {
+  return v !== null && typeof v === "object" ? JSON.stringify(v) : v;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Resources the key leaves to its own, relative forms (timers, workers). */
 const NOT_KEYED = (r: string): boolean =>
   r === "kwork" || r === "linkwatch" || r.startsWith("udev:w");
@@ -138,7 +156,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   #warns = 0;
   #traceSeen = 0;
   /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
-  #devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
+  #devCache = new Map<string, DevDigest>();
   /** Per component map: its fingerprint contribution without symmetry. */
   #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
   /** Per component map: its contribution under symmetry (for one set of token tables). */
@@ -492,17 +510,40 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       out.set(c, m);
     };
     // One resource per device field: a rename and a carrier change of one device commute.
-    // A device whose whole text did not change keeps its field digests (the same Map).
-    const devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
+    // A device whose fields all compare equal to the last ones seen keeps its field digests (the
+    // same Map): primitives compare as they are, objects by their JSON text.
+    const devCache = new Map<string, DevDigest>();
     const addDev = (d: NetDevice, tag: string): void => {
       const ck = `${tag}${d.ifindex}`;
-      const whole = JSON.stringify(d);
-      let c = this.#devCache.get(ck);
-      if (c === undefined || c.whole !== whole) {
+      const rec = d as unknown as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      const old = this.#devCache.get(ck);
+      let c: DevDigest;
+      if (old === undefined || !sameKeys(old.keys, keys)) {
         const fields = new Map<string, string>();
-        for (const [f, v] of Object.entries(d))
+        const vals: unknown[] = [];
+        for (const f of keys) {
+          const v = rec[f];
+          vals.push(fieldValue(v));
           fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
-        c = { whole, fields };
+        }
+        c = { keys, vals, fields };
+      } else {
+        let fields: Map<string, string> | null = null;
+        let vals: unknown[] | null = null;
+        for (let i = 0; i < keys.length; i++) {
+          const f = keys[i] as string;
+          const v = rec[f];
+          const t = fieldValue(v);
+          if (Object.is(t, old.vals[i])) continue;
+          if (fields === null || vals === null) {
+            fields = new Map(old.fields);
+            vals = [...old.vals];
+          }
+          vals[i] = t;
+          fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
+        }
+        c = fields === null || vals === null ? old : { keys: old.keys, vals, fields };
       }
       devCache.set(ck, c);
       out.set(`dev:${ck}`, c.fields);
