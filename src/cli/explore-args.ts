@@ -34,7 +34,8 @@ Search:
   --atomic on|off    coarse atomic steps (default on): a step no other actor can observe (it
                      touches only its own actor's private state, e.g. the script starting a
                      settle or a sleep) runs together with that actor's next step, as one
-                     step (Lipton's reduction; docs/explore.md). Replays use the same steps
+                     step (Lipton's reduction; README, "Coarse steps"). Replay tokens record
+                     --atomic off
   --reduction dpor|none  partial-order reduction (default dpor)
   --no-symmetry      do not identify states that differ by a permutation of identical
                      failover pairs or of udev workers
