@@ -3,7 +3,8 @@
 //      on the seed race, the one-pair boot race and the seed-race matrix (with ratios);
 //   1. throughput of a full verification (DPOR + state hashing + symmetry) on the seed race
 //      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1);
-//   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated);
+//   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated), coarse
+//      atomic steps included ("fine": --atomic off; the naive rows take every step on its own);
 //   3. how the boot race scales with the number of failover pairs N = 1…14, for naive
 //      enumeration, every reachable state once (naive + hashing + symmetry), DPOR (with
 //      hashing) and DPOR with symmetry;
@@ -33,17 +34,20 @@ interface Config {
   readonly reduction: "none" | "dpor";
   readonly hashing: boolean;
   readonly symmetry: boolean;
+  /** Coarse atomic steps (--atomic); the naive rows take every step on its own. */
+  readonly atomic: boolean;
 }
 const cfg = (
   name: string,
   reduction: "none" | "dpor",
   hashing: boolean,
   symmetry: boolean,
-): Config => ({ name, reduction, hashing, symmetry });
+  atomic = reduction === "dpor",
+): Config => ({ name, reduction, hashing, symmetry, atomic });
 const FULL = cfg("DPOR+hashing+symmetry", "dpor", true, true);
 
 function run(sc: ScenarioDoc, kernel: string, c: Config): SearchResult {
-  return search(systemFor(sc, { kernel }), {
+  return search(systemFor(sc, { kernel, atomic: c.atomic }), {
     reduction: c.reduction,
     hashing: c.hashing,
     symmetry: c.symmetry,
@@ -201,6 +205,7 @@ const REDUCTIONS: readonly Config[] = [
   cfg("naive+hashing", "none", true, false),
   cfg("DPOR", "dpor", false, false),
   cfg("DPOR+hashing", "dpor", true, false),
+  cfg("DPOR+hash+sym, fine", "dpor", true, true, false),
   FULL,
 ];
 const head = (first: string): string =>

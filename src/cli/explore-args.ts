@@ -38,6 +38,11 @@ Configuration (a list of kernels or udev generations explores each combination, 
                      already passed as 0 (or, where an actor picks by them, their order); no
                      divergence found by the self-test, 1.7x the states on the boot race
 Search:
+  --atomic on|off    coarse atomic steps (default on): a step no other actor can observe (it
+                     touches only its own actor's private state, e.g. the script starting a
+                     settle or a sleep) runs together with that actor's next step, as one
+                     step (Lipton's reduction; README, "Coarse steps"). Replay tokens record
+                     --atomic off
   --reduction dpor|none  partial-order reduction (default dpor)
   --no-symmetry      do not identify states that differ by a permutation of identical
                      failover pairs or of udev workers
@@ -150,6 +155,8 @@ export interface ExploreArgs {
   readonly timing?: "any" | "strict";
   /** --view: the state view of the keys. */
   readonly view?: StateView;
+  /** --atomic on|off (absent: on). */
+  readonly atomic?: boolean;
   readonly reduction: "dpor" | "none";
   readonly symmetry: boolean;
   readonly hashing: boolean;
@@ -199,6 +206,7 @@ const OPTIONS = {
   "list-invariants": { type: "boolean" },
   timing: { type: "string" },
   view: { type: "string" },
+  atomic: { type: "string" },
   reduction: { type: "string" },
   "no-symmetry": { type: "boolean" },
   "no-hashing": { type: "boolean" },
@@ -307,6 +315,8 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     return { usage: `--timing is any or strict, got "${o.timing}"` };
   if (o.view !== undefined && !STATE_VIEWS.includes(o.view as StateView))
     return { usage: `--view is ${STATE_VIEWS.join(" or ")}, got "${o.view}"` };
+  if (o.atomic !== undefined && o.atomic !== "on" && o.atomic !== "off")
+    return { usage: `--atomic is on or off, got "${o.atomic}"` };
   if (o.reduction !== undefined && o.reduction !== "dpor" && o.reduction !== "none")
     return { usage: `--reduction is dpor or none, got "${o.reduction}"` };
   const invariants = listOf(o.invariants);
@@ -364,6 +374,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     invariants,
     ...(o.timing !== undefined ? { timing: o.timing as "any" | "strict" } : {}),
     ...(o.view !== undefined ? { view: o.view as StateView } : {}),
+    ...(o.atomic === "off" ? { atomic: false } : {}),
     reduction: (o.reduction ?? "dpor") as "dpor" | "none",
     symmetry: !o["no-symmetry"],
     hashing: !o["no-hashing"],

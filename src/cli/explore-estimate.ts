@@ -51,6 +51,7 @@ export function estimateCommand(r: {
               invariants: plan.invariants,
               timing: plan.timing,
               ...(a.view !== undefined ? { view: a.view } : {}),
+              ...(a.atomic === false ? { atomic: false } : {}),
             },
             {
               walks: a.estimateWalks,

@@ -243,6 +243,7 @@ export function optionsJson(
   return {
     timing,
     ...(a.view !== undefined ? { view: a.view } : {}),
+    atomic: a.atomic !== false,
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     reduction: a.reduction,
     symmetry: a.symmetry,

@@ -172,6 +172,7 @@ export function mergeCommand(m: MergeArgs): CliResult {
     invariants: [...o.invariants],
     timing: o.timing,
     ...(o.view !== undefined ? { view: o.view } : {}),
+    ...(o.atomic === false ? { atomic: false } : {}),
     reduction: o.reduction,
     symmetry: o.symmetry,
     hashing: o.hashing,

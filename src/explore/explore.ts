@@ -90,6 +90,7 @@ export function systemFor(sc: ScenarioDoc, c: ExploreConfig): ScenarioSystem {
     invariants: c.invariants ?? DEFAULT_INVARIANTS,
     ...(c.timing !== undefined ? { timing: c.timing } : {}),
     ...(c.view !== undefined ? { view: c.view } : {}),
+    ...(c.atomic !== undefined ? { atomic: c.atomic } : {}),
   };
   return new ScenarioSystem(sc, o);
 }
@@ -257,10 +258,12 @@ function actionsOf(
       out.push({ ip: `link set dev ${r.from} name ${r.to}` });
   if (lane === "networkd")
     for (const x of sys.p.w.ipLog.slice(before.ips)) out.push({ ip: x.argv.join(" ") });
-  if (lane === "script" && sys.p.script.stepIndex > before.scriptIdx) {
-    const s = sys.sc.steps[before.scriptIdx];
-    if (s !== undefined) out.push(s);
-  }
+  // A coarse step (`atomic`) may run more than one step of the script.
+  if (lane === "script")
+    for (let i = before.scriptIdx; i < sys.p.script.stepIndex; i++) {
+      const s = sys.sc.steps[i];
+      if (s !== undefined) out.push(s);
+    }
   return out;
 }
 

@@ -29,6 +29,8 @@ export interface SearchPlan {
   readonly reduction: "dpor" | "none";
   readonly symmetry: boolean;
   readonly hashing: boolean;
+  /** Coarse atomic steps (`ScenarioSystemOptions.atomic`; absent: on). */
+  readonly atomic?: boolean;
   readonly maxDepth: number;
   readonly maxStates?: number;
   readonly timeLimitMs?: number;
@@ -237,6 +239,7 @@ export async function exploreCell(
     invariants: cell.invariants,
     timing: cell.timing,
     ...(a.view !== undefined ? { view: a.view } : {}),
+    ...(a.atomic === false ? { atomic: false } : {}),
   };
   const now = host.now;
   const t0 = now();

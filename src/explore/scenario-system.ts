@@ -56,6 +56,11 @@ export interface ScenarioSystemOptions {
   readonly timing?: "any" | "strict";
   /** Which state view the key uses (state-view.ts). Default "coarse". */
   readonly view?: StateView;
+  /**
+   * Coarse atomic steps (default true): a step no other lane can observe runs together with its
+   * lane's next step, as one step with the union footprint (see `ScenarioSystem.fire`).
+   */
+  readonly atomic?: boolean;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -78,6 +83,8 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 }
 
 const WORKER = /^udev\/w(\d+)$/;
+const SCRIPT_PRIVATE: ReadonlySet<string> = new Set(["script"]);
+const NOTHING_PRIVATE: ReadonlySet<string> = new Set();
 const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
 
 /**
@@ -88,6 +95,24 @@ type CanonItem = readonly [number, string, Hash64, boolean];
 
 /** component → resource → digest (`ScenarioSystem.#resources`). */
 type Digests = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** A device's field digests, with the values they were made from (`fieldValue`). */
+interface DevDigest {
+  readonly keys: readonly string[];
+  readonly vals: readonly unknown[];
+  readonly fields: ReadonlyMap<string, string>;
+}
+
+/** A field's value as compared between steps: a primitive itself, an object its JSON text. */
+function fieldValue(v: unknown): unknown {
+  return v !== null && typeof v === "object" ? JSON.stringify(v) : v;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Resources the key leaves to its own, relative forms (timers, workers). */
 const NOT_KEYED = (r: string): boolean =>
@@ -125,6 +150,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly invariants: ReadonlySet<InvariantName>;
   readonly timing: "any" | "strict";
   readonly view: StateView;
+  readonly atomic: boolean;
+  /** Steps fired inside a coarse step after its first (what `atomic` saved as scheduling points). */
+  merged = 0;
   #digests: Digests;
   #violation: Violation | null = null;
   /** udev renames already checked / kernel warnings already seen (trace-derived). */
@@ -132,7 +160,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   #warns = 0;
   #traceSeen = 0;
   /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
-  #devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
+  #devCache = new Map<string, DevDigest>();
   /** Per component map: its fingerprint contribution without symmetry. */
   #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
   /** Per component map: its contribution under symmetry (for one set of token tables). */
@@ -173,6 +201,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
     this.timing = o.timing ?? "any";
     this.view = o.view ?? DEFAULT_VIEW;
+    this.atomic = o.atomic ?? true;
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -221,7 +250,66 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     return best.lane;
   }
 
+  /**
+   * Runs one step of `lane` and returns its footprint. With `atomic` (Lipton's reduction; SPIN's
+   * `d_step`), a step whose footprint lies within its lane's private resources (`#privateTo`)
+   * is followed at once by the lane's next step, while the lane is still enabled, and the two
+   * are one step of the search with the union of their footprints; repeated while the last step
+   * fired is private.
+   *
+   * Why this loses no behaviour. Let s be a private step of lane L and t its next step. No other
+   * lane's step reads or writes what s touches (its resources are private to L), so s commutes
+   * with every step u of another lane in both directions (s·u and u·s reach the same state with
+   * the same footprints: s is a right and a left mover), and s neither enables nor disables u
+   * (enabledness is part of what u reads). So every execution in which other steps come between
+   * s and t is equivalent to one in which they come after t, and the one in which t never comes
+   * (an execution cut at a state where L is still enabled) reaches no state that the coarse
+   * step misses up to the position of s: the states between s and t differ from the state before
+   * s only in L's private resources. No invariant reads those (`#privateTo` lists only
+   * resources no invariant reads), so an invariant broken between s and t was already broken
+   * before s, where it is checked; quiescence cannot fall between s and t (L is enabled there),
+   * so quiescence checks see the same states. The same argument repeats for a chain of private
+   * steps. A step that moves the clock (`?clock`) is never private: every timed lane reads it.
+   */
   fire(lane: string): readonly string[] {
+    const first = this.#fireOne(lane);
+    if (!this.atomic || !this.#isPrivate(lane, first)) return first;
+    const all = new Set(first);
+    let last = first;
+    while (
+      this.#isPrivate(lane, last) &&
+      this.#violation === null &&
+      this.enabled().includes(lane)
+    ) {
+      last = this.#fireOne(lane);
+      this.merged++;
+      for (const r of last) all.add(r);
+    }
+    return [...all];
+  }
+
+  /**
+   * Resources only `lane` reads or writes, that no other lane's readiness depends on and that
+   * no invariant reads. Today: the script's own position (`script`: which step, whether it waits),
+   * written only by the script's steps and read by nothing else (the settle the script waits for
+   * is detected from the other lanes' readiness, not from this resource). The other lanes' own
+   * state is shared: a udev worker's job (`udev:wN`) is handed out by whichever step frees a
+   * worker, networkd's link sets are changed by udev's steps, the kernel's work list by everyone.
+   */
+  #privateTo(lane: string): ReadonlySet<string> {
+    return lane === "script" ? SCRIPT_PRIVATE : NOTHING_PRIVATE;
+  }
+
+  /** True when every resource of `fp` is private to `lane`. */
+  #isPrivate(lane: string, fp: readonly string[]): boolean {
+    const own = this.#privateTo(lane);
+    if (own.size === 0 || fp.length === 0) return false;
+    for (const r of fp) if (!own.has(r)) return false;
+    return true;
+  }
+
+  /** One step of `lane` (the unit of `fire`), and its footprint. */
+  #fireOne(lane: string): readonly string[] {
     const p = this.p;
     const w = p.w;
     const ready = this.#ready();
@@ -427,17 +515,40 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       out.set(c, m);
     };
     // One resource per device field: a rename and a carrier change of one device commute.
-    // A device whose whole text did not change keeps its field digests (the same Map).
-    const devCache = new Map<string, { whole: string; fields: ReadonlyMap<string, string> }>();
+    // A device whose fields all compare equal to the last ones seen keeps its field digests (the
+    // same Map): primitives compare as they are, objects by their JSON text.
+    const devCache = new Map<string, DevDigest>();
     const addDev = (d: NetDevice, tag: string): void => {
       const ck = `${tag}${d.ifindex}`;
-      const whole = JSON.stringify(d);
-      let c = this.#devCache.get(ck);
-      if (c === undefined || c.whole !== whole) {
+      const rec = d as unknown as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      const old = this.#devCache.get(ck);
+      let c: DevDigest;
+      if (old === undefined || !sameKeys(old.keys, keys)) {
         const fields = new Map<string, string>();
-        for (const [f, v] of Object.entries(d))
+        const vals: unknown[] = [];
+        for (const f of keys) {
+          const v = rec[f];
+          vals.push(fieldValue(v));
           fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
-        c = { whole, fields };
+        }
+        c = { keys, vals, fields };
+      } else {
+        let fields: Map<string, string> | null = null;
+        let vals: unknown[] | null = null;
+        for (let i = 0; i < keys.length; i++) {
+          const f = keys[i] as string;
+          const v = rec[f];
+          const t = fieldValue(v);
+          if (Object.is(t, old.vals[i])) continue;
+          if (fields === null || vals === null) {
+            fields = new Map(old.fields);
+            vals = [...old.vals];
+          }
+          vals[i] = t;
+          fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
+        }
+        c = fields === null || vals === null ? old : { keys: old.keys, vals, fields };
       }
       devCache.set(ck, c);
       out.set(`dev:${ck}`, c.fields);

@@ -48,6 +48,8 @@ export interface ShardOptions {
   readonly udevs: readonly (string | null)[];
   readonly invariants: readonly InvariantName[];
   readonly timing: "any" | "strict";
+  /** Present (false) only when coarse atomic steps were turned off. */
+  readonly atomic?: false;
   readonly seed?: number;
   readonly reduction: "dpor" | "none";
   readonly symmetry: boolean;
@@ -111,6 +113,7 @@ export function shardOptions(plan: MatrixPlan, a: SearchPlan): ShardOptions {
     udevs: plan.udevs,
     invariants: plan.invariants,
     timing: plan.timing,
+    ...(a.atomic === false ? { atomic: false as const } : {}),
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     reduction: a.reduction,
     symmetry: a.symmetry,
@@ -134,6 +137,7 @@ function configOf(o: ShardOptions, kernel: string, udev: string | null): Explore
     invariants: o.invariants,
     timing: o.timing,
     ...(o.view !== undefined ? { view: o.view } : {}),
+    ...(o.atomic === false ? { atomic: false } : {}),
   };
 }
 

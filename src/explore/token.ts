@@ -109,6 +109,8 @@ export function payloadToJson(p: ReplayPayload): string {
   if (c.seed !== undefined) config.seed = c.seed;
   if (c.invariants !== undefined) config.invariants = [...c.invariants];
   if (c.timing !== undefined) config.timing = c.timing;
+  // Coarse steps are the default: a token says so only when they were off.
+  if (c.atomic === false) config.atomic = false;
   return JSON.stringify({
     v: p.v,
     file: p.file,
@@ -158,6 +160,7 @@ export function payloadFromJson(text: string): PayloadResult {
     seed?: number;
     invariants?: InvariantName[];
     timing?: "any" | "strict";
+    atomic?: boolean;
   } = {};
   if (c.kernel !== undefined) {
     if (typeof c.kernel !== "string") return { ok: false, error: "config.kernel is not a string" };
@@ -188,6 +191,11 @@ export function payloadFromJson(text: string): PayloadResult {
     if (c.timing !== "any" && c.timing !== "strict")
       return { ok: false, error: 'config.timing is not "any" or "strict"' };
     config.timing = c.timing;
+  }
+  if (c.atomic !== undefined) {
+    if (typeof c.atomic !== "boolean")
+      return { ok: false, error: "config.atomic is not a boolean" };
+    config.atomic = c.atomic;
   }
   return { ok: true, payload: { v: 1, file: raw.file, scenario: raw.scenario, config, choices } };
 }

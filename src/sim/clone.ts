@@ -25,9 +25,14 @@ function copy(v: unknown, seen: Map<object, unknown>): unknown {
   const hit = seen.get(v);
   if (hit !== undefined) return hit;
   if (Array.isArray(v)) {
-    const out = new Array<unknown>(v.length);
+    // A shallow copy first (one native call), then the elements that are not primitives.
+    const out = v.slice();
     seen.set(v, out);
-    for (let i = 0; i < v.length; i++) out[i] = copy(v[i], seen);
+    for (let i = 0; i < out.length; i++) {
+      const x = out[i];
+      if (x !== null && (typeof x === "object" || typeof x === "function" || typeof x === "symbol"))
+        out[i] = copy(x, seen);
+    }
     return out;
   }
   if (v instanceof Map) {
@@ -47,19 +52,25 @@ function copy(v: unknown, seen: Map<object, unknown>): unknown {
     throw new TypeError(
       `clonePlain: cannot copy an instance of ${(proto as { constructor?: { name?: string } }).constructor?.name ?? "an unknown class"}`,
     );
-  const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  // A shallow copy first (own enumerable properties, an own "__proto__" key staying a key),
+  // then the values that are not primitives.
+  const out: Record<string, unknown> =
+    proto === null ? Object.assign(Object.create(null), v) : { ...(v as object) };
   seen.set(v, out);
-  for (const k of Object.keys(v)) {
-    const x = copy((v as Record<string, unknown>)[k], seen);
+  for (const k in out) {
+    const x = out[k];
+    if (x === null || (typeof x !== "object" && typeof x !== "function" && typeof x !== "symbol"))
+      continue;
+    const c = copy(x, seen);
     // An own "__proto__" key must stay a key (an assignment would set the prototype).
     if (k === "__proto__")
       Object.defineProperty(out, k, {
-        value: x,
+        value: c,
         enumerable: true,
         writable: true,
         configurable: true,
       });
-    else out[k] = x;
+    else out[k] = c;
   }
   return out;
 }

@@ -81,6 +81,7 @@ describe("ifsim explore: usage", () => {
     [[SEED_RACE, "--probe", "many"], '--probe needs a non-negative integer, got "many"'],
     [[SEED_RACE, "--timing", "loose"], '--timing is any or strict, got "loose"'],
     [[SEED_RACE, "--view", "abstract"], '--view is coarse or exact, got "abstract"'],
+    [[SEED_RACE, "--atomic", "maybe"], '--atomic is on or off, got "maybe"'],
     [[SEED_RACE, "--reduction", "por"], '--reduction is dpor or none, got "por"'],
     [
       [SEED_RACE, "--kernel", "5.0,6.1", "--export", "x.yaml"],
@@ -294,6 +295,7 @@ describe("ifsim explore: the seed race", () => {
     expect(j.probe).toMatchObject({ found: true });
     expect((j.probe as { walks: number }).walks).toBeLessThanOrEqual(16);
     expect(j.options).toMatchObject({
+      atomic: true,
       reduction: "dpor",
       symmetry: true,
       hashing: true,

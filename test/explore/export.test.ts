@@ -167,6 +167,8 @@ describe("replay tokens", () => {
         seed: fc.nat(),
         invariants: fc.subarray<InvariantName>(["unique-names", "no-ebusy-to-udev", "expect"]),
         timing: fc.constantFrom<"any" | "strict">("any", "strict"),
+        // Coarse steps are the default: a token records only that they were off.
+        atomic: fc.constant(false),
       },
       { requiredKeys: [] },
     ),
@@ -188,6 +190,7 @@ describe("replay tokens", () => {
     ],
     ['{"v":1,"file":"f","scenario":"s","config":{"seed":-1},"choices":[]}', "config.seed"],
     ['{"v":1,"file":"f","scenario":"s","choices":[]}', "no configuration"],
+    ['{"v":1,"file":"f","scenario":"s","config":{"atomic":"on"},"choices":[]}', "config.atomic"],
   ])("should refuse the payload %s", (text, msg) => {
     const r = payloadFromJson(text);
     expect(r.ok).toBe(false);

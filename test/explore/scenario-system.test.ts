@@ -204,14 +204,44 @@ describe("ScenarioSystem.fire footprints", () => {
       sys.fire(lane);
       prefix.push(lane);
     }
-    const { fire } = at(SEED_RACE, { kernel: "6.1" }, prefix);
+    const { fire } = at(SEED_RACE, { kernel: "6.1", atomic: false }, prefix);
     expect(SEED_RACE.steps[0]).toBe("settle");
     expect([...fire("script")]).toEqual(["script"]);
   });
 
+  it("should run a step that touches only the script together with the script's next step (atomic)", () => {
+    // Racing boot, the script starts a sleep (a step that touches only the script), then ends it
+    // (moving the clock: visible to every timed lane, so the coarse step ends there).
+    const sc: ScenarioDoc = {
+      ...SEED_RACE,
+      script_starts: "boot",
+      steps: [{ sleep: 5 }, "settle"],
+    };
+    const fine = new ScenarioSystem(sc, { kernel: "6.1", atomic: false });
+    expect(fine.enabled()).toContain("script");
+    expect(fine.fire("script")).toEqual(["script"]);
+    const second = new Set(fine.fire("script"));
+    expect(second.has("?clock")).toBe(true);
+    expect(fine.merged).toBe(0);
+    const coarse = new ScenarioSystem(sc, { kernel: "6.1" });
+    expect(coarse.atomic).toBe(true);
+    // One step: both, with the union footprint, and the same state as the two fine steps.
+    expect(new Set(coarse.fire("script"))).toEqual(new Set(["script", ...second]));
+    expect(coarse.merged).toBe(1);
+    expect(coarse.p.script.stepIndex).toBe(fine.p.script.stepIndex);
+    expect(coarse.p.w.now()).toBe(fine.p.w.now());
+    expect(coarse.fingerprint(false).key).toBe(fine.fingerprint(false).key);
+    // A visible step is never merged: the kernel's work stays one item per step.
+    const k1 = new ScenarioSystem(sc, { kernel: "6.1" });
+    const k0 = new ScenarioSystem(sc, { kernel: "6.1", atomic: false });
+    expect(k1.fire("kernel")).toEqual(k0.fire("kernel"));
+    expect(k1.merged).toBe(0);
+  });
+
   it("should keep the script lane disabled until boot is quiescent, unless the scenario races boot", () => {
     // The seed race boots a virtio-net STANDBY: its config work and linkwatch are pending.
-    const quiescent = new ScenarioSystem(SEED_RACE, { kernel: "6.1" });
+    // (Fine steps: with coarse ones the script's start runs on into its first step.)
+    const quiescent = new ScenarioSystem(SEED_RACE, { kernel: "6.1", atomic: false });
     expect(quiescent.p.k.state.work.length).toBeGreaterThan(0);
     expect(quiescent.enabled()).toContain("kernel");
     expect(quiescent.enabled()).not.toContain("script");
