@@ -115,9 +115,13 @@ function unitOf(t: Template, tmpl: string, name: string): number {
   const c0 = name.charCodeAt(end);
   if (c0 === 0x2b || c0 === 0x2d) end++;
   const digits = end;
-  while (end < name.length && isDigit(name.charCodeAt(end))) end++;
+  // The digits' value, counted up to MAX_NETDEVICES (anything above is no unit either way).
+  let v = 0;
+  for (let c = name.charCodeAt(end); end < name.length && isDigit(c); c = name.charCodeAt(++end))
+    if (v < MAX_NETDEVICES) v = v * 10 + (c - 0x30);
   if (end === digits) return -1;
-  const i = Number(name.slice(start, end));
+  if (digits === start && v >= MAX_NETDEVICES) return -1;
+  const i = digits === start ? v : Number(name.slice(start, end));
   if (!Number.isSafeInteger(i) || i < 0 || i >= MAX_NETDEVICES) return -1;
   // The common case without building the formatted name: digits as snprintf writes them (no
   // sign, no leading zero), then exactly the suffix, and a name short enough not to be cut.
