@@ -15,7 +15,8 @@
 // (Ctrl-C, SIGTERM: the step under way finishes first) or fails, over the rows measured so far.
 //
 // IFSIM_BENCH_SIZES=1000,4000 limits the sizes; IFSIM_BENCH_KERNEL=0 skips the host kernel;
-// IFSIM_BENCH_KERNEL_DELETE_MAX=N times the host kernel's deletes up to N (default 4000).
+// IFSIM_BENCH_KERNEL_DELETE_MAX=N times the host kernel's deletes up to N (default 4000);
+// IFSIM_BENCH_KERNEL_MAX=N times the host kernel only up to N (default: every size).
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -37,6 +38,8 @@ const gc = runInNewContext("gc") as () => void;
 const SIZES = (process.env.IFSIM_BENCH_SIZES ?? "1000,4000,16000,32768").split(",").map(Number);
 /** Deletion in the host kernel waits for RCU per device: only these sizes. */
 const KERNEL_DELETE_MAX = Number(process.env.IFSIM_BENCH_KERNEL_DELETE_MAX ?? 4000);
+/** The host kernel is timed up to this N (default: every size). */
+const KERNEL_MAX = Number(process.env.IFSIM_BENCH_KERNEL_MAX ?? Infinity);
 const WARMUP = Number(process.env.IFSIM_BENCH_WARMUP ?? 3);
 const REPEAT = Math.max(1, Number(process.env.IFSIM_BENCH_REPEAT ?? 3));
 const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
@@ -209,7 +212,7 @@ try {
     const clock = new VirtualClock();
     const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
     k.trace.keep(false);
-    const ns = reason ? null : new Netns("ifsim-bench");
+    const ns = reason || n > KERNEL_MAX ? null : new Netns("ifsim-bench");
     let cumulative = "";
     let prevProc = empty.cpu;
     let rss: number | null = null;

@@ -7,7 +7,6 @@ import {
   type LinkSnapshot,
   rtnlGetlinkBrief,
 } from "../kernel/index.ts";
-import { clonePlain } from "../sim/clone.ts";
 import { isAscii } from "../sim/utf8.ts";
 
 /** IDXMAP_SIZE: number of hash buckets. */
@@ -44,56 +43,120 @@ export interface LlMapSnapshot {
   readonly buckets: ReadonlyMap<number, readonly LlEntry[]>;
 }
 
+/** An entry as the cache holds it: `seq` orders the entries of one bucket (list_add: newest first). */
+interface Held {
+  readonly index: number;
+  readonly name: string;
+  flags: number;
+  bucket: number;
+  /** When the entry was last hashed: the larger, the nearer the head of its bucket's list. */
+  seq: number;
+}
+
 /**
  * The ll_map cache of one `ip` process. Entries are created from dumps, RTM_GETLINK answers
  * and monitor messages (`remember`). A later message for a known ifindex updates the flags and
  * moves the entry into the new name's hash bucket but keeps the old stored name, so a lookup by
  * the new name misses and one by the old name hits only if both hash to the same bucket.
  * RTM_DELLINK (and `drop`) removes the entry.
+ *
+ * iproute2's buckets are lists, newest first (list_add), and a lookup by name walks the name's
+ * bucket for the first entry with that stored name. The model answers the same in constant time:
+ * each entry records its bucket and when it was hashed, entries are indexed by stored name, and
+ * the answer is, among the entries with that stored name sitting in the name's bucket, the one
+ * hashed last (the nearest the head).
  */
 export class LlMap {
   readonly #k: Kernel;
-  readonly #byIndex = new Map<number, LlEntry>();
-  /** Buckets, most recently added first (list_add). */
-  readonly #buckets = new Map<number, LlEntry[]>();
+  readonly #byIndex = new Map<number, Held>();
+  /** Stored name → the entry holding it, or (rare: an old name seen again) all of them. */
+  readonly #byName = new Map<string, Held | Held[]>();
+  #seq = 0;
 
   constructor(k: Kernel) {
     this.#k = k;
   }
 
-  /** Saves the cache (a deep copy). */
+  /** Saves the cache (a deep copy): the entries by index and each bucket's list, newest first. */
   save(): LlMapSnapshot {
-    return clonePlain({ byIndex: this.#byIndex, buckets: this.#buckets });
+    const byIndex = new Map<number, LlEntry>();
+    const lists = new Map<number, Held[]>();
+    for (const e of this.#byIndex.values()) {
+      let l = lists.get(e.bucket);
+      if (!l) {
+        l = [];
+        lists.set(e.bucket, l);
+      }
+      l.push(e);
+    }
+    const buckets = new Map<number, LlEntry[]>();
+    for (const [b, l] of lists) {
+      l.sort((x, y) => y.seq - x.seq);
+      buckets.set(
+        b,
+        l.map((e) => {
+          const c: LlEntry = { index: e.index, name: e.name, flags: e.flags, bucket: e.bucket };
+          byIndex.set(e.index, c);
+          return c;
+        }),
+      );
+    }
+    // The index map in the cache's own order (the copies are shared with the buckets).
+    const ordered = new Map<number, LlEntry>();
+    for (const i of this.#byIndex.keys()) ordered.set(i, byIndex.get(i) as LlEntry);
+    return { byIndex: ordered, buckets };
   }
 
   /** Restores what `save` returned, in place (a fresh copy, so it can be loaded again). */
   load(s: LlMapSnapshot): void {
-    const c = clonePlain(s) as {
-      byIndex: Map<number, LlEntry>;
-      buckets: Map<number, LlEntry[]>;
-    };
     this.#byIndex.clear();
-    for (const [i, e] of c.byIndex) this.#byIndex.set(i, e);
-    this.#buckets.clear();
-    for (const [b, list] of c.buckets) this.#buckets.set(b, list);
+    this.#byName.clear();
+    this.#seq = 0;
+    const seqOf = new Map<number, number>();
+    for (const list of s.buckets.values()) {
+      // Head first: the head was hashed last.
+      list.forEach((e, j) => {
+        seqOf.set(e.index, -j);
+      });
+    }
+    for (const [i, e] of s.byIndex) {
+      const h: Held = {
+        index: e.index,
+        name: e.name,
+        flags: e.flags,
+        bucket: e.bucket,
+        seq: seqOf.get(i) ?? 0,
+      };
+      this.#byIndex.set(i, h);
+      this.#nameAdd(h);
+    }
   }
 
   #bucketOf(name: string): number {
     return namehash(name) & (IDXMAP_SIZE - 1);
   }
 
-  #unhash(e: LlEntry): void {
-    const list = this.#buckets.get(e.bucket);
-    if (!list) return;
-    const i = list.indexOf(e);
-    if (i >= 0) list.splice(i, 1);
+  #nameAdd(e: Held): void {
+    const cur = this.#byName.get(e.name);
+    if (cur === undefined) this.#byName.set(e.name, e);
+    else if (Array.isArray(cur)) cur.push(e);
+    else this.#byName.set(e.name, [cur, e]);
   }
 
-  #hash(e: LlEntry, bucket: number): void {
+  #nameRemove(e: Held): void {
+    const cur = this.#byName.get(e.name);
+    if (cur === e) this.#byName.delete(e.name);
+    else if (Array.isArray(cur)) {
+      const i = cur.indexOf(e);
+      if (i >= 0) cur.splice(i, 1);
+      if (cur.length === 1) this.#byName.set(e.name, cur[0] as Held);
+    }
+  }
+
+  /** hlist_add_head into `bucket`. */
+  #hash(e: Held, bucket: number): void {
     e.bucket = bucket;
-    const list = this.#buckets.get(bucket) ?? [];
-    list.unshift(e);
-    this.#buckets.set(bucket, list);
+    e.seq = ++this.#seq;
   }
 
   /** @iproute2 ll_remember_index() */
@@ -104,15 +167,19 @@ export class LlMap {
       return;
     }
     if (im) {
-      if (im.name !== link.ifname) {
-        this.#unhash(im);
-        this.#hash(im, this.#bucketOf(link.ifname));
-      }
+      if (im.name !== link.ifname) this.#hash(im, this.#bucketOf(link.ifname));
       im.flags = link.flags;
       return;
     }
-    const e: LlEntry = { index: link.ifindex, name: link.ifname, flags: link.flags, bucket: 0 };
+    const e: Held = {
+      index: link.ifindex,
+      name: link.ifname,
+      flags: link.flags,
+      bucket: 0,
+      seq: 0,
+    };
     this.#byIndex.set(e.index, e);
+    this.#nameAdd(e);
     this.#hash(e, this.#bucketOf(link.ifname));
   }
 
@@ -120,13 +187,20 @@ export class LlMap {
   drop(index: number): void {
     const im = this.#byIndex.get(index);
     if (!im) return;
-    this.#unhash(im);
+    this.#nameRemove(im);
     this.#byIndex.delete(index);
   }
 
-  #getByName(name: string): LlEntry | undefined {
-    const list = this.#buckets.get(this.#bucketOf(name)) ?? [];
-    return list.find((e) => e.name === name);
+  /** The first entry in `name`'s bucket whose stored name is `name`. @iproute2 ll_get_by_name() */
+  #getByName(name: string): Held | undefined {
+    const cur = this.#byName.get(name);
+    if (cur === undefined) return undefined;
+    const bucket = this.#bucketOf(name);
+    if (!Array.isArray(cur)) return cur.bucket === bucket ? cur : undefined;
+    let best: Held | undefined;
+    for (const e of cur)
+      if (e.bucket === bucket && (best === undefined || e.seq > best.seq)) best = e;
+    return best;
   }
 
   /**

@@ -85,6 +85,8 @@ export function netdevMasterUpperDevGet(k: Kernel, dev: NetDevice): NetDevice | 
 interface Template {
   readonly prefix: string;
   readonly suffix: string;
+  /** The first '%' is the "%d" (so `tmpl.replace("%d", …)` formats prefix + unit + suffix). */
+  readonly simple: boolean;
 }
 
 /** splitTemplate's answers for the templates in use (a handful; cleared past 64). */
@@ -94,7 +96,7 @@ function splitTemplate(tmpl: string): Template {
   let t = splitMemo.get(tmpl);
   if (t === undefined) {
     const p = tmpl.indexOf("%");
-    t = { prefix: tmpl.slice(0, p), suffix: tmpl.slice(p + 2) };
+    t = { prefix: tmpl.slice(0, p), suffix: tmpl.slice(p + 2), simple: tmpl[p + 1] === "d" };
     if (splitMemo.size >= 64) splitMemo.clear();
     splitMemo.set(tmpl, t);
   }
@@ -113,10 +115,25 @@ function unitOf(t: Template, tmpl: string, name: string): number {
   const c0 = name.charCodeAt(end);
   if (c0 === 0x2b || c0 === 0x2d) end++;
   const digits = end;
-  while (end < name.length && isDigit(name.charCodeAt(end))) end++;
+  // The digits' value, counted up to MAX_NETDEVICES (anything above is no unit either way).
+  let v = 0;
+  for (let c = name.charCodeAt(end); end < name.length && isDigit(c); c = name.charCodeAt(++end))
+    if (v < MAX_NETDEVICES) v = v * 10 + (c - 0x30);
   if (end === digits) return -1;
-  const i = Number(name.slice(start, end));
+  if (digits === start && v >= MAX_NETDEVICES) return -1;
+  const i = digits === start ? v : Number(name.slice(start, end));
   if (!Number.isSafeInteger(i) || i < 0 || i >= MAX_NETDEVICES) return -1;
+  // The common case without building the formatted name: digits as snprintf writes them (no
+  // sign, no leading zero), then exactly the suffix, and a name short enough not to be cut.
+  if (
+    t.simple &&
+    digits === start &&
+    (c0 !== 0x30 || end === start + 1) &&
+    name.length - end === t.suffix.length &&
+    name.endsWith(t.suffix) &&
+    (name.length <= (IFNAMSIZ - 1) / 3 || utf8Length(name) <= IFNAMSIZ - 1)
+  )
+    return i;
   return truncateName(tmpl.replace("%d", String(i))) === name ? i : -1;
 }
 

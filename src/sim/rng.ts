@@ -172,7 +172,8 @@ export class Rng {
   #initState: U64;
   #initSeq: U64;
   #inc: U64;
-  #state: U64;
+  /** The LCG state: this generator's own object (copied in, never shared), updated in place by a draw. */
+  readonly #state: { hi: number; lo: number };
 
   /**
    * Creates a root generator.
@@ -189,7 +190,7 @@ export class Rng {
     this.#initState = p.initState;
     this.#initSeq = p.initSeq;
     this.#inc = p.inc;
-    this.#state = p.state;
+    this.#state = { hi: p.state.hi, lo: p.state.lo };
   }
 
   /** Builds a generator from explicit parts (for `fork` and `clone`). */
@@ -198,15 +199,23 @@ export class Rng {
     rng.#initState = p.initState;
     rng.#initSeq = p.initSeq;
     rng.#inc = p.inc;
-    rng.#state = p.state;
+    rng.#state.hi = p.state.hi;
+    rng.#state.lo = p.state.lo;
     return rng;
   }
 
   /** Returns the next uniformly distributed integer in [0, 2^32 − 1] and advances the state. */
   nextU32(): number {
-    const old = this.#state;
-    this.#state = lcgStep(old, this.#inc);
-    return pcgOutput(old);
+    // lcgStep in place, without an object per step: state * PCG_MULT + inc (mod 2^64).
+    const s = this.#state;
+    const out = pcgOutput(s);
+    const inc = this.#inc;
+    const hi =
+      mulHi32(s.lo, PCG_MULT.lo) + Math.imul(s.hi, PCG_MULT.lo) + Math.imul(s.lo, PCG_MULT.hi);
+    const lo = (Math.imul(s.lo, PCG_MULT.lo) >>> 0) + inc.lo;
+    s.hi = (hi + inc.hi + (lo >= TWO_32 ? 1 : 0)) >>> 0;
+    s.lo = lo >>> 0;
+    return out;
   }
 
   /**
@@ -319,7 +328,8 @@ export class Rng {
     this.#initState = initState;
     this.#initSeq = initSeq;
     this.#inc = incOf(initSeq);
-    this.#state = state;
+    this.#state.hi = state.hi;
+    this.#state.lo = state.lo;
   }
 }
 

@@ -67,14 +67,19 @@ export class Trace<E extends { readonly type: string }> {
     return this.#keep || (this.#listened.get(type) ?? 0) > 0;
   }
 
-  /** Appends one event, stamped (when nobody keeps or hears it, only its `seq` is taken). */
+  /**
+   * Appends one event, stamped (when nobody keeps or hears it, only its `seq` is taken). The
+   * event object itself is stamped (`seq` and `t` added to it, no copy): pass a fresh object.
+   */
   emit(e: E): void {
     const heard = this.#listeners.length > 0 && (this.#listened.get(e.type) ?? 0) > 0;
     if (!this.#keep && !heard) {
       this.#base++;
       return;
     }
-    const stamped = { ...e, seq: this.length, t: this.#now() } as E & Stamped;
+    const stamped = e as E & { seq: number; t: number };
+    stamped.seq = this.length;
+    stamped.t = this.#now();
     if (this.#keep) this.events.push(stamped);
     else this.#base++;
     if (heard) for (const l of this.#listeners) if (l.types.has(e.type)) l.fn(stamped);

@@ -52,7 +52,25 @@ const MAX_LEN = 250;
 
 // ─── operations ──────────────────────────────────────────────────────────────────────────
 
-const FIXED = ["a", "b", "c", "eth0", "eth1", "veth0", "veth1", "ifb0", "lo", "x1", "alt0", "ä"];
+// x01, x+1, a01b: digits a %d template scans but does not print back (leading zero, sign).
+const FIXED = [
+  "a",
+  "b",
+  "c",
+  "eth0",
+  "eth1",
+  "veth0",
+  "veth1",
+  "ifb0",
+  "lo",
+  "x1",
+  "alt0",
+  "ä",
+  "x01",
+  "x+1",
+  "a01b",
+  "a2b",
+];
 const TEMPLATES = ["veth%d", "eth%d", "x%d", "a%db", "abcdefghijklm%d"];
 const INVALID = ["a:b", ".", "..", "a/b", "a b", "", "0123456789abcdef", "x%d%d", "x%s", "à"];
 
