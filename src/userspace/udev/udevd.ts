@@ -30,6 +30,8 @@
 // (or a second pass is wanted), `coldplug()` replays an `add` for every registered net device, as
 // `udevadm trigger --action=add` does; the model synthesizes those events inside udevd instead of
 // asking the kernel to emit them, so they appear in udevd's queue but not in the kernel trace.
+// A late udevd (`startLate`, a scenario's `udev.start: late`) exists from power-on but drops every
+// uevent until `start()` (nobody listens before systemd-udevd.service), which then coldplugs.
 //
 // Simplifications: events are ordered per ifindex (udevd orders by DEVPATH and its parents);
 // attributes are read through the device's current name (udevd reads through the event's
