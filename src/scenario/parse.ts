@@ -250,6 +250,11 @@ function crossCheck(
       else throw e;
     }
   });
+  if (typeof sc.udev === "object" && sc.udev.start === "late" && sc.script_starts === "boot")
+    at(
+      ["udev", "start"],
+      "udev.start: late starts udevd once boot is quiescent, before the steps: it needs script_starts: quiescent (the default), not boot",
+    );
   const devices = sc.devices ?? [];
   const ids = new Map<string, number>();
   const slots = new Map<number, number>();

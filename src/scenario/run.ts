@@ -76,6 +76,12 @@ export interface UdevActorLike extends Actor {
   predictableName(ifindex: number, kernelName?: string): string | null;
   /** `udevadm trigger --action=add` of the net devices; returns how many events were queued. */
   coldplug(): number;
+  /**
+   * False while a late udevd (`udev.start: late`) has not started: the script starts it once
+   * boot is quiescent (`start()`: listen, then the trigger; returns the events queued).
+   */
+  readonly running?: boolean;
+  start?(): number;
   /** The udev database (`udevadm info` of every device), by ifindex. */
   entries?(): UdevDbEntry[];
   /** `udevadm test-builtin net_id`: the builtin's properties for the device now, or null. */
@@ -657,6 +663,7 @@ interface ScriptSnapshot {
   readonly pending: ScriptPending;
   readonly outcome: ScriptOutcome;
   readonly records: readonly StepRecord[];
+  readonly udevStarted: boolean;
 }
 
 /** Executes the scenario's steps in order, one per scheduler step. */
@@ -684,6 +691,8 @@ class ScriptActor implements ScenarioScript {
   #outcome: ScriptOutcome = null;
   /** The udev actor `udevadm trigger` steps talk to, or null. */
   udev: UdevActorLike | null = null;
+  /** A late udevd (`udev.start: late`) was started: once, when boot is quiescent. */
+  #udevStarted = false;
 
   constructor(
     w: World,
@@ -736,6 +745,7 @@ class ScriptActor implements ScenarioScript {
       pending: this.#pending === null ? null : { ...this.#pending },
       outcome: this.#outcome === null ? null : { ...this.#outcome },
       records: this.records.slice(),
+      udevStarted: this.#udevStarted,
     };
   }
 
@@ -764,6 +774,7 @@ class ScriptActor implements ScenarioScript {
     this.#outcome = s.outcome === null ? null : { ...s.outcome };
     this.records.length = 0;
     this.records.push(...s.records);
+    this.#udevStarted = s.udevStarted;
   }
 
   readyAt(): number | null {
@@ -837,11 +848,11 @@ class ScriptActor implements ScenarioScript {
         this.#wait = { kind: "quiet", until };
         return;
       }
-      if (this.#pending === null) {
-        // the boot settle is over: step 1 may start
-        this.#wait = null;
-        return;
-      }
+    }
+    if (this.#pending === null) {
+      // the boot settle (or a late udevd's `udevadm settle`) is over: step 1 may start
+      this.#wait = null;
+      return;
     }
     const o = this.#outcome ?? { ok: true, errno: null, message: null, result: "ok" };
     this.#outcome = o;
@@ -857,6 +868,20 @@ class ScriptActor implements ScenarioScript {
     if (this.#wait?.kind === "quiet") {
       // the quiet time is over: settle again (done at once unless something new ran)
       this.#wait = { kind: "settle" };
+      return;
+    }
+    if (!this.#started && !this.#udevStarted && this.udev?.running === false && this.udev.start) {
+      // udev.start: late — boot is quiescent: systemd-udevd starts, `udevadm trigger
+      // --action=add` replays every device, and the steps wait for `udevadm settle`
+      this.#udevStarted = true;
+      const n = this.udev.start();
+      w.record(
+        "udevd",
+        `udevd starts after boot; udevadm trigger --action=add: ${n} net events`,
+        "ok",
+      );
+      this.#wait = { kind: "settle" };
+      this.#settleSince = w.now();
       return;
     }
     if (!this.#started) {

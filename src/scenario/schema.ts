@@ -175,6 +175,12 @@ export const Udev = z
         .array(z.enum(["keep", "kernel", "database", "onboard", "slot", "path", "mac"]))
         .optional()
         .describe(".link NamePolicy, in order (default: keep kernel database onboard slot path)"),
+      start: z
+        .enum(["boot", "late"], { error: 'expected "boot" or "late"' })
+        .optional()
+        .describe(
+          "When udevd starts. boot (default): it listens from power-on and names each device as it registers. late: it is not running during the boot, so the uevents sent before it starts are lost; once boot is quiescent it starts and `udevadm trigger --action=add` (subsystems, then devices) replays an add for every device, then `udevadm settle`, then the steps (needs script_starts: quiescent)",
+        ),
       latency_ms: Ms.optional().describe("Delay from a uevent to udevd receiving it, ms"),
       processing_ms: Ms.optional().describe(
         "Time a worker spends on an event before acting (rules, builtins), ms",

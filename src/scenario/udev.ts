@@ -69,6 +69,7 @@ export function udevConfigOf(cfg: Exclude<UdevDoc, "none">): UdevdConfig {
     ...(cfg.hwdb !== undefined ? { nameAllow: cfg.hwdb } : {}),
     ...(cfg.database !== undefined ? { database: { byMac: cfg.database } } : {}),
     ...(cfg.onboard !== undefined ? { acpiIndex: cfg.onboard } : {}),
+    ...(cfg.start === "late" ? { startLate: true } : {}),
   };
 }
 

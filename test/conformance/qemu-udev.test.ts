@@ -11,6 +11,8 @@
 // at once, so e1000e registered before udevd renamed the virtio NIC (eth1 instead of eth0); on
 // 5.10 the kernel's default qdisc is pfifo_fast; udev 247 sets altnames its own way (v249); on
 // 6.12 virtio_net had the carrier on while down, and udev 257 assigns altnames after the rename.
+// 07 starts udevd after the boot (`udev.start: late`, the guest's `ifsim.udev=late`): the boot's
+// uevents are lost and `udevadm trigger` names the devices from eth0–eth2 (VF eth2 → enp1s0).
 //
 // A release whose kernel is not in the cache is skipped with the command that prepares it;
 // QEMU missing, or a release not prepared, fails instead when IFSIM_REAL_KERNEL=1 or CI is set

@@ -125,3 +125,57 @@ describe("udev.files", () => {
     expect(p.ok).toBe(false);
   });
 });
+
+describe("udev.start: late in a scenario", () => {
+  const text = (starts: string) => `ifsim: 1
+name: t
+kernel: "6.1"
+devices:
+  - id: net0
+    type: virtio-net
+    mac: "52:54:00:12:34:56"
+    standby: true
+    slot: 3
+  - id: vf0
+    type: pci-nic
+    mac: "52:54:00:12:34:56"
+    slot: 4
+udev:
+  start: late
+${starts}steps:
+  - settle
+`;
+
+  it("should start udevd once boot is quiescent, trigger add, and start the steps after settle", () => {
+    const p = parseScenario(text(""), "t.yaml");
+    if (!p.ok) throw new Error(p.issues.map((i) => i.message).join("\n"));
+    const r = runScenario(p.scenario);
+    const tl = r.timeline.map((e) => `${e.actor} ${e.what}`);
+    const start = tl.indexOf(
+      "udevd udevd starts after boot; udevadm trigger --action=add: 4 net events",
+    );
+    const steps = tl.findIndex((l) => l.startsWith("script boot is quiescent"));
+    const renames = tl.filter((l) => l.startsWith("udevd rename "));
+    expect(start).toBeGreaterThan(0);
+    // nothing renamed before the start (the boot's uevents were lost), all before the steps
+    expect(tl.slice(0, start).filter((l) => l.startsWith("udevd rename "))).toEqual([]);
+    expect(renames).toEqual([
+      "udevd rename eth0 → enp0s3",
+      "udevd rename eth1 → enp0s3nsby",
+      "udevd rename eth2 → enp1s0",
+    ]);
+    expect(tl.lastIndexOf(renames.at(-1) as string)).toBeLessThan(steps);
+    // the boot was quiescent when udevd started: the last linkwatch run came before it
+    expect(r.timeline[start]?.t).toBeGreaterThanOrEqual(1_000_000);
+    expect(r.links.map((l) => l.ifname)).toEqual(["lo", "enp0s3", "enp0s3nsby", "enp1s0"]);
+  });
+
+  it("should refuse it with script_starts: boot, at the key", () => {
+    const p = parseScenario(text("script_starts: boot\n"), "t.yaml");
+    expect(p.ok).toBe(false);
+    if (p.ok) return;
+    expect(p.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^udev\.start: udev\.start: late .*needs script_starts: quiescent/),
+    ]);
+  });
+});

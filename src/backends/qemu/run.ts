@@ -344,7 +344,10 @@ export async function execStep(
 export type QemuRunOptions = BackendRunOptions & {
   readonly vm?: VmOptions;
   readonly prepared?: Prepared;
-  /** When udevd starts: before the boot modules load (a real boot; default) or after. */
+  /**
+   * When udevd starts: before the boot modules load (a real boot) or after them (the
+   * scenario's `udev.start: late`, its default here; absent there: early).
+   */
   readonly udevStart?: "early" | "late";
   /** The NICs' network: none (each on its own hub; default) or QEMU's user network (layout.ts). */
   readonly network?: "none" | "user";
@@ -397,7 +400,7 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
   const append = [
     ...(u
       ? [
-          `ifsim.udev=${o.udevStart ?? "early"}`,
+          `ifsim.udev=${o.udevStart ?? (typeof sc.udev === "object" && sc.udev.start === "late" ? "late" : "early")}`,
           ...(linkFile ? [`ifsim.link=${Buffer.from(linkFile).toString("base64")}`] : []),
         ]
       : []),

@@ -30,6 +30,8 @@
 // (or a second pass is wanted), `coldplug()` replays an `add` for every registered net device, as
 // `udevadm trigger --action=add` does; the model synthesizes those events inside udevd instead of
 // asking the kernel to emit them, so they appear in udevd's queue but not in the kernel trace.
+// A late udevd (`startLate`, a scenario's `udev.start: late`) exists from power-on but drops every
+// uevent until `start()` (nobody listens before systemd-udevd.service), which then coldplugs.
 //
 // Simplifications: events are ordered per ifindex (udevd orders by DEVPATH and its parents);
 // attributes are read through the device's current name (udevd reads through the event's
@@ -133,6 +135,12 @@ export interface UdevdConfig {
   readonly netIfnames?: boolean;
   /** Lines below this level are not logged. Default "info" (udevd's default). */
   readonly logLevel?: UdevLogLevel;
+  /**
+   * udevd is not running yet (a scenario's `udev.start: late`): uevents the kernel sends until
+   * `start()` are lost, as before systemd-udevd.service listens on its netlink socket. Default
+   * false (listening from power-on).
+   */
+  readonly startLate?: boolean;
 }
 
 /** One udev database entry (/run/udev/data/n<ifindex>). */
@@ -230,6 +238,7 @@ export interface UdevdSnapshot {
   readonly lastDeliverAt: number;
   readonly arrivals: number;
   readonly rng: RngState;
+  readonly running: boolean;
 }
 
 /** An event as the explorer hashes it (no times, no sequence numbers). */
@@ -296,6 +305,8 @@ export class Udevd implements Actor {
   readonly #processedSubs: ((p: UdevProcessed) => void)[] = [];
   #lastDeliverAt = 0;
   #arrivals = 0;
+  /** Listening for uevents (false until `start()` under `startLate`). */
+  #running: boolean;
 
   constructor(w: World, config: UdevdConfig = {}) {
     const gen = config.generation ?? "v256";
@@ -321,6 +332,7 @@ export class Udevd implements Actor {
     this.#level = LEVEL_RANK[level];
     this.#rng = w.rng.fork("udevd");
     this.#workers = Array.from({ length: workers }, () => null);
+    this.#running = !(config.startLate ?? false);
     w.onUevent((e) => this.#onUevent(e));
   }
 
@@ -403,6 +415,27 @@ export class Udevd implements Actor {
     return devs.length;
   }
 
+  /** udevd listens for uevents (started at power-on, or by `start()`). */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * A late udevd starts (systemd-udevd.service, then systemd-udev-trigger.service, as the qemu
+   * guest's `ifsim.udev=late` does): from now on it receives uevents, and `udevadm trigger
+   * --type=subsystems --action=add` then `--type=devices --action=add` replay an `add` for every
+   * device. Only the net devices' matter here: `coldplug()`. An `add` for a device already
+   * registered under its kernel name is processed as a hot-plug `add` is (net_setup_link, the
+   * rename). Returns how many events were queued.
+   *
+   * @throws Error if udevd is already running.
+   */
+  start(): number {
+    if (this.#running) throw new Error("udevd: start(): already running");
+    this.#running = true;
+    return this.coldplug();
+  }
+
   // ---- snapshots and the explorer's view ----
 
   /** Saves udevd's mutable state (deep copies); configuration and subscriptions never change. */
@@ -421,6 +454,7 @@ export class Udevd implements Actor {
       lastDeliverAt: this.#lastDeliverAt,
       arrivals: this.#arrivals,
       rng: this.#rng.saveState(),
+      running: this.#running,
     };
   }
 
@@ -447,6 +481,7 @@ export class Udevd implements Actor {
     this.#lastDeliverAt = s.lastDeliverAt;
     this.#arrivals = s.arrivals;
     this.#rng.loadState(s.rng);
+    this.#running = s.running;
   }
 
   /** The state an explorer hashes: events and database entries without times or properties. */
@@ -561,6 +596,8 @@ export class Udevd implements Actor {
   // ---- queue ----
 
   #onUevent(e: Uevent): void {
+    // not started yet: nobody listens on the uevent socket, the event is lost
+    if (!this.#running) return;
     if (!e.devpath.includes("/net/")) return;
     this.#enqueue(
       {

@@ -241,6 +241,49 @@ describe("udevd on the failover VM boot", () => {
   });
 });
 
+describe("a late udevd (udev.start: late)", () => {
+  it("should lose the boot's uevents, then name every device from the trigger at start()", () => {
+    const { w, k, m, u } = sim("6.1", { startLate: true });
+    const seen: UdevProcessed[] = [];
+    u.onProcessed((p) => seen.push(p));
+    expect(u.running).toBe(false);
+    settle(w);
+    // udevd existed before boot but did not listen: nothing queued, nothing processed
+    expect(u.pending()).toBe(0);
+    expect(seen).toEqual([]);
+    expect(names(k)).toEqual(["lo", "eth0", "eth1", "eth2", "eth3"]);
+    expect(u.entries()).toEqual([]);
+    expect(u.start()).toBe(5);
+    expect(u.running).toBe(true);
+    expect(u.pending()).toBe(5);
+    settle(w);
+    expect(names(k)).toEqual(BOOT_NAMES);
+    expect(seen.filter((p) => p.action === "add").map((p) => p.ifindex)).toEqual([1, 2, 3, 4, 5]);
+    expect(u.isInitialized(5)).toBe(true);
+    expect(() => u.start()).toThrow(/already running/);
+    // from now on it listens: a re-plugged VF is renamed from its own add event
+    m.unplug("primary0");
+    w.dispatch();
+    settle(w);
+    m.plug("primary0");
+    w.dispatch();
+    settle(w);
+    expect(names(k).at(-1)).toBe("enp2s0");
+  });
+
+  it("should keep whether it runs in a snapshot", () => {
+    const { w, u } = sim("6.1", { startLate: true });
+    settle(w);
+    const before = u.save();
+    u.start();
+    settle(w);
+    expect(u.save().running).toBe(true);
+    u.load(before);
+    expect(u.running).toBe(false);
+    expect(u.entries()).toEqual([]);
+  });
+});
+
 describe("coldplug (udevadm trigger --action=add)", () => {
   it("should see nothing of a boot that happened before udevd existed, until coldplug", () => {
     const { w, k, u } = sim("6.1", {}, { afterBoot: true });
