@@ -32,11 +32,12 @@ const corpus = readdirSync(dir)
   .map((f) => new URL(f, dir));
 /**
  * Example scenarios the qemu backend runs: every examples/scenarios file it does not refuse
- * (the others use udev, bring-up, cloud-init or migration, or race boot). The model's steps
+ * (the others use cloud-init or migration, race boot, or ask for what the guest lacks). The model's steps
  * start once boot is quiescent, as the guest's do.
  */
 const EXAMPLES = [
   "01-seed-race.yaml",
+  "06-udev-seed-race.yaml",
   "qtest-hotplug-1.yaml",
   "qtest-hotplug-1-reverse.yaml",
   "qtest-hotplug-2.yaml",
