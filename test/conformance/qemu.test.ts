@@ -32,12 +32,15 @@ const corpus = readdirSync(dir)
   .map((f) => new URL(f, dir));
 /**
  * Example scenarios the qemu backend runs: every examples/scenarios file it does not refuse
- * (the others use cloud-init or migration, race boot, or ask for what the guest lacks). The model's steps
+ * and that runs no udevd (the others use cloud-init or migration, race boot, or ask for what the
+ * guest lacks). A scenario with udevd (06-udev-seed-race) is left to the qemu-udev corpus's
+ * comparison: udevd's workers rename the master and the standby in either order (measured: the
+ * dmesg order of 06-udev-seed-race's two renames differed between two runs), which this file's
+ * exact dmesg comparison cannot accept. The model's steps
  * start once boot is quiescent, as the guest's do.
  */
 const EXAMPLES = [
   "01-seed-race.yaml",
-  "06-udev-seed-race.yaml",
   "qtest-hotplug-1.yaml",
   "qtest-hotplug-1-reverse.yaml",
   "qtest-hotplug-2.yaml",
@@ -69,7 +72,8 @@ describe("qemu backend: the failover corpus agrees with the model", () => {
       .filter((f) => f.endsWith(".yaml"))
       .filter((f) => {
         const p = parseScenario(readFileSync(new URL(f, dir), "utf8"), f);
-        return p.ok && new QemuBackend().refuses(p.scenario) === null;
+        const udevd = p.ok && p.scenario.udev !== undefined && p.scenario.udev !== "none";
+        return p.ok && !udevd && new QemuBackend().refuses(p.scenario) === null;
       })
       .sort();
     expect(runnable).toEqual(EXAMPLES.map((u) => u.pathname.split("/").pop()).sort());
