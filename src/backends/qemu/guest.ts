@@ -265,7 +265,22 @@ carrier_pending() {
   done
   return 1
 }
-# quiescence: no new monitor record for $1 ms, the monitor idle and no carrier pending;
+# linkwatch has yet to run for a carrier change: an up netdev whose carrier and operstate
+# disagree (carrier on and operstate down, or off and up). The carrier attribute changes at once,
+# operstate and the RTM_NEWLINK record only when linkwatch's work runs (a work item: on a loaded
+# TCG guest it ran after the e1000e watchdog's carrier by more than the settle's poll).
+linkwatch_pending() {
+  for d in /sys/class/net/*; do
+    fl=$(cat $d/flags 2>/dev/null) || continue
+    [ $((fl & 1)) = 1 ] || continue
+    c=$(cat $d/carrier 2>/dev/null)
+    o=$(cat $d/operstate 2>/dev/null)
+    case "$c:$o" in 1:down | 0:up) return 0 ;; esac
+  done
+  return 1
+}
+# quiescence: no new monitor record for $1 ms, the monitor idle, no carrier and no linkwatch run
+# pending;
 # at most $2 ms. Writes the time waited (ms, "+timeout" when the limit hit) to /tmp/waited.
 settle() {
   q=$1; max=$2; shift 2
@@ -275,7 +290,7 @@ settle() {
     now=$(ms)
     s=$(wc -c < $MON)
     if [ "$s" != "$last" ]; then last=$s; tq=$now; fi
-    if [ $((now - tq)) -ge $q ] && mon_idle && udev_idle && bu_idle && ! carrier_pending "$@"; then break; fi
+    if [ $((now - tq)) -ge $q ] && mon_idle && udev_idle && bu_idle && ! carrier_pending "$@" && ! linkwatch_pending; then break; fi
     if [ $((now - t0)) -ge $max ]; then to=+timeout; break; fi
   done
   echo "$((now - t0))$to" > /tmp/waited

@@ -6,9 +6,11 @@
 // all the `ip monitor link` records it caused, deferred kernel work (linkwatch, the e1000e
 // watchdog, virtio config work) included. Quiescence: no new monitor record for QUIET_MS (1.2 s:
 // linkwatch batches non-urgent events up to 1 s apart), the monitor has nothing queued (its
-// socket's Rmem is 0 and it waits in recvmsg), and no e1000e is up without carrier while its
+// socket's Rmem is 0 and it waits in recvmsg), no e1000e is up without carrier while its
 // backend link is on (the watchdog reports the link ~2.5 s after open, ~1.2 s after set_link
-// on); at most SETTLE_MAX_MS. The steps:
+// on), and no up link's carrier and operstate disagree (linkwatch has yet to run and print the
+// change: measured once on a loaded 5.10 guest, after the watchdog's carrier); at most
+// SETTLE_MAX_MS. The steps:
 // - `ip …`: /usr/sbin/ip (by full path: busybox's shell would run its own `ip` applet) in the
 //   guest; ok = exit status 0, message = the first line of stderr, errno from that message;
 // - `plug X`: QMP device_add (set_link off first thing when X has `link: false`), then until X's
