@@ -12,16 +12,16 @@ import {
   type BackendRunRecord,
   registerBackend,
 } from "../../src/backends/index.ts";
+import { conformStatus } from "../../src/cli/conform.ts";
+import { type CliResult, main } from "../../src/cli/main.ts";
 import {
   type ComparableRecord,
   compareRecords,
-  conformStatus,
   givenMacs,
   normaliseRandomMacs,
   OPEN_CARRIER_RACE,
   verdictOf,
-} from "../../src/cli/conform.ts";
-import { type CliResult, main } from "../../src/cli/main.ts";
+} from "../../src/conform/index.ts";
 import { type LinkRecord, runScenario } from "../../src/scenario/run.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 

@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { compareRecords, formatConform } from "../../src/cli/conform.ts";
+import { formatConform } from "../../src/cli/conform.ts";
 import { main } from "../../src/cli/main.ts";
 import { formatBackendRun, formatRun } from "../../src/cli/run.ts";
+import { compareRecords } from "../../src/conform/index.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 

@@ -8,8 +8,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { NetnsBackend } from "../../src/backends/netns-backend.ts";
-import { type ConformResult, conformScenario, formatConform } from "../../src/cli/conform.ts";
+import { formatConform } from "../../src/cli/conform.ts";
 import { main } from "../../src/cli/main.ts";
+import { type ConformResult, conformScenario } from "../../src/conform/index.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 
 const DIR = fileURLToPath(new URL("./netns/", import.meta.url));

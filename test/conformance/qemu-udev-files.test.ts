@@ -28,7 +28,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { QemuBackend, qemuUnavailableReason } from "../../src/backends/qemu/index.ts";
 import type { BackendRunRecord } from "../../src/backends/types.ts";
-import { conformScenario } from "../../src/cli/conform.ts";
+import { conformScenario } from "../../src/conform/index.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import { type RunRecord, runScenario } from "../../src/scenario/run.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";

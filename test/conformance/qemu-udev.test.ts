@@ -28,7 +28,7 @@ import {
   QemuBackend,
   qemuUnavailableReason,
 } from "../../src/backends/qemu/index.ts";
-import { conformScenario } from "../../src/cli/conform.ts";
+import { conformScenario } from "../../src/conform/index.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 
 const required = process.env.IFSIM_REAL_KERNEL === "1" || (process.env.CI ?? "") !== "";

@@ -19,7 +19,7 @@ import {
   type QemuRunRecord,
   qemuUnavailableReason,
 } from "../../src/backends/qemu/index.ts";
-import { modelRunOptions, verdictOf } from "../../src/cli/conform.ts";
+import { modelRunOptions, verdictOf } from "../../src/conform/index.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 

@@ -17,7 +17,7 @@ import {
   qemuRelease,
   runOnQemu,
 } from "../../src/backends/qemu/index.ts";
-import { modelRunOptions, verdictOf } from "../../src/cli/conform.ts";
+import { modelRunOptions, verdictOf } from "../../src/conform/index.ts";
 import { formatIssue, parseScenario } from "../../src/scenario/parse.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";

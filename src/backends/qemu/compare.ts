@@ -1,6 +1,6 @@
 // The kernel log of a qemu run against the model's: the lines of the subsystems the model
 // writes, with the guest's PCI addresses rewritten to the model's, compared device by device.
-// (Steps and links are compared by `ifsim conform`, src/cli/conform.ts.) Pure.
+// (Steps and links are compared by `ifsim conform`, src/conform/compare.ts.) Pure.
 //
 // Why addresses are rewritten: a pci-nic sits behind its own pcie-root-port in the guest
 // (0000:01:00.0, …; q35's pcie.0 cannot hot-plug) but at 0000:00:<slot>.0 in the model
