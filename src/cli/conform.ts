@@ -83,6 +83,10 @@ flags, mtu, operstate, address, master, portname, name_assign_type).
                real kernel's, and their differences (docs/html-report.md)
 Per scenario: AGREE, DIFFER (with step/link, field, model, kernel), REFUSED (with the reason),
 ERROR (a file that is not a valid scenario: its problems on stderr; the other files still run).
+A step whose records differ only by the outcome of a measured kernel race that the model plays
+one way (6.12+: virtio_net's config work vs dev_open's records) agrees and is listed under its
+scenario as "tolerated: …" (JSON: tolerated); with udevd, devices' records may interleave
+otherwise and a shared MAC's enx… altname may sit on another device of that MAC.
 Exit status: 0 all agree, 1 a difference, 2 bad file, unavailable backend or refused scenario.
 `;
 
