@@ -31,6 +31,11 @@ export interface BackendRunRecord {
     readonly to: string;
     readonly errno: string | null;
   }[];
+  /**
+   * With `bringup.dhcp`: the bring-up actor's DHCP decisions in order, "NAME: DHCPv4 client
+   * started" or "NAME: no DHCP, unmanaged", as the model's RunRecord.dhcp.
+   */
+  readonly dhcp?: string[];
 }
 
 /** Options of a backend run. */

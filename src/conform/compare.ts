@@ -56,6 +56,8 @@ export interface ComparableRecord {
     readonly to: string;
     readonly errno: string | null;
   }[];
+  /** The bring-up actor's DHCP decisions (a scenario with `bringup.dhcp`). */
+  readonly dhcp?: readonly string[];
 }
 
 /** One difference: where (step N / link N), the field, and both values. */
@@ -112,7 +114,12 @@ export function normaliseRandomMacs(
   const links = [...rec.links]
     .sort((a, b) => a.ifindex - b.ifindex)
     .map((l) => ({ ...l, address: label(l.address) }));
-  return { steps, links, ...(rec.udevRenames ? { udevRenames: rec.udevRenames } : {}) };
+  return {
+    steps,
+    links,
+    ...(rec.udevRenames ? { udevRenames: rec.udevRenames } : {}),
+    ...(rec.dhcp ? { dhcp: rec.dhcp } : {}),
+  };
 }
 
 function show(v: unknown): string {
@@ -361,6 +368,20 @@ export function compareRecords(
           field: `rename[${j}]`,
           model: mr[j] ?? "(absent)",
           kernel: kr[j] ?? "(absent)",
+        });
+  }
+  if (model.dhcp !== undefined || kernel.dhcp !== undefined) {
+    // which links got a DHCP client (or were left unmanaged), sorted: the bring-up actor takes
+    // links as they become ready, an order the scheduler decides on a real machine
+    const md = [...(model.dhcp ?? [])].sort();
+    const kd = [...(kernel.dhcp ?? [])].sort();
+    for (let j = 0; j < Math.max(md.length, kd.length); j++)
+      if (md[j] !== kd[j])
+        out.push({
+          where: "bringup",
+          field: `dhcp[${j}]`,
+          model: md[j] ?? "(absent)",
+          kernel: kd[j] ?? "(absent)",
         });
   }
   return out;

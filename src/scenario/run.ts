@@ -213,6 +213,11 @@ export interface RunRecord {
   readonly udevDevices?: UdevDeviceRecord[];
   /** What the model did not take from `udev.files` ("file:line: level: message"). */
   readonly udevConfig?: string[];
+  /**
+   * With `bringup.dhcp`: the bring-up actor's DHCP decisions in order, "NAME: DHCPv4 client
+   * started" or "NAME: no DHCP, unmanaged" (NAME: the link's name then).
+   */
+  readonly dhcp?: string[];
   readonly ok: boolean;
 }
 
@@ -1407,6 +1412,9 @@ export function finishRun(p: PreparedRun): RunRecord {
     ...(p.udev
       ? { udevRenames: p.udev.renames.map((r) => ({ from: r.from, to: r.to, errno: r.errno })) }
       : {}),
+    ...(typeof sc.bringup === "object" && sc.bringup.dhcp === true
+      ? { dhcp: dhcpDecisions(w.timeline, p.bringup?.name ?? "") }
+      : {}),
     ...(p.udev?.entries
       ? {
           udevDevices: p.udev.entries().map((e) => ({
@@ -1430,3 +1438,11 @@ export function runScenario(sc: ScenarioDoc, o: RunOptions = {}): RunRecord {
   runToQuiescence(p, o.shouldStop);
   return finishRun(p);
 }
+
+/** The bring-up actor's DHCP decisions in a timeline (RunRecord.dhcp). */
+export function dhcpDecisions(timeline: readonly TimelineEntry[], actor: string): string[] {
+  return timeline.filter((e) => e.actor === actor && DHCP_DECISION.test(e.what)).map((e) => e.what);
+}
+
+/** What a bring-up actor logs when it decides about DHCP on a link. */
+export const DHCP_DECISION = /: (?:DHCPv4 client started|no DHCP, unmanaged)$/;

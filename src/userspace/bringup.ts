@@ -26,7 +26,8 @@ export interface BringupConfig {
 }
 
 /** The manager ID_NET_MANAGED_BY names for this actor (systemd 255's property). */
-const MANAGED_BY_US = "org.freedesktop.NetworkManager";
+export const BRINGUP_MANAGED_BY = "org.freedesktop.NetworkManager";
+const MANAGED_BY_US = BRINGUP_MANAGED_BY;
 
 /** A device's udev properties (its database entry), or null when udev has none. */
 export type UdevProperties = (ifindex: number) => Readonly<Record<string, string>> | null;

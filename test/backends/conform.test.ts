@@ -256,6 +256,31 @@ describe("comparison", () => {
     ).toEqual(["events"]);
   });
 
+  it("should compare the bring-up's DHCP decisions, sorted", () => {
+    const rec = (dhcp?: string[]): ComparableRecord => ({
+      steps: [],
+      links: [],
+      ...(dhcp ? { dhcp } : {}),
+    });
+    const a = ["enp0s3: DHCPv4 client started", "enp0s3nsby: DHCPv4 client started"];
+    // another order (the bring-up takes links as they become ready): the same
+    expect(compareRecords(rec(a), rec([...a].reverse()))).toEqual([]);
+    // a client the kernel side did not start: a difference
+    expect(compareRecords(rec(a), rec([a[0] as string, "enp0s3nsby: no DHCP, unmanaged"]))).toEqual(
+      [
+        {
+          where: "bringup",
+          field: "dhcp[1]",
+          model: "enp0s3nsby: DHCPv4 client started",
+          kernel: "enp0s3nsby: no DHCP, unmanaged",
+        },
+      ],
+    );
+    // one side without any: a difference per decision
+    expect(compareRecords(rec(a), rec([])).map((d) => d.kernel)).toEqual(["(absent)", "(absent)"]);
+    expect(compareRecords(rec(), rec())).toEqual([]);
+  });
+
   it("should tolerate dev_open's records without the carrier on 6.12+ only, and say so", () => {
     // Measured on Debian's 6.12.118 (qemu-udev 05, CI run of 2026-12-03): virtio_net's config
     // work had not turned the carrier on when dev_open's records went out (8 runs before: it had).

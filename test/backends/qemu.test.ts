@@ -202,9 +202,8 @@ describe("qemu refusals", () => {
     expect(b.refuses(with_({ udev: { onboard: {} } }))).toMatch(/acpi_index/);
     expect(b.refuses(with_({ bringup: { links: ["eth*"] } }))).toBeNull();
     expect(b.refuses(with_({ bringup: { links: ["eth*"], wait_for_udev: true } }))).toBeNull();
-    expect(b.refuses(with_({ bringup: { links: ["eth*"], dhcp: true } }))).toMatch(
-      /no DHCP client/,
-    );
+    // dhcp: busybox's udhcpc in the guest (corpus qemu-udev 09)
+    expect(b.refuses(with_({ bringup: { links: ["eth*"], dhcp: true } }))).toBeNull();
     expect(b.refuses(with_({ bringup: { links: ["eth[01]"] } }))).toMatch(/only .*\*/);
     expect(b.refuses(with_({ cloud_init: {} }))).toMatch(/cloud-init/);
     expect(b.refuses(with_({ steps: [{ migrate: { primary: "vf0" } }] }))).toMatch(/migrat/);
@@ -370,11 +369,14 @@ describe("guest scripts", () => {
     expect(bringupArg(sc({}))).toBeNull();
     expect(bringupArg(sc({ bringup: "none" }))).toBeNull();
     expect(decode(bringupArg(sc({ bringup: { links: ["enp*", "eth0"] } })))).toBe(
-      "enp*|eth0|\n0\n10\n",
+      "enp*|eth0|\n0\n10\n0\n",
     );
     const waiting = { links: ["enp0s3"], wait_for_udev: true, latency_ms: 50 };
-    expect(decode(bringupArg(sc({ bringup: waiting })))).toBe("enp0s3|\n0\n50\n");
-    expect(decode(bringupArg(sc({ bringup: waiting, udev: {} })))).toBe("enp0s3|\n1\n50\n");
+    expect(decode(bringupArg(sc({ bringup: waiting })))).toBe("enp0s3|\n0\n50\n0\n");
+    expect(decode(bringupArg(sc({ bringup: waiting, udev: {} })))).toBe("enp0s3|\n1\n50\n0\n");
+    expect(decode(bringupArg(sc({ bringup: { ...waiting, dhcp: true }, udev: {} })))).toBe(
+      "enp0s3|\n1\n50\n1\n",
+    );
   });
 
   it("should call iproute2 by full path (busybox's shell prefers its own ip applet)", () => {

@@ -145,6 +145,13 @@ for (const r of QEMU_RELEASES) {
           console.log(
             `${r.kernel} ${f}: ${res.verdict} in ${((res.wallMs ?? 0) / 1000).toFixed(1)} s (kernel ${res.kernel}, model ${res.profile})`,
           );
+          if (typeof parsed.scenario.bringup === "object" && parsed.scenario.bringup.dhcp) {
+            // conform compared the DHCP decisions; they must exist on both sides to mean anything
+            const kd = res.records?.kernel.dhcp ?? [];
+            console.log(`${r.kernel} ${f}: DHCP decisions in the guest: ${kd.join("; ")}`);
+            expect(kd.length).toBeGreaterThan(0);
+            expect(res.records?.model.record.dhcp?.length).toBe(kd.length);
+          }
           expect(shown).toEqual([]);
           expect(res.verdict === "AGREE" || res.differences.every(interleaved)).toBe(true);
         },

@@ -11,6 +11,7 @@
 // the model; when each started is not.
 
 import type { ScenarioDoc } from "../../scenario/schema.ts";
+import { BRINGUP_MANAGED_BY } from "../../userspace/bringup.ts";
 import { globMatches } from "../../userspace/glob.ts";
 import { LiveGuest } from "./live.ts";
 
@@ -18,7 +19,7 @@ import { LiveGuest } from "./live.ts";
 export interface DhcpLink {
   readonly name: string;
   readonly mac: string;
-  /** udev left it to another manager (NM_UNMANAGED=1 or ID_NET_MANAGED_BY≠networkd). */
+  /** udev left it to another manager (NM_UNMANAGED=1 or ID_NET_MANAGED_BY naming another). */
   readonly unmanaged: boolean;
   /** "not run" (not selected or unmanaged), "no lease", or the address leased. */
   readonly dhcp: string;
@@ -33,7 +34,8 @@ export interface DhcpMeasurement {
   readonly leasesPerMac: Record<string, number>;
 }
 
-const MANAGED_BY_US = "io.systemd.Network";
+/** The manager the bring-up actor is (the model's BringupActor). */
+const MANAGED_BY_US = BRINGUP_MANAGED_BY;
 
 /**
  * Boots `sc` (its `bringup:` is the selection; the guest runs none), runs udhcpc on each selected

@@ -26,6 +26,8 @@
 //                                 name_assign_type of every netdev)
 //   bye                           power off
 
+import { BRINGUP_MANAGED_BY } from "../../userspace/bringup.ts";
+
 /**
  * Module loading, shared by init and the agent: `load_mod NAME` insmods the files listed in
  * /lib/modules/ifsim/deps/NAME (dependencies first) that are not loaded yet.
@@ -76,6 +78,20 @@ bu_candidates() {
 bu_idle() {
   [ -z "$BU_LINKS" ] || [ -z "$(bu_candidates)" ]
 }
+# with BU_DHCP=1, after the link is up: busybox's udhcpc on it (in the background, retrying for
+# ever; -s /bin/true: a lease configures nothing), unless udev's database entry leaves the link
+# to another manager (NM_UNMANAGED=1, or ID_NET_MANAGED_BY other than the bring-up's own, as the
+# model's BringupActor decides)
+bu_dhcp() {
+  db=/run/udev/data/n$1
+  by=$(sed -n 's/^E:ID_NET_MANAGED_BY=//p' $db 2>/dev/null)
+  if grep -qx 'E:NM_UNMANAGED=1' $db 2>/dev/null || { [ -n "$by" ] && [ "$by" != "$BU_MANAGED_BY" ]; }; then
+    echo "$2: no DHCP, unmanaged" >> /tmp/bringup.log
+    return
+  fi
+  udhcpc -i "$2" -f -s /bin/true > /dev/null 2>&1 &
+  echo "$2: DHCPv4 client started" >> /tmp/bringup.log
+}
 bringup_loop() {
   : > /tmp/bringup.done
   : > /tmp/bringup.log
@@ -102,7 +118,9 @@ bringup_loop() {
         echo "$n: bringing link up: ok" >> /tmp/bringup.log
       else
         echo "$n: bringing link up: $err" >> /tmp/bringup.log
+        continue
       fi
+      [ "$BU_DHCP" = 1 ] && bu_dhcp "$i" "$n"
     done
     sleep 0.02
   done
@@ -155,11 +173,12 @@ for w in $(cat /proc/cmdline); do
 done
 export UDEV
 # the bring-up actor's configuration: links, wait for udev (0/1), latency ms — one per line
-BU_LINKS=; BU_WAIT=0; BU_LAT=0
+BU_LINKS=; BU_WAIT=0; BU_LAT=0; BU_DHCP=0
 if [ -s /tmp/ifsim.bringup ]; then
-  { read -r BU_LINKS; read -r BU_WAIT; read -r BU_LAT; } < /tmp/ifsim.bringup
+  { read -r BU_LINKS; read -r BU_WAIT; read -r BU_LAT; read -r BU_DHCP; } < /tmp/ifsim.bringup
 fi
-export BU_LINKS BU_WAIT BU_LAT
+BU_MANAGED_BY=${BRINGUP_MANAGED_BY}
+export BU_LINKS BU_WAIT BU_LAT BU_DHCP BU_MANAGED_BY
 if [ -n "$UDEV" ] && [ -s /tmp/ifsim.link ]; then
   mkdir -p /etc/systemd/network
   cp /tmp/ifsim.link /etc/systemd/network/10-ifsim.link

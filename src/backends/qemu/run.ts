@@ -28,7 +28,7 @@
 import { dirname } from "node:path";
 import type { ErrnoName } from "../../kernel/index.ts";
 import type { LinkRecord } from "../../scenario/run.ts";
-import { durationMs, splitArgs, stepText } from "../../scenario/run.ts";
+import { DHCP_DECISION, durationMs, splitArgs, stepText } from "../../scenario/run.ts";
 import type { ScenarioDoc, StepDoc } from "../../scenario/schema.ts";
 import { udevGuestFiles } from "../../scenario/udev.ts";
 import { errnoFromIpError } from "../errno-text.ts";
@@ -152,14 +152,13 @@ export function qemuRefuses(sc: ScenarioDoc, kernel?: string | null): string | n
  * Why the guest's bring-up actor cannot play this scenario's `bringup:`, or null. It does what
  * the model's BringupActor does (src/backends/qemu/guest.ts bringup_loop): each link once, when
  * its name matches, udev initialized it (wait_for_udev, with the udev actor), latency_ms after it
- * appeared, `ip link set dev NAME up`. It runs no DHCP client, and its patterns are matched by
- * the guest's shell, so only `*` may be special in them.
+ * appeared, `ip link set dev NAME up`, then with `dhcp` busybox's udhcpc on it unless udev left
+ * it to another manager (as the model's). Its patterns are matched by the guest's shell, so only
+ * `*` may be special in them.
  */
 export function bringupProblem(sc: ScenarioDoc): string | null {
   const b = sc.bringup;
   if (b === undefined || b === "none") return null;
-  if (b.dhcp === true)
-    return "bringup.dhcp: the guest runs no DHCP client (the model's only records the clients it would start); set dhcp: false";
   const bad = b.links.find((l) => !/^[A-Za-z0-9_.:@*-]+$/.test(l));
   if (bad !== undefined)
     return `bringup.links "${bad}": the guest's bring-up matches with its shell, so a pattern may hold only letters, digits, _ . : @ - and *`;
@@ -167,8 +166,9 @@ export function bringupProblem(sc: ScenarioDoc): string | null {
 }
 
 /**
- * The guest's bring-up configuration (kernel command line `ifsim.bringup=`, base64 of three
- * lines: the patterns "p1|p2|", 1 to wait for udev's database entry, the latency in ms), or null.
+ * The guest's bring-up configuration (kernel command line `ifsim.bringup=`, base64 of four
+ * lines: the patterns "p1|p2|", 1 to wait for udev's database entry, the latency in ms, 1 to
+ * start a DHCP client), or null.
  * As in the model, wait_for_udev waits only when the udev actor runs, and latency_ms defaults
  * to 10.
  */
@@ -180,6 +180,7 @@ export function bringupArg(sc: ScenarioDoc): string | null {
     b.links.map((l) => `${l}|`).join(""),
     b.wait_for_udev === true && udev ? "1" : "0",
     String(b.latency_ms ?? 10),
+    b.dhcp === true ? "1" : "0",
     "",
   ].join("\n");
   return `ifsim.bringup=${Buffer.from(text).toString("base64")}`;
@@ -510,6 +511,11 @@ export async function runOnQemu(sc: ScenarioDoc, o: QemuRunOptions = {}): Promis
       pciAddrs: Object.fromEntries(pciAddrMap(layout)),
       iproute2: p.ipVersion,
       ...(bringupArg(sc) ? { bringup: { bootLog: g.bootBringup, stepLog: stepBringup } } : {}),
+      ...(typeof sc.bringup === "object" && sc.bringup.dhcp === true
+        ? {
+            dhcp: [...g.bootBringup, ...stepBringup.flat()].filter((l) => DHCP_DECISION.test(l)),
+          }
+        : {}),
       ...(u
         ? {
             udevRenames: udevRenames([...boot.udev, ...stepUdev.flat()]).map((x) => ({
