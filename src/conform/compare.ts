@@ -355,35 +355,44 @@ export function compareRecords(
         out.push({ where, field: f, model: show(m[f]), kernel: show(k[f]) });
   }
   if (model.udevRenames !== undefined || kernel.udevRenames !== undefined) {
-    const text = (r: { from: string; to: string; errno: string | null } | undefined): string =>
-      r ? `${r.from} -> ${r.to}: ${r.errno ?? "ok"}` : "(absent)";
+    const text = (r: { from: string; to: string; errno: string | null }): string =>
+      `${r.from} -> ${r.to}: ${r.errno ?? "ok"}`;
     // udevd's workers run events of different devices in parallel: the order across devices
     // is not udev's decision, so both lists are compared sorted
-    const mr = (model.udevRenames ?? []).map(text).sort();
-    const kr = (kernel.udevRenames ?? []).map(text).sort();
-    for (let j = 0; j < Math.max(mr.length, kr.length); j++)
-      if (mr[j] !== kr[j])
-        out.push({
-          where: "udev",
-          field: `rename[${j}]`,
-          model: mr[j] ?? "(absent)",
-          kernel: kr[j] ?? "(absent)",
-        });
+    out.push(
+      ...sortedDifferences(
+        "udev",
+        "rename",
+        (model.udevRenames ?? []).map(text),
+        (kernel.udevRenames ?? []).map(text),
+      ),
+    );
   }
-  if (model.dhcp !== undefined || kernel.dhcp !== undefined) {
+  if (model.dhcp !== undefined || kernel.dhcp !== undefined)
     // which links got a DHCP client (or were left unmanaged), sorted: the bring-up actor takes
     // links as they become ready, an order the scheduler decides on a real machine
-    const md = [...(model.dhcp ?? [])].sort();
-    const kd = [...(kernel.dhcp ?? [])].sort();
-    for (let j = 0; j < Math.max(md.length, kd.length); j++)
-      if (md[j] !== kd[j])
-        out.push({
-          where: "bringup",
-          field: `dhcp[${j}]`,
-          model: md[j] ?? "(absent)",
-          kernel: kd[j] ?? "(absent)",
-        });
-  }
+    out.push(...sortedDifferences("bringup", "dhcp", model.dhcp ?? [], kernel.dhcp ?? []));
+  return out;
+}
+
+/** Two lists compared sorted: a difference at each position where they differ. */
+function sortedDifferences(
+  where: string,
+  field: string,
+  model: readonly string[],
+  kernel: readonly string[],
+): Difference[] {
+  const m = [...model].sort();
+  const k = [...kernel].sort();
+  const out: Difference[] = [];
+  for (let j = 0; j < Math.max(m.length, k.length); j++)
+    if (m[j] !== k[j])
+      out.push({
+        where,
+        field: `${field}[${j}]`,
+        model: m[j] ?? "(absent)",
+        kernel: k[j] ?? "(absent)",
+      });
   return out;
 }
 
