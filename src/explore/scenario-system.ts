@@ -398,6 +398,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       // steps act on the machine and are treated as touching everything.
       const next = this.sc.steps[p.script.stepIndex];
       const waits = p.script.readyAt() !== null && this.#scriptWaitsOnly(next);
+      if (!p.script.started) {
+        // Its first step under `script_starts: quiescent` was enabled by boot's quiescence
+        // (the kernel's work list, or the clock passing BOOT_QUIESCENCE_MAX_US); with udev
+        // late it starts udevd and triggers an event for every device (reads every device).
+        if (this.sc.script_starts !== "boot") reads.push("kwork", "clock");
+        if (p.udev && !p.udev.running) reads.push("*");
+      }
       reads.push(waits ? "script" : "*");
       p.script.step();
     } else throw new Error(`explore: unknown lane "${lane}"`);

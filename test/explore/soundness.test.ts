@@ -80,6 +80,31 @@ describe(`the exact view: clock reads in footprints make independent steps commu
   });
 });
 
+describe("the script's first step under script_starts: quiescent", () => {
+  it("should read the kernel's work list and the clock (boot's quiescence enabled it), even when it only starts a settle", () => {
+    const sc: ScenarioDoc = {
+      ifsim: 1,
+      name: "gated settle",
+      kernel: "6.1",
+      devices: [{ id: "net0", type: "virtio-net", mac: "52:54:00:12:34:56", slot: 3 }],
+      udev: "none",
+      steps: ["settle"],
+    };
+    const sys = new ScenarioSystem(sc, {});
+    let fp: readonly string[] = [];
+    for (let n = 0; n < 50 && fp.length === 0; n++) {
+      const en = sys.enabled();
+      if (en.includes("script")) fp = sys.fire("script");
+      else sys.fire(en[0] as string);
+    }
+    expect(fp).toContain("kwork");
+    expect(fp).toContain("clock");
+    // Racing boot instead, nothing gates it: it touches only the script.
+    const racing = new ScenarioSystem({ ...sc, script_starts: "boot" }, {});
+    expect(racing.fire("script")).toEqual(["script"]);
+  });
+});
+
 describe("search: DPOR agrees with the naive enumeration", () => {
   it("should find the violation when a rename fails on a name another rename took (EEXIST)", () => {
     // v256 with the man page's hwdb denylist: master and standby both want ens3.
