@@ -35,8 +35,10 @@ Configuration (a list of kernels or udev generations explores each combination, 
                      (default): no actor due times (it merges some states whose timers then
                      diverge: the view self-test finds them) and past linkwatch times kept as
                      they are. exact: every timer and actor due time relative to now, times
-                     already passed as 0 (or, where an actor picks by them, their order); no
-                     divergence found by the self-test, 1.7x the states on the boot race
+                     already passed as 0 (or, where an actor picks by them, their order), and
+                     a step that sets a timer from the clock depends on every step that moves
+                     it (so independent steps commute); no divergence found by the self-test,
+                     1.7x the states on the boot race
 Search:
   --atomic on|off    coarse atomic steps (default on): a step no other actor can observe (it
                      touches only its own actor's private state, e.g. the script starting a

@@ -91,6 +91,7 @@ export function systemFor(sc: ScenarioDoc, c: ExploreConfig): ScenarioSystem {
     ...(c.timing !== undefined ? { timing: c.timing } : {}),
     ...(c.view !== undefined ? { view: c.view } : {}),
     ...(c.atomic !== undefined ? { atomic: c.atomic } : {}),
+    ...(c.clockFootprint !== undefined ? { clockFootprint: c.clockFootprint } : {}),
   };
   return new ScenarioSystem(sc, o);
 }

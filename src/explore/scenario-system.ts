@@ -22,7 +22,7 @@ import {
   HashCache,
   mixInto,
 } from "./fingerprint.ts";
-import { DEFAULT_VIEW, type StateView, timerKey } from "./state-view.ts";
+import { clockReads, DEFAULT_VIEW, type StateView, timerHolders, timerKey } from "./state-view.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
@@ -61,6 +61,13 @@ export interface ScenarioSystemOptions {
    * lane's next step, as one step with the union footprint (see `ScenarioSystem.fire`).
    */
   readonly atomic?: boolean;
+  /**
+   * Clock reads in footprints (default: on under the "exact" view, off under "coarse"): a step
+   * that sets a timer from the clock (`timerHolders`) or runs kernel work reads `clock`, so it
+   * is dependent on every step that moves the clock (`?clock`). Needed for DPOR to be sound
+   * with a key that keeps timers exactly (see docs/performance.md).
+   */
+  readonly clockFootprint?: boolean;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -151,6 +158,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly timing: "any" | "strict";
   readonly view: StateView;
   readonly atomic: boolean;
+  readonly clockFootprint: boolean;
   /** Steps fired inside a coarse step after its first (what `atomic` saved as scheduling points). */
   merged = 0;
   #digests: Digests;
@@ -202,6 +210,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.timing = o.timing ?? "any";
     this.view = o.view ?? DEFAULT_VIEW;
     this.atomic = o.atomic ?? true;
+    this.clockFootprint = o.clockFootprint ?? this.view === "exact";
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -334,6 +343,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       throw new Error(`explore: lane "${lane}" is not enabled`);
     }
     // Moving the clock is a write of it; queuing timed work (below) reads it.
+    const timersBefore = this.clockFootprint ? timerHolders(p) : null;
     if (me.at > w.now()) {
       w.clock.advanceTo(me.at);
       reads.push("?clock");
@@ -388,6 +398,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       // steps act on the machine and are treated as touching everything.
       const next = this.sc.steps[p.script.stepIndex];
       const waits = p.script.readyAt() !== null && this.#scriptWaitsOnly(next);
+      if (!p.script.started) {
+        // Its first step under `script_starts: quiescent` was enabled by boot's quiescence
+        // (the kernel's work list, or the clock passing BOOT_QUIESCENCE_MAX_US); with udev
+        // late it starts udevd and triggers an event for every device (reads every device).
+        if (this.sc.script_starts !== "boot") reads.push("kwork", "clock");
+        if (p.udev && !p.udev.running) reads.push("*");
+      }
       reads.push(waits ? "script" : "*");
       p.script.step();
     } else throw new Error(`explore: unknown lane "${lane}"`);
@@ -395,6 +412,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const before = this.#digests;
     const changed = this.#afterStep();
     if (changed.includes("kwork") || changed.includes("linkwatch")) reads.push("clock");
+    else if (timersBefore !== null && clockReads(timersBefore, timerHolders(p)))
+      reads.push("clock");
     if (lane === "networkd") {
       // Opening a master reads its slaves' (and its own) link state, written or not.
       for (const r of changed) {

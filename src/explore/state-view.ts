@@ -131,3 +131,47 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
   };
   return { work, linkwatch, times, workers };
 }
+
+/**
+ * Every timer of the run by holder (a work item by its sequence number, linkwatch's next time,
+ * each udev worker, each queued uevent by arrival, udevd's last delivery, each link bring-up has
+ * seen, the script's wait and settle start), as absolute times. A step after which a holder is
+ * new or holds another time computed it from the clock (timers are only ever set to now + a
+ * delay, or to the max of now and another time): `clockReads` compares two of these.
+ */
+export function timerHolders(p: PreparedRun): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const x of p.k.state.work) out.set(`w${x.seq}`, x.due);
+  out.set("lw", p.k.state.linkwatch.nextEvent);
+  const u = p.udev;
+  if (u)
+    for (let i = 0; i < u.workerCount; i++) {
+      const t = u.workerReadyAt(i);
+      if (t !== null) out.set(`u${i}`, t);
+    }
+  const ut = u?.explorerTimes?.();
+  if (ut) {
+    // Queued events by delivery time (taking the first one off shifts the others' positions).
+    const n = new Map<number, number>();
+    for (const t of ut.queue) {
+      const c = (n.get(t) ?? 0) + 1;
+      n.set(t, c);
+      out.set(`q${t}#${c}`, t);
+    }
+    out.set("ul", ut.lastDeliverAt);
+  }
+  if (p.bringup) for (const x of p.bringup.explorerTimes()) out.set(`b${x.ifindex}`, x.at);
+  const s = p.script.explorerView?.();
+  if (s?.wait?.until !== null && s?.wait?.until !== undefined) out.set("sw", s.wait.until);
+  if (s?.settleSince !== null && s?.settleSince !== undefined) out.set("ss", s.settleSince);
+  return out;
+}
+
+/** True when a holder of `after` is new or holds another time than in `before`. */
+export function clockReads(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): boolean {
+  for (const [h, t] of after) if (before.get(h) !== t) return true;
+  return false;
+}

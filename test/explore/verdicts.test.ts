@@ -340,7 +340,9 @@ describe(`search: DPOR against the naive enumeration on random small scenarios (
     // At least 100 scenarios are compared, and coarse steps happen in some of them.
     // Issue 14: the views are compared with the naive search on at least 100 scenarios.
     expect(compared).toBeGreaterThanOrEqual(100);
-    expect(coarse).toBeGreaterThan(10);
+    // (21 of them before the script's first step under script_starts: quiescent read the kernel's
+    // work list and the clock; 11 since: a step enabled by others is not private, not merged.)
+    expect(coarse).toBeGreaterThan(5);
     expect(compared).toBeGreaterThan(skipped);
     expect(plain).toBeGreaterThan(10);
     // Both kinds of verdict occur.
