@@ -31,14 +31,15 @@ Configuration (a list of kernels or udev generations explores each combination, 
   --list-invariants  print the invariants and what each checks
   --timing any|strict  any (default): every ready actor may go next whatever its virtual time;
                      strict: virtual-time order, only ties explored
-  --view coarse|exact  which state a key keeps (docs/performance.md, "State view"). coarse
-                     (default): no actor due times (it merges some states whose timers then
-                     diverge: the view self-test finds them) and past linkwatch times kept as
-                     they are. exact: every timer and actor due time relative to now, times
+  --view exact|coarse  which state a key keeps (docs/performance.md, "State view"). exact
+                     (default): every timer and actor due time relative to now, times
                      already passed as 0 (or, where an actor picks by them, their order), and
                      a step that sets a timer from the clock depends on every step that moves
-                     it (so independent steps commute); no divergence found by the self-test,
-                     1.7x the states on the boot race
+                     it (so independent steps commute); no divergence found by the self-test.
+                     coarse: no actor due times and past linkwatch times kept as they are:
+                     0.6x the states on the boot race, but it merges some states whose timers
+                     then diverge (the view self-test finds them), so its "verified" is not a
+                     proof
 Search:
   --atomic on|off    coarse atomic steps (default on): a step no other actor can observe (it
                      touches only its own actor's private state, e.g. the script starting a
