@@ -19,7 +19,11 @@ import {
   NET_ADDR,
   NET_NAME,
   type NetDevice,
-  zeroStats,
+  NO_ADJACENCY,
+  NO_NAMES,
+  NO_PRIV,
+  ZERO_CORE_STATS,
+  ZERO_STATS,
 } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { rtmsgIfinfo, rtnlFillForNotify } from "./rtnl-msg.ts";
@@ -670,7 +674,7 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
   return {
     ifindex: 0,
     name: o.name,
-    altnames: [],
+    altnames: NO_NAMES,
     nameAssignType: o.nameAssignType,
     type: ARPHRD.ETHER,
     driver: o.driver,
@@ -701,15 +705,15 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     group: 0,
     qdisc: "noop",
     txActive: false,
-    stats: zeroStats(),
-    coreStats: { rxDropped: 0, txDropped: 0, rxNohandler: 0 },
-    uppers: [],
-    lowers: [],
+    stats: ZERO_STATS,
+    coreStats: ZERO_CORE_STATS,
+    uppers: NO_ADJACENCY,
+    lowers: NO_ADJACENCY,
     rxHandler: null,
     rxHandlerData: null,
     carrierUpCount: 0,
     carrierDownCount: 0,
-    priv: {},
+    priv: NO_PRIV,
   };
 }
 
@@ -807,7 +811,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
     callNetdeviceNotifiers(k, "NETDEV_UNREGISTER", dev);
     const fill = dev.kind === null || dev.rtnlLinkInitialized;
     const del = fill ? rtnlFillForNotify(k, dev) : null;
-    dev.altnames = [];
+    dev.altnames = NO_NAMES;
     const ops = driverOf(k, dev).ops;
     if (ops.ndoUninit) ops.ndoUninit(k, dev);
     if (del)
@@ -901,9 +905,10 @@ function upperDevLink(k: Kernel, dev: NetDevice, upper: NetDevice, master: boole
   const info = { upper: upper.ifindex, linking: true, master };
   const pre = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_PRECHANGEUPPER", dev, info));
   if (pre) return pre;
-  if (master) dev.uppers.unshift({ ifindex: upper.ifindex, master: true });
-  else dev.uppers.push({ ifindex: upper.ifindex, master: false });
-  upper.lowers.push({ ifindex: dev.ifindex, master });
+  // New lists (a device may still share NO_ADJACENCY).
+  if (master) dev.uppers = [{ ifindex: upper.ifindex, master: true }, ...dev.uppers];
+  else dev.uppers = [...dev.uppers, { ifindex: upper.ifindex, master: false }];
+  upper.lowers = [...upper.lowers, { ifindex: dev.ifindex, master }];
   const ret = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGEUPPER", dev, info));
   if (ret) {
     adjacentUnlink(dev, upper);
@@ -987,7 +992,7 @@ export function netdevNameNodeAltCreate(k: Kernel, dev: NetDevice, name: string)
   bugOn(!k.profile.altnames, "altnames need a v5.5+ profile");
   if (byteLength(name) >= ALTIFNAMSIZ || name.length === 0) return err("EINVAL");
   if (netdevNameInUse(k, name)) return err("EEXIST");
-  dev.altnames.push(name);
+  dev.altnames = [...dev.altnames, name];
   hashName(k, name, dev.ifindex);
   return 0;
 }

@@ -3,7 +3,13 @@
 
 import type { FrameBatch, Kernel, XmitOutcome } from "./kernel.ts";
 import { bugOn, driverOf } from "./kernel.ts";
-import { LINK_STATS_FIELDS, type LinkStats, type NetDevice } from "./netdevice.ts";
+import {
+  coreStatsOf,
+  LINK_STATS_FIELDS,
+  type LinkStats,
+  type NetDevice,
+  statsOf,
+} from "./netdevice.ts";
 
 function checkBatch(batch: FrameBatch): void {
   if (!Number.isSafeInteger(batch.frames) || batch.frames < 0)
@@ -30,8 +36,9 @@ export function devQueueXmit(k: Kernel, dev: NetDevice, batch: FrameBatch): Xmit
     const ops = driverOf(k, dev).ops;
     if (ops.ndoStartXmit) out = ops.ndoStartXmit(k, dev, batch);
     else {
-      dev.stats.txPackets += batch.frames;
-      dev.stats.txBytes += batch.frames * batch.size;
+      const st = statsOf(dev);
+      st.txPackets += batch.frames;
+      st.txBytes += batch.frames * batch.size;
       out = { sentOn: dev.ifindex, dropped: 0, droppedBy: null };
     }
   }
@@ -59,8 +66,9 @@ export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOu
   bugOn(dev.regState !== "REGISTERED", `rx on ${dev.name} in state ${dev.regState}`);
   if (batch.frames === 0) return { deliveredTo: null, dropped: 0, droppedBy: null };
   if (!dev.running) return { deliveredTo: null, dropped: batch.frames, droppedBy: dev.name };
-  dev.stats.rxPackets += batch.frames;
-  dev.stats.rxBytes += batch.frames * batch.size;
+  const st = statsOf(dev);
+  st.rxPackets += batch.frames;
+  st.rxBytes += batch.frames * batch.size;
   let cur = dev;
   for (let hops = 0; ; hops++) {
     bugOn(hops > 16, `rx handler loop at ${cur.name}`);
@@ -71,7 +79,7 @@ export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOu
     if (r.result === "CONSUMED") return { deliveredTo: null, dropped: 0, droppedBy: null };
     if (r.result === "PASS") return { deliveredTo: cur.ifindex, dropped: 0, droppedBy: null };
     if (r.result === "EXACT") {
-      cur.coreStats.rxNohandler += batch.frames;
+      coreStatsOf(cur).rxNohandler += batch.frames;
       return { deliveredTo: null, dropped: batch.frames, droppedBy: `${cur.name} (exact only)` };
     }
     const next = k.state.devices.get(r.dev);
