@@ -167,7 +167,7 @@ function cacheNameRemoved(k: Kernel, name: string): void {
 }
 
 function hashName(k: Kernel, name: string, ifindex: number): void {
-  bugOn(k.state.names.has(name), `name "${name}" hashed twice`);
+  if (k.state.names.has(name)) throw new KernelBug(`name "${name}" hashed twice`);
   k.state.names.set(name, ifindex);
   cacheNameAdded(k, name);
 }
@@ -337,7 +337,8 @@ function deviceRename(k: Kernel, dev: NetDevice, oldName: string): KRet {
  * the first notifier veto
  */
 export function devChangeName(k: Kernel, dev: NetDevice, newname: string): number {
-  bugOn(dev.regState !== "REGISTERED", `devChangeName on ${dev.name} in state ${dev.regState}`);
+  if (dev.regState !== "REGISTERED")
+    throw new KernelBug(`devChangeName on ${dev.name} in state ${dev.regState}`);
   // R1
   if (dev.flags & IFF.UP) {
     const mode = k.profile.renameWhileUp;
@@ -668,7 +669,8 @@ export interface AllocOptions {
  * @kernel alloc_netdev_mqs() + ether_setup() in net/core/dev.c, net/ethernet/eth.c
  */
 export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
-  bugOn(!k.registry.drivers.has(o.driver), `allocNetdev: unknown driver "${o.driver}"`);
+  if (!k.registry.drivers.has(o.driver))
+    throw new KernelBug(`allocNetdev: unknown driver "${o.driver}"`);
   if (byteLength(o.name) >= IFNAMSIZ)
     throw new RangeError(`allocNetdev: name "${o.name}" too long`);
   return {
@@ -753,7 +755,8 @@ function devNewIndex(k: Kernel): number {
  * (ifindex taken), an ndo_init error or a notifier veto
  */
 export function registerNetdevice(k: Kernel, dev: NetDevice): KRet {
-  bugOn(dev.regState !== "UNINITIALIZED", `registerNetdevice: ${dev.name} is ${dev.regState}`);
+  if (dev.regState !== "UNINITIALIZED")
+    throw new KernelBug(`registerNetdevice: ${dev.name} is ${dev.regState}`);
   const ops = driverOf(k, dev).ops;
   let ret = devGetValidName(k, dev, dev.name);
   if (ret < 0) return ret as NegErrno;
@@ -795,7 +798,8 @@ export function registerNetdevice(k: Kernel, dev: NetDevice): KRet {
  */
 export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
   for (const dev of devs)
-    bugOn(dev.regState !== "REGISTERED", `unregister ${dev.name}: ${dev.regState}`);
+    if (dev.regState !== "REGISTERED")
+      throw new KernelBug(`unregister ${dev.name}: ${dev.regState}`);
   devCloseMany(k, devs);
   for (const dev of devs) {
     unhashName(k, dev.name);
@@ -823,8 +827,10 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
         link: del,
       });
     else if (fill) k.trace.skip();
-    warnOn(k, dev.uppers.length > 0, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
-    warnOn(k, dev.lowers.length > 0, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
+    if (dev.uppers.length > 0)
+      warnOn(k, true, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
+    if (dev.lowers.length > 0)
+      warnOn(k, true, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
     uevent(k, dev, "remove");
     k.state.unlisted.delete(dev.ifindex);
     dev.regState = "UNREGISTERED";

@@ -2,7 +2,7 @@
 // dev_get_stats, for batches of identical frames. Frames are counted, never carried.
 
 import type { FrameBatch, Kernel, XmitOutcome } from "./kernel.ts";
-import { bugOn, driverOf } from "./kernel.ts";
+import { driverOf, KernelBug } from "./kernel.ts";
 import {
   coreStatsOf,
   LINK_STATS_FIELDS,
@@ -27,7 +27,8 @@ function checkBatch(batch: FrameBatch): void {
  */
 export function devQueueXmit(k: Kernel, dev: NetDevice, batch: FrameBatch): XmitOutcome {
   checkBatch(batch);
-  bugOn(dev.regState !== "REGISTERED", `xmit on ${dev.name} in state ${dev.regState}`);
+  if (dev.regState !== "REGISTERED")
+    throw new KernelBug(`xmit on ${dev.name} in state ${dev.regState}`);
   let out: XmitOutcome;
   if (batch.frames === 0) out = { sentOn: null, dropped: 0, droppedBy: null };
   else if (!dev.running || !dev.txActive)
@@ -63,7 +64,8 @@ export interface RxOutcome {
  */
 export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOutcome {
   checkBatch(batch);
-  bugOn(dev.regState !== "REGISTERED", `rx on ${dev.name} in state ${dev.regState}`);
+  if (dev.regState !== "REGISTERED")
+    throw new KernelBug(`rx on ${dev.name} in state ${dev.regState}`);
   if (batch.frames === 0) return { deliveredTo: null, dropped: 0, droppedBy: null };
   if (!dev.running) return { deliveredTo: null, dropped: batch.frames, droppedBy: dev.name };
   const st = statsOf(dev);
@@ -71,10 +73,10 @@ export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOu
   st.rxBytes += batch.frames * batch.size;
   let cur = dev;
   for (let hops = 0; ; hops++) {
-    bugOn(hops > 16, `rx handler loop at ${cur.name}`);
+    if (hops > 16) throw new KernelBug(`rx handler loop at ${cur.name}`);
     if (cur.rxHandler === null) return { deliveredTo: cur.ifindex, dropped: 0, droppedBy: null };
     const fn = k.registry.rxHandlers.get(cur.rxHandler);
-    bugOn(!fn, `no rx handler "${cur.rxHandler}"`);
+    if (!fn) throw new KernelBug(`no rx handler "${cur.rxHandler}"`);
     const r = (fn as NonNullable<typeof fn>)(k, cur, cur.rxHandlerData);
     if (r.result === "CONSUMED") return { deliveredTo: null, dropped: 0, droppedBy: null };
     if (r.result === "PASS") return { deliveredTo: cur.ifindex, dropped: 0, droppedBy: null };
@@ -83,7 +85,8 @@ export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOu
       return { deliveredTo: null, dropped: batch.frames, droppedBy: `${cur.name} (exact only)` };
     }
     const next = k.state.devices.get(r.dev);
-    bugOn(!next, `rx handler of ${cur.name} re-targeted to missing ifindex ${r.dev}`);
+    if (!next)
+      throw new KernelBug(`rx handler of ${cur.name} re-targeted to missing ifindex ${r.dev}`);
     cur = next as NetDevice;
   }
 }
