@@ -181,10 +181,18 @@ export class IpProcess {
    */
   batch(text: string, fileName: string): IpResult {
     const { r, io } = newResult();
-    const lines = splitLines(text);
+    // getline(): each line keeps its "\n"; a last line without one is still a line (cut as
+    // read, not all at once: a batch's lines would otherwise all stay alive until its end).
     let pos = 0;
     let lineno = 0;
-    const getline = (): string | null => (pos < lines.length ? (lines[pos++] as string) : null);
+    const getline = (): string | null => {
+      if (pos >= text.length) return null;
+      const i = text.indexOf("\n", pos);
+      const end = i < 0 ? text.length : i + 1;
+      const line = text.slice(pos, end);
+      pos = end;
+      return line;
+    };
     try {
       for (;;) {
         let line = getline();
@@ -239,18 +247,6 @@ function ipObject(word: string): string | undefined {
   if (objectMemo.size >= 256) objectMemo.clear();
   objectMemo.set(word, hit);
   return hit;
-}
-
-/** getline() pieces: each line keeps its "\n"; a last line without one is still a line. */
-function splitLines(text: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", start)) {
-    out.push(text.slice(start, i + 1));
-    start = i + 1;
-  }
-  if (start < text.length) out.push(text.slice(start));
-  return out;
 }
 
 function cutComment(line: string): string {

@@ -207,6 +207,12 @@ function onOff(io: IpIo, msg: string, val: string): -1 {
   return -1;
 }
 
+/** NEXT_ARG(): the word at `i` (the caller has advanced), or "Command line is not complete". */
+function nextArg(io: IpIo, args: readonly string[], i: number): string {
+  if (i >= args.length) incompleteCommand(io);
+  return args[i] as string;
+}
+
 /**
  * iplink_parse(): fills `req` from `args`; returns the words consumed and the `type`, or -1
  * after printing an error. exit()-style errors throw IpExit.
@@ -230,11 +236,6 @@ function iplinkParse(
   let numtx: number | null = null;
   let numrx: number | null = null;
   let i = 0;
-  const next = (): string => {
-    i++;
-    if (i >= args.length) incompleteCommand(ctx);
-    return args[i] as string;
-  };
   for (; i < args.length; i++) {
     const a = args[i] as string;
     if (a === "up") {
@@ -244,42 +245,42 @@ function iplinkParse(
       req.ifiChange |= IFF.UP;
       req.ifiFlags &= ~IFF.UP;
     } else if (a === "name") {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (name) duparg(ctx, "name", v);
       if (!checkIfname(v)) invarg(ctx, '"name" not a valid ifname', v);
       name = { s: v };
       if (!dev) dev = name;
     } else if (a === "index") {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (index) duparg(ctx, "index", v);
       index = atoi(v);
       if (index <= 0) invarg(ctx, 'Invalid "index" value', v);
     } else if (matches(a, "link")) {
-      link = next();
+      link = nextArg(ctx, args, ++i);
     } else if (matches(a, "address")) {
-      const b = llAddrA2n(ctx, next());
+      const b = llAddrA2n(ctx, nextArg(ctx, args, ++i));
       if (!b) return -1;
       addrLen = b.length;
       req.attrs.address = llAddrN2a(b);
     } else if (matches(a, "broadcast") || a === "brd") {
-      const b = llAddrA2n(ctx, next());
+      const b = llAddrA2n(ctx, nextArg(ctx, args, ++i));
       if (!b) return -1;
       req.attrs.broadcast = llAddrN2a(b);
     } else if (matches(a, "txqueuelen") || a === "qlen" || matches(a, "txqlen")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (qlen !== null && qlen !== -1) duparg(ctx, "txqueuelen", v);
       qlen = getInteger(v);
       if (qlen === null) invarg(ctx, 'Invalid "txqueuelen" value\n', v);
       req.attrs.txqlen = qlen >>> 0;
     } else if (a === "mtu") {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (mtu !== null && mtu !== -1) duparg(ctx, "mtu", v);
       mtu = getInteger(v);
       if (mtu === null) invarg(ctx, 'Invalid "mtu" value\n', v);
       req.attrs.mtu = mtu;
     } else if (a in ONOFF_FLAGS && Object.hasOwn(ONOFF_FLAGS, a)) {
       const f = ONOFF_FLAGS[a] as { bit: number; onSets: boolean };
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       req.ifiChange |= f.bit;
       if (v === "on" || v === "off") {
         if ((v === "on") === f.onSets) req.ifiFlags |= f.bit;
@@ -289,54 +290,54 @@ function iplinkParse(
       }
     } else if (a === "group") {
       // The model keeps every device in group 0; the value is checked as ip checks it.
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (groupA2n(v) === null) invarg(ctx, 'Invalid "group" value\n', v);
     } else if (IGNORED_WITH_VALUE.has(a)) {
-      next();
+      nextArg(ctx, args, ++i);
     } else if (matches(a, "master")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       const idx = ctx.cache.nameToIndex(v);
       if (!idx) invarg(ctx, "Device does not exist\n", v);
       req.attrs.master = idx;
     } else if (matches(a, "nomaster")) {
       req.attrs.master = 0;
     } else if (matches(a, "dynamic")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       req.ifiChange |= IFF.DYNAMIC;
       if (v === "on") req.ifiFlags |= IFF.DYNAMIC;
       else if (v === "off") req.ifiFlags &= ~IFF.DYNAMIC;
       else return onOff(ctx, "dynamic", v);
     } else if (matches(a, "type")) {
-      type = next();
+      type = nextArg(ctx, args, ++i);
       i++;
       break;
     } else if (matches(a, "alias")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (new TextEncoder().encode(v).length >= 256) invarg(ctx, "alias too long\n", v);
       req.attrs.ifalias = v;
     } else if (matches(a, "numtxqueues")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (numtx !== null && numtx !== -1) duparg(ctx, "numtxqueues", v);
       numtx = getInteger(v);
       if (numtx === null) invarg(ctx, 'Invalid "numtxqueues" value\n', v);
       req.attrs.numTxQueues = numtx;
     } else if (matches(a, "numrxqueues")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (numrx !== null && numrx !== -1) duparg(ctx, "numrxqueues", v);
       numrx = getInteger(v);
       if (numrx === null) invarg(ctx, 'Invalid "numrxqueues" value\n', v);
       req.attrs.numRxQueues = numrx;
     } else if (matches(a, "addrgenmode")) {
-      const v = next();
+      const v = nextArg(ctx, args, ++i);
       if (!["eui64", "none", "stable_secret", "random"].includes(v.toLowerCase())) {
         invarg(ctx, "Invalid address generation mode\n", v);
       }
     } else if (matches(a, "link-netns") || matches(a, "link-netnsid")) {
-      next();
+      nextArg(ctx, args, ++i);
     } else {
       let v = a;
       if (matches(a, "help")) iplinkUsage(ctx);
-      if (a === "dev") v = next();
+      if (a === "dev") v = nextArg(ctx, args, ++i);
       if (dev !== name) duparg2(ctx, "dev", v);
       if (!checkAltifname(v)) invarg(ctx, '"dev" not a valid ifname', v);
       dev = { s: v };

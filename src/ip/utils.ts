@@ -61,7 +61,11 @@ export function isCSpace(ch: string): boolean {
 
 function checkIfnameChars(name: string): boolean {
   if (name === "") return false;
-  for (const ch of name) if (ch === "/" || isCSpace(ch)) return false;
+  // By UTF-16 unit: '/' and the C locale's spaces are ASCII, never part of a wider character.
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2f || c === 0x20 || (c >= 0x09 && c <= 0x0d)) return false;
+  }
   return true;
 }
 

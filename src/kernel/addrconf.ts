@@ -2,6 +2,7 @@
 // an inet6 device ready when its link becomes usable, and its "link becomes ready" log line
 // (pr_info before v6.5, pr_debug since "ipv6: lower "link become ready"'s level").
 
+import { sharedConstant } from "../sim/clone.ts";
 import { err } from "./errno.ts";
 import type { Kernel, NotifierFn } from "./kernel.ts";
 import { klog } from "./kernel.ts";
@@ -18,8 +19,14 @@ export const IPV6_MIN_MTU = 1280;
 
 /** Per-device inet6 state (`struct inet6_dev`, the IF_READY bit only), by ifindex. */
 export interface AddrconfState {
-  idev: Record<number, { ready: boolean }>;
+  idev: Record<number, Idev>;
 }
+
+/** An inet6_dev: one of the two shared constants below (replaced, never written). */
+type Idev = Readonly<{ ready: boolean }>;
+/** Every device's inet6_dev is one of these two shared, frozen values (no object per device). */
+const IDEV_NOT_READY: Idev = sharedConstant({ ready: false });
+const IDEV_READY: Idev = sharedConstant({ ready: true });
 
 function state(k: Kernel): AddrconfState {
   let s = k.state.subsys.addrconf as AddrconfState | undefined;
@@ -71,7 +78,7 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
       if (!s.idev[dev.ifindex] && dev.mtu >= IPV6_MIN_MTU) {
         // ipv6_add_dev() → addrconf_sysctl_register(): -EINVAL for "all"/"default".
         if (!sysctlDevNameIsAllowed(dev.name)) return notifierFromErrno(err("EINVAL"));
-        s.idev[dev.ifindex] = { ready: false };
+        s.idev[dev.ifindex] = IDEV_NOT_READY;
       }
       return NOTIFY_OK;
     case "NETDEV_CHANGENAME":
@@ -87,14 +94,13 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
       const idev = s.idev[dev.ifindex];
       if (event === "NETDEV_UP") {
         if (!addrconfLinkReady(dev)) return NOTIFY_OK;
-        if (!idev && dev.mtu >= IPV6_MIN_MTU) s.idev[dev.ifindex] = { ready: true };
-        else if (idev) idev.ready = true;
+        if (idev || dev.mtu >= IPV6_MIN_MTU) s.idev[dev.ifindex] = IDEV_READY;
         return NOTIFY_OK;
       }
       if (!addrconfLinkReady(dev)) return NOTIFY_OK;
       if (idev) {
         if (idev.ready) return NOTIFY_OK;
-        idev.ready = true;
+        s.idev[dev.ifindex] = IDEV_READY;
       }
       if (k.profile.addrconfLinkReadyLog)
         klog(k, "info", `IPv6: ADDRCONF(NETDEV_CHANGE): ${dev.name}: link becomes ready`);
@@ -102,7 +108,7 @@ export const addrconfNotify: NotifierFn = (k, event, dev) => {
     }
     case "NETDEV_DOWN": {
       const idev = s.idev[dev.ifindex];
-      if (idev) idev.ready = false;
+      if (idev) s.idev[dev.ifindex] = IDEV_NOT_READY;
       return NOTIFY_OK;
     }
     case "NETDEV_UNREGISTER":

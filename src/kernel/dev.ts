@@ -19,7 +19,11 @@ import {
   NET_ADDR,
   NET_NAME,
   type NetDevice,
-  zeroStats,
+  NO_ADJACENCY,
+  NO_NAMES,
+  NO_PRIV,
+  ZERO_CORE_STATS,
+  ZERO_STATS,
 } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { rtmsgIfinfo, rtnlFillForNotify } from "./rtnl-msg.ts";
@@ -163,7 +167,7 @@ function cacheNameRemoved(k: Kernel, name: string): void {
 }
 
 function hashName(k: Kernel, name: string, ifindex: number): void {
-  bugOn(k.state.names.has(name), `name "${name}" hashed twice`);
+  if (k.state.names.has(name)) throw new KernelBug(`name "${name}" hashed twice`);
   k.state.names.set(name, ifindex);
   cacheNameAdded(k, name);
 }
@@ -333,7 +337,8 @@ function deviceRename(k: Kernel, dev: NetDevice, oldName: string): KRet {
  * the first notifier veto
  */
 export function devChangeName(k: Kernel, dev: NetDevice, newname: string): number {
-  bugOn(dev.regState !== "REGISTERED", `devChangeName on ${dev.name} in state ${dev.regState}`);
+  if (dev.regState !== "REGISTERED")
+    throw new KernelBug(`devChangeName on ${dev.name} in state ${dev.regState}`);
   // R1
   if (dev.flags & IFF.UP) {
     const mode = k.profile.renameWhileUp;
@@ -664,13 +669,14 @@ export interface AllocOptions {
  * @kernel alloc_netdev_mqs() + ether_setup() in net/core/dev.c, net/ethernet/eth.c
  */
 export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
-  bugOn(!k.registry.drivers.has(o.driver), `allocNetdev: unknown driver "${o.driver}"`);
+  if (!k.registry.drivers.has(o.driver))
+    throw new KernelBug(`allocNetdev: unknown driver "${o.driver}"`);
   if (byteLength(o.name) >= IFNAMSIZ)
     throw new RangeError(`allocNetdev: name "${o.name}" too long`);
   return {
     ifindex: 0,
     name: o.name,
-    altnames: [],
+    altnames: NO_NAMES,
     nameAssignType: o.nameAssignType,
     type: ARPHRD.ETHER,
     driver: o.driver,
@@ -701,15 +707,15 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     group: 0,
     qdisc: "noop",
     txActive: false,
-    stats: zeroStats(),
-    coreStats: { rxDropped: 0, txDropped: 0, rxNohandler: 0 },
-    uppers: [],
-    lowers: [],
+    stats: ZERO_STATS,
+    coreStats: ZERO_CORE_STATS,
+    uppers: NO_ADJACENCY,
+    lowers: NO_ADJACENCY,
     rxHandler: null,
     rxHandlerData: null,
     carrierUpCount: 0,
     carrierDownCount: 0,
-    priv: {},
+    priv: NO_PRIV,
   };
 }
 
@@ -749,7 +755,8 @@ function devNewIndex(k: Kernel): number {
  * (ifindex taken), an ndo_init error or a notifier veto
  */
 export function registerNetdevice(k: Kernel, dev: NetDevice): KRet {
-  bugOn(dev.regState !== "UNINITIALIZED", `registerNetdevice: ${dev.name} is ${dev.regState}`);
+  if (dev.regState !== "UNINITIALIZED")
+    throw new KernelBug(`registerNetdevice: ${dev.name} is ${dev.regState}`);
   const ops = driverOf(k, dev).ops;
   let ret = devGetValidName(k, dev, dev.name);
   if (ret < 0) return ret as NegErrno;
@@ -791,7 +798,8 @@ export function registerNetdevice(k: Kernel, dev: NetDevice): KRet {
  */
 export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
   for (const dev of devs)
-    bugOn(dev.regState !== "REGISTERED", `unregister ${dev.name}: ${dev.regState}`);
+    if (dev.regState !== "REGISTERED")
+      throw new KernelBug(`unregister ${dev.name}: ${dev.regState}`);
   devCloseMany(k, devs);
   for (const dev of devs) {
     unhashName(k, dev.name);
@@ -807,7 +815,7 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
     callNetdeviceNotifiers(k, "NETDEV_UNREGISTER", dev);
     const fill = dev.kind === null || dev.rtnlLinkInitialized;
     const del = fill ? rtnlFillForNotify(k, dev) : null;
-    dev.altnames = [];
+    dev.altnames = NO_NAMES;
     const ops = driverOf(k, dev).ops;
     if (ops.ndoUninit) ops.ndoUninit(k, dev);
     if (del)
@@ -819,8 +827,10 @@ export function unregisterNetdeviceMany(k: Kernel, devs: NetDevice[]): void {
         link: del,
       });
     else if (fill) k.trace.skip();
-    warnOn(k, dev.uppers.length > 0, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
-    warnOn(k, dev.lowers.length > 0, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
+    if (dev.uppers.length > 0)
+      warnOn(k, true, `${dev.name}: upper devices left after NETDEV_UNREGISTER`);
+    if (dev.lowers.length > 0)
+      warnOn(k, true, `${dev.name}: lower devices left after NETDEV_UNREGISTER`);
     uevent(k, dev, "remove");
     k.state.unlisted.delete(dev.ifindex);
     dev.regState = "UNREGISTERED";
@@ -901,9 +911,10 @@ function upperDevLink(k: Kernel, dev: NetDevice, upper: NetDevice, master: boole
   const info = { upper: upper.ifindex, linking: true, master };
   const pre = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_PRECHANGEUPPER", dev, info));
   if (pre) return pre;
-  if (master) dev.uppers.unshift({ ifindex: upper.ifindex, master: true });
-  else dev.uppers.push({ ifindex: upper.ifindex, master: false });
-  upper.lowers.push({ ifindex: dev.ifindex, master });
+  // New lists (a device may still share NO_ADJACENCY).
+  if (master) dev.uppers = [{ ifindex: upper.ifindex, master: true }, ...dev.uppers];
+  else dev.uppers = [...dev.uppers, { ifindex: upper.ifindex, master: false }];
+  upper.lowers = [...upper.lowers, { ifindex: dev.ifindex, master }];
   const ret = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGEUPPER", dev, info));
   if (ret) {
     adjacentUnlink(dev, upper);
@@ -987,7 +998,7 @@ export function netdevNameNodeAltCreate(k: Kernel, dev: NetDevice, name: string)
   bugOn(!k.profile.altnames, "altnames need a v5.5+ profile");
   if (byteLength(name) >= ALTIFNAMSIZ || name.length === 0) return err("EINVAL");
   if (netdevNameInUse(k, name)) return err("EEXIST");
-  dev.altnames.push(name);
+  dev.altnames = [...dev.altnames, name];
   hashName(k, name, dev.ifindex);
   return 0;
 }

@@ -319,7 +319,7 @@ export function klog(k: Kernel, level: "info" | "err" | "warn", text: string): v
  * and returns false.
  */
 export function queueWork(k: Kernel, name: string, due: number, arg?: string): boolean {
-  bugOn(!k.registry.work.has(name), `queueWork: no work handler "${name}"`);
+  if (!k.registry.work.has(name)) throw new KernelBug(`queueWork: no work handler "${name}"`);
   if (arg !== undefined && k.state.work.some((w) => w.name === name && w.arg === arg)) return false;
   k.state.work.push(
     arg === undefined
@@ -359,7 +359,7 @@ export function runDueWork(k: Kernel): boolean {
   if (idx < 0) return false;
   const [item] = k.state.work.splice(idx, 1);
   const fn = k.registry.work.get((item as WorkItem).name);
-  bugOn(!fn, `runDueWork: no work handler "${(item as WorkItem).name}"`);
+  if (!fn) throw new KernelBug(`runDueWork: no work handler "${(item as WorkItem).name}"`);
   (fn as WorkFn)(k, (item as WorkItem).arg);
   return true;
 }

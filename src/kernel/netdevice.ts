@@ -1,6 +1,8 @@
 // include/linux/netdevice.h, include/uapi/linux/if.h, include/uapi/linux/netdevice.h:
 // the net_device record and its constants.
 
+import { sharedConstant } from "../sim/clone.ts";
+
 /** Public device flags (`dev->flags`, `ifi_flags`), include/uapi/linux/if.h. */
 export const IFF = {
   UP: 0x1,
@@ -97,7 +99,8 @@ export interface Adjacency {
 export interface NetDevice {
   ifindex: number;
   name: string;
-  altnames: string[];
+  /** Alternative names (a new device shares NO_NAMES; writers replace the list). */
+  altnames: readonly string[];
   /** IFLA_IFALIAS (`ip link set … alias`), absent when unset or cleared. */
   ifalias?: string;
   nameAssignType: NameAssignType;
@@ -154,21 +157,37 @@ export interface NetDevice {
    * true and a carrier event is urgent for linkwatch.
    */
   txActive: boolean;
-  /** Driver-counted interface statistics (`rtnl_link_stats64`, the modelled fields). */
-  stats: LinkStats;
-  /** `dev->core_stats`: drops the core counts on top of the driver's statistics. */
-  coreStats: { rxDropped: number; txDropped: number; rxNohandler: number };
-  /** Upper devices (at most one with master: true), in link order. */
-  uppers: Adjacency[];
-  lowers: Adjacency[];
+  /**
+   * Driver-counted interface statistics (`rtnl_link_stats64`, the modelled fields). A new device
+   * shares ZERO_STATS; count through `statsOf(dev)`, which gives it its own copy first.
+   */
+  stats: Readonly<LinkStats>;
+  /**
+   * `dev->core_stats`: drops the core counts on top of the driver's statistics (ZERO_CORE_STATS
+   * until the first count; count through `coreStatsOf(dev)`).
+   */
+  coreStats: Readonly<CoreStats>;
+  /** Upper devices (at most one with master: true), in link order; writers replace the list. */
+  uppers: readonly Adjacency[];
+  lowers: readonly Adjacency[];
   /** Name of the installed rx handler in the code registry, or null (U3). */
   rxHandler: string | null;
   /** ifindex of the rx handler's data device (e.g. the failover master), or null. */
   rxHandlerData: number | null;
   carrierUpCount: number;
   carrierDownCount: number;
-  /** Driver-private state (`netdev_priv`), plain data. */
-  priv: Record<string, unknown>;
+  /**
+   * Driver-private state (`netdev_priv`), plain data. A new device shares NO_PRIV (frozen);
+   * write through `privOf(dev)`, which gives it its own object first.
+   */
+  priv: Readonly<Record<string, unknown>>;
+}
+
+/** `dev->core_stats`, the modelled fields. */
+export interface CoreStats {
+  rxDropped: number;
+  txDropped: number;
+  rxNohandler: number;
 }
 
 /**
@@ -225,4 +244,44 @@ export function zeroStats(): LinkStats {
     txCarrierErrors: 0,
     rxNohandler: 0,
   };
+}
+
+// ─── shared starting values (copy on write) ─────────────────────────────────────────────
+// Most devices never get an altname, an adjacency, a counted packet or driver-private state:
+// they share these frozen constants (`sharedConstant`: snapshots keep them by reference) instead
+// of carrying ~330 bytes of empty lists and zero counters each. The JSON of a device, and so its
+// state key, is the same as with fresh empty values.
+
+/** The statistics of a device that has counted nothing. */
+export const ZERO_STATS: Readonly<LinkStats> = sharedConstant(zeroStats());
+/** The core statistics of a device that has counted nothing. */
+export const ZERO_CORE_STATS: Readonly<CoreStats> = sharedConstant({
+  rxDropped: 0,
+  txDropped: 0,
+  rxNohandler: 0,
+});
+/** No altnames. */
+export const NO_NAMES: readonly string[] = sharedConstant<string[]>([]);
+/** No upper or lower devices. */
+export const NO_ADJACENCY: readonly Adjacency[] = sharedConstant<Adjacency[]>([]);
+/** No driver-private state. */
+export const NO_PRIV: Readonly<Record<string, unknown>> = sharedConstant({});
+
+/** `dev.stats` to count into: the device's own copy (made from the shared zeros at the first count). */
+export function statsOf(dev: NetDevice): LinkStats {
+  if (dev.stats === ZERO_STATS) dev.stats = zeroStats();
+  return dev.stats as LinkStats;
+}
+
+/** `dev.coreStats` to count into: the device's own copy (made at the first count). */
+export function coreStatsOf(dev: NetDevice): CoreStats {
+  if (dev.coreStats === ZERO_CORE_STATS)
+    dev.coreStats = { rxDropped: 0, txDropped: 0, rxNohandler: 0 };
+  return dev.coreStats as CoreStats;
+}
+
+/** `dev.priv` to write into: the device's own object (made at the first write). */
+export function privOf(dev: NetDevice): Record<string, unknown> {
+  if (dev.priv === NO_PRIV) dev.priv = {};
+  return dev.priv as Record<string, unknown>;
 }

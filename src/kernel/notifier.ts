@@ -4,6 +4,7 @@ import type { KRet, NegErrno } from "./errno.ts";
 import {
   bugOn,
   type Kernel,
+  KernelBug,
   type NetdevEvent,
   type NotifierBlock,
   type NotifierFn,
@@ -62,7 +63,7 @@ function callOne(
   info: NotifierInfo,
 ): number {
   const fn = k.registry.notifiers.get(nb.name);
-  bugOn(!fn, `notifier "${nb.name}" has no callback in the registry`);
+  if (!fn) throw new KernelBug(`notifier "${nb.name}" has no callback in the registry`);
   return (fn as NotifierFn)(k, event, dev, info);
 }
 
@@ -103,7 +104,8 @@ function callBlock(k: Kernel, nb: NotifierBlock, event: NetdevEvent, dev: NetDev
  */
 export function registerNetdeviceNotifier(k: Kernel, nb: NotifierBlock, fn: NotifierFn): KRet {
   const existing = k.registry.notifiers.get(nb.name);
-  bugOn(existing !== undefined && existing !== fn, `notifier name "${nb.name}" already used`);
+  if (existing !== undefined && existing !== fn)
+    throw new KernelBug(`notifier name "${nb.name}" already used`);
   k.registry.notifiers.set(nb.name, fn);
   const chain = [...k.state.notifiers]; // copy on write: a walk in progress keeps its array
   notifierChainRegister(chain, nb);

@@ -189,6 +189,18 @@ function lookup(
   return null;
 }
 
+/** do_setlink()'s errout: the warning when some changes were committed already, then `r`. */
+function setlinkFail(k: Kernel, dev: NetDevice, modified: boolean, r: number): KRet {
+  if (modified) {
+    klog(
+      k,
+      "warn",
+      `A link change request failed with some changes committed already. Interface ${dev.name} may have been left with an inconsistent configuration, please check.`,
+    );
+  }
+  return r as KRet;
+}
+
 /**
  * RT5–RT6: applies a change request to an existing device in do_setlink order — address,
  * MTU, name (only when selected by index), flags. The first failure stops; earlier steps
@@ -201,29 +213,19 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
   const a = req.attrs;
   const v = validateLinkmsg(dev, a);
   if (v) return v;
-  const fail = (r: number): KRet => {
-    if (modified) {
-      klog(
-        k,
-        "warn",
-        `A link change request failed with some changes committed already. Interface ${dev.name} may have been left with an inconsistent configuration, please check.`,
-      );
-    }
-    return r as KRet;
-  };
   if (a.address !== undefined) {
     ret = devSetMacAddress(k, dev, a.address, extack);
-    if (ret < 0) return fail(ret);
+    if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
   if (a.mtu !== undefined) {
     ret = devSetMtu(k, dev, a.mtu, extack);
-    if (ret < 0) return fail(ret);
+    if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
   if (req.ifindex > 0 && a.ifname !== undefined && a.ifname !== "") {
     ret = devChangeName(k, dev, truncName(a.ifname));
-    if (ret < 0) return fail(ret);
+    if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
   let notify = false;
@@ -245,16 +247,16 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     const change = req.ifiChange ?? 0;
     const combined = combineFlags(dev, req.ifiFlags ?? 0, change);
     ret = devChangeFlags(k, dev, combined, extack);
-    if (ret < 0) return fail(ret);
+    if (ret < 0) return setlinkFail(k, dev, modified, ret);
   }
   if (a.master !== undefined) {
     ret = doSetMaster(k, dev, a.master, extack);
-    if (ret < 0) return fail(ret);
+    if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
   if (a.txqlen !== undefined) {
     ret = devChangeTxQueueLen(k, dev, a.txqlen);
-    if (ret < 0) return fail(ret);
+    if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
   // DO_SETLINK_NOTIFY (set by IFLA_IFALIAS): one netdev_state_change at the end.

@@ -2,8 +2,14 @@
 // dev_get_stats, for batches of identical frames. Frames are counted, never carried.
 
 import type { FrameBatch, Kernel, XmitOutcome } from "./kernel.ts";
-import { bugOn, driverOf } from "./kernel.ts";
-import { LINK_STATS_FIELDS, type LinkStats, type NetDevice } from "./netdevice.ts";
+import { driverOf, KernelBug } from "./kernel.ts";
+import {
+  coreStatsOf,
+  LINK_STATS_FIELDS,
+  type LinkStats,
+  type NetDevice,
+  statsOf,
+} from "./netdevice.ts";
 
 function checkBatch(batch: FrameBatch): void {
   if (!Number.isSafeInteger(batch.frames) || batch.frames < 0)
@@ -21,7 +27,8 @@ function checkBatch(batch: FrameBatch): void {
  */
 export function devQueueXmit(k: Kernel, dev: NetDevice, batch: FrameBatch): XmitOutcome {
   checkBatch(batch);
-  bugOn(dev.regState !== "REGISTERED", `xmit on ${dev.name} in state ${dev.regState}`);
+  if (dev.regState !== "REGISTERED")
+    throw new KernelBug(`xmit on ${dev.name} in state ${dev.regState}`);
   let out: XmitOutcome;
   if (batch.frames === 0) out = { sentOn: null, dropped: 0, droppedBy: null };
   else if (!dev.running || !dev.txActive)
@@ -30,8 +37,9 @@ export function devQueueXmit(k: Kernel, dev: NetDevice, batch: FrameBatch): Xmit
     const ops = driverOf(k, dev).ops;
     if (ops.ndoStartXmit) out = ops.ndoStartXmit(k, dev, batch);
     else {
-      dev.stats.txPackets += batch.frames;
-      dev.stats.txBytes += batch.frames * batch.size;
+      const st = statsOf(dev);
+      st.txPackets += batch.frames;
+      st.txBytes += batch.frames * batch.size;
       out = { sentOn: dev.ifindex, dropped: 0, droppedBy: null };
     }
   }
@@ -56,26 +64,29 @@ export interface RxOutcome {
  */
 export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOutcome {
   checkBatch(batch);
-  bugOn(dev.regState !== "REGISTERED", `rx on ${dev.name} in state ${dev.regState}`);
+  if (dev.regState !== "REGISTERED")
+    throw new KernelBug(`rx on ${dev.name} in state ${dev.regState}`);
   if (batch.frames === 0) return { deliveredTo: null, dropped: 0, droppedBy: null };
   if (!dev.running) return { deliveredTo: null, dropped: batch.frames, droppedBy: dev.name };
-  dev.stats.rxPackets += batch.frames;
-  dev.stats.rxBytes += batch.frames * batch.size;
+  const st = statsOf(dev);
+  st.rxPackets += batch.frames;
+  st.rxBytes += batch.frames * batch.size;
   let cur = dev;
   for (let hops = 0; ; hops++) {
-    bugOn(hops > 16, `rx handler loop at ${cur.name}`);
+    if (hops > 16) throw new KernelBug(`rx handler loop at ${cur.name}`);
     if (cur.rxHandler === null) return { deliveredTo: cur.ifindex, dropped: 0, droppedBy: null };
     const fn = k.registry.rxHandlers.get(cur.rxHandler);
-    bugOn(!fn, `no rx handler "${cur.rxHandler}"`);
+    if (!fn) throw new KernelBug(`no rx handler "${cur.rxHandler}"`);
     const r = (fn as NonNullable<typeof fn>)(k, cur, cur.rxHandlerData);
     if (r.result === "CONSUMED") return { deliveredTo: null, dropped: 0, droppedBy: null };
     if (r.result === "PASS") return { deliveredTo: cur.ifindex, dropped: 0, droppedBy: null };
     if (r.result === "EXACT") {
-      cur.coreStats.rxNohandler += batch.frames;
+      coreStatsOf(cur).rxNohandler += batch.frames;
       return { deliveredTo: null, dropped: batch.frames, droppedBy: `${cur.name} (exact only)` };
     }
     const next = k.state.devices.get(r.dev);
-    bugOn(!next, `rx handler of ${cur.name} re-targeted to missing ifindex ${r.dev}`);
+    if (!next)
+      throw new KernelBug(`rx handler of ${cur.name} re-targeted to missing ifindex ${r.dev}`);
     cur = next as NetDevice;
   }
 }

@@ -2,6 +2,29 @@
 // times faster than structuredClone for the small, many-object states an explorer saves and
 // restores at every choice point. Shared references inside the value stay shared in the copy
 // (like structuredClone); anything that is not plain data is a programming error and throws.
+// Shared constants (`sharedConstant`: deep-frozen plain data, such as the empty lists and zero
+// counters every new device starts with) are not copied: the copy refers to the same constant.
+
+/** Values registered by `sharedConstant`: deep-frozen, shared by reference by every copy. */
+const SHARED = new WeakSet<object>();
+
+/**
+ * Deep-freezes plain data and registers it as a shared constant: `clonePlain` keeps it by
+ * reference instead of copying it. For values many records start with and few ever change (a
+ * new device's empty adjacency lists, zero statistics): a writer replaces the constant with its
+ * own copy first (copy on write); writing into the constant throws (it is frozen).
+ *
+ * @example
+ * const NONE = sharedConstant([] as string[]);
+ * clonePlain({ a: NONE }).a === NONE; // true
+ */
+export function sharedConstant<T extends object>(v: T): Readonly<T> {
+  for (const x of Object.values(v))
+    if (x !== null && typeof x === "object" && !SHARED.has(x)) sharedConstant(x);
+  Object.freeze(v);
+  SHARED.add(v);
+  return v;
+}
 
 /**
  * Deep-copies plain data: primitives, arrays, plain objects (prototype Object or null), Maps and
@@ -24,6 +47,7 @@ function copy(v: unknown, seen: Map<object, unknown>): unknown {
   }
   const hit = seen.get(v);
   if (hit !== undefined) return hit;
+  if (SHARED.has(v)) return v;
   if (Array.isArray(v)) {
     // A shallow copy first (one native call), then the elements that are not primitives.
     const out = v.slice();

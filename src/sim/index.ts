@@ -12,7 +12,7 @@
  */
 export { MICROS_PER_MILLI, MICROS_PER_SECOND, VirtualClock } from "./clock.ts";
 /** A fast deep copy of plain data (the model's snapshots). */
-export { clonePlain } from "./clone.ts";
+export { clonePlain, sharedConstant } from "./clone.ts";
 /**
  * Seeded PCG32 generator with labelled, draw-independent forks.
  *

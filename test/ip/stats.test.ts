@@ -4,7 +4,13 @@
 
 import { describe, expect, it } from "vitest";
 import { IpProcess } from "../../src/ip/index.ts";
-import { createKernel, devChangeFlags, devGetByName, IFF } from "../../src/kernel/index.ts";
+import {
+  createKernel,
+  devChangeFlags,
+  devGetByName,
+  IFF,
+  statsOf,
+} from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
 
 const REAL_TEXT = `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000
@@ -22,7 +28,7 @@ function loWithTraffic() {
   const lo = devGetByName(k, "lo");
   if (!lo) throw new Error("no lo");
   expect(devChangeFlags(k, lo, lo.flags | IFF.UP)).toBe(0);
-  Object.assign(lo.stats, {
+  Object.assign(statsOf(lo), {
     rxBytes: 240480000,
     rxPackets: 240000,
     txBytes: 240480000,
@@ -48,8 +54,8 @@ describe("ip -s link (print_stats64)", () => {
     const k = loWithTraffic();
     const lo = devGetByName(k, "lo");
     if (!lo) throw new Error("no lo");
-    lo.stats.rxBytes = 123456789012;
-    lo.stats.txPackets = 12345678;
+    statsOf(lo).rxBytes = 123456789012;
+    statsOf(lo).txPackets = 12345678;
     const lines = new IpProcess(k, { stats: true }).run(["link", "show", "lo"]).stdout.split("\n");
     expect(lines[2]).toBe("    RX:    bytes  packets errors dropped  missed   mcast           ");
     expect(lines[3]).toBe("    123456789012   240000      0       0       0       0 ");

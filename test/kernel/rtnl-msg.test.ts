@@ -100,7 +100,7 @@ describe("rtnlFillIfinfo", () => {
   it("should carry altnames only from v5.5 and perm address only from v5.6", () => {
     const k0 = boot(E0);
     const d0 = nic(k0, { mac: "52:54:00:00:00:01" });
-    d0.altnames.push("ignored");
+    d0.altnames = [...d0.altnames, "ignored"];
     expect(rtnlFillIfinfo(k0, d0)).toMatchObject({ altnames: [], permAddress: null });
     const k2 = boot(E2);
     const d2 = nic(k2, { mac: "52:54:00:00:00:01" });

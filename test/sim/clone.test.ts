@@ -3,7 +3,7 @@ import { fc, it } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
-import { clonePlain } from "../../src/sim/clone.ts";
+import { clonePlain, sharedConstant } from "../../src/sim/clone.ts";
 import { testSeed } from "../_helpers/seed.ts";
 
 describe("clonePlain", () => {
@@ -69,6 +69,22 @@ describe("clonePlain", () => {
 
     expect(isDeepStrictEqual(c, structuredClone(st))).toBe(true);
     expect(c.devices).not.toBe(st.devices);
+  });
+
+  it("should keep a shared constant by reference, deep-frozen, and copy what holds it", () => {
+    const zero = sharedConstant({ n: 0, list: [1, 2] });
+    const v = { a: zero, b: [zero], own: { n: 0 } };
+
+    const c = clonePlain(v);
+
+    expect(c.a).toBe(zero);
+    expect(c.b[0]).toBe(zero);
+    expect(c.b).not.toBe(v.b);
+    expect(c.own).not.toBe(v.own);
+    expect(() => {
+      (zero as { n: number }).n = 1;
+    }).toThrow(TypeError);
+    expect(() => (zero.list as number[]).push(3)).toThrow(TypeError);
   });
 });
 

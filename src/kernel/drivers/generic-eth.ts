@@ -5,7 +5,7 @@ import { allocNetdev, registerNetdev } from "../dev.ts";
 import type { KRet, NegErrno } from "../errno.ts";
 import type { Kernel, NetDriver } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
-import { NET_NAME, type NetDevice } from "../netdevice.ts";
+import { NET_NAME, type NetDevice, privOf } from "../netdevice.ts";
 
 /** Driver name of the generic test NIC. */
 export const GENERIC_ETH = "generic-eth";
@@ -55,7 +55,7 @@ export function genericEthCreate(k: Kernel, o: GenericEthOptions): NetDevice | N
   });
   dev.devAddr = o.mac;
   dev.carrier = false;
-  if (o.openError !== undefined) dev.priv.openError = o.openError;
+  if (o.openError !== undefined) privOf(dev).openError = o.openError;
   const ret = registerNetdev(k, dev);
   if (ret) return ret;
   return dev;
@@ -63,7 +63,7 @@ export function genericEthCreate(k: Kernel, o: GenericEthOptions): NetDevice | N
 
 /** Changes what the next ndo_open of a generic NIC returns (0 = succeed). */
 export function genericEthSetOpenError(dev: NetDevice, e: NegErrno | 0): void {
-  dev.priv.openError = e;
+  privOf(dev).openError = e;
 }
 
 /** Simulates the link partner: carrier on/off as the PHY reports it. */

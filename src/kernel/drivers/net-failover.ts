@@ -35,11 +35,13 @@ import {
 } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
 import {
+  coreStatsOf,
   IFF_PRIV,
   LINK_STATS_FIELDS,
   type LinkStats,
   NET_NAME,
   type NetDevice,
+  privOf,
   zeroStats,
 } from "../netdevice.ts";
 import { callNetdeviceNotifiers } from "../notifier.ts";
@@ -221,7 +223,7 @@ function netFailoverStartXmit(k: Kernel, master: NetDevice, batch: FrameBatch): 
   if (!xmit || !netFailoverXmitReady(xmit)) {
     xmit = standbyOf(k, master);
     if (!xmit || !netFailoverXmitReady(xmit)) {
-      master.coreStats.txDropped += batch.frames;
+      coreStatsOf(master).txDropped += batch.frames;
       return { sentOn: null, dropped: batch.frames, droppedBy: master.name };
     }
   }
@@ -496,7 +498,7 @@ export function netFailoverCreate(k: Kernel, standby: NetDevice): FailoverInstan
     standbyStats: zeroStats(),
     failoverStats: zeroStats(),
   };
-  master.priv.nfo = info;
+  privOf(master).nfo = info;
   const e = registerNetdev(k, master);
   if (e) {
     parentLog(k, standby, "Unable to register failover_dev!");

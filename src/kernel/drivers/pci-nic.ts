@@ -5,7 +5,7 @@ import { allocNetdev, netdevLog, registerNetdev, unregisterNetdev } from "../dev
 import { err } from "../errno.ts";
 import { type Kernel, klog, type NetDriver, queueWork } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
-import { NET_NAME, type NetDevice } from "../netdevice.ts";
+import { NET_NAME, type NetDevice, privOf } from "../netdevice.ts";
 import { type PciDriver, type PciFunction, pciRegisterDriver } from "../pci.ts";
 
 /** PCI models this driver family binds, and the driver name each gets. */
@@ -167,7 +167,7 @@ function probe(k: Kernel, fn: PciFunction): number {
     partner: fn.link,
     jumbo: false,
   };
-  dev.priv.nic = p;
+  privOf(dev).nic = p;
   if (e1000e) netdevLog(k, dev, "info", "registered PHC clock");
   dev.name = "eth%d";
   const ret = registerNetdev(k, dev);

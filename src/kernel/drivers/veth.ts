@@ -10,7 +10,7 @@ import {
 import { err, type KRet } from "../errno.ts";
 import type { ExtAck, Kernel, LinkAttrs, NetDriver, RtnlLinkOps } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
-import { IFF, IFF_PRIV, NET_NAME, type NetDevice } from "../netdevice.ts";
+import { IFF, IFF_PRIV, NET_NAME, type NetDevice, privOf } from "../netdevice.ts";
 import { addrLen, rtnlConfigureLink, rtnlCreateLink } from "../rtnetlink.ts";
 
 /** ETH_ALEN. */
@@ -145,16 +145,16 @@ export const VETH_LINK_OPS: RtnlLinkOps = {
       return ret;
     }
     netifCarrierOff(k, dev);
-    dev.priv.peer = peer.ifindex;
-    peer.priv.peer = dev.ifindex;
+    privOf(dev).peer = peer.ifindex;
+    privOf(peer).peer = dev.ifindex;
     return 0;
   },
   dellink(k, dev, kill) {
     kill.push(dev);
     const peer = peerOf(k, dev);
     if (peer) {
-      dev.priv.peer = null;
-      peer.priv.peer = null;
+      privOf(dev).peer = null;
+      privOf(peer).peer = null;
       kill.push(peer);
     }
   },

@@ -15,7 +15,7 @@ import { err, type KRet } from "../errno.ts";
 import type { FailoverInstance } from "../failover.ts";
 import { cancelWork, type Kernel, type NetDriver, queueWork } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
-import { IFF_PRIV, NET_NAME, type NetDevice } from "../netdevice.ts";
+import { IFF_PRIV, NET_NAME, type NetDevice, privOf } from "../netdevice.ts";
 import { type PciFunction, pciGetFunction } from "../pci.ts";
 import {
   registerVirtioDriver,
@@ -108,7 +108,7 @@ function virtnetReadStatus(k: Kernel, dev: NetDevice, linkUp: boolean): void {
 }
 
 function scheduleConfigWork(k: Kernel, dev: NetDevice, fn: PciFunction): void {
-  dev.priv.linkUp = fn.link;
+  privOf(dev).linkUp = fn.link;
   queueWork(k, VIRTNET_CONFIG_WORK, k.clock.now(), String(dev.ifindex));
 }
 
@@ -183,7 +183,7 @@ function virtnetProbe(k: Kernel, vdev: VirtioDevice, fn: PciFunction): number {
     configEnabled: false,
     configPending: false,
   };
-  dev.priv.virtnet = priv;
+  privOf(dev).virtnet = priv;
   let failover: FailoverInstance | null = null;
   if (standby) {
     const f = netFailoverCreate(k, dev);

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   allocNetdev,
+  coreStatsOf,
   devChangeFlags,
   devChangeName,
   devGetStats,
@@ -46,10 +47,12 @@ import {
   nfoInfo,
   notifierFromErrno,
   type ParentDevice,
+  privOf,
   type RtnlEvent,
   registerNetdev,
   rtnlFillIfinfo,
   runDueWork,
+  statsOf,
   zeroStats,
 } from "../../../src/kernel/index.ts";
 import { FAILOVER_MAC, FAILOVER_VM, type MachineSpec } from "../../../src/machine/index.ts";
@@ -144,10 +147,10 @@ function vf(
   });
   d.devAddr = o.mac ?? FAILOVER_MAC;
   d.carrier = false;
-  if (o.openError !== undefined) d.priv.openError = o.openError;
+  if (o.openError !== undefined) privOf(d).openError = o.openError;
   if (o.minMtu !== undefined) d.minMtu = o.minMtu;
   if (o.maxMtu !== undefined) d.maxMtu = o.maxMtu;
-  Object.assign(d.stats, o.stats ?? {});
+  if (o.stats) Object.assign(statsOf(d), o.stats);
   expect(registerNetdev(k, d)).toBe(0);
   return d;
 }
@@ -587,8 +590,8 @@ describe("net_failover slave_register", () => {
     const v = vf(k, { stats: { txPackets: 500, txBytes: 50_000, rxPackets: 7 } });
     const s = devGetStats(k, d("eth0"));
     expect([s.txPackets, s.txBytes, s.rxPackets]).toEqual([0, 0, 0]);
-    v.stats.txPackets += 3;
-    v.stats.txBytes += 300;
+    statsOf(v).txPackets += 3;
+    statsOf(v).txBytes += 300;
     const s2 = devGetStats(k, d("eth0"));
     expect([s2.txPackets, s2.txBytes, s2.rxPackets]).toEqual([3, 300, 0]);
   });
@@ -1131,9 +1134,9 @@ describe("net_failover statistics", () => {
     const m = d("eth0");
     devQueueXmit(k, m, { frames: 10, size: 100 });
     expect(devGetStats(k, m).txPackets).toBe(10);
-    d("eth3").stats.txPackets = 0; // a driver that resets its counters
+    statsOf(d("eth3")).txPackets = 0; // a driver that resets its counters
     expect(devGetStats(k, m).txPackets).toBe(10);
-    d("eth3").stats.txPackets = 3;
+    statsOf(d("eth3")).txPackets = 3;
     expect(devGetStats(k, m).txPackets).toBe(13);
   });
 
@@ -1167,7 +1170,7 @@ describe("net_failover statistics", () => {
   it("NF-STATS quirk: core drops folded into the aggregate at a snapshot are counted again by dev_get_stats", () => {
     const { k, m, d } = vm(E1, FAILOVER_VM, { up: true });
     const master = d("eth0");
-    master.coreStats.txDropped = 3;
+    coreStatsOf(master).txDropped = 3;
     expect(devGetStats(k, master).txDropped).toBe(3);
     m.unplug("primary0");
     expect(devGetStats(k, master).txDropped).toBe(6);

@@ -9,6 +9,7 @@ import {
   IFF,
   NET_NAME,
   NLM_F,
+  privOf,
   type RtnlEvent,
   rtnlFillIfinfo,
   rtnlNewlink,
@@ -145,7 +146,7 @@ describe("VETH_DRIVER", () => {
   it("should give -ENOTCONN when opening an end without a peer", () => {
     const k = boot(E2);
     const [a] = veth(k, "a", "b");
-    a.priv.peer = null;
+    privOf(a).peer = null;
     expect(devOpen(k, a)).toBe(err("ENOTCONN"));
   });
 });

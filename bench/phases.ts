@@ -1,0 +1,54 @@
+// The model's CPU time and minor page faults per operation for each phase of bench/run.ts's
+// workload (add N with `d%d`, add N by name, rename, up, delete), in-process, on fresh kernels,
+// without a profiler: the best CPU µs/op and the median faults/op over RUNS runs after WARMUP
+// untimed ones. A quick A/B check (run it on two checkouts one after the other, on the same
+// load); the page faults count memory the heap touched for the first time, which does not
+// depend on the machine's load (a first touch costs about 12 µs of CPU on the development VM).
+//
+//   npx tsx bench/phases.ts [N] [RUNS] [WARMUP]      (defaults 4000, 10, 3)
+
+import { settleKernel } from "../src/cli/ip.ts";
+import { IpProcess } from "../src/ip/index.ts";
+import { createKernel } from "../src/kernel/index.ts";
+import { Rng, VirtualClock } from "../src/sim/index.ts";
+
+const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
+const [n = 4000, runs = 10, warmup = 3] = process.argv.slice(2).map(Number);
+
+const text: Record<string, string> = {};
+for (const p of PHASES) text[p] = "";
+for (let i = 0; i < n; i++) {
+  text["add %d"] += "link add name d%d type ifb\n";
+  text["add name"] += `link add name n${i} type ifb\n`;
+  text.rename += `link set dev d${i} name r${i}\n`;
+  text.up += `link set dev r${i} up\n`;
+  text.delete += `link del dev r${i}\n`;
+}
+
+const cpu = new Map<string, number[]>(PHASES.map((p) => [p, []]));
+const faults = new Map<string, number[]>(PHASES.map((p) => [p, []]));
+for (let r = 0; r < warmup + runs; r++) {
+  const clock = new VirtualClock();
+  const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
+  k.trace.keep(false);
+  for (const p of PHASES) {
+    const ip = new IpProcess(k, { settle: () => settleKernel(k, clock) });
+    const f0 = process.resourceUsage().minorPageFault;
+    const c0 = process.cpuUsage();
+    const res = ip.batch(text[p] as string, "phases");
+    const c = process.cpuUsage(c0);
+    const f = process.resourceUsage().minorPageFault - f0;
+    if (res.status !== 0) throw new Error(`${p} failed: ${res.stderr.slice(0, 300)}`);
+    if (r < warmup) continue;
+    cpu.get(p)?.push((c.user + c.system) / n);
+    faults.get(p)?.push(f / n);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+console.log(`N = ${n}, ${runs} runs: best CPU µs/op, median page faults/op`);
+for (const p of PHASES)
+  console.log(
+    `${p.padEnd(9)} ${Math.min(...(cpu.get(p) ?? []))
+      .toFixed(2)
+      .padStart(6)} µs  ${median(faults.get(p) ?? []).toFixed(3)} faults`,
+  );
