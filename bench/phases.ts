@@ -11,19 +11,11 @@ import { settleKernel } from "../src/cli/ip.ts";
 import { IpProcess } from "../src/ip/index.ts";
 import { createKernel } from "../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../src/sim/index.ts";
+import { batches, PHASES } from "./workload.ts";
 
-const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
 const [n = 4000, runs = 10, warmup = 3] = process.argv.slice(2).map(Number);
 
-const text: Record<string, string> = {};
-for (const p of PHASES) text[p] = "";
-for (let i = 0; i < n; i++) {
-  text["add %d"] += "link add name d%d type ifb\n";
-  text["add name"] += `link add name n${i} type ifb\n`;
-  text.rename += `link set dev d${i} name r${i}\n`;
-  text.up += `link set dev r${i} up\n`;
-  text.delete += `link del dev r${i}\n`;
-}
+const text = batches(n);
 
 const cpu = new Map<string, number[]>(PHASES.map((p) => [p, []]));
 const faults = new Map<string, number[]>(PHASES.map((p) => [p, []]));

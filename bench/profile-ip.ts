@@ -17,9 +17,7 @@ import { settleKernel } from "../src/cli/ip.ts";
 import { IpMonitor, IpProcess } from "../src/ip/index.ts";
 import { createKernel } from "../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../src/sim/index.ts";
-
-const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
-type Phase = (typeof PHASES)[number];
+import { batches, PHASES, type Phase } from "./workload.ts";
 
 const args = process.argv.slice(2);
 const heap = args.includes("--heap");
@@ -30,20 +28,7 @@ if (!PHASES.includes(phase)) throw new Error(`phase must be one of ${PHASES.join
 const n = Number(pos[1] ?? 4000);
 const reps = Math.max(3, Number(pos[2] ?? 6));
 
-const text: Record<Phase, string> = {
-  "add %d": "",
-  "add name": "",
-  rename: "",
-  up: "",
-  delete: "",
-};
-for (let i = 0; i < n; i++) {
-  text["add %d"] += "link add name d%d type ifb\n";
-  text["add name"] += `link add name n${i} type ifb\n`;
-  text.rename += `link set dev d${i} name r${i}\n`;
-  text.up += `link set dev r${i} up\n`;
-  text.delete += `link del dev r${i}\n`;
-}
+const text = batches(n);
 
 interface Frame {
   functionName: string;

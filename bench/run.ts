@@ -31,6 +31,7 @@ import { settleKernel } from "../src/cli/ip.ts";
 import { IpMonitor, IpProcess } from "../src/ip/index.ts";
 import { createKernel } from "../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../src/sim/index.ts";
+import { batches, PHASES, type Phase } from "./workload.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -42,35 +43,6 @@ const KERNEL_DELETE_MAX = Number(process.env.IFSIM_BENCH_KERNEL_DELETE_MAX ?? 40
 const KERNEL_MAX = Number(process.env.IFSIM_BENCH_KERNEL_MAX ?? Infinity);
 const WARMUP = Number(process.env.IFSIM_BENCH_WARMUP ?? 3);
 const REPEAT = Math.max(1, Number(process.env.IFSIM_BENCH_REPEAT ?? 3));
-const PHASES = ["add %d", "add name", "rename", "up", "delete"] as const;
-type Phase = (typeof PHASES)[number];
-
-/** The batch of each phase: N devices `d%d` and N named `n<i>`; the `d` ones renamed, set up, deleted. */
-function batches(n: number): Record<Phase, string> {
-  const b: Record<Phase, string[]> = {
-    "add %d": [],
-    "add name": [],
-    rename: [],
-    up: [],
-    delete: [],
-  };
-  for (let i = 0; i < n; i++) {
-    b["add %d"].push("link add name d%d type ifb");
-    b["add name"].push(`link add name n${i} type ifb`);
-    b.rename.push(`link set dev d${i} name r${i}`);
-    b.up.push(`link set dev r${i} up`);
-    b.delete.push(`link del dev r${i}`);
-  }
-  const text = (p: Phase) => `${b[p].join("\n")}\n`;
-  return {
-    "add %d": text("add %d"),
-    "add name": text("add name"),
-    rename: text("rename"),
-    up: text("up"),
-    delete: text("delete"),
-  };
-}
-
 function names(json: string): string {
   return (JSON.parse(json) as { ifname: string }[]).map((l) => l.ifname).join(",");
 }
