@@ -31,6 +31,7 @@ export function formatConform(results: readonly ConformResult[], backend: string
     }
     s += `${head} (${backend} ${r.kernel}, model ${r.profile}; ${r.steps} steps, ${r.links} links; ${secs(r.wallMs ?? 0)})\n`;
     for (const t of r.tolerated ?? []) s += `          tolerated: ${t}\n`;
+    for (const b of r.bootFailures ?? []) s += `          boot retried: the guest crashed (${b})\n`;
     let where = "";
     for (const d of r.differences) {
       if (d.where !== where) {
@@ -86,7 +87,9 @@ ERROR (a file that is not a valid scenario: its problems on stderr; the other fi
 A step whose records differ only by the outcome of a measured kernel race that the model plays
 one way (6.12+: virtio_net's config work vs dev_open's records) agrees and is listed under its
 scenario as "tolerated: …" (JSON: tolerated); with udevd, devices' records may interleave
-otherwise and a shared MAC's enx… altname may sit on another device of that MAC.
+otherwise and a shared MAC's enx… altname may sit on another device of that MAC. A qemu
+guest that crashes while booting (the emulator, before any step) is booted again, up to 3 tries,
+and listed as "boot retried: …" (JSON: bootFailures).
 Exit status: 0 all agree, 1 a difference, 2 bad file, unavailable backend or refused scenario.
 `;
 

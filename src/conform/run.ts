@@ -33,6 +33,8 @@ export interface ConformResult {
    * one line each, with the race.
    */
   readonly tolerated?: readonly string[];
+  /** Boots of the backend's guest that crashed in the emulator and were retried, one line each. */
+  readonly bootFailures?: readonly string[];
   readonly steps?: number;
   readonly links?: number;
   /** Wall time of the backend's run and of the model's, ms. */
@@ -119,10 +121,17 @@ export async function conformScenario(
     profile,
     differences,
     ...(tolerated.length > 0 ? { tolerated } : {}),
+    ...(bootFailuresOf(kernel).length > 0 ? { bootFailures: bootFailuresOf(kernel) } : {}),
     steps: kernel.steps.length,
     links: kernel.links.length,
     wallMs,
     modelMs,
     ...(modelRun ? { records: { model: modelRun, kernel } } : {}),
   };
+}
+
+/** The retried boot crashes a backend's record lists (the qemu backend's `bootFailures`). */
+function bootFailuresOf(kernel: BackendRunRecord): string[] {
+  const f = (kernel as { bootFailures?: unknown }).bootFailures;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === "string") : [];
 }

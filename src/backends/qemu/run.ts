@@ -63,6 +63,8 @@ export interface QemuRunRecord extends BackendRunRecord {
   readonly backend: "qemu";
   /** ms from QEMU start to the agent's hello (kernel boot + module load). */
   readonly bootMs: number;
+  /** Boots of this run that crashed in the emulator before the agent answered (retried). */
+  readonly bootFailures: string[];
   /** ms from QEMU start until every device present at boot had its netdevs and all was quiet. */
   readonly readyMs: number;
   /** Wall time of each step, ms. */
@@ -373,6 +375,8 @@ export interface StartedGuest {
   readonly bootUdev: string[];
   /** The bring-up actor's log of the boot. */
   readonly bootBringup: string[];
+  /** Boots that crashed before this one (see BOOT_ATTEMPTS): one line each. */
+  readonly bootFailures: string[];
 }
 
 /**
@@ -412,13 +416,25 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
   const layout = qemuLayout(sc, { network: o.network ?? "none" });
   const t0 = Date.now();
   const modules = sc.modules ?? [...SCENARIO_MODULES];
-  const vm = await Vm.start(p, layout, {
-    ...o.vm,
-    modules,
-    log,
-    append,
-    ...(u ? { bootTimeoutMs: Math.max(o.vm?.bootTimeoutMs ?? 0, 240_000) } : {}),
-  });
+  const bootFailures: string[] = [];
+  let vm: Vm;
+  for (;;) {
+    try {
+      vm = await Vm.start(p, layout, {
+        ...o.vm,
+        modules,
+        log,
+        append,
+        ...(u ? { bootTimeoutMs: Math.max(o.vm?.bootTimeoutMs ?? 0, 240_000) } : {}),
+      });
+      break;
+    } catch (e) {
+      const why = bootCrash(e);
+      if (why === null || bootFailures.length + 1 >= BOOT_ATTEMPTS) throw e;
+      bootFailures.push(why);
+      log(`qemu: the guest crashed while booting (${why}); booting it again`);
+    }
+  }
   log(`qemu: guest up in ${vm.bootMs} ms (${vm.accel})`);
   try {
     const hv = new HostView(layout, modules);
@@ -450,6 +466,7 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
       t0,
       readyMs,
       bootDmesg: dmesg,
+      bootFailures,
       bootUdev: boot.udev,
       bootBringup: boot.bringup,
     };
@@ -457,6 +474,24 @@ export async function startGuest(sc: ScenarioDoc, o: QemuRunOptions = {}): Promi
     await vm.stop();
     throw e;
   }
+}
+
+/**
+ * Boots a guest gets this many tries when it crashes before the agent answers. Under TCG a
+ * Debian kernel now and then oopses in early boot, before any scenario step (CI run 19: 6.12,
+ * `sched_clock_cpu` in `rcu_gp_kthread`, "Fatal exception in interrupt"): that is the emulator,
+ * not the system under test, and the record lists each crash (`bootFailures`). A boot that
+ * times out is not retried.
+ */
+export const BOOT_ATTEMPTS = 3;
+
+/** The one-line cause of a boot that crashed (QEMU exited before the agent answered), or null. */
+export function bootCrash(e: unknown): string | null {
+  if (!(e instanceof Error) || !e.message.startsWith("the guest did not boot: QEMU exited"))
+    return null;
+  const panic = /Kernel panic - not syncing: [^\n]*/.exec(e.message)?.[0];
+  const rip = /RIP: 0010:([^\s]+)/.exec(e.message)?.[1];
+  return [panic ?? "QEMU exited", rip ? `RIP ${rip}` : null].filter((x) => x !== null).join(", ");
 }
 
 /** Runs `sc` in a fresh guest. */
@@ -501,6 +536,7 @@ export async function runOnQemu(sc: ScenarioDoc, o: QemuRunOptions = {}): Promis
       dmesg,
       wallMs: Date.now() - t0,
       bootMs: vm.bootMs,
+      bootFailures: g.bootFailures,
       readyMs,
       stepMs,
       stepDmesg,
