@@ -249,6 +249,12 @@ export interface CodeRegistry {
   readonly modules: Map<string, unknown>;
   /** Fault injection for tests: a non-zero result makes device_rename (sysfs) fail. */
   deviceRenameFault: ((k: Kernel, dev: NetDevice, newName: string) => KRet) | null;
+  /**
+   * Scheduler hook: called as an rtnetlink request from user space is about to take RTNL — the
+   * point where a workqueue item (linkwatch) that was waiting for RTNL may run first. Null: the
+   * caller settles work itself (the default everywhere but the schedule search of ip batches).
+   */
+  beforeRtnl: ((k: Kernel) => void) | null;
 }
 
 /** One simulated kernel (one network namespace). */
@@ -395,6 +401,7 @@ export function createRegistry(): CodeRegistry {
     rxHandlers: new Map(),
     modules: new Map(),
     deviceRenameFault: null,
+    beforeRtnl: null,
   };
 }
 

@@ -125,6 +125,17 @@ export function linkwatchEvent(k: Kernel): void {
   if (lw.list.length > 0) linkwatchScheduleWork(k, false);
 }
 
+/**
+ * Runs `dev`'s pending linkwatch event now, out of the work's order (v6.8+ callers: a query of
+ * the device's carrier). Nothing happens when the device has no pending event.
+ * @kernel linkwatch_sync_dev() in net/core/link_watch.c
+ */
+export function linkwatchSyncDev(k: Kernel, dev: NetDevice): void {
+  if (!dev.linkwatchPending) return;
+  k.state.linkwatch.list = k.state.linkwatch.list.filter((i) => i !== dev.ifindex);
+  linkwatchDoDev(k, dev);
+}
+
 /** Drops a device being unregistered from the pending list. @kernel linkwatch_forget_dev() */
 export function linkwatchForgetDev(k: Kernel, dev: NetDevice): void {
   if (!dev.linkwatchPending) return;

@@ -3,6 +3,7 @@
 import { devGetByName } from "./dev.ts";
 import { err, type NegErrno } from "./errno.ts";
 import type { Kernel } from "./kernel.ts";
+import { linkwatchSyncDev } from "./link-watch.ts";
 import { IF_OPER, NET_NAME, type NetDevice } from "./netdevice.ts";
 import { devGetIflink } from "./rtnl-msg.ts";
 
@@ -52,7 +53,10 @@ export function netSysfsRead(k: Kernel, ifname: string, attr: string): SysfsRead
     case "address":
       return line(dev.devAddr);
     case "carrier":
-      return running(dev) ? line(dev.carrier ? 1 : 0) : { errno: err("EINVAL") };
+      if (!running(dev)) return { errno: err("EINVAL") };
+      // v6.8+ (facd15dfd691): a running, present device's pending linkwatch event runs first.
+      if (k.profile.linkwatchSyncOnQuery && dev.present) linkwatchSyncDev(k, dev);
+      return line(dev.carrier ? 1 : 0);
     case "carrier_changes":
       return line(dev.carrierUpCount + dev.carrierDownCount);
     case "carrier_up_count":

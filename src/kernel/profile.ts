@@ -65,6 +65,14 @@ export interface KernelProfile {
    * Debian ships it (both; measured in the qemu guest), 6.18 mainline (both).
    */
   readonly virtioNetConfigAtOpen: boolean;
+  /**
+   * v6.8+: a query of one device's carrier first runs that device's pending linkwatch event
+   * (RTM_GETLINK for one device, sysfs `carrier` of a running device, ethtool's get-link): "net:
+   * core: synchronize link-watch when carrier is queried" (facd15dfd691, v6.8). When the
+   * linkwatch work is late (a loaded machine), `ip link set dev X …` — which looks X up by
+   * name first — prints X's carrier record before the work's others. Measured on 6.18.
+   */
+  readonly linkwatchSyncOnQuery: boolean;
   /** Opt-in, not mainline: Oracle UEK5 net_failover `takeover_delay` in ms (null = mainline). */
   readonly takeoverDelayMs: number | null;
 }
@@ -142,6 +150,7 @@ export function profileFor(
     etherdevNameEnum: atLeast(5, 19),
     probeFailDevErr: atLeast(6, 10),
     virtioNetConfigAtOpen: atLeast(6, 12),
+    linkwatchSyncOnQuery: atLeast(6, 8),
     takeoverDelayMs: opts.takeoverDelayMs ?? null,
   };
 }

@@ -22,6 +22,7 @@ import {
 import { err, type KRet, type NegErrno } from "./errno.ts";
 import type { ExtAck, Kernel, LinkAttrs, NewLinkRequest } from "./kernel.ts";
 import { driverOf, klog } from "./kernel.ts";
+import { linkwatchSyncDev } from "./link-watch.ts";
 import { IFF, type NameAssignType, NET_ADDR, NET_NAME, type NetDevice } from "./netdevice.ts";
 import { callNetdeviceNotifiers, notifierToErrno } from "./notifier.ts";
 import { devGetFlags, type LinkSnapshot, netdevStateChange, rtnlFillIfinfo } from "./rtnl-msg.ts";
@@ -325,6 +326,7 @@ export function devChangeTxQueueLen(k: Kernel, dev: NetDevice, len: number): KRe
  * device), -EOPNOTSUPP (NLM_F_REPLACE, unknown kind), -ENODEV, or the failing step's errno
  */
 export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
+  k.registry.beforeRtnl?.(k);
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
   // The peer's attributes are nested (IFLA_LINKINFO/IFLA_INFO_DATA/VETH_INFO_PEER): with the
@@ -397,6 +399,7 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
  * @kernel rtnl_setlink() in net/core/rtnetlink.c: -ENODEV, -EINVAL or do_setlink's errno
  */
 export function rtnlSetlink(k: Kernel, req: LinkRequest): RtnlResult {
+  k.registry.beforeRtnl?.(k);
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
   const pol = policyCheckIfname(req.attrs, extack);
@@ -419,6 +422,7 @@ export function rtnlDellink(
   k: Kernel,
   req: { ifindex: number; ifname?: string; capNetAdmin?: boolean },
 ): RtnlResult {
+  k.registry.beforeRtnl?.(k);
   const extack: ExtAck = { msg: null };
   if (req.capNetAdmin === false) return result(err("EPERM"), extack);
   const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
@@ -441,17 +445,19 @@ export function rtnlDellink(
 }
 
 /**
- * RTM_GETLINK for one device.
+ * RTM_GETLINK for one device (v6.8+: after running the device's pending linkwatch event).
  * @kernel rtnl_getlink() in net/core/rtnetlink.c: the snapshot or -ENODEV / -EINVAL
  */
 export function rtnlGetlink(
   k: Kernel,
   req: { ifindex: number; ifname?: string },
 ): LinkSnapshot | NegErrno {
+  k.registry.beforeRtnl?.(k);
   const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
   const found = lookup(k, { ifindex: req.ifindex, attrs });
   if (typeof found === "number") return found;
   if (!found) return req.ifindex === 0 && req.ifname === undefined ? err("EINVAL") : err("ENODEV");
+  if (k.profile.linkwatchSyncOnQuery) linkwatchSyncDev(k, found);
   return rtnlFillIfinfo(k, found);
 }
 
@@ -473,10 +479,12 @@ export function rtnlGetlinkBrief(
   k: Kernel,
   req: { ifindex: number; ifname?: string },
 ): LinkBrief | NegErrno {
+  k.registry.beforeRtnl?.(k);
   const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
   const found = lookup(k, { ifindex: req.ifindex, attrs });
   if (typeof found === "number") return found;
   if (!found) return req.ifindex === 0 && req.ifname === undefined ? err("EINVAL") : err("ENODEV");
+  if (k.profile.linkwatchSyncOnQuery) linkwatchSyncDev(k, found);
   if (k.registry.drivers.get(found.driver)?.ops.ndoGetStats64) devGetStats(k, found);
   return { ifindex: found.ifindex, ifname: found.name, flags: devGetFlags(found) };
 }
@@ -495,6 +503,7 @@ export interface LinkDumpFilter {
  * net/core/rtnetlink.c
  */
 export function rtnlDumpLinks(k: Kernel, filter: LinkDumpFilter = {}): LinkSnapshot[] {
+  k.registry.beforeRtnl?.(k);
   const kindOps = filter.kind !== undefined ? k.registry.linkOps.get(filter.kind) : undefined;
   return [...k.state.devices.values()]
     .sort((a, b) => a.ifindex - b.ifindex)
@@ -519,6 +528,7 @@ export function rtnlLinkprop(
   k: Kernel,
   req: { op: "add" | "del"; ifindex: number; ifname?: string; altname: string | readonly string[] },
 ): RtnlResult {
+  k.registry.beforeRtnl?.(k);
   const extack: ExtAck = { msg: null };
   if (!k.profile.altnames) return result(err("EOPNOTSUPP"), extack);
   const attrs: LinkAttrs = req.ifname !== undefined ? { ifname: req.ifname } : {};
