@@ -26,7 +26,7 @@ export async function judge(c: Case): Promise<Verdict> {
   const real = await runReal(c, model);
   const fields = compare(model, real);
   if (fields.length === 0) return { kind: "agree" };
-  if (timingOnly(model, real, fields)) return { kind: "timing" };
+  if (timingOnly(c, real, fields)) return { kind: "timing" };
   return { kind: "disagree", fields, model, real };
 }
 
