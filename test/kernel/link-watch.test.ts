@@ -12,7 +12,10 @@ import {
   LINKWATCH_WORK,
   netifCarrierOff,
   netifCarrierOn,
+  netSysfsRead,
   nextWorkDue,
+  rtnlDumpLinks,
+  rtnlGetlink,
   unregisterNetdevice,
 } from "../../src/kernel/index.ts";
 import { boot, E0, E1, E2, events, nic, runDueNow, settle, veth } from "../_helpers/kernel.ts";
@@ -131,5 +134,43 @@ describe("defaultOperstate", () => {
     expect(defaultOperstate(k, d)).toBe(IF_OPER.UP);
     d.dormant = true;
     expect(defaultOperstate(k, d)).toBe(IF_OPER.DORMANT);
+  });
+});
+
+describe("linkwatch_sync_dev (v6.8+, facd15dfd691)", () => {
+  it.each([
+    ["6.7", false],
+    ["6.12", true],
+    ["6.18", true],
+  ] as const)("on %s a getlink of one device should run its pending event first: %s", (v, sync) => {
+    const k = boot(v);
+    const d = nic(k);
+    expect(devOpen(k, d)).toBe(0);
+    expect(d.linkwatchPending).toBe(true);
+    const ev = events(k, () => rtnlGetlink(k, { ifindex: d.ifindex }));
+    expect(ev).toEqual(sync ? ["notify NETDEV_CHANGE eth0", "rtnl RTM_NEWLINK eth0"] : []);
+    expect(d.linkwatchPending).toBe(!sync);
+    expect(d.operstate).toBe(sync ? IF_OPER.UP : IF_OPER.DOWN);
+    // The work still runs later; on 6.8+ it finds nothing left for this device.
+    expect(events(k, () => settle(k))).toEqual(
+      sync ? [] : ["notify NETDEV_CHANGE eth0", "rtnl RTM_NEWLINK eth0"],
+    );
+  });
+
+  it("should run a running device's pending event when sysfs carrier is read (6.18)", () => {
+    const k = boot(E2);
+    const d = nic(k);
+    expect(devOpen(k, d)).toBe(0);
+    expect(netSysfsRead(k, d.name, "carrier")).toEqual({ text: "1\n" });
+    expect(d.linkwatchPending).toBe(false);
+    expect(d.operstate).toBe(IF_OPER.UP);
+  });
+
+  it("should leave the pending list alone for a dump (rtnl_dump_ifinfo does not sync)", () => {
+    const k = boot(E2);
+    const d = nic(k);
+    expect(devOpen(k, d)).toBe(0);
+    rtnlDumpLinks(k);
+    expect(d.linkwatchPending).toBe(true);
   });
 });
