@@ -61,6 +61,7 @@ export interface IpLinkAttrs extends LinkAttrs {
   numRxQueues?: number;
   master?: number;
   ifalias?: string;
+  group?: number;
 }
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
@@ -187,7 +188,6 @@ const IGNORED_WITH_VALUE = new Set([
   "netns",
   "carrier",
   "vrf",
-  "group",
   "mode",
   "state",
   "protodown",
@@ -235,6 +235,7 @@ function iplinkParse(
   let mtu: number | null = null;
   let numtx: number | null = null;
   let numrx: number | null = null;
+  let group: number | null = null;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i] as string;
@@ -289,9 +290,11 @@ function iplinkParse(
         return onOff(ctx, a, v);
       }
     } else if (a === "group") {
-      // The model keeps every device in group 0; the value is checked as ip checks it.
       const v = nextArg(ctx, args, ++i);
-      if (groupA2n(v) === null) invarg(ctx, 'Invalid "group" value\n', v);
+      if (group !== null) duparg(ctx, "group", v);
+      group = groupA2n(v);
+      if (group === null) invarg(ctx, 'Invalid "group" value\n', v);
+      req.attrs.group = group;
     } else if (IGNORED_WITH_VALUE.has(a)) {
       nextArg(ctx, args, ++i);
     } else if (matches(a, "master")) {
@@ -361,6 +364,20 @@ function iplinkParse(
   if (!create && index) {
     ctx.err("index can be used only when creating devices.\n");
     throw new IpExit(255);
+  }
+  // `ip link set|delete group N …` without a device: the request goes to index 0 with
+  // IFLA_GROUP, and the kernel applies it to every device of the group.
+  if (group !== null && !dev) {
+    if (consumed < args.length) {
+      ctx.err(`Garbage instead of arguments "${args[consumed]} ...". Try "ip link help".\n`);
+      throw new IpExit(255);
+    }
+    if (create) {
+      ctx.err("group cannot be used when creating devices.\n");
+      throw new IpExit(255);
+    }
+    req.ifindex = 0;
+    return { consumed, type: null };
   }
   if (!create) {
     if (!dev) {
@@ -479,7 +496,10 @@ export function iplinkModify(
   }
   let r: RtnlResult;
   if (cmd === "del") {
-    r = rtnlDellink(ctx.k, { ifindex: req.ifindex });
+    r =
+      req.ifindex === 0 && req.attrs.group !== undefined
+        ? rtnlDellink(ctx.k, { ifindex: 0, group: req.attrs.group })
+        : rtnlDellink(ctx.k, { ifindex: req.ifindex });
   } else {
     const nlFlags =
       cmd === "add"

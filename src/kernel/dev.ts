@@ -522,7 +522,49 @@ export function devChangeFlagsCore(
     if (oldFlags & IFF.UP) devCloseManyCore(k, [dev]);
     else ret = devOpenCore(k, dev, extack);
   }
+  // What the user asks for is counted once (gflags), whatever the open did.
+  if ((flags ^ dev.gflags) & IFF.PROMISC) {
+    dev.gflags ^= IFF.PROMISC;
+    devSetPromiscuity(k, dev, flags & IFF.PROMISC ? 1 : -1);
+  }
+  if ((flags ^ dev.gflags) & IFF.ALLMULTI) {
+    dev.gflags ^= IFF.ALLMULTI;
+    devSetAllmulti(k, dev, flags & IFF.ALLMULTI ? 1 : -1);
+  }
   return ret;
+}
+
+/**
+ * Counts one more (or one fewer) user of promiscuous mode; IFF_PROMISC follows the count and
+ * its change is logged ("entered"/"left promiscuous mode": netdev_info from v5.16, before
+ * pr_info "device %s …"). No notification here (dev_change_flags sends it).
+ * @kernel __dev_set_promiscuity() in net/core/dev.c (notify = false)
+ */
+function devSetPromiscuity(k: Kernel, dev: NetDevice, inc: 1 | -1): void {
+  const old = dev.flags;
+  dev.flags |= IFF.PROMISC;
+  dev.promiscuity += inc;
+  if (dev.promiscuity === 0 && inc < 0) dev.flags &= ~IFF.PROMISC;
+  if (dev.flags !== old) {
+    const what = dev.flags & IFF.PROMISC ? "entered" : "left";
+    if (k.profile.rollbackLogPrErr) klog(k, "info", `device ${dev.name} ${what} promiscuous mode`);
+    else netdevLog(k, dev, "info", `${what} promiscuous mode`);
+  }
+}
+
+/**
+ * Counts one more (or one fewer) user of all-multicast mode; IFF_ALLMULTI follows the count.
+ * From v5.16 the change is logged ("entered"/"left allmulticast mode").
+ * @kernel __dev_set_allmulti() in net/core/dev.c (notify = false)
+ */
+function devSetAllmulti(k: Kernel, dev: NetDevice, inc: 1 | -1): void {
+  const old = dev.flags;
+  dev.flags |= IFF.ALLMULTI;
+  dev.allmulti += inc;
+  if (dev.allmulti === 0 && inc < 0) dev.flags &= ~IFF.ALLMULTI;
+  if (dev.flags !== old && !k.profile.rollbackLogPrErr) {
+    netdevLog(k, dev, "info", `${dev.flags & IFF.ALLMULTI ? "entered" : "left"} allmulticast mode`);
+  }
 }
 
 /**
@@ -557,9 +599,10 @@ export function devChangeFlags(
   extack: ExtAck | null = null,
 ): KRet {
   const oldFlags = dev.flags;
+  const oldGflags = dev.gflags;
   const ret = devChangeFlagsCore(k, dev, flags, extack);
   if (ret < 0) return ret;
-  devNotifyFlags(k, dev, oldFlags, oldFlags ^ dev.flags);
+  devNotifyFlags(k, dev, oldFlags, (oldFlags ^ dev.flags) | (oldGflags ^ dev.gflags));
   return 0;
 }
 
@@ -689,6 +732,8 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     parent: o.parent ?? null,
     flags: IFF.BROADCAST | IFF.MULTICAST,
     gflags: 0,
+    promiscuity: 0,
+    allmulti: 0,
     privFlags: 0,
     running: false,
     carrier: true,

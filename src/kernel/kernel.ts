@@ -178,6 +178,8 @@ export interface LinkAttrs {
   readonly master?: number;
   /** IFLA_IFALIAS (do_setlink only; creation ignores it). */
   readonly ifalias?: string;
+  /** IFLA_GROUP (u32): the device group (`ip link set … group N`). */
+  readonly group?: number;
 }
 
 /** An RTM_NEWLINK request that creates a device. */

@@ -120,6 +120,9 @@ export interface NetDevice {
   flags: number;
   /** Flags the user asked for (`dev->gflags`: PROMISC, ALLMULTI). */
   gflags: number;
+  /** `dev->promiscuity` / `dev->allmulti`: how many asked for IFF_PROMISC / IFF_ALLMULTI. */
+  promiscuity: number;
+  allmulti: number;
   privFlags: number;
   /** `__LINK_STATE_START`: netif_running(). */
   running: boolean;

@@ -109,6 +109,7 @@ export function rtnlCreateLink(k: Kernel, o: CreateLinkOptions): NetDevice | Neg
   // addr_len bytes show.
   if (o.attrs.broadcast !== undefined) dev.broadcast = cutAddr(o.attrs.broadcast, dev.broadcast);
   if (o.attrs.txqlen !== undefined) dev.txQueueLen = o.attrs.txqlen >>> 0;
+  if (o.attrs.group !== undefined) dev.group = o.attrs.group >>> 0;
   return dev;
 }
 
@@ -204,7 +205,7 @@ function setlinkFail(k: Kernel, dev: NetDevice, modified: boolean, r: number): K
 
 /**
  * RT5–RT6: applies a change request to an existing device in do_setlink order — address,
- * MTU, name (only when selected by index), flags. The first failure stops; earlier steps
+ * MTU, group, name (only when selected by index), alias, broadcast, flags, master, txqlen. The first failure stops; earlier steps
  * stay applied (and the kernel logs that).
  * @kernel do_setlink() in net/core/rtnetlink.c
  */
@@ -224,12 +225,18 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
+  let notify = false;
+  if (a.group !== undefined) {
+    // netdev_set_group(), and DO_SETLINK_NOTIFY.
+    dev.group = a.group >>> 0;
+    notify = true;
+    modified = true;
+  }
   if (req.ifindex > 0 && a.ifname !== undefined && a.ifname !== "") {
     ret = devChangeName(k, dev, truncName(a.ifname));
     if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
-  let notify = false;
   if (a.ifalias !== undefined) {
     // dev_set_alias(): an empty alias removes it; DO_SETLINK_NOTIFY either way.
     if (a.ifalias === "") delete dev.ifalias;
@@ -352,7 +359,11 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
     if (flags & NLM_F.REPLACE) return result(err("EOPNOTSUPP"), extack);
     return result(doSetlink(k, found, req, extack), extack);
   }
-  if (!(flags & NLM_F.CREATE)) return result(err("ENODEV"), extack);
+  if (!(flags & NLM_F.CREATE)) {
+    if (req.ifindex === 0 && req.attrs.group !== undefined)
+      return result(rtnlGroupChangelink(k, req.attrs.group >>> 0, req, extack), extack);
+    return result(err("ENODEV"), extack);
+  }
   if (req.kind === undefined) return result(err("EOPNOTSUPP"), extack);
   if (!ops) {
     extack.msg = "Unknown device type";
@@ -395,6 +406,22 @@ export function rtnlNewlink(k: Kernel, req: LinkRequest): RtnlResult {
 }
 
 /**
+ * `ip link set group N …` (no device): do_setlink on every device of group N, in the order of
+ * the device list, with the request's other attributes; the first failure ends it.
+ * @kernel rtnl_group_changelink() in net/core/rtnetlink.c: 0 (also when no device is in the
+ * group) or the failing device's errno
+ */
+function rtnlGroupChangelink(k: Kernel, group: number, req: LinkRequest, extack: ExtAck): KRet {
+  // for_each_netdev_safe: k.state.devices keeps registration order (the dev_base list's).
+  for (const dev of [...k.state.devices.values()]) {
+    if (dev.group !== group) continue;
+    const r = doSetlink(k, dev, req, extack);
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
+/**
  * RTM_SETLINK: like RTM_NEWLINK on an existing device (RT2/RT3).
  * @kernel rtnl_setlink() in net/core/rtnetlink.c: -ENODEV, -EINVAL or do_setlink's errno
  */
@@ -420,7 +447,7 @@ export function rtnlSetlink(k: Kernel, req: LinkRequest): RtnlResult {
  */
 export function rtnlDellink(
   k: Kernel,
-  req: { ifindex: number; ifname?: string; capNetAdmin?: boolean },
+  req: { ifindex: number; ifname?: string; group?: number; capNetAdmin?: boolean },
 ): RtnlResult {
   k.registry.beforeRtnl?.(k);
   const extack: ExtAck = { msg: null };
@@ -429,6 +456,8 @@ export function rtnlDellink(
   const found = lookup(k, { ifindex: req.ifindex, attrs });
   if (typeof found === "number") return result(found, extack);
   if (!found) {
+    if (req.ifindex === 0 && req.ifname === undefined && req.group !== undefined)
+      return result(rtnlGroupDellink(k, req.group >>> 0), extack);
     if (req.ifindex === 0 && req.ifname === undefined) return result(err("EINVAL"), extack);
     return result(err("ENODEV"), extack);
   }
@@ -442,6 +471,37 @@ export function rtnlDellink(
   else kill.push(found);
   unregisterNetdeviceMany(k, kill);
   return result(0, extack);
+}
+
+/**
+ * `ip link delete group N`: every device of group N goes, each through its kind's dellink (a
+ * veth takes its peer along, whatever the peer's group), in one unregister_netdevice_many.
+ * Measured on 6.18: group 0 -EPERM, an empty group -ENODEV, a device without rtnl_link_ops
+ * (lo) in the group -EOPNOTSUPP before anything is deleted.
+ * @kernel rtnl_group_dellink() in net/core/rtnetlink.c
+ */
+function rtnlGroupDellink(k: Kernel, group: number): KRet {
+  if (group === 0) return err("EPERM");
+  const members = [...k.state.devices.values()].filter((d) => d.group === group);
+  if (members.length === 0) return err("ENODEV");
+  for (const d of members)
+    if (d.kind === null || !k.registry.linkOps.has(d.kind)) return err("EOPNOTSUPP");
+  const kill: NetDevice[] = [];
+  for (const d of members) {
+    const at = kill.indexOf(d);
+    if (at >= 0) {
+      // Queued already as a veth's peer, whose dellink cleared the peer pointers: this dellink
+      // only moves it to the tail of the list (list_move_tail).
+      kill.splice(at, 1);
+      kill.push(d);
+      continue;
+    }
+    const ops = k.registry.linkOps.get(d.kind as string);
+    if (ops?.dellink) ops.dellink(k, d, kill);
+    else kill.push(d);
+  }
+  unregisterNetdeviceMany(k, kill);
+  return 0;
 }
 
 /**
