@@ -38,6 +38,7 @@ import {
   llAddrA2n,
   llAddrN2a,
   matches,
+  strtolFull,
 } from "./utils.ts";
 
 /** What one `ip link` command runs against: the kernel, the process cache, options, output. */
@@ -619,21 +620,19 @@ interface LinkFilter {
 }
 
 /**
- * A device group by name or number: "default" is 0 (/etc/iproute2/group), else an unsigned
- * 32-bit number in C notation (decimal, 0x hex, 0 octal); null when it is neither.
- * @iproute2 rtnl_group_a2n() in lib/rt_names.c (6.1)
+ * rtnl_group_a2n(): a group name from /etc/iproute2/group (only "default" here) or a number
+ * strtol(…, 0) reads whole (clamped to a long), kept in an int: a negative int is refused, so
+ * 4294967295 and -1 are invalid while 4294967296 is group 0. Returns the group or null.
+ * @iproute2 rtnl_group_a2n() in lib/rt_names.c
  */
 export function groupA2n(arg: string): number | null {
   if (arg === "default") return 0;
-  const m = /^(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(arg);
-  if (!m) return null;
-  const v =
-    m[1] !== undefined
-      ? Number.parseInt(m[1], 16)
-      : m[2] !== undefined
-        ? Number.parseInt(m[2], 8)
-        : Number(m[3]);
-  return v <= 0xffffffff ? v : null;
+  const v = strtolFull(arg);
+  if (v === null) return null;
+  const LONG_MAX = (1n << 63n) - 1n;
+  const clamped = v > LONG_MAX ? LONG_MAX : v < -LONG_MAX - 1n ? -LONG_MAX - 1n : v;
+  const i = Number(BigInt.asIntN(32, clamped));
+  return i < 0 ? null : i;
 }
 
 function passes(f: LinkFilter, s: LinkSnapshot): boolean {

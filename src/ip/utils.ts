@@ -81,7 +81,7 @@ export function checkAltifname(name: string): boolean {
 }
 
 /** strtol(arg, &end, 0) over the whole string: the value, or null unless it is all consumed. */
-function strtolFull(arg: string): bigint | null {
+export function strtolFull(arg: string): bigint | null {
   const m = /^[ \t\n\v\f\r]*([+-]?)(?:(0[xX])([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(arg);
   if (!m) return null;
   const neg = m[1] === "-";

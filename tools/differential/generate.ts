@@ -25,6 +25,9 @@ const NAMES = {
   digits: ["0", "1", "123", "00", "2147483647", "4294967296"],
 };
 
+/** Device groups: the default (0), small ones, the largest u32, and words ip refuses. */
+const GROUPS = ["0", "1", "5", "7", "default", "4294967295", "-1", "x"];
+
 const MTUS = [
   "0",
   "67",
@@ -145,7 +148,11 @@ class Gen {
     const out: string[] = [];
     const n = this.chance(50) ? 0 : this.int(1, 3);
     for (let i = 0; i < n; i++) {
-      const r = this.int(0, create ? 9 : 6);
+      const r = this.int(0, create ? 11 : 8);
+      if (r === 9 || r === 10) {
+        out.push(...this.groupOrFlag());
+        continue;
+      }
       if (r === 0) out.push("mtu", this.pick(MTUS));
       else if (r === 1) out.push("address", this.pick(ADDRS));
       else if (r === 2) out.push(this.pick(["broadcast", "brd"]), this.pick(BRDS));
@@ -153,11 +160,20 @@ class Gen {
       else if (r === 4) out.push(this.pick(["up", "down"]));
       else if (r === 5) out.push("mtu", this.pick(["1280", "1500", "68"]));
       else if (r === 6) out.push("alias", this.pick(["x", "hello", "a".repeat(256)]));
-      else if (r === 7) out.push(this.pick(["numtxqueues", "numrxqueues"]), this.pick(QUEUES));
-      else if (r === 8) out.push("index", this.pick([...INDEXES, String(this.live.length)]));
+      else if (r === 7 && create)
+        out.push(this.pick(["numtxqueues", "numrxqueues"]), this.pick(QUEUES));
+      else if (r === 8 && create)
+        out.push("index", this.pick([...INDEXES, String(this.live.length)]));
       else out.push("address", this.pick(ADDRS.slice(0, 4)));
     }
     return out;
+  }
+
+  /** `group G` (device groups) or an on/off flag word (promisc and allmulticast are counted). */
+  groupOrFlag(): string[] {
+    if (this.chance(40)) return ["group", this.pick(GROUPS)];
+    const flag = this.pick(["promisc", "allmulticast", "arp", "multicast", "dynamic", "trailers"]);
+    return [flag, this.pick(["on", "off", "on", "off", "yes"])];
   }
 
   nameWord(): string[] {
@@ -230,6 +246,14 @@ class Gen {
       }
       return ["link", "property", add ? "add" : "del", "dev", dev, ...alts].join(" ");
     }
+    if (op < 84) {
+      // By group: `link set group G …` acts on every device of G, `link del group G` deletes them.
+      const g = this.pick(GROUPS);
+      if (this.chance(30)) return ["link", this.pick(["del", "delete"]), "group", g].join(" ");
+      const a = this.attrs(false);
+      if (a.length === 0) a.push(this.pick(["up", "down"]));
+      return ["link", "set", "group", g, ...a].join(" ");
+    }
     if (op < 88) {
       const dev = this.devName();
       return [
@@ -263,6 +287,7 @@ export function generateCase(seed: number): Case {
   const global: string[] = [];
   if (g.chance(30)) global.push("-d");
   if (g.chance(30)) global.push("-j");
+  else if (g.chance(15)) global.push(g.pick(["-br", "-o", "-s"]));
   const n = g.int(2, 12);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) lines.push(g.line());
