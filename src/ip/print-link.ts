@@ -30,6 +30,7 @@ export interface LinkPrintContext {
 
 const OPER_STATES = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];
 
+/** print_link_flags()'s order (iproute2 ip/ipaddress.c). */
 const FLAG_ORDER: readonly (keyof typeof IFF)[] = [
   "LOOPBACK",
   "BROADCAST",
@@ -38,13 +39,13 @@ const FLAG_ORDER: readonly (keyof typeof IFF)[] = [
   "NOARP",
   "ALLMULTI",
   "PROMISC",
-  "NOTRAILERS",
+  "MASTER",
+  "SLAVE",
   "DEBUG",
   "DYNAMIC",
   "AUTOMEDIA",
   "PORTSEL",
-  "SLAVE",
-  "MASTER",
+  "NOTRAILERS",
   "UP",
   "LOWER_UP",
   "DORMANT",
