@@ -184,7 +184,10 @@ them as comments.
 Exit status: as iproute2's ip (0, 1, 2, 255), and 3 when a command uses a link kind Linux has
 but ifsim does not model (only veth and ifb are modelled; e.g. bridge, dummy, bond, vlan,
 macvlan): ifsim prints 'ifsim: ifsim does not model link kind "KIND" …' and stops, even in a
--force batch. A kind Linux does not know gets the kernel's "Unknown device type".
+-force batch. A kind Linux does not know gets the kernel's "Unknown device type". The same
+exit status 3 ('ifsim: ifsim does not model "ip link WORD"') for a link attribute the model does
+not have: netns, vrf, mode, state, gso_max_size, gso_max_segs, gro_max_size, parentdev, xdp…,
+vf, addrgenmode, link-netns.
 `;
 
 /** `ifsim ip [--kernel V] [--machine M] [--seed N] [--monitor OUT] [--dmesg OUT] IP-ARGS…`. */

@@ -63,6 +63,8 @@ export interface IpLinkAttrs extends LinkAttrs {
   master?: number;
   ifalias?: string;
   group?: number;
+  carrier?: boolean;
+  protoDown?: boolean;
 }
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
@@ -184,14 +186,18 @@ const ONOFF_FLAGS: Readonly<Record<string, { bit: number; onSets: boolean }>> = 
   arp: { bit: IFF.NOARP, onSets: false },
 };
 
-/** Keywords (strcmp) that take one value which the model ignores. */
-const IGNORED_WITH_VALUE = new Set([
-  "netns",
+/**
+ * Keywords (strcmp) of attributes the model does not model: rather than accept and ignore them
+ * (a success the kernel may not give, a state it would not have), `ifsim ip` says so and stops
+ * with EXIT_UNMODELLED_KIND, as for a link kind it does not model.
+ */
+const UNMODELLED_WITH_VALUE = new Set([
   "carrier",
+  "protodown",
+  "netns",
   "vrf",
   "mode",
   "state",
-  "protodown",
   "gso_max_size",
   "gso_max_segs",
   "gro_max_size",
@@ -202,6 +208,12 @@ const IGNORED_WITH_VALUE = new Set([
   "xdpoffload",
   "vf",
 ]);
+
+/** Stops `ifsim ip` on an attribute it does not model (see UNMODELLED_WITH_VALUE). */
+function unmodelledAttr(ctx: IpLinkContext, word: string): never {
+  ctx.err(`ifsim: ifsim does not model "ip link ${word}"; exit status ${EXIT_UNMODELLED_KIND}\n`);
+  throw new IpExit(EXIT_UNMODELLED_KIND);
+}
 
 function onOff(io: IpIo, msg: string, val: string): -1 {
   io.err(`Error: argument of "${msg}" must be "on" or "off", not "${val}"\n`);
@@ -296,8 +308,17 @@ function iplinkParse(
       group = groupA2n(v);
       if (group === null) invarg(ctx, 'Invalid "group" value\n', v);
       req.attrs.group = group;
-    } else if (IGNORED_WITH_VALUE.has(a)) {
-      nextArg(ctx, args, ++i);
+    } else if ((a === "carrier" || a === "protodown") && !create) {
+      const v = nextArg(ctx, args, ++i);
+      if (v !== "on" && v !== "off") {
+        // parse_on_off() (lib/utils.c), not the flags' own message.
+        ctx.err(`Error: argument of "${a}" must be one of "off", "on", not "${v}"\n`);
+        return -1;
+      }
+      if (a === "carrier") req.attrs.carrier = v === "on";
+      else req.attrs.protoDown = v === "on";
+    } else if (UNMODELLED_WITH_VALUE.has(a)) {
+      unmodelledAttr(ctx, a);
     } else if (matches(a, "master")) {
       const v = nextArg(ctx, args, ++i);
       const idx = ctx.cache.nameToIndex(v);
@@ -332,12 +353,9 @@ function iplinkParse(
       if (numrx === null) invarg(ctx, 'Invalid "numrxqueues" value\n', v);
       req.attrs.numRxQueues = numrx;
     } else if (matches(a, "addrgenmode")) {
-      const v = nextArg(ctx, args, ++i);
-      if (!["eui64", "none", "stable_secret", "random"].includes(v.toLowerCase())) {
-        invarg(ctx, "Invalid address generation mode\n", v);
-      }
+      unmodelledAttr(ctx, "addrgenmode");
     } else if (matches(a, "link-netns") || matches(a, "link-netnsid")) {
-      nextArg(ctx, args, ++i);
+      unmodelledAttr(ctx, a);
     } else {
       let v = a;
       if (matches(a, "help")) iplinkUsage(ctx);

@@ -180,6 +180,10 @@ export interface LinkAttrs {
   readonly ifalias?: string;
   /** IFLA_GROUP (u32): the device group (`ip link set … group N`). */
   readonly group?: number;
+  /** IFLA_CARRIER (do_setlink): dev_change_carrier, which needs ndo_change_carrier. */
+  readonly carrier?: boolean;
+  /** IFLA_PROTO_DOWN (do_setlink): needs ndo_change_proto_down. */
+  readonly protoDown?: boolean;
 }
 
 /** An RTM_NEWLINK request that creates a device. */

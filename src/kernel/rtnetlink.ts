@@ -262,10 +262,20 @@ export function doSetlink(k: Kernel, dev: NetDevice, req: LinkRequest, extack: E
     if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
   }
+  if (a.carrier !== undefined) {
+    // dev_change_carrier(): no driver of the model has ndo_change_carrier (veth, ifb, virtio_net,
+    // net_failover and e1000e have none; dummy has it but is not modelled).
+    return setlinkFail(k, dev, modified, err("EOPNOTSUPP"));
+  }
   if (a.txqlen !== undefined) {
     ret = devChangeTxQueueLen(k, dev, a.txqlen);
     if (ret < 0) return setlinkFail(k, dev, modified, ret);
     modified = true;
+  }
+  if (a.protoDown !== undefined) {
+    // do_set_proto_down(): no driver of the model has ndo_change_proto_down.
+    extack.msg = "Protodown not supported by device";
+    return setlinkFail(k, dev, modified, err("EOPNOTSUPP"));
   }
   // DO_SETLINK_NOTIFY (set by IFLA_IFALIAS): one netdev_state_change at the end.
   if (notify) netdevStateChange(k, dev);

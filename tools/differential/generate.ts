@@ -169,10 +169,22 @@ class Gen {
     return out;
   }
 
-  /** `group G` (device groups) or an on/off flag word (promisc and allmulticast are counted). */
+  /**
+   * `group G` (device groups) or an on/off word: the flags (promisc and allmulticast are
+   * counted), carrier and protodown (no driver of the model supports them: -EOPNOTSUPP).
+   */
   groupOrFlag(): string[] {
     if (this.chance(40)) return ["group", this.pick(GROUPS)];
-    const flag = this.pick(["promisc", "allmulticast", "arp", "multicast", "dynamic", "trailers"]);
+    const flag = this.pick([
+      "promisc",
+      "allmulticast",
+      "arp",
+      "multicast",
+      "dynamic",
+      "trailers",
+      "carrier",
+      "protodown",
+    ]);
     return [flag, this.pick(["on", "off", "on", "off", "yes"])];
   }
 
