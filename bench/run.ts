@@ -92,7 +92,11 @@ function processBest(batch: string): { ms: number; cpu: number; rss: number } {
   let best = processRun(batch);
   for (let i = 1; i < REPEAT; i++) {
     const r = processRun(batch);
-    best = { ms: Math.min(best.ms, r.ms), cpu: Math.min(best.cpu, r.cpu), rss: Math.max(best.rss, r.rss) };
+    best = {
+      ms: Math.min(best.ms, r.ms),
+      cpu: Math.min(best.cpu, r.cpu),
+      rss: Math.max(best.rss, r.rss),
+    };
   }
   return best;
 }
