@@ -4,21 +4,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { maskMacs } from "../_helpers/macs.ts";
 
 const FILE = "examples/rename-while-up.batch";
-
-function maskMacs(text: string): string {
-  const seen = new Map<string, string>();
-  return text.replace(/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g, (m) => {
-    if (m === "ff:ff:ff:ff:ff:ff" || m === "00:00:00:00:00:00") return m;
-    let p = seen.get(m);
-    if (!p) {
-      p = `<mac${seen.size}>`;
-      seen.set(m, p);
-    }
-    return p;
-  });
-}
 
 describe("ifsim ip --work", () => {
   it("late: should print the records the starved 6.18 kernel printed", () => {

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Netns, netnsUnavailableReason } from "../../src/backends/netns.ts";
 import { main } from "../../src/cli/main.ts";
@@ -13,6 +14,7 @@ import { IpProcess } from "../../src/ip/index.ts";
 import { type BatchSearch, batchOutcome, findSchedule } from "../../src/ip/schedules.ts";
 import { createKernel } from "../../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../../src/sim/index.ts";
+import { maskMacs } from "../_helpers/macs.ts";
 import { testSeed } from "../_helpers/seed.ts";
 import { nextCommand, sequenceRng } from "./sequences.ts";
 
@@ -20,44 +22,41 @@ const required = process.env.IFSIM_REAL_KERNEL === "1" || (process.env.CI ?? "")
 const reason = netnsUnavailableReason();
 const RANDOM_BATCHES = 12;
 
-/** Replaces random MACs by placeholders numbered in order of first appearance. */
-export function maskMacs(text: string): string {
-  const seen = new Map<string, string>();
-  return text.replace(/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g, (m) => {
-    if (m === "ff:ff:ff:ff:ff:ff" || m === "00:00:00:00:00:00") return m;
-    let p = seen.get(m);
-    if (!p) {
-      p = `<mac${seen.size}>`;
-      seen.set(m, p);
-    }
-    return p;
-  });
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * `ip monitor link` in `ns`, started and given the quiet second the model assumes:
+ * linkwatch_nextevent is global to the host kernel, so a non-urgent linkwatch run anywhere in
+ * the last second (e.g. the previous case's namespace teardown) would delay this namespace's
+ * events and reorder the records. `stop()` waits 300 ms for late records, then ends it.
+ */
+async function startMonitor(ns: Netns): Promise<{ stop: () => Promise<string> }> {
+  const mon = spawn("ip", ["-n", ns.name, "monitor", "link"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  let monitor = "";
+  mon.stdout.on("data", (d: Buffer) => {
+    monitor += d.toString("utf8");
+  });
+  await sleep(1100);
+  return {
+    stop: async () => {
+      await sleep(300);
+      mon.kill();
+      await new Promise((res) => mon.once("close", res));
+      return monitor;
+    },
+  };
 }
 
 async function realBatch(file: string, force: boolean) {
   const ns = new Netns("ifsim-batch");
   try {
-    const mon = spawn("ip", ["-n", ns.name, "monitor", "link"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    let monitor = "";
-    mon.stdout.on("data", (d: Buffer) => {
-      monitor += d.toString("utf8");
-    });
-    // linkwatch_nextevent is global to the host kernel: a non-urgent linkwatch run anywhere in
-    // the last second (e.g. the previous case's namespace teardown) delays this namespace's
-    // events and reorders the monitor records. Waiting > 1 s gives the quiet host the model
-    // assumes (and lets the monitor subscribe).
-    await sleep(1100);
+    const mon = await startMonitor(ns);
     const r = ns.ip([...(force ? ["-force"] : []), "-batch", file]);
-    await sleep(300);
-    mon.kill();
-    await new Promise((res) => mon.once("close", res));
-    return { ...r, monitor };
+    return { ...r, monitor: await mon.stop() };
   } finally {
     ns.close();
   }
@@ -96,14 +95,7 @@ async function starvedBatch(file: string, force: boolean) {
   const ns = new Netns("ifsim-starve");
   const hogs: ReturnType<typeof spawn>[] = [];
   try {
-    const mon = spawn("ip", ["-n", ns.name, "monitor", "link"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    let monitor = "";
-    mon.stdout.on("data", (d: Buffer) => {
-      monitor += d.toString("utf8");
-    });
-    await sleep(1100);
+    const mon = await startMonitor(ns);
     for (let cpu = 1; cpu < cpus().length; cpu++) {
       // timeout runs above the loop's priority, so its timer can preempt the loop and kill it.
       const hog = spawn(
@@ -160,9 +152,7 @@ async function starvedBatch(file: string, force: boolean) {
     });
     const status = await new Promise<number>((res) => ip.once("close", (c) => res(c ?? -1)));
     killHogs(hogs);
-    await sleep(300);
-    mon.kill();
-    await new Promise((res) => mon.once("close", res));
+    const monitor = await mon.stop();
     return { status, stdout, stderr, monitor };
   } finally {
     killHogs(hogs);
@@ -247,7 +237,15 @@ describe(`differential: ifsim ip -batch vs ip -batch on the host kernel (seed ${
         });
         const want = view(batchOutcome(searchOf(file, force), [], "defer"));
         expect(want.monitor).not.toEqual(view(batchOutcome(searchOf(file, force))).monitor);
-        expect(view(await starvedBatch(file, force))).toEqual(want);
+        // The starving is deterministic only if no kworker holds RTNL as it begins (another test
+        // file's namespaces may be busy: once in a parallel local run a worker got in). Every
+        // try must be an outcome of the model's schedules; one of three must be the latest one.
+        let got = view(await starvedBatch(file, force));
+        for (let t = 1; t < 3 && !isDeepStrictEqual(got, want); t++) {
+          expect(findSchedule(searchOf(file, force), got).schedule).not.toBeNull();
+          got = view(await starvedBatch(file, force));
+        }
+        expect(got).toEqual(want);
       },
     );
   }

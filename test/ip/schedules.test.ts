@@ -5,22 +5,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { type BatchSearch, batchOutcome, findSchedule } from "../../src/ip/schedules.ts";
+import { maskMacs } from "../_helpers/macs.ts";
 
 const FILE = "examples/rename-while-up.batch";
-
-/** Random MACs to placeholders in order of first appearance (as the differential tests do). */
-function maskMacs(text: string): string {
-  const seen = new Map<string, string>();
-  return text.replace(/\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g, (m) => {
-    if (m === "ff:ff:ff:ff:ff:ff" || m === "00:00:00:00:00:00") return m;
-    let p = seen.get(m);
-    if (!p) {
-      p = `<mac${seen.size}>`;
-      seen.set(m, p);
-    }
-    return p;
-  });
-}
 
 function search(kernel = "6.18"): BatchSearch {
   return {

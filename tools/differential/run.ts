@@ -138,9 +138,24 @@ const MAC = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;
  * numbered in order of first appearance across the whole outcome.
  */
 export function normalise(o: Outcome): Outcome {
+  const mask = macMasker();
+  return {
+    status: o.status,
+    stdout: mask(o.stdout),
+    stderr: mask(o.stderr),
+    monitor: mask(o.monitor),
+    links: mask(o.links),
+  };
+}
+
+/**
+ * A function that masks random MACs (any the generator did not write) by `<mac0>`, `<mac1>`…,
+ * numbered in order of first appearance across every text it is given.
+ */
+function macMasker(): (text: string) => string {
   const fixed = fixedAddresses();
   const seen = new Map<string, string>();
-  const mask = (text: string): string =>
+  return (text) =>
     text.replace(MAC, (m) => {
       if (fixed.has(m)) return m;
       let p = seen.get(m);
@@ -150,13 +165,6 @@ export function normalise(o: Outcome): Outcome {
       }
       return p;
     });
-  return {
-    status: o.status,
-    stdout: mask(o.stdout),
-    stderr: mask(o.stderr),
-    monitor: mask(o.monitor),
-    links: mask(o.links),
-  };
 }
 
 /** The fields in which two outcomes differ (after normalising MACs). */
@@ -172,17 +180,7 @@ export function compare(model: Outcome, real: Outcome): (keyof Outcome)[] {
 
 /** Masks the random MACs of one text (numbered by first appearance; the generator's stay). */
 function maskText(text: string): string {
-  const fixed = fixedAddresses();
-  const seen = new Map<string, string>();
-  return text.replace(MAC, (m) => {
-    if (fixed.has(m)) return m;
-    let p = seen.get(m);
-    if (!p) {
-      p = `<mac${seen.size}>`;
-      seen.set(m, p);
-    }
-    return p;
-  });
+  return macMasker()(text);
 }
 
 /**
