@@ -33,14 +33,22 @@
 //   actor due times at all (so it merges states whose actors are due at different times, whose
 //   futures may differ: docs/performance.md has what the self-test finds).
 // - "exact" (the default: see DEFAULT_VIEW): the form above.
+// - "untimed" (measurement only: not accepted by `ifsim explore`): no time at all, only the
+//   order of the pending kernel work. It merges states whose timers differ, so it is not sound
+//   (the self-test finds equal keys with different footprints); a search under it counts the
+//   states a perfect abstraction of time could leave at best, which tells how much of the
+//   growth per failover pair time explains (docs/performance.md, "Without time").
 
 import type { PreparedRun } from "../scenario/run.ts";
 
 /** Which state view the key uses. */
-export type StateView = "coarse" | "exact";
+export type StateView = "coarse" | "exact" | "untimed";
 
-/** The views, for option parsing. */
+/** The views `ifsim explore --view` takes. */
 export const STATE_VIEWS: readonly StateView[] = ["coarse", "exact"];
+
+/** Every view, the measurement-only "untimed" included (tools/state-view/*). */
+export const MEASUREMENT_VIEWS: readonly StateView[] = ["coarse", "exact", "untimed"];
 
 /**
  * The default view: "exact". "coarse" merges states whose futures differ (the self-test finds
@@ -86,6 +94,13 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
     .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
   const lw = k.state.linkwatch;
   const uv = p.udev?.explorerView();
+  if (view === "untimed")
+    return {
+      work: work.map((x) => [x[0], x[1]]),
+      linkwatch: { ...lw, nextEvent: null },
+      times: null,
+      workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
+    };
   if (view === "coarse") {
     return {
       work,

@@ -81,6 +81,8 @@ describe("ifsim explore: usage", () => {
     [[SEED_RACE, "--probe", "many"], '--probe needs a non-negative integer, got "many"'],
     [[SEED_RACE, "--timing", "loose"], '--timing is any or strict, got "loose"'],
     [[SEED_RACE, "--view", "abstract"], '--view is coarse or exact, got "abstract"'],
+    // the measurement-only view (tools/state-view/bound.ts) is not a verification option
+    [[SEED_RACE, "--view", "untimed"], '--view is coarse or exact, got "untimed"'],
     [[SEED_RACE, "--atomic", "maybe"], '--atomic is on or off, got "maybe"'],
     [[SEED_RACE, "--reduction", "por"], '--reduction is dpor or none, got "por"'],
     [

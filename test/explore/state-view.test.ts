@@ -96,6 +96,28 @@ describe("both views give the naive search's verdict", () => {
   });
 });
 
+describe("the measurement-only untimed view", () => {
+  it("keeps no time: far fewer states than exact on the one-pair boot race, the same verdicts on 5.0 and 5.1", () => {
+    const run = (kernel: string, view: "exact" | "untimed") =>
+      search(systemFor(bootRaceScenario(1), { kernel, view }), { maxStates: 100_000 });
+    const exact = run("5.1", "exact");
+    const untimed = run("5.1", "untimed");
+    expect(exact.verdict).toBe("verified");
+    expect(untimed.verdict).toBe("verified");
+    // docs/performance.md, "Without time": 534 against 8 732
+    expect(untimed.stats.distinct * 10).toBeLessThan(exact.stats.distinct);
+    expect(run("5.0", "untimed").verdict).toBe("violated");
+  });
+
+  it("is not sound: the self-test finds equal untimed keys whose futures differ (so it can fail)", () => {
+    const r = selfTestView(
+      systemFor(bootRaceScenario(1), { kernel: "5.1", view: "untimed" }),
+      OPTS,
+    );
+    expect(r.mismatches.length).toBeGreaterThan(0);
+  });
+});
+
 describe("examples/explore/boot-race-N.yaml", () => {
   it.each([2, 3])("boot-race-%i.yaml is tools/boot-race/gen.ts's output", (n) => {
     const text = readFileSync(`examples/explore/boot-race-${n}.yaml`, "utf8");

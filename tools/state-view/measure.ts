@@ -10,7 +10,7 @@
 //   npx tsx tools/state-view/measure.ts FILE.yaml KERNEL [MAX-STATES]
 //   npx tsx tools/state-view/measure.ts --boot-race N KERNEL [MAX-STATES]
 //
-// IFSIM_VIEW=coarse|exact picks the state view measured (default: the explorer's default).
+// IFSIM_VIEW=coarse|exact|untimed picks the state view measured (default: the explorer's default).
 //
 // With MAX-STATES reached, states left unexpanded each get a class of their own (so states
 // leading to them are split, never merged wrongly: the classes are then an upper bound).
@@ -18,7 +18,7 @@
 import { readFileSync } from "node:fs";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
-import { STATE_VIEWS, type StateView } from "../../src/explore/state-view.ts";
+import { MEASUREMENT_VIEWS, type StateView } from "../../src/explore/state-view.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 
@@ -35,8 +35,8 @@ const { sc, rest } = scenario(process.argv.slice(2));
 const kernel = rest[0] ?? "5.1";
 const cap = Number(rest[1] ?? 50_000);
 const viewEnv = process.env.IFSIM_VIEW;
-if (viewEnv !== undefined && !STATE_VIEWS.includes(viewEnv as StateView))
-  throw new Error(`IFSIM_VIEW is one of ${STATE_VIEWS.join(", ")}, got "${viewEnv}"`);
+if (viewEnv !== undefined && !MEASUREMENT_VIEWS.includes(viewEnv as StateView))
+  throw new Error(`IFSIM_VIEW is one of ${MEASUREMENT_VIEWS.join(", ")}, got "${viewEnv}"`);
 const sys = systemFor(sc, { kernel, ...(viewEnv ? { view: viewEnv as StateView } : {}) });
 const ids = new Map<string, number>();
 const keys: string[] = [];

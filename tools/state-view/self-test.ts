@@ -5,12 +5,12 @@
 //
 //   npx tsx tools/state-view/self-test.ts FILE.yaml|--boot-race N KERNEL [VIEW] [WALKS] [SEED]
 //
-// VIEW is coarse or exact (default: the explorer's default); WALKS default 200, SEED 1.
+// VIEW is coarse, exact or untimed (default: the explorer's default); WALKS default 200, SEED 1.
 
 import { readFileSync } from "node:fs";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
-import { DEFAULT_VIEW, STATE_VIEWS, type StateView } from "../../src/explore/state-view.ts";
+import { DEFAULT_VIEW, MEASUREMENT_VIEWS, type StateView } from "../../src/explore/state-view.ts";
 import { selfTestView } from "../../src/explore/view-self-test.ts";
 import { parseScenario } from "../../src/scenario/parse.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
@@ -34,7 +34,8 @@ if (args[0] === "--boot-race") {
 }
 const kernel = rest[0] ?? sc.kernel ?? "6.1";
 const view = (rest[1] ?? DEFAULT_VIEW) as StateView;
-if (!STATE_VIEWS.includes(view)) throw new Error(`VIEW is one of ${STATE_VIEWS.join(", ")}`);
+if (!MEASUREMENT_VIEWS.includes(view))
+  throw new Error(`VIEW is one of ${MEASUREMENT_VIEWS.join(", ")}`);
 const walks = Number(rest[2] ?? 200);
 const seed = Number(rest[3] ?? 1);
 const r = selfTestView(systemFor(sc, { kernel, view }), {
@@ -47,6 +48,12 @@ const r = selfTestView(systemFor(sc, { kernel, view }), {
 process.stdout.write(
   `view ${view}, kernel ${kernel}: ${r.visited} states visited by ${walks} walks, ${r.keys} keys; ${r.pairsFound} equal-key pairs with different concrete states, ${r.pairsChecked} checked (${r.steps} continuation steps compared); ${r.mismatches.length} with different futures\n`,
 );
+const kinds = new Map<string, number>();
+for (const m of r.mismatches) kinds.set(m.what, (kinds.get(m.what) ?? 0) + 1);
+if (kinds.size > 0)
+  process.stdout.write(
+    `  by what differs first: ${[...kinds].map(([w, n]) => `${w} ${n}`).join(", ")}\n`,
+  );
 for (const m of r.mismatches.slice(0, 5))
   process.stdout.write(
     `  ${m.what} differs after [${m.continuation.join(" ")}]\n    from [${m.a.join(" ")}]\n    and  [${m.b.join(" ")}]\n`,
