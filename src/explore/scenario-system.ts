@@ -106,6 +106,8 @@ type Digests = ReadonlyMap<string, ReadonlyMap<string, string>>;
 /** A device's field digests, with the values they were made from (`fieldValue`). */
 interface DevDigest {
   readonly keys: readonly string[];
+  /** The field values themselves: a frozen object that is still the same one is unchanged. */
+  readonly raws: readonly unknown[];
   readonly vals: readonly unknown[];
   readonly fields: ReadonlyMap<string, string>;
 }
@@ -555,28 +557,46 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       if (old === undefined || !sameKeys(old.keys, keys)) {
         const fields = new Map<string, string>();
         const vals: unknown[] = [];
+        const raws: unknown[] = [];
         for (const f of keys) {
           const v = rec[f];
+          raws.push(v);
           vals.push(fieldValue(v));
           fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
         }
-        c = { keys, vals, fields };
+        c = { keys, raws, vals, fields };
       } else {
         let fields: Map<string, string> | null = null;
         let vals: unknown[] | null = null;
+        let raws: unknown[] | null = null;
         for (let i = 0; i < keys.length; i++) {
           const f = keys[i] as string;
           const v = rec[f];
+          const r = old.raws[i];
+          // The same primitive, or the same frozen object (a shared constant: it cannot have
+          // changed inside): unchanged without building its text.
+          if (v === r && (v === null || typeof v !== "object" || Object.isFrozen(v))) continue;
           const t = fieldValue(v);
-          if (Object.is(t, old.vals[i])) continue;
+          if (Object.is(t, old.vals[i])) {
+            if (raws === null) raws = [...old.raws];
+            raws[i] = v;
+            continue;
+          }
           if (fields === null || vals === null) {
             fields = new Map(old.fields);
             vals = [...old.vals];
           }
+          if (raws === null) raws = [...old.raws];
+          raws[i] = v;
           vals[i] = t;
           fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
         }
-        c = fields === null || vals === null ? old : { keys: old.keys, vals, fields };
+        c =
+          fields === null || vals === null
+            ? raws === null
+              ? old
+              : { keys: old.keys, raws, vals: old.vals, fields: old.fields }
+            : { keys: old.keys, raws: raws ?? old.raws, vals, fields };
       }
       devCache.set(ck, c);
       out.set(`dev:${ck}`, c.fields);

@@ -2,6 +2,7 @@
 // registration, upper/lower links and rx handlers. The core never names a driver: drivers
 // and subsystems hook in through the registry and the notifier chain.
 
+import { sharedConstant } from "../sim/clone.ts";
 import { isAscii, utf8Length } from "../sim/utf8.ts";
 import { err, type KRet, type NegErrno } from "./errno.ts";
 import { bugOn, driverOf, type ExtAck, type Kernel, KernelBug, klog, warnOn } from "./kernel.ts";
@@ -729,7 +730,8 @@ export function allocNetdev(k: Kernel, o: AllocOptions): NetDevice {
     permAddr: null,
     addrAssignType: NET_ADDR.PERM,
     broadcast: "ff:ff:ff:ff:ff:ff",
-    parent: o.parent ?? null,
+    // Never written after allocation: frozen and shared, so snapshots keep it by reference.
+    parent: o.parent ? sharedConstant({ ...o.parent }) : null,
     flags: IFF.BROADCAST | IFF.MULTICAST,
     gflags: 0,
     promiscuity: 0,
