@@ -13,6 +13,7 @@ import {
   statSync,
   unlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
@@ -206,6 +207,128 @@ export function writeOutput(out: string, text: string): string | null {
       // Not created, or already renamed.
     }
     return `cannot write "${out}": ${errnoText(e)}`;
+  }
+}
+
+/** How much text an `OutputStream` holds before it writes it out. */
+const STREAM_CHUNK = 64 * 1024;
+
+/**
+ * An output written as it is produced, with `writeOutput`'s guarantees: a regular file (or a
+ * new one) is written to a temporary file beside it and renamed over it by `finish`, so a run
+ * that fails or is abandoned (`abort`) leaves the old file as it was; anything else (a device,
+ * a pipe) is written in place. Memory holds at most one chunk of the text, however long the
+ * output grows. Errors are kept and reported by `finish`, with `writeOutput`'s wording.
+ *
+ * @example
+ * const o = OutputStream.open("records.txt");
+ * o.write("1: lo: …\n");
+ * const err = o.finish(); // null, or 'cannot write "records.txt": …'
+ */
+export class OutputStream {
+  #fd: number | null = null;
+  #tmp: string | null = null;
+  #buf = "";
+  #error: string | null = null;
+  #done = false;
+  readonly out: string;
+
+  private constructor(out: string) {
+    this.out = out;
+  }
+
+  /** Opens `out` for writing (its temporary file, for a regular or a new file). */
+  static open(out: string): OutputStream {
+    const o = new OutputStream(out);
+    const st = statOrNull(out);
+    if (st?.isDirectory()) {
+      o.#error = `cannot write "${out}": ${errnoText({ code: "EISDIR" })}`;
+      return o;
+    }
+    try {
+      if (st && !st.isFile()) o.#fd = openSync(out, "w");
+      else {
+        const tmp = join(dirname(out), `.${basename(out)}.ifsim-${process.pid}.tmp`);
+        o.#fd = openSync(tmp, "wx", st ? st.mode & 0o777 : 0o666);
+        o.#tmp = tmp;
+      }
+    } catch (e) {
+      o.#error = `cannot write "${out}": ${errnoText(e)}`;
+    }
+    return o;
+  }
+
+  /** Adds `text` (written out once a chunk has gathered). */
+  write(text: string): void {
+    if (this.#done) throw new Error(`OutputStream: write after finish or abort ("${this.out}")`);
+    if (this.#error !== null) return;
+    this.#buf += text;
+    if (this.#buf.length >= STREAM_CHUNK) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#fd === null || this.#buf === "") return;
+    const data = Buffer.from(this.#buf, "utf8");
+    this.#buf = "";
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(this.#fd, data, off);
+    } catch (e) {
+      this.#error = `cannot write "${this.out}": ${errnoText(e)}`;
+      this.#close();
+      this.#unlinkTmp();
+    }
+  }
+
+  #close(): void {
+    if (this.#fd === null) return;
+    try {
+      closeSync(this.#fd);
+    } catch (e) {
+      this.#error ??= `cannot write "${this.out}": ${errnoText(e)}`;
+    }
+    this.#fd = null;
+  }
+
+  #unlinkTmp(): void {
+    if (this.#tmp === null) return;
+    try {
+      unlinkSync(this.#tmp);
+    } catch {
+      // Not created, or already renamed.
+    }
+    this.#tmp = null;
+  }
+
+  /** Writes what is left and puts the file in place; the error, if any write failed. */
+  finish(): string | null {
+    if (this.#done) throw new Error(`OutputStream: finished twice ("${this.out}")`);
+    this.#flush();
+    this.#close();
+    this.#done = true;
+    if (this.#error !== null) {
+      this.#unlinkTmp();
+      return this.#error;
+    }
+    if (this.#tmp !== null) {
+      try {
+        renameSync(this.#tmp, this.out);
+        this.#tmp = null;
+      } catch (e) {
+        this.#unlinkTmp();
+        return `cannot write "${this.out}": ${errnoText(e)}`;
+      }
+    }
+    return null;
+  }
+
+  /** Drops the output: the temporary file goes, an existing file stays as it was. */
+  abort(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#buf = "";
+    this.#close();
+    this.#unlinkTmp();
   }
 }
 

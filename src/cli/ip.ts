@@ -21,10 +21,10 @@ import {
   checkWritable,
   EXIT_IOERR,
   errnoText,
+  OutputStream,
   outputClash,
   readInput,
   sameFile,
-  writeOutput,
 } from "./io.ts";
 import { loadMachine } from "./machines.ts";
 import type { CliResult } from "./main.ts";
@@ -283,75 +283,107 @@ export function ipCommand(argv: readonly string[]): CliResult {
   }
   // Nothing reads the trace afterwards: keep no event, hear only what was asked for (the kernel
   // then builds no link message and no log line nobody reads, and memory follows the devices).
-  let log = dmesg === null ? "" : dmesgText(k.trace.since(0));
-  k.trace.keep(false);
-  if (dmesg !== null)
-    k.trace.subscribe(["kernel.log"], (e) => {
-      if (e.type === "kernel.log") log += dmesgLine(e.t, e.text);
-    });
-  let machine: Machine | null = null;
-  if (spec) {
-    machine = new Machine(k, spec, (t) => clock.advanceTo(t));
-    try {
-      machine.boot();
-    } catch (e) {
-      if (e instanceof MachineError || (e instanceof Error && e.name === "PciAddressError"))
-        return usage(`machine "${spec.name}" does not boot: ${e.message}`);
-      throw e;
+  // A file named by --monitor or --dmesg is written as the text comes (OutputStream: memory
+  // holds one chunk; the file is put in place only once ip has ended); "-" gathers it for
+  // standard error, after ip's own output.
+  const log = new Sink(dmesg);
+  const records = new Sink(monitor);
+  try {
+    return runIp();
+  } finally {
+    // An early return (bad machine, bad ip options, unreadable batch) writes neither file.
+    log.abort();
+    records.abort();
+  }
+
+  function runIp(): CliResult {
+    if (dmesg !== null) log.add(dmesgText(k.trace.since(0)));
+    k.trace.keep(false);
+    if (dmesg !== null)
+      k.trace.subscribe(["kernel.log"], (e) => {
+        if (e.type === "kernel.log") log.add(dmesgLine(e.t, e.text));
+      });
+    let machine: Machine | null = null;
+    if (spec) {
+      machine = new Machine(k, spec, (t) => clock.advanceTo(t));
+      try {
+        machine.boot();
+      } catch (e) {
+        if (e instanceof MachineError || (e instanceof Error && e.name === "PciAddressError"))
+          return usage(`machine "${spec.name}" does not boot: ${e.message}`);
+        throw e;
+      }
     }
-  }
-  let records = "";
-  if (monitor !== null) {
-    const mon = new IpMonitor(k);
-    k.trace.subscribe(["kernel.rtnl"], (e) => {
-      records += mon.feed([e]);
+    if (monitor !== null) {
+      const mon = new IpMonitor(k);
+      k.trace.subscribe(["kernel.rtnl"], (e) => {
+        records.add(mon.feed([e]));
+      });
+    }
+    const g = parseIpGlobalArgs(rest);
+    if ("error" in g) {
+      return { stdout: "", stderr: (g as { error: string }).error, status: 255 };
+    }
+    const proc = new IpProcess(k, {
+      ...g.opts,
+      settle: late ? () => {} : () => settleKernel(k, clock),
+      directive: (text) => runDirective(text, machine, k, clock),
     });
+    let r: CliResult;
+    if (g.batchFile !== null) {
+      // ip's fopen() opens a directory for reading; its first getline() fails with EISDIR,
+      // which ip takes for the end of the file: nothing runs and ip exits 0.
+      if (isDirectory(g.batchFile)) return { stdout: "", stderr: "", status: 0 };
+      const code = openError(g.batchFile);
+      if (code !== null)
+        // iproute2's own message for a file it cannot open (ip.c, batch()).
+        return {
+          stdout: "",
+          stderr: `Cannot open file "${g.batchFile}" for reading: ${code}\n`,
+          status: 1,
+        };
+      const input = readInput(g.batchFile, { stdin: true, streams: true });
+      if ("error" in input) return usage(input.error);
+      r = proc.batch(input.text, g.batchFile);
+    } else {
+      r = proc.run(g.rest);
+    }
+    // --work late: what waited runs once ip has ended (a real `ip monitor` still sees it).
+    if (late) settleKernel(k, clock);
+    if (monitor !== null) r = records.finishInto(r);
+    if (dmesg !== null) r = log.finishInto(r);
+    return r;
   }
-  const g = parseIpGlobalArgs(rest);
-  if ("error" in g) {
-    return { stdout: "", stderr: (g as { error: string }).error, status: 255 };
+}
+
+/**
+ * Where the text of --monitor or --dmesg goes: a file, streamed (`OutputStream`), or standard
+ * error ("-"), gathered and added after ip's own output.
+ */
+class Sink {
+  #text = "";
+  readonly #stream: OutputStream | null;
+
+  constructor(target: string | null) {
+    this.#stream = target !== null && target !== "-" ? OutputStream.open(target) : null;
   }
-  const proc = new IpProcess(k, {
-    ...g.opts,
-    settle: late ? () => {} : () => settleKernel(k, clock),
-    directive: (text) => runDirective(text, machine, k, clock),
-  });
-  let r: CliResult;
-  if (g.batchFile !== null) {
-    // ip's fopen() opens a directory for reading; its first getline() fails with EISDIR,
-    // which ip takes for the end of the file: nothing runs and ip exits 0.
-    if (isDirectory(g.batchFile)) return { stdout: "", stderr: "", status: 0 };
-    const code = openError(g.batchFile);
-    if (code !== null)
-      // iproute2's own message for a file it cannot open (ip.c, batch()).
-      return {
-        stdout: "",
-        stderr: `Cannot open file "${g.batchFile}" for reading: ${code}\n`,
-        status: 1,
-      };
-    const input = readInput(g.batchFile, { stdin: true, streams: true });
-    if ("error" in input) return usage(input.error);
-    r = proc.batch(input.text, g.batchFile);
-  } else {
-    r = proc.run(g.rest);
+
+  add(text: string): void {
+    if (this.#stream) this.#stream.write(text);
+    else this.#text += text;
   }
-  // --work late: what waited runs once ip has ended (a real `ip monitor` still sees it).
-  if (late) settleKernel(k, clock);
-  if (monitor !== null) {
-    if (monitor === "-") {
-      r = {
-        ...r,
-        stderr: r.stderr + records,
-        chunks: [...(r.chunks ?? []), { fd: 2, text: records }],
-      };
-    } else r = withWriteError(r, writeOutput(monitor, records));
+
+  /** `r` with the text on standard error, or with the file put in place (or its error). */
+  finishInto(r: CliResult): CliResult {
+    if (this.#stream) return withWriteError(r, this.#stream.finish());
+    const text = this.#text;
+    return { ...r, stderr: r.stderr + text, chunks: [...(r.chunks ?? []), { fd: 2, text }] };
   }
-  if (dmesg !== null) {
-    if (dmesg === "-") {
-      r = { ...r, stderr: r.stderr + log, chunks: [...(r.chunks ?? []), { fd: 2, text: log }] };
-    } else r = withWriteError(r, writeOutput(dmesg, log));
+
+  /** Drops a file not finished (no-op once finished). */
+  abort(): void {
+    this.#stream?.abort();
   }
-  return r;
 }
 
 /** The result with a failed output write added: its message, exit 74 (EX_IOERR). */
