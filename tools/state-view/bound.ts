@@ -10,36 +10,17 @@
 //
 // VIEW is coarse, exact or untimed (default untimed); SECONDS default 60.
 
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { systemFor } from "../../src/explore/explore.ts";
-import { bootRaceScenario } from "../../src/explore/families.ts";
 import { search } from "../../src/explore/search.ts";
-import { MEASUREMENT_VIEWS, type StateView } from "../../src/explore/state-view.ts";
-import { parseScenario } from "../../src/scenario/parse.ts";
-import type { ScenarioDoc } from "../../src/scenario/schema.ts";
+import { scenarioArgs, viewArg } from "./args.ts";
 
-const args = process.argv.slice(2);
-let sc: ScenarioDoc;
-let rest: string[];
-if (args[0] === "--boot-race") {
-  sc = bootRaceScenario(Number(args[1]));
-  rest = args.slice(2);
-} else if (args[0] !== undefined) {
-  const p = parseScenario(readFileSync(args[0], "utf8"), args[0]);
-  if (!p.ok) throw new Error(`${args[0]} does not parse`);
-  sc = p.scenario;
-  rest = args.slice(1);
-} else {
-  process.stderr.write(
-    "usage: bound.ts FILE.yaml|--boot-race N KERNEL [coarse|exact|untimed] [SECONDS]\n",
-  );
-  process.exit(2);
-}
+const { sc, rest } = scenarioArgs(
+  process.argv.slice(2),
+  "bound.ts FILE.yaml|--boot-race N KERNEL [coarse|exact|untimed] [SECONDS]",
+);
 const kernel = rest[0] ?? sc.kernel ?? "6.1";
-const view = (rest[1] ?? "untimed") as StateView;
-if (!MEASUREMENT_VIEWS.includes(view))
-  throw new Error(`VIEW is one of ${MEASUREMENT_VIEWS.join(", ")}, got "${view}"`);
+const view = viewArg(rest[1] ?? "untimed");
 const seconds = Number(rest[2] ?? 60);
 if (!(seconds > 0)) throw new Error(`SECONDS must be a positive number, got "${rest[2]}"`);
 const t0 = performance.now();

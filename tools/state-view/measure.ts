@@ -15,29 +15,18 @@
 // With MAX-STATES reached, states left unexpanded each get a class of their own (so states
 // leading to them are split, never merged wrongly: the classes are then an upper bound).
 
-import { readFileSync } from "node:fs";
 import { systemFor } from "../../src/explore/explore.ts";
-import { bootRaceScenario } from "../../src/explore/families.ts";
-import { MEASUREMENT_VIEWS, type StateView } from "../../src/explore/state-view.ts";
-import { parseScenario } from "../../src/scenario/parse.ts";
-import type { ScenarioDoc } from "../../src/scenario/schema.ts";
+import { scenarioArgs, viewArg } from "./args.ts";
 
-function scenario(args: string[]): { sc: ScenarioDoc; rest: string[] } {
-  if (args[0] === "--boot-race")
-    return { sc: bootRaceScenario(Number(args[1])), rest: args.slice(2) };
-  const f = args[0] as string;
-  const p = parseScenario(readFileSync(f, "utf8"), f);
-  if (!p.ok) throw new Error(`${f} does not parse`);
-  return { sc: p.scenario, rest: args.slice(1) };
-}
-
-const { sc, rest } = scenario(process.argv.slice(2));
+const { sc, rest } = scenarioArgs(
+  process.argv.slice(2),
+  "measure.ts FILE.yaml|--boot-race N KERNEL [MAX-STATES]",
+);
 const kernel = rest[0] ?? "5.1";
 const cap = Number(rest[1] ?? 50_000);
 const viewEnv = process.env.IFSIM_VIEW;
-if (viewEnv !== undefined && !MEASUREMENT_VIEWS.includes(viewEnv as StateView))
-  throw new Error(`IFSIM_VIEW is one of ${MEASUREMENT_VIEWS.join(", ")}, got "${viewEnv}"`);
-const sys = systemFor(sc, { kernel, ...(viewEnv ? { view: viewEnv as StateView } : {}) });
+const view = viewEnv === undefined ? undefined : viewArg(viewEnv, "IFSIM_VIEW");
+const sys = systemFor(sc, { kernel, ...(view ? { view } : {}) });
 const ids = new Map<string, number>();
 const keys: string[] = [];
 const succ: [string, number][][] = [];

@@ -7,35 +7,17 @@
 //
 // VIEW is coarse, exact or untimed (default: the explorer's default); WALKS default 200, SEED 1.
 
-import { readFileSync } from "node:fs";
 import { systemFor } from "../../src/explore/explore.ts";
-import { bootRaceScenario } from "../../src/explore/families.ts";
-import { DEFAULT_VIEW, MEASUREMENT_VIEWS, type StateView } from "../../src/explore/state-view.ts";
+import { DEFAULT_VIEW } from "../../src/explore/state-view.ts";
 import { selfTestView } from "../../src/explore/view-self-test.ts";
-import { parseScenario } from "../../src/scenario/parse.ts";
-import type { ScenarioDoc } from "../../src/scenario/schema.ts";
+import { scenarioArgs, viewArg } from "./args.ts";
 
-const args = process.argv.slice(2);
-let sc: ScenarioDoc;
-let rest: string[];
-if (args[0] === "--boot-race") {
-  sc = bootRaceScenario(Number(args[1]));
-  rest = args.slice(2);
-} else if (args[0] !== undefined) {
-  const p = parseScenario(readFileSync(args[0], "utf8"), args[0]);
-  if (!p.ok) throw new Error(`${args[0]} does not parse`);
-  sc = p.scenario;
-  rest = args.slice(1);
-} else {
-  process.stderr.write(
-    "usage: self-test.ts FILE.yaml|--boot-race N KERNEL [VIEW] [WALKS] [SEED]\n",
-  );
-  process.exit(2);
-}
+const { sc, rest } = scenarioArgs(
+  process.argv.slice(2),
+  "self-test.ts FILE.yaml|--boot-race N KERNEL [VIEW] [WALKS] [SEED]",
+);
 const kernel = rest[0] ?? sc.kernel ?? "6.1";
-const view = (rest[1] ?? DEFAULT_VIEW) as StateView;
-if (!MEASUREMENT_VIEWS.includes(view))
-  throw new Error(`VIEW is one of ${MEASUREMENT_VIEWS.join(", ")}`);
+const view = viewArg(rest[1] ?? DEFAULT_VIEW);
 const walks = Number(rest[2] ?? 200);
 const seed = Number(rest[3] ?? 1);
 const r = selfTestView(systemFor(sc, { kernel, view }), {
