@@ -12,7 +12,6 @@ import {
   type Stats,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -185,29 +184,9 @@ export function checkWritable(out: string): string | null {
  * else (/dev/null, /dev/full, a FIFO) directly. Returns an error message or null.
  */
 export function writeOutput(out: string, text: string): string | null {
-  const st = statOrNull(out);
-  if (st?.isDirectory()) return `cannot write "${out}": ${errnoText({ code: "EISDIR" })}`;
-  if (st && !st.isFile()) {
-    try {
-      writeFileSync(out, text);
-      return null;
-    } catch (e) {
-      return `cannot write "${out}": ${errnoText(e)}`;
-    }
-  }
-  const tmp = join(dirname(out), `.${basename(out)}.ifsim-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: "wx", mode: st ? st.mode & 0o777 : 0o666 });
-    renameSync(tmp, out);
-    return null;
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Not created, or already renamed.
-    }
-    return `cannot write "${out}": ${errnoText(e)}`;
-  }
+  const o = OutputStream.open(out);
+  o.write(text);
+  return o.finish();
 }
 
 /** How much text an `OutputStream` holds before it writes it out. */
