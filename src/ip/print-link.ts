@@ -89,10 +89,17 @@ export function linkFlagWords(flags: number, mdown: boolean): string[] {
   return out;
 }
 
+/** flagsText's answers by flag word (a record's flags take few values): at most 256 kept. */
+const FLAGS_TEXT = new Map<number, string>();
+
 /** `<A,B,...> ` exactly as print_link_flags() prints it (M-DOWN always after a comma). */
 function flagsText(flags: number, mdown: boolean): string {
-  const words = linkFlagWords(flags, false);
-  return `<${words.join(",")}${mdown ? ",M-DOWN" : ""}> `;
+  let inner = FLAGS_TEXT.get(flags);
+  if (inner === undefined) {
+    inner = linkFlagWords(flags, false).join(",");
+    if (FLAGS_TEXT.size < 256) FLAGS_TEXT.set(flags, inner);
+  }
+  return mdown ? `<${inner},M-DOWN> ` : `<${inner}> `;
 }
 
 function nameAndLink(
@@ -188,21 +195,16 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
     s += flagsText(snap.flags, nl.mdown);
     return `${s}\n`;
   }
-  s += `${snap.ifindex}: ${nl.text}: `;
-  s += flagsText(snap.flags, nl.mdown);
-  s += `mtu ${snap.mtu} `;
-  s += `qdisc ${snap.qdisc} `;
-  if (snap.master !== null) s += `master ${ctx.cache.indexToName(snap.master)} `;
-  s += `state ${OPER_STATES[snap.operstate] ?? String(snap.operstate)} `;
-  if (ctx.show) s += `mode ${snap.linkmode === 1 ? "DORMANT" : "DEFAULT"} `;
-  s += `group ${snap.group === 0 ? "default" : String(snap.group)} `;
-  if (ctx.show && snap.txqlen !== 0) s += `qlen ${signed32(snap.txqlen)}`;
+  // One template for the line every record has (fewer intermediate strings than one += per word).
+  const master = snap.master !== null ? `master ${ctx.cache.indexToName(snap.master)} ` : "";
+  const mode = ctx.show ? `mode ${snap.linkmode === 1 ? "DORMANT" : "DEFAULT"} ` : "";
+  const qlen = ctx.show && snap.txqlen !== 0 ? `qlen ${signed32(snap.txqlen)}` : "";
   const ev = ctx.event ? EVENT_NAMES[ctx.event] : undefined;
-  if (ev) s += `event ${ev} `;
-  s += `${sl}    link/${snap.linkType} ${snap.address} brd ${snap.broadcast}`;
-  if (snap.permAddress !== null && snap.permAddress !== snap.address) {
-    s += ` permaddr ${snap.permAddress}`;
-  }
+  const perm =
+    snap.permAddress !== null && snap.permAddress !== snap.address
+      ? ` permaddr ${snap.permAddress}`
+      : "";
+  s += `${snap.ifindex}: ${nl.text}: ${flagsText(snap.flags, nl.mdown)}mtu ${snap.mtu} qdisc ${snap.qdisc} ${master}state ${OPER_STATES[snap.operstate] ?? String(snap.operstate)} ${mode}group ${snap.group === 0 ? "default" : String(snap.group)} ${qlen}${ev ? `event ${ev} ` : ""}${sl}    link/${snap.linkType} ${snap.address} brd ${snap.broadcast}${perm}`;
   if (opts.details) {
     s += ` promiscuity ${snap.promiscuity} `;
     s += ` allmulti ${snap.allmulti} `;

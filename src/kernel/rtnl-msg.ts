@@ -3,7 +3,14 @@
 
 import { addrconfHasIdev } from "./addrconf.ts";
 import type { Kernel } from "./kernel.ts";
-import { IF_OPER, IFF, type LinkStats, type NetDevice, type OperState } from "./netdevice.ts";
+import {
+  IF_OPER,
+  IFF,
+  type LinkStats,
+  type NetDevice,
+  NO_NAMES,
+  type OperState,
+} from "./netdevice.ts";
 import { callNetdeviceNotifiers } from "./notifier.ts";
 import { devGetStats } from "./xmit.ts";
 
@@ -96,7 +103,12 @@ export function devGetIflink(k: Kernel, dev: NetDevice): number {
 export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
   const drv = k.registry.drivers.get(dev.driver);
   const iflink = devGetIflink(k, dev);
-  const master = dev.uppers.find((u) => u.master);
+  let master: number | null = null;
+  for (const u of dev.uppers)
+    if (u.master) {
+      master = u.ifindex;
+      break;
+    }
   let physPortName: string | null = null;
   if (drv?.ops.ndoGetPhysPortName) {
     const r = drv.ops.ndoGetPhysPortName(k, dev);
@@ -112,7 +124,7 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     minMtu: dev.minMtu,
     maxMtu: dev.maxMtu,
     qdisc: dev.qdisc,
-    master: master ? master.ifindex : null,
+    master,
     link: iflink !== dev.ifindex ? iflink : null,
     operstate: dev.running ? dev.operstate : IF_OPER.DOWN,
     linkmode: 0,
@@ -122,7 +134,8 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     address: dev.devAddr,
     broadcast: dev.broadcast,
     permAddress: p.permAddrAttr && permNonZero ? dev.permAddr : null,
-    altnames: p.altnames ? [...dev.altnames] : [],
+    // Writers replace a device's list and never change it in place: the snapshot shares it.
+    altnames: p.altnames ? dev.altnames : NO_NAMES,
     ifalias: dev.ifalias ?? null,
     kind: dev.kind,
     numTxQueues: dev.numTxQueues,

@@ -9,6 +9,8 @@ import {
   type LinkStats,
   type NetDevice,
   statsOf,
+  ZERO_CORE_STATS,
+  ZERO_STATS,
 } from "./netdevice.ts";
 
 function checkBatch(batch: FrameBatch): void {
@@ -98,6 +100,9 @@ export function netifReceive(k: Kernel, dev: NetDevice, batch: FrameBatch): RxOu
  */
 export function devGetStats(k: Kernel, dev: NetDevice): LinkStats {
   const ops = k.registry.drivers.get(dev.driver)?.ops;
+  // Nothing counted yet (both shared, frozen zero blocks): the zero block itself, no copy.
+  if (!ops?.ndoGetStats64 && dev.stats === ZERO_STATS && dev.coreStats === ZERO_CORE_STATS)
+    return ZERO_STATS;
   const s: LinkStats = ops?.ndoGetStats64 ? ops.ndoGetStats64(k, dev) : { ...dev.stats };
   s.rxDropped += dev.coreStats.rxDropped;
   s.txDropped += dev.coreStats.txDropped;
