@@ -61,8 +61,16 @@ const EVENT_NAMES: Readonly<Record<string, string>> = {
   BONDING_OPTIONS: "BONDING OPTION",
 };
 
-/** The GSO/GRO/TSO size attributes, in print order (tso_max_size is per device). */
+/**
+ * The GSO/GRO/TSO size attributes the kernel sent, in print order (tso_max_size is per device;
+ * before v5.19 only the two GSO ones).
+ */
 function gsoFields(snap: LinkSnapshot): [string, number][] {
+  if (snap.tsoMaxSize === null)
+    return [
+      ["gso_max_size", 65536],
+      ["gso_max_segs", 65535],
+    ];
   return [
     ["gso_max_size", 65536],
     ["gso_max_segs", 65535],
@@ -207,7 +215,7 @@ export function formatLinkText(snap: LinkSnapshot, ctx: LinkPrintContext, opts: 
   s += `${snap.ifindex}: ${nl.text}: ${flagsText(snap.flags, nl.mdown)}mtu ${snap.mtu} qdisc ${snap.qdisc} ${master}state ${OPER_STATES[snap.operstate] ?? String(snap.operstate)} ${mode}group ${snap.group === 0 ? "default" : String(snap.group)} ${qlen}${ev ? `event ${ev} ` : ""}${sl}    link/${snap.linkType} ${snap.address} brd ${snap.broadcast}${perm}`;
   if (opts.details) {
     s += ` promiscuity ${snap.promiscuity} `;
-    s += ` allmulti ${snap.allmulti} `;
+    if (snap.allmulti !== null) s += ` allmulti ${snap.allmulti} `;
     s += `minmtu ${snap.minMtu} `;
     s += `maxmtu ${snap.maxMtu} `;
     if (snap.kind !== null) s += `${sl}    ${snap.kind} `;
@@ -273,7 +281,7 @@ export function writeLinkJson(
   }
   if (opts.details) {
     w.field("promiscuity", snap.promiscuity);
-    w.field("allmulti", snap.allmulti);
+    if (snap.allmulti !== null) w.field("allmulti", snap.allmulti);
     w.field("min_mtu", snap.minMtu);
     w.field("max_mtu", snap.maxMtu);
     if (snap.kind !== null) {

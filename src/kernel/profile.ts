@@ -33,6 +33,17 @@ export interface KernelProfile {
   /** v5.15+: RTM_NEWLINK carries IFLA_PARENT_DEV_NAME / IFLA_PARENT_DEV_BUS_NAME. */
   readonly parentDevAttr: boolean;
   /**
+   * RTM_NEWLINK carries IFLA_GRO_MAX_SIZE (eac1b93c14d6, v5.17) and IFLA_TSO_MAX_SIZE /
+   * IFLA_TSO_MAX_SEGS (89527be8d8d6, v5.19). No profile lies between 5.15 and 6.1, so one flag,
+   * taken as v5.19. Measured: Debian's 5.10 sends neither (`ip -d link`: gso_max_segs is the last).
+   */
+  readonly groTsoMaxAttrs: boolean;
+  /**
+   * v6.1+: RTM_NEWLINK carries IFLA_ALLMULTI ("rtnetlink: advertise allmulti counter",
+   * N. Dichtel, net-next Sep 2022). Measured: Debian's 6.1 sends it, 5.10 does not.
+   */
+  readonly allmultiAttr: boolean;
+  /**
    * v5.19+: alloc_etherdev names devices NET_NAME_ENUM ("net/ethernet: set default assignment
    * identifier to NET_NAME_ENUM"); before, NET_NAME_UNKNOWN (sysfs name_assign_type: -EINVAL).
    */
@@ -144,6 +155,8 @@ export function profileFor(
     notifierReplayUnwindReverse: atLeast(5, 7),
     permAddrAttr: atLeast(5, 6),
     parentDevAttr: atLeast(5, 15),
+    groTsoMaxAttrs: atLeast(5, 19),
+    allmultiAttr: atLeast(6, 1),
     // "ipv6: lower "link become ready"'s level" (M. Baerts, net-next June 2023 → v6.5).
     addrconfLinkReadyLog: !atLeast(6, 5),
     rtnlValidatesPeer: atLeast(6, 14),

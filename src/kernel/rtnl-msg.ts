@@ -50,10 +50,11 @@ export interface LinkSnapshot {
   readonly numRxQueues: number;
   /** IFLA_AF_SPEC carries AF_INET6 (IFLA_INET6_ADDR_GEN_MODE…): the device has an inet6_dev. */
   readonly inet6: boolean;
-  /** IFLA_TSO_MAX_SIZE. */
-  readonly tsoMaxSize: number;
+  /** IFLA_TSO_MAX_SIZE; null when the kernel sends neither it nor IFLA_GRO_MAX_SIZE (< v5.19). */
+  readonly tsoMaxSize: number | null;
   readonly promiscuity: number;
-  readonly allmulti: number;
+  /** IFLA_ALLMULTI; null before v6.1, which did not send it. */
+  readonly allmulti: number | null;
   /** IFLA_PARENT_DEV_BUS_NAME / IFLA_PARENT_DEV_NAME (v5.15+). */
   readonly parentBus: string | null;
   readonly parentDev: string | null;
@@ -141,9 +142,9 @@ export function rtnlFillIfinfo(k: Kernel, dev: NetDevice): LinkSnapshot {
     numTxQueues: dev.numTxQueues,
     numRxQueues: dev.numRxQueues,
     inet6: addrconfHasIdev(k, dev),
-    tsoMaxSize: dev.tsoMaxSize,
+    tsoMaxSize: p.groTsoMaxAttrs ? dev.tsoMaxSize : null,
     promiscuity: dev.promiscuity,
-    allmulti: dev.allmulti,
+    allmulti: p.allmultiAttr ? dev.allmulti : null,
     parentBus: p.parentDevAttr && dev.parent ? dev.parent.bus : null,
     parentDev: p.parentDevAttr && dev.parent ? dev.parent.id : null,
     physPortName,
