@@ -5,15 +5,20 @@
 // load); the page faults count memory the heap touched for the first time, which does not
 // depend on the machine's load (a first touch costs about 12 µs of CPU on the development VM).
 //
-//   npx tsx bench/phases.ts [N] [RUNS] [WARMUP]      (defaults 4000, 10, 3)
+//   npx tsx bench/phases.ts [--monitor] [N] [RUNS] [WARMUP]      (defaults 4000, 10, 3)
+//
+// --monitor adds an `ip monitor link` listener formatting every RTM_NEWLINK/DELLINK record, as
+// `ifsim ip --monitor` does (and bench/run.ts's monitor column).
 
 import { settleKernel } from "../src/cli/ip.ts";
-import { IpProcess } from "../src/ip/index.ts";
+import { IpMonitor, IpProcess } from "../src/ip/index.ts";
 import { createKernel } from "../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../src/sim/index.ts";
 import { batches, PHASES } from "./workload.ts";
 
-const [n = 4000, runs = 10, warmup = 3] = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const monitor = args.includes("--monitor");
+const [n = 4000, runs = 10, warmup = 3] = args.filter((a) => a !== "--monitor").map(Number);
 
 const text = batches(n);
 
@@ -23,6 +28,13 @@ for (let r = 0; r < warmup + runs; r++) {
   const clock = new VirtualClock();
   const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
   k.trace.keep(false);
+  let bytes = 0;
+  if (monitor) {
+    const mon = new IpMonitor(k);
+    k.trace.subscribe(["kernel.rtnl"], (e) => {
+      bytes += mon.feed([e]).length;
+    });
+  }
   for (const p of PHASES) {
     const ip = new IpProcess(k, { settle: () => settleKernel(k, clock) });
     const f0 = process.resourceUsage().minorPageFault;
@@ -35,9 +47,12 @@ for (let r = 0; r < warmup + runs; r++) {
     cpu.get(p)?.push((c.user + c.system) / n);
     faults.get(p)?.push(f / n);
   }
+  if (monitor && bytes === 0) throw new Error("the monitor listener heard nothing");
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-console.log(`N = ${n}, ${runs} runs: best CPU µs/op, median page faults/op`);
+console.log(
+  `N = ${n}, ${runs} runs${monitor ? ", with a monitor listener" : ""}: best CPU µs/op, median page faults/op`,
+);
 for (const p of PHASES)
   console.log(
     `${p.padEnd(9)} ${Math.min(...(cpu.get(p) ?? []))
