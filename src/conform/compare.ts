@@ -401,14 +401,82 @@ export function verdictOf(
   sc: ScenarioDoc,
   model: ComparableRecord,
   kernel: ComparableRecord,
-  o: { readonly profile?: string; readonly tolerated?: string[] } = {},
+  o: {
+    readonly profile?: string;
+    readonly tolerated?: string[];
+    /** Both sides' `ip -d link` text of the final state, when the backend printed it. */
+    readonly details?: IpDetails;
+  } = {},
 ): Difference[] {
   const given = givenMacs(sc);
   const udevd = sc.udev !== undefined && sc.udev !== "none";
   const openCarrierRace = o.profile !== undefined && profileFor(o.profile).virtioNetConfigAtOpen;
-  return compareRecords(normaliseRandomMacs(model, given), normaliseRandomMacs(kernel, given), {
-    concurrentDevices: udevd,
-    openCarrierRace,
-    ...(o.tolerated ? { tolerated: o.tolerated } : {}),
-  });
+  const out = compareRecords(
+    normaliseRandomMacs(model, given),
+    normaliseRandomMacs(kernel, given),
+    {
+      concurrentDevices: udevd,
+      openCarrierRace,
+      ...(o.tolerated ? { tolerated: o.tolerated } : {}),
+    },
+  );
+  const d = o.details ? compareIpDetails(o.details, given, { altnames: !udevd }) : null;
+  return d ? [...out, d] : out;
+}
+
+/** `ip -d link` of the final state on both sides, and where the guest's PCI addresses differ. */
+export interface IpDetails {
+  readonly model: string;
+  readonly kernel: string;
+  /** Guest PCI address → the model's (devices behind root ports; qemu's `pciAddrs`). */
+  readonly pciAddrs?: ReadonlyMap<string, string>;
+}
+
+const ALTNAME_LINE = /^\s+altname /;
+const PCI_ADDR_RE = /\b[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\b/g;
+
+/**
+ * The final `ip -d link` texts compared line by line: every attribute iproute2 prints
+ * (promiscuity, allmulti, MTU range, queues, GSO/TSO/GRO sizes, parent device, port name,
+ * altnames), which the link fields of the record do not all cover. The guest's PCI addresses
+ * are mapped to the model's and random MACs labelled by first appearance on each side. With
+ * `altnames: false` (a scenario with udevd) the `altname` lines are left out: udevd's workers may
+ * give a shared MAC's enx… altname to either device of that MAC, which the steps' records
+ * compare with that tolerance.
+ */
+export function compareIpDetails(
+  d: IpDetails,
+  given: ReadonlySet<string>,
+  o: { readonly altnames?: boolean } = {},
+): Difference | null {
+  const keep = (l: string): boolean => l !== "" && (o.altnames !== false || !ALTNAME_LINE.test(l));
+  const norm = (text: string, pci: ReadonlyMap<string, string> | undefined): string[] => {
+    const labels = new Map<string, string>();
+    return text
+      .replace(PCI_ADDR_RE, (a) => pci?.get(a) ?? a)
+      .replace(MAC_RE, (mac) => {
+        const m = mac.toLowerCase();
+        if (given.has(m) || !isRandomKind(m)) return mac;
+        let l = labels.get(m);
+        if (l === undefined) {
+          l = `<random MAC ${labels.size + 1}>`;
+          labels.set(m, l);
+        }
+        return l;
+      })
+      .split("\n")
+      .filter(keep);
+  };
+  const m = norm(d.model, undefined);
+  const k = norm(d.kernel, d.pciAddrs);
+  if (m.join("\n") === k.join("\n")) return null;
+  const first = m.findIndex((l, i) => l !== k[i]);
+  const at = first === -1 ? m.length : first;
+  return {
+    where: "final",
+    field: "ip -d link",
+    model: m[at] ?? "(no more lines)",
+    kernel: k[at] ?? "(no more lines)",
+    diff: unifiedDiff(m, k),
+  };
 }

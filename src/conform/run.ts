@@ -14,7 +14,7 @@ import type { RunInput } from "../report/index.ts";
 import { runScenarioWithStates } from "../scenario/link-states.ts";
 import { RunError, runScenario } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
-import { type Difference, verdictOf } from "./compare.ts";
+import { type Difference, type IpDetails, verdictOf } from "./compare.ts";
 
 /** The verdict on one scenario. */
 export interface ConformResult {
@@ -52,10 +52,17 @@ export interface ConformResult {
 export function modelRunOptions(
   backend: Pick<Backend, "settleQuietMs" | "bootModuleGapMs">,
   profile: string,
-): { kernel: string; settleSteps: true; settleQuietUs: number; moduleGapUs: number } {
+): {
+  kernel: string;
+  settleSteps: true;
+  settleQuietUs: number;
+  moduleGapUs: number;
+  ipDetails: true;
+} {
   return {
     kernel: profile,
     settleSteps: true,
+    ipDetails: true,
     settleQuietUs: (backend.settleQuietMs ?? 0) * 1000,
     moduleGapUs: (backend.bootModuleGapMs ?? 0) * 1000,
   };
@@ -113,7 +120,12 @@ export async function conformScenario(
   }
   const wallMs = kernel.wallMs ?? Math.round(performance.now() - k0);
   const tolerated: string[] = [];
-  const differences = verdictOf(sc, model, kernel, { profile, tolerated });
+  const details = ipDetailsOf(backend, model, kernel);
+  const differences = verdictOf(sc, model, kernel, {
+    profile,
+    tolerated,
+    ...(details ? { details } : {}),
+  });
   return {
     ...base,
     verdict: differences.length === 0 ? "AGREE" : "DIFFER",
@@ -128,6 +140,29 @@ export async function conformScenario(
     modelMs,
     ...(modelRun ? { records: { model: modelRun, kernel } } : {}),
   };
+}
+
+/**
+ * Both sides' final `ip -d link` text, when the backend prints it: the qemu backend's record
+ * carries it as `ip_link` (with `pciAddrs`, the guest's addresses that differ from the model's).
+ */
+function ipDetailsOf(
+  backend: Backend,
+  model: ReturnType<typeof runScenario>,
+  kernel: BackendRunRecord,
+): IpDetails | null {
+  const k = kernel as { ip_link?: unknown; pciAddrs?: unknown };
+  if (backend.name !== "qemu" || typeof k.ip_link !== "string" || k.ip_link === "") return null;
+  if (model.ip_link_details === undefined) return null;
+  const pci =
+    k.pciAddrs !== null && typeof k.pciAddrs === "object"
+      ? new Map(
+          Object.entries(k.pciAddrs as Record<string, unknown>).filter(
+            (e): e is [string, string] => typeof e[1] === "string",
+          ),
+        )
+      : undefined;
+  return { model: model.ip_link_details, kernel: k.ip_link, ...(pci ? { pciAddrs: pci } : {}) };
 }
 
 /** The retried boot crashes a backend's record lists (the qemu backend's `bootFailures`). */

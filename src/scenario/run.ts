@@ -134,6 +134,11 @@ export interface RunOptions {
    */
   readonly shouldStop?: () => boolean;
   /**
+   * Also keep `ip -d link show` of the final state in the record (`ip_link_details`): what a
+   * comparison with a real guest's `ip -d link` needs (`ifsim conform`). Default false.
+   */
+  readonly ipDetails?: boolean;
+  /**
    * Boots this machine instead of the one the scenario's `devices:` describe (`ifsim exec
    * --machine M`: a built-in or a machine file, with the scenario's actors).
    */
@@ -199,6 +204,8 @@ export interface RunRecord {
   readonly dmesg: { t: number; text: string }[];
   /** `ip link show` of the final state, as iproute2 6.1 prints it. */
   readonly ip_link: string;
+  /** `ip -d link show` of the final state (with RunOptions.ipDetails only). */
+  readonly ip_link_details?: string;
   /**
    * Every `ip monitor link` line of the run after boot, with its virtual time (µs): also the
    * records of deferred kernel work (linkwatch, carrier) that happen between steps and belong
@@ -1170,6 +1177,7 @@ export interface PreparedRun {
 interface RunInternals {
   readonly wholeRun: IpMonitor;
   readonly monitorFrom: number;
+  readonly ipDetails: boolean;
 }
 
 const internals = new WeakMap<PreparedRun, RunInternals>();
@@ -1312,7 +1320,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
       wholeRun.load(s.monitors.run);
     },
   };
-  internals.set(p, { wholeRun, monitorFrom });
+  internals.set(p, { wholeRun, monitorFrom, ipDetails: o.ipDetails === true });
   return p;
 }
 
@@ -1384,6 +1392,9 @@ export function finishRun(p: PreparedRun): RunRecord {
         : { ...r, expect: `${r.expect} ${selectorLabel(e.kernels)}` };
     });
   const ipLink = new IpProcess(k, { settle: () => {} }).run(["link", "show"]).stdout;
+  const ipLinkDetails = inner.ipDetails
+    ? new IpProcess(k, { settle: () => {}, details: true }).run(["link", "show"]).stdout
+    : undefined;
   // The whole-run monitor formats the trace now; its ll_map is put back afterwards.
   const wholeRun = inner.wholeRun.save();
   const monitor = (k.trace.since(inner.monitorFrom) as StampedEvent[]).flatMap((e) =>
@@ -1407,6 +1418,7 @@ export function finishRun(p: PreparedRun): RunRecord {
     expectations,
     dmesg,
     ip_link: ipLink,
+    ...(ipLinkDetails !== undefined ? { ip_link_details: ipLinkDetails } : {}),
     monitor,
     devices,
     ...(p.udev

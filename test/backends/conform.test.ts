@@ -16,8 +16,10 @@ import { conformStatus } from "../../src/cli/conform.ts";
 import { type CliResult, main } from "../../src/cli/main.ts";
 import {
   type ComparableRecord,
+  compareIpDetails,
   compareRecords,
   givenMacs,
+  modelRunOptions,
   normaliseRandomMacs,
   OPEN_CARRIER_RACE,
   verdictOf,
@@ -403,6 +405,52 @@ steps:
 `,
 );
 const REFUSED = file("refused.yaml", "ifsim: 1\nname: refuse me\nsteps: []\n");
+
+describe("ip -d link of the final state (qemu: every attribute iproute2 prints)", () => {
+  const guest = `1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0  allmulti 0 minmtu 0 maxmtu 0 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535
+2: eth0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000
+    link/ether 52:54:00:00:12:53 brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 9212 parentbus pci parentdev 0000:01:00.0
+    altname enp1s0
+3: d0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000
+    link/ether 2a:11:22:33:44:55 brd ff:ff:ff:ff:ff:ff promiscuity 0
+`;
+  const model = guest
+    .replace("0000:01:00.0", "0000:02:00.0")
+    .replace("2a:11:22:33:44:55", "6e:99:88:77:66:55");
+  const pciAddrs = new Map([["0000:01:00.0", "0000:02:00.0"]]);
+  const given = new Set(["52:54:00:00:12:53"]);
+
+  it("should agree once guest PCI addresses are mapped and random MACs labelled", () => {
+    expect(compareIpDetails({ model, kernel: guest, pciAddrs }, given)).toBeNull();
+  });
+  it("should report the first differing line and a diff (an attribute the kernel does not send)", () => {
+    const d = compareIpDetails(
+      { model: model.replace("allmulti 0 minmtu 68", "minmtu 68"), kernel: guest, pciAddrs },
+      given,
+    );
+    expect(d?.field).toBe("ip -d link");
+    expect(d?.model).toContain("promiscuity 0  minmtu 68 maxmtu 9212");
+    expect(d?.kernel).toContain("promiscuity 0  allmulti 0 minmtu 68");
+    expect(d?.diff?.some((l) => l.startsWith("- "))).toBe(true);
+    // without the PCI map the parent device differs too
+    expect(compareIpDetails({ model, kernel: guest }, given)?.kernel).toContain("0000:01:00.0");
+  });
+  it("should leave altname lines out only when asked (udevd: a shared MAC's altname may move)", () => {
+    const moved = model.replace("    altname enp1s0\n", "");
+    expect(compareIpDetails({ model: moved, kernel: guest, pciAddrs }, given)).not.toBeNull();
+    expect(
+      compareIpDetails({ model: moved, kernel: guest, pciAddrs }, given, { altnames: false }),
+    ).toBeNull();
+  });
+  it("should have the model keep ip -d link when conform runs it, and only then", () => {
+    const sc: ScenarioDoc = { ifsim: 1, name: "d", kernel: "5.10", steps: [] };
+    const rec = runScenario(sc, modelRunOptions({}, "5.10"));
+    expect(rec.ip_link_details).toMatch(/^1: lo: .*\n {4}link\/loopback .* gso_max_segs 65535 \n$/);
+    expect(rec.ip_link_details).not.toContain("allmulti");
+    expect(runScenario(sc).ip_link_details).toBeUndefined();
+  });
+});
 
 describe("ifsim conform through main()", () => {
   let restore: (() => void) | null = null;

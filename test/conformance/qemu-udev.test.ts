@@ -120,6 +120,11 @@ for (const r of QEMU_RELEASES) {
           });
           if (res.verdict === "REFUSED" || res.verdict === "ERROR")
             throw new Error(`${res.verdict}: ${res.reason}`);
+          // conform compared the final `ip -d link` too: both sides must have had it
+          expect((res.records?.kernel as { ip_link?: string } | undefined)?.ip_link).toMatch(
+            /^1: lo: /,
+          );
+          expect(res.records?.model.record.ip_link_details).toMatch(/^1: lo: /);
           // only the interleaving of two devices' records may differ (perDevice)
           const interleaved = (d: (typeof res.differences)[number]): boolean => {
             const i = Number(/^step (\d+) /.exec(d.where)?.[1]) - 1;

@@ -103,8 +103,17 @@ describe("qemu backend: the failover corpus agrees with the model", () => {
         timings.push(
           `${f}: guest up ${kernel.bootMs} ms, ready ${kernel.readyMs} ms, run ${kernel.wallMs} ms`,
         );
-        const diffs = verdictOf(sc, model, kernel).map(
-          (d) => `${d.where}: ${d.field}\n    model:  ${d.model}\n    kernel: ${d.kernel}`,
+        // the final `ip -d link` too: every attribute iproute2 prints (both sides must have it)
+        expect(kernel.ip_link).toMatch(/^1: lo: /);
+        expect(model.ip_link_details).toMatch(/^1: lo: /);
+        const details = {
+          model: model.ip_link_details ?? "",
+          kernel: kernel.ip_link,
+          pciAddrs: new Map(Object.entries(kernel.pciAddrs)),
+        };
+        const diffs = verdictOf(sc, model, kernel, { details }).map(
+          (d) =>
+            `${d.where}: ${d.field}\n    model:  ${d.model}\n    kernel: ${d.kernel}${d.diff ? `\n${d.diff.join("\n")}` : ""}`,
         );
         const log = compareLogs(
           model.dmesg.map((d) => d.text),
