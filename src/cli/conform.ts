@@ -75,7 +75,8 @@ Runs each scenario on a real kernel and on the model (the profile of the backend
 version; each step ends when the machine is quiet, as on the backend), normalises what
 legitimately differs (random MACs the scenario did not give; timestamps) and compares every
 step (ok, errno, message, the ip monitor link records it caused) and every final link (ifname,
-flags, mtu, operstate, address, master, portname, name_assign_type).
+flags, mtu, operstate, address, master, portname, name_assign_type); on qemu also the final
+'ip -d link' text, line by line (guest PCI addresses mapped; altnames left out with udevd).
   --backend B  netns (default: the host kernel in a network namespace) or qemu
   --kernel V   the kernel the backend runs (qemu picks its image by it; netns: the host's only)
   --json       print the verdicts as JSON
