@@ -91,13 +91,13 @@ export function givenMacs(sc: ScenarioDoc): Set<string> {
   return out;
 }
 
-/** Replaces random MACs not in `given` by "<random MAC n>" (see the header). */
-export function normaliseRandomMacs(
-  rec: ComparableRecord,
-  given: ReadonlySet<string>,
-): ComparableRecord {
+/**
+ * A MAC → label function for one record: a random MAC not in `given` becomes "<random MAC n>",
+ * n by first appearance; any other MAC is kept.
+ */
+function randomMacLabeller(given: ReadonlySet<string>): (mac: string) => string {
   const labels = new Map<string, string>();
-  const label = (mac: string): string => {
+  return (mac) => {
     const m = mac.toLowerCase();
     if (given.has(m) || !isRandomKind(m)) return mac;
     let l = labels.get(m);
@@ -107,6 +107,14 @@ export function normaliseRandomMacs(
     }
     return l;
   };
+}
+
+/** Replaces random MACs not in `given` by "<random MAC n>" (see the header). */
+export function normaliseRandomMacs(
+  rec: ComparableRecord,
+  given: ReadonlySet<string>,
+): ComparableRecord {
+  const label = randomMacLabeller(given);
   const steps = rec.steps.map((s) => ({
     ...s,
     events: s.events.map((e) => e.replace(MAC_RE, label)),
@@ -450,23 +458,12 @@ export function compareIpDetails(
   o: { readonly altnames?: boolean } = {},
 ): Difference | null {
   const keep = (l: string): boolean => l !== "" && (o.altnames !== false || !ALTNAME_LINE.test(l));
-  const norm = (text: string, pci: ReadonlyMap<string, string> | undefined): string[] => {
-    const labels = new Map<string, string>();
-    return text
+  const norm = (text: string, pci: ReadonlyMap<string, string> | undefined): string[] =>
+    text
       .replace(PCI_ADDR_RE, (a) => pci?.get(a) ?? a)
-      .replace(MAC_RE, (mac) => {
-        const m = mac.toLowerCase();
-        if (given.has(m) || !isRandomKind(m)) return mac;
-        let l = labels.get(m);
-        if (l === undefined) {
-          l = `<random MAC ${labels.size + 1}>`;
-          labels.set(m, l);
-        }
-        return l;
-      })
+      .replace(MAC_RE, randomMacLabeller(given))
       .split("\n")
       .filter(keep);
-  };
   const m = norm(d.model, undefined);
   const k = norm(d.kernel, d.pciAddrs);
   if (m.join("\n") === k.join("\n")) return null;
