@@ -158,6 +158,18 @@ function modelRun(
   return out;
 }
 
+/** Lowers each phase's best wall and CPU time to one run's, where that run was faster. */
+function keepBest(
+  best: { wall: number; cpu: number }[],
+  run: { wall: number; cpu: number }[],
+): void {
+  run.forEach((t, i) => {
+    const x = best[i] as { wall: number; cpu: number };
+    x.wall = Math.min(x.wall, t.wall);
+    x.cpu = Math.min(x.cpu, t.cpu);
+  });
+}
+
 const HEADER =
   "kernel        model wall    model CPU     CPU µs/op  kernel/model  /CPU     monitor µs/op  process";
 
@@ -194,21 +206,12 @@ try {
             mem.push({ n, perDevice: (heap() - base) / (2 * n), alive: 2 * n, rss: null });
         },
       });
-      times.forEach((t, i) => {
-        const x = best[i] as { wall: number; cpu: number };
-        x.wall = Math.min(x.wall, t.wall);
-        x.cpu = Math.min(x.cpu, t.cpu);
-      });
+      keepBest(best, times);
     }
     // As many runs with a monitor listener, the best of each phase kept (one run alone varied by
     // ×2 from one bench to the next).
     const withMonitor = PHASES.map(() => ({ wall: Infinity, cpu: Infinity }));
-    for (let rep = 0; rep < REPEAT; rep++)
-      modelRun(b, n, { monitor: true }).forEach((t, i) => {
-        const x = withMonitor[i] as { wall: number; cpu: number };
-        x.wall = Math.min(x.wall, t.wall);
-        x.cpu = Math.min(x.cpu, t.cpu);
-      });
+    for (let rep = 0; rep < REPEAT; rep++) keepBest(withMonitor, modelRun(b, n, { monitor: true }));
     // The kernel whose names are compared with the host kernel's (its phases run untimed).
     const clock = new VirtualClock();
     const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
