@@ -7,10 +7,19 @@
 // Timing: by default every ready lane may go next whatever its virtual time ("any": latencies
 // are unknown, so every order of the actors is possible; each lane's own steps keep their
 // order, the clock never moves back). `timing: "strict"` keeps the virtual-time order and only
-// explores ties.
+// explores ties. `timing: "free"` goes further than "any": no decision of the model depends on
+// the clock (see `Timing`).
 
 import type { z } from "zod";
-import type { Kernel, NetDevice } from "../kernel/index.ts";
+import {
+  firstWorkOfKind,
+  type Kernel,
+  LINKWATCH_WORK,
+  linkwatchRun,
+  linkwatchRunsDiffer,
+  type NetDevice,
+  runWorkOfKind,
+} from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
@@ -45,6 +54,27 @@ export const DEFAULT_INVARIANTS: readonly InvariantName[] = InvariantNameDoc.opt
   (n) => n !== "expect",
 );
 
+/**
+ * How the explorer treats time. "any" (the default): every ready lane may go next whatever its
+ * due time, but the kernel runs its deferred work in due order and linkwatch and bring-up decide
+ * by the clock. "strict": virtual-time order, ties explored. "free": no decision depends on a
+ * time, so a verdict holds for every latency, not only the model's:
+ * - each kind of kernel work is a lane (`kernel/<name>`) that runs that kind's first item (items
+ *   of one kind keep their order: the kernel's own order for them), whatever else is pending;
+ * - the linkwatch work's run is urgent-only (`kernel/linkwatch_event!urgent`) or full, a choice
+ *   offered when the two differ (`linkwatchRunsDiffer`);
+ * - bring-up may act on any pending link first (`networkd/<ifindex>`);
+ * - the script's first step waits for boot's kernel work, never for a deadline;
+ * - the key keeps no time (state view "free").
+ * Every "any" execution is one of these (tested: test/explore/free-timing.test.ts, a random walk
+ * under "any" followed step by step under "free"). QEMU's migration job and cloud-init decide
+ * by deadlines of their own and are refused.
+ */
+export type Timing = "any" | "strict" | "free";
+
+/** The timings `ifsim explore --timing` takes. */
+export const TIMINGS: readonly Timing[] = ["any", "strict", "free"];
+
 /** Options of a scenario system. */
 export interface ScenarioSystemOptions {
   readonly kernel?: string;
@@ -52,8 +82,8 @@ export interface ScenarioSystemOptions {
   readonly udev?: string;
   readonly seed?: number;
   readonly invariants?: readonly InvariantName[];
-  /** "any" (default): every ready lane may go next; "strict": virtual-time order, ties explored. */
-  readonly timing?: "any" | "strict";
+  /** "any" (default): every ready lane may go next; "strict": virtual-time order; "free": `Timing`. */
+  readonly timing?: Timing;
   /** Which state view the key uses (state-view.ts). Default "coarse". */
   readonly view?: StateView;
   /**
@@ -90,6 +120,11 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 }
 
 const WORKER = /^udev\/w(\d+)$/;
+/** Free timing's lanes: a kind of kernel work (linkwatch's urgent-only run), a bring-up link. */
+const KERNEL_LANE = /^kernel\/([^!]+)(!urgent)?$/;
+const NETWORKD_LANE = /^networkd\/(\d+)$/;
+/** The linkwatch work's urgent-only run under free timing. */
+const LINKWATCH_URGENT_LANE = `kernel/${LINKWATCH_WORK}!urgent`;
 const SCRIPT_PRIVATE: ReadonlySet<string> = new Set(["script"]);
 const NOTHING_PRIVATE: ReadonlySet<string> = new Set();
 const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
@@ -125,7 +160,7 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 
 /** Resources the key leaves to its own, relative forms (timers, workers). */
 const NOT_KEYED = (r: string): boolean =>
-  r === "kwork" || r === "linkwatch" || r.startsWith("udev:w");
+  r === "kwork" || r === "linkwatch" || r.startsWith("udev:w") || r.startsWith("kwork:");
 
 /** A component's fingerprint contribution under symmetry, for one set of token tables. */
 interface CompSym {
@@ -157,7 +192,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly sc: ScenarioDoc;
   readonly p: PreparedRun;
   readonly invariants: ReadonlySet<InvariantName>;
-  readonly timing: "any" | "strict";
+  readonly timing: Timing;
   readonly view: StateView;
   readonly atomic: boolean;
   readonly clockFootprint: boolean;
@@ -210,9 +245,24 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     });
     this.invariants = new Set(o.invariants ?? DEFAULT_INVARIANTS);
     this.timing = o.timing ?? "any";
-    this.view = o.view ?? DEFAULT_VIEW;
+    if (this.timing === "free") {
+      if (o.view !== undefined && o.view !== "free")
+        throw new RangeError(
+          `explore: timing "free" keys no time: view "${o.view}" does not apply`,
+        );
+      if (this.p.probe)
+        throw new RangeError(
+          'explore: timing "free" does not take cloud-init (it runs at a deadline of its own)',
+        );
+      if (this.sc.steps.some((st) => typeof st === "object" && st !== null && "migrate" in st))
+        throw new RangeError(
+          'explore: timing "free" does not take migrate steps (QEMU\'s migration job runs by deadlines)',
+        );
+      this.p.w.freeTiming = true;
+    } else if (o.view === "free") throw new RangeError('explore: view "free" needs timing "free"');
+    this.view = this.timing === "free" ? "free" : (o.view ?? DEFAULT_VIEW);
     this.atomic = o.atomic ?? true;
-    this.clockFootprint = o.clockFootprint ?? this.view === "exact";
+    this.clockFootprint = this.timing !== "free" && (o.clockFootprint ?? this.view === "exact");
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -232,10 +282,20 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     const add = (lane: string, at: number | null): void => {
       if (at !== null) out.push({ lane, at });
     };
-    add("kernel", p.kernelActor.readyAt());
+    if (this.timing === "free") {
+      const k = p.k;
+      const kinds = [...new Set(k.state.work.map((x) => x.name))].sort();
+      for (const name of kinds) {
+        add(`kernel/${name}`, firstWorkOfKind(k, name)?.due ?? null);
+        if (name === LINKWATCH_WORK && linkwatchRunsDiffer(k))
+          add(LINKWATCH_URGENT_LANE, firstWorkOfKind(k, name)?.due ?? null);
+      }
+    } else add("kernel", p.kernelActor.readyAt());
     if (p.udev)
       for (let i = 0; i < p.udev.workerCount; i++) add(`udev/w${i}`, p.udev.workerReadyAt(i));
-    if (p.bringup) add("networkd", p.bringup.readyAt());
+    if (p.bringup && this.timing === "free") {
+      for (const x of p.bringup.pendingLinks()) add(`networkd/${x.ifindex}`, x.at);
+    } else if (p.bringup) add("networkd", p.bringup.readyAt());
     if (p.probe) add("cloud-init", p.probe.readyAt());
     add("qemu", p.qemu.readyAt());
     add("script", p.script.readyAt());
@@ -284,7 +344,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    */
   fire(lane: string): readonly string[] {
     const first = this.#fireOne(lane);
-    if (!this.atomic || this.timing !== "any" || !this.#isPrivate(lane, first)) return first;
+    if (!this.atomic || this.timing === "strict" || !this.#isPrivate(lane, first)) return first;
     const all = new Set(first);
     let last = first;
     while (this.#isPrivate(lane, last) && this.#violation === null && this.#ownReady(lane)) {
@@ -346,11 +406,14 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     }
     // Moving the clock is a write of it; queuing timed work (below) reads it.
     const timersBefore = this.clockFootprint ? timerHolders(p) : null;
+    // Under free timing nothing reads the clock: it moves only for the log's times.
     if (me.at > w.now()) {
       w.clock.advanceTo(me.at);
-      reads.push("?clock");
+      if (this.timing !== "free") reads.push("?clock");
     }
     const m = WORKER.exec(lane);
+    const km = this.timing === "free" ? KERNEL_LANE.exec(lane) : null;
+    const nm = this.timing === "free" ? NETWORKD_LANE.exec(lane) : null;
     if (m) {
       const i = Number(m[1]);
       const job = p.udev?.explorerView().workers[i];
@@ -376,6 +439,35 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
           reads.push(`dev:${x}.running`, `dev:${x}.carrier`);
       }
       p.udev?.stepWorker(i);
+    } else if (km) {
+      const name = km[1] as string;
+      reads.push(`kwork:${name}`);
+      if (name === LINKWATCH_WORK) {
+        // Either run reads every listed device's link state (urgent or not, present or not).
+        reads.push("linkwatch");
+        for (const i of p.k.state.linkwatch.list)
+          for (const f of [
+            "running",
+            "carrier",
+            "present",
+            "txActive",
+            "qdisc",
+            "flags",
+            "operstate",
+          ])
+            reads.push(`dev:${i}.${f}`);
+      }
+      const urgentOnly = km[2] !== undefined;
+      const item = runWorkOfKind(
+        p.k,
+        name,
+        name === LINKWATCH_WORK ? (k) => linkwatchRun(k, urgentOnly) : undefined,
+      );
+      w.record("kernel", `work ${item.name}${urgentOnly ? " (urgent only)" : ""}`, "ok");
+    } else if (nm) {
+      const i = Number(nm[1]);
+      reads.push(`networkd-eligible:${i}`, `networkd:${i}`);
+      p.bringup?.stepLink(i);
     } else if (lane === "kernel") {
       reads.push("kwork");
       p.kernelActor.step();
@@ -413,10 +505,12 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     w.dispatch();
     const before = this.#digests;
     const changed = this.#afterStep();
-    if (changed.includes("kwork") || changed.includes("linkwatch")) reads.push("clock");
+    if (this.timing === "free") {
+      // no clock reads
+    } else if (changed.includes("kwork") || changed.includes("linkwatch")) reads.push("clock");
     else if (timersBefore !== null && clockReads(timersBefore, timerHolders(p)))
       reads.push("clock");
-    if (lane === "networkd") {
+    if (lane === "networkd" || nm) {
       // Opening a master reads its slaves' (and its own) link state, written or not.
       for (const r of changed) {
         const m = /^networkd:(\d+)$/.exec(r);
@@ -608,8 +702,25 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     for (const [n, i] of k.state.names) names.set(`name:${n}`, String(i));
     put("names", names);
     const kern = new Map<string, string>();
-    kern.set("kwork", JSON.stringify(k.state.work));
-    kern.set("linkwatch", JSON.stringify(k.state.linkwatch));
+    if (this.timing === "free") {
+      // One resource per kind of work: its items' contexts in the order they will run.
+      const kinds = new Map<string, { due: number; seq: number; arg: string | null }[]>();
+      for (const x of k.state.work) {
+        const l = kinds.get(x.name) ?? [];
+        l.push({ due: x.due, seq: x.seq, arg: x.arg ?? null });
+        kinds.set(x.name, l);
+      }
+      for (const [name, l] of kinds)
+        kern.set(
+          `kwork:${name}`,
+          JSON.stringify(l.sort((a, b) => a.due - b.due || a.seq - b.seq).map((x) => x.arg)),
+        );
+      const lw = k.state.linkwatch;
+      kern.set("linkwatch", JSON.stringify({ list: lw.list, urgent: lw.urgent }));
+    } else {
+      kern.set("kwork", JSON.stringify(k.state.work));
+      kern.set("linkwatch", JSON.stringify(k.state.linkwatch));
+    }
     kern.set("ifindex", String(k.state.lastIfindex));
     for (const [s, v] of Object.entries(k.state.subsys))
       kern.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
@@ -671,7 +782,15 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   laneClass(lane: string): string {
-    return WORKER.test(lane) ? "udev/w*" : lane;
+    return WORKER.test(lane) ? "udev/w*" : NETWORKD_LANE.test(lane) ? "networkd/*" : lane;
+  }
+
+  /** Free timing's bring-up lanes of this state under a symmetry's relabelling of pairs. */
+  #networkdLanes(laneMap: Map<string, string>, relabel: (s: string) => string): void {
+    if (this.timing !== "free" || !this.p.bringup) return;
+    const { idxTok } = this.#symTables();
+    for (const x of this.p.bringup.pendingLinks())
+      laneMap.set(`networkd/${x.ifindex}`, `networkd/${relabel(String(idxTok(x.ifindex)))}`);
   }
 
   // ---- snapshots ----
@@ -831,6 +950,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     order.forEach((orig, pos) => {
       laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
     });
+    this.#networkdLanes(laneMap, (t) =>
+      t.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`),
+    );
     return { key: fingerprintKey(out), lane: (l) => laneMap.get(l) ?? l };
   }
 
@@ -1069,6 +1191,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     workerOrder.forEach((orig, pos) => {
       laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
     });
+    this.#networkdLanes(laneMap, relabel);
     return { key, lane: (l) => laneMap.get(l) ?? l };
   }
 

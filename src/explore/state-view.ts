@@ -41,8 +41,12 @@
 
 import type { PreparedRun } from "../scenario/run.ts";
 
-/** Which state view the key uses. */
-export type StateView = "coarse" | "exact" | "untimed";
+/**
+ * Which state view the key uses. "free" is the view of the free timing (`timing: "free"`), set
+ * with it and never on its own: no time at all, each kind of kernel work's items in the order
+ * they will run (their kinds in name order), linkwatch's list and urgent flag.
+ */
+export type StateView = "coarse" | "exact" | "untimed" | "free";
 
 /** The views `ifsim explore --view` takes. */
 export const STATE_VIEWS: readonly StateView[] = ["coarse", "exact"];
@@ -94,6 +98,25 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
     .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
   const lw = k.state.linkwatch;
   const uv = p.udev?.explorerView();
+  if (view === "free") {
+    // Per kind, the order its items run in (due, then queue order); across kinds no order.
+    const byKind = [...k.state.work]
+      .sort(
+        (a, b) =>
+          (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || a.due - b.due || a.seq - b.seq,
+      )
+      .map((x) => [x.name, x.arg ?? null]);
+    const sv = p.script.explorerView?.();
+    return {
+      work: byKind,
+      linkwatch: { list: lw.list, urgent: lw.urgent },
+      // The script's own state without its times (a sleep in progress ends at any time).
+      times: sv
+        ? { script: { ...sv, wait: sv.wait && { kind: sv.wait.kind }, settleSince: null } }
+        : null,
+      workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
+    };
+  }
   if (view === "untimed")
     return {
       work: work.map((x) => [x[0], x[1]]),

@@ -377,6 +377,36 @@ export function runDueWork(k: Kernel): boolean {
 }
 
 /**
+ * The pending item of kind `name` a workqueue would run first: the earliest due (ties: queue
+ * order), or undefined when none is pending. Items of one kind always run in this order,
+ * whatever else is pending (the kernel lane runs the earliest due item of all).
+ */
+export function firstWorkOfKind(k: Kernel, name: string): WorkItem | undefined {
+  let best: WorkItem | undefined;
+  for (const w of k.state.work)
+    if (w.name === name && (!best || w.due < best.due || (w.due === best.due && w.seq < best.seq)))
+      best = w;
+  return best;
+}
+
+/**
+ * Runs the first pending item of kind `name` (`firstWorkOfKind`) now, whatever its due time and
+ * whatever else is pending, with `handler` instead of the registered one when given: the
+ * explorer's free timing, in which a work item may be delayed by any amount relative to other
+ * kinds of work (each item still runs under RTNL, atomically). Not a kernel function: the
+ * scheduling decision a workqueue's timers make. Throws when nothing of that kind is pending.
+ */
+export function runWorkOfKind(k: Kernel, name: string, handler?: WorkFn): WorkItem {
+  const item = firstWorkOfKind(k, name);
+  if (!item) throw new KernelBug(`runWorkOfKind: no pending "${name}" work`);
+  k.state.work = k.state.work.filter((w) => w !== item);
+  const fn = handler ?? k.registry.work.get(name);
+  if (!fn) throw new KernelBug(`runWorkOfKind: no work handler "${name}"`);
+  fn(k, item.arg);
+  return item;
+}
+
+/**
  * Runs pending work until none is left, moving time forward to each item's due time through
  * `advanceTo` (the scheduler's clock). Returns the number of items run. A system that keeps
  * rescheduling work forever is a model bug.

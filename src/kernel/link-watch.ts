@@ -105,9 +105,18 @@ function linkwatchDoDev(k: Kernel, dev: NetDevice): void {
  * @kernel linkwatch_event() / __linkwatch_run_queue() in net/core/link_watch.c
  */
 export function linkwatchEvent(k: Kernel): void {
+  linkwatchRun(k, k.state.linkwatch.nextEvent > k.clock.now());
+}
+
+/**
+ * The linkwatch work's run with its mode given: `urgentOnly` when it runs inside the
+ * once-a-second limit (what `linkwatchEvent` decides from the clock). The explorer's free
+ * timing chooses the mode itself (see `linkwatchRunsDiffer`).
+ * @kernel __linkwatch_run_queue(urgent_only) in net/core/link_watch.c
+ */
+export function linkwatchRun(k: Kernel, urgentOnly: boolean): void {
   const lw = k.state.linkwatch;
   const now = k.clock.now();
-  const urgentOnly = lw.nextEvent > now;
   if (!urgentOnly) lw.nextEvent = now + LINKWATCH_HZ;
   else if (lw.nextEvent > now + LINKWATCH_HZ) lw.nextEvent = now;
   lw.urgent = false;
@@ -123,6 +132,22 @@ export function linkwatchEvent(k: Kernel): void {
     linkwatchDoDev(k, dev);
   }
   if (lw.list.length > 0) linkwatchScheduleWork(k, false);
+}
+
+/**
+ * Whether an urgent-only run of the pending linkwatch work would do something else than a full
+ * run: the work was queued urgently (only then can it run inside the once-a-second limit) and a
+ * present device on the list has no urgent event (a full run handles it, an urgent-only run
+ * puts it back). Read by the explorer's free timing, which offers both runs then.
+ */
+export function linkwatchRunsDiffer(k: Kernel): boolean {
+  const lw = k.state.linkwatch;
+  if (!lw.urgent) return false;
+  for (const ifindex of lw.list) {
+    const dev = k.state.devices.get(ifindex);
+    if (dev?.present && !linkwatchUrgentEvent(k, dev)) return true;
+  }
+  return false;
 }
 
 /**

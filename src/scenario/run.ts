@@ -731,8 +731,13 @@ class ScriptActor implements ScenarioScript {
     return this.#started;
   }
 
-  /** Boot is over: no kernel work pending, or the longest wait has passed. */
+  /**
+   * Boot is over: no kernel work pending, or the longest wait has passed. Under free timing
+   * only the first: the model has no periodic work, so every pending item can run and the wait
+   * always ends that way (see BOOT_QUIESCENCE_MAX_US).
+   */
   #bootOver(): boolean {
+    if (this.#w.freeTiming) return bootQuiescent(this.#w.k);
     return bootQuiescent(this.#w.k) || this.#w.now() >= BOOT_QUIESCENCE_MAX_US;
   }
 

@@ -143,7 +143,26 @@ export class BringupActor implements Actor {
 
   step(): void {
     const p = this.#pending().sort((a, b) => a.at - b.at || a.ifindex - b.ifindex)[0];
-    if (!p) return;
+    if (p) this.#act(p);
+  }
+
+  /**
+   * The links `step` may act on now (seen, not handled, matching by current name, udev-ready),
+   * with the time each becomes due, in the order seen. `step` takes the earliest due; the
+   * explorer's free timing lets any of them go first (`stepLink`).
+   */
+  pendingLinks(): { ifindex: number; at: number }[] {
+    return this.#pending();
+  }
+
+  /** Acts on pending link `ifindex` (`pendingLinks`), whatever its due time; throws otherwise. */
+  stepLink(ifindex: number): void {
+    const p = this.#pending().find((x) => x.ifindex === ifindex);
+    if (!p) throw new Error(`bring-up: link ${ifindex} is not pending`);
+    this.#act(p);
+  }
+
+  #act(p: { ifindex: number; at: number }): void {
     this.#done.add(p.ifindex);
     const dev = this.#w.device(p.ifindex);
     if (!dev) return;

@@ -83,6 +83,12 @@ export class World {
   readonly timeline: TimelineEntry[] = [];
   /** Every `ip` command an actor ran through `ip()`, with its outcome (for explorer exports). */
   readonly ipLog: IpLogEntry[] = [];
+  /**
+   * The explorer's free timing (`ifsim explore --timing free`): no actor decides anything by
+   * comparing the clock with a deadline; where one would, the explorer offers every outcome as
+   * a choice. Set once, before the first step; the clock still moves, for the log's times.
+   */
+  freeTiming = false;
   readonly #ueventSubs: ((e: Uevent) => void)[] = [];
   readonly #netlinkSubs: ((e: NetlinkMsg) => void)[] = [];
   #cursor: number;
