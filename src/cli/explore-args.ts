@@ -2,7 +2,13 @@
 
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { DEFAULT_INVARIANTS, INVARIANTS, type InvariantName } from "../explore/scenario-system.ts";
+import {
+  DEFAULT_INVARIANTS,
+  INVARIANTS,
+  type InvariantName,
+  TIMINGS,
+  type Timing,
+} from "../explore/scenario-system.ts";
 import { STATE_VIEWS, type StateView } from "../explore/state-view.ts";
 import { profileFor, UnknownKernelError } from "../kernel/index.ts";
 import { UdevGeneration } from "../scenario/schema.ts";
@@ -29,8 +35,14 @@ Configuration (a list of kernels or udev generations explores each combination, 
   --invariants LIST  what to check (default: the file's explore.invariants, else the built-in
                      ones; add "expect" for the file's own expect: list)
   --list-invariants  print the invariants and what each checks
-  --timing any|strict  any (default): every ready actor may go next whatever its virtual time;
-                     strict: virtual-time order, only ties explored
+  --timing any|strict|free  any (default): every ready actor may go next whatever its
+                     virtual time (the kernel still runs its deferred work in due order, and
+                     linkwatch and bring-up still decide by the clock); strict: virtual-time
+                     order, only ties explored; free: no decision depends on a time, so a
+                     verdict holds for every latency: each kind of kernel work may run before
+                     the others, linkwatch's run may be urgent-only or full, bring-up may take
+                     any pending link first. Every "any" execution is a "free" one. Refuses
+                     migrate steps and cloud-init; --view does not apply
   --view exact|coarse  which state a key keeps (docs/performance.md, "State view"). exact
                      (default): every timer and actor due time relative to now, times
                      already passed as 0 (or, where an actor picks by them, their order), and
@@ -155,7 +167,7 @@ export interface ExploreArgs {
   readonly udevs: string[];
   readonly seed?: number;
   readonly invariants: string[];
-  readonly timing?: "any" | "strict";
+  readonly timing?: Timing;
   /** --view: the state view of the keys. */
   readonly view?: StateView;
   /** --atomic on|off (absent: on). */
@@ -314,8 +326,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
       };
     timeLimitMs = d;
   }
-  if (o.timing !== undefined && o.timing !== "any" && o.timing !== "strict")
-    return { usage: `--timing is any or strict, got "${o.timing}"` };
+  if (o.timing !== undefined && !TIMINGS.includes(o.timing as Timing))
+    return { usage: `--timing is ${TIMINGS.join(", ")}, got "${o.timing}"` };
+  if (o.timing === "free" && o.view !== undefined)
+    return { usage: "--view does not apply to --timing free (its keys hold no time)" };
   if (o.view !== undefined && !STATE_VIEWS.includes(o.view as StateView))
     return { usage: `--view is ${STATE_VIEWS.join(" or ")}, got "${o.view}"` };
   if (o.atomic !== undefined && o.atomic !== "on" && o.atomic !== "off")
@@ -375,7 +389,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     udevs,
     ...(nums.seed !== undefined ? { seed: nums.seed } : {}),
     invariants,
-    ...(o.timing !== undefined ? { timing: o.timing as "any" | "strict" } : {}),
+    ...(o.timing !== undefined ? { timing: o.timing as Timing } : {}),
     ...(o.view !== undefined ? { view: o.view as StateView } : {}),
     ...(o.atomic === "off" ? { atomic: false } : {}),
     reduction: (o.reduction ?? "dpor") as "dpor" | "none",

@@ -34,6 +34,9 @@ const FIXED_LANES = ["kernel", "udev", "networkd", "cloud-init", "qemu", "script
 function rank(lane: string): [number, number, string] {
   const m = /^udev\/w(\d+)$/.exec(lane);
   if (m) return [1, Number(m[1]), lane];
+  // Free timing's lanes: the kinds of kernel work, then bring-up's links, beside their actor.
+  if (lane.startsWith("kernel/")) return [0, 1, lane];
+  if (lane.startsWith("networkd/")) return [2, 1, lane];
   const i = FIXED_LANES.indexOf(lane);
   return [i >= 0 ? i : FIXED_LANES.length, 0, lane];
 }

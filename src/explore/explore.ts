@@ -257,7 +257,7 @@ function actionsOf(
   if (lane.startsWith("udev/") && sys.p.udev)
     for (const r of sys.p.udev.renames.slice(before.renames))
       out.push({ ip: `link set dev ${r.from} name ${r.to}` });
-  if (lane === "networkd")
+  if (lane === "networkd" || lane.startsWith("networkd/"))
     for (const x of sys.p.w.ipLog.slice(before.ips)) out.push({ ip: x.argv.join(" ") });
   // A coarse step (`atomic`) may run more than one step of the script.
   if (lane === "script")

@@ -92,7 +92,8 @@ export function replayActions(
     const errnos: (string | null)[] = [];
     if (lane.startsWith("udev/") && p.udev)
       for (const r of p.udev.renames.slice(renames)) errnos.push(r.errno);
-    if (lane === "networkd") for (const x of p.w.ipLog.slice(ips)) errnos.push(x.errno);
+    if (lane === "networkd" || lane.startsWith("networkd/"))
+      for (const x of p.w.ipLog.slice(ips)) errnos.push(x.errno);
     if (lane === "script" && p.script.stepIndex > scriptIdx) {
       const rec = p.script.records.find((r) => r.index === scriptIdx + 1);
       errnos.push(rec && !rec.ok ? rec.errno : null);

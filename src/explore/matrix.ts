@@ -18,7 +18,7 @@ import {
   walkForViolation,
 } from "./explore.ts";
 import { finishExploration } from "./finish.ts";
-import { DEFAULT_INVARIANTS, type InvariantName } from "./scenario-system.ts";
+import { DEFAULT_INVARIANTS, type InvariantName, type Timing } from "./scenario-system.ts";
 import { addStats, emptyStats, type SearchResult, type SearchStats, search } from "./search.ts";
 import type { StateView } from "./state-view.ts";
 import { runSubtree, type SubtreeOptions } from "./subtree.ts";
@@ -100,7 +100,7 @@ export interface MatrixPlan {
   /** null: the scenario has no udev. */
   readonly udevs: readonly (string | null)[];
   readonly invariants: readonly InvariantName[];
-  readonly timing: "any" | "strict";
+  readonly timing: Timing;
 }
 
 /**
@@ -113,7 +113,7 @@ export function planMatrix(
     readonly kernels: readonly string[];
     readonly udevs: readonly string[];
     readonly invariants: readonly string[];
-    readonly timing?: "any" | "strict";
+    readonly timing?: Timing;
   },
 ): MatrixPlan | { readonly error: string } {
   const kernels =
@@ -226,7 +226,7 @@ export async function exploreCell(
     readonly kernel: string;
     readonly udev: string | null;
     readonly invariants: readonly InvariantName[];
-    readonly timing: "any" | "strict";
+    readonly timing: Timing;
   },
   a: SearchPlan,
   host: ExploreHost,

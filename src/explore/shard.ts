@@ -27,7 +27,7 @@ import {
 } from "./explore.ts";
 import { finishExploration } from "./finish.ts";
 import type { CellRun, ExploreHost, MatrixPlan, SearchPlan } from "./matrix.ts";
-import type { InvariantName } from "./scenario-system.ts";
+import type { InvariantName, Timing } from "./scenario-system.ts";
 import type { SearchResult, SearchStats } from "./search.ts";
 import type { StateView } from "./state-view.ts";
 import { runSubtree, type SubtreeOptions } from "./subtree.ts";
@@ -47,7 +47,7 @@ export interface ShardOptions {
   readonly kernels: readonly string[];
   readonly udevs: readonly (string | null)[];
   readonly invariants: readonly InvariantName[];
-  readonly timing: "any" | "strict";
+  readonly timing: Timing;
   /** Present (false) only when coarse atomic steps were turned off. */
   readonly atomic?: false;
   readonly seed?: number;

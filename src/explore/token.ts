@@ -8,7 +8,7 @@
 
 import { UdevGeneration } from "../scenario/schema.ts";
 import type { ExploreConfig } from "./explore.ts";
-import { INVARIANTS, type InvariantName } from "./scenario-system.ts";
+import { INVARIANTS, type InvariantName, TIMINGS, type Timing } from "./scenario-system.ts";
 
 /** The longest scenario a token may carry (characters), as for a scenario file (1 MiB). */
 export const MAX_TOKEN_SCENARIO = 1024 * 1024;
@@ -159,7 +159,7 @@ export function payloadFromJson(text: string): PayloadResult {
     udev?: string;
     seed?: number;
     invariants?: InvariantName[];
-    timing?: "any" | "strict";
+    timing?: Timing;
     atomic?: boolean;
   } = {};
   if (c.kernel !== undefined) {
@@ -188,9 +188,9 @@ export function payloadFromJson(text: string): PayloadResult {
     config.invariants = c.invariants as InvariantName[];
   }
   if (c.timing !== undefined) {
-    if (c.timing !== "any" && c.timing !== "strict")
-      return { ok: false, error: 'config.timing is not "any" or "strict"' };
-    config.timing = c.timing;
+    if (!TIMINGS.includes(c.timing as Timing))
+      return { ok: false, error: 'config.timing is not "any", "strict" or "free"' };
+    config.timing = c.timing as Timing;
   }
   if (c.atomic !== undefined) {
     if (typeof c.atomic !== "boolean")

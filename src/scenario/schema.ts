@@ -492,10 +492,10 @@ export const ExploreDoc = z
         "The invariants to check (default: every built-in one; add expect for this file's expect: list)",
       ),
     timing: z
-      .enum(["any", "strict"])
+      .enum(["any", "strict", "free"])
       .optional()
       .describe(
-        "any (default): every ready actor may go next; strict: virtual-time order, ties explored",
+        "any (default): every ready actor may go next; strict: virtual-time order, ties explored; free: no decision depends on a time (every kind of kernel work, linkwatch's two runs and bring-up's pick are choices)",
       ),
   })
   .describe("Defaults for ifsim explore on this scenario (the command line overrides them)");

@@ -36,13 +36,16 @@ function load(file: string): ScenarioDoc {
 const pick = (preferred: string, fallback: string): string =>
   existsSync(preferred) ? preferred : fallback;
 
-const EXAMPLES: { file: string; invariants?: InvariantName[] }[] = [
+const EXAMPLES: { file: string; invariants?: InvariantName[]; timing?: "free" }[] = [
   { file: pick("examples/explore/seed-race.yaml", "examples/scenarios/06-udev-seed-race.yaml") },
   existsSync("examples/explore/boot-race.yaml")
     ? { file: "examples/explore/boot-race.yaml" }
     : // 07's bring-up matches eth* only, so its master stays down once udev renamed it first:
       // check the EBUSY race alone.
       { file: "examples/scenarios/07-udev-boot-race.yaml", invariants: ["no-ebusy-to-udev"] },
+  // Free timing: bring-up's lanes are per link (networkd/<ifindex>), its commands exported too.
+  { file: "examples/explore/boot-race.yaml", timing: "free" },
+  { file: "examples/explore/boot-race-2.yaml", timing: "free" },
 ];
 
 /** Searches like `ifsim explore` (split at depth 1, in order) and finishes the counterexample. */
@@ -53,10 +56,14 @@ function explore(sc: ScenarioDoc, c: ExploreConfig) {
 
 describe("linear scenario export", () => {
   it.each(EXAMPLES)(
-    "should export $file on 5.0 as a scenario the model runs as expected",
-    ({ file, invariants }) => {
+    "should export $file on 5.0 (timing $timing) as a scenario the model runs as expected",
+    ({ file, invariants, timing }) => {
       const sc = load(file);
-      const c: ExploreConfig = { kernel: "5.0", ...(invariants ? { invariants } : {}) };
+      const c: ExploreConfig = {
+        kernel: "5.0",
+        ...(invariants ? { invariants } : {}),
+        ...(timing ? { timing } : {}),
+      };
       const res = explore(sc, c);
       expect(res.verdict).toBe("violated");
       if (res.verdict !== "violated") return;
@@ -86,6 +93,13 @@ describe("linear scenario export", () => {
       expect(doc).not.toHaveProperty("bringup");
       expect(doc).not.toHaveProperty("explore");
       expect(doc.steps.length).toBe(lin.lanes.length);
+      // Every bring-up command of the interleaving is a step (free timing: lanes per link).
+      const fromNetworkd = (lane: string) => lane.startsWith("networkd");
+      const nd = rep.steps
+        .filter((st) => fromNetworkd(st.lane))
+        .reduce((n, st) => n + st.actions.length, 0);
+      expect(lin.lanes.filter(fromNetworkd).length).toBe(nd);
+      if (timing) expect(nd).toBeGreaterThan(0);
       const expects = doc.expect ?? [];
       if (rep.violation?.invariant === "no-ebusy-to-udev")
         expect(expects.some((e) => "step" in e && e.error === "EBUSY")).toBe(true);
