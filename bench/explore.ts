@@ -1,6 +1,7 @@
 // npm run bench (part 4): the explorer. In-process `search` over scenario systems:
 //   0. the engine before/after in one run: exact keys + depth-1 split vs fingerprints + no split,
-//      on the seed race, the one-pair boot race and the seed-race matrix (with ratios);
+//      on the seed race, the one-pair boot race and the seed-race matrix (with ratios); then
+//      `--timing any` (the default) against `--timing free` on the same cases;
 //   1. throughput of a full verification (DPOR + state hashing + symmetry) on the seed race
 //      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1);
 //   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated), coarse
@@ -36,6 +37,8 @@ interface Config {
   readonly symmetry: boolean;
   /** Coarse atomic steps (--atomic); the naive rows take every step on its own. */
   readonly atomic: boolean;
+  /** --timing free (absent: any, the default). */
+  readonly timing?: "free";
 }
 const cfg = (
   name: string,
@@ -47,14 +50,17 @@ const cfg = (
 const FULL = cfg("DPOR+hashing+symmetry", "dpor", true, true);
 
 function run(sc: ScenarioDoc, kernel: string, c: Config): SearchResult {
-  return search(systemFor(sc, { kernel, atomic: c.atomic }), {
-    reduction: c.reduction,
-    hashing: c.hashing,
-    symmetry: c.symmetry,
-    maxStates: MAX_STATES,
-    timeLimitMs: CAP_MS,
-    now,
-  });
+  return search(
+    systemFor(sc, { kernel, atomic: c.atomic, ...(c.timing ? { timing: c.timing } : {}) }),
+    {
+      reduction: c.reduction,
+      hashing: c.hashing,
+      symmetry: c.symmetry,
+      maxStates: MAX_STATES,
+      timeLimitMs: CAP_MS,
+      now,
+    },
+  );
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
@@ -161,6 +167,36 @@ for (const [label, sc, kernel] of [
   console.log(`  ${"".padEnd(26)} ratio  ${((out[0] ?? 0) / (out[1] ?? 1)).toFixed(2)}× faster`);
 }
 
+{
+  // Free timing: no decision depends on a time (src/explore/scenario-system.ts, `Timing`).
+  console.log("\ntiming: any (the default) vs free, default options, one run each");
+  for (const [label, sc, kernel] of [
+    ["seed race, Linux 6.1", seed, "6.1"],
+    ["seed race, Linux 5.0", seed, "5.0"],
+    ["boot race N=1, Linux 5.1", bootRaceScenario(1, { kernel: "5.1" }), "5.1"],
+    ["boot race N=1, Linux 5.0", bootRaceScenario(1, { kernel: "5.0" }), "5.0"],
+    ["boot race N=2, Linux 5.1", bootRaceScenario(2, { kernel: "5.1" }), "5.1"],
+  ] as const) {
+    const rows: { ms: number; distinct: number; verdict: string }[] = [];
+    for (const timing of ["any", "free"] as const) {
+      const t = timed(() =>
+        exploreScenario(sc, { kernel, timing }, { timeLimitMs: CAP_MS * 4, now }),
+      );
+      const st = t.r.stats;
+      rows.push({ ms: t.ms, distinct: st.distinct, verdict: t.r.verdict });
+      console.log(
+        `  ${label.padEnd(26)} ${timing.padEnd(6)} ${t.r.verdict.padEnd(9)} ${int(st.transitions).padStart(11)} ${int(st.distinct).padStart(9)} ${int(t.ms).padStart(8)} ms ${int(t.cpu).padStart(8)} ms cpu`,
+      );
+    }
+    const [a, f] = rows as [(typeof rows)[0], (typeof rows)[0]];
+    console.log(
+      a.verdict === "bounded" || f.verdict === "bounded"
+        ? `  ${"".padEnd(26)} (bounded: inconclusive, no ratio)`
+        : `  ${"".padEnd(26)} ratio  ${(a.distinct / f.distinct).toFixed(2)}× fewer distinct states, ${(a.ms / f.ms).toFixed(2)}× faster${a.verdict !== f.verdict ? "  VERDICTS DIFFER" : ""}`,
+    );
+  }
+}
+
 // IFSIM_BENCH_EXPLORE_ONLY=engine: part 0 only (a quick before/after).
 if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
   console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
@@ -243,6 +279,7 @@ const SCALING: readonly Config[] = [
   cfg("naive+hashing+symmetry", "none", true, true),
   cfg("DPOR", "dpor", true, false),
   cfg("DPOR+symmetry", "dpor", true, true),
+  { ...cfg("DPOR+symmetry, free", "dpor", true, true), timing: "free" },
 ];
 console.log(
   "\nboot race scaling, Linux 5.1 (N failover pairs, 2 udev workers, bring-up actor; bootRaceScenario)",
