@@ -327,7 +327,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     timeLimitMs = d;
   }
   if (o.timing !== undefined && !TIMINGS.includes(o.timing as Timing))
-    return { usage: `--timing is ${TIMINGS.join(", ")}, got "${o.timing}"` };
+    return { usage: `--timing is any, strict or free, got "${o.timing}"` };
   if (o.timing === "free" && o.view !== undefined)
     return { usage: "--view does not apply to --timing free (its keys hold no time)" };
   if (o.view !== undefined && !STATE_VIEWS.includes(o.view as StateView))

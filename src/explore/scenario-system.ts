@@ -75,6 +75,15 @@ export type Timing = "any" | "strict" | "free";
 /** The timings `ifsim explore --timing` takes. */
 export const TIMINGS: readonly Timing[] = ["any", "strict", "free"];
 
+/** Why a scenario cannot be explored under free timing, or null when it can. */
+export function freeTimingRefusal(sc: ScenarioDoc): string | null {
+  if (sc.cloud_init !== undefined)
+    return "--timing free does not take cloud_init (it runs at a deadline of its own)";
+  if (sc.steps.some((st) => typeof st === "object" && st !== null && "migrate" in st))
+    return "--timing free does not take migrate steps (QEMU's migration job runs by deadlines)";
+  return null;
+}
+
 /** Options of a scenario system. */
 export interface ScenarioSystemOptions {
   readonly kernel?: string;
@@ -250,14 +259,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         throw new RangeError(
           `explore: timing "free" keys no time: view "${o.view}" does not apply`,
         );
-      if (this.p.probe)
-        throw new RangeError(
-          'explore: timing "free" does not take cloud-init (it runs at a deadline of its own)',
-        );
-      if (this.sc.steps.some((st) => typeof st === "object" && st !== null && "migrate" in st))
-        throw new RangeError(
-          'explore: timing "free" does not take migrate steps (QEMU\'s migration job runs by deadlines)',
-        );
+      const why = freeTimingRefusal(this.sc);
+      if (why !== null) throw new RangeError(`explore: ${why}`);
       this.p.w.freeTiming = true;
     } else if (o.view === "free") throw new RangeError('explore: view "free" needs timing "free"');
     this.view = this.timing === "free" ? "free" : (o.view ?? DEFAULT_VIEW);

@@ -79,8 +79,16 @@ describe("ifsim explore: usage", () => {
     [[SEED_RACE, "--udev", "v999"], 'unknown udev generation "v999"'],
     [[SEED_RACE, "--jobs", "0"], '--jobs needs a positive integer, got "0"'],
     [[SEED_RACE, "--probe", "many"], '--probe needs a non-negative integer, got "many"'],
-    [[SEED_RACE, "--timing", "loose"], '--timing is any or strict, got "loose"'],
+    [[SEED_RACE, "--timing", "loose"], '--timing is any, strict or free, got "loose"'],
     [[SEED_RACE, "--view", "abstract"], '--view is coarse or exact, got "abstract"'],
+    [
+      [SEED_RACE, "--timing", "free", "--view", "exact"],
+      "--view does not apply to --timing free (its keys hold no time)",
+    ],
+    [
+      ["examples/scenarios/03-migration.yaml", "--timing", "free"],
+      "--timing free does not take migrate steps",
+    ],
     // the measurement-only view (tools/state-view/bound.ts) is not a verification option
     [[SEED_RACE, "--view", "untimed"], '--view is coarse or exact, got "untimed"'],
     [[SEED_RACE, "--atomic", "maybe"], '--atomic is on or off, got "maybe"'],

@@ -204,12 +204,12 @@ describe("free timing: what it refuses", () => {
   it("should refuse migrate steps, cloud-init and a timed view, saying why", () => {
     expect(() =>
       systemFor(loadScenario("examples/scenarios/03-migration.yaml"), { timing: "free" }),
-    ).toThrow(/does not take migrate steps/);
+    ).toThrow(/--timing free does not take migrate steps/);
     expect(() =>
       systemFor(loadScenario("examples/scenarios/05-cloud-init-duplicate-mac.yaml"), {
         timing: "free",
       }),
-    ).toThrow(/does not take cloud-init/);
+    ).toThrow(/--timing free does not take cloud_init/);
     expect(() => systemFor(SEED_RACE, { timing: "free", view: "exact" })).toThrow(
       /keys no time: view "exact" does not apply/,
     );
