@@ -351,6 +351,56 @@ describe(`search: DPOR against the naive enumeration on random small scenarios (
   }, 1_200_000);
 });
 
+describe(`free timing on random small scenarios (seed ${SEED})`, () => {
+  // Free timing over-approximates "any" (test/explore/free-timing.test.ts simulates one by the
+  // other): a violation under "any" is one under "free", and "free" verified means "any" verified.
+  // And under free timing DPOR (hashing, symmetry, coarse steps) gives its naive search's verdict.
+  it("should give the naive search's verdict with DPOR, and never miss a violation that timing any finds", () => {
+    let compared = 0;
+    let skipped = 0;
+    let freeOnly = 0;
+    const verdicts = new Map<string, number>();
+    fc.assert(
+      fc.property(smallScenario, ({ sc, invariants }) => {
+        const naiveOf = (c: ExploreConfig): SearchResult => {
+          const r = search(systemFor(sc, c), { reduction: "none", hashing: false, maxStates: 2000 });
+          return r.verdict !== "bounded"
+            ? r
+            : search(systemFor(sc, c), {
+                reduction: "none",
+                hashing: true,
+                symmetry: false,
+                maxStates: 5000,
+              });
+        };
+        const free = naiveOf({ invariants, atomic: false, timing: "free" });
+        const any = naiveOf({ invariants, atomic: false });
+        if (free.verdict === "bounded" || any.verdict === "bounded") {
+          skipped++;
+          return;
+        }
+        compared++;
+        verdicts.set(outcome(free), (verdicts.get(outcome(free)) ?? 0) + 1);
+        if (any.verdict === "violated") expect(free.verdict).toBe("violated");
+        if (free.verdict === "verified") expect(any.verdict).toBe("verified");
+        if (free.verdict === "violated" && any.verdict === "verified") freeOnly++;
+        const cv: ExploreConfig = { invariants, timing: "free" };
+        const dpor = search(systemFor(sc, cv), { maxStates: 20_000 });
+        expect(outcome(dpor)).toBe(outcome(free));
+        if (dpor.verdict === "violated")
+          expect(firePath(sc, cv, dpor.found.path)).toEqual(dpor.found.violation);
+      }),
+      { seed: SEED, numRuns: 115, endOnFailure: true },
+    );
+    console.log(
+      `free timing, random small scenarios: ${compared} compared, ${skipped} skipped; verdicts ${JSON.stringify(Object.fromEntries(verdicts))}; violated under free only: ${freeOnly}`,
+    );
+    expect(compared).toBeGreaterThanOrEqual(100);
+    expect(verdicts.get("verified") ?? 0).toBeGreaterThan(0);
+    expect(compared - (verdicts.get("verified") ?? 0)).toBeGreaterThan(0);
+  }, 1_200_000);
+});
+
 // ---- determinism ----
 
 /** A result as JSON without its wall time. */
