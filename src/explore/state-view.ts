@@ -51,8 +51,11 @@ export type StateView = "coarse" | "exact" | "untimed" | "free";
 /** The views `ifsim explore --view` takes. */
 export const STATE_VIEWS: readonly StateView[] = ["coarse", "exact"];
 
-/** Every view, the measurement-only "untimed" included (tools/state-view/*). */
-export const MEASUREMENT_VIEWS: readonly StateView[] = ["coarse", "exact", "untimed"];
+/**
+ * Every view, the measurement-only "untimed" included (tools/state-view/*); "free" there stands
+ * for free timing, whose view it is.
+ */
+export const MEASUREMENT_VIEWS: readonly StateView[] = ["coarse", "exact", "untimed", "free"];
 
 /**
  * The default view: "exact". "coarse" merges states whose futures differ (the self-test finds

@@ -33,6 +33,23 @@ describe("the view self-test (fixed counts)", () => {
     },
   );
 
+  it.each([
+    ["bootRaceScenario(1)", "5.0"],
+    ["bootRaceScenario(1)", "5.1"],
+    ["bootRaceScenario(2)", "5.1"],
+    ["seed race", "6.1"],
+  ] as const)(
+    "free timing's view, %s on %s: every equal-key pair checked has equal futures",
+    (name, kernel) => {
+      const sc =
+        name === "seed race" ? SEED_RACE : bootRaceScenario(name === "bootRaceScenario(2)" ? 2 : 1);
+      const r = selfTestView(systemFor(sc, { kernel, timing: "free" }), OPTS);
+      expect(r.pairsChecked).toBeGreaterThanOrEqual(30);
+      expect(r.steps).toBeGreaterThan(r.pairsChecked);
+      expect(r.mismatches).toEqual([]);
+    },
+  );
+
   it("coarse view, bootRaceScenario(1) on 5.1: finds pairs whose keys diverge (a udev worker due later in one state moves the clock in that one only)", () => {
     const r = selfTestView(systemFor(bootRaceScenario(1), { kernel: "5.1", view: "coarse" }), OPTS);
     expect(r.pairsChecked).toBeGreaterThanOrEqual(30);

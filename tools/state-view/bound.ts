@@ -8,7 +8,8 @@
 //
 //   npx tsx tools/state-view/bound.ts FILE.yaml|--boot-race N KERNEL [VIEW] [SECONDS]
 //
-// VIEW is coarse, exact or untimed (default untimed); SECONDS default 60.
+// VIEW is coarse, exact, untimed or free (free timing, `--timing free`; default untimed);
+// SECONDS default 60.
 
 import { performance } from "node:perf_hooks";
 import { systemFor } from "../../src/explore/explore.ts";
@@ -17,7 +18,7 @@ import { scenarioArgs, viewArg } from "./args.ts";
 
 const { sc, rest } = scenarioArgs(
   process.argv.slice(2),
-  "bound.ts FILE.yaml|--boot-race N KERNEL [coarse|exact|untimed] [SECONDS]",
+  "bound.ts FILE.yaml|--boot-race N KERNEL [coarse|exact|untimed|free] [SECONDS]",
 );
 const kernel = rest[0] ?? sc.kernel ?? "6.1";
 const view = viewArg(rest[1] ?? "untimed");
@@ -25,7 +26,8 @@ const seconds = Number(rest[2] ?? 60);
 if (!(seconds > 0)) throw new Error(`SECONDS must be a positive number, got "${rest[2]}"`);
 const t0 = performance.now();
 const c0 = process.cpuUsage();
-const r = search(systemFor(sc, { kernel, view }), {
+// "free" is free timing (`--timing free`), whose view it is.
+const r = search(systemFor(sc, view === "free" ? { kernel, timing: "free" } : { kernel, view }), {
   timeLimitMs: seconds * 1000,
   now: () => performance.now(),
 });

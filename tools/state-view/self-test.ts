@@ -5,7 +5,8 @@
 //
 //   npx tsx tools/state-view/self-test.ts FILE.yaml|--boot-race N KERNEL [VIEW] [WALKS] [SEED]
 //
-// VIEW is coarse, exact or untimed (default: the explorer's default); WALKS default 200, SEED 1.
+// VIEW is coarse, exact, untimed or free (free timing, `--timing free`; default: the
+// explorer's default); WALKS default 200, SEED 1.
 
 import { systemFor } from "../../src/explore/explore.ts";
 import { DEFAULT_VIEW } from "../../src/explore/state-view.ts";
@@ -20,13 +21,17 @@ const kernel = rest[0] ?? sc.kernel ?? "6.1";
 const view = viewArg(rest[1] ?? DEFAULT_VIEW);
 const walks = Number(rest[2] ?? 200);
 const seed = Number(rest[3] ?? 1);
-const r = selfTestView(systemFor(sc, { kernel, view }), {
-  walks,
-  seed,
-  pairs: 1000,
-  continuations: 4,
-  depth: 60,
-});
+// "free" is free timing (`--timing free`), whose view it is.
+const r = selfTestView(
+  systemFor(sc, view === "free" ? { kernel, timing: "free" } : { kernel, view }),
+  {
+    walks,
+    seed,
+    pairs: 1000,
+    continuations: 4,
+    depth: 60,
+  },
+);
 process.stdout.write(
   `view ${view}, kernel ${kernel}: ${r.visited} states visited by ${walks} walks, ${r.keys} keys; ${r.pairsFound} equal-key pairs with different concrete states, ${r.pairsChecked} checked (${r.steps} continuation steps compared); ${r.mismatches.length} with different futures\n`,
 );
