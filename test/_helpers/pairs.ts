@@ -56,7 +56,9 @@ export function projection(sys: ScenarioSystem, mac: string): string {
   const u = p.udev as unknown as {
     save(): {
       queue: { ifindex: number; action: string; ifname: string; order: number }[];
-      workers: ({ ev: { ifindex: number; action: string; ifname: string; order: number } } | null)[];
+      workers: ({
+        ev: { ifindex: number; action: string; ifname: string; order: number };
+      } | null)[];
       db: {
         ifindex: number;
         initialized: boolean;
@@ -79,13 +81,12 @@ export function projection(sys: ScenarioSystem, mac: string): string {
       ifindex: ifx(e.ifindex),
       name: nm(e.name),
       // udev's properties hold the ifindex and, in paths, the kernel name (eth<n>: see below)
-      properties:
-        e.properties && {
-          ...e.properties,
-          ...(e.properties.IFINDEX !== undefined
-            ? { IFINDEX: ifx(Number(e.properties.IFINDEX)) }
-            : {}),
-        },
+      properties: e.properties && {
+        ...e.properties,
+        ...(e.properties.IFINDEX !== undefined
+          ? { IFINDEX: ifx(Number(e.properties.IFINDEX)) }
+          : {}),
+      },
     }))
     .sort((a, b) => (a.ifindex < b.ifindex ? -1 : 1));
   const renames = us.renames
@@ -95,7 +96,10 @@ export function projection(sys: ScenarioSystem, mac: string): string {
   const bringup = b
     ? {
         seen: b.seen.filter((i) => role.has(i)).map(ifx),
-        done: b.done.filter((i) => role.has(i)).map(ifx).sort(),
+        done: b.done
+          .filter((i) => role.has(i))
+          .map(ifx)
+          .sort(),
       }
     : null;
   const work = k.state.work

@@ -50,7 +50,10 @@ describe(`every pair of the N-pair boot race behaves as the pair alone (free tim
         let before = pairs.map((q) => projection(all, q.mac));
         pairs.forEach((q, i) => {
           const a = projection(q.alone, q.mac);
-          expect(a === before[i], `pair ${i} at the start: ${firstDiff(a, before[i] as string)}`).toBe(true);
+          expect(
+            a === before[i],
+            `pair ${i} at the start: ${firstDiff(a, before[i] as string)}`,
+          ).toBe(true);
         });
         const path: string[] = [];
         for (;;) {

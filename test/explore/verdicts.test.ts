@@ -363,7 +363,11 @@ describe(`free timing on random small scenarios (seed ${SEED})`, () => {
     fc.assert(
       fc.property(smallScenario, ({ sc, invariants }) => {
         const naiveOf = (c: ExploreConfig): SearchResult => {
-          const r = search(systemFor(sc, c), { reduction: "none", hashing: false, maxStates: 2000 });
+          const r = search(systemFor(sc, c), {
+            reduction: "none",
+            hashing: false,
+            maxStates: 2000,
+          });
           return r.verdict !== "bounded"
             ? r
             : search(systemFor(sc, c), {
