@@ -41,8 +41,8 @@ Configuration (a list of kernels or udev generations explores each combination, 
                      order, only ties explored; free: no decision depends on a time, so a
                      verdict holds for every latency: each kind of kernel work may run before
                      the others, linkwatch's run may be urgent-only or full, bring-up may take
-                     any pending link first. Every "any" execution is a "free" one. Refuses
-                     migrate steps and cloud-init; --view does not apply
+                     any pending link first. Every "any" execution is a "free" one. --view
+                     does not apply
   --view exact|coarse  which state a key keeps (docs/performance.md, "State view"). exact
                      (default): every timer and actor due time relative to now, times
                      already passed as 0 (or, where an actor picks by them, their order), and

@@ -67,22 +67,13 @@ export const DEFAULT_INVARIANTS: readonly InvariantName[] = InvariantNameDoc.opt
  * - the script's first step waits for boot's kernel work, never for a deadline;
  * - the key keeps no time (state view "free").
  * Every "any" execution is one of these (tested: test/explore/free-timing.test.ts, a random walk
- * under "any" followed step by step under "free"). QEMU's migration job and cloud-init decide
- * by deadlines of their own and are refused.
+ * under "any" followed step by step under "free"). QEMU's migration job and cloud-init need
+ * nothing: their steps decide by their stage, never by the clock.
  */
 export type Timing = "any" | "strict" | "free";
 
 /** The timings `ifsim explore --timing` takes. */
 export const TIMINGS: readonly Timing[] = ["any", "strict", "free"];
-
-/** Why a scenario cannot be explored under free timing, or null when it can. */
-export function freeTimingRefusal(sc: ScenarioDoc): string | null {
-  if (sc.cloud_init !== undefined)
-    return "--timing free does not take cloud_init (it runs at a deadline of its own)";
-  if (sc.steps.some((st) => typeof st === "object" && st !== null && "migrate" in st))
-    return "--timing free does not take migrate steps (QEMU's migration job runs by deadlines)";
-  return null;
-}
 
 /** Options of a scenario system. */
 export interface ScenarioSystemOptions {
@@ -259,8 +250,6 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         throw new RangeError(
           `explore: timing "free" keys no time: view "${o.view}" does not apply`,
         );
-      const why = freeTimingRefusal(this.sc);
-      if (why !== null) throw new RangeError(`explore: ${why}`);
       this.p.w.freeTiming = true;
     } else if (o.view === "free") throw new RangeError('explore: view "free" needs timing "free"');
     this.view = this.timing === "free" ? "free" : (o.view ?? DEFAULT_VIEW);

@@ -113,10 +113,12 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
     return {
       work: byKind,
       linkwatch: { list: lw.list, urgent: lw.urgent },
-      // The script's own state without its times (a sleep in progress ends at any time).
-      times: sv
-        ? { script: { ...sv, wait: sv.wait && { kind: sv.wait.kind }, settleSince: null } }
-        : null,
+      // The script's own state without its times (a sleep in progress ends at any time), and
+      // what QEMU's migration job's next steps read (its stage, the primaries ejected so far).
+      times: {
+        script: sv ? { ...sv, wait: sv.wait && { kind: sv.wait.kind }, settleSince: null } : null,
+        qemuJob: p.qemu.explorerView?.() ?? null,
+      },
       workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
     };
   }

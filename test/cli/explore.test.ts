@@ -85,10 +85,6 @@ describe("ifsim explore: usage", () => {
       [SEED_RACE, "--timing", "free", "--view", "exact"],
       "--view does not apply to --timing free (its keys hold no time)",
     ],
-    [
-      ["examples/scenarios/03-migration.yaml", "--timing", "free"],
-      "--timing free does not take migrate steps",
-    ],
     // the measurement-only view (tools/state-view/bound.ts) is not a verification option
     [[SEED_RACE, "--view", "untimed"], '--view is coarse or exact, got "untimed"'],
     [[SEED_RACE, "--atomic", "maybe"], '--atomic is on or off, got "maybe"'],
