@@ -740,7 +740,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         const eligible =
           d !== undefined &&
           cfg.links.some((g) => globMatch(g, d.name)) &&
-          (!cfg.wait_for_udev || !p.udev || p.udev.isInitialized(i));
+          (!cfg.wait_for_udev || !p.udev || p.udev.isReady(i));
         // What it would do to an eligible link depends on whether it is up already.
         nd.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
       }

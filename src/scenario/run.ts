@@ -51,6 +51,8 @@ import { scenarioUdev, udevFilesReport } from "./udev.ts";
  */
 export interface UdevActorLike extends Actor {
   isInitialized(ifindex: number): boolean;
+  /** Initialized and not being renamed (no ID_RENAMING): what networkd waits for. */
+  isReady(ifindex: number): boolean;
   /** Number of workers (lanes). */
   readonly workerCount: number;
   /** When worker `i`'s job can run (µs), or null while it is free. */
@@ -1236,7 +1238,7 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
         latencyUs: (b.latency_ms ?? 10) * 1000,
         ...(b.dhcp !== undefined ? { dhcp: b.dhcp } : {}),
       },
-      udev ? (i) => (udev as UdevActorLike).isInitialized(i) : null,
+      udev ? (i) => (udev as UdevActorLike).isReady(i) : null,
       udev?.entries
         ? (i) => udev?.entries?.().find((e) => e.ifindex === i)?.properties ?? null
         : null,

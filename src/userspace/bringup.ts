@@ -11,7 +11,10 @@ import type { World } from "./world.ts";
 export interface BringupConfig {
   /** Link names it manages (glob patterns with `*`). */
   readonly links: readonly string[];
-  /** Wait until udev marked the link initialized (networkd's behaviour). */
+  /**
+   * Wait until udev is done with the link, as networkd does (link_check_initialized): its
+   * database entry exists and has no ID_RENAMING (the runner passes Udevd.isReady).
+   */
   readonly waitForUdev?: boolean;
   /** Reaction time from seeing the link to acting, µs. */
   readonly latencyUs?: number;
@@ -32,7 +35,7 @@ const MANAGED_BY_US = BRINGUP_MANAGED_BY;
 /** A device's udev properties (its database entry), or null when udev has none. */
 export type UdevProperties = (ifindex: number) => Readonly<Record<string, string>> | null;
 
-/** Asks whether udev has finished with a device (the udev DB "initialized" state). */
+/** Asks whether udev has finished with a device (initialized and not being renamed). */
 export type UdevInitialized = (ifindex: number) => boolean;
 
 /** True when `name` matches a link pattern (`*` matches any run of characters). */

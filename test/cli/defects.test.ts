@@ -153,8 +153,10 @@ describe("replay --json", () => {
     };
     expect(json.steps[0]?.actions).toEqual([{ ip: "link set dev eth0 name ens3" }]);
     expect(json.steps[0]?.did.map((d) => d.what)).toEqual(["rename eth0 → ens3"]);
-    // The EBUSY carries its cause from the model's state (issue 18 item 1).
-    expect(json.steps[2]?.did[0]?.cause).toMatch(
+    // The EBUSY carries its cause from the model's state (issue 18 item 1); it is the last step
+    // (udev's rename, the move that clears ID_RENAMING, networkd's bring-up, the EBUSY).
+    expect(json.steps.length).toBe(4);
+    expect(json.steps[3]?.did[0]?.cause).toMatch(
       /^eth1 is UP .* and Linux 5\.0 renames no UP device/,
     );
   });

@@ -52,9 +52,19 @@ ms() { # uptime in ms
 }
 # ---- the bring-up actor (a scenario's \`bringup:\`), as the model's BringupActor: each link once
 # (by ifindex), when its name matches one of BU_LINKS ("p1|p2|…|", only * is special) and, with
-# BU_WAIT=1, udev has initialized it (its database file /run/udev/data/n<ifindex> exists), at
-# least BU_LAT ms after it was first seen: \`ip link set dev NAME up\` (or "already up").
+# BU_WAIT=1, udev is done with it (bu_ready), at least BU_LAT ms after it was first seen:
+# \`ip link set dev NAME up\` (or "already up").
 # Shell builtins only in the loop (a fork per poll: sleep), so that it does not load the guest.
+# udev is done with link $1, as networkd waits for it: its database file exists (initialized,
+# sd_device_get_is_initialized) and has no ID_RENAMING (device_is_renaming). udevd writes the
+# file with ID_RENAMING and without the rules' properties before it renames the link, and again
+# with them after; the move event's processing drops ID_RENAMING. A link under its new name with
+# the first file is not done: its properties (NM_UNMANAGED…) are not there yet.
+bu_ready() {
+  bu_db=/run/udev/data/n$1
+  [ -e "$bu_db" ] || return 1
+  { while read -r bu_l; do [ "$bu_l" != E:ID_RENAMING=1 ] || return 1; done < "$bu_db"; } 2>/dev/null
+}
 bu_match() {
   rest=$BU_LINKS
   while [ -n "$rest" ]; do
@@ -71,7 +81,7 @@ bu_candidates() {
     read -r i < "$d/ifindex" || continue
     case "$BU_DONE" in *" $i "*) continue ;; esac
     bu_match "\${d##*/}" || continue
-    [ "$BU_WAIT" = 1 ] && [ ! -e /run/udev/data/n$i ] && continue
+    [ "$BU_WAIT" = 1 ] && ! bu_ready "$i" && continue
     echo "$i \${d##*/}"
   done
 }
@@ -107,7 +117,7 @@ bringup_loop() {
       [ -n "$seen" ] || { seen=$now; eval "bu_seen_$i=$now"; }
       n=\${d##*/}
       bu_match "$n" || continue
-      [ "$BU_WAIT" = 1 ] && [ ! -e /run/udev/data/n$i ] && continue
+      [ "$BU_WAIT" = 1 ] && ! bu_ready "$i" && continue
       [ $((now - seen)) -ge "$BU_LAT" ] || continue
       done_="$done_$i "
       echo "$i" >> /tmp/bringup.done
