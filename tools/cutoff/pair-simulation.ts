@@ -102,7 +102,7 @@ function visit(): void {
   for (const [li, lane] of en.entries()) {
     if (li > 0) {
       all.restore(snapAll);
-      pairs.forEach((q, j) => q.alone.restore(snapAlone[j] as SystemSnapshot));
+      for (const [j, q] of pairs.entries()) q.alone.restore(snapAlone[j] as SystemSnapshot);
     }
     all.fire(lane);
     transitions++;
@@ -126,7 +126,7 @@ function visit(): void {
     if (timedOut || failures.length >= 5) break;
   }
   all.restore(snapAll);
-  pairs.forEach((q, j) => q.alone.restore(snapAlone[j] as SystemSnapshot));
+  for (const [j, q] of pairs.entries()) q.alone.restore(snapAlone[j] as SystemSnapshot);
 }
 
 for (const [i, q] of pairs.entries()) {
