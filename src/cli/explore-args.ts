@@ -201,6 +201,8 @@ export interface ExploreArgs {
   readonly estimate?: boolean;
   /** Random probes of the estimate (--estimate-walks). */
   readonly estimateWalks: number;
+  /** --every-n: a verdict for every number of pairs of a family of failover pairs. */
+  readonly everyN?: boolean;
 }
 
 /** `ifsim explore --merge FILES…`: the shard files and the output options. */
@@ -244,6 +246,7 @@ const OPTIONS = {
   merge: { type: "boolean" },
   estimate: { type: "boolean" },
   "estimate-walks": { type: "string" },
+  "every-n": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -369,6 +372,24 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   } else if (o["shard-out"] !== undefined) return { usage: "--shard-out needs --shard K/N" };
   if (o.estimate && o.random !== undefined)
     return { usage: "--estimate sizes the exhaustive search: not with --random" };
+  if (o["every-n"]) {
+    if (o.timing !== undefined && o.timing !== "free")
+      return { usage: `--every-n decides under --timing free (every latency), not "${o.timing}"` };
+    for (const [flag, set] of [
+      ["--random", o.random],
+      ["--estimate", o.estimate],
+      ["--shard", o.shard],
+      ["--reduction", o.reduction],
+      ["--no-symmetry", o["no-symmetry"]],
+      ["--no-hashing", o["no-hashing"]],
+      ["--max-states", o["max-states"]],
+      ["--view", o.view],
+    ] as const)
+      if (set !== undefined)
+        return {
+          usage: `--every-n enumerates the pair alone and two pairs without reduction: not with ${flag}`,
+        };
+  }
   const udevs = listOf(o.udev);
   const gens: readonly string[] = UdevGeneration.options;
   const badGen = udevs.find((g) => !gens.includes(g));
@@ -418,6 +439,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(o["shard-out"] !== undefined ? { shardOut: o["shard-out"] } : {}),
     ...(o.estimate ? { estimate: true } : {}),
     estimateWalks: nums["estimate-walks"] ?? 200,
+    ...(o["every-n"] ? { everyN: true, timing: "free" as Timing } : {}),
   };
 }
 

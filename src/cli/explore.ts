@@ -11,21 +11,30 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type ReplayResult, replay } from "../explore/explore.ts";
 import { linearScenario } from "../explore/export.ts";
-import { type CellRun, exploreMatrix, isMatrix, planMatrix } from "../explore/matrix.ts";
+import {
+  type CellRun,
+  exploreMatrix,
+  isMatrix,
+  type MatrixPlan,
+  planMatrix,
+} from "../explore/matrix.ts";
 import { DEFAULT_INVARIANTS } from "../explore/scenario-system.ts";
 import { TOKEN_PREFIX } from "../explore/token.ts";
 import { profileFor, UnknownKernelError } from "../kernel/index.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
 import { RunError } from "../scenario/run.ts";
+import type { ScenarioDoc } from "../scenario/schema.ts";
 import {
   argError,
   EXPLORE_HELP,
+  type ExploreArgs,
   isUsage,
   listInvariants,
   parseExploreArgs,
   REPLAY_HELP,
 } from "./explore-args.ts";
 import { estimateCommand } from "./explore-estimate.ts";
+import { everyNCommand } from "./explore-every-n.ts";
 import {
   laneLabels,
   outWidth,
@@ -123,6 +132,23 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   if ("error" in plan) return usageResult("explore", `${a.file}: ${plan.error}`);
   if (a.shard !== undefined) return shardCommand({ sc, text, a, plan });
   if (a.estimate) return estimateCommand({ sc, a, plan });
+  if (a.everyN)
+    return everyNCommand({
+      sc,
+      a,
+      plan,
+      recheck: (p) => searchAndReport(sc, text, { ...a, everyN: false }, p),
+    });
+  return searchAndReport(sc, text, a, plan);
+}
+
+/** The search of every cell of `plan`, then its report (text or JSON, exit status). */
+async function searchAndReport(
+  sc: ScenarioDoc,
+  text: string,
+  a: ExploreArgs,
+  plan: MatrixPlan,
+): Promise<CliResult> {
   const matrix = isMatrix(plan);
   for (const [flag, out] of [
     ["--export", a.exportFile],

@@ -1,0 +1,178 @@
+// `ifsim explore FILE --every-n`: a verdict for every number of pairs of a family of identical
+// failover pairs (src/explore/cutoff.ts: the pair alone, then the cutoff-1 check at N = 2),
+// printed per configuration. Where there is no verdict for every N (the pair alone breaks an
+// invariant, or two pairs do something the pair alone does not), the file itself is searched at
+// its own N under free timing (the concrete re-check), and that report follows.
+
+import { performance } from "node:perf_hooks";
+import { type EveryNResult, everyN, FAMILY_INVARIANTS, familyProblem } from "../explore/cutoff.ts";
+import type { MatrixPlan } from "../explore/matrix.ts";
+import { UnknownKernelError } from "../kernel/index.ts";
+import { RunError } from "../scenario/run.ts";
+import type { ScenarioDoc } from "../scenario/schema.ts";
+import type { ExploreArgs } from "./explore-args.ts";
+import { Progress } from "./explore-progress.ts";
+import type { CliResult } from "./main.ts";
+import { fitLines, verdictColour } from "./terminal.ts";
+
+/** A count for people: 1 234 567. */
+const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " ");
+
+const VERDICT_WORD: Record<EveryNResult["verdict"], string> = {
+  verified: "verified (every N; cutoff 1)",
+  "alone-violated": "violated by the pair alone",
+  "no-cutoff": "no cutoff",
+  bounded: "bounded",
+};
+
+interface Cell {
+  kernel: string;
+  udev: string | null;
+  r: EveryNResult;
+}
+
+function cellText(c: Cell, invariants: readonly string[]): string {
+  const { r } = c;
+  let s = `kernel ${c.kernel}, udev ${c.udev ?? "none"}:\n`;
+  const a = r.alone;
+  const a0 = a[0];
+  if (a0)
+    s += `  the pair alone   ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.check === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
+  const k = r.check;
+  if (k) {
+    s += `  two pairs        ${count(k.states)} states, ${count(k.transitions)} transitions (no reduction), ${count(k.shared)} of them changed both pairs\n`;
+    const reach = k.pairs.map((p) => `${count(p.reached)} of ${count(p.alone)}`).join(" and ");
+    if (k.failures.length === 0 && k.violation === null)
+      s += `                   ${k.complete ? "every" : "so far every"} pair's projection is one of the pair alone's, every step one of its steps or none, every end one of its ends; projections reached: ${reach}\n`;
+    for (const f of k.failures) s += `                   ${f}\n`;
+    if (k.violation)
+      s += `                   two pairs break ${k.violation.invariant}: ${k.violation.detail}\n`;
+  }
+  const secs = (r.ms / 1000).toFixed(1);
+  const word = VERDICT_WORD[r.verdict];
+  if (r.verdict === "verified")
+    s += `  ${verdictColour(word, true)}: ${invariants.join(", ")} hold for every number of pairs and every latency (${secs} s)\n`;
+  else if (r.verdict === "bounded")
+    s += `  ${verdictColour(word, false)}: --time-limit came first (${secs} s); inconclusive\n`;
+  else
+    s += `  ${verdictColour(word, false)}: no verdict for every N; the file is searched at N = ${r.pairs} below (${secs} s)\n`;
+  return s;
+}
+
+function cellJson(c: Cell): Record<string, unknown> {
+  const { r } = c;
+  return {
+    kernel: c.kernel,
+    udev: c.udev,
+    verdict: r.verdict === "verified" ? "verified-every-n" : r.verdict,
+    ...(r.verdict === "verified" ? { cutoff: 1 } : {}),
+    alone: r.alone,
+    check: r.check,
+    ms: Math.round(r.ms),
+  };
+}
+
+/**
+ * `ifsim explore FILE --every-n`. `recheck` searches the file at its own N (free timing) on the
+ * cells given, as `ifsim explore` does, and returns that report.
+ */
+export async function everyNCommand(r: {
+  readonly sc: ScenarioDoc;
+  readonly a: ExploreArgs;
+  readonly plan: MatrixPlan;
+  readonly recheck: (plan: MatrixPlan) => Promise<CliResult>;
+}): Promise<CliResult> {
+  const { sc, a, plan } = r;
+  const usage = (m: string): CliResult => ({
+    stdout: "",
+    stderr: `ifsim explore: ${a.file}: --every-n: ${m}\n`,
+    status: 2,
+  });
+  const why = familyProblem(sc);
+  if (why !== null) return usage(`not a family of identical failover pairs: ${why}`);
+  const pairs = (sc.devices ?? []).filter((d) => "standby" in d && d.standby).length;
+  if (pairs < 2) return usage("the check runs at N = 2: the file must hold at least two pairs");
+  const other = plan.invariants.filter((i) => !FAMILY_INVARIANTS.has(i));
+  if (other.length > 0)
+    return usage(
+      `${other.join(", ")} is about the whole machine, not about each pair: leave it out (--invariants)`,
+    );
+  const t0 = performance.now();
+  const deadline = a.timeLimitMs !== undefined ? t0 + a.timeLimitMs : undefined;
+  const progress = new Progress(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {});
+  const cells: Cell[] = [];
+  const count0 = plan.kernels.length * plan.udevs.length;
+  try {
+    for (const kernel of plan.kernels)
+      for (const udev of plan.udevs) {
+        progress.start({
+          index: cells.length,
+          count: count0,
+          name: `kernel ${kernel}, udev ${udev ?? "none"}`,
+        });
+        const res = everyN(
+          sc,
+          {
+            kernel,
+            ...(udev !== null ? { udev } : {}),
+            ...(a.seed !== undefined ? { seed: a.seed } : {}),
+            invariants: plan.invariants,
+          },
+          {
+            now: () => performance.now(),
+            ...(deadline !== undefined ? { deadline } : {}),
+            progress: (states) => progress.update({ states, maxDepth: 0 }),
+          },
+        );
+        progress.cellDone(VERDICT_WORD[res.verdict]);
+        cells.push({ kernel, udev, r: res });
+      }
+  } catch (e) {
+    if (e instanceof RunError || e instanceof UnknownKernelError)
+      return { stdout: "", stderr: `ifsim explore: ${a.file}: ${e.message}\n`, status: 2 };
+    throw e;
+  } finally {
+    progress.done();
+  }
+  // The concrete re-check: the file at its own N, on every cell without a verdict for every N
+  // (bounded cells are not re-checked: the time is up).
+  const redo = cells.filter((c) => c.r.verdict === "alone-violated" || c.r.verdict === "no-cutoff");
+  const rechecks: { cell: Cell; out: CliResult }[] = [];
+  for (const c of redo)
+    rechecks.push({
+      cell: c,
+      out: await r.recheck({ ...plan, kernels: [c.kernel], udevs: [c.udev], timing: "free" }),
+    });
+  let status = cells.some((c) => c.r.verdict === "bounded") ? 3 : 0;
+  for (const x of rechecks)
+    if (x.out.status === 1 || x.out.status === 2 || x.out.status > 3) status = x.out.status;
+    else if (x.out.status === 3 && status === 0) status = 3;
+  const stderr = rechecks.map((x) => x.out.stderr).join("");
+  if (a.json) {
+    const out = {
+      scenario: sc.name,
+      file: a.file,
+      everyN: { pairs, timing: "free", cutoffChecked: 2 },
+      invariants: plan.invariants,
+      cells: cells.map(cellJson),
+      recheck: rechecks.map((x) => {
+        let parsed: unknown = x.out.stdout;
+        try {
+          parsed = JSON.parse(x.out.stdout);
+        } catch {
+          // not JSON (an error): kept as text
+        }
+        return { kernel: x.cell.kernel, udev: x.cell.udev, status: x.out.status, result: parsed };
+      }),
+    };
+    return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
+  }
+  let s = `ifsim explore: ${sc.name} (${a.file}), every N\n`;
+  s += `  a family of ${pairs} identical failover pairs, decided under free timing (every latency): each pair alone, then two pairs checked against it on every reachable state (cutoff 1)\n`;
+  s += `  invariants: ${plan.invariants.join(", ")}\n\n`;
+  s += cells.map((c) => cellText(c, plan.invariants)).join("\n");
+  s = fitLines(s, 120);
+  for (const x of rechecks)
+    s += `\n--- kernel ${x.cell.kernel}, udev ${x.cell.udev ?? "none"}: the file at N = ${pairs}, free timing ---\n${x.out.stdout}`;
+  return { stdout: s, stderr, status };
+}

@@ -1,0 +1,159 @@
+// Issue 14, item 4: `ifsim explore --every-n` (src/explore/cutoff.ts). What a family is; the
+// pair alone's verdict on Linux 5.0 (violated, and re-checked on the concrete model); that the
+// check at N = 2 does fail when a projection keeps something the pair alone cannot match (so a
+// pass means something); and the CLI's errors and JSON.
+
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import {
+  everyN,
+  familyCheck,
+  familyOf,
+  familyProblem,
+  pairAlone,
+  pairGraph,
+  projection,
+} from "../../src/explore/cutoff.ts";
+import { bootRaceScenario } from "../../src/explore/families.ts";
+import type { ScenarioSystem } from "../../src/explore/scenario-system.ts";
+import type { ScenarioDoc } from "../../src/scenario/schema.ts";
+
+const FAMILY = "examples/explore/boot-race-2.yaml";
+
+describe("what a family of failover pairs is", () => {
+  it("accepts the boot race with two and three pairs", () => {
+    expect(familyProblem(bootRaceScenario(2))).toBeNull();
+    expect(familyProblem(bootRaceScenario(3))).toBeNull();
+  });
+
+  it("refuses what is not one, saying why", () => {
+    const sc = bootRaceScenario(2);
+    const devs = sc.devices ?? [];
+    const cases: [ScenarioDoc, RegExp][] = [
+      [
+        {
+          ...sc,
+          devices: [...devs, { id: "x", type: "pci-nic", mac: "52:54:00:00:02:00", slot: 20 }],
+        },
+        /device x is not part/,
+      ],
+      [{ ...sc, steps: ["settle", { sleep: "1s" }] as ScenarioDoc["steps"] }, /steps must be/],
+      [{ ...sc, bringup: { links: ["ens3"], wait_for_udev: true } }, /one link per failover pair/],
+      [
+        {
+          ...sc,
+          devices: devs.map((d) => (d.id === "vf1" ? { ...d, mac: "52:54:00:00:01:00" } : d)),
+        },
+        /same explicit mac/,
+      ],
+      [
+        { ...sc, devices: devs.map((d) => (d.id === "net1" ? { ...d, standby: false } : d)) },
+        /not part of a failover pair/,
+      ],
+      [{ ...sc, devices: devs.filter((d) => d.id !== "vf1") }, /has 0 primaries/],
+    ];
+    for (const [bad, why] of cases) expect(familyProblem(bad)).toMatch(why);
+  });
+
+  it("the pair alone keeps the pair's devices on their slots and its link; familyOf keeps the first n", () => {
+    const sc = bootRaceScenario(3);
+    const p1 = pairAlone(sc, 1);
+    expect(p1.devices?.map((d) => [d.id, "slot" in d ? d.slot : null])).toEqual([
+      ["net1", 4],
+      ["vf1", 7],
+    ]);
+    expect(p1.bringup !== "none" && p1.bringup?.links).toEqual(["ens4"]);
+    const two = familyOf(sc, 2);
+    expect(two.devices?.map((d) => d.id)).toEqual(["net0", "net1", "vf0", "vf1"]);
+    expect(two.bringup !== "none" && two.bringup?.links).toEqual(["ens3", "ens4"]);
+  });
+});
+
+describe("the family check", () => {
+  it("Linux 5.0: the pair alone breaks no-ebusy-to-udev (no verdict for every N)", () => {
+    const r = everyN(bootRaceScenario(2, { kernel: "5.0" }), { kernel: "5.0" });
+    expect(r.verdict).toBe("alone-violated");
+    expect(r.check).toBeNull();
+    expect(r.alone.map((a) => a.violation?.invariant)).toEqual([
+      "no-ebusy-to-udev",
+      "no-ebusy-to-udev",
+    ]);
+  });
+
+  it("fails at N = 2 when the projection reads another pair's state (udev's database size)", () => {
+    const sc = bootRaceScenario(2, { kernel: "5.1" });
+    // A projection that counts every device udev has initialized, the other pair's too: equal at
+    // the start, but two pairs soon reach counts the pair alone never does.
+    const tooFine = (sys: ScenarioSystem, mac: string): string => {
+      const u = sys.p.udev as unknown as { save(): { db: { initialized: boolean }[] } };
+      return `${projection(sys, mac)}|${u.save().db.filter((e) => e.initialized).length}`;
+    };
+    const graphs = [0, 1].map((i) => pairGraph(sc, i, { kernel: "5.1" }, { project: tooFine }));
+    expect(graphs.every((g) => g.complete && g.violation === null)).toBe(true);
+    const r = familyCheck(sc, graphs, { kernel: "5.1" }, { project: tooFine });
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatch(
+      /^pair \d: after .*udev\/w\d, a projection the pair alone never reaches$/,
+    );
+    expect(r.complete).toBe(false);
+    expect(r.states).toBeGreaterThan(1);
+  });
+
+  it("the pair alone on Linux 5.1 verifies: its projected graph, ends and no violation", () => {
+    const g = pairGraph(bootRaceScenario(2, { kernel: "5.1" }), 0, { kernel: "5.1" });
+    expect(g.complete).toBe(true);
+    expect(g.violation).toBeNull();
+    expect(g.ends.size).toBeGreaterThan(0);
+    expect(g.nodes.size).toBeGreaterThan(100);
+    expect(g.edges.size).toBeGreaterThanOrEqual(g.nodes.size - 1);
+  });
+
+  it("a deadline already past leaves the check bounded, not verified", () => {
+    let t = 0;
+    const r = everyN(
+      bootRaceScenario(2, { kernel: "5.1" }),
+      { kernel: "5.1" },
+      { now: () => t++ * 1000, deadline: 5 },
+    );
+    expect(r.verdict).toBe("bounded");
+  });
+});
+
+describe("ifsim explore --every-n", () => {
+  it("refuses other timings, the search's reductions and files that are not families", async () => {
+    for (const [args, why] of [
+      [[FAMILY, "--every-n", "--timing", "any"], /decides under --timing free/],
+      [[FAMILY, "--every-n", "--random", "5"], /not with --random/],
+      [[FAMILY, "--every-n", "--reduction", "dpor"], /not with --reduction/],
+      [[FAMILY, "--every-n", "--view", "exact"], /not with --view/],
+      [
+        ["examples/explore/seed-race.yaml", "--every-n"],
+        /not a family of identical failover pairs/,
+      ],
+      [["examples/explore/boot-race.yaml", "--every-n"], /at least two pairs/],
+      [[FAMILY, "--every-n", "--invariants", "expect"], /expect is about the whole machine/],
+    ] as const) {
+      const r = await main(["explore", ...args]);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(why);
+    }
+  });
+
+  it("Linux 5.0: violated by the pair alone, then re-checked on the file's two pairs (JSON, exit 1)", async () => {
+    const r = await main(["explore", FAMILY, "--every-n", "--kernel", "5.0", "--json"]);
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.everyN).toEqual({ pairs: 2, timing: "free", cutoffChecked: 2 });
+    expect(j.cells[0].verdict).toBe("alone-violated");
+    expect(j.recheck[0].status).toBe(1);
+    expect(j.recheck[0].result.verdict).toBe("violated");
+    expect(j.recheck[0].result.counterexample.invariant).toBe("no-ebusy-to-udev");
+  });
+
+  it("--time-limit cuts the check: bounded, exit 3, no re-check", async () => {
+    const r = await main(["explore", FAMILY, "--every-n", "--time-limit", "1s"]);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/bounded: --time-limit came first/);
+    expect(r.stdout).not.toMatch(/the file at N = 2/);
+  });
+});
