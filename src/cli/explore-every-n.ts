@@ -37,16 +37,20 @@ function cellText(c: Cell, invariants: readonly string[]): string {
   const a = r.alone;
   const a0 = a[0];
   if (a0)
-    s += `  the pair alone   ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.check === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
+    s += `  the pair alone: ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.check === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
   const k = r.check;
   if (k) {
-    s += `  two pairs        ${count(k.states)} states, ${count(k.transitions)} transitions (no reduction), ${count(k.shared)} of them changed both pairs\n`;
-    const reach = k.pairs.map((p) => `${count(p.reached)} of ${count(p.alone)}`).join(" and ");
+    s += `  two pairs: ${count(k.states)} states, ${count(k.transitions)} transitions (no reduction${k.symmetric ? "; up to a permutation of the pairs" : ""}), ${count(k.shared)} of them changed both pairs\n`;
+    const reach = (k.symmetric ? k.pairs.slice(0, 1) : k.pairs)
+      .map(
+        (p) =>
+          `${count(p.reached)} of ${count(p.alone)} projections and ${count(p.edgesUsed)} of ${count(p.aloneEdges)} steps`,
+      )
+      .join(k.symmetric ? "" : "; ");
     if (k.failures.length === 0 && k.violation === null)
-      s += `                   ${k.complete ? "every" : "so far every"} pair's projection is one of the pair alone's, every step one of its steps or none, every end one of its ends; projections reached: ${reach}\n`;
-    for (const f of k.failures) s += `                   ${f}\n`;
-    if (k.violation)
-      s += `                   two pairs break ${k.violation.invariant}: ${k.violation.detail}\n`;
+      s += `    ${k.complete ? "every" : "so far every"} pair's projection is one of the pair alone's, every step one of its steps or none, every end one of its ends; reached${k.symmetric ? " (any pair)" : " per pair"}: ${reach}\n`;
+    for (const f of k.failures) s += `    ${f}\n`;
+    if (k.violation) s += `    two pairs break ${k.violation.invariant}: ${k.violation.detail}\n`;
   }
   const secs = (r.ms / 1000).toFixed(1);
   const word = VERDICT_WORD[r.verdict];
@@ -120,6 +124,7 @@ export async function everyNCommand(r: {
           },
           {
             now: () => performance.now(),
+            symmetry: a.symmetry,
             ...(deadline !== undefined ? { deadline } : {}),
             progress: (states) => progress.update({ states, maxDepth: 0 }),
           },

@@ -232,14 +232,16 @@ export interface EnumerateOptions {
   now?: () => number;
   /** Called every 2 000 states (the deadline is checked then too). */
   progress?: (states: number, transitions: number) => void;
+  /** Identify states that differ by a permutation of the pairs (default true; `familyCheck`). */
+  symmetry?: boolean;
   /** The projection (tests replace it to show the check can fail). */
   project?: (sys: ScenarioSystem, mac: string) => string;
 }
 
 /**
  * Enumerates `sys` from its current state without reduction (every enabled lane of every
- * reachable state; states merged by their exact key and by `extra`, which the caller keys by
- * what it tracks beyond the model's state), calling `onState` on each new state and
+ * reachable state; states merged by `key`, which the caller builds from the model's key and what
+ * it tracks beyond the model's state), calling `onState` on each new state and
  * `onStep` after each transition (with the state before restored by the caller's snapshot).
  * Returns false when the deadline cut it short or a callback asked to stop.
  */
@@ -248,7 +250,7 @@ function enumerate(
   o: EnumerateOptions,
   onState: (en: string[], depth: number) => boolean,
   onStep: (lane: string, path: string[]) => boolean,
-  extra: (depth: number) => string,
+  key: (depth: number) => string,
 ): { states: number; transitions: number; complete: boolean } {
   const seen = new Set<string>();
   const now = o.now ?? (() => 0);
@@ -258,7 +260,7 @@ function enumerate(
   let complete = true;
   const path: string[] = [];
   const visit = (): void => {
-    const k = `${sys.fingerprint(false).key}|${extra(path.length)}`;
+    const k = key(path.length);
     if (seen.has(k)) return;
     seen.add(k);
     states++;
@@ -344,7 +346,7 @@ export function pairGraph(
         violation = { invariant: v.invariant, detail: v.detail, path: [...path] };
       return true;
     },
-    (depth) => String(at[depth]),
+    (depth) => `${sys.fingerprint(false).key}|${at[depth]}`,
   );
   return {
     nodes,
@@ -357,11 +359,28 @@ export function pairGraph(
   };
 }
 
+/** Whether the pairs' graphs are one graph: the same node ids, steps and ends. */
+export function sameGraphs(gs: readonly PairGraph[]): boolean {
+  const g0 = gs[0];
+  if (!g0) return false;
+  const ids = (g: PairGraph): string => [...g.nodes.values()].join();
+  const set = (x: Set<string> | Set<number>): string => [...x].map(String).sort().join(";");
+  return gs.every(
+    (g) =>
+      g.nodes.size === g0.nodes.size &&
+      ids(g) === ids(g0) &&
+      set(g.edges) === set(g0.edges) &&
+      set(g.ends) === set(g0.ends),
+  );
+}
+
 /** What the family check found at N = n. */
 export interface CutoffResult {
   n: number;
   /** Every reachable state and transition checked. */
   complete: boolean;
+  /** States were identified up to a permutation of the pairs. */
+  symmetric: boolean;
   states: number;
   transitions: number;
   /** Per pair: projections of the pair alone, and how many of them the N-pair states reached. */
@@ -387,6 +406,7 @@ export function familyCheck(
 ): CutoffResult {
   const project = o.project ?? projection;
   const n = graphs.length;
+  const symmetric = o.symmetry !== false && sameGraphs(graphs);
   const macs = Array.from({ length: n }, (_, i) => macOf(scN, i));
   const sys = systemFor(scN, { ...c, timing: "free", atomic: false });
   const failures: string[] = [];
@@ -457,13 +477,15 @@ export function familyCheck(
   return {
     n,
     complete: r.complete && failures.length === 0,
+    symmetric,
     states: r.states,
     transitions: r.transitions,
+    // Under symmetry a representative's pair i stands for every pair: the union is per pair.
     pairs: graphs.map((g, i) => ({
       alone: g.nodes.size,
-      reached: reached[i]?.size ?? 0,
+      reached: symmetric ? new Set(reached.flatMap((x) => [...x])).size : (reached[i]?.size ?? 0),
       aloneEdges: g.edges.size,
-      edgesUsed: used[i]?.size ?? 0,
+      edgesUsed: symmetric ? new Set(used.flatMap((x) => [...x])).size : (used[i]?.size ?? 0),
     })),
     shared,
     failures,
