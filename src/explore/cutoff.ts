@@ -21,6 +21,7 @@
 // is the evidence for every N (docs/performance.md, "A verdict for every N").
 
 import type { ScenarioDoc } from "../scenario/schema.ts";
+import type { Udevd } from "../userspace/udev/udevd.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { systemFor } from "./explore.ts";
 import type { ScenarioSystem, SystemSnapshot } from "./scenario-system.ts";
@@ -108,76 +109,44 @@ export function macOf(sc: ScenarioDoc, i: number): string {
   return p.mac;
 }
 
-interface UdevView {
-  save(): {
-    queue: { ifindex: number; action: string; ifname: string; order: number }[];
-    workers: ({ ev: { ifindex: number; action: string; ifname: string; order: number } } | null)[];
-    db: {
-      ifindex: number;
-      initialized: boolean;
-      renaming: boolean;
-      name: string;
-      properties?: Record<string, string>;
-    }[];
-    renames: { ifindex: number; from: string; to: string; errno: string | null }[];
-  };
-}
-
-const ROLE_KEYS = new Set(["primary", "standby", "master", "ifindex"]);
+const ROLE_KEYS = new Set(["primary", "standby", "master", "ifindex", "rxHandlerData"]);
 
 /** Pair P's projection of a state (the file's comment says what it keeps, and why). */
 export function projection(sys: ScenarioSystem, mac: string): string {
   const p = sys.p;
   const k = p.k;
-  const mine = [...k.state.devices.values(), ...k.state.unlisted.values()].filter(
-    (d) => d.permAddr === mac || d.devAddr === mac,
-  );
+  const mine = [];
+  for (const d of k.state.devices.values())
+    if (d.permAddr === mac || d.devAddr === mac) mine.push(d);
+  for (const d of k.state.unlisted.values())
+    if (d.permAddr === mac || d.devAddr === mac) mine.push(d);
   const role = new Map<number, string>(mine.map((d) => [d.ifindex, d.driver]));
   const ifx = (i: number): string => role.get(i) ?? "other";
-  const nm = (n: string): string => n.replace(/^eth\d+$/, "eth#");
-  const devs = mine
-    .map((d) => ({
-      ...d,
-      ifindex: ifx(d.ifindex),
-      name: nm(d.name),
-      uppers: d.uppers.map((u) => ({ ...u, ifindex: ifx(u.ifindex) })),
-      lowers: d.lowers.map((u) => ({ ...u, ifindex: ifx(u.ifindex) })),
-      rxHandlerData: typeof d.rxHandlerData === "number" ? ifx(d.rxHandlerData) : d.rxHandlerData,
-      priv: JSON.parse(
-        JSON.stringify(d.priv, (key, v) =>
-          typeof v === "number" && ROLE_KEYS.has(key) ? ifx(v) : v,
-        ),
-      ),
-    }))
-    .sort((a, b) => (a.ifindex < b.ifindex ? -1 : 1));
-  const us = (p.udev as unknown as UdevView | undefined)?.save();
-  const pending = us
-    ? [...us.queue, ...us.workers.flatMap((j) => (j ? [j.ev] : []))]
+  mine.sort((a, b) => (ifx(a.ifindex) < ifx(b.ifindex) ? -1 : 1));
+  const ud = p.udev as { peek?: Udevd["peek"] } | undefined;
+  if (ud && ud.peek === undefined) throw new TypeError("projection: the udev actor has no peek()");
+  const u = ud?.peek?.();
+  const pending = u
+    ? u.pending
         .filter((e) => role.has(e.ifindex))
         .sort((a, b) => a.order - b.order)
-        .map((e) => [ifx(e.ifindex), e.action, nm(e.ifname)])
+        .map((e) => [ifx(e.ifindex), e.action, e.ifname])
     : [];
-  const db = us
-    ? us.db
-        .filter((e) => role.has(e.ifindex))
-        .map((e) => ({
-          ...e,
-          ifindex: ifx(e.ifindex),
-          name: nm(e.name),
+  const db = [];
+  if (u)
+    for (const e of u.db.values())
+      if (role.has(e.ifindex))
+        db.push(
           // udev's properties hold the ifindex and, in paths, the kernel name (eth<n>: below)
-          properties: e.properties && {
-            ...e.properties,
-            ...(e.properties.IFINDEX !== undefined
-              ? { IFINDEX: ifx(Number(e.properties.IFINDEX)) }
-              : {}),
-          },
-        }))
-        .sort((a, b) => (a.ifindex < b.ifindex ? -1 : 1))
-    : [];
-  const renames = us
-    ? us.renames
+          e.properties.IFINDEX !== undefined
+            ? { ...e, properties: { ...e.properties, IFINDEX: ifx(Number(e.properties.IFINDEX)) } }
+            : e,
+        );
+  db.sort((a, b) => (ifx(a.ifindex) < ifx(b.ifindex) ? -1 : 1));
+  const renames = u
+    ? u.renames
         .filter((r) => role.has(r.ifindex))
-        .map((r) => [ifx(r.ifindex), nm(r.from), nm(r.to), r.errno])
+        .map((r) => [ifx(r.ifindex), r.from, r.to, r.errno])
     : [];
   const b = p.bringup?.explorerView();
   const bringup = b
@@ -193,17 +162,21 @@ export function projection(sys: ScenarioSystem, mac: string): string {
     .filter((w) => w.arg !== undefined && role.has(Number.parseInt(w.arg, 10)))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.due - b.due || a.seq - b.seq))
     .map((w) => [w.name, ifx(Number.parseInt(w.arg as string, 10))]);
-  // The virtio bus index (virtio0, virtio1, …) and the kernel's eth<n> names are global
-  // counters, like the ifindex.
-  return JSON.stringify({
-    devs,
-    pending,
-    db,
-    renames,
-    bringup,
-    linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
-    work,
-  })
+  // Every ifindex a device, an entry or the private data holds becomes its role; the virtio bus
+  // index (virtio0, virtio1, …) and the kernel's eth<n> names are global counters, like the
+  // ifindex.
+  return JSON.stringify(
+    {
+      devs: mine,
+      pending,
+      db,
+      renames,
+      bringup,
+      linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
+      work,
+    },
+    (key, v) => (typeof v === "number" && ROLE_KEYS.has(key) ? ifx(v) : v),
+  )
     .replace(/virtio\d+/g, "virtio#")
     .replace(/\beth\d+\b/g, "eth#");
 }
@@ -232,7 +205,10 @@ export interface EnumerateOptions {
   now?: () => number;
   /** Called every 2 000 states (the deadline is checked then too). */
   progress?: (states: number, transitions: number) => void;
-  /** Identify states that differ by a permutation of the pairs (default true; `familyCheck`). */
+  /**
+   * Identify states that differ by a permutation of the pairs or of udev's workers (default
+   * true; `familyCheck`).
+   */
   symmetry?: boolean;
   /** The projection (tests replace it to show the check can fail). */
   project?: (sys: ScenarioSystem, mac: string) => string;
@@ -379,7 +355,7 @@ export interface CutoffResult {
   n: number;
   /** Every reachable state and transition checked. */
   complete: boolean;
-  /** States were identified up to a permutation of the pairs. */
+  /** States were identified up to a permutation of the pairs and of udev's workers. */
   symmetric: boolean;
   states: number;
   transitions: number;

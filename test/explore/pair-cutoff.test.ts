@@ -11,7 +11,9 @@
 //
 // If every pair of every N-pair execution is simulated so, N = 1 verified (every latency) means
 // every pair at every N keeps its per-pair invariants: the cutoff argument for item 4. Random
-// walks are evidence for that simulation, not a proof of it.
+// walks are evidence for that simulation, not a proof of it; `ifsim explore --every-n`
+// (src/explore/cutoff.ts, test/explore/every-n.test.ts) checks it on every reachable state and
+// transition of two pairs, and these walks go on to N = 3 and 4.
 
 import { describe, expect, it } from "vitest";
 import { systemFor } from "../../src/explore/explore.ts";

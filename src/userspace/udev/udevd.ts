@@ -190,6 +190,15 @@ export interface UdevProcessed {
   readonly ok: boolean;
 }
 
+/** A pending event as `Udevd.peek` shows it. */
+export interface UdevPendingEvent {
+  readonly action: "add" | "move" | "remove";
+  readonly ifindex: number;
+  readonly ifname: string;
+  /** Arrival order in udevd's queue. */
+  readonly order: number;
+}
+
 interface QueuedEvent {
   /** Kernel SEQNUM (trace sequence number), or null for a coldplug event. */
   readonly seqnum: number | null;
@@ -357,6 +366,21 @@ export class Udevd implements Actor {
   entry(ifindex: number): UdevDbEntry | undefined {
     const e = this.#db.get(ifindex);
     return e ? { ...e, properties: { ...e.properties } } : undefined;
+  }
+
+  /**
+   * The pending events (queued, then those workers hold), the database and the renames as they
+   * are, not copied: read-only, for a per-device projection of the state
+   * (src/explore/cutoff.ts) that cannot pay a snapshot per state.
+   */
+  peek(): {
+    readonly pending: readonly UdevPendingEvent[];
+    readonly db: ReadonlyMap<number, UdevDbEntry>;
+    readonly renames: readonly UdevRename[];
+  } {
+    const pending: QueuedEvent[] = [...this.#queue];
+    for (const j of this.#workers) if (j) pending.push(j.ev);
+    return { pending, db: this.#db, renames: this.#renames };
   }
 
   /** Every database entry, by ifindex. */
