@@ -219,6 +219,8 @@ export interface ExploreArgs {
   readonly estimateWalks: number;
   /** --every-n: a verdict for every number of pairs of a family of failover pairs. */
   readonly everyN?: boolean;
+  /** The search is --every-n's re-check of the file at its own N (no hint about --every-n). */
+  readonly everyNRecheck?: boolean;
 }
 
 /** `ifsim explore --merge FILES…`: the shard files and the output options. */

@@ -3,6 +3,7 @@
 // report, then the text or JSON result and the exit status.
 
 import { basename, join } from "node:path";
+import { familyPairs } from "../explore/cutoff.ts";
 import type { ReplayResult } from "../explore/explore.ts";
 import { linearScenario } from "../explore/export.ts";
 import { itfTrace } from "../explore/itf.ts";
@@ -204,11 +205,17 @@ export function reportExplore(r: {
         })();
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
   }
-  const stdout = fitLines(
+  let stdout = fitLines(
     matrix
       ? formatMatrix(sc, a, cells, plan, outWidth())
       : formatSingle(sc, a, cells[0] as ShownCell, timing),
     outWidth(),
   );
+  // A verdict at the file's N on a family of identical pairs: say that --every-n decides every N.
+  if (!a.everyNRecheck && status !== 1 && familyPairs(sc) >= 2)
+    stdout += fitLines(
+      `note: ${a.file} is a family of identical failover pairs: --every-n decides every number of pairs (README, "A verdict for every number of pairs")\n`,
+      outWidth(),
+    );
   return { stdout, stderr, status };
 }

@@ -137,7 +137,7 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
       sc,
       a,
       plan,
-      recheck: (p) => searchAndReport(sc, text, { ...a, everyN: false }, p),
+      recheck: (p) => searchAndReport(sc, text, { ...a, everyN: false, everyNRecheck: true }, p),
     });
   return searchAndReport(sc, text, a, plan);
 }

@@ -64,6 +64,11 @@ export function familyProblem(sc: ScenarioDoc): string | null {
   return null;
 }
 
+/** How many pairs the family `sc` has, or 0 when it is not a family (`familyProblem`). */
+export function familyPairs(sc: ScenarioDoc): number {
+  return familyProblem(sc) === null ? pairsOf(sc).length : 0;
+}
+
 /** The family's pairs: each master's id and MAC, in the order of the devices. */
 function pairsOf(sc: ScenarioDoc): { id: string; mac: string }[] {
   return (sc.devices ?? []).flatMap((d) =>

@@ -3,6 +3,9 @@
 // check at N = 2 does fail when a projection keeps something the pair alone cannot match (so a
 // pass means something); and the CLI's errors and JSON.
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import {
@@ -181,6 +184,30 @@ describe("ifsim explore --every-n", () => {
     expect(j.recheck[0].status).toBe(1);
     expect(j.recheck[0].result.verdict).toBe("violated");
     expect(j.recheck[0].result.counterexample.invariant).toBe("no-ebusy-to-udev");
+  });
+
+  it("a search of a family file at its own N points to --every-n; other files and re-checks do not", async () => {
+    const fam = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s"]);
+    expect(fam.status).toBe(3);
+    expect(fam.stdout).toMatch(
+      /note: .*boot-race-2\.yaml is a family of identical failover pairs: --every-n/,
+    );
+    const other = await main(["explore", "examples/explore/seed-race.yaml", "--kernel", "6.1"]);
+    expect(other.status).toBe(0);
+    expect(other.stdout).not.toMatch(/--every-n/);
+    const trace = join(mkdtempSync(join(tmpdir(), "ifsim-every-n-")), "t.cex.txt");
+    const re = await main([
+      "explore",
+      FAMILY,
+      "--every-n",
+      "--kernel",
+      "5.0",
+      "--trace-out",
+      trace,
+    ]);
+    expect(re.status).toBe(1);
+    expect(re.stdout).toMatch(/the file at N = 2, free timing/);
+    expect(re.stdout).not.toMatch(/note: .*--every-n/);
   });
 
   it("--time-limit cuts the check: bounded, exit 3, no re-check", async () => {
