@@ -38,6 +38,8 @@ function cellText(c: Cell, invariants: readonly string[]): string {
   const a0 = a[0];
   if (a0)
     s += `  the pair alone: ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.check === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
+  if (r.verdict === "no-cutoff" && r.check === null)
+    s += `    the script's steps change a pair's projection (${a.map((x) => x.scriptMoves).join(", ")} steps): a state where only the script is left is no end of the pair alone\n`;
   const k = r.check;
   if (k) {
     s += `  two pairs: ${count(k.states)} states, ${count(k.transitions)} transitions (no reduction${k.symmetric ? "; up to a permutation of the pairs and of udev's workers" : ""}), ${count(k.shared)} of them changed both pairs\n`;

@@ -117,6 +117,7 @@ describe("the family check", () => {
       expect(g.edges.size).toBeGreaterThanOrEqual(g.nodes.size - 1);
     }
     expect(sameGraphs(gs)).toBe(true);
+    expect(gs.map((g) => g.scriptMoves)).toEqual([0, 0]);
     // A graph with one step less is another graph.
     const g1 = gs[1] as (typeof gs)[number];
     const cut = { ...g1, edges: new Set([...g1.edges].slice(1)) };
