@@ -13,7 +13,7 @@ import type { CliResult } from "./main.ts";
 import { fitLines } from "./terminal.ts";
 
 /** A count for people: 1 234, 56 000, 1.2e9. */
-function count(n: number): string {
+export function count(n: number): string {
   if (!Number.isFinite(n)) return "∞";
   if (n >= 1e9) return n.toExponential(1).replace("e+", "e");
   return Math.round(n)

@@ -11,12 +11,10 @@ import { UnknownKernelError } from "../kernel/index.ts";
 import { RunError } from "../scenario/run.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import type { ExploreArgs } from "./explore-args.ts";
+import { count } from "./explore-estimate.ts";
 import { Progress } from "./explore-progress.ts";
 import type { CliResult } from "./main.ts";
 import { fitLines, verdictColour } from "./terminal.ts";
-
-/** A count for people: 1 234 567. */
-const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " ");
 
 const VERDICT_WORD: Record<EveryNResult["verdict"], string> = {
   verified: "verified (every N; cutoff 1)",
