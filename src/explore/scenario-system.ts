@@ -945,7 +945,15 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#networkdLanes(laneMap, (t) =>
       t.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`),
     );
-    return { key: fingerprintKey(out), lane: (l) => laneMap.get(l) ?? l };
+    const pairs = this.#pairs;
+    return {
+      key: fingerprintKey(out),
+      lane: (l) => laneMap.get(l) ?? l,
+      pairSlot: (mac) => {
+        const i = pairs.findIndex((p) => p.mac === mac);
+        return i < 0 ? undefined : (slot.get(i) ?? i);
+      },
+    };
   }
 
   /** A resource's item hash without symmetry (cached per resource while its digest stays). */

@@ -17,6 +17,12 @@ export interface StateKey {
   readonly key: string;
   /** The canonical name of a lane of this state (identity without symmetry). */
   lane(lane: string): string;
+  /**
+   * Under symmetry: the canonical slot the key gave the failover pair with this MAC (pairs are
+   * numbered in the order of their devices; identity without symmetry), or undefined for a MAC
+   * that is no pair's.
+   */
+  pairSlot?(mac: string): number | undefined;
 }
 
 /**
