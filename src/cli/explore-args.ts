@@ -101,8 +101,8 @@ Every number of pairs (docs/performance.md, "A verdict for every N"):
                      else the file is searched at its own N under free timing and that
                      report follows. Two pairs are taken up to a permutation of the pairs
                      and of udev's workers (--no-symmetry: every state). The boot race takes
-                     minutes (Linux 5.1: 91 146 states, about 2.5 min on one CPU; without
-                     symmetry 609 160, 16 min); --time-limit bounds it (exit 3)
+                     minutes (Linux 5.1: 350 078 states, about 11 min on one CPU; without
+                     symmetry 609 160, 17 min); --time-limit bounds it (exit 3)
 Past one machine (docs/sharding.md: a Kubernetes Indexed Job, a CI matrix):
   --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: every
                      cell's probe, then the units (the subtrees at --split-depth of each cell
