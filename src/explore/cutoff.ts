@@ -25,6 +25,7 @@ import type { Udevd } from "../userspace/udev/udevd.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { systemFor } from "./explore.ts";
 import type { ScenarioSystem, SystemSnapshot } from "./scenario-system.ts";
+import type { StateKey } from "./system.ts";
 
 /** Why `sc` is not a family of identical failover pairs, or null when it is. */
 export function familyProblem(sc: ScenarioDoc): string | null {
@@ -188,8 +189,9 @@ export function projection(sys: ScenarioSystem, mac: string): string {
 }
 
 /**
- * A number under a role key (primary, standby, master, ifindex, rxHandlerData) in JSON text. A key is a quoted string followed by a colon;
- * a quote inside a string value is escaped, so text inside values never matches.
+ * A number under a role key (primary, standby, master, ifindex, rxHandlerData) in JSON text. A
+ * key is a quoted string followed by a colon; a quote inside a string value is escaped, so text
+ * inside values never matches.
  */
 const ROLE_NUMBER =
   /"(primary|standby|master|ifindex|rxHandlerData)":(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=[,}\]])/g;
@@ -235,17 +237,20 @@ export interface EnumerateOptions {
 
 /**
  * Enumerates `sys` from its current state without reduction (every enabled lane of every
- * reachable state; states merged by `key`, which the caller builds from the model's key and what
- * it tracks beyond the model's state), calling `onState` on each new state and
+ * reachable state), calling `onState` on each new state and
  * `onStep` after each transition (with the state before restored by the caller's snapshot).
- * Returns the counts, and `complete: false` when the deadline or a callback stopped it.
+ * A state is one already seen when its model key (`fingerprint`, up to the system's symmetries
+ * when `symmetric`) and `extra` (what the caller tracks beyond the model's state, given that key)
+ * are: the model's key is always part of it, so no caller can merge states the model tells
+ * apart. Returns the counts, and `complete: false` when the deadline or a callback stopped it.
  */
 function enumerate(
   sys: ScenarioSystem,
   o: EnumerateOptions,
   onState: (en: string[], depth: number) => boolean,
   onStep: (lane: string, path: string[]) => boolean,
-  key: (depth: number) => string,
+  symmetric: boolean,
+  extra: (depth: number, key: StateKey) => string,
 ): { states: number; transitions: number; complete: boolean } {
   const seen = new Set<string>();
   const now = o.now ?? (() => 0);
@@ -255,7 +260,8 @@ function enumerate(
   let complete = true;
   const path: string[] = [];
   const visit = (): void => {
-    const k = key(path.length);
+    const fk = sys.fingerprint(symmetric);
+    const k = `${fk.key}|${extra(path.length, fk)}`;
     if (seen.has(k)) return;
     seen.add(k);
     states++;
@@ -345,7 +351,8 @@ export function pairGraph(
         violation = { invariant: v.invariant, detail: v.detail, path: [...path] };
       return true;
     },
-    (depth) => `${sys.fingerprint(false).key}|${at[depth]}`,
+    false,
+    (depth) => String(at[depth]),
   );
   return {
     nodes,
@@ -472,22 +479,21 @@ export function familyCheck(
             at[path.length] = after;
             return failures.length === 0;
           },
-          (depth) => {
-            // The model's key (up to a permutation of the pairs and of udev's workers under
-            // symmetry) and each pair's node, the nodes in the key's pair order: equal keys are
-            // one state with the same projections (the projection also reads what the key drops,
-            // such as udev's finished renames).
-            const fk = sys.fingerprint(symmetric);
+          symmetric,
+          (depth, fk) => {
+            // Each pair's node, in the key's pair order under symmetry: equal keys are one state
+            // with the same projections.
             const here = at[depth] as (number | undefined)[];
-            if (!symmetric || fk.pairSlot === undefined) return `${fk.key}|${here.join()}`;
+            const slot = fk.pairSlot;
+            if (slot === undefined) return here.join();
             const canon: (number | undefined)[] = [];
             macs.forEach((m, i) => {
-              const j = fk.pairSlot?.(m);
+              const j = slot(m);
               if (j === undefined)
                 throw new Error(`familyCheck: the key has no pair with MAC ${m}`);
               canon[j] = here[i];
             });
-            return `${fk.key}|${canon.join()}`;
+            return canon.join();
           },
         );
   return {
