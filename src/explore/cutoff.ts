@@ -24,8 +24,10 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import type { Udevd } from "../userspace/udev/udevd.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { systemFor } from "./explore.ts";
-import type { ScenarioSystem, SystemSnapshot } from "./scenario-system.ts";
-import type { StateKey } from "./system.ts";
+import { type EnumerateOptions, enumerate } from "./enumerate.ts";
+import type { ScenarioSystem } from "./scenario-system.ts";
+
+export type { EnumerateOptions } from "./enumerate.ts";
 
 /** Why `sc` is not a family of identical failover pairs, or null when it is. */
 export function familyProblem(sc: ScenarioDoc): string | null {
@@ -216,89 +218,6 @@ export interface PairGraph {
   complete: boolean;
   /** The first violation of the pair alone (its path from the start), or null. */
   violation: { invariant: string; detail: string; path: string[] } | null;
-}
-
-/** Options of an exhaustive enumeration. */
-export interface EnumerateOptions {
-  /** Stop (incomplete) after this many milliseconds of the caller's `now`. */
-  deadline?: number;
-  /** The caller's clock (ms), for the deadline and progress; the model never reads it. */
-  now?: () => number;
-  /** Called every 2 000 states (the deadline is checked then too). */
-  progress?: (states: number, transitions: number) => void;
-  /**
-   * Identify states that differ by a permutation of the pairs or of udev's workers (default
-   * true; `familyCheck`).
-   */
-  symmetry?: boolean;
-  /** The projection (tests replace it to show the check can fail). */
-  project?: (sys: ScenarioSystem, mac: string) => string;
-}
-
-/**
- * Enumerates `sys` from its current state without reduction (every enabled lane of every
- * reachable state), calling `onState` on each new state and
- * `onStep` after each transition (with the state before restored by the caller's snapshot).
- * A state is one already seen when its model key (`fingerprint`, up to the system's symmetries
- * when `symmetric`) and `extra` (what the caller tracks beyond the model's state, given that key)
- * are: the model's key is always part of it, so no caller can merge states the model tells
- * apart. Returns the counts, and `complete: false` when the deadline or a callback stopped it.
- */
-function enumerate(
-  sys: ScenarioSystem,
-  o: EnumerateOptions,
-  onState: (en: string[], depth: number) => boolean,
-  onStep: (lane: string, path: string[]) => boolean,
-  symmetric: boolean,
-  extra: (depth: number, key: StateKey) => string,
-): { states: number; transitions: number; complete: boolean } {
-  const seen = new Set<string>();
-  const now = o.now ?? (() => 0);
-  let states = 0;
-  let transitions = 0;
-  let stop = false;
-  let complete = true;
-  const path: string[] = [];
-  const visit = (): void => {
-    const fk = sys.fingerprint(symmetric);
-    const k = `${fk.key}|${extra(path.length, fk)}`;
-    if (seen.has(k)) return;
-    seen.add(k);
-    states++;
-    if (states % 2_000 === 0) {
-      o.progress?.(states, transitions);
-      if (o.deadline !== undefined && now() > o.deadline) {
-        stop = true;
-        complete = false;
-        return;
-      }
-    }
-    const en = sys.enabled();
-    if (!onState(en, path.length)) {
-      stop = true;
-      return;
-    }
-    if (en.length === 0) return;
-    const snap: SystemSnapshot = sys.save();
-    for (const [i, lane] of en.entries()) {
-      if (i > 0) sys.restore(snap);
-      sys.fire(lane);
-      transitions++;
-      path.push(lane);
-      const go = onStep(lane, path);
-      if (!go) {
-        stop = true;
-        path.pop();
-        break;
-      }
-      if (sys.check(false) === null) visit();
-      path.pop();
-      if (stop) break;
-    }
-    sys.restore(snap);
-  };
-  visit();
-  return { states, transitions, complete: complete && !stop };
 }
 
 /** Enumerates pair `i` of `sc` alone and returns its projected graph. */

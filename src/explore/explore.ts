@@ -92,6 +92,7 @@ export function systemFor(sc: ScenarioDoc, c: ExploreConfig): ScenarioSystem {
     ...(c.view !== undefined ? { view: c.view } : {}),
     ...(c.atomic !== undefined ? { atomic: c.atomic } : {}),
     ...(c.clockFootprint !== undefined ? { clockFootprint: c.clockFootprint } : {}),
+    ...(c.environment !== undefined ? { environment: c.environment } : {}),
   };
   return new ScenarioSystem(sc, o);
 }

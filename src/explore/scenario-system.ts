@@ -17,6 +17,7 @@ import {
   LINKWATCH_WORK,
   linkwatchRun,
   linkwatchRunsDiffer,
+  linkwatchScheduleWork,
   type NetDevice,
   runWorkOfKind,
 } from "../kernel/index.ts";
@@ -98,6 +99,22 @@ export interface ScenarioSystemOptions {
    * with a key that keeps timers exactly (see docs/performance.md).
    */
   readonly clockFootprint?: boolean;
+  /**
+   * The rest of a machine as an environment (free timing only; src/explore/environment.ts):
+   * lanes `env/…` that queue another device's udev event (`env/udev`, at most `udev` of them
+   * queued or held at once), end one a worker holds (`env/udev-release/w<i>`), and queue the
+   * linkwatch work as another device's urgent or ordinary event would (`env/linkwatch!urgent`,
+   * `env/linkwatch`).
+   */
+  readonly environment?: EnvironmentOptions;
+}
+
+/** What the environment's lanes may do (`ScenarioSystemOptions.environment`). */
+export interface EnvironmentOptions {
+  /** Other devices' udev events queued or held at once, at most (0: none). */
+  readonly udev: number;
+  /** Queue the linkwatch work as another device's event would. */
+  readonly linkwatch: boolean;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -125,6 +142,10 @@ const KERNEL_LANE = /^kernel\/([^!]+)(!urgent)?$/;
 const NETWORKD_LANE = /^networkd\/(\d+)$/;
 /** The linkwatch work's urgent-only run under free timing. */
 const LINKWATCH_URGENT_LANE = `kernel/${LINKWATCH_WORK}!urgent`;
+const ENV_UDEV = "env/udev";
+const ENV_UDEV_RELEASE = "env/udev-release/w";
+const ENV_LINKWATCH = "env/linkwatch";
+const ENV_LINKWATCH_URGENT = "env/linkwatch!urgent";
 const SCRIPT_PRIVATE: ReadonlySet<string> = new Set(["script"]);
 const NOTHING_PRIVATE: ReadonlySet<string> = new Set();
 const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
@@ -196,6 +217,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly view: StateView;
   readonly atomic: boolean;
   readonly clockFootprint: boolean;
+  readonly environment: EnvironmentOptions | null;
   /** Steps fired inside a coarse step after its first (what `atomic` saved as scheduling points). */
   merged = 0;
   #digests: Digests;
@@ -255,6 +277,15 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.view = this.timing === "free" ? "free" : (o.view ?? DEFAULT_VIEW);
     this.atomic = o.atomic ?? true;
     this.clockFootprint = this.timing !== "free" && (o.clockFootprint ?? this.view === "exact");
+    this.environment = o.environment ?? null;
+    if (this.environment !== null) {
+      if (this.timing !== "free")
+        throw new RangeError('explore: an environment needs timing "free"');
+      if (!Number.isSafeInteger(this.environment.udev) || this.environment.udev < 0)
+        throw new RangeError(`explore: environment udev must be a count, not ${this.environment.udev}`);
+      if (this.environment.udev > 0 && !this.p.udev)
+        throw new RangeError("explore: an environment with udev events needs a scenario with udev");
+    }
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -296,7 +327,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   enabled(): string[] {
     const r = this.#ready();
-    if (r.length === 0) return this.p.script.waitingForSettle ? ["script"] : [];
+    if (r.length === 0)
+      return [...(this.p.script.waitingForSettle ? ["script"] : []), ...this.#envReady()];
+    if (this.environment !== null) return [...r.map((x) => x.lane), ...this.#envReady()];
     if (this.timing === "strict") {
       const min = Math.min(...r.map((x) => x.at));
       return r.filter((x) => x.at === min).map((x) => x.lane);
@@ -382,6 +415,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   /** One step of `lane` (the unit of `fire`), and its footprint. */
   #fireOne(lane: string): readonly string[] {
+    if (lane.startsWith("env/")) return this.#fireEnv(lane);
     const p = this.p;
     const w = p.w;
     const ready = this.#ready();
@@ -515,6 +549,61 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       }
     }
     return [...new Set([...changed, ...reads])];
+  }
+
+  // ---- the environment (src/explore/environment.ts) ----
+
+  /** The environment's lanes that would change the state now (none without an environment). */
+  #envReady(): string[] {
+    const e = this.environment;
+    if (e === null) return [];
+    const out: string[] = [];
+    const u = this.p.udev;
+    if (u && e.udev > 0) {
+      if (!u.others) throw new TypeError("explore: the udev actor takes no other devices' events");
+      const o = u.others();
+      if (o.queued + o.held.length < e.udev) out.push(ENV_UDEV);
+      for (const i of o.held) out.push(`${ENV_UDEV_RELEASE}${i}`);
+    }
+    if (e.linkwatch) {
+      const k = this.p.k;
+      const lw = k.state.linkwatch;
+      // An urgent event of another device sets the urgent mark and queues the work now; an
+      // ordinary one queues the work when none is queued. Each does nothing once urgent is set.
+      if (!lw.urgent) {
+        out.push(ENV_LINKWATCH_URGENT);
+        if (!k.state.work.some((x) => x.name === LINKWATCH_WORK)) out.push(ENV_LINKWATCH);
+      }
+    }
+    return out;
+  }
+
+  /** Whether `lane` is one of the environment's lanes that adds work (not one that ends it). */
+  static isEnvironmentMove(lane: string): boolean {
+    return lane === ENV_UDEV || lane === ENV_LINKWATCH || lane === ENV_LINKWATCH_URGENT;
+  }
+
+  /** One step of an environment lane; its footprint is everything (no reduction uses it). */
+  #fireEnv(lane: string): readonly string[] {
+    if (!this.#envReady().includes(lane))
+      throw new Error(`explore: lane "${lane}" is not enabled`);
+    const p = this.p;
+    const u = p.udev;
+    if (lane === ENV_UDEV) {
+      u?.otherQueue?.();
+      p.w.record("udev", "another device's event is queued", "ok");
+    } else if (lane.startsWith(ENV_UDEV_RELEASE)) {
+      const i = Number(lane.slice(ENV_UDEV_RELEASE.length));
+      u?.otherRelease?.(i);
+      p.w.record("udev", `worker ${i} ends another device's event`, "ok");
+    } else {
+      const urgent = lane === ENV_LINKWATCH_URGENT;
+      linkwatchScheduleWork(p.k, urgent);
+      p.w.record("kernel", `linkwatch work queued by another device's ${urgent ? "urgent " : ""}event`, "ok");
+    }
+    p.w.dispatch();
+    this.#afterStep();
+    return ["*"];
   }
 
   /** True when the script's next action only starts or ends a wait (settle, sleep). */

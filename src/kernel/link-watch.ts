@@ -51,7 +51,7 @@ function linkwatchUrgentEvent(k: Kernel, dev: NetDevice): boolean {
 }
 
 /** @kernel linkwatch_schedule_work() in net/core/link_watch.c */
-function linkwatchScheduleWork(k: Kernel, urgent: boolean): void {
+export function linkwatchScheduleWork(k: Kernel, urgent: boolean): void {
   const lw = k.state.linkwatch;
   const now = k.clock.now();
   if (lw.urgent) return;

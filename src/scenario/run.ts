@@ -61,6 +61,12 @@ export interface UdevActorLike extends Actor {
   stepWorker(i: number): void;
   /** The state to hash (no times). */
   explorerView(): UdevdView;
+  /** The explorer's environment: queue another device's event (`Udevd.otherQueue`). */
+  otherQueue?(): void;
+  /** The explorer's environment: worker `i` ends another device's event. */
+  otherRelease?(i: number): void;
+  /** The explorer's environment: other devices' events queued, and the workers holding one. */
+  others?(): { queued: number; held: number[] };
   /** The due times of queued events and the last delivery time (an explorer's time view). */
   explorerTimes?(): {
     queue: readonly number[];

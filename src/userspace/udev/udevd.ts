@@ -211,6 +211,14 @@ interface QueuedEvent {
   readonly order: number;
 }
 
+/** The ifindex of every event of a device outside the explored system (`Udevd.otherQueue`). */
+const OTHER_IFINDEX = -1;
+
+/** An event of a device outside the explored system (`Udevd.otherQueue`). */
+function isOther(e: QueuedEvent): boolean {
+  return e.ifindex === OTHER_IFINDEX;
+}
+
 interface LegacyRetry {
   readonly from: string;
   readonly to: string;
@@ -570,7 +578,9 @@ export class Udevd implements Actor {
    */
   workerReadyAt(i: number): number | null {
     this.#checkWorker(i);
-    return this.#workers[i]?.readyAt ?? null;
+    const j = this.#workers[i];
+    // Another device's event (the explorer's environment) is never run here: see `otherQueue`.
+    return j && !isOther(j.ev) ? j.readyAt : null;
   }
 
   /**
@@ -584,6 +594,8 @@ export class Udevd implements Actor {
     this.#checkWorker(i);
     const job = this.#workers[i];
     if (!job) throw new RangeError(`udevd: worker ${i} is free`);
+    if (isOther(job.ev))
+      throw new RangeError(`udevd: worker ${i} holds another device's event (otherRelease)`);
     if (job.readyAt > this.#w.now())
       throw new RangeError(
         `udevd: worker ${i} is not ready until ${job.readyAt} (now ${this.#w.now()})`,
@@ -599,7 +611,8 @@ export class Udevd implements Actor {
 
   readyAt(): number | null {
     let t: number | null = null;
-    for (const j of this.#workers) if (j && (t === null || j.readyAt < t)) t = j.readyAt;
+    for (const j of this.#workers)
+      if (j && !isOther(j.ev) && (t === null || j.readyAt < t)) t = j.readyAt;
     return t;
   }
 
@@ -608,13 +621,61 @@ export class Udevd implements Actor {
     const now = this.#w.now();
     let pick = -1;
     for (const [i, j] of this.#workers.entries()) {
-      if (!j || j.readyAt > now) continue;
+      if (!j || isOther(j.ev) || j.readyAt > now) continue;
       const p = pick >= 0 ? (this.#workers[pick] as Job) : null;
       if (!p || j.readyAt < p.readyAt || (j.readyAt === p.readyAt && j.ev.order < p.ev.order))
         pick = i;
     }
     if (pick < 0) return;
     this.stepWorker(pick);
+  }
+
+  // ---- other devices' events (the explorer's environment) ----
+
+  /**
+   * Queues an event of a device outside the explored system (src/explore/environment.ts: the
+   * other failover pairs of a machine, seen only as their use of udevd's queue and workers). It
+   * takes its place in the FIFO like any event and a free worker when its turn comes, and holds
+   * that worker until `otherRelease`: no worker lane ever runs it. Other devices' events are
+   * alike (ifindex -1, which no real device has) and never wait for each other (each stands for
+   * a different device). Explorer-only.
+   */
+  otherQueue(): void {
+    const q: QueuedEvent = {
+      seqnum: null,
+      action: "add",
+      devpath: "/devices/other/net/other",
+      ifname: "other",
+      ifindex: OTHER_IFINDEX,
+      deliverAt: this.#w.now(),
+      order: this.#arrivals++,
+    };
+    this.#queue.push(q);
+    this.#dispatchQueued();
+  }
+
+  /**
+   * Worker `i` ends the other device's event it holds (`otherQueue`) and, as at the end of any
+   * job, queued events go to free workers.
+   *
+   * @throws RangeError if worker `i` does not hold another device's event.
+   */
+  otherRelease(i: number): void {
+    this.#checkWorker(i);
+    const j = this.#workers[i];
+    if (!j || !isOther(j.ev))
+      throw new RangeError(`udevd: worker ${i} holds no other device's event`);
+    this.#workers[i] = null;
+    this.#dispatchQueued();
+  }
+
+  /** Other devices' events (`otherQueue`): how many are queued, and the workers holding one. */
+  others(): { queued: number; held: number[] } {
+    const held: number[] = [];
+    this.#workers.forEach((j, i) => {
+      if (j && isOther(j.ev)) held.push(i);
+    });
+    return { queued: this.#queue.filter(isOther).length, held };
   }
 
   // ---- queue ----
@@ -657,8 +718,9 @@ export class Udevd implements Actor {
       if (free < 0) return;
       const ev = this.#queue[i] as QueuedEvent;
       const busy =
-        this.#workers.some((j) => j?.ev.ifindex === ev.ifindex) ||
-        this.#queue.slice(0, i).some((q) => q.ifindex === ev.ifindex);
+        !isOther(ev) &&
+        (this.#workers.some((j) => j?.ev.ifindex === ev.ifindex) ||
+          this.#queue.slice(0, i).some((q) => q.ifindex === ev.ifindex));
       if (busy) {
         i++;
         continue;

@@ -1,0 +1,134 @@
+// Issue 14, item 4: one pair against an environment that stands for every other pair.
+//
+// In a machine with N identical failover pairs, the other pairs reach a pair P only through what
+// the machine shares (docs/performance.md, "The environment"): udevd's queue and workers, the
+// kernel's linkwatch work, the global counters (ifindex, eth<n>, virtio<n>) and the per-kind order
+// of the kernel's work. The environment check runs P alone with lanes that do what other pairs do
+// to those (`ScenarioSystemOptions.environment`): queue another device's udev event, which takes
+// its place in the FIFO and then a worker, end such an event at any later time, and queue the
+// linkwatch work as another device's urgent or ordinary event would. It enumerates that system
+// without reduction and checks, on every state and transition, that P's projection is one of the
+// pair alone's (G_P, `pairGraph`), changes only along an edge of G_P, and that wherever only the
+// environment could still add work and it holds nothing, P is at an end of G_P. The counters
+// and the per-kind work order are not moves: a pair's projection keeps counters as roles, and
+// another pair's work item of the same kind ahead of P's runs without touching P.
+//
+// The environment is not a model of the other pairs: it may do more than they can (a held worker
+// is released at any time, events arrive at any time). What it does is bounded by `udev` other
+// events at once; the check is run with growing bounds until one more changes nothing.
+
+import { type EnumerateOptions, enumerate } from "./enumerate.ts";
+import type { ExploreConfig } from "./explore.ts";
+import { systemFor } from "./explore.ts";
+import { macOf, type PairGraph, pairAlone, projection } from "./cutoff.ts";
+import { type EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
+
+/** What the environment check found for one pair and one bound. */
+export interface EnvironmentResult {
+  environment: EnvironmentOptions;
+  /** Every reachable state and transition checked (the deadline did not cut it short). */
+  complete: boolean;
+  states: number;
+  transitions: number;
+  /** Transitions of the environment's own lanes (queue, release, linkwatch). */
+  environmentSteps: number;
+  /** Of those, the ones that changed the pair's projection (each one of its steps). */
+  environmentMoves: number;
+  /** Projections and steps of the pair alone this system reached. */
+  reached: number;
+  edgesUsed: number;
+  /** The first failure (a projection, step or end the pair alone does not have), with its path. */
+  failures: string[];
+  /** A violation of an invariant (none of the pair's own should be new), or null. */
+  violation: { invariant: string; detail: string; path: string[] } | null;
+}
+
+/**
+ * Enumerates pair `i` of the family `sc` with the environment `env` (free timing, no reduction)
+ * and checks it against `graph`, the pair alone's projected graph (`pairGraph` on the same
+ * scenario and pair).
+ */
+export function environmentCheck(
+  sc: Parameters<typeof pairAlone>[0],
+  i: number,
+  graph: PairGraph,
+  c: ExploreConfig,
+  env: EnvironmentOptions,
+  o: EnumerateOptions = {},
+): EnvironmentResult {
+  const project = o.project ?? projection;
+  const mac = macOf(sc, i);
+  const sys = systemFor(pairAlone(sc, i), {
+    ...c,
+    timing: "free",
+    atomic: false,
+    environment: env,
+  });
+  const failures: string[] = [];
+  const reached = new Set<number>();
+  const used = new Set<string>();
+  let violation: EnvironmentResult["violation"] = null;
+  let environmentSteps = 0;
+  let environmentMoves = 0;
+  const start = graph.nodes.get(project(sys, mac));
+  if (start === undefined) failures.push("at the start: a projection the pair alone lacks");
+  const at: (number | undefined)[] = [start];
+  const r =
+    start === undefined
+      ? { states: 0, transitions: 0, complete: false }
+      : enumerate(
+          sys,
+          o,
+          (en, depth) => {
+            const here = at[depth] as number;
+            reached.add(here);
+            // Stopped, as far as the pair goes: only the environment could add work, and it holds
+            // none (a held worker's release is not such a lane).
+            const rest = en.filter((l) => !ScenarioSystem.isEnvironmentMove(l));
+            const stopped = rest.length === 0;
+            const v = sys.check(stopped);
+            if (v !== null && violation === null) violation = { ...v, path: [] };
+            if ((stopped || rest.every((l) => l === "script")) && !graph.ends.has(here))
+              failures.push(
+                "where only the environment could add work and it holds none, the pair is at no end of the pair alone",
+              );
+            return failures.length === 0;
+          },
+          (lane, path) => {
+            const from = at[path.length - 1] as number;
+            const p = project(sys, mac);
+            const to = graph.nodes.get(p);
+            const env = lane.startsWith("env/");
+            if (env) environmentSteps++;
+            if (to === undefined) {
+              failures.push(`after ${path.join(" ")}, a projection the pair alone never reaches`);
+              return false;
+            }
+            if (to !== from) {
+              if (env) environmentMoves++;
+              const e = `${from} ${to}`;
+              if (!graph.edges.has(e)) failures.push(`${lane} after ${path.join(" ")} is no step of the pair alone`);
+              else used.add(e);
+            }
+            const v = sys.check(false);
+            if (v !== null && violation === null)
+              violation = { invariant: v.invariant, detail: v.detail, path: [...path] };
+            at[path.length] = to;
+            return failures.length === 0;
+          },
+          o.symmetry !== false,
+          (depth) => String(at[depth]),
+        );
+  return {
+    environment: env,
+    complete: r.complete && failures.length === 0,
+    states: r.states,
+    transitions: r.transitions,
+    environmentSteps,
+    environmentMoves,
+    reached: reached.size,
+    edgesUsed: used.size,
+    failures,
+    violation,
+  };
+}
