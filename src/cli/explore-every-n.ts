@@ -6,6 +6,7 @@
 
 import { performance } from "node:perf_hooks";
 import { type EveryNResult, everyN, FAMILY_INVARIANTS, familyProblem } from "../explore/cutoff.ts";
+import type { EnvironmentResult } from "../explore/environment.ts";
 import type { MatrixPlan } from "../explore/matrix.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
 import { RunError } from "../scenario/run.ts";
@@ -35,12 +36,30 @@ function cellText(c: Cell, invariants: readonly string[]): string {
   const a = r.alone;
   const a0 = a[0];
   if (a0)
-    s += `  the pair alone: ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.check === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
-  if (r.verdict === "no-cutoff" && r.check === null)
+    s += `  the pair alone: ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.environment === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
+  if (r.verdict === "no-cutoff" && a.some((x) => x.scriptMoves > 0))
     s += `    the script's steps change a pair's projection (${a.map((x) => x.scriptMoves).join(", ")} steps): a state where only the script is left is no end of the pair alone\n`;
+  for (const t of r.crossTalk) s += `  cross-talk: ${t}\n`;
+  const env = r.environment;
+  if (env && env.length > 0) {
+    const e0 = env[0] as EnvironmentResult;
+    const which =
+      env.length === 1
+        ? "pair 0 (pair 1 alone has the same graph: its check is pair 0's under the pairs' symmetry)"
+        : "each pair";
+    s += `  against the environment (up to ${e0.environment.udev} other udev event${e0.environment.udev === 1 ? "" : "s"} at once, holding workers as long as they like; linkwatch work queued at any time), ${which}:\n`;
+    env.forEach((e, i) => {
+      const who = env.length === 1 ? "" : `pair ${i}: `;
+      s += `    ${who}${count(e.states)} states, ${count(e.transitions)} transitions (${count(e.environmentSteps)} of the environment, ${count(e.environmentMoves)} of them changed the pair)\n`;
+      if (e.failures.length === 0 && e.violation === null)
+        s += `    ${who}${e.complete ? "every" : "so far every"} projection is one of the pair alone's, every step one of its steps or none, every end one of its ends; reached ${count(e.reached)} of ${count(r.alone[i]?.projections ?? 0)} projections and ${count(e.edgesUsed)} of ${count(r.alone[i]?.edges ?? 0)} steps\n`;
+      for (const f of e.failures) s += `    ${who}${f}\n`;
+      if (e.violation) s += `    ${who}breaks ${e.violation.invariant}: ${e.violation.detail}\n`;
+    });
+  }
   const k = r.check;
   if (k) {
-    s += `  two pairs: ${count(k.states)} states, ${count(k.transitions)} transitions (no reduction${k.symmetric ? "; up to a permutation of the pairs and of udev's workers" : ""}), ${count(k.shared)} of them changed both pairs\n`;
+    s += `  cross-check, two pairs: ${count(k.states)} states, ${count(k.transitions)} transitions (no reduction${k.symmetric ? "; up to a permutation of the pairs and of udev's workers" : ""}), ${count(k.shared)} of them changed both pairs\n`;
     const reach = (k.symmetric ? k.pairs.slice(0, 1) : k.pairs)
       .map(
         (p) =>
@@ -71,6 +90,8 @@ function cellJson(c: Cell): Record<string, unknown> {
     verdict: r.verdict === "verified" ? "verified-every-n" : r.verdict,
     ...(r.verdict === "verified" ? { cutoff: 1 } : {}),
     alone: r.alone,
+    crossTalk: r.crossTalk,
+    environment: r.environment,
     check: r.check,
     ms: Math.round(r.ms),
   };
@@ -125,6 +146,10 @@ export async function everyNCommand(r: {
           {
             now: () => performance.now(),
             symmetry: a.symmetry,
+            ...(a.crossCheck ? { crossCheck: true } : {}),
+            ...(a.environmentEvents !== undefined
+              ? { environmentEvents: a.environmentEvents }
+              : {}),
             ...(deadline !== undefined ? { deadline } : {}),
             progress: (states) => progress.update({ states, maxDepth: 0 }),
           },
@@ -157,7 +182,7 @@ export async function everyNCommand(r: {
     const out = {
       scenario: sc.name,
       file: a.file,
-      everyN: { pairs, timing: "free", cutoffChecked: 2 },
+      everyN: { pairs, timing: "free", environment: true, crossCheck: a.crossCheck === true },
       invariants: plan.invariants,
       cells: cells.map(cellJson),
       recheck: rechecks.map((x) => {
@@ -173,7 +198,7 @@ export async function everyNCommand(r: {
     return { stdout: `${JSON.stringify(out, null, 2)}\n`, stderr, status };
   }
   let s = `ifsim explore: ${sc.name} (${a.file}), every N\n`;
-  s += `  a family of ${pairs} identical failover pairs, decided under free timing (every latency): each pair alone, then two pairs checked against it on every reachable state (cutoff 1)\n`;
+  s += `  a family of ${pairs} identical failover pairs, decided under free timing (every latency): each pair alone, then each pair against an environment standing for every other pair${a.crossCheck ? ", then two pairs on every reachable state" : ""} (cutoff 1)\n`;
   s += `  invariants: ${plan.invariants.join(", ")}\n\n`;
   s += cells.map((c) => cellText(c, plan.invariants)).join("\n");
   s = fitLines(s, 120);

@@ -86,4 +86,3 @@ export function enumerate(
   visit();
   return { states, transitions, complete: complete && !stop };
 }
-

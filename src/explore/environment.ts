@@ -17,10 +17,11 @@
 // is released at any time, events arrive at any time). What it does is bounded by `udev` other
 // events at once; the check is run with growing bounds until one more changes nothing.
 
+import { globMatch } from "../userspace/bringup.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { systemFor } from "./explore.ts";
-import { macOf, type PairGraph, pairAlone, projection } from "./cutoff.ts";
+import { macOf, type PairGraph, pairAlone, projection } from "./pair.ts";
 import { type EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
 
 /** What the environment check found for one pair and one bound. */
@@ -107,7 +108,8 @@ export function environmentCheck(
             if (to !== from) {
               if (env) environmentMoves++;
               const e = `${from} ${to}`;
-              if (!graph.edges.has(e)) failures.push(`${lane} after ${path.join(" ")} is no step of the pair alone`);
+              if (!graph.edges.has(e))
+                failures.push(`${lane} after ${path.join(" ")} is no step of the pair alone`);
               else used.add(e);
             }
             const v = sys.check(false);
@@ -131,4 +133,69 @@ export function environmentCheck(
     failures,
     violation,
   };
+}
+
+/**
+ * Every interface name a pair's devices take in its graph: their names and altnames, the names
+ * udevd's database holds for them and the names its renames went from and to. The kernel's
+ * `eth<n>` names are `eth#` there (a global counter).
+ */
+export function graphNames(g: PairGraph): Set<string> {
+  const out = new Set<string>();
+  const add = (x: unknown): void => {
+    if (typeof x === "string") out.add(x);
+  };
+  for (const text of g.nodes.keys()) {
+    const p = JSON.parse(text) as {
+      devs?: { name?: unknown; altnames?: unknown }[];
+      db?: { name?: unknown }[];
+      renames?: unknown[][];
+    };
+    for (const d of p.devs ?? []) {
+      add(d.name);
+      if (Array.isArray(d.altnames)) for (const a of d.altnames) add(a);
+    }
+    for (const e of p.db ?? []) add(e.name);
+    for (const r of p.renames ?? []) {
+      add(r[1]);
+      add(r[2]);
+    }
+  }
+  return out;
+}
+
+/** The kernel's `eth<n>` names a pattern is tried on for `eth#` (n below this). */
+const ETH_SAMPLE = 256;
+
+/**
+ * Why the pairs of a family could reach each other other than through what the environment
+ * stands for, or [] when they cannot: two pairs take a same name (other than the kernel's
+ * `eth<n>`, which the kernel never gives twice), or a pair's bring-up link pattern matches a
+ * name another pair takes (`eth#` tried as eth0 … eth255). `graphs[i]` is pair i alone.
+ */
+export function crossTalk(links: readonly string[], graphs: readonly PairGraph[]): string[] {
+  const names = graphs.map(graphNames);
+  const out: string[] = [];
+  names.forEach((a, i) => {
+    names.forEach((b, j) => {
+      if (j <= i) return;
+      const both = [...a].filter((n) => n !== "eth#" && b.has(n));
+      if (both.length > 0) out.push(`pairs ${i} and ${j} both take the name ${both.join(", ")}`);
+    });
+    links.forEach((pattern, j) => {
+      if (j === i) return;
+      const hit = [...a].find((n) =>
+        n === "eth#"
+          ? Array.from({ length: ETH_SAMPLE }, (_, k) => `eth${k}`).some((e) =>
+              globMatch(pattern, e),
+            )
+          : globMatch(pattern, n),
+      );
+      if (hit !== undefined)
+        out.push(
+          `pair ${j}'s bring-up link "${pattern}" matches ${hit === "eth#" ? "an eth<n> name" : `"${hit}"`}, a name of pair ${i}`,
+        );
+    });
+  });
+  return out;
 }

@@ -282,7 +282,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       if (this.timing !== "free")
         throw new RangeError('explore: an environment needs timing "free"');
       if (!Number.isSafeInteger(this.environment.udev) || this.environment.udev < 0)
-        throw new RangeError(`explore: environment udev must be a count, not ${this.environment.udev}`);
+        throw new RangeError(
+          `explore: environment udev must be a count, not ${this.environment.udev}`,
+        );
       if (this.environment.udev > 0 && !this.p.udev)
         throw new RangeError("explore: an environment with udev events needs a scenario with udev");
     }
@@ -585,8 +587,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
 
   /** One step of an environment lane; its footprint is everything (no reduction uses it). */
   #fireEnv(lane: string): readonly string[] {
-    if (!this.#envReady().includes(lane))
-      throw new Error(`explore: lane "${lane}" is not enabled`);
+    if (!this.#envReady().includes(lane)) throw new Error(`explore: lane "${lane}" is not enabled`);
     const p = this.p;
     const u = p.udev;
     if (lane === ENV_UDEV) {
@@ -599,7 +600,11 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     } else {
       const urgent = lane === ENV_LINKWATCH_URGENT;
       linkwatchScheduleWork(p.k, urgent);
-      p.w.record("kernel", `linkwatch work queued by another device's ${urgent ? "urgent " : ""}event`, "ok");
+      p.w.record(
+        "kernel",
+        `linkwatch work queued by another device's ${urgent ? "urgent " : ""}event`,
+        "ok",
+      );
     }
     p.w.dispatch();
     this.#afterStep();

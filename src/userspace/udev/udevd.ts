@@ -211,6 +211,9 @@ interface QueuedEvent {
   readonly order: number;
 }
 
+/** udevd's workers when the configuration does not say (`children_max` on a small machine). */
+export const DEFAULT_UDEV_WORKERS = 8;
+
 /** The ifindex of every event of a device outside the explored system (`Udevd.otherQueue`). */
 const OTHER_IFINDEX = -1;
 
@@ -333,7 +336,7 @@ export class Udevd implements Actor {
       );
     const scheme = config.namingScheme ?? DEFAULT_NAMING_SCHEME[gen];
     if (!isNamingScheme(scheme)) throw new TypeError(`udevd: unknown naming scheme "${scheme}"`);
-    const workers = config.workers ?? 8;
+    const workers = config.workers ?? DEFAULT_UDEV_WORKERS;
     if (!Number.isSafeInteger(workers) || workers < 1)
       throw new RangeError(`udevd: workers must be a positive integer, got ${workers}`);
     const level = config.logLevel ?? "info";
