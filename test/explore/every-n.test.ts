@@ -148,13 +148,35 @@ describe("the family check", () => {
     expect(sameGraphs([gs[0] as (typeof gs)[number], cut])).toBe(false);
   });
 
-  // The verdict itself: about 11 minutes of one CPU (docs/performance.md, "A verdict for every
-  // N"); the time limit is far above it so that a loaded machine cannot fail it.
+  it("Linux 5.1: verified for every N against the environment, which changes no projection and reaches all of the pair alone", () => {
+    const r = everyN(bootRaceScenario(2, { kernel: "5.1" }), { kernel: "5.1" });
+    expect(r.verdict).toBe("verified");
+    expect(r.crossTalk).toEqual([]);
+    expect(r.check).toBeNull();
+    // Under symmetry, pair 1 alone has pair 0's graph: pair 0 is checked.
+    expect(r.environment).toHaveLength(1);
+    const e = r.environment?.[0];
+    expect(e?.environment).toEqual({ udev: 2, linkwatch: true });
+    expect(e?.complete).toBe(true);
+    expect(e?.failures).toEqual([]);
+    expect(e?.violation).toBeNull();
+    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([15_300, 78_891, 26_858]);
+    expect(e?.environmentMoves).toBe(0);
+    expect([e?.reached, e?.edgesUsed]).toEqual([955, 2602]);
+  }, 300_000);
+
+  // The cross-check: every state of two pairs, about 11 minutes of one CPU (docs/performance.md,
+  // "A verdict for every N"); the time limit is far above it so that a loaded machine cannot fail it.
   it(
-    "Linux 5.1: verified for every N (cutoff 1); each pair reaches every projection and step of the pair alone",
+    "Linux 5.1, cross-checked: each pair of two reaches every projection and step of the pair alone",
     () => {
-      const r = everyN(bootRaceScenario(2, { kernel: "5.1" }), { kernel: "5.1" });
+      const r = everyN(
+        bootRaceScenario(2, { kernel: "5.1" }),
+        { kernel: "5.1" },
+        { crossCheck: true },
+      );
       expect(r.verdict).toBe("verified");
+      expect(r.environment?.[0]?.failures).toEqual([]);
       const k = r.check;
       expect(k?.complete).toBe(true);
       expect(k?.symmetric).toBe(true);
@@ -194,6 +216,9 @@ describe("ifsim explore --every-n", () => {
       ],
       [["examples/explore/boot-race.yaml", "--every-n"], /at least two pairs/],
       [[FAMILY, "--every-n", "--invariants", "expect"], /expect is about the whole machine/],
+      [[FAMILY, "--cross-check"], /--cross-check goes with --every-n/],
+      [[FAMILY, "--environment-events", "2"], /--environment-events goes with --every-n/],
+      [[FAMILY, "--every-n", "--environment-events", "x"], /takes a count from 0 to 64/],
     ] as const) {
       const r = await main(["explore", ...args]);
       expect(r.status, args.join(" ")).toBe(2);
@@ -205,7 +230,7 @@ describe("ifsim explore --every-n", () => {
     const r = await main(["explore", FAMILY, "--every-n", "--kernel", "5.0", "--json"]);
     expect(r.status).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j.everyN).toEqual({ pairs: 2, timing: "free", cutoffChecked: 2 });
+    expect(j.everyN).toEqual({ pairs: 2, timing: "free", environment: true, crossCheck: false });
     expect(j.cells[0].verdict).toBe("alone-violated");
     expect(j.recheck[0].status).toBe(1);
     expect(j.recheck[0].result.verdict).toBe("violated");

@@ -1,0 +1,143 @@
+// Issue 14, item 4: one pair against an environment standing for every other pair
+// (src/explore/environment.ts). udevd's other devices' events; the environment's lanes; that
+// the check fails when the projection sees what the environment does (so a pass means
+// something); the cross-talk check between pairs.
+
+import { describe, expect, it } from "vitest";
+import { everyN, familyOf, pairAlone, pairGraph, projection } from "../../src/explore/cutoff.ts";
+import { crossTalk, environmentCheck, graphNames } from "../../src/explore/environment.ts";
+import { systemFor } from "../../src/explore/explore.ts";
+import { bootRaceScenario } from "../../src/explore/families.ts";
+import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
+import type { Udevd } from "../../src/userspace/udev/udevd.ts";
+
+const C = { kernel: "5.1" };
+const ENV = { udev: 2, linkwatch: true };
+
+/** Pair 0 of the boot race alone, under free timing, with the environment. */
+function withEnvironment(env = ENV): ScenarioSystem {
+  return systemFor(pairAlone(bootRaceScenario(2, C), 0), {
+    ...C,
+    timing: "free",
+    atomic: false,
+    environment: env,
+  });
+}
+
+describe("udevd: other devices' events", () => {
+  it("take their turn in the FIFO, hold a worker no lane runs until released, and count as pending", () => {
+    const sys = withEnvironment();
+    const u = sys.p.udev as unknown as Udevd;
+    expect(u.others()).toEqual({ queued: 0, held: [] });
+    const pending = u.pending();
+    sys.fire("env/udev");
+    sys.fire("env/udev");
+    const o = u.others();
+    // Boot's own events went first; the workers they left free went to the other events.
+    expect(o.queued + o.held.length).toBe(2);
+    expect(u.pending()).toBe(pending + 2);
+    for (const i of o.held) {
+      expect(u.workerReadyAt(i)).toBeNull();
+      expect(() => u.stepWorker(i)).toThrow(/another device's event/);
+    }
+    // The bound: two at once.
+    expect(sys.enabled()).not.toContain("env/udev");
+    expect(() => sys.fire("env/udev")).toThrow(/not enabled/);
+    // Releasing a worker hands it to the next queued event.
+    let guard = 0;
+    while (u.others().queued + u.others().held.length > 0 && guard++ < 100) {
+      const rel = sys.enabled().find((l) => l.startsWith("env/udev-release/"));
+      const lane = rel ?? sys.enabled().find((l) => !l.startsWith("env/")) ?? "";
+      sys.fire(lane);
+    }
+    expect(u.others()).toEqual({ queued: 0, held: [] });
+    expect(() => u.otherRelease(0)).toThrow(/holds no other device's event/);
+  });
+
+  it("an urgent linkwatch event of another device sets the urgent mark and queues the work", () => {
+    const sys = withEnvironment();
+    expect(sys.enabled()).toContain("env/linkwatch!urgent");
+    sys.fire("env/linkwatch!urgent");
+    expect(sys.kernel.state.linkwatch.urgent).toBe(true);
+    expect(sys.kernel.state.work.some((w) => w.name === "linkwatch_event")).toBe(true);
+    expect(sys.enabled().filter((l) => l.startsWith("env/linkwatch"))).toEqual([]);
+  });
+
+  it("there are no environment lanes without an environment; one needs free timing", () => {
+    const plain = systemFor(pairAlone(bootRaceScenario(2, C), 0), { ...C, timing: "free" });
+    expect(plain.enabled().filter((l) => l.startsWith("env/"))).toEqual([]);
+    expect(
+      () => new ScenarioSystem(bootRaceScenario(2, C), { ...C, timing: "any", environment: ENV }),
+    ).toThrow(/needs timing "free"/);
+    expect(
+      () =>
+        new ScenarioSystem(bootRaceScenario(2, C), {
+          ...C,
+          timing: "free",
+          environment: { udev: -1, linkwatch: false },
+        }),
+    ).toThrow(/must be a count/);
+    expect(ScenarioSystem.isEnvironmentMove("env/udev")).toBe(true);
+    expect(ScenarioSystem.isEnvironmentMove("env/udev-release/w0")).toBe(false);
+  });
+});
+
+describe("the environment check", () => {
+  it("fails when the projection sees the environment (udev's pending events, every device's)", () => {
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const tooFine = (sys: ScenarioSystem, mac: string): string =>
+      `${projection(sys, mac)}|${(sys.p.udev as unknown as Udevd).pending()}`;
+    const g = pairGraph(sc, 0, C, { project: tooFine });
+    expect(g.complete && g.violation === null).toBe(true);
+    const r = environmentCheck(sc, 0, g, C, ENV, { project: tooFine });
+    expect(r.complete).toBe(false);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatch(/^after .*env\/udev, a projection the pair alone never reaches$/);
+    // The same projection without the environment's events: none to see, so it passes.
+    const none = environmentCheck(sc, 0, g, C, { udev: 0, linkwatch: false }, { project: tooFine });
+    expect(none.failures).toEqual([]);
+    expect(none.complete).toBe(true);
+  });
+
+  it("with no udev events and no linkwatch moves it is the pair alone (symmetry off)", () => {
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const g = pairGraph(sc, 0, C);
+    const r = environmentCheck(sc, 0, g, C, { udev: 0, linkwatch: false }, { symmetry: false });
+    expect([r.states, r.transitions, r.environmentSteps]).toEqual([g.states, g.transitions, 0]);
+    expect([r.reached, r.edgesUsed]).toEqual([g.nodes.size, g.edges.size]);
+  });
+});
+
+describe("cross-talk between the pairs", () => {
+  it("the boot race's pairs take disjoint names and their links match only their own", () => {
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const gs = [0, 1].map((i) => pairGraph(sc, i, C));
+    const n0 = graphNames(gs[0] as (typeof gs)[number]);
+    expect(n0).toContain("ens3");
+    expect(n0).toContain("eth#");
+    expect(n0).not.toContain("ens4");
+    expect(crossTalk(["ens3", "ens4"], gs)).toEqual([]);
+    expect(crossTalk(["ens*", "ens4"], gs)).toEqual([
+      'pair 0\'s bring-up link "ens*" matches "ens4", a name of pair 1',
+    ]);
+    expect(crossTalk(["eth1*", "ens4"], gs)).toEqual([
+      'pair 0\'s bring-up link "eth1*" matches an eth<n> name, a name of pair 1',
+    ]);
+    // A same name in both graphs.
+    const g1 = gs[1] as (typeof gs)[number];
+    const shared = { ...g1, nodes: new Map([...g1.nodes, ['{"devs":[{"name":"ens3"}]}', -1]]) };
+    expect(crossTalk(["ens3", "ens4"], [gs[0] as (typeof gs)[number], shared])).toEqual([
+      "pairs 0 and 1 both take the name ens3",
+      'pair 0\'s bring-up link "ens3" matches "ens3", a name of pair 1',
+    ]);
+  }, 60_000);
+
+  it("a family whose bring-up links reach another pair gets no verdict for every N", () => {
+    const sc = bootRaceScenario(2, C);
+    const b = sc.bringup !== "none" && sc.bringup ? sc.bringup : { links: [] };
+    const r = everyN({ ...sc, bringup: { ...b, links: ["ens*", "ens4"] } }, C);
+    expect(r.verdict).toBe("no-cutoff");
+    expect(r.crossTalk.length).toBeGreaterThan(0);
+    expect(r.environment).toBeNull();
+  }, 60_000);
+});
