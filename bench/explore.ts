@@ -9,13 +9,15 @@
 //   3. how the boot race scales with the number of failover pairs N = 1…14, for naive
 //      enumeration, every reachable state once (naive + hashing + symmetry), DPOR (with
 //      hashing) and DPOR with symmetry;
-//   4. finding the bug at scale (Linux 5.0, N = 1…14): the probe's random walks vs the search.
+//   4. finding the bug at scale (Linux 5.0, N = 1…14): the probe's random walks vs the search;
+//   5. a verdict for every N (--every-n) on the boot race family: 5.1, 6.1 and 5.0.
 // Every search is capped (IFSIM_BENCH_EXPLORE_CAP_MS, default 8000 ms, and 2,000,000 states); a
 // capped search reports "bounded", which is inconclusive. Figures only, no assertions; a
 // disagreement between the verdicts of finished searches is printed as such (it would be a bug).
 
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { everyN } from "../src/explore/cutoff.ts";
 import { exploreScenario, systemFor, walkForViolation } from "../src/explore/explore.ts";
 import { bootRaceScenario } from "../src/explore/families.ts";
 import { type SearchResult, search } from "../src/explore/search.ts";
@@ -199,6 +201,29 @@ for (const [label, sc, kernel] of [
 
 // IFSIM_BENCH_EXPLORE_ONLY=engine: part 0 only (a quick before/after).
 if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
+  // ---- 5. a verdict for every N (--every-n): the environment against two pairs ----
+
+  console.log(
+    "\nboot race family (2 udev workers), a verdict for every N (--every-n, free timing)",
+  );
+  console.log(
+    "  default = each pair alone + one pair against the environment; the two-pair enumeration (--cross-check) is not run here (about 11 min)",
+  );
+  for (const kernel of ["5.1", "6.1", "5.0"]) {
+    const t0 = now();
+    const r = everyN(bootRaceScenario(2, { kernel }), { kernel }, { now });
+    const e = r.environment?.[0];
+    const env = e
+      ? `environment: ${int(e.states)} states, ${int(e.transitions)} transitions`
+      : "environment: not run";
+    console.log(
+      `  ${kernel.padEnd(4)} ${r.verdict.padEnd(15)} alone: ${int(r.alone[0]?.states ?? 0)} states   ${env}   ${((now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
+  console.log(
+    "  (session 22, two pairs enumerated instead of the environment: 5.1 verified in 663 s, 6.1 in 765 s)",
+  );
+
   console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
   process.exit(0);
 }
@@ -365,5 +390,26 @@ for (let n = 1; n <= 14; n++) {
   }
   console.log(`  ${String(n).padStart(3)} ${probe}   ${dpor}`);
 }
+
+// ---- 5. a verdict for every N (--every-n): the environment against two pairs ----
+
+console.log("\nboot race family (2 udev workers), a verdict for every N (--every-n, free timing)");
+console.log(
+  "  default = each pair alone + one pair against the environment; the two-pair enumeration (--cross-check) is not run here (about 11 min)",
+);
+for (const kernel of ["5.1", "6.1", "5.0"]) {
+  const t0 = now();
+  const r = everyN(bootRaceScenario(2, { kernel }), { kernel }, { now });
+  const e = r.environment?.[0];
+  const env = e
+    ? `environment: ${int(e.states)} states, ${int(e.transitions)} transitions`
+    : "environment: not run";
+  console.log(
+    `  ${kernel.padEnd(4)} ${r.verdict.padEnd(15)} alone: ${int(r.alone[0]?.states ?? 0)} states   ${env}   ${((now() - t0) / 1000).toFixed(1)} s`,
+  );
+}
+console.log(
+  "  (session 22, two pairs enumerated instead of the environment: 5.1 verified in 663 s, 6.1 in 765 s)",
+);
 
 console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);

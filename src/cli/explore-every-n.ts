@@ -1,5 +1,6 @@
 // `ifsim explore FILE --every-n`: a verdict for every number of pairs of a family of identical
-// failover pairs (src/explore/cutoff.ts: the pair alone, then the cutoff-1 check at N = 2),
+// failover pairs (src/explore/cutoff.ts: each pair alone, then against an environment standing
+// for the other pairs, and with --cross-check the check at N = 2),
 // printed per configuration. Where there is no verdict for every N (the pair alone breaks an
 // invariant, or two pairs do something the pair alone does not), the file itself is searched at
 // its own N under free timing (the concrete re-check), and that report follows.
