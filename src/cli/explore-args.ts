@@ -88,7 +88,11 @@ Search:
                      ≥2 163 vs 5 178 states (1 000 walks: ≥3 575), time 2-3x low. Walks cost
                      about what the search of a small space costs; they pay on large ones
   --estimate-walks N random walks of --estimate (default 200)
-Every number of pairs (docs/performance.md, "A verdict for every N"):
+Every number of pairs (docs/performance.md, "A verdict for every N"). A family of identical
+failover pairs gets --every-n by default; --search, or an option that shapes the search
+(--timing any/strict, --random, --estimate, --shard, --reduction, --no-hashing, --max-states,
+--max-depth, --view, --atomic, --split-depth, --jobs, --probe, --walk-seed, --no-shrink),
+searches the file at its own N instead:
   --every-n          for a family of identical failover pairs (a STANDBY virtio-net and its
                      VF each, one bring-up link per pair, steps: [settle]; at least two
                      pairs), under free timing and without reduction: enumerate each pair
@@ -102,6 +106,7 @@ Every number of pairs (docs/performance.md, "A verdict for every N"):
                      it stays within the pair alone's graph. Passed: "verified (every N;
                      cutoff 1)"; else the file is searched at its own N under free timing
                      and that report follows. The boot race (Linux 5.1) takes about 20 s
+  --search           search a family of pairs at its own N, state by state, not --every-n
   --cross-check      with --every-n: also enumerate every reachable state and transition of
                      two pairs and check each pair against the pair alone (the boot race on
                      5.1: 350 078 states, about 11 min; up to a permutation of the pairs and
@@ -225,6 +230,11 @@ export interface ExploreArgs {
   readonly estimateWalks: number;
   /** --every-n: a verdict for every number of pairs of a family of failover pairs. */
   readonly everyN?: boolean;
+  /**
+   * No --every-n, no --search and no option that shapes the search: a family of identical
+   * failover pairs gets the --every-n check (other files the search).
+   */
+  readonly everyNIfFamily?: boolean;
   /** --cross-check: --every-n also enumerates two pairs (the check at N = 2). */
   readonly crossCheck?: boolean;
   /** --environment-events K: the environment's udev events at once (--every-n). */
@@ -276,6 +286,7 @@ const OPTIONS = {
   "estimate-walks": { type: "string" },
   "every-n": { type: "boolean" },
   "cross-check": { type: "boolean" },
+  search: { type: "boolean" },
   "environment-events": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -418,9 +429,31 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
         return {
           usage: `--every-n enumerates without reduction: not with ${flag}`,
         };
+    if (o.search) return { usage: "--search and --every-n: give one" };
   } else
     for (const flag of ["cross-check", "environment-events"] as const)
       if (o[flag] !== undefined) return { usage: `--${flag} goes with --every-n` };
+  // A family of identical pairs is decided for every N unless a search is asked for, by --search
+  // or by an option that shapes the search.
+  const searchAsked =
+    o.search === true ||
+    (o.timing !== undefined && o.timing !== "free") ||
+    [
+      o.random,
+      o.estimate,
+      o.shard,
+      o.reduction,
+      o["no-hashing"],
+      o["max-states"],
+      o.view,
+      o.atomic,
+      o["split-depth"],
+      o["max-depth"],
+      o.jobs,
+      o.probe,
+      o["walk-seed"],
+      o["no-shrink"],
+    ].some((x) => x !== undefined);
   let environmentEvents: number | undefined;
   if (o["environment-events"] !== undefined) {
     const t = o["environment-events"];
@@ -480,6 +513,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     estimateWalks: nums["estimate-walks"] ?? 200,
     ...(o["every-n"] ? { everyN: true, timing: "free" as Timing } : {}),
     ...(o["cross-check"] ? { crossCheck: true } : {}),
+    ...(!o["every-n"] && !searchAsked ? { everyNIfFamily: true } : {}),
     ...(environmentEvents !== undefined ? { environmentEvents } : {}),
   };
 }

@@ -37,7 +37,7 @@ function cellText(c: Cell, invariants: readonly string[]): string {
   const a = r.alone;
   const a0 = a[0];
   if (a0)
-    s += `  the pair alone: ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.environment === null ? "unfinished" : `no violation (each of the two pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
+    s += `  the pair alone: ${count(a0.states)} states, ${count(a0.transitions)} transitions, ${count(a0.projections)} projections, ${count(a0.ends)} end${a0.ends === 1 ? "" : "s"}; ${a.every((x) => x.violation === null) ? (r.verdict === "bounded" && r.environment === null ? "unfinished" : `no violation (each of the ${a.length} pairs on its own slots)`) : `violates ${a.find((x) => x.violation)?.violation?.invariant}: ${a.find((x) => x.violation)?.violation?.detail}`}\n`;
   if (r.verdict === "no-cutoff" && a.some((x) => x.scriptMoves > 0))
     s += `    the script's steps change a pair's projection (${a.map((x) => x.scriptMoves).join(", ")} steps): a state where only the script is left is no end of the pair alone\n`;
   for (const t of r.crossTalk) s += `  cross-talk: ${t}\n`;
@@ -46,7 +46,7 @@ function cellText(c: Cell, invariants: readonly string[]): string {
     const e0 = env[0] as EnvironmentResult;
     const which =
       env.length === 1
-        ? "pair 0 (pair 1 alone has the same graph: its check is pair 0's under the pairs' symmetry)"
+        ? `pair 0 (${a.length === 2 ? "pair 1 alone has" : "every pair alone has"} the same graph: its check is pair 0's under the pairs' symmetry)`
         : "each pair";
     s += `  against the environment (up to ${e0.environment.udev} other udev event${e0.environment.udev === 1 ? "" : "s"} at once, holding workers as long as they like; linkwatch work queued at any time), ${which}:\n`;
     env.forEach((e, i) => {
@@ -106,6 +106,8 @@ export async function everyNCommand(r: {
   readonly sc: ScenarioDoc;
   readonly a: ExploreArgs;
   readonly plan: MatrixPlan;
+  /** Run because the file is a family and no search was asked for (no --every-n given). */
+  readonly byDefault?: boolean;
   readonly recheck: (plan: MatrixPlan) => Promise<CliResult>;
 }): Promise<CliResult> {
   const { sc, a, plan } = r;
@@ -183,7 +185,13 @@ export async function everyNCommand(r: {
     const out = {
       scenario: sc.name,
       file: a.file,
-      everyN: { pairs, timing: "free", environment: true, crossCheck: a.crossCheck === true },
+      everyN: {
+        pairs,
+        timing: "free",
+        environment: true,
+        crossCheck: a.crossCheck === true,
+        byDefault: r.byDefault === true,
+      },
       invariants: plan.invariants,
       cells: cells.map(cellJson),
       recheck: rechecks.map((x) => {
@@ -200,6 +208,8 @@ export async function everyNCommand(r: {
   }
   let s = `ifsim explore: ${sc.name} (${a.file}), every N\n`;
   s += `  a family of ${pairs} identical failover pairs, decided under free timing (every latency): each pair alone, then each pair against an environment standing for every other pair${a.crossCheck ? ", then two pairs on every reachable state" : ""} (cutoff 1)\n`;
+  if (r.byDefault)
+    s += `  (a family is decided for every N by default; --search searches this file's ${pairs} pairs state by state)\n`;
   s += `  invariants: ${plan.invariants.join(", ")}\n\n`;
   s += cells.map((c) => cellText(c, plan.invariants)).join("\n");
   s = fitLines(s, 120);

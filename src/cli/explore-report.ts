@@ -211,10 +211,10 @@ export function reportExplore(r: {
       : formatSingle(sc, a, cells[0] as ShownCell, timing),
     outWidth(),
   );
-  // A verdict at the file's N on a family of identical pairs: say that --every-n decides every N.
+  // A search of a family of identical pairs: say that without it every N is decided.
   if (!a.everyNRecheck && status !== 1 && familyPairs(sc) >= 2)
     stdout += fitLines(
-      `note: ${a.file} is a family of identical failover pairs: --every-n decides every number of pairs (README, "A verdict for every number of pairs")\n`,
+      `note: ${a.file} is a family of identical failover pairs: without --search and the search's options, ifsim explore decides it for every number of pairs (--every-n; README, "A verdict for every number of pairs")\n`,
       outWidth(),
     );
   return { stdout, stderr, status };

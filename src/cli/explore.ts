@@ -9,6 +9,7 @@
 
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { FAMILY_INVARIANTS, familyPairs } from "../explore/cutoff.ts";
 import { type ReplayResult, replay } from "../explore/explore.ts";
 import { linearScenario } from "../explore/export.ts";
 import {
@@ -132,12 +133,25 @@ export async function exploreCommand(argv: readonly string[]): Promise<CliResult
   if ("error" in plan) return usageResult("explore", `${a.file}: ${plan.error}`);
   if (a.shard !== undefined) return shardCommand({ sc, text, a, plan });
   if (a.estimate) return estimateCommand({ sc, a, plan });
-  if (a.everyN)
+  // A family of identical failover pairs is decided for every N by default (README, "A verdict
+  // for every number of pairs"); --search, or an option that shapes the search, searches it.
+  const family =
+    a.everyNIfFamily === true &&
+    familyPairs(sc) >= 2 &&
+    plan.invariants.every((i) => FAMILY_INVARIANTS.has(i));
+  if (a.everyN || family)
     return everyNCommand({
       sc,
       a,
       plan,
-      recheck: (p) => searchAndReport(sc, text, { ...a, everyN: false, everyNRecheck: true }, p),
+      byDefault: !a.everyN,
+      recheck: (p) =>
+        searchAndReport(
+          sc,
+          text,
+          { ...a, everyN: false, everyNIfFamily: false, everyNRecheck: true },
+          p,
+        ),
     });
   return searchAndReport(sc, text, a, plan);
 }

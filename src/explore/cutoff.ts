@@ -206,7 +206,7 @@ export interface EveryNResult {
    * bounded: the deadline came first.
    */
   verdict: "verified" | "alone-violated" | "no-cutoff" | "bounded";
-  /** The pairs alone, enumerated (each pair of the two-pair instance on its own slots). */
+  /** Every pair of the file alone, enumerated (each on its own slots). */
   alone: {
     states: number;
     transitions: number;
@@ -222,7 +222,7 @@ export interface EveryNResult {
    * Each pair checked against the environment (`environmentCheck`), or null when it did not run.
    * Under symmetry, with the pairs' graphs one graph (`sameGraphs`), only pair 0 is checked:
    * pair i's system is pair 0's with the slots and MAC exchanged, which the symmetric state key
-   * already rests on.
+   * already rests on. Otherwise every pair is.
    */
   environment: EnvironmentResult[] | null;
   /** The check at N = 2 (`crossCheck`), or null when it did not run. */
@@ -246,8 +246,10 @@ export function everyN(sc: ScenarioDoc, c: ExploreConfig, o: EveryNOptions = {})
   const now = o.now ?? (() => 0);
   const t0 = now();
   const sc2 = familyOf(sc, 2);
-  const graphs = [0, 1].map((i) => pairGraph(sc2, i, c, o));
-  const alone = graphs.map((g) => ({
+  // Every pair of the file alone (each on its own slots): its graph, its verdict, its names.
+  const every = Array.from({ length: pairs }, (_, i) => pairGraph(sc, i, c, o));
+  const graphs = every.slice(0, 2);
+  const alone = every.map((g) => ({
     states: g.states,
     transitions: g.transitions,
     projections: g.nodes.size,
@@ -268,21 +270,21 @@ export function everyN(sc: ScenarioDoc, c: ExploreConfig, o: EveryNOptions = {})
     check: rest.check ?? null,
     ms: now() - t0,
   });
-  if (graphs.some((g) => g.violation !== null)) return done("alone-violated");
-  if (graphs.some((g) => !g.complete)) return done("bounded");
+  if (every.some((g) => g.violation !== null)) return done("alone-violated");
+  if (every.some((g) => !g.complete)) return done("bounded");
   // The end check takes a state where only the script is left as an end of the pair alone:
   // sound only while the script's steps change no projection.
-  if (graphs.some((g) => g.scriptMoves > 0)) return done("no-cutoff");
+  if (every.some((g) => g.scriptMoves > 0)) return done("no-cutoff");
   const b = sc.bringup;
-  const talk = crossTalk(b !== undefined && b !== "none" ? b.links.slice(0, 2) : [], graphs);
+  const talk = crossTalk(b !== undefined && b !== "none" ? b.links : [], every);
   if (talk.length > 0) return done("no-cutoff", { crossTalk: talk });
   const u = sc.udev;
   const workers = u !== undefined && u !== "none" ? (u.workers ?? DEFAULT_UDEV_WORKERS) : 0;
   const env = { udev: o.environmentEvents ?? workers, linkwatch: true };
-  const one = o.symmetry !== false && sameGraphs(graphs);
+  const one = o.symmetry !== false && sameGraphs(every);
   const environment: EnvironmentResult[] = [];
-  for (const i of one ? [0] : [0, 1]) {
-    const r = environmentCheck(sc2, i, graphs[i] as PairGraph, c, env, o);
+  for (const i of one ? [0] : every.keys()) {
+    const r = environmentCheck(sc, i, every[i] as PairGraph, c, env, o);
     environment.push(r);
     if (r.failures.length > 0 || r.violation !== null) return done("no-cutoff", { environment });
     if (!r.complete) return done("bounded", { environment });

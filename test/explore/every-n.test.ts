@@ -230,18 +230,50 @@ describe("ifsim explore --every-n", () => {
     const r = await main(["explore", FAMILY, "--every-n", "--kernel", "5.0", "--json"]);
     expect(r.status).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j.everyN).toEqual({ pairs: 2, timing: "free", environment: true, crossCheck: false });
+    expect(j.everyN).toEqual({
+      pairs: 2,
+      timing: "free",
+      environment: true,
+      crossCheck: false,
+      byDefault: false,
+    });
     expect(j.cells[0].verdict).toBe("alone-violated");
     expect(j.recheck[0].status).toBe(1);
     expect(j.recheck[0].result.verdict).toBe("violated");
     expect(j.recheck[0].result.counterexample.invariant).toBe("no-ebusy-to-udev");
   });
 
+  it("a family file is decided for every N by default; --search or a search option searches it", async () => {
+    const dflt = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s", "--json"]);
+    expect(dflt.status).toBe(3);
+    const j = JSON.parse(dflt.stdout);
+    expect(j.everyN.byDefault).toBe(true);
+    expect(j.cells[0].verdict).toBe("bounded");
+    const text = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s"]);
+    expect(text.stdout).toMatch(/a family is decided for every N by default; --search searches/);
+    for (const search of [["--search"], ["--timing", "any"], ["--reduction", "none"]]) {
+      const r = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s", ...search]);
+      expect(r.status, search.join(" ")).toBe(3);
+      expect(r.stdout).not.toMatch(/every N/);
+    }
+    const both = await main(["explore", FAMILY, "--every-n", "--search"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--search and --every-n: give one/);
+  });
+
   it("a search of a family file at its own N points to --every-n; other files and re-checks do not", async () => {
-    const fam = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s"]);
+    const fam = await main([
+      "explore",
+      FAMILY,
+      "--kernel",
+      "5.1",
+      "--time-limit",
+      "1s",
+      "--search",
+    ]);
     expect(fam.status).toBe(3);
     expect(fam.stdout).toMatch(
-      /note: .*boot-race-2\.yaml is a family of identical failover pairs: --every-n/,
+      /note: .*boot-race-2\.yaml is a family of identical failover pairs: without --search .*--every-n/,
     );
     const other = await main(["explore", "examples/explore/seed-race.yaml", "--kernel", "6.1"]);
     expect(other.status).toBe(0);
