@@ -273,7 +273,7 @@ describe("ifsim explore --every-n", () => {
     ]);
     expect(fam.status).toBe(3);
     expect(fam.stdout).toMatch(
-      /note: .*boot-race-2\.yaml is a family of identical failover pairs: without --search .*--every-n/,
+      /note: .*boot-race-2\.yaml is a family of identical failover pairs: without --search[\s\S]*--every-n/,
     );
     const other = await main(["explore", "examples/explore/seed-race.yaml", "--kernel", "6.1"]);
     expect(other.status).toBe(0);
