@@ -180,7 +180,17 @@ export async function everyNCommand(r: {
   for (const x of rechecks)
     if (x.out.status === 1 || x.out.status === 2 || x.out.status > 3) status = x.out.status;
     else if (x.out.status === 3 && status === 0) status = 3;
-  const stderr = rechecks.map((x) => x.out.stderr).join("");
+  let stderr = rechecks.map((x) => x.out.stderr).join("");
+  // The outputs of a search come from the re-check: without one there is nothing to write.
+  if (rechecks.length === 0)
+    for (const [flag, out, what] of [
+      ["--html", a.htmlFile, "no search to draw"],
+      ["--export", a.exportFile, "no violation was found"],
+      ["--itf", a.itf, "no violation was found"],
+      ["--trace-out", a.traceOut, "no violation was found"],
+    ] as const)
+      if (out !== undefined)
+        stderr += `ifsim explore: ${flag} ${out}: nothing written: ${what} (the every-N check searches no state of the file; --search does)\n`;
   if (a.json) {
     const out = {
       scenario: sc.name,

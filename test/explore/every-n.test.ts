@@ -256,6 +256,21 @@ describe("ifsim explore --every-n", () => {
       expect(r.status, search.join(" ")).toBe(3);
       expect(r.stdout).not.toMatch(/every N/);
     }
+    // A search's outputs without a search: said, not silently dropped.
+    const html = join(mkdtempSync(join(tmpdir(), "ifsim-every-n-")), "r.html");
+    const h = await main([
+      "explore",
+      FAMILY,
+      "--kernel",
+      "5.1",
+      "--time-limit",
+      "1s",
+      "--html",
+      html,
+    ]);
+    expect(h.stderr).toMatch(
+      /--html .*r\.html: nothing written: no search to draw .*--search does/,
+    );
     const both = await main(["explore", FAMILY, "--every-n", "--search"]);
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/--search and --every-n: give one/);
