@@ -1,7 +1,7 @@
 // Issue 14, item 4: one pair against an environment that stands for every other pair.
 //
 // In a machine with N identical failover pairs, the other pairs reach a pair P only through what
-// the machine shares (docs/performance.md, "The environment"): udevd's queue and workers, the
+// the machine shares (docs/performance.md, "Every N without two pairs"): udevd's queue and workers, the
 // kernel's linkwatch work, the global counters (ifindex, eth<n>, virtio<n>) and the per-kind order
 // of the kernel's work. The environment check runs P alone with lanes that do what other pairs do
 // to those (`ScenarioSystemOptions.environment`): queue another device's udev event, which takes
@@ -14,8 +14,9 @@
 // another pair's work item of the same kind ahead of P's runs without touching P.
 //
 // The environment is not a model of the other pairs: it may do more than they can (a held worker
-// is released at any time, events arrive at any time). What it does is bounded by `udev` other
-// events at once; the check is run with growing bounds until one more changes nothing.
+// is released at any time, events arrive at any time). It has at most `udev` other events at
+// once (`everyN`: udev's workers, so it can hold all of them). Why the pair with the environment
+// covers every N, and which parts of that are argued rather than checked: docs/performance.md.
 
 import { globMatch } from "../userspace/bringup.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
