@@ -1,17 +1,17 @@
 // Issue 14, item 4: one pair against an environment that stands for every other pair.
 //
 // In a machine with N identical failover pairs, the other pairs reach a pair P only through what
-// the machine shares (docs/performance.md, "Every N without two pairs"): udevd's queue and workers, the
-// kernel's linkwatch work, the global counters (ifindex, eth<n>, virtio<n>) and the per-kind order
-// of the kernel's work. The environment check runs P alone with lanes that do what other pairs do
-// to those (`ScenarioSystemOptions.environment`): queue another device's udev event, which takes
-// its place in the FIFO and then a worker, end such an event at any later time, and queue the
+// the machine shares (docs/performance.md, "Every N without two pairs"): udevd's queue and workers,
+// the kernel's linkwatch work, the global counters (ifindex, eth<n>, virtio<n>) and the per-kind
+// order of the kernel's work. The environment check runs P alone with lanes that do what other
+// pairs do to those (`ScenarioSystemOptions.environment`): queue another device's udev event, which
+// takes its place in the FIFO and then a worker, end such an event at any later time, and queue the
 // linkwatch work as another device's urgent or ordinary event would. It enumerates that system
 // without reduction and checks, on every state and transition, that P's projection is one of the
 // pair alone's (G_P, `pairGraph`), changes only along an edge of G_P, and that wherever only the
-// environment could still add work and it holds nothing, P is at an end of G_P. The counters
-// and the per-kind work order are not moves: a pair's projection keeps counters as roles, and
-// another pair's work item of the same kind ahead of P's runs without touching P.
+// environment could still add work and it holds nothing, P is at an end of G_P. The counters and
+// the per-kind work order are not moves: a pair's projection keeps counters as roles, and another
+// pair's work item of the same kind ahead of P's runs without touching P.
 //
 // The environment is not a model of the other pairs: it may do more than they can (a held worker
 // is released at any time, events arrive at any time). It has at most `udev` other events at
