@@ -10,7 +10,8 @@
 //      enumeration, every reachable state once (naive + hashing + symmetry), DPOR (with
 //      hashing) and DPOR with symmetry;
 //   4. finding the bug at scale (Linux 5.0, N = 1…14): the probe's random walks vs the search;
-//   5. a verdict for every N (--every-n) on the boot race family: 5.1, 6.1 and 5.0.
+//   5. a verdict for every N (--every-n) on the boot race family: 5.1, 6.1 and 5.0
+//      (IFSIM_BENCH_EXPLORE_ONLY=every-n: this part only).
 // Every search is capped (IFSIM_BENCH_EXPLORE_CAP_MS, default 8000 ms, and 2,000,000 states); a
 // capped search reports "bounded", which is inconclusive. Figures only, no assertions; a
 // disagreement between the verdicts of finished searches is printed as such (it would be a bug).
@@ -93,6 +94,12 @@ console.log(
   '  states = state cap); its figures are what it reached. "interleavings" = complete paths',
 );
 console.log("  (to quiescence) explored; hashing and sleep sets cut the others short.");
+
+// IFSIM_BENCH_EXPLORE_ONLY=every-n: part 5 only.
+if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "every-n") {
+  everyNPart();
+  process.exit(0);
+}
 
 // ---- 0. engine: the 0.1 defaults against today's, in one run ----
 
@@ -199,10 +206,10 @@ for (const [label, sc, kernel] of [
   }
 }
 
-// IFSIM_BENCH_EXPLORE_ONLY=engine: part 0 only (a quick before/after).
-if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
-  // ---- 5. a verdict for every N (--every-n): the environment against two pairs ----
+// ---- 5. a verdict for every N (--every-n): the environment against two pairs ----
 
+/** Part 5: `everyN` on the boot race family (IFSIM_BENCH_EXPLORE_ONLY=every-n: this part only). */
+function everyNPart(): void {
   console.log(
     "\nboot race family (2 udev workers), a verdict for every N (--every-n, free timing)",
   );
@@ -223,7 +230,10 @@ if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
   console.log(
     "  (session 22, two pairs enumerated instead of the environment: 5.1 verified in 663 s, 6.1 in 765 s)",
   );
+}
 
+// IFSIM_BENCH_EXPLORE_ONLY=engine: part 0 only (a quick before/after).
+if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
   console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
   process.exit(0);
 }
@@ -391,25 +401,6 @@ for (let n = 1; n <= 14; n++) {
   console.log(`  ${String(n).padStart(3)} ${probe}   ${dpor}`);
 }
 
-// ---- 5. a verdict for every N (--every-n): the environment against two pairs ----
-
-console.log("\nboot race family (2 udev workers), a verdict for every N (--every-n, free timing)");
-console.log(
-  "  default = each pair alone + one pair against the environment; the two-pair enumeration (--cross-check) is not run here (about 11 min)",
-);
-for (const kernel of ["5.1", "6.1", "5.0"]) {
-  const t0 = now();
-  const r = everyN(bootRaceScenario(2, { kernel }), { kernel }, { now });
-  const e = r.environment?.[0];
-  const env = e
-    ? `environment: ${int(e.states)} states, ${int(e.transitions)} transitions`
-    : "environment: not run";
-  console.log(
-    `  ${kernel.padEnd(4)} ${r.verdict.padEnd(15)} alone: ${int(r.alone[0]?.states ?? 0)} states   ${env}   ${((now() - t0) / 1000).toFixed(1)} s`,
-  );
-}
-console.log(
-  "  (session 22, two pairs enumerated instead of the environment: 5.1 verified in 663 s, 6.1 in 765 s)",
-);
+everyNPart();
 
 console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
