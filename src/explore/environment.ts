@@ -18,11 +18,11 @@
 // once (`everyN`: udev's workers, so it can hold all of them). Why the pair with the environment
 // covers every N, and which parts of that are argued rather than checked: docs/performance.md.
 
+import type { ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
 import type { ExploreConfig } from "./explore.ts";
-import { systemFor } from "./explore.ts";
-import { macOf, type PairGraph, pairAlone, projection } from "./pair.ts";
+import { macOf, type PairGraph, pairSystem, projection } from "./pair.ts";
 import { type EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
 
 /** What the environment check found for one pair and one bound. */
@@ -51,7 +51,7 @@ export interface EnvironmentResult {
  * scenario and pair).
  */
 export function environmentCheck(
-  sc: Parameters<typeof pairAlone>[0],
+  sc: ScenarioDoc,
   i: number,
   graph: PairGraph,
   c: ExploreConfig,
@@ -60,12 +60,7 @@ export function environmentCheck(
 ): EnvironmentResult {
   const project = o.project ?? projection;
   const mac = macOf(sc, i);
-  const sys = systemFor(pairAlone(sc, i), {
-    ...c,
-    timing: "free",
-    atomic: false,
-    environment: env,
-  });
+  const sys = pairSystem(sc, i, c, env);
   const failures: string[] = [];
   const reached = new Set<number>();
   const used = new Set<string>();
@@ -165,8 +160,8 @@ export function graphNames(g: PairGraph): Set<string> {
   return out;
 }
 
-/** The kernel's `eth<n>` names a pattern is tried on for `eth#` (n below this). */
-const ETH_SAMPLE = 256;
+/** The kernel's `eth<n>` names a pattern is tried on for `eth#`: eth0 … eth255. */
+const ETH_NAMES: readonly string[] = Array.from({ length: 256 }, (_, k) => `eth${k}`);
 
 /**
  * Why the pairs of a family could reach each other other than through what the environment
@@ -186,11 +181,7 @@ export function crossTalk(links: readonly string[], graphs: readonly PairGraph[]
     links.forEach((pattern, j) => {
       if (j === i) return;
       const hit = [...a].find((n) =>
-        n === "eth#"
-          ? Array.from({ length: ETH_SAMPLE }, (_, k) => `eth${k}`).some((e) =>
-              globMatch(pattern, e),
-            )
-          : globMatch(pattern, n),
+        n === "eth#" ? ETH_NAMES.some((e) => globMatch(pattern, e)) : globMatch(pattern, n),
       );
       if (hit !== undefined)
         out.push(

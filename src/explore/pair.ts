@@ -16,7 +16,7 @@ import type { Udevd } from "../userspace/udev/udevd.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { systemFor } from "./explore.ts";
-import type { ScenarioSystem } from "./scenario-system.ts";
+import type { EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
 
 /** Why `sc` is not a family of identical failover pairs, or null when it is. */
 export function familyProblem(sc: ScenarioDoc): string | null {
@@ -209,6 +209,24 @@ export interface PairGraph {
   violation: { invariant: string; detail: string; path: string[] } | null;
 }
 
+/**
+ * Pair `i` of `sc` alone as the family checks enumerate it: free timing, every step on its own,
+ * with `environment` when given (environment.ts).
+ */
+export function pairSystem(
+  sc: ScenarioDoc,
+  i: number,
+  c: ExploreConfig,
+  environment?: EnvironmentOptions,
+): ScenarioSystem {
+  return systemFor(pairAlone(sc, i), {
+    ...c,
+    timing: "free",
+    atomic: false,
+    ...(environment !== undefined ? { environment } : {}),
+  });
+}
+
 /** Enumerates pair `i` of `sc` alone and returns its projected graph. */
 export function pairGraph(
   sc: ScenarioDoc,
@@ -218,7 +236,7 @@ export function pairGraph(
 ): PairGraph {
   const project = o.project ?? projection;
   const mac = macOf(sc, i);
-  const sys = systemFor(pairAlone(sc, i), { ...c, timing: "free", atomic: false });
+  const sys = pairSystem(sc, i, c);
   const nodes = new Map<string, number>();
   const edges = new Set<string>();
   const ends = new Set<number>();

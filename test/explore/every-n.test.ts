@@ -26,6 +26,10 @@ import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 
 const FAMILY = "examples/explore/boot-race-2.yaml";
 
+/** `ifsim explore FAMILY --kernel 5.1 --time-limit 1s` with more options. */
+const family1s = (...more: string[]) =>
+  main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s", ...more]);
+
 describe("what a family of failover pairs is", () => {
   it("accepts the boot race with two and three pairs", () => {
     expect(familyProblem(bootRaceScenario(2))).toBeNull();
@@ -244,30 +248,21 @@ describe("ifsim explore --every-n", () => {
   });
 
   it("a family file is decided for every N by default; --search or a search option searches it", async () => {
-    const dflt = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s", "--json"]);
+    const dflt = await family1s("--json");
     expect(dflt.status).toBe(3);
     const j = JSON.parse(dflt.stdout);
     expect(j.everyN.byDefault).toBe(true);
     expect(j.cells[0].verdict).toBe("bounded");
-    const text = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s"]);
+    const text = await family1s();
     expect(text.stdout).toMatch(/a family is decided for every N by default; --search searches/);
     for (const search of [["--search"], ["--timing", "any"], ["--reduction", "none"]]) {
-      const r = await main(["explore", FAMILY, "--kernel", "5.1", "--time-limit", "1s", ...search]);
+      const r = await family1s(...search);
       expect(r.status, search.join(" ")).toBe(3);
       expect(r.stdout).not.toMatch(/every N/);
     }
     // A search's outputs without a search: said, not silently dropped.
     const html = join(mkdtempSync(join(tmpdir(), "ifsim-every-n-")), "r.html");
-    const h = await main([
-      "explore",
-      FAMILY,
-      "--kernel",
-      "5.1",
-      "--time-limit",
-      "1s",
-      "--html",
-      html,
-    ]);
+    const h = await family1s("--html", html);
     expect(h.stderr).toMatch(
       /--html .*r\.html: nothing written: no search to draw .*--search does/,
     );
@@ -277,15 +272,7 @@ describe("ifsim explore --every-n", () => {
   });
 
   it("a search of a family file at its own N points to --every-n; other files and re-checks do not", async () => {
-    const fam = await main([
-      "explore",
-      FAMILY,
-      "--kernel",
-      "5.1",
-      "--time-limit",
-      "1s",
-      "--search",
-    ]);
+    const fam = await family1s("--search");
     expect(fam.status).toBe(3);
     expect(fam.stdout).toMatch(
       /note: .*boot-race-2\.yaml is a family of identical failover pairs: without --search[\s\S]*--every-n/,
