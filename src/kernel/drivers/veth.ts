@@ -10,14 +10,28 @@ import {
 import { err, type KRet } from "../errno.ts";
 import type { ExtAck, Kernel, LinkAttrs, NetDriver, RtnlLinkOps } from "../kernel.ts";
 import { netifCarrierOff, netifCarrierOn } from "../link-watch.ts";
-import { IFF, IFF_PRIV, NET_NAME, type NetDevice, privOf } from "../netdevice.ts";
+import {
+  coreStatsOf,
+  IFF,
+  IFF_PRIV,
+  type LinkStats,
+  NET_NAME,
+  type NetDevice,
+  privOf,
+  statsOf,
+  zeroStats,
+} from "../netdevice.ts";
 import { addrLen, rtnlConfigureLink, rtnlCreateLink } from "../rtnetlink.ts";
+import { netifReceive } from "../xmit.ts";
 
 /** ETH_ALEN. */
 const ETH_ALEN = 6;
 
 /** ETH_MAX_MTU. */
 const ETH_MAX_MTU = 0xffff;
+
+/** ETH_HLEN + VLAN_HLEN: what a forwarded frame may carry beyond the receiver's MTU. */
+const FORWARD_SLACK = 14 + 4;
 
 function peerOf(k: Kernel, dev: NetDevice): NetDevice | undefined {
   const p = dev.priv.peer;
@@ -52,8 +66,52 @@ export const VETH_DRIVER: NetDriver = {
       const peer = peerOf(k, dev);
       return peer ? peer.ifindex : 0;
     },
+    /**
+     * A frame goes to the peer's receive path. Counted as sent when the peer takes it; when the
+     * peer is down or the frame is longer than its MTU allows, the peer counts an rx drop and
+     * this end a tx drop (as with no peer at all).
+     * @kernel veth_xmit() → veth_forward_skb() → __dev_forward_skb() (is_skb_forwardable())
+     */
+    ndoStartXmit(k, dev, batch) {
+      const peer = peerOf(k, dev);
+      const ok =
+        peer !== undefined && (peer.flags & IFF.UP) !== 0 && batch.size <= peer.mtu + FORWARD_SLACK;
+      if (!ok) {
+        if (peer) coreStatsOf(peer).rxDropped += batch.frames;
+        privOf(dev).dropped = vethDropped(dev) + batch.frames;
+        return { sentOn: null, dropped: batch.frames, droppedBy: `${dev.name} (veth: peer)` };
+      }
+      const st = statsOf(dev);
+      st.txPackets += batch.frames;
+      st.txBytes += batch.frames * batch.size;
+      netifReceive(k, peer, batch);
+      return { sentOn: dev.ifindex, dropped: 0, droppedBy: null };
+    },
+    /**
+     * What a veth end reports: its own sent frames as tx, its peer's sent frames as rx (the
+     * frames it received), and its drops as tx drops.
+     * @kernel veth_get_stats64() in drivers/net/veth.c
+     */
+    ndoGetStats64(k, dev): LinkStats {
+      const s = zeroStats();
+      s.txPackets = dev.stats.txPackets;
+      s.txBytes = dev.stats.txBytes;
+      s.txDropped = vethDropped(dev);
+      const peer = peerOf(k, dev);
+      if (peer) {
+        s.rxPackets = peer.stats.txPackets;
+        s.rxBytes = peer.stats.txBytes;
+      }
+      return s;
+    },
   },
 };
+
+/** The frames this end dropped on transmit (`veth_priv.dropped`). */
+function vethDropped(dev: NetDevice): number {
+  const d = dev.priv.dropped;
+  return typeof d === "number" ? d : 0;
+}
 
 /**
  * @kernel veth_validate() in drivers/net/veth.c: bare -EADDRNOTAVAIL / -EINVAL, no extack
