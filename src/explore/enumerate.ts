@@ -23,8 +23,8 @@ export interface EnumerateOptions {
 
 /**
  * Enumerates `sys` from its current state without reduction (every enabled lane of every
- * reachable state), calling `onState` on each new state and
- * `onStep` after each transition (with the state before restored by the caller's snapshot).
+ * reachable state), calling `onState` on each new state and `onStep` after each transition. The
+ * system is back in its starting state afterwards.
  * A state is one already seen when its model key (`fingerprint`, up to the system's symmetries
  * when `symmetric`) and `extra` (what the caller tracks beyond the model's state, given that key)
  * are: the model's key is always part of it, so no caller can merge states the model tells
@@ -65,9 +65,14 @@ export function enumerate(
       return;
     }
     if (en.length === 0) return;
-    const snap: SystemSnapshot = sys.save();
+    // The first lane fires from the state as it is, the others from a snapshot of it: copied
+    // for each but the last, which takes the snapshot itself (nothing restores it again). Below
+    // the start nothing needs the state back afterwards (the caller restores its own snapshot
+    // for its next lane), so a state with one lane takes no snapshot at all.
+    const top = path.length === 0;
+    const snap: SystemSnapshot | null = top || en.length > 1 ? sys.save() : null;
     for (const [i, lane] of en.entries()) {
-      if (i > 0) sys.restore(snap);
+      if (i > 0 && snap !== null) sys.restore(snap, !top && i === en.length - 1);
       sys.fire(lane);
       transitions++;
       path.push(lane);
@@ -81,7 +86,7 @@ export function enumerate(
       path.pop();
       if (stop) break;
     }
-    sys.restore(snap);
+    if (top && snap !== null) sys.restore(snap);
   };
   visit();
   return { states, transitions, complete: complete && !stop };

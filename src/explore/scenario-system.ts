@@ -893,8 +893,12 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     };
   }
 
-  restore(s: SystemSnapshot): void {
-    this.p.load(s.run);
+  /**
+   * Restores `s`. With `last` the run takes the saved kernel state itself rather than a copy,
+   * and `s` cannot be restored again (for a search's last branch from a state).
+   */
+  restore(s: SystemSnapshot, last = false): void {
+    this.p.load(s.run, last);
     this.#digests = s.digests;
     this.#violation = s.violation;
     this.#renames = s.renames;

@@ -87,6 +87,9 @@ export function saveKernel(k: Kernel): KernelSnapshot {
   };
 }
 
+/** Snapshots loaded with `last`: their state now belongs to a kernel. */
+const SPENT = new WeakSet<KernelSnapshot>();
+
 function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void {
   m.clear();
   for (const [key, v] of entries) m.set(key, v);
@@ -96,14 +99,19 @@ function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void
  * Restores `k` to `snap` in place: the same `Kernel` object (and the same state, trace and
  * registry objects) afterwards holds a fresh deep copy of the saved state, the trace cut back to
  * the saved length, the generator at its saved position and the registry as it was. The derived
- * cache is reset. A snapshot can be loaded any number of times.
+ * cache is reset. A snapshot can be loaded any number of times, until a load with `last`:
+ * that one hands the saved state itself to the kernel instead of a copy (a search's last
+ * branch from a state needs no copy), and the snapshot cannot be loaded again.
  *
  * @throws RangeError if the trace no longer holds the snapshot's events (the snapshot was taken
  *   on a branch that a later load abandoned): only a snapshot of this branch or an ancestor of it
  *   can be loaded.
  * @throws TypeError if the snapshot has a generator position but `k.rng` has no `loadState`.
+ * @throws TypeError if the snapshot was loaded with `last` before.
  */
-export function loadKernel(k: Kernel, snap: KernelSnapshot): void {
+export function loadKernel(k: Kernel, snap: KernelSnapshot, last = false): void {
+  if (SPENT.has(snap))
+    throw new TypeError("Cannot load the kernel snapshot: it was loaded as the last time before");
   if (
     snap.traceLength > k.trace.length ||
     (snap.traceLength > 0 && k.trace.events[snap.traceLength - 1] !== snap.traceLast)
@@ -118,7 +126,10 @@ export function loadKernel(k: Kernel, snap: KernelSnapshot): void {
     k.rng.loadState(snap.rng);
   }
   k.trace.truncate(snap.traceLength);
-  Object.assign(k.state, clonePlain(snap.state));
+  if (last) {
+    SPENT.add(snap);
+    Object.assign(k.state, snap.state);
+  } else Object.assign(k.state, clonePlain(snap.state));
   const r = k.registry;
   const s = snap.registry;
   refill(r.notifiers, s.notifiers);

@@ -1181,9 +1181,13 @@ export interface PreparedRun {
    * Restores `s` in place. Only a snapshot of this run, taken on the current branch or an
    * ancestor of it, can be loaded (any number of times); after a throw the run is unusable.
    *
+   * With `last`, the kernel takes the saved state itself instead of a copy, and `s` cannot be
+   * loaded again (a search's last branch from a state).
+   *
    * @throws RangeError if the trace or timeline no longer holds the snapshot's entries.
+   * @throws TypeError if `s` was loaded with `last` before.
    */
-  load(s: RunSnapshot): void;
+  load(s: RunSnapshot, last?: boolean): void;
 }
 
 /** What finishRun needs besides the public fields. */
@@ -1319,8 +1323,8 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
       probe: probe ? probe.save() : null,
       monitors: { steps: monitor.save(), run: wholeRun.save() },
     }),
-    load: (s) => {
-      loadKernel(k, s.kernel);
+    load: (s, last = false) => {
+      loadKernel(k, s.kernel, last);
       w.load(s.world);
       clock.restore(s.clock);
       machine.load(s.machine);

@@ -47,6 +47,23 @@ describe("saveKernel / loadKernel", () => {
     expect(devGetByName(k, "vd")).toBeUndefined();
   });
 
+  it("should hand the saved state itself over on the last load, and refuse another load", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const snap = saveKernel(k);
+    const before = structuredClone(k.state);
+    devChangeName(k, devGetByName(k, "va") as NetDevice, "vc");
+    loadKernel(k, snap);
+    devChangeName(k, devGetByName(k, "va") as NetDevice, "vd");
+    loadKernel(k, snap, true);
+
+    expect(k.state).toEqual(before);
+    expect(k.state.devices).toBe(snap.state.devices);
+    expect(devGetByName(k, "va")).toBeDefined();
+    expect(() => loadKernel(k, snap)).toThrow(TypeError);
+    expect(() => loadKernel(k, snap, true)).toThrow(/loaded as the last time/);
+  });
+
   it("should reset the derived name cache", () => {
     const k = boot(E1);
     veth(k, "veth%d", "peer%d");
