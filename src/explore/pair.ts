@@ -11,6 +11,7 @@
 // on linkwatch's list and P's pending kernel work. The per-pair invariants (`no-ebusy-to-udev`,
 // `failover-named`) read only that.
 
+import type { NetDevice } from "../kernel/netdevice.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import type { Udevd } from "../userspace/udev/udevd.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
@@ -106,18 +107,40 @@ export function macOf(sc: ScenarioDoc, i: number): string {
   return p.mac;
 }
 
-/** Pair P's projection of a state (the file's comment says what it keeps, and why). */
-export function projection(sys: ScenarioSystem, mac: string): string {
+/**
+ * Pair P's projection of a state (the file's comment says what it keeps, and why). With `cache`
+ * (the default) a device's text is reused while its field digests are the same Map
+ * (`ScenarioSystem.deviceFields`), which holds for the states a system reaches by its own
+ * construction, steps and restores; `cache = false` builds every part afresh (the tests compare
+ * the two).
+ */
+export function projection(sys: ScenarioSystem, mac: string, cache = true): string {
   const p = sys.p;
   const k = p.k;
-  const mine = [];
+  const mine: NetDevice[] = [];
+  const unlisted = new Set<NetDevice>();
   for (const d of k.state.devices.values())
     if (d.permAddr === mac || d.devAddr === mac) mine.push(d);
   for (const d of k.state.unlisted.values())
-    if (d.permAddr === mac || d.devAddr === mac) mine.push(d);
+    if (d.permAddr === mac || d.devAddr === mac) {
+      mine.push(d);
+      unlisted.add(d);
+    }
   const role = new Map<number, string>(mine.map((d) => [d.ifindex, d.driver]));
   const ifx = (i: number): string => role.get(i) ?? "other";
   mine.sort((a, b) => (ifx(a.ifindex) < ifx(b.ifindex) ? -1 : 1));
+  // Each device's text with roles put in: kept per device as long as its fields and the roles
+  // are the same (`deviceFields` gives the same Map then).
+  let roles = "";
+  for (const d of mine) roles += `${d.ifindex}:${d.driver};`;
+  const devs = mine.map((d) => {
+    const fields = cache ? sys.deviceFields(d, unlisted.has(d)) : undefined;
+    const hit = fields === undefined ? undefined : DEVICE_TEXT.get(fields);
+    if (hit !== undefined && hit.roles === roles) return hit.text;
+    const text = withRoles(JSON.stringify(d), ifx);
+    if (fields !== undefined) DEVICE_TEXT.set(fields, { roles, text });
+    return text;
+  });
   const ud = p.udev as { peek?: Udevd["peek"] } | undefined;
   if (ud && ud.peek === undefined) throw new TypeError("projection: the udev actor has no peek()");
   const u = ud?.peek?.();
@@ -162,15 +185,31 @@ export function projection(sys: ScenarioSystem, mac: string): string {
   // ifindex.
   // (A number under a role key becomes its role in the text: one pass over the text instead of a
   // replacer function during stringify, which is several times slower.)
-  return JSON.stringify({
-    devs: mine,
-    pending,
-    db,
-    renames,
-    bringup,
-    linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
-    work,
-  })
+  // The text is `{"devs":[…],"pending":…}`: the rewriting below never matches across a device
+  // text's ends (each is a whole object), so rewriting the parts is rewriting the whole.
+  const rest = withRoles(
+    JSON.stringify({
+      pending,
+      db,
+      renames,
+      bringup,
+      linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
+      work,
+    }),
+    ifx,
+  );
+  return `{"devs":[${devs.join(",")}],${rest.slice(1)}`;
+}
+
+/** A device's projected text by its field digests (weak: gone with the digests). */
+const DEVICE_TEXT = new WeakMap<ReadonlyMap<string, string>, { roles: string; text: string }>();
+
+/**
+ * JSON text with every ifindex replaced by its role, and the global counters in names made
+ * anonymous: the virtio bus index (virtio0, virtio1, …) and the kernel's eth<n> names.
+ */
+function withRoles(text: string, ifx: (i: number) => string): string {
+  return text
     .replace(
       ROLE_NUMBER,
       (_m, key: string, n: string) => `"${key}":${JSON.stringify(ifx(Number(n)))}`,

@@ -126,6 +126,8 @@ export interface SystemSnapshot {
   readonly warns: number;
   readonly driverOf: Map<number, string>;
   readonly coarse: Map<string, string>;
+  /** The devices' field digests the snapshot's `digests` were made from (`#resources`). */
+  readonly devCache: ReadonlyMap<string, DevDigest>;
 }
 
 /** The udev-generation override applied to a scenario document. */
@@ -227,7 +229,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   #warns = 0;
   #traceSeen = 0;
   /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
-  #devCache = new Map<string, DevDigest>();
+  #devCache: ReadonlyMap<string, DevDigest> = new Map<string, DevDigest>();
   /** Per component map: its fingerprint contribution without symmetry. */
   #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
   /** Per component map: its contribution under symmetry (for one set of token tables). */
@@ -851,6 +853,16 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     return out;
   }
 
+  /**
+   * The field digests of a device of the current state (`dev:<ifindex>.<field>` → its JSON
+   * text, with a "U" before it for an unlisted device), or undefined. The same Map object comes
+   * back for as long as none of the device's fields changes: a cache keyed by it holds anything
+   * made from the device's fields (the projection's device text, pair.ts).
+   */
+  deviceFields(d: NetDevice, unlisted: boolean): ReadonlyMap<string, string> | undefined {
+    return this.#devCache.get(`${unlisted ? "U" : ""}${d.ifindex}`)?.fields;
+  }
+
   coarse(r: string): string {
     const hit = this.#coarse.get(r);
     if (hit !== undefined) return hit;
@@ -890,6 +902,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       warns: this.#warns,
       driverOf: this.#driverOf,
       coarse: this.#coarse,
+      devCache: this.#devCache,
     };
   }
 
@@ -905,6 +918,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#warns = s.warns;
     this.#driverOf = s.driverOf;
     this.#coarse = s.coarse;
+    // The next step's digests are compared with this state's, not with the last branch's: an
+    // unchanged device keeps its field Map (`deviceFields`).
+    this.#devCache = s.devCache;
     this.#traceSeen = this.p.k.trace.length;
   }
 
