@@ -90,7 +90,24 @@ export function saveKernel(k: Kernel): KernelSnapshot {
 /** Snapshots loaded with `last`: their state now belongs to a kernel. */
 const SPENT = new WeakSet<KernelSnapshot>();
 
+/**
+ * Makes `m` hold exactly `entries`, in order. A search restores the registry at every branch and
+ * it rarely changed there: a Map that already holds them (the same keys and values, in order) is
+ * left alone, which is several times cheaper than clearing and filling it.
+ */
 function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void {
+  if (m.size === entries.length) {
+    let i = 0;
+    let same = true;
+    for (const [key, v] of m) {
+      const e = entries[i++] as readonly [K, V];
+      if (e[0] !== key || e[1] !== v) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return;
+  }
   m.clear();
   for (const [key, v] of entries) m.set(key, v);
 }
@@ -137,11 +154,12 @@ export function loadKernel(k: Kernel, snap: KernelSnapshot, last = false): void 
   refill(r.linkOps, s.linkOps);
   refill(r.work, s.work);
   refill(r.rxHandlers, s.rxHandlers);
-  r.modules.clear();
-  for (const m of s.modules) {
+  for (const m of s.modules)
     if (m.entries !== null) refill(m.value as Map<unknown, unknown>, m.entries);
-    r.modules.set(m.key, m.value);
-  }
+  refill(
+    r.modules,
+    s.modules.map((m) => [m.key, m.value] as const),
+  );
   r.deviceRenameFault = s.deviceRenameFault;
   k.cache = createCache();
 }
