@@ -22,7 +22,7 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
 import type { ExploreConfig } from "./explore.ts";
-import { macOf, type PairGraph, pairSystem, projection } from "./pair.ts";
+import { macOf, type PairGraph, pairSystem, projection, projectionKey } from "./pair.ts";
 import { type EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
 
 /** What the environment check found for one pair and one bound. */
@@ -58,8 +58,16 @@ export function environmentCheck(
   env: EnvironmentOptions,
   o: EnumerateOptions = {},
 ): EnvironmentResult {
-  const project = o.project ?? projection;
   const mac = macOf(sc, i);
+  // P's node in G_P, or undefined: by the parts' index when G_P has one and the projection is
+  // the default (no text of the whole is built or hashed), else by the text.
+  const index = o.project === undefined ? graph.index : null;
+  const project = o.project ?? projection;
+  const nodeOf = (): number | undefined => {
+    if (index === null) return graph.nodes.get(project(sys, mac));
+    const { key } = projectionKey(sys, mac, index, false);
+    return key === null ? undefined : index.keys.get(key);
+  };
   const sys = pairSystem(sc, i, c, env);
   const failures: string[] = [];
   const reached = new Set<number>();
@@ -67,7 +75,7 @@ export function environmentCheck(
   let violation: EnvironmentResult["violation"] = null;
   let environmentSteps = 0;
   let environmentMoves = 0;
-  const start = graph.nodes.get(project(sys, mac));
+  const start = nodeOf();
   if (start === undefined) failures.push("at the start: a projection the pair alone lacks");
   const at: (number | undefined)[] = [start];
   const r =
@@ -93,8 +101,7 @@ export function environmentCheck(
           },
           (lane, path) => {
             const from = at[path.length - 1] as number;
-            const p = project(sys, mac);
-            const to = graph.nodes.get(p);
+            const to = nodeOf();
             const env = lane.startsWith("env/");
             if (env) environmentSteps++;
             if (to === undefined) {

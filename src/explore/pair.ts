@@ -115,6 +115,69 @@ export function macOf(sc: ScenarioDoc, i: number): string {
  * the two).
  */
 export function projection(sys: ScenarioSystem, mac: string, cache = true): string {
+  return joinParts(projectionParts(sys, mac, cache));
+}
+
+/** A projection in its parts: each of P's devices' texts, and the text of the rest. */
+interface ProjectionParts {
+  readonly devs: readonly string[];
+  readonly rest: string;
+}
+
+/** The projection's text from its parts (`{"devs":[…],"pending":…}`). */
+function joinParts(p: ProjectionParts): string {
+  return `{"devs":[${p.devs.join(",")}],${p.rest.slice(1)}`;
+}
+
+/**
+ * Projections keyed by their parts' ids: looking a projection up by its text hashes all of it
+ * (several KB) every time, while a device's text, kept while the device is unchanged, is the
+ * same string whose hash the engine keeps. Equal texts have equal parts (the text parses into
+ * its parts one way), so equal keys are equal texts.
+ */
+export interface ProjectionIndex {
+  /** A part's text → its id. */
+  readonly parts: Map<string, number>;
+  /** "id,id,…|id" → the node. */
+  readonly keys: Map<string, number>;
+}
+
+/**
+ * The key of P's projection in `index`, adding its parts when `add`; null when a part is not
+ * in it (then the projection is no node of the index's graph).
+ */
+export function projectionKey(
+  sys: ScenarioSystem,
+  mac: string,
+  index: ProjectionIndex,
+  add: boolean,
+): { key: string | null; text: () => string } {
+  const parts = projectionParts(sys, mac, true);
+  const id = (t: string): number | undefined => {
+    let n = index.parts.get(t);
+    if (n === undefined && add) {
+      n = index.parts.size;
+      index.parts.set(t, n);
+    }
+    return n;
+  };
+  let key: string | null = "";
+  for (const d of parts.devs) {
+    const n = id(d);
+    if (n === undefined) {
+      key = null;
+      break;
+    }
+    key += `${n},`;
+  }
+  if (key !== null) {
+    const n = id(parts.rest);
+    key = n === undefined ? null : `${key}|${n}`;
+  }
+  return { key, text: () => joinParts(parts) };
+}
+
+function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): ProjectionParts {
   const p = sys.p;
   const k = p.k;
   const mine: NetDevice[] = [];
@@ -185,8 +248,9 @@ export function projection(sys: ScenarioSystem, mac: string, cache = true): stri
   // ifindex.
   // (A number under a role key becomes its role in the text: one pass over the text instead of a
   // replacer function during stringify, which is several times slower.)
-  // The text is `{"devs":[…],"pending":…}`: the rewriting below never matches across a device
-  // text's ends (each is a whole object), so rewriting the parts is rewriting the whole.
+  // The text is `{"devs":[…],"pending":…}` (joinParts): the rewriting below never matches
+  // across a device text's ends (each is a whole object), so rewriting the parts is rewriting
+  // the whole.
   const rest = withRoles(
     JSON.stringify({
       pending,
@@ -198,7 +262,7 @@ export function projection(sys: ScenarioSystem, mac: string, cache = true): stri
     }),
     ifx,
   );
-  return `{"devs":[${devs.join(",")}],${rest.slice(1)}`;
+  return { devs, rest };
 }
 
 /** A device's projected text by its field digests (weak: gone with the digests). */
@@ -230,6 +294,11 @@ const ROLE_NUMBER =
 export interface PairGraph {
   /** Projection → index. */
   nodes: Map<string, number>;
+  /**
+   * The nodes by their parts (`projectionKey`), when the graph was built with the default
+   * projection; null with a projection of the caller's (`EnumerateOptions.project`).
+   */
+  index: ProjectionIndex | null;
   /** "a b" for each step between two different projections. */
   edges: Set<string>;
   /**
@@ -273,20 +342,32 @@ export function pairGraph(
   c: ExploreConfig,
   o: EnumerateOptions = {},
 ): PairGraph {
-  const project = o.project ?? projection;
   const mac = macOf(sc, i);
   const sys = pairSystem(sc, i, c);
   const nodes = new Map<string, number>();
+  const index: ProjectionIndex | null =
+    o.project === undefined ? { parts: new Map(), keys: new Map() } : null;
   const edges = new Set<string>();
   const ends = new Set<number>();
   let violation: PairGraph["violation"] = null;
   let scriptMoves = 0;
-  const node = (): number => {
-    const p = project(sys, mac);
+  const byText = (p: string): number => {
     let n = nodes.get(p);
     if (n === undefined) {
       n = nodes.size;
       nodes.set(p, n);
+    }
+    return n;
+  };
+  const node = (): number => {
+    if (o.project !== undefined || index === null)
+      return byText((o.project ?? projection)(sys, mac));
+    const { key, text } = projectionKey(sys, mac, index, true);
+    if (key === null) throw new Error("pairGraph: a part was not added to the index");
+    let n = index.keys.get(key);
+    if (n === undefined) {
+      n = byText(text());
+      index.keys.set(key, n);
     }
     return n;
   };
@@ -321,6 +402,7 @@ export function pairGraph(
   );
   return {
     nodes,
+    index,
     edges,
     ends,
     scriptMoves,

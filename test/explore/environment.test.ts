@@ -99,6 +99,24 @@ describe("the environment check", () => {
     expect(none.complete).toBe(true);
   });
 
+  it("finds the nodes by their parts as by their text: the same result, and a graph it does not fit fails", () => {
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const g = pairGraph(sc, 0, C);
+    expect(g.index?.keys.size).toBe(g.nodes.size);
+    const one = { udev: 0, linkwatch: true };
+    const byParts = environmentCheck(sc, 0, g, C, one);
+    const byText = environmentCheck(sc, 0, g, C, one, { project: projection });
+    expect(byParts).toEqual(byText);
+    expect(byParts.failures).toEqual([]);
+    // Linux 6.1's pair alone is not 5.1's: by parts as by text, 5.1 leaves that graph at once.
+    const sc61 = familyOf(bootRaceScenario(2, { kernel: "6.1" }), 2);
+    const g61 = pairGraph(sc61, 0, { kernel: "6.1" });
+    const a = environmentCheck(sc, 0, g61, C, one);
+    const b = environmentCheck(sc, 0, g61, C, one, { project: projection });
+    expect(a.failures.length).toBeGreaterThan(0);
+    expect(a).toEqual(b);
+  });
+
   it("with no udev events and no linkwatch moves it is the pair alone (symmetry off)", () => {
     const sc = familyOf(bootRaceScenario(2, C), 2);
     const g = pairGraph(sc, 0, C);
