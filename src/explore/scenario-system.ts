@@ -242,8 +242,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   #lastHash = new Map<string, [string, Hash64]>();
   /** Canonical texts of raw JSON (workers, work, linkwatch) under the current token tables. */
   #canonText = new Map<string, string>();
-  /** (canonical text, slot permutation) → hash of the relabelled text. */
-  #relabelled = new Map<string, Hash64>();
+  /**
+   * Slot permutation → canonical text → hash of the relabelled text (two levels: a text is
+   * often the same string as before, whose hash the engine keeps, while a joined key would be
+   * a new string to hash every time).
+   */
+  #relabelled = new Map<string, Map<string, Hash64>>();
+  #relabelledSize = 0;
   readonly #pairs: PairInfo[];
   /** PCI address → pair index. */
   readonly #pairOfAddr = new Map<string, number>();
@@ -1019,13 +1024,21 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       });
     }
     const perm = this.#pairs.map((_, i) => slot.get(i) ?? i).join(",");
+    let byText = this.#relabelled.get(perm);
+    if (byText === undefined) {
+      byText = new Map();
+      this.#relabelled.set(perm, byText);
+    }
     const relabel = (text: string): Hash64 => {
-      const ck = `${perm}\u0000${text}`;
-      let h = this.#relabelled.get(ck);
+      let h = (byText as Map<string, Hash64>).get(text);
       if (h === undefined) {
         h = this.#hashes.get(text.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`));
-        if (this.#relabelled.size > 500_000) this.#relabelled.clear();
-        this.#relabelled.set(ck, h);
+        if (++this.#relabelledSize > 500_000) {
+          this.#relabelled = new Map([[perm, new Map()]]);
+          this.#relabelledSize = 1;
+          byText = this.#relabelled.get(perm) as Map<string, Hash64>;
+        }
+        (byText as Map<string, Hash64>).set(text, h);
       }
       return h;
     };
@@ -1143,6 +1156,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#lastItem = new Map();
     this.#canonText = new Map();
     this.#relabelled = new Map();
+    this.#relabelledSize = 0;
     // Which pair (and role) every device belongs to.
     const devPair = new Map<number, { pair: number; role: string }>();
     const strTok = new Map<string, string>();
