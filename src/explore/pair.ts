@@ -360,8 +360,7 @@ export function pairGraph(
     return n;
   };
   const node = (): number => {
-    if (o.project !== undefined || index === null)
-      return byText((o.project ?? projection)(sys, mac));
+    if (index === null) return byText((o.project ?? projection)(sys, mac));
     const { key, text } = projectionKey(sys, mac, index, true);
     if (key === null) throw new Error("pairGraph: a part was not added to the index");
     let n = index.keys.get(key);
