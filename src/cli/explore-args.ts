@@ -102,8 +102,9 @@ searches the file at its own N instead:
                      takes another's names or matches another's bring-up link; then run
                      each pair against an environment standing for every other pair (other
                      devices' events in udev's queue, holding workers for as long as they
-                     like; linkwatch work queued, urgent or not, at any time) and check that
-                     it stays within the pair alone's graph. Passed: "verified (every N;
+                     like; linkwatch work queued, urgent or not, whenever a device of the
+                     pair is on linkwatch's list) and check that it stays within the pair
+                     alone's graph. Passed: "verified (every N;
                      cutoff 1)"; else the file is searched at its own N under free timing
                      and that report follows. The boot race (Linux 5.1) takes about 20 s
   --search           search a family of pairs at its own N, state by state, not --every-n
@@ -114,6 +115,11 @@ searches the file at its own N instead:
   --environment-events K
                      with --every-n: other devices' udev events queued or held at once
                      (default: udev's workers, so the environment can hold every one)
+  --environment-linkwatch listed|always
+                     with --every-n: when the environment may queue the linkwatch work:
+                     while a device of the pair is on linkwatch's list (listed, the default:
+                     before that a run changes nothing of the pair) or at every step (always:
+                     the broad environment, about 1.3 times the states)
 Past one machine (docs/sharding.md: a Kubernetes Indexed Job, a CI matrix):
   --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: every
                      cell's probe, then the units (the subtrees at --split-depth of each cell
@@ -239,6 +245,8 @@ export interface ExploreArgs {
   readonly crossCheck?: boolean;
   /** --environment-events K: the environment's udev events at once (--every-n). */
   readonly environmentEvents?: number;
+  /** --environment-linkwatch: when the environment's linkwatch moves are offered (--every-n). */
+  readonly environmentLinkwatch?: "listed" | "always";
   /** The search is --every-n's re-check of the file at its own N (no hint about --every-n). */
   readonly everyNRecheck?: boolean;
 }
@@ -288,6 +296,7 @@ const OPTIONS = {
   "cross-check": { type: "boolean" },
   search: { type: "boolean" },
   "environment-events": { type: "string" },
+  "environment-linkwatch": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -431,7 +440,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
         };
     if (o.search) return { usage: "--search and --every-n: give one" };
   } else
-    for (const flag of ["cross-check", "environment-events"] as const)
+    for (const flag of ["cross-check", "environment-events", "environment-linkwatch"] as const)
       if (o[flag] !== undefined) return { usage: `--${flag} goes with --every-n` };
   // A family of identical pairs is decided for every N unless a search is asked for, by --search
   // or by an option that shapes the search.
@@ -462,6 +471,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
       return { usage: `--environment-events takes a count from 0 to 64, not "${t}"` };
     environmentEvents = n;
   }
+  const lw = o["environment-linkwatch"];
+  if (lw !== undefined && lw !== "listed" && lw !== "always")
+    return { usage: `--environment-linkwatch takes listed or always, not "${lw}"` };
+  const environmentLinkwatch: "listed" | "always" | undefined = lw;
   const udevs = listOf(o.udev);
   const gens: readonly string[] = UdevGeneration.options;
   const badGen = udevs.find((g) => !gens.includes(g));
@@ -515,6 +528,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(o["cross-check"] ? { crossCheck: true } : {}),
     ...(!o["every-n"] && !searchAsked ? { everyNIfFamily: true } : {}),
     ...(environmentEvents !== undefined ? { environmentEvents } : {}),
+    ...(environmentLinkwatch !== undefined ? { environmentLinkwatch } : {}),
   };
 }
 

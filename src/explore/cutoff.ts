@@ -190,6 +190,11 @@ export interface EveryNOptions extends EnumerateOptions {
    * scenario's udev workers, so it can hold every worker).
    */
   environmentEvents?: number;
+  /**
+   * When the environment may queue the linkwatch work: while a device of the pair is on
+   * linkwatch's list ("listed", the default) or at every step ("always", the broad environment).
+   */
+  environmentLinkwatch?: "listed" | "always";
   /** Also enumerate two pairs and check each against the pair alone (`familyCheck`). */
   crossCheck?: boolean;
 }
@@ -280,7 +285,11 @@ export function everyN(sc: ScenarioDoc, c: ExploreConfig, o: EveryNOptions = {})
   if (talk.length > 0) return done("no-cutoff", { crossTalk: talk });
   const u = sc.udev;
   const workers = u !== undefined && u !== "none" ? (u.workers ?? DEFAULT_UDEV_WORKERS) : 0;
-  const env = { udev: o.environmentEvents ?? workers, linkwatch: true };
+  const env = {
+    udev: o.environmentEvents ?? workers,
+    linkwatch: true,
+    ...(o.environmentLinkwatch === "always" ? { linkwatchAlways: true } : {}),
+  };
   const one = o.symmetry !== false && sameGraphs(every);
   const environment: EnvironmentResult[] = [];
   for (const i of one ? [0] : every.keys()) {

@@ -113,8 +113,19 @@ export interface ScenarioSystemOptions {
 export interface EnvironmentOptions {
   /** Other devices' udev events queued or held at once, at most (0: none). */
   readonly udev: number;
-  /** Queue the linkwatch work as another device's event would. */
+  /**
+   * Queue the linkwatch work as another device's event would: while linkwatch's list holds a
+   * device (each one the pair's: the system is one pair), or with `linkwatchAlways` at every step.
+   */
   readonly linkwatch: boolean;
+  /**
+   * Offer the linkwatch moves at every step, also while the list is empty (the broad
+   * environment; `--environment-linkwatch always`). Without it they wait for the list to hold a
+   * device: until then a run changes nothing of the pair, and a move made earlier is the same as
+   * the one made right after the pair's device is listed (docs/performance.md, "The environment's
+   * linkwatch moves").
+   */
+  readonly linkwatchAlways?: boolean;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -579,7 +590,10 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       const lw = k.state.linkwatch;
       // An urgent event of another device sets the urgent mark and queues the work now; an
       // ordinary one queues the work when none is queued. Each does nothing once urgent is set.
-      if (!lw.urgent) {
+      // With an empty list they wait (unless `linkwatchAlways`): a run then changes nothing of the
+      // pair, and nothing but a run and the moves reads the mark or the queued work before a
+      // device is listed, so a move made earlier is the same as one made right after that.
+      if (!lw.urgent && (e.linkwatchAlways === true || lw.list.length > 0)) {
         out.push(ENV_LINKWATCH_URGENT);
         if (!k.state.work.some((x) => x.name === LINKWATCH_WORK)) out.push(ENV_LINKWATCH);
       }

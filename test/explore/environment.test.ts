@@ -5,17 +5,20 @@
 
 import { describe, expect, it } from "vitest";
 import { everyN, familyOf, pairAlone, pairGraph, projection } from "../../src/explore/cutoff.ts";
+import { enumerate } from "../../src/explore/enumerate.ts";
 import { crossTalk, environmentCheck, graphNames } from "../../src/explore/environment.ts";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
-import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
+import { macOf } from "../../src/explore/pair.ts";
+import { type EnvironmentOptions, ScenarioSystem } from "../../src/explore/scenario-system.ts";
+import { LINKWATCH_WORK } from "../../src/kernel/link-watch.ts";
 import type { Udevd } from "../../src/userspace/udev/udevd.ts";
 
 const C = { kernel: "5.1" };
-const ENV = { udev: 2, linkwatch: true };
+const ENV: EnvironmentOptions = { udev: 2, linkwatch: true };
 
 /** Pair 0 of the boot race alone, under free timing, with the environment. */
-function withEnvironment(env = ENV): ScenarioSystem {
+function withEnvironment(env: EnvironmentOptions = ENV): ScenarioSystem {
   return systemFor(pairAlone(bootRaceScenario(2, C), 0), {
     ...C,
     timing: "free",
@@ -123,6 +126,76 @@ describe("the environment check", () => {
     const r = environmentCheck(sc, 0, g, C, { udev: 0, linkwatch: false }, { symmetry: false });
     expect([r.states, r.transitions, r.environmentSteps]).toEqual([g.states, g.transitions, 0]);
     expect([r.reached, r.edgesUsed]).toEqual([g.nodes.size, g.edges.size]);
+  });
+});
+
+describe("the environment's linkwatch moves", () => {
+  /**
+   * Everything of a state but linkwatch's urgent mark and queued work while its list is empty:
+   * the pair's projection, udevd (its queue, workers, database, the environment's events),
+   * bring-up, the script, the other kernel work and linkwatch's list.
+   */
+  const described = (sys: ScenarioSystem, mac: string): string => {
+    const k = sys.p.k;
+    const lw = k.state.linkwatch;
+    const listed = lw.list.length > 0;
+    const u = sys.p.udev as unknown as Udevd;
+    return JSON.stringify([
+      projection(sys, mac, false),
+      u.explorerView(),
+      u.others(),
+      sys.p.bringup?.explorerView(),
+      [sys.p.script.stepIndex, sys.p.script.waitingForSettle],
+      k.state.work
+        .filter((w) => listed || w.name !== LINKWATCH_WORK)
+        .map((w) => [w.name, w.arg ?? null]),
+      lw.list,
+      listed ? lw.urgent : null,
+    ]);
+  };
+  const reach = (env: EnvironmentOptions) => {
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const sys = withEnvironment(env);
+    const mac = macOf(sc, 0);
+    const out = new Set<string>();
+    const r = enumerate(
+      sys,
+      {},
+      () => {
+        out.add(described(sys, mac));
+        return true;
+      },
+      () => true,
+      false,
+      () => "",
+    );
+    return { ...r, described: out };
+  };
+
+  it("while the list is empty add nothing: the same states but for the mark and the queued work (Linux 5.1, one udev event)", () => {
+    const listed = reach({ udev: 1, linkwatch: true });
+    const always = reach({ udev: 1, linkwatch: true, linkwatchAlways: true });
+    expect(listed.complete && always.complete).toBe(true);
+    // The broad environment has more states: the work queued, or the mark set, with nothing listed.
+    expect(always.states).toBeGreaterThan(listed.states);
+    const missing = [...always.described].filter((d) => !listed.described.has(d));
+    expect(missing.slice(0, 1)).toEqual([]);
+    expect(always.described.size).toBe(listed.described.size);
+  });
+
+  it("are offered only while the list holds a device, unless always", () => {
+    const sys = withEnvironment({ udev: 0, linkwatch: true });
+    const broad = withEnvironment({ udev: 0, linkwatch: true, linkwatchAlways: true });
+    const env = (s: ScenarioSystem): string[] => s.enabled().filter((l) => l.startsWith("env/"));
+    for (const s of [sys, broad]) {
+      // Boot lists the registered devices; the work is queued, so only the urgent move is offered.
+      expect(s.p.k.state.linkwatch.list.length).toBeGreaterThan(0);
+      expect(env(s)).toEqual(["env/linkwatch!urgent"]);
+      s.fire(`kernel/${LINKWATCH_WORK}`);
+      expect(s.p.k.state.linkwatch.list).toEqual([]);
+    }
+    expect(env(sys)).toEqual([]);
+    expect(env(broad).sort()).toEqual(["env/linkwatch", "env/linkwatch!urgent"]);
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseExploreArgs } from "../../src/cli/explore-args.ts";
 import { main } from "../../src/cli/main.ts";
 import {
   everyN,
@@ -164,7 +165,7 @@ describe("the family check", () => {
     expect(e?.complete).toBe(true);
     expect(e?.failures).toEqual([]);
     expect(e?.violation).toBeNull();
-    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([15_300, 78_891, 26_858]);
+    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([11_688, 56_785, 17_224]);
     expect(e?.environmentMoves).toBe(0);
     expect([e?.reached, e?.edgesUsed]).toEqual([955, 2602]);
   }, 300_000);
@@ -223,11 +224,23 @@ describe("ifsim explore --every-n", () => {
       [[FAMILY, "--cross-check"], /--cross-check goes with --every-n/],
       [[FAMILY, "--environment-events", "2"], /--environment-events goes with --every-n/],
       [[FAMILY, "--every-n", "--environment-events", "x"], /takes a count from 0 to 64/],
+      [
+        [FAMILY, "--environment-linkwatch", "always"],
+        /--environment-linkwatch goes with --every-n/,
+      ],
+      [[FAMILY, "--every-n", "--environment-linkwatch", "often"], /takes listed or always/],
     ] as const) {
       const r = await main(["explore", ...args]);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(why);
     }
+  });
+
+  it("--environment-linkwatch chooses when the environment may queue the linkwatch work", () => {
+    const parsed = (...more: string[]) => parseExploreArgs([FAMILY, "--every-n", ...more]);
+    expect(parsed()).not.toHaveProperty("environmentLinkwatch");
+    for (const mode of ["listed", "always"])
+      expect(parsed("--environment-linkwatch", mode)).toMatchObject({ environmentLinkwatch: mode });
   });
 
   it("Linux 5.0: violated by the pair alone, then re-checked on the file's two pairs (JSON, exit 1)", async () => {
