@@ -930,7 +930,15 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    * and `s` cannot be restored again (for a search's last branch from a state).
    */
   restore(s: SystemSnapshot, last = false): void {
-    this.p.load(s.run, last);
+    // A device whose field digests are the snapshot's (the same Map: no field changed since,
+    // `#resources`) keeps its record instead of a copy of the saved one.
+    const now = this.#digests;
+    const saved = s.digests;
+    this.p.load(s.run, last, (ifindex, unlisted) => {
+      const c = `dev:${unlisted ? "U" : ""}${ifindex}`;
+      const m = saved.get(c);
+      return m !== undefined && now.get(c) === m;
+    });
     this.#digests = s.digests;
     this.#violation = s.violation;
     this.#renames = s.renames;

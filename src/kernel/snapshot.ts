@@ -17,6 +17,7 @@ import {
   type RxHandlerFn,
   type WorkFn,
 } from "./kernel.ts";
+import type { NetDevice } from "./netdevice.ts";
 import type { KernelEvent } from "./trace-events.ts";
 
 /** The code registry as it was: copies of its maps (the code itself is shared, never copied). */
@@ -124,9 +125,19 @@ function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void
  *   on a branch that a later load abandoned): only a snapshot of this branch or an ancestor of it
  *   can be loaded.
  * @throws TypeError if the snapshot has a generator position but `k.rng` has no `loadState`.
+ * `keep(ifindex, unlisted)` says which of the kernel's current device records are equal to the
+ * saved ones (a caller that tracks changes: the explorer's field digests): those records stay,
+ * the others are copied from the snapshot. A device record shares no object with the rest of
+ * the state (test/kernel/snapshot-keep.test.ts checks that on random walks).
+ *
  * @throws TypeError if the snapshot was loaded with `last` before.
  */
-export function loadKernel(k: Kernel, snap: KernelSnapshot, last = false): void {
+export function loadKernel(
+  k: Kernel,
+  snap: KernelSnapshot,
+  last = false,
+  keep?: (ifindex: number, unlisted: boolean) => boolean,
+): void {
   if (SPENT.has(snap))
     throw new TypeError("Cannot load the kernel snapshot: it was loaded as the last time before");
   if (
@@ -146,7 +157,19 @@ export function loadKernel(k: Kernel, snap: KernelSnapshot, last = false): void 
   if (last) {
     SPENT.add(snap);
     Object.assign(k.state, snap.state);
-  } else Object.assign(k.state, clonePlain(snap.state));
+  } else if (keep === undefined) Object.assign(k.state, clonePlain(snap.state));
+  else {
+    const same = new Map<object, unknown>();
+    const find = (saved: Map<number, NetDevice>, cur: Map<number, NetDevice>, u: boolean) => {
+      for (const [i, d] of saved) {
+        const c = cur.get(i);
+        if (c !== undefined && keep(i, u)) same.set(d, c);
+      }
+    };
+    find(snap.state.devices, k.state.devices, false);
+    find(snap.state.unlisted, k.state.unlisted, true);
+    Object.assign(k.state, clonePlain(snap.state, same));
+  }
   const r = k.registry;
   const s = snap.registry;
   refill(r.notifiers, s.notifiers);

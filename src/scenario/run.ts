@@ -1182,12 +1182,17 @@ export interface PreparedRun {
    * ancestor of it, can be loaded (any number of times); after a throw the run is unusable.
    *
    * With `last`, the kernel takes the saved state itself instead of a copy, and `s` cannot be
-   * loaded again (a search's last branch from a state).
+   * loaded again (a search's last branch from a state). `keepDevice` names the kernel's device
+   * records that are equal to the saved ones, which stay instead of copies (`loadKernel`).
    *
    * @throws RangeError if the trace or timeline no longer holds the snapshot's entries.
    * @throws TypeError if `s` was loaded with `last` before.
    */
-  load(s: RunSnapshot, last?: boolean): void;
+  load(
+    s: RunSnapshot,
+    last?: boolean,
+    keepDevice?: (ifindex: number, unlisted: boolean) => boolean,
+  ): void;
 }
 
 /** What finishRun needs besides the public fields. */
@@ -1323,8 +1328,8 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
       probe: probe ? probe.save() : null,
       monitors: { steps: monitor.save(), run: wholeRun.save() },
     }),
-    load: (s, last = false) => {
-      loadKernel(k, s.kernel, last);
+    load: (s, last = false, keepDevice) => {
+      loadKernel(k, s.kernel, last, keepDevice);
       w.load(s.world);
       clock.restore(s.clock);
       machine.load(s.machine);

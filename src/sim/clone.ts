@@ -29,14 +29,17 @@ export function sharedConstant<T extends object>(v: T): Readonly<T> {
 /**
  * Deep-copies plain data: primitives, arrays, plain objects (prototype Object or null), Maps and
  * Sets, nested in any way. Aliasing is preserved: an object reached twice is copied once.
+ * `substitutes` maps objects of `v` to what the copy holds instead of a copy of them (a caller
+ * that already has an equal object, such as a kernel restore keeping an unchanged device). A
+ * substitute stands for the whole object: nothing else in `v` may refer to an object inside it.
  *
  * @throws TypeError on a function, a symbol, a class instance or any other non-plain value.
  * @example
  * const s = { devices: new Map([[1, { name: "eth0" }]]) };
  * const c = clonePlain(s); // c.devices.get(1) !== s.devices.get(1), same contents
  */
-export function clonePlain<T>(v: T): T {
-  return copy(v, new Map()) as T;
+export function clonePlain<T>(v: T, substitutes?: ReadonlyMap<object, unknown>): T {
+  return copy(v, substitutes === undefined ? new Map() : new Map(substitutes)) as T;
 }
 
 function copy(v: unknown, seen: Map<object, unknown>): unknown {

@@ -2,13 +2,15 @@
 // (`ScenarioSystem.deviceFields`, src/explore/pair.ts). That must give, on every state a system
 // reaches by its steps and restores, the text built afresh: random walks that fire, save and
 // restore (also as a last restore, which hands the snapshot's state over), on two pairs and on a
-// pair with the environment, compare the two on every state.
+// pair with the environment, compare the two on every state. After every restore the kernel's
+// state must be exactly the saved one (a restore keeps unchanged device records).
 
 import { describe, expect, it } from "vitest";
 import { chooser, systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { familyOf, macOf, pairSystem, projection } from "../../src/explore/pair.ts";
 import type { ScenarioSystem, SystemSnapshot } from "../../src/explore/scenario-system.ts";
+import { clonePlain } from "../../src/sim/clone.ts";
 import { testSeed } from "../_helpers/seed.ts";
 
 const SEED = testSeed();
@@ -16,7 +18,15 @@ const SEED = testSeed();
 /** Walks `sys`, comparing the cached projection with a fresh one for every MAC on every state. */
 function walk(sys: ScenarioSystem, macs: string[], seed: number, steps: number): number {
   const next = chooser(seed);
+  // Each snapshot with a copy of its kernel state: a restore keeps the device records whose
+  // digests did not change (`loadKernel`'s keep) and must still give exactly the saved state.
+  const copy = () => clonePlain(sys.kernel.state);
   const snaps: SystemSnapshot[] = [sys.save()];
+  const states = [copy()];
+  const restored = (at: number): void => {
+    expect(sys.kernel.state).toStrictEqual(states[at]);
+    states.length = snaps.length;
+  };
   let compared = 0;
   const compare = (): void => {
     for (const m of macs) {
@@ -34,19 +44,25 @@ function walk(sys: ScenarioSystem, macs: string[], seed: number, steps: number):
       const s = snaps[at] as SystemSnapshot;
       snaps.length = at;
       sys.restore(s, true);
+      restored(at);
     } else if (r < 3) {
       const at = next(snaps.length);
       sys.restore(snaps[at] as SystemSnapshot);
       snaps.length = at + 1;
+      restored(at);
     } else {
       const en = sys.enabled();
       if (en.length === 0) {
         sys.restore(snaps[0] as SystemSnapshot);
         snaps.length = 1;
+        restored(0);
         continue;
       }
       sys.fire(en[next(en.length)] as string);
-      if (next(4) === 0) snaps.push(sys.save());
+      if (next(4) === 0) {
+        snaps.push(sys.save());
+        states.push(copy());
+      }
     }
     compare();
   }

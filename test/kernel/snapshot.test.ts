@@ -47,6 +47,23 @@ describe("saveKernel / loadKernel", () => {
     expect(devGetByName(k, "vd")).toBeUndefined();
   });
 
+  it("should keep the device records `keep` names and copy the others", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const snap = saveKernel(k);
+    const before = structuredClone(k.state);
+    const va = devGetByName(k, "va") as NetDevice;
+    const vb = devGetByName(k, "vb") as NetDevice;
+    devChangeName(k, vb, "vc");
+    // va did not change: its record stays; vb did: the saved one comes back as a copy.
+    loadKernel(k, snap, false, (i) => i === va.ifindex);
+    expect(k.state).toEqual(before);
+    expect(devGetByName(k, "va")).toBe(va);
+    expect(devGetByName(k, "vb")).not.toBe(vb);
+    expect(devGetByName(k, "vb")).not.toBe(snap.state.devices.get(vb.ifindex));
+    expect(devGetByName(k, "vb")?.name).toBe("vb");
+  });
+
   it("should hand the saved state itself over on the last load, and refuse another load", () => {
     const k = boot(E1);
     veth(k, "va", "vb");
