@@ -82,6 +82,18 @@ describe(`the projection's per-device cache (seed ${SEED})`, () => {
     });
   }
 
+  for (const generation of ["v249", "v250", "v256"] as const)
+    it(`should equal the projection built afresh on two pairs, udev ${generation}, Linux 5.1`, () => {
+      const kernel = "5.1";
+      const sc = familyOf(bootRaceScenario(2, { kernel, generation }), 2);
+      let n = 0;
+      for (let w = 0; w < 3; w++) {
+        const sys = systemFor(sc, { kernel, timing: "free", atomic: false });
+        n += walk(sys, [macOf(sc, 0), macOf(sc, 1)], SEED + 20 + w, 300);
+      }
+      expect(n).toBeGreaterThan(1500);
+    });
+
   it("should equal the projection built afresh on a pair with the environment, Linux 5.1", () => {
     const kernel = "5.1";
     const sc = familyOf(bootRaceScenario(2, { kernel, workers: 2 }), 2);
