@@ -116,6 +116,13 @@ export interface RngState {
 
 const HEX64 = /^[0-9a-f]{16}$/;
 
+/**
+ * Positions `saveState` made (frozen, so they cannot change), with their parts: loading one
+ * again needs no parsing. The parts are never written in place (`loadState` and `#fromParts`
+ * replace `#initState` and `#initSeq`; the state is copied).
+ */
+const PARSED = new WeakMap<RngState, { initState: U64; initSeq: U64; state: U64 }>();
+
 function u64ToHex(a: U64): string {
   return a.hi.toString(16).padStart(8, "0") + a.lo.toString(16).padStart(8, "0");
 }
@@ -174,6 +181,8 @@ export class Rng {
   #inc: U64;
   /** The LCG state: this generator's own object (copied in, never shared), updated in place by a draw. */
   readonly #state: { hi: number; lo: number };
+  /** The last position `saveState` returned or `loadState` took, and the state it holds. */
+  #saved: { readonly s: RngState; readonly hi: number; readonly lo: number } | null = null;
 
   /**
    * Creates a root generator.
@@ -305,11 +314,18 @@ export class Rng {
    * one or another) yields the same values and the same forks as this one does from here on.
    */
   saveState(): RngState {
-    return {
+    // An explorer saves at every branch and draws rarely: the same position is the same object.
+    const st = this.#state;
+    const last = this.#saved;
+    if (last !== null && last.hi === st.hi && last.lo === st.lo) return last.s;
+    const out: RngState = Object.freeze({
       initState: u64ToHex(this.#initState),
       initSeq: u64ToHex(this.#initSeq),
-      state: u64ToHex(this.#state),
-    };
+      state: u64ToHex(st),
+    });
+    PARSED.set(out, { initState: this.#initState, initSeq: this.#initSeq, state: { ...st } });
+    this.#saved = { s: out, hi: st.hi, lo: st.lo };
+    return out;
   }
 
   /**
@@ -322,14 +338,18 @@ export class Rng {
     if (typeof s !== "object" || s === null) {
       throw new TypeError("Cannot load Rng state: expected an object from saveState()");
     }
-    const initState = u64FromHex("initState", s.initState);
-    const initSeq = u64FromHex("initSeq", s.initSeq);
-    const state = u64FromHex("state", s.state);
-    this.#initState = initState;
-    this.#initSeq = initSeq;
-    this.#inc = incOf(initSeq);
+    const known = PARSED.get(s);
+    const initState = known?.initState ?? u64FromHex("initState", s.initState);
+    const initSeq = known?.initSeq ?? u64FromHex("initSeq", s.initSeq);
+    const state = known?.state ?? u64FromHex("state", s.state);
+    if (this.#initState !== initState || this.#initSeq !== initSeq) {
+      this.#initState = initState;
+      this.#initSeq = initSeq;
+      this.#inc = incOf(initSeq);
+    }
     this.#state.hi = state.hi;
     this.#state.lo = state.lo;
+    this.#saved = known !== undefined ? { s, hi: state.hi, lo: state.lo } : null;
   }
 }
 

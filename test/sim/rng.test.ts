@@ -270,6 +270,28 @@ describe("Rng.saveState / loadState", () => {
     expect(draw(other, 8)).toEqual(draw(rng, 8));
   });
 
+  it("should give the same frozen object while nothing is drawn, and load it into another generator", () => {
+    const rng = new Rng(9).fork("kernel");
+    draw(rng, 2);
+    const a = rng.saveState();
+    expect(rng.saveState()).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    const next = draw(rng, 3);
+    const b = rng.saveState();
+    expect(b).not.toBe(a);
+    expect(b).not.toEqual(a);
+    // Loaded (parts already known) into a generator of another identity, and into this one.
+    const other = new Rng(1);
+    other.loadState(a);
+    expect(other.saveState()).toBe(a);
+    expect(draw(other, 3)).toEqual(next);
+    expect(draw(other.fork("x"), 2)).toEqual(draw(rng.fork("x"), 2));
+    rng.loadState(a);
+    expect(draw(rng, 3)).toEqual(next);
+    rng.loadState(b);
+    expect(rng.saveState()).toBe(b);
+  });
+
   it("should be plain hex strings", () => {
     expect(new Rng(1).saveState()).toEqual({
       initState: "0000000000000001",
