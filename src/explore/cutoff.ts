@@ -288,7 +288,7 @@ export function everyN(sc: ScenarioDoc, c: ExploreConfig, o: EveryNOptions = {})
   const env = {
     udev: o.environmentEvents ?? workers,
     linkwatch: true,
-    ...(o.environmentLinkwatch === "always" ? { linkwatchAlways: true } : {}),
+    linkwatchAlways: o.environmentLinkwatch === "always",
   };
   const one = o.symmetry !== false && sameGraphs(every);
   const environment: EnvironmentResult[] = [];

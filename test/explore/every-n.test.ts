@@ -161,7 +161,7 @@ describe("the family check", () => {
     // Under symmetry, pair 1 alone has pair 0's graph: pair 0 is checked.
     expect(r.environment).toHaveLength(1);
     const e = r.environment?.[0];
-    expect(e?.environment).toEqual({ udev: 2, linkwatch: true });
+    expect(e?.environment).toEqual({ udev: 2, linkwatch: true, linkwatchAlways: false });
     expect(e?.complete).toBe(true);
     expect(e?.failures).toEqual([]);
     expect(e?.violation).toBeNull();
