@@ -118,15 +118,21 @@ export function projection(sys: ScenarioSystem, mac: string, cache = true): stri
   return joinParts(projectionParts(sys, mac, cache));
 }
 
-/** A projection in its parts: each of P's devices' texts, and the text of the rest. */
+/**
+ * A projection in its parts: each of P's devices' texts, each of udevd's database entries' for
+ * them, and the rest: the pending events' text and, after a newline (JSON text has none), the
+ * text of `{"renames":…,"bringup":…,"linkwatch":…,"work":…}`.
+ */
 interface ProjectionParts {
   readonly devs: readonly string[];
+  readonly db: readonly string[];
   readonly rest: string;
 }
 
-/** The projection's text from its parts (`{"devs":[…],"pending":…}`). */
+/** The projection's text from its parts (`{"devs":[…],"pending":…,"db":[…],"renames":…}`). */
 function joinParts(p: ProjectionParts): string {
-  return `{"devs":[${p.devs.join(",")}],${p.rest.slice(1)}`;
+  const nl = p.rest.indexOf("\n");
+  return `{"devs":[${p.devs.join(",")}],"pending":${p.rest.slice(0, nl)},"db":[${p.db.join(",")}],${p.rest.slice(nl + 2)}`;
 }
 
 /**
@@ -162,18 +168,16 @@ export function projectionKey(
     return n;
   };
   let key: string | null = "";
-  for (const d of parts.devs) {
-    const n = id(d);
-    if (n === undefined) {
-      key = null;
-      break;
+  for (const list of [parts.devs, parts.db]) {
+    for (const d of list) {
+      const n = id(d);
+      if (n === undefined) return { key: null, text: () => joinParts(parts) };
+      key += `${n},`;
     }
-    key += `${n},`;
+    key += "|";
   }
-  if (key !== null) {
-    const n = id(parts.rest);
-    key = n === undefined ? null : `${key}|${n}`;
-  }
+  const n = id(parts.rest);
+  key = n === undefined ? null : `${key}${n}`;
   return { key, text: () => joinParts(parts) };
 }
 
@@ -213,17 +217,26 @@ function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): Proj
         .sort((a, b) => a.order - b.order)
         .map((e) => [ifx(e.ifindex), e.action, e.ifname])
     : [];
-  const db = [];
-  if (u)
-    for (const e of u.db.values())
-      if (role.has(e.ifindex))
-        db.push(
-          // udev's properties hold the ifindex and, in paths, the kernel name (eth<n>: below)
-          e.properties.IFINDEX !== undefined
-            ? { ...e, properties: { ...e.properties, IFINDEX: ifx(Number(e.properties.IFINDEX)) } }
-            : e,
-        );
-  db.sort((a, b) => (ifx(a.ifindex) < ifx(b.ifindex) ? -1 : 1));
+  const entries = [];
+  if (u) for (const e of u.db.values()) if (role.has(e.ifindex)) entries.push(e);
+  entries.sort((a, b) => (ifx(a.ifindex) < ifx(b.ifindex) ? -1 : 1));
+  // Each entry's text with roles put in, kept per entry while the roles are the same: udevd
+  // replaces an entry at every write and never changes one (its snapshots share them).
+  const db = entries.map((e) => {
+    const hit = cache ? DB_TEXT.get(e) : undefined;
+    if (hit !== undefined && hit.roles === roles) return hit.text;
+    const text = withRoles(
+      JSON.stringify(
+        // udev's properties hold the ifindex and, in paths, the kernel name (eth<n>: withRoles)
+        e.properties.IFINDEX !== undefined
+          ? { ...e, properties: { ...e.properties, IFINDEX: ifx(Number(e.properties.IFINDEX)) } }
+          : e,
+      ),
+      ifx,
+    );
+    if (cache) DB_TEXT.set(e, { roles, text });
+    return text;
+  });
   const renames = u
     ? u.renames
         .filter((r) => role.has(r.ifindex))
@@ -248,22 +261,21 @@ function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): Proj
   // ifindex.
   // (A number under a role key becomes its role in the text: one pass over the text instead of a
   // replacer function during stringify, which is several times slower.)
-  // The text is `{"devs":[…],"pending":…}` (joinParts): the rewriting below never matches
-  // across a device text's ends (each is a whole object), so rewriting the parts is rewriting
-  // the whole.
-  const rest = withRoles(
-    JSON.stringify({
-      pending,
-      db,
-      renames,
-      bringup,
-      linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
-      work,
-    }),
-    ifx,
-  );
-  return { devs, rest };
+  // The text is `{"devs":[…],"pending":…,"db":[…],"renames":…}` (joinParts): the rewriting
+  // never matches across a part's ends (each part is a whole JSON value), so rewriting the parts
+  // is rewriting the whole.
+  const tail = JSON.stringify({
+    renames,
+    bringup,
+    linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
+    work,
+  });
+  const rest = withRoles(`${JSON.stringify(pending)}\n${tail}`, ifx);
+  return { devs, db, rest };
 }
+
+/** A udev database entry's projected text (weak: gone with the entry). */
+const DB_TEXT = new WeakMap<object, { roles: string; text: string }>();
 
 /** A device's projected text by its field digests (weak: gone with the digests). */
 const DEVICE_TEXT = new WeakMap<ReadonlyMap<string, string>, { roles: string; text: string }>();

@@ -52,7 +52,7 @@ import {
   rtnlLinkprop,
   rtnlSetlink,
 } from "../../kernel/index.ts";
-import { clonePlain } from "../../sim/clone.ts";
+import { clonePlain, sharedConstant } from "../../sim/clone.ts";
 import type { Actor, Rng, RngState } from "../../sim/index.ts";
 import { renameBusyCause } from "../cause.ts";
 import type { Uevent, World } from "../world.ts";
@@ -237,17 +237,22 @@ interface Job {
   props: Record<string, string>;
 }
 
+/**
+ * A database entry. Replaced by every write, never changed in place (`#writeDb`): deep-frozen
+ * and shared by the snapshots, which copy the database without copying its entries.
+ */
 interface DbEntry {
-  ifindex: number;
-  initialized: boolean;
-  renaming: boolean;
-  name: string;
-  properties: Record<string, string>;
+  readonly ifindex: number;
+  readonly initialized: boolean;
+  readonly renaming: boolean;
+  readonly name: string;
+  readonly properties: Readonly<Record<string, string>>;
 }
 
 /**
- * What `Udevd.save` returns: deep copies of the queue, the workers' jobs and the database, the
- * log lines so far, the delivery clock, the arrival counter and the jitter generator's position.
+ * What `Udevd.save` returns: deep copies of the queue and the workers' jobs, the database's
+ * entries (frozen: shared, not copied), the log lines so far, the delivery clock, the arrival
+ * counter and the jitter generator's position.
  */
 export interface UdevdSnapshot {
   readonly queue: readonly QueuedEvent[];
@@ -473,7 +478,11 @@ export class Udevd implements Actor {
 
   // ---- snapshots and the explorer's view ----
 
-  /** Saves udevd's mutable state (deep copies); configuration and subscriptions never change. */
+  /**
+   * Saves udevd's mutable state: deep copies, but for the database's entries, which are never
+   * changed (`#writeDb` replaces them) and so are shared. Configuration and subscriptions never
+   * change.
+   */
   save(): UdevdSnapshot {
     const { queue, workers, db } = clonePlain({
       queue: this.#queue,
@@ -493,7 +502,7 @@ export class Udevd implements Actor {
     };
   }
 
-  /** Restores what `save` returned, in place (fresh copies, so a snapshot can be loaded again). */
+  /** Restores what `save` returned, in place (fresh copies of what can change, so a snapshot can be loaded again). */
   load(s: UdevdSnapshot): void {
     if (s.workers.length !== this.#workers.length)
       throw new RangeError(
@@ -770,30 +779,18 @@ export class Udevd implements Actor {
 
   // ---- database ----
 
-  #entry(ev: QueuedEvent): DbEntry {
-    let e = this.#db.get(ev.ifindex);
-    if (!e) {
-      e = {
-        ifindex: ev.ifindex,
-        initialized: false,
-        renaming: false,
-        name: ev.ifname,
-        properties: {},
-      };
-      this.#db.set(ev.ifindex, e);
-    }
-    return e;
-  }
-
-  /** device_update_db(): the entry exists from now on, so the device counts as initialized. */
+  /**
+   * device_update_db(): the entry exists from now on, so the device counts as initialized. A new
+   * entry replaces the old one (same place in the database's order).
+   */
   #writeDb(ev: QueuedEvent, name: string, props: Record<string, string>, renaming: boolean): void {
-    const e = this.#entry(ev);
-    e.initialized = true;
-    e.renaming = renaming;
-    e.name = name;
-    e.properties = { ...props };
-    if (renaming) e.properties.ID_RENAMING = "1";
-    else delete e.properties.ID_RENAMING;
+    const properties = { ...props };
+    if (renaming) properties.ID_RENAMING = "1";
+    else delete properties.ID_RENAMING;
+    this.#db.set(
+      ev.ifindex,
+      sharedConstant({ ifindex: ev.ifindex, initialized: true, renaming, name, properties }),
+    );
   }
 
   // ---- processing ----

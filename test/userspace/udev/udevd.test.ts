@@ -229,6 +229,23 @@ describe("udevd on the failover VM boot", () => {
     ]);
   });
 
+  it("should replace a database entry at each write, never change one, and share them with its snapshots", () => {
+    const { w, m, u } = sim("6.1");
+    settle(w);
+    const before = u.save();
+    const e2 = u.peek().db.get(2);
+    expect(Object.isFrozen(e2) && Object.isFrozen(e2?.properties)).toBe(true);
+    expect(before.db.find((e) => e.ifindex === 2)).toBe(e2);
+    m.unplug("primary0");
+    w.dispatch();
+    settle(w);
+    // The snapshot still holds the entries as they were, and loads them back.
+    expect(before.db.map((e) => e.ifindex)).toEqual([2, 3, 4, 5]);
+    u.load(before);
+    expect(u.peek().db.get(2)).toBe(e2);
+    expect(u.entries().map((e) => e.ifindex)).toEqual([2, 3, 4, 5]);
+  });
+
   it("should drop the database entry on remove", () => {
     const { w, m, u } = sim("6.1");
     settle(w);
