@@ -502,7 +502,10 @@ export class Udevd implements Actor {
     };
   }
 
-  /** Restores what `save` returned, in place (fresh copies of what can change, so a snapshot can be loaded again). */
+  /**
+   * Restores what `save` returned, in place: fresh copies of what can change, so a snapshot can
+   * be loaded again.
+   */
   load(s: UdevdSnapshot): void {
     if (s.workers.length !== this.#workers.length)
       throw new RangeError(
