@@ -24,6 +24,7 @@ import {
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
+import { changedFields } from "./field-scan.ts";
 import {
   addInto,
   compareHash,
@@ -185,6 +186,9 @@ interface DevDigest {
 function fieldValue(v: unknown): unknown {
   return v !== null && typeof v === "object" ? JSON.stringify(v) : v;
 }
+
+/** `changedFields`'s output, reused (one scan at a time). */
+const CHANGED: number[] = [];
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -770,13 +774,13 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         let fields: Map<string, string> | null = null;
         let vals: unknown[] | null = null;
         let raws: unknown[] | null = null;
-        for (let i = 0; i < keys.length; i++) {
+        // The same primitive, or the same frozen object (a shared constant: it cannot have
+        // changed inside): unchanged without building its text. The others are checked below.
+        const n = changedFields(old.keys, rec, old.raws, CHANGED);
+        for (let j = 0; j < n; j++) {
+          const i = CHANGED[j] as number;
           const f = keys[i] as string;
           const v = rec[f];
-          const r = old.raws[i];
-          // The same primitive, or the same frozen object (a shared constant: it cannot have
-          // changed inside): unchanged without building its text.
-          if (v === r && (v === null || typeof v !== "object" || Object.isFrozen(v))) continue;
           const t = fieldValue(v);
           if (Object.is(t, old.vals[i])) {
             if (raws === null) raws = [...old.raws];

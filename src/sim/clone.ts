@@ -79,6 +79,10 @@ function copy(v: unknown, seen: Map<object, unknown>): unknown {
     throw new TypeError(
       `clonePlain: cannot copy an instance of ${(proto as { constructor?: { name?: string } }).constructor?.name ?? "an unknown class"}`,
     );
+  if (proto === Object.prototype) {
+    const fast = recordCopier(v as object);
+    if (fast !== null) return fast(v, copy, seen);
+  }
   // A shallow copy first (own enumerable properties, an own "__proto__" key staying a key),
   // then the values that are not primitives.
   const out: Record<string, unknown> =
@@ -100,4 +104,53 @@ function copy(v: unknown, seen: Map<object, unknown>): unknown {
     else out[k] = c;
   }
   return out;
+}
+
+/** A record's copier: a shallow copy, then each field that holds an object copied. */
+type Copier = (
+  v: unknown,
+  copy: (x: unknown, seen: Map<object, unknown>) => unknown,
+  seen: Map<object, unknown>,
+) => unknown;
+
+/** Records with at least this many keys get a copier of their own (the kernel's devices). */
+const RECORD_KEYS = 16;
+
+/** Copiers by key list (a handful of record shapes; none made past 64). */
+const COPIERS: { readonly keys: readonly string[]; readonly fn: Copier }[] = [];
+
+/**
+ * A copier for plain objects with `v`'s keys, in order, or null for small objects and for key
+ * lists it does not take ("__proto__"). A copy loop over a large record's keys reads each field
+ * by a computed key; a function written for the key list reads each by its name, which the engine
+ * makes several times faster (devices: about 2×). Its fields are checked and copied exactly as
+ * the loop does (`copy` throws on a function or a symbol). The code is generated from the keys
+ * themselves, each written as a JSON string literal.
+ */
+function recordCopier(v: object): Copier | null {
+  const keys = Object.keys(v);
+  if (keys.length < RECORD_KEYS) return null;
+  for (const c of COPIERS) {
+    if (c.keys.length !== keys.length) continue;
+    let same = true;
+    for (let i = 0; i < keys.length; i++)
+      if (c.keys[i] !== keys[i]) {
+        same = false;
+        break;
+      }
+    if (same) return c.fn;
+  }
+  if (COPIERS.length >= 64 || keys.includes("__proto__")) return null;
+  const lines = ["const o = { ...v };", "seen.set(v, o);", "let x;"];
+  for (const k of keys) {
+    const at = `o[${JSON.stringify(k)}]`;
+    lines.push(
+      `x = ${at};`,
+      `if (x !== null && (typeof x === "object" || typeof x === "function" || typeof x === "symbol")) ${at} = copy(x, seen);`,
+    );
+  }
+  lines.push("return o;");
+  const fn = new Function("v", "copy", "seen", lines.join("\n")) as Copier;
+  COPIERS.push({ keys, fn });
+  return fn;
 }

@@ -60,6 +60,44 @@ describe("clonePlain", () => {
     expect(() => clonePlain({ t: new Thing() })).toThrow(/instance of Thing/);
   });
 
+  it("should copy large records (a copier per key list) as it copies small ones", () => {
+    /** A record of `n` keys: numbers, strings, a nested object, a list, a shared object. */
+    const record = (n: number, shared: object, tag: string): Record<string, unknown> => {
+      const r: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++)
+        r[i % 5 === 0 ? `${tag}${i}` : `k${i}`] =
+          i % 4 === 0
+            ? { i, list: [i, { j: i }] }
+            : i % 4 === 1
+              ? shared
+              : i % 4 === 2
+                ? `s${i}`
+                : i;
+      return r;
+    };
+    for (const n of [15, 16, 40]) {
+      const shared = { n };
+      const v = { a: record(n, shared, "x"), b: record(n, shared, "x"), c: record(n, shared, "y") };
+      const c = clonePlain(v);
+      expect(isDeepStrictEqual(c, v)).toBe(true);
+      expect(c.a).not.toBe(v.a);
+      expect(c.a.k4).not.toBe(v.a.k4);
+      // The shared object is copied once, wherever it is met.
+      expect(c.a.k1).toBe(c.c.k1);
+      expect(c.a.k1).not.toBe(shared);
+      // A function or a symbol in a large record throws as in a small one.
+      expect(() => clonePlain({ ...v.a, f: () => 1 })).toThrow(/cannot copy a function/);
+      expect(() => clonePlain({ ...v.b, s: Symbol("x") })).toThrow(/cannot copy a symbol/);
+      // An own __proto__ key among many stays a key.
+      const p = JSON.parse(
+        JSON.stringify({ ...v.a, __proto__x: 1 }).replace("__proto__x", "__proto__"),
+      );
+      const cp = clonePlain(p);
+      expect(Object.keys(cp)).toEqual(Object.keys(p));
+      expect(Object.getPrototypeOf(cp)).toBe(Object.prototype);
+    }
+  });
+
   it("should copy a running kernel's state exactly like structuredClone", () => {
     const sys = new ScenarioSystem(bootRaceScenario(2, { kernel: "5.1" }), { kernel: "5.1" });
     for (let i = 0; i < 8 && sys.enabled().length > 0; i++) sys.fire(sys.nextByTime() as string);
