@@ -96,9 +96,6 @@ function scriptState(p: PreparedRun, now: number): unknown {
 export function timerKey(p: PreparedRun, view: StateView): TimerKey {
   const now = p.w.now();
   const k = p.k;
-  const work = [...k.state.work]
-    .sort((a, b) => a.due - b.due || a.seq - b.seq)
-    .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
   const lw = k.state.linkwatch;
   const uv = p.udev?.explorerView();
   if (view === "free") {
@@ -122,6 +119,9 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
       workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
     };
   }
+  const work = [...k.state.work]
+    .sort((a, b) => a.due - b.due || a.seq - b.seq)
+    .map((x, i) => [x.name, x.arg ?? null, x.due <= now ? `o${i}` : x.due - now]);
   if (view === "untimed")
     return {
       work: work.map((x) => [x[0], x[1]]),
