@@ -139,6 +139,18 @@ export function globTest(g: Glob, s: string): boolean {
  * input never reaches this with one: the scenario parser reports it with its position).
  */
 export function globMatches(pattern: string, s: string, syntax: GlobSyntax = "fnmatch"): boolean {
-  const g = compileGlob(pattern, syntax);
+  const key = `${syntax}\u0000${pattern}`;
+  let g = COMPILED.get(key);
+  if (g === undefined) {
+    g = compileGlob(pattern, syntax);
+    if (COMPILED.size >= 256) COMPILED.clear();
+    COMPILED.set(key, g);
+  }
   return "error" in g ? false : globTest(g, s);
 }
+
+/**
+ * `globMatches`'s compiled patterns (a run matches the same few patterns again and again: the
+ * bring-up's links at every step of a search). A compiled glob is never changed; cleared past 256.
+ */
+const COMPILED = new Map<string, Glob | GlobError>();
