@@ -23,6 +23,7 @@ import {
 } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
+import { sameKeys } from "../sim/clone.ts";
 import { globMatch } from "../userspace/bringup.ts";
 import { changedFields } from "./field-scan.ts";
 import {
@@ -189,12 +190,6 @@ function fieldValue(v: unknown): unknown {
 
 /** `changedFields`'s output, reused (one scan at a time). */
 const CHANGED: number[] = [];
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Resources the key leaves to its own, relative forms (timers, workers). */
 const NOT_KEYED = (r: string): boolean =>

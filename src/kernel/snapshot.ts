@@ -120,16 +120,15 @@ function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void
  * cache is reset. A snapshot can be loaded any number of times, until a load with `last`:
  * that one hands the saved state itself to the kernel instead of a copy (a search's last
  * branch from a state needs no copy), and the snapshot cannot be loaded again.
+ * `keep(ifindex, unlisted)` says which of the kernel's current device records are equal to the
+ * saved ones (a caller that tracks changes: the explorer's field digests): those records stay,
+ * the others are copied from the snapshot. A device record shares no object with the rest of
+ * the state (test/kernel/device-sharing.test.ts checks that on random `ip` batches and walks).
  *
  * @throws RangeError if the trace no longer holds the snapshot's events (the snapshot was taken
  *   on a branch that a later load abandoned): only a snapshot of this branch or an ancestor of it
  *   can be loaded.
  * @throws TypeError if the snapshot has a generator position but `k.rng` has no `loadState`.
- * `keep(ifindex, unlisted)` says which of the kernel's current device records are equal to the
- * saved ones (a caller that tracks changes: the explorer's field digests): those records stay,
- * the others are copied from the snapshot. A device record shares no object with the rest of
- * the state (test/kernel/snapshot-keep.test.ts checks that on random walks).
- *
  * @throws TypeError if the snapshot was loaded with `last` before.
  */
 export function loadKernel(

@@ -130,16 +130,7 @@ const COPIERS: { readonly keys: readonly string[]; readonly fn: Copier }[] = [];
 function recordCopier(v: object): Copier | null {
   const keys = Object.keys(v);
   if (keys.length < RECORD_KEYS) return null;
-  for (const c of COPIERS) {
-    if (c.keys.length !== keys.length) continue;
-    let same = true;
-    for (let i = 0; i < keys.length; i++)
-      if (c.keys[i] !== keys[i]) {
-        same = false;
-        break;
-      }
-    if (same) return c.fn;
-  }
+  for (const c of COPIERS) if (sameKeys(c.keys, keys)) return c.fn;
   if (COPIERS.length >= 64 || keys.includes("__proto__")) return null;
   const lines = ["const o = { ...v };", "seen.set(v, o);", "let x;"];
   for (const k of keys) {
@@ -153,4 +144,11 @@ function recordCopier(v: object): Copier | null {
   const fn = new Function("v", "copy", "seen", lines.join("\n")) as Copier;
   COPIERS.push({ keys, fn });
   return fn;
+}
+
+/** Whether two key lists are the same keys in the same order. */
+export function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
