@@ -71,7 +71,9 @@ Search:
                      to search; a verdict "verified" still needs the whole search
   --random N         N seeded random walks instead of the exhaustive search
   --walk-seed N      seed of the random walks and of the probe (default 1)
-  --jobs N           worker threads for the subtrees (default: the available parallelism)
+  --jobs N           worker threads for the subtrees (default: the available parallelism);
+                     with --every-n, 2 or more run pair 0's environment check on a thread
+                     beside the pairs alone (the same result as --jobs 1)
   --split-depth N    split the search at this depth into subtrees (default 0: no split;
                      subtrees do not share states, so a split costs steps); the result does
                      not depend on --jobs

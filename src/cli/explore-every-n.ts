@@ -6,7 +6,13 @@
 // its own N under free timing (the concrete re-check), and that report follows.
 
 import { performance } from "node:perf_hooks";
-import { type EveryNResult, everyN, FAMILY_INVARIANTS, familyProblem } from "../explore/cutoff.ts";
+import {
+  type EveryNResult,
+  everyN,
+  everyNParallel,
+  FAMILY_INVARIANTS,
+  familyProblem,
+} from "../explore/cutoff.ts";
 import type { EnvironmentResult } from "../explore/environment.ts";
 import type { MatrixPlan } from "../explore/matrix.ts";
 import { UnknownKernelError } from "../kernel/index.ts";
@@ -15,6 +21,7 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import type { ExploreArgs } from "./explore-args.ts";
 import { count } from "./explore-estimate.ts";
 import { Progress } from "./explore-progress.ts";
+import { environmentOffload } from "./explore-worker.ts";
 import type { CliResult } from "./main.ts";
 import { fitLines, verdictColour } from "./terminal.ts";
 
@@ -129,6 +136,7 @@ export async function everyNCommand(r: {
   const deadline = a.timeLimitMs !== undefined ? t0 + a.timeLimitMs : undefined;
   const progress = new Progress(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {});
   const cells: Cell[] = [];
+  const offload = a.jobs > 1 ? environmentOffload() : null;
   const count0 = plan.kernels.length * plan.udevs.length;
   try {
     for (const kernel of plan.kernels)
@@ -138,28 +146,28 @@ export async function everyNCommand(r: {
           count: count0,
           name: `kernel ${kernel}, udev ${udev ?? "none"}`,
         });
-        const res = everyN(
-          sc,
-          {
-            kernel,
-            ...(udev !== null ? { udev } : {}),
-            ...(a.seed !== undefined ? { seed: a.seed } : {}),
-            invariants: plan.invariants,
-          },
-          {
-            now: () => performance.now(),
-            symmetry: a.symmetry,
-            ...(a.crossCheck ? { crossCheck: true } : {}),
-            ...(a.environmentEvents !== undefined
-              ? { environmentEvents: a.environmentEvents }
-              : {}),
-            ...(a.environmentLinkwatch !== undefined
-              ? { environmentLinkwatch: a.environmentLinkwatch }
-              : {}),
-            ...(deadline !== undefined ? { deadline } : {}),
-            progress: (states) => progress.update({ states, maxDepth: 0 }),
-          },
-        );
+        const config = {
+          kernel,
+          ...(udev !== null ? { udev } : {}),
+          ...(a.seed !== undefined ? { seed: a.seed } : {}),
+          invariants: plan.invariants,
+        };
+        const options = {
+          now: () => performance.now(),
+          symmetry: a.symmetry,
+          ...(a.crossCheck ? { crossCheck: true } : {}),
+          ...(a.environmentEvents !== undefined ? { environmentEvents: a.environmentEvents } : {}),
+          ...(a.environmentLinkwatch !== undefined
+            ? { environmentLinkwatch: a.environmentLinkwatch }
+            : {}),
+          ...(deadline !== undefined ? { deadline } : {}),
+          progress: (states: number) => progress.update({ states, maxDepth: 0 }),
+        };
+        // With two threads, pair 0's environment check runs beside the pairs alone.
+        const res =
+          offload !== null
+            ? await everyNParallel(sc, config, options, offload)
+            : everyN(sc, config, options);
         progress.cellDone(VERDICT_WORD[res.verdict]);
         cells.push({ kernel, udev, r: res });
       }

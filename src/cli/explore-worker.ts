@@ -1,6 +1,8 @@
 // `ifsim explore --jobs N`: the worker threads that search subtrees. A worker parses the scenario
 // text itself (a parsed document holds nothing a thread could not rebuild), then answers each
 // task (a prefix of lanes) with the subtree's SearchResult, posting progress while it searches.
+// The every-N check's worker (`environmentOffload`) takes the parsed document (plain data) and
+// runs one environment check.
 //
 // The subtree search itself is src/explore/subtree.ts, the same function the orchestration runs
 // in-process for --jobs 1 (and when the workers are not built), so a result never depends on
@@ -10,16 +12,23 @@ import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { EnvironmentOffload } from "../explore/cutoff.ts";
+import { type EnvironmentObservation, observeEnvironment } from "../explore/environment.ts";
 import type { ExploreConfig } from "../explore/explore.ts";
 import type { ExploreHost } from "../explore/matrix.ts";
+import type { EnvironmentOptions } from "../explore/scenario-system.ts";
 import type { SearchResult, SearchStats } from "../explore/search.ts";
 import { addStats, emptyStats } from "../explore/search.ts";
 import { runSubtree, type SubtreeOptions } from "../explore/subtree.ts";
 import { formatIssue, parseScenario } from "../scenario/parse.ts";
+import type { ScenarioDoc } from "../scenario/schema.ts";
 
 export type { SubtreeOptions };
 
-/** What a worker is started with. */
+/** What a worker is started with: a search's subtrees, or an every-N environment check. */
+type WorkerStart = WorkerInit | EnvironmentInit;
+
+/** What a subtree worker is started with. */
 export interface WorkerInit {
   readonly kind: "ifsim-explore";
   readonly text: string;
@@ -27,6 +36,23 @@ export interface WorkerInit {
   readonly config: ExploreConfig;
   readonly options: SubtreeOptions;
 }
+
+/** What an environment worker is started with (`environmentOffload`): one check, then it ends. */
+interface EnvironmentInit {
+  readonly kind: "ifsim-every-n-environment";
+  readonly sc: ScenarioDoc;
+  readonly i: number;
+  readonly config: ExploreConfig;
+  readonly environment: EnvironmentOptions;
+  /** On the cross-thread clock (`wallNow`). */
+  readonly deadline?: number;
+}
+
+/** What an environment worker posts back. */
+type EnvironmentMessage =
+  | { readonly type: "progress"; readonly states: number; readonly transitions: number }
+  | { readonly type: "done"; readonly result: EnvironmentObservation }
+  | { readonly type: "error"; readonly message: string };
 
 /** A task: search the subtree below `prefix`. */
 export interface WorkerTask {
@@ -166,6 +192,81 @@ export function workerHost(
   };
 }
 
+/**
+ * `ifsim explore --every-n` with --jobs 2 or more: pair 0's environment check on a worker thread
+ * (`everyNParallel`), when the workers are built (dist), else null. `deadline` is on this
+ * thread's `performance.now()` (the every-N command's clock).
+ */
+export function environmentOffload(): EnvironmentOffload | null {
+  const url = workerUrl();
+  if (!url) return null;
+  return (job) => {
+    const init: EnvironmentInit = {
+      kind: "ifsim-every-n-environment",
+      sc: job.sc,
+      i: job.i,
+      config: job.config,
+      environment: job.environment,
+      ...(job.deadline !== undefined ? { deadline: performance.timeOrigin + job.deadline } : {}),
+    };
+    const w = new Worker(url, { workerData: init });
+    let settled = false;
+    const result = new Promise<EnvironmentObservation>((resolve, reject) => {
+      w.on("message", (m: EnvironmentMessage) => {
+        if (m.type === "progress") job.progress?.(m.states, m.transitions);
+        else if (m.type === "done") {
+          settled = true;
+          resolve(m.result);
+        } else {
+          settled = true;
+          reject(new Error(`every-N environment worker: ${m.message}`));
+        }
+      });
+      w.on("error", (e) => {
+        settled = true;
+        reject(e);
+      });
+      // A worker that dies without an answer (out of memory, killed) fails the check.
+      w.on("exit", (code) => {
+        if (!settled)
+          reject(new Error(`every-N environment worker exited (code ${code}) without a result`));
+        settled = true;
+      });
+    });
+    return {
+      result,
+      cancel: () => {
+        settled = true;
+        void w.terminate();
+      },
+    };
+  };
+}
+
+function serveEnvironment(init: EnvironmentInit): void {
+  const port = parentPort;
+  if (!port) return;
+  let last = 0;
+  try {
+    const result = observeEnvironment(init.sc, init.i, init.config, init.environment, {
+      now: wallNow,
+      ...(init.deadline !== undefined ? { deadline: init.deadline } : {}),
+      progress: (states, transitions) => {
+        const t = performance.now();
+        if (t - last < 100) return;
+        last = t;
+        port.postMessage({ type: "progress", states, transitions } satisfies EnvironmentMessage);
+      },
+    });
+    port.postMessage({ type: "done", result } satisfies EnvironmentMessage);
+  } catch (e) {
+    port.postMessage({
+      type: "error",
+      message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    } satisfies EnvironmentMessage);
+  }
+}
+
 function serve(init: WorkerInit): void {
   const port = parentPort;
   if (!port) return;
@@ -203,5 +304,6 @@ function serve(init: WorkerInit): void {
   });
 }
 
-const init = workerData as WorkerInit | null | undefined;
+const init = workerData as WorkerStart | null | undefined;
 if (!isMainThread && init?.kind === "ifsim-explore") serve(init);
+if (!isMainThread && init?.kind === "ifsim-every-n-environment") serveEnvironment(init);

@@ -12,7 +12,13 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import { DEFAULT_UDEV_WORKERS } from "../userspace/udev/udevd.ts";
 import type { EnumerateOptions } from "./enumerate.ts";
 import { enumerate } from "./enumerate.ts";
-import { crossTalk, type EnvironmentResult, environmentCheck } from "./environment.ts";
+import {
+  crossTalk,
+  type EnvironmentObservation,
+  type EnvironmentResult,
+  environmentCheck,
+  judgeEnvironment,
+} from "./environment.ts";
 import type { ExploreConfig } from "./explore.ts";
 import { systemFor } from "./explore.ts";
 import {
@@ -25,6 +31,7 @@ import {
   projection,
   sameGraphs,
 } from "./pair.ts";
+import type { EnvironmentOptions } from "./scenario-system.ts";
 
 export type { EnumerateOptions } from "./enumerate.ts";
 export {
@@ -237,6 +244,22 @@ export interface EveryNResult {
 }
 
 /**
+ * Runs the environment check's enumeration of pair `i` elsewhere (a worker thread) while the
+ * pairs alone are enumerated here: null when it cannot (then it runs here, after them). The
+ * options are plain data; `cancel` stops it (its result is then never read).
+ */
+export type EnvironmentOffload = (job: {
+  readonly sc: ScenarioDoc;
+  readonly i: number;
+  readonly config: ExploreConfig;
+  readonly environment: EnvironmentOptions;
+  /** `EnumerateOptions.deadline`, on the caller's clock (`EveryNOptions.now`). */
+  readonly deadline?: number;
+  /** The observation's progress (states, transitions), as it comes. */
+  readonly progress?: (states: number, transitions: number) => void;
+}) => { readonly result: Promise<EnvironmentObservation>; cancel(): void } | null;
+
+/**
  * A verdict for every number of pairs of the family `sc` (at least two pairs; `familyProblem`
  * must be null): each pair alone enumerated and verified, no cross-talk between the pairs, then
  * each pair against an environment that stands for every other pair (environment.ts), and with
@@ -244,15 +267,117 @@ export interface EveryNResult {
  * holds for every latency.
  */
 export function everyN(sc: ScenarioDoc, c: ExploreConfig, o: EveryNOptions = {}): EveryNResult {
+  const s = everyNStart(sc, c, o);
+  if ("result" in s) return s.result;
+  const environment: EnvironmentResult[] = [];
+  for (const i of s.checked) {
+    const r = environmentCheck(sc, i, s.every[i] as PairGraph, c, s.env, o);
+    const stop = s.take(environment, r);
+    if (stop !== null) return stop;
+  }
+  return s.finish(environment);
+}
+
+/**
+ * `everyN` with pair 0's environment check run by `offload` (another thread) while the pairs
+ * alone are enumerated here, then judged against pair 0's graph (`judgeEnvironment`): the same
+ * verdict, failures and counts as `everyN` where the check passes (where it fails, the counts are
+ * those of the whole enumeration, which `everyN` stops at the failure). Without symmetry, or with
+ * a projection of the caller's (it cannot cross threads), it is `everyN`.
+ */
+export async function everyNParallel(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  o: EveryNOptions,
+  offload: EnvironmentOffload,
+): Promise<EveryNResult> {
+  checkFamily(sc);
+  const env = environmentOf(sc, o);
+  const job =
+    o.symmetry !== false && o.project === undefined
+      ? offload({
+          sc,
+          i: 0,
+          config: c,
+          environment: env,
+          ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+          ...(o.progress !== undefined ? { progress: o.progress } : {}),
+        })
+      : null;
+  // Read only when the pairs alone leave the check to do: a failure before that is no one's.
+  job?.result.catch(() => undefined);
+  try {
+    // A pair alone that breaks an invariant or is cut short ends the check before the
+    // environment: the other thread's work would be lost, and it slows this one.
+    const s = everyNStart(sc, c, o, (g) => {
+      if (g.violation !== null || !g.complete) job?.cancel();
+    });
+    if ("result" in s) return s.result;
+    const environment: EnvironmentResult[] = [];
+    for (const i of s.checked) {
+      const graph = s.every[i] as PairGraph;
+      const r =
+        i === 0 && job !== null
+          ? judgeEnvironment(await job.result, graph)
+          : environmentCheck(sc, i, graph, c, s.env, o);
+      const stop = s.take(environment, r);
+      if (stop !== null) return stop;
+    }
+    return s.finish(environment);
+  } finally {
+    job?.cancel();
+  }
+}
+
+function checkFamily(sc: ScenarioDoc): number {
   const why = familyProblem(sc);
   if (why !== null) throw new RangeError(`everyN: not a family of failover pairs: ${why}`);
   const pairs = pairsOf(sc).length;
   if (pairs < 2) throw new RangeError("everyN: the family check runs at N = 2: give two pairs");
+  return pairs;
+}
+
+/** The environment standing for the other pairs: as many udev events as udevd has workers. */
+function environmentOf(sc: ScenarioDoc, o: EveryNOptions): EnvironmentOptions {
+  const u = sc.udev;
+  const workers = u !== undefined && u !== "none" ? (u.workers ?? DEFAULT_UDEV_WORKERS) : 0;
+  return {
+    udev: o.environmentEvents ?? workers,
+    linkwatch: true,
+    linkwatchAlways: o.environmentLinkwatch === "always",
+  };
+}
+
+/**
+ * The part of `everyN` before the environment checks (every pair alone, the cross-talk), and
+ * what follows them: either the result already, or the pairs to check and how to go on.
+ */
+function everyNStart(
+  sc: ScenarioDoc,
+  c: ExploreConfig,
+  o: EveryNOptions,
+  onPair?: (g: PairGraph) => void,
+):
+  | { result: EveryNResult }
+  | {
+      every: PairGraph[];
+      env: EnvironmentOptions;
+      /** The pairs whose environment check runs, in order. */
+      checked: number[];
+      /** Adds pair i's check; the result when it ends the verdict, else null. */
+      take: (list: EnvironmentResult[], r: EnvironmentResult) => EveryNResult | null;
+      finish: (list: EnvironmentResult[]) => EveryNResult;
+    } {
+  const pairs = checkFamily(sc);
   const now = o.now ?? (() => 0);
   const t0 = now();
   const sc2 = familyOf(sc, 2);
   // Every pair of the file alone (each on its own slots): its graph, its verdict, its names.
-  const every = Array.from({ length: pairs }, (_, i) => pairGraph(sc, i, c, o));
+  const every = Array.from({ length: pairs }, (_, i) => {
+    const g = pairGraph(sc, i, c, o);
+    onPair?.(g);
+    return g;
+  });
   const graphs = every.slice(0, 2);
   const alone = every.map((g) => ({
     states: g.states,
@@ -275,36 +400,35 @@ export function everyN(sc: ScenarioDoc, c: ExploreConfig, o: EveryNOptions = {})
     check: rest.check ?? null,
     ms: now() - t0,
   });
-  if (every.some((g) => g.violation !== null)) return done("alone-violated");
-  if (every.some((g) => !g.complete)) return done("bounded");
+  if (every.some((g) => g.violation !== null)) return { result: done("alone-violated") };
+  if (every.some((g) => !g.complete)) return { result: done("bounded") };
   // The end check takes a state where only the script is left as an end of the pair alone:
   // sound only while the script's steps change no projection.
-  if (every.some((g) => g.scriptMoves > 0)) return done("no-cutoff");
+  if (every.some((g) => g.scriptMoves > 0)) return { result: done("no-cutoff") };
   const b = sc.bringup;
   const talk = crossTalk(b !== undefined && b !== "none" ? b.links : [], every);
-  if (talk.length > 0) return done("no-cutoff", { crossTalk: talk });
-  const u = sc.udev;
-  const workers = u !== undefined && u !== "none" ? (u.workers ?? DEFAULT_UDEV_WORKERS) : 0;
-  const env = {
-    udev: o.environmentEvents ?? workers,
-    linkwatch: true,
-    linkwatchAlways: o.environmentLinkwatch === "always",
-  };
+  if (talk.length > 0) return { result: done("no-cutoff", { crossTalk: talk }) };
   const one = o.symmetry !== false && sameGraphs(every);
-  const environment: EnvironmentResult[] = [];
-  for (const i of one ? [0] : every.keys()) {
-    const r = environmentCheck(sc, i, every[i] as PairGraph, c, env, o);
-    environment.push(r);
-    if (r.failures.length > 0 || r.violation !== null) return done("no-cutoff", { environment });
-    if (!r.complete) return done("bounded", { environment });
-  }
-  if (!o.crossCheck) return done("verified", { environment });
-  const check = familyCheck(sc2, graphs, c, o);
-  const verdict =
-    check.failures.length > 0 || check.violation !== null
-      ? "no-cutoff"
-      : !check.complete
-        ? "bounded"
-        : "verified";
-  return done(verdict, { environment, check });
+  return {
+    every,
+    env: environmentOf(sc, o),
+    checked: one ? [0] : [...every.keys()],
+    take: (environment, r) => {
+      environment.push(r);
+      if (r.failures.length > 0 || r.violation !== null) return done("no-cutoff", { environment });
+      if (!r.complete) return done("bounded", { environment });
+      return null;
+    },
+    finish: (environment) => {
+      if (!o.crossCheck) return done("verified", { environment });
+      const check = familyCheck(sc2, graphs, c, o);
+      const verdict =
+        check.failures.length > 0 || check.violation !== null
+          ? "no-cutoff"
+          : !check.complete
+            ? "bounded"
+            : "verified";
+      return done(verdict, { environment, check });
+    },
+  };
 }

@@ -22,7 +22,14 @@ import type { ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
 import { type EnumerateOptions, enumerate } from "./enumerate.ts";
 import type { ExploreConfig } from "./explore.ts";
-import { macOf, type PairGraph, pairSystem, projection, projectionKey } from "./pair.ts";
+import {
+  macOf,
+  type PairGraph,
+  type ProjectionIndex,
+  pairSystem,
+  projection,
+  projectionKey,
+} from "./pair.ts";
 import { type EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
 
 /** What the environment check found for one pair and one bound. */
@@ -46,9 +53,136 @@ export interface EnvironmentResult {
 }
 
 /**
+ * What the environment check's enumeration met, in the order it met it, for a comparison with
+ * the pair alone's graph afterwards (`judgeEnvironment`): each projection the first time a step
+ * reached it (its text and that step's path), each step between two projections the first time it
+ * was taken, each projection the first time a state of it was visited and the first time such a
+ * state was stopped, and the first violation. Plain data: it crosses to another thread as it is.
+ */
+export interface EnvironmentObservation {
+  environment: EnvironmentOptions;
+  /** The enumeration ran out (no deadline, no stop). */
+  complete: boolean;
+  states: number;
+  transitions: number;
+  environmentSteps: number;
+  environmentMoves: number;
+  /** The projections' texts, by local node (in the order first reached). */
+  texts: string[];
+  events: ObservedEvent[];
+}
+
+/** One thing the enumeration met for the first time (`EnvironmentObservation`). */
+export type ObservedEvent =
+  /** Local node `node` first reached, by the step whose path is `at` ("" at the start). */
+  | { readonly kind: "node"; readonly node: number; readonly at: string }
+  /** The step `lane` from `from` to `to` first taken, after the path `at`. */
+  | {
+      readonly kind: "edge";
+      readonly from: number;
+      readonly to: number;
+      readonly lane: string;
+      readonly at: string;
+    }
+  /** A state of `node` first visited. */
+  | { readonly kind: "visit"; readonly node: number }
+  /** A state of `node` first visited where only the environment could add work (or the script). */
+  | { readonly kind: "stopped"; readonly node: number }
+  /** The first violation of an invariant, with its path. */
+  | {
+      readonly kind: "violation";
+      readonly invariant: string;
+      readonly detail: string;
+      readonly path: string[];
+    };
+
+/**
+ * Compares what the environment check met with `graph`, the pair alone's projected graph, event
+ * by event in the order met: the first projection, step or stopped state the pair alone does not
+ * have is the failure (what the enumeration would have stopped at), and what came after it does
+ * not count.
+ */
+class Judge {
+  readonly failures: string[] = [];
+  readonly reached = new Set<number>();
+  readonly used = new Set<string>();
+  violation: EnvironmentResult["violation"] = null;
+  /** Local node → the pair alone's node (undefined: none). */
+  readonly #map: (number | undefined)[] = [];
+
+  readonly graph: PairGraph;
+  /** The projections' texts by local node, as the enumeration adds them. */
+  readonly texts: readonly string[];
+
+  constructor(graph: PairGraph, texts: readonly string[]) {
+    this.graph = graph;
+    this.texts = texts;
+  }
+
+  /** Takes the next event; false when it is the failure (nothing after it counts). */
+  take(e: ObservedEvent): boolean {
+    if (this.failures.length > 0) return false;
+    const g = this.graph;
+    switch (e.kind) {
+      case "violation":
+        if (this.violation === null)
+          this.violation = { invariant: e.invariant, detail: e.detail, path: e.path };
+        return true;
+      case "node": {
+        const n = this.graph.nodes.get(this.texts[e.node] as string);
+        this.#map[e.node] = n;
+        if (n === undefined)
+          this.failures.push(
+            e.at === ""
+              ? "at the start: a projection the pair alone lacks"
+              : `after ${e.at}, a projection the pair alone never reaches`,
+          );
+        return n !== undefined;
+      }
+      case "edge": {
+        const key = `${this.#map[e.from]} ${this.#map[e.to]}`;
+        if (!g.edges.has(key)) {
+          this.failures.push(`${e.lane} after ${e.at} is no step of the pair alone`);
+          return false;
+        }
+        this.used.add(key);
+        return true;
+      }
+      case "visit":
+        this.reached.add(this.#map[e.node] as number);
+        return true;
+      case "stopped":
+        if (!g.ends.has(this.#map[e.node] as number)) {
+          this.failures.push(
+            "where only the environment could add work and it holds none, the pair is at no end of the pair alone",
+          );
+          return false;
+        }
+        return true;
+    }
+  }
+
+  result(o: EnvironmentObservation): EnvironmentResult {
+    return {
+      environment: o.environment,
+      complete: o.complete && this.failures.length === 0,
+      states: o.states,
+      transitions: o.transitions,
+      environmentSteps: o.environmentSteps,
+      environmentMoves: o.environmentMoves,
+      reached: this.reached.size,
+      edgesUsed: this.used.size,
+      failures: this.failures,
+      violation: this.violation,
+    };
+  }
+}
+
+/**
  * Enumerates pair `i` of the family `sc` with the environment `env` (free timing, no reduction)
  * and checks it against `graph`, the pair alone's projected graph (`pairGraph` on the same
- * scenario and pair).
+ * scenario and pair), stopping at the first failure. The same as `judgeEnvironment` on
+ * `observeEnvironment`'s result but for the counts, which stop with the enumeration here.
  */
 export function environmentCheck(
   sc: ScenarioDoc,
@@ -58,83 +192,148 @@ export function environmentCheck(
   env: EnvironmentOptions,
   o: EnumerateOptions = {},
 ): EnvironmentResult {
+  const texts: string[] = [];
+  const judge = new Judge(graph, texts);
+  return judge.result(observe(sc, i, c, env, o, texts, judge));
+}
+
+/**
+ * Enumerates pair `i` of the family `sc` with the environment `env` (free timing, no reduction)
+ * to its end, without the pair alone's graph: what it met, for `judgeEnvironment` (another
+ * thread can run this while the pairs alone are enumerated).
+ */
+export function observeEnvironment(
+  sc: ScenarioDoc,
+  i: number,
+  c: ExploreConfig,
+  env: EnvironmentOptions,
+  o: EnumerateOptions = {},
+): EnvironmentObservation {
+  return observe(sc, i, c, env, o, [], null);
+}
+
+/** `observeEnvironment`'s result judged against `graph`, the pair alone's projected graph. */
+export function judgeEnvironment(obs: EnvironmentObservation, graph: PairGraph): EnvironmentResult {
+  const judge = new Judge(graph, obs.texts);
+  for (const e of obs.events) if (!judge.take(e)) break;
+  return judge.result(obs);
+}
+
+/**
+ * The enumeration of both, adding the projections' texts to `texts`: with a `judge`, each event
+ * goes to it at once and the enumeration stops at the first failure; without, the events are kept.
+ */
+function observe(
+  sc: ScenarioDoc,
+  i: number,
+  c: ExploreConfig,
+  env: EnvironmentOptions,
+  o: EnumerateOptions,
+  texts: string[],
+  judge: Judge | null,
+): EnvironmentObservation {
   const mac = macOf(sc, i);
-  // P's node in G_P, or undefined: by the parts' index when G_P has one and the projection is
-  // the default (no text of the whole is built or hashed), else by the text.
-  const index = o.project === undefined ? graph.index : null;
-  const project = o.project ?? projection;
-  const nodeOf = (): number | undefined => {
-    if (index === null) return graph.nodes.get(project(sys, mac));
-    const { key } = projectionKey(sys, mac, index, false);
-    return key === null ? undefined : index.keys.get(key);
-  };
   const sys = pairSystem(sc, i, c, env);
-  const failures: string[] = [];
-  const reached = new Set<number>();
-  const used = new Set<string>();
-  let violation: EnvironmentResult["violation"] = null;
+  const events: ObservedEvent[] = [];
+  let going = true;
+  const met = (e: ObservedEvent): void => {
+    if (judge === null) events.push(e);
+    else if (!judge.take(e)) going = false;
+  };
+  // The local node of P's projection: by the parts' index when the projection is the default (no
+  // text of the whole is built or hashed but for a new node), else by the text.
+  const index: ProjectionIndex | null =
+    o.project === undefined ? { parts: new Map(), keys: new Map() } : null;
+  const project = o.project ?? projection;
+  const byText = new Map<string, number>();
+  const nodeOf = (at: () => string): number => {
+    let text: string;
+    let key: string | null = null;
+    if (index !== null) {
+      const k = projectionKey(sys, mac, index, true);
+      key = k.key as string;
+      const n = index.keys.get(key);
+      if (n !== undefined) return n;
+      text = k.text();
+    } else text = project(sys, mac);
+    let n = byText.get(text);
+    if (n === undefined) {
+      n = texts.length;
+      texts.push(text);
+      byText.set(text, n);
+      met({ kind: "node", node: n, at: at() });
+    }
+    if (key !== null) index?.keys.set(key, n);
+    return n;
+  };
   let environmentSteps = 0;
   let environmentMoves = 0;
-  const start = nodeOf();
-  if (start === undefined) failures.push("at the start: a projection the pair alone lacks");
-  const at: (number | undefined)[] = [start];
-  const r =
-    start === undefined
-      ? { states: 0, transitions: 0, complete: false }
-      : enumerate(
-          sys,
-          o,
-          (en, depth) => {
-            const here = at[depth] as number;
-            reached.add(here);
-            // Stopped, as far as the pair goes: only the environment could add work, and it holds
-            // none (a held worker's release is not such a lane).
-            const rest = en.filter((l) => !ScenarioSystem.isEnvironmentMove(l));
-            const stopped = rest.length === 0;
-            const v = sys.check(stopped);
-            if (v !== null && violation === null) violation = { ...v, path: [] };
-            if ((stopped || rest.every((l) => l === "script")) && !graph.ends.has(here))
-              failures.push(
-                "where only the environment could add work and it holds none, the pair is at no end of the pair alone",
-              );
-            return failures.length === 0;
-          },
-          (lane, path) => {
-            const from = at[path.length - 1] as number;
-            const to = nodeOf();
-            const env = lane.startsWith("env/");
-            if (env) environmentSteps++;
-            if (to === undefined) {
-              failures.push(`after ${path.join(" ")}, a projection the pair alone never reaches`);
-              return false;
-            }
-            if (to !== from) {
-              if (env) environmentMoves++;
-              const e = `${from} ${to}`;
-              if (!graph.edges.has(e))
-                failures.push(`${lane} after ${path.join(" ")} is no step of the pair alone`);
-              else used.add(e);
-            }
+  let violated = false;
+  const violation = (v: { invariant: string; detail: string } | null, path: string[]): void => {
+    if (v === null || violated) return;
+    violated = true;
+    met({ kind: "violation", invariant: v.invariant, detail: v.detail, path });
+  };
+  const visited = new Set<number>();
+  const stopped = new Set<number>();
+  const edges = new Set<string>();
+  const start = nodeOf(() => "");
+  const at: number[] = [start];
+  const r = !going
+    ? { states: 0, transitions: 0, complete: false }
+    : enumerate(
+        sys,
+        o,
+        (en, depth) => {
+          const here = at[depth] as number;
+          // Stopped, as far as the pair goes: only the environment could add work, and it holds
+          // none (a held worker's release is not such a lane).
+          const rest = en.filter((l) => !ScenarioSystem.isEnvironmentMove(l));
+          const stop = rest.length === 0;
+          violation(sys.check(stop), []);
+          if (!visited.has(here)) {
+            visited.add(here);
+            met({ kind: "visit", node: here });
+          }
+          if ((stop || rest.every((l) => l === "script")) && !stopped.has(here)) {
+            stopped.add(here);
+            met({ kind: "stopped", node: here });
+          }
+          return going;
+        },
+        (lane, path) => {
+          const from = at[path.length - 1] as number;
+          const to = nodeOf(() => path.join(" "));
+          const isEnv = lane.startsWith("env/");
+          if (isEnv) environmentSteps++;
+          // As the check has always gone: a new projection first, then the invariants, then the step.
+          if (going) {
             const v = sys.check(false);
-            if (v !== null && violation === null)
-              violation = { invariant: v.invariant, detail: v.detail, path: [...path] };
-            at[path.length] = to;
-            return failures.length === 0;
-          },
-          o.symmetry !== false,
-          (depth) => String(at[depth]),
-        );
+            if (v !== null) violation(v, [...path]);
+          }
+          if (going && to !== from) {
+            if (isEnv) environmentMoves++;
+            const e = `${from} ${to}`;
+            if (!edges.has(e)) {
+              edges.add(e);
+              met({ kind: "edge", from, to, lane, at: path.join(" ") });
+            }
+          }
+          at[path.length] = to;
+          return going;
+        },
+        o.symmetry !== false,
+        (depth) => String(at[depth]),
+      );
   return {
     environment: env,
-    complete: r.complete && failures.length === 0,
+    complete: r.complete && going,
     states: r.states,
     transitions: r.transitions,
     environmentSteps,
     environmentMoves,
-    reached: reached.size,
-    edgesUsed: used.size,
-    failures,
-    violation,
+    texts,
+    events,
   };
 }
 

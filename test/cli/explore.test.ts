@@ -525,6 +525,40 @@ describe("ifsim explore --jobs", () => {
       expect(untimed(b)).toEqual(untimed(a));
     },
   );
+
+  it.each([
+    ["5.1", ["--environment-events", "1"], 0],
+    ["5.0", [], 1],
+  ] as const)(
+    "--every-n on kernel %s: the same JSON with --jobs 1 and 2 (a worker thread checks the environment)",
+    (kernel, more, status) => {
+      if ("skip" in built) {
+        console.warn(`skipped --every-n --jobs 2: ${built.skip}`);
+        return;
+      }
+      const run = (jobs: string): unknown => {
+        const args = [built.cli, "explore", "examples/explore/boot-race-2.yaml", "--every-n"];
+        args.push("--kernel", kernel, ...more, "--jobs", jobs, "--json");
+        let out: string;
+        try {
+          out = execFileSync(process.execPath, args, { encoding: "utf8" });
+          expect(status).toBe(0);
+        } catch (e) {
+          expect((e as { status: number }).status).toBe(status);
+          out = (e as { stdout: string }).stdout;
+        }
+        // Times differ from run to run; nothing else may.
+        return JSON.parse(out, (k, v) => (/(^ms|Ms|PerSecond)$/.test(k) ? 0 : v));
+      };
+      const one = run("1");
+      const two = run("2");
+      expect(two).toEqual(one);
+      expect(JSON.stringify(one)).toMatch(
+        kernel === "5.1" ? /"verified-every-n"/ : /"alone-violated"/,
+      );
+    },
+    120_000,
+  );
 });
 
 describe("ifsim replay", () => {

@@ -6,7 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { everyN, familyOf, pairAlone, pairGraph, projection } from "../../src/explore/cutoff.ts";
 import { enumerate } from "../../src/explore/enumerate.ts";
-import { crossTalk, environmentCheck, graphNames } from "../../src/explore/environment.ts";
+import {
+  crossTalk,
+  environmentCheck,
+  graphNames,
+  judgeEnvironment,
+  observeEnvironment,
+} from "../../src/explore/environment.ts";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { macOf } from "../../src/explore/pair.ts";
@@ -118,6 +124,39 @@ describe("the environment check", () => {
     const b = environmentCheck(sc, 0, g61, C, one, { project: projection });
     expect(a.failures.length).toBeGreaterThan(0);
     expect(a).toEqual(b);
+  });
+
+  it("observed first and judged afterwards (another thread's way), it finds what the check finds", () => {
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const g = pairGraph(sc, 0, C);
+    const one = { udev: 0, linkwatch: true };
+    const obs = observeEnvironment(sc, 0, C, one);
+    // Plain data: it crosses a thread boundary unchanged.
+    expect(structuredClone(obs)).toEqual(obs);
+    expect(judgeEnvironment(obs, g)).toEqual(environmentCheck(sc, 0, g, C, one));
+    // Where the check fails, the same failure and violation; the counts are the whole
+    // enumeration's, where the check stops at the failure.
+    const sc61 = familyOf(bootRaceScenario(2, { kernel: "6.1" }), 2);
+    const g61 = pairGraph(sc61, 0, { kernel: "6.1" });
+    const stopped = environmentCheck(sc, 0, g61, C, one);
+    const judged = judgeEnvironment(obs, g61);
+    expect(stopped.failures).toHaveLength(1);
+    expect(judged.failures).toEqual(stopped.failures);
+    expect(judged.violation).toEqual(stopped.violation);
+    expect([judged.reached, judged.edgesUsed, judged.complete]).toEqual([
+      stopped.reached,
+      stopped.edgesUsed,
+      false,
+    ]);
+    expect(judged.states).toBeGreaterThan(stopped.states);
+    // A projection that sees the environment's events: the first of them fails, either way.
+    const tooFine = (sys: ScenarioSystem, mac: string): string =>
+      `${projection(sys, mac)}|${(sys.p.udev as unknown as Udevd).pending()}`;
+    const gf = pairGraph(sc, 0, C, { project: tooFine });
+    const ev = { udev: 1, linkwatch: false };
+    const f = judgeEnvironment(observeEnvironment(sc, 0, C, ev, { project: tooFine }), gf);
+    expect(f.failures).toEqual(environmentCheck(sc, 0, gf, C, ev, { project: tooFine }).failures);
+    expect(f.failures[0]).toMatch(/^after .*env\/udev, a projection the pair alone never reaches$/);
   });
 
   it("with no udev events and no linkwatch moves it is the pair alone (symmetry off)", () => {

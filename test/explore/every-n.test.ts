@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import { parseExploreArgs } from "../../src/cli/explore-args.ts";
 import { main } from "../../src/cli/main.ts";
 import {
+  type EnvironmentOffload,
   everyN,
+  everyNParallel,
   familyCheck,
   familyOf,
   familyProblem,
@@ -19,6 +21,7 @@ import {
   projection,
   sameGraphs,
 } from "../../src/explore/cutoff.ts";
+import { observeEnvironment } from "../../src/explore/environment.ts";
 import { systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import type { ScenarioSystem } from "../../src/explore/scenario-system.ts";
@@ -196,6 +199,54 @@ describe("the family check", () => {
     },
     60 * 60_000,
   );
+
+  it("with the environment check offloaded (another thread's way): everyN's result; a pair alone that breaks an invariant cancels it", async () => {
+    const log: string[] = [];
+    // In this thread, after the pairs alone (at the first await), unless cancelled by then.
+    const offload: EnvironmentOffload = (job) => {
+      log.push(`start pair ${job.i}`);
+      let cancelled = false;
+      return {
+        result: Promise.resolve().then(() => {
+          if (cancelled) throw new Error("cancelled");
+          return observeEnvironment(job.sc, job.i, job.config, job.environment);
+        }),
+        cancel: () => {
+          if (!cancelled) log.push("cancel");
+          cancelled = true;
+        },
+      };
+    };
+    const c = { kernel: "5.1" };
+    const o = { environmentEvents: 1 };
+    const sc = bootRaceScenario(2, c);
+    const par = await everyNParallel(sc, c, o, offload);
+    expect(par.verdict).toBe("verified");
+    expect({ ...par, ms: 0 }).toEqual({ ...everyN(sc, c, o), ms: 0 });
+    expect(log).toEqual(["start pair 0", "cancel"]);
+    // Linux 5.0: pair 0 alone is violated; the environment check is cancelled before it is read.
+    log.length = 0;
+    const v = await everyNParallel(
+      bootRaceScenario(2, { kernel: "5.0" }),
+      { kernel: "5.0" },
+      {},
+      offload,
+    );
+    expect(v.verdict).toBe("alone-violated");
+    expect(v.environment).toBeNull();
+    expect(log).toEqual(["start pair 0", "cancel"]);
+    // Without symmetry nothing is offloaded (pair 1 alone may differ from pair 0).
+    log.length = 0;
+    let t = 0;
+    const none = await everyNParallel(
+      sc,
+      c,
+      { symmetry: false, now: () => t++ * 1000, deadline: 5 },
+      offload,
+    );
+    expect(none.verdict).toBe("bounded");
+    expect(log).toEqual([]);
+  }, 300_000);
 
   it("a deadline already past leaves the check bounded, not verified", () => {
     let t = 0;
