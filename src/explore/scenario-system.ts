@@ -23,7 +23,7 @@ import {
 } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
-import { sameKeys } from "../sim/clone.ts";
+import { clonePlain, sameData, sameKeys } from "../sim/clone.ts";
 import { globMatch } from "../userspace/bringup.ts";
 import { changedFields } from "./field-scan.ts";
 import {
@@ -180,7 +180,17 @@ interface DevDigest {
   /** The field values themselves: a frozen object that is still the same one is unchanged. */
   readonly raws: readonly unknown[];
   readonly vals: readonly unknown[];
+  /**
+   * For a field holding an object that is not frozen, a copy of the value its text was made
+   * from (`sameData`: still the same, so still the same text); undefined for the others.
+   */
+  readonly copies: readonly unknown[];
   readonly fields: ReadonlyMap<string, string>;
+}
+
+/** A copy of `v` to compare it with later (`DevDigest.copies`), or undefined when it needs none. */
+function copyOf(v: unknown): unknown {
+  return v !== null && typeof v === "object" && !Object.isFrozen(v) ? clonePlain(v) : undefined;
 }
 
 /** A field's value as compared between steps: a primitive itself, an object its JSON text. */
@@ -723,6 +733,22 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    * kernel's other state, udevd, networkd, the rest) whose digests did not change keep the Map
    * of `prev` (the same object), so diffs and fingerprints skip them.
    */
+  /**
+   * The JSON text of `v`, the state under `key` (a kernel subsystem's, QEMU's pairing): the last
+   * text made for `key` while `v` is still equal to the copy kept with it (`sameData`), which
+   * costs a fraction of writing the text again (the PCI bus's state is about 1 KB of text).
+   */
+  #textOf(key: string, v: unknown): string {
+    const hit = this.#texts.get(key);
+    if (hit !== undefined && sameData(v, hit.copy)) return hit.text;
+    const text = JSON.stringify(v);
+    this.#texts.set(key, { copy: clonePlain(v), text });
+    return text;
+  }
+
+  /** `#textOf`'s last text per key, with a copy of the value it was made from. */
+  readonly #texts = new Map<string, { readonly copy: unknown; readonly text: string }>();
+
   #resources(prev: Digests): Digests {
     const p = this.p;
     const k = p.k;
@@ -758,17 +784,20 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         const fields = new Map<string, string>();
         const vals: unknown[] = [];
         const raws: unknown[] = [];
+        const copies: unknown[] = [];
         for (const f of keys) {
           const v = rec[f];
           raws.push(v);
           vals.push(fieldValue(v));
+          copies.push(copyOf(v));
           fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
         }
-        c = { keys, raws, vals, fields };
+        c = { keys, raws, vals, copies, fields };
       } else {
         let fields: Map<string, string> | null = null;
         let vals: unknown[] | null = null;
         let raws: unknown[] | null = null;
+        let copies: unknown[] | null = null;
         // The same primitive, or the same frozen object (a shared constant: it cannot have
         // changed inside): unchanged without building its text. The others are checked below.
         const n = changedFields(old.keys, rec, old.raws, CHANGED);
@@ -776,27 +805,31 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
           const i = CHANGED[j] as number;
           const f = keys[i] as string;
           const v = rec[f];
-          const t = fieldValue(v);
-          if (Object.is(t, old.vals[i])) {
+          // An object still equal to the copy its text was made from has that text.
+          const same = old.copies[i] !== undefined && sameData(v, old.copies[i]);
+          const t = same ? old.vals[i] : fieldValue(v);
+          if (same || Object.is(t, old.vals[i])) {
             if (raws === null) raws = [...old.raws];
             raws[i] = v;
             continue;
           }
-          if (fields === null || vals === null) {
+          if (fields === null || vals === null || copies === null) {
             fields = new Map(old.fields);
             vals = [...old.vals];
+            copies = [...old.copies];
           }
           if (raws === null) raws = [...old.raws];
           raws[i] = v;
           vals[i] = t;
+          copies[i] = copyOf(v);
           fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
         }
         c =
-          fields === null || vals === null
+          fields === null || vals === null || copies === null
             ? raws === null
               ? old
-              : { keys: old.keys, raws, vals: old.vals, fields: old.fields }
-            : { keys: old.keys, raws: raws ?? old.raws, vals, fields };
+              : { keys: old.keys, raws, vals: old.vals, copies: old.copies, fields: old.fields }
+            : { keys: old.keys, raws: raws ?? old.raws, vals, copies, fields };
       }
       devCache.set(ck, c);
       out.set(`dev:${ck}`, c.fields);
@@ -829,8 +862,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     }
     kern.set("ifindex", String(k.state.lastIfindex));
     for (const [s, v] of Object.entries(k.state.subsys))
-      kern.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, JSON.stringify(v));
-    kern.set("qemu:pairing", JSON.stringify(p.machine.state));
+      kern.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, this.#textOf(`subsys:${s}`, v));
+    kern.set("qemu:pairing", this.#textOf("qemu:pairing", p.machine.state));
     put("kernel", kern);
     if (p.udev) {
       const u = new Map<string, string>();

@@ -958,10 +958,11 @@ function upperDevLink(k: Kernel, dev: NetDevice, upper: NetDevice, master: boole
   const info = { upper: upper.ifindex, linking: true, master };
   const pre = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_PRECHANGEUPPER", dev, info));
   if (pre) return pre;
-  // New lists (a device may still share NO_ADJACENCY).
-  if (master) dev.uppers = [{ ifindex: upper.ifindex, master: true }, ...dev.uppers];
-  else dev.uppers = [...dev.uppers, { ifindex: upper.ifindex, master: false }];
-  upper.lowers = [...upper.lowers, { ifindex: dev.ifindex, master }];
+  // New lists, never changed afterwards (a device may still share NO_ADJACENCY): frozen and
+  // shared by snapshots, and a search's digests see that they are the same lists as before.
+  const link = { ifindex: upper.ifindex, master };
+  dev.uppers = sharedConstant(master ? [link, ...dev.uppers] : [...dev.uppers, link]);
+  upper.lowers = sharedConstant([...upper.lowers, { ifindex: dev.ifindex, master }]);
   const ret = notifierToErrno(callNetdeviceNotifiers(k, "NETDEV_CHANGEUPPER", dev, info));
   if (ret) {
     adjacentUnlink(dev, upper);
@@ -971,8 +972,8 @@ function upperDevLink(k: Kernel, dev: NetDevice, upper: NetDevice, master: boole
 }
 
 function adjacentUnlink(dev: NetDevice, upper: NetDevice): void {
-  dev.uppers = dev.uppers.filter((u) => u.ifindex !== upper.ifindex);
-  upper.lowers = upper.lowers.filter((l) => l.ifindex !== dev.ifindex);
+  dev.uppers = sharedConstant(dev.uppers.filter((u) => u.ifindex !== upper.ifindex));
+  upper.lowers = sharedConstant(upper.lowers.filter((l) => l.ifindex !== dev.ifindex));
 }
 
 /**

@@ -1,6 +1,7 @@
 // drivers/pci: a PCI bus with functions at domain:bus:slot.fn addresses, drivers that bind to
 // them (probe) and let go of them (remove), at boot and on hot-plug / hot-unplug.
 
+import { sharedConstant } from "../sim/clone.ts";
 import { bugOn, type Kernel, KernelBug, klog } from "./kernel.ts";
 
 /** What sits in a PCI slot (the hardware side; QEMU's `-device` line). */
@@ -196,7 +197,8 @@ export function pciAddFunction(
     throw new PciAddressError(`PCI slot ${spec.addr} is occupied`);
   }
   const fn: PciFunction = {
-    spec,
+    // The function's description never changes: frozen and shared by snapshots.
+    spec: sharedConstant({ ...spec }),
     devpath: devpathOf(k, spec),
     driver: null,
     drvdata: {},

@@ -2,6 +2,7 @@
 // ("virtio<N>", N from an IDA: the lowest free index) on the virtio bus; a virtio driver
 // (virtio_net) then probes it.
 
+import { sharedConstant } from "../sim/clone.ts";
 import { bugOn, type Kernel } from "./kernel.ts";
 import type { ParentDevice } from "./netdevice.ts";
 import { type PciDriver, type PciFunction, pciRegisterDriver, pciState } from "./pci.ts";
@@ -15,7 +16,7 @@ export interface VirtioDevice {
   /** Feature bits the device offers, by name ("VIRTIO_NET_F_STANDBY", …). */
   readonly offered: readonly string[];
   /** Features the driver accepted (empty until a driver probed). */
-  negotiated: string[];
+  negotiated: readonly string[];
   /** Name of the virtio driver bound to it, or null. */
   driver: string | null;
   /** The virtio driver's data, plain. */
@@ -33,6 +34,9 @@ export interface VirtioDriver {
 }
 
 const SUBSYS = "virtio";
+
+/** No features negotiated (before a driver binds, or after its probe failed). */
+const NO_FEATURES: readonly string[] = sharedConstant([] as string[]);
 
 /** PCI models virtio_pci binds to, with the virtio device type and the features offered. */
 const VIRTIO_MODELS: Readonly<
@@ -87,11 +91,12 @@ function bindVirtioDriver(k: Kernel, vdev: VirtioDevice, fn: PciFunction): void 
   for (const drv of drivers(k).values()) {
     if (drv.deviceType !== vdev.deviceType) continue;
     vdev.driver = drv.name;
-    vdev.negotiated = vdev.offered.filter((f) => drv.features.includes(f));
+    // Feature lists are replaced, never changed: frozen and shared by snapshots.
+    vdev.negotiated = sharedConstant(vdev.offered.filter((f) => drv.features.includes(f)));
     const ret = drv.probe(k, vdev, fn);
     if (ret) {
       vdev.driver = null;
-      vdev.negotiated = [];
+      vdev.negotiated = NO_FEATURES;
       vdev.priv = {};
     }
     return;
@@ -112,8 +117,8 @@ export const VIRTIO_PCI_DRIVER: PciDriver = {
     const vdev: VirtioDevice = {
       index: lowestFreeIndex(k),
       deviceType: m.type,
-      offered: m.features(fn),
-      negotiated: [],
+      offered: sharedConstant([...m.features(fn)]),
+      negotiated: NO_FEATURES,
       driver: null,
       priv: {},
     };

@@ -3,7 +3,7 @@ import { fc, it } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
-import { clonePlain, sharedConstant } from "../../src/sim/clone.ts";
+import { clonePlain, sameData, sharedConstant } from "../../src/sim/clone.ts";
 import { testSeed } from "../_helpers/seed.ts";
 
 describe("clonePlain", () => {
@@ -145,3 +145,54 @@ describe(`clonePlain properties (seed ${testSeed()})`, () => {
     expect(isDeepStrictEqual(clonePlain(v), structuredClone(v))).toBe(true);
   });
 });
+
+describe("sameData", () => {
+  // Plain data as the model holds it: objects with short keys (a few of them, so that two
+  // values often share keys in another order), arrays, numbers, strings, booleans, null,
+  // undefined fields.
+  const data = fc.letrec((t) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom("a", "b", "", null, true, false, undefined, Number.NaN, -0),
+      fc.array(t("value"), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom("a", "b", "c"), t("value"), {
+        maxKeys: 3,
+        noNullPrototype: true,
+      }),
+    ),
+  })).value;
+
+  it.prop([data, data], { seed: testSeed(), numRuns: 2000 })(
+    "says yes only when JSON.stringify writes the same text",
+    (a, b) => {
+      if (sameData(a, b)) expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    },
+  );
+
+  it.prop([data], { seed: testSeed(), numRuns: 500 })(
+    "a copy is the same data (unless it holds an undefined field or NaN)",
+    (a) => {
+      if (!hasUndefinedOrNaN(a)) expect(sameData(a, clonePlain(a))).toBe(true);
+    },
+  );
+
+  it("tells apart another order of keys, another length, another value, and non-plain objects", () => {
+    expect(sameData({ a: 1, b: [1, { c: 2 }] }, { a: 1, b: [1, { c: 2 }] })).toBe(true);
+    expect(sameData({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(false);
+    expect(sameData([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameData({ a: { b: 1 } }, { a: { b: 2 } })).toBe(false);
+    expect(sameData({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(sameData([], {})).toBe(false);
+    expect(sameData(new Map([[1, 2]]), new Map([[1, 3]]))).toBe(false);
+    const frozen = sharedConstant({ x: [1] });
+    expect(sameData({ f: frozen }, { f: frozen })).toBe(true);
+  });
+});
+
+/** Whether `v` holds an undefined field or element, or NaN, anywhere. */
+function hasUndefinedOrNaN(v: unknown): boolean {
+  if (v === undefined || Number.isNaN(v)) return true;
+  if (v === null || typeof v !== "object") return false;
+  return Object.values(v).some(hasUndefinedOrNaN);
+}
