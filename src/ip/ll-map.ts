@@ -72,13 +72,23 @@ export class LlMap {
   /** Stored name → the entry holding it, or (rare: an old name seen again) all of them. */
   readonly #byName = new Map<string, Held | Held[]>();
   #seq = 0;
+  /**
+   * The snapshot the cache holds exactly (the last one `save` made or `load` loaded), or null
+   * once it changed since: `save` returns it again and `load` of it has nothing to do (a search
+   * saves and restores at every branch, and most steps leave the cache as it was).
+   */
+  #base: LlMapSnapshot | null = null;
 
   constructor(k: Kernel) {
     this.#k = k;
   }
 
-  /** Saves the cache (a deep copy): the entries by index and each bucket's list, newest first. */
+  /**
+   * Saves the cache (a deep copy, never changed afterwards): the entries by index and each
+   * bucket's list, newest first. While the cache is unchanged, the same snapshot again.
+   */
   save(): LlMapSnapshot {
+    if (this.#base !== null) return this.#base;
     const byIndex = new Map<number, LlEntry>();
     const lists = new Map<number, Held[]>();
     for (const e of this.#byIndex.values()) {
@@ -104,11 +114,14 @@ export class LlMap {
     // The index map in the cache's own order (the copies are shared with the buckets).
     const ordered = new Map<number, LlEntry>();
     for (const i of this.#byIndex.keys()) ordered.set(i, byIndex.get(i) as LlEntry);
-    return { byIndex: ordered, buckets };
+    this.#base = { byIndex: ordered, buckets };
+    return this.#base;
   }
 
   /** Restores what `save` returned, in place (a fresh copy, so it can be loaded again). */
   load(s: LlMapSnapshot): void {
+    if (s === this.#base) return;
+    this.#base = s;
     this.#byIndex.clear();
     this.#byName.clear();
     this.#seq = 0;
@@ -155,6 +168,7 @@ export class LlMap {
 
   /** hlist_add_head into `bucket`. */
   #hash(e: Held, bucket: number): void {
+    this.#base = null;
     e.bucket = bucket;
     e.seq = ++this.#seq;
   }
@@ -168,7 +182,10 @@ export class LlMap {
     }
     if (im) {
       if (im.name !== link.ifname) this.#hash(im, this.#bucketOf(link.ifname));
-      im.flags = link.flags;
+      if (im.flags !== link.flags) {
+        im.flags = link.flags;
+        this.#base = null;
+      }
       return;
     }
     const e: Held = {
@@ -178,6 +195,7 @@ export class LlMap {
       bucket: 0,
       seq: 0,
     };
+    this.#base = null;
     this.#byIndex.set(e.index, e);
     this.#nameAdd(e);
     this.#hash(e, this.#bucketOf(link.ifname));
@@ -187,6 +205,7 @@ export class LlMap {
   drop(index: number): void {
     const im = this.#byIndex.get(index);
     if (!im) return;
+    this.#base = null;
     this.#nameRemove(im);
     this.#byIndex.delete(index);
   }

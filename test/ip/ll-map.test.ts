@@ -50,6 +50,23 @@ class ListLlMap {
     this.#unhash(im, this.#where.get(index) as number);
     this.byIndex.delete(index);
   }
+  /** A deep copy (entries shared by the index and the buckets stay shared). */
+  copy(): ListLlMap {
+    const c = new ListLlMap();
+    const of = new Map<object, { index: number; name: string; flags: number }>();
+    for (const [i, e] of this.byIndex) {
+      const x = { ...e };
+      of.set(e, x);
+      c.byIndex.set(i, x);
+    }
+    for (const [b, l] of this.buckets)
+      c.buckets.set(
+        b,
+        l.map((e) => of.get(e) ?? { ...e }),
+      );
+    for (const [i, b] of this.#where) c.#where.set(i, b);
+    return c;
+  }
   lookup(name: string): number {
     return (this.buckets.get(this.#bucket(name)) ?? []).find((e) => e.name === name)?.index ?? 0;
   }
@@ -72,11 +89,18 @@ const op = fc.oneof(
   fc.record({
     kind: fc.constantFrom("RTM_NEWLINK" as const, "RTM_DELLINK" as const),
     ifindex: fc.integer({ min: 1, max: 6 }),
-    name: fc.constantFrom(...NAMES),
+    // Often one of two names, so that an entry is seen again under its own name (a flags
+    // change) or under the other (a rename).
+    name: fc.oneof(
+      fc.constantFrom(NAMES[0] as string, NAMES[1] as string),
+      fc.constantFrom(...NAMES),
+    ),
     flags: fc.integer({ min: 0, max: 3 }),
   }),
   fc.record({ kind: fc.constant("drop" as const), ifindex: fc.integer({ min: 1, max: 6 }) }),
   fc.record({ kind: fc.constant("reload" as const) }),
+  fc.record({ kind: fc.constant("mark" as const) }),
+  fc.record({ kind: fc.constant("back" as const) }),
 );
 
 describe("LlMap", () => {
@@ -85,12 +109,14 @@ describe("LlMap", () => {
     expect(namehash(NAMES[0] as string) & 1023).toBe(namehash(NAMES[1] as string) & 1023);
   });
 
-  test.prop([fc.array(op, { maxLength: 60 })], { numRuns: 300 })(
+  test.prop([fc.array(op, { maxLength: 60, size: "medium" })], { numRuns: 300 })(
     "answers every lookup as iproute2's bucket lists do, across save and load",
     (ops) => {
       const k = createKernel({ kernel: "6.18", clock: new VirtualClock(), rng: new Rng(1) });
       const m = new LlMap(k);
-      const ref = new ListLlMap();
+      let ref = new ListLlMap();
+      // "mark" saves; "back" loads that save again later (a search's restore of a branch point).
+      let marked: { snap: ReturnType<LlMap["save"]>; ref: ListLlMap } | null = null;
       for (const o of ops) {
         if (o.kind === "drop") {
           m.drop(o.ifindex);
@@ -101,6 +127,15 @@ describe("LlMap", () => {
           for (const [b, l] of s.buckets)
             expect(l.map((e) => e.index)).toEqual((ref.buckets.get(b) ?? []).map((e) => e.index));
           m.load(s);
+          // Saved again unchanged: the same snapshot.
+          expect(m.save()).toBe(s);
+        } else if (o.kind === "mark") {
+          marked = { snap: m.save(), ref: ref.copy() };
+        } else if (o.kind === "back") {
+          if (marked !== null) {
+            m.load(marked.snap);
+            ref = marked.ref.copy();
+          }
         } else {
           const link = { ifindex: o.ifindex, ifname: o.name, flags: o.flags };
           m.remember(o.kind, link);
