@@ -307,10 +307,13 @@ export async function everyNParallel(
   // Read only when the pairs alone leave the check to do: a failure before that is no one's.
   job?.result.catch(() => undefined);
   try {
-    // A pair alone that breaks an invariant or is cut short ends the check before the
-    // environment: the other thread's work would be lost, and it slows this one.
-    const s = everyNStart(sc, c, o, (g) => {
-      if (g.violation !== null || !g.complete) job?.cancel();
+    // A pair alone that breaks an invariant (as soon as it is found) or is cut short ends the
+    // check before the environment: the other thread's work would be lost, and it slows this one.
+    const s = everyNStart(sc, c, o, {
+      violation: () => job?.cancel(),
+      pair: (g) => {
+        if (!g.complete) job?.cancel();
+      },
     });
     if ("result" in s) return s.result;
     const environment: EnvironmentResult[] = [];
@@ -356,7 +359,7 @@ function everyNStart(
   sc: ScenarioDoc,
   c: ExploreConfig,
   o: EveryNOptions,
-  onPair?: (g: PairGraph) => void,
+  on: { readonly violation?: () => void; readonly pair?: (g: PairGraph) => void } = {},
 ):
   | { result: EveryNResult }
   | {
@@ -374,8 +377,8 @@ function everyNStart(
   const sc2 = familyOf(sc, 2);
   // Every pair of the file alone (each on its own slots): its graph, its verdict, its names.
   const every = Array.from({ length: pairs }, (_, i) => {
-    const g = pairGraph(sc, i, c, o);
-    onPair?.(g);
+    const g = pairGraph(sc, i, c, o, on.violation);
+    on.pair?.(g);
     return g;
   });
   const graphs = every.slice(0, 2);

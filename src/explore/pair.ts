@@ -347,12 +347,16 @@ export function pairSystem(
   });
 }
 
-/** Enumerates pair `i` of `sc` alone and returns its projected graph. */
+/**
+ * Enumerates pair `i` of `sc` alone and returns its projected graph. `onViolation` is called
+ * when the first violation is found (the enumeration goes on: the graph is the whole one).
+ */
 export function pairGraph(
   sc: ScenarioDoc,
   i: number,
   c: ExploreConfig,
   o: EnumerateOptions = {},
+  onViolation?: () => void,
 ): PairGraph {
   const mac = macOf(sc, i);
   const sys = pairSystem(sc, i, c);
@@ -391,7 +395,10 @@ export function pairGraph(
       // The script (one settle) is no pair's: it ends once every other lane is idle, and its
       // steps change no projection.
       const v = sys.check(en.length === 0);
-      if (v !== null && violation === null) violation = { ...v, path: [] };
+      if (v !== null && violation === null) {
+        violation = { ...v, path: [] };
+        onViolation?.();
+      }
       if (en.length === 0 || en.every((l) => l === "script")) ends.add(here);
       return true;
     },
@@ -404,8 +411,10 @@ export function pairGraph(
         if (lane === "script") scriptMoves++;
       }
       const v = sys.check(false);
-      if (v !== null && violation === null)
+      if (v !== null && violation === null) {
         violation = { invariant: v.invariant, detail: v.detail, path: [...path] };
+        onViolation?.();
+      }
       return true;
     },
     false,
