@@ -986,7 +986,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   // ---- state keys ----
 
   key(symmetric: boolean): StateKey {
-    const { work, linkwatch, times, workers } = timerKey(this.p, this.view);
+    const { work, linkwatch, times, workers } = timerKey(this.p, this.view, this.#workerTexts());
     const parts: [string, unknown][] = [];
     for (const m of this.#digests.values())
       for (const [r, d] of m) {
@@ -1014,7 +1014,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    * their own items instead of their text (any fixed order of the pairs gives a sound key).
    */
   fingerprint(symmetric: boolean): StateKey {
-    const { work, linkwatch, times, workers } = timerKey(this.p, this.view);
+    const { work, linkwatch, times, workers } = timerKey(this.p, this.view, this.#workerTexts());
     const out: [number, number] = [0x2545f491, 0x6a09e667];
     if (!symmetric) {
       const acc: [number, number] = [0, 0];
@@ -1135,6 +1135,17 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
         return i < 0 ? undefined : (slot.get(i) ?? i);
       },
     };
+  }
+
+  /**
+   * The udev workers' texts of the current state's digests (`udev:w<i>`, in order: each the
+   * JSON of the worker's job in udevd's `explorerView()`), for `timerKey`.
+   */
+  #workerTexts(): string[] | undefined {
+    if (!this.p.udev) return undefined;
+    const out: string[] = [];
+    for (const [r, d] of this.#digests.get("udev") ?? []) if (r.startsWith("udev:w")) out.push(d);
+    return out;
   }
 
   /** A resource's item hash without symmetry (cached per resource while its digest stays). */

@@ -92,12 +92,21 @@ function scriptState(p: PreparedRun, now: number): unknown {
   };
 }
 
-/** The timers of the run's current state in the given view. */
-export function timerKey(p: PreparedRun, view: StateView): TimerKey {
+/**
+ * The timers of the run's current state in the given view. `workerTexts`, when given, are the
+ * udev workers' texts as the views but "exact" key them (`JSON.stringify` of each worker of
+ * udevd's `explorerView()`, in order), made already by the caller.
+ */
+export function timerKey(
+  p: PreparedRun,
+  view: StateView,
+  workerTexts?: readonly string[],
+): TimerKey {
   const now = p.w.now();
   const k = p.k;
   const lw = k.state.linkwatch;
-  const uv = p.udev?.explorerView();
+  const texts = view !== "exact" && workerTexts !== undefined ? [...workerTexts] : undefined;
+  const uv = texts === undefined ? p.udev?.explorerView() : undefined;
   if (view === "free") {
     // Per kind, the order its items run in (due, then queue order); across kinds no order.
     const byKind = [...k.state.work]
@@ -116,7 +125,7 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
         script: sv ? { ...sv, wait: sv.wait && { kind: sv.wait.kind }, settleSince: null } : null,
         qemuJob: p.qemu.explorerView?.() ?? null,
       },
-      workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
+      workers: texts ?? (uv ? uv.workers.map((j) => JSON.stringify(j)) : []),
     };
   }
   const work = [...k.state.work]
@@ -127,14 +136,14 @@ export function timerKey(p: PreparedRun, view: StateView): TimerKey {
       work: work.map((x) => [x[0], x[1]]),
       linkwatch: { ...lw, nextEvent: null },
       times: null,
-      workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
+      workers: texts ?? (uv ? uv.workers.map((j) => JSON.stringify(j)) : []),
     };
   if (view === "coarse") {
     return {
       work,
       linkwatch: { ...lw, nextEvent: typeof lw.nextEvent === "number" ? lw.nextEvent - now : null },
       times: null,
-      workers: uv ? uv.workers.map((j) => JSON.stringify(j)) : [],
+      workers: texts ?? (uv ? uv.workers.map((j) => JSON.stringify(j)) : []),
     };
   }
   const linkwatch = { ...lw, nextEvent: rel(lw.nextEvent, now) };
