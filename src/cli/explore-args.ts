@@ -108,7 +108,7 @@ searches the file at its own N instead:
                      pair is on linkwatch's list) and check that it stays within the pair
                      alone's graph. Passed: "verified (every N; cutoff 1)"; else the file
                      is searched at its own N under free timing and that report follows.
-                     The boot race (Linux 5.1, two pairs) takes 11–18 s on 2 CPUs
+                     The boot race (Linux 5.1, two pairs) takes 8–12 s on 2 CPUs
   --search           search a family of pairs at its own N, state by state, not --every-n
   --cross-check      with --every-n: also enumerate every reachable state and transition of
                      two pairs and check each pair against the pair alone (the boot race on
