@@ -110,15 +110,15 @@ searches the file at its own N instead:
                      is searched at its own N under free timing and that report follows.
                      The boot race (Linux 5.1, two pairs) takes 8–12 s on 2 CPUs
   --search           search a family of pairs at its own N, state by state, not --every-n
-  --cross-check      with --every-n: also enumerate every reachable state and transition of
-                     two pairs and check each pair against the pair alone (the boot race on
-                     5.1: 350 078 states, about 11 min; up to a permutation of the pairs and
-                     of udev's workers unless --no-symmetry: 609 160, 17 min)
+  --cross-check      implies --every-n: also enumerate every reachable state and transition
+                     of two pairs and check each pair against the pair alone (the boot race
+                     on 5.1: 350 078 states, about 11 min; up to a permutation of the pairs
+                     and of udev's workers unless --no-symmetry: 609 160, 17 min)
   --environment-events K
-                     with --every-n: other devices' udev events queued or held at once
+                     implies --every-n: other devices' udev events queued or held at once
                      (default: udev's workers, so the environment can hold every one)
   --environment-linkwatch listed|always
-                     with --every-n: when the environment may queue the linkwatch work:
+                     implies --every-n: when the environment may queue the linkwatch work:
                      while a device of the pair is on linkwatch's list (listed, the default:
                      before that a run changes nothing of the pair) or at every step (always:
                      the broad environment, about 1.3 times the states)
@@ -424,9 +424,20 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   } else if (o["shard-out"] !== undefined) return { usage: "--shard-out needs --shard K/N" };
   if (o.estimate && o.random !== undefined)
     return { usage: "--estimate sizes the exhaustive search: not with --random" };
-  if (o["every-n"]) {
+  // --cross-check, --environment-events and --environment-linkwatch belong to the every-N
+  // check: they ask for it (a family file gets it by default anyway).
+  const implied = (["cross-check", "environment-events", "environment-linkwatch"] as const).find(
+    (f) => o[f] !== undefined,
+  );
+  if (implied !== undefined && o.search && !o["every-n"])
+    return { usage: `--${implied} goes with --every-n, not with --search` };
+  const everyN = o["every-n"] === true || implied !== undefined;
+  const everyNFlag = o["every-n"] ? "--every-n" : `--every-n (which --${implied} asks for)`;
+  if (everyN) {
     if (o.timing !== undefined && o.timing !== "free")
-      return { usage: `--every-n decides under --timing free (every latency), not "${o.timing}"` };
+      return {
+        usage: `${everyNFlag} decides under --timing free (every latency), not "${o.timing}"`,
+      };
     for (const [flag, set] of [
       ["--random", o.random],
       ["--estimate", o.estimate],
@@ -438,12 +449,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ] as const)
       if (set !== undefined)
         return {
-          usage: `--every-n enumerates without reduction: not with ${flag}`,
+          usage: `${everyNFlag} enumerates without reduction: not with ${flag}`,
         };
     if (o.search) return { usage: "--search and --every-n: give one" };
-  } else
-    for (const flag of ["cross-check", "environment-events", "environment-linkwatch"] as const)
-      if (o[flag] !== undefined) return { usage: `--${flag} goes with --every-n` };
+  }
   // A family of identical pairs is decided for every N unless a search is asked for, by --search
   // or by an option that shapes the search.
   const searchAsked =
@@ -526,9 +535,9 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(o["shard-out"] !== undefined ? { shardOut: o["shard-out"] } : {}),
     ...(o.estimate ? { estimate: true } : {}),
     estimateWalks: nums["estimate-walks"] ?? 200,
-    ...(o["every-n"] ? { everyN: true, timing: "free" as Timing } : {}),
+    ...(everyN ? { everyN: true, timing: "free" as Timing } : {}),
     ...(o["cross-check"] ? { crossCheck: true } : {}),
-    ...(!o["every-n"] && !searchAsked ? { everyNIfFamily: true } : {}),
+    ...(!everyN && !searchAsked ? { everyNIfFamily: true } : {}),
     ...(environmentEvents !== undefined ? { environmentEvents } : {}),
     ...(environmentLinkwatch !== undefined ? { environmentLinkwatch } : {}),
   };

@@ -272,12 +272,31 @@ describe("ifsim explore --every-n", () => {
       ],
       [["examples/explore/boot-race.yaml", "--every-n"], /at least two pairs/],
       [[FAMILY, "--every-n", "--invariants", "expect"], /expect is about the whole machine/],
-      [[FAMILY, "--cross-check"], /--cross-check goes with --every-n/],
-      [[FAMILY, "--environment-events", "2"], /--environment-events goes with --every-n/],
-      [[FAMILY, "--every-n", "--environment-events", "x"], /takes a count from 0 to 64/],
       [
-        [FAMILY, "--environment-linkwatch", "always"],
-        /--environment-linkwatch goes with --every-n/,
+        [FAMILY, "--search", "--cross-check"],
+        /--cross-check goes with --every-n, not with --search/,
+      ],
+      [
+        [FAMILY, "--search", "--environment-events", "2"],
+        /--environment-events goes with --every-n, not with --search/,
+      ],
+      [
+        [FAMILY, "--environment-events", "1", "--random", "5"],
+        /--every-n \(which --environment-events asks for\) enumerates without reduction: not with --random/,
+      ],
+      [
+        [FAMILY, "--cross-check", "--timing", "any"],
+        /--every-n \(which --cross-check asks for\) decides under --timing free/,
+      ],
+      [[FAMILY, "--every-n", "--environment-events", "x"], /takes a count from 0 to 64/],
+      [[FAMILY, "--environment-events", "x"], /takes a count from 0 to 64/],
+      [
+        [FAMILY, "--search", "--environment-linkwatch", "always"],
+        /--environment-linkwatch goes with --every-n, not with --search/,
+      ],
+      [
+        ["examples/explore/seed-race.yaml", "--environment-events", "1"],
+        /not a family of identical failover pairs/,
       ],
       [[FAMILY, "--every-n", "--environment-linkwatch", "often"], /takes listed or always/],
     ] as const) {
@@ -292,6 +311,20 @@ describe("ifsim explore --every-n", () => {
     expect(parsed()).not.toHaveProperty("environmentLinkwatch");
     for (const mode of ["listed", "always"])
       expect(parsed("--environment-linkwatch", mode)).toMatchObject({ environmentLinkwatch: mode });
+  });
+
+  it("the every-N options ask for --every-n: given alone, they are the every-N check's", () => {
+    for (const more of [
+      ["--environment-events", "1"],
+      ["--environment-linkwatch", "always"],
+      ["--cross-check"],
+    ])
+      expect(parseExploreArgs([FAMILY, ...more]), more.join(" ")).toMatchObject({
+        everyN: true,
+        timing: "free",
+      });
+    expect(parseExploreArgs([FAMILY])).toMatchObject({ everyNIfFamily: true });
+    expect(parseExploreArgs([FAMILY])).not.toHaveProperty("everyN");
   });
 
   it("Linux 5.0: violated by the pair alone, then re-checked on the file's two pairs (JSON, exit 1)", async () => {
