@@ -17,6 +17,11 @@
 // is released at any time, events arrive at any time). It has at most `udev` other events at
 // once (`everyN`: udev's workers, so it can hold all of them). Why the pair with the environment
 // covers every N, and which parts of that are argued rather than checked: docs/performance.md.
+//
+// The check runs in line (`environmentCheck`: against G_P as it goes, stopping at the first
+// failure) or in two halves (`observeEnvironment` records what the enumeration meets, in order,
+// without G_P; `judgeEnvironment` compares that record with G_P afterwards), so that another
+// thread can enumerate while G_P is being built (`everyNParallel`).
 
 import type { ScenarioDoc } from "../scenario/schema.ts";
 import { globMatch } from "../userspace/bringup.ts";
