@@ -16,9 +16,9 @@
 // capped search reports "bounded", which is inconclusive. Figures only, no assertions; a
 // disagreement between the verdicts of finished searches is printed as such (it would be a bug).
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { everyN } from "../src/explore/cutoff.ts";
+import { type EnvironmentOffload, everyN, everyNParallel } from "../src/explore/cutoff.ts";
 import { exploreScenario, systemFor, walkForViolation } from "../src/explore/explore.ts";
 import { bootRaceScenario } from "../src/explore/families.ts";
 import { type SearchResult, search } from "../src/explore/search.ts";
@@ -97,7 +97,7 @@ console.log("  (to quiescence) explored; hashing and sleep sets cut the others s
 
 // IFSIM_BENCH_EXPLORE_ONLY=every-n: part 5 only.
 if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "every-n") {
-  everyNPart();
+  await everyNPart();
   process.exit(0);
 }
 
@@ -208,23 +208,49 @@ for (const [label, sc, kernel] of [
 
 // ---- 5. a verdict for every N (--every-n): the environment against two pairs ----
 
-/** Part 5: `everyN` on the boot race family (IFSIM_BENCH_EXPLORE_ONLY=every-n: this part only). */
-function everyNPart(): void {
+/**
+ * Part 5: `everyN` on the boot race family (IFSIM_BENCH_EXPLORE_ONLY=every-n: this part only), in
+ * line and, when the workers are built (`npm run bench` builds them), with pair 0's environment
+ * check on a worker thread (`everyNParallel`, what `ifsim explore` does with --jobs 2 or more).
+ */
+async function everyNPart(): Promise<void> {
   console.log(
     "\nboot race family (2 udev workers), a verdict for every N (--every-n, free timing)",
   );
   console.log(
     "  default = each pair alone + one pair against the environment; the two-pair enumeration (--cross-check) is not run here (about 11 min)",
   );
+  const built = "../dist/cli/explore-worker.js";
+  const offload = existsSync(new URL(built, import.meta.url))
+    ? (
+        (await import(built)) as { environmentOffload: () => EnvironmentOffload | null }
+      ).environmentOffload()
+    : null;
+  if (offload === null)
+    console.log(
+      "  (no built worker: npm run build for the column with the environment on a thread)",
+    );
+  // An untimed run first (Linux 5.0, about 2 s), so that neither column pays for the JIT.
+  everyN(bootRaceScenario(2, { kernel: "5.0" }), { kernel: "5.0" });
   for (const kernel of ["5.1", "6.1", "5.0"]) {
+    const sc = bootRaceScenario(2, { kernel });
     const t0 = now();
-    const r = everyN(bootRaceScenario(2, { kernel }), { kernel }, { now });
+    const r = everyN(sc, { kernel }, { now });
+    const inLine = now() - t0;
     const e = r.environment?.[0];
     const env = e
       ? `environment: ${int(e.states)} states, ${int(e.transitions)} transitions`
       : "environment: not run";
+    let threaded = "";
+    if (offload !== null) {
+      const t1 = now();
+      const p = await everyNParallel(sc, { kernel }, { now }, offload);
+      const ms = now() - t1;
+      const same = p.verdict === r.verdict && p.environment?.[0]?.states === e?.states;
+      threaded = `   with a thread ${(ms / 1000).toFixed(1)} s (×${(inLine / ms).toFixed(2)})${same ? "" : " DIFFERENT RESULT"}`;
+    }
     console.log(
-      `  ${kernel.padEnd(4)} ${r.verdict.padEnd(15)} alone: ${int(r.alone[0]?.states ?? 0)} states   ${env}   ${((now() - t0) / 1000).toFixed(1)} s`,
+      `  ${kernel.padEnd(4)} ${r.verdict.padEnd(15)} alone: ${int(r.alone[0]?.states ?? 0)} states   ${env}   in line ${(inLine / 1000).toFixed(1)} s${threaded}`,
     );
   }
   console.log(
@@ -401,6 +427,6 @@ for (let n = 1; n <= 14; n++) {
   console.log(`  ${String(n).padStart(3)} ${probe}   ${dpor}`);
 }
 
-everyNPart();
+await everyNPart();
 
 console.log(`\nexplore bench: ${((now() - tStart) / 1000).toFixed(1)} s wall`);
