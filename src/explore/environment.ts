@@ -37,10 +37,13 @@ import {
 } from "./pair.ts";
 import { type EnvironmentOptions, ScenarioSystem } from "./scenario-system.ts";
 
-/** What the environment check found for one pair and one bound. */
-export interface EnvironmentResult {
+/** The enumeration's counts, which the check's result and its observation share. */
+interface EnvironmentCounts {
   environment: EnvironmentOptions;
-  /** Every reachable state and transition checked (the deadline did not cut it short). */
+  /**
+   * Every reachable state and transition checked (the deadline did not cut it short); in an
+   * observation, that the enumeration ran out (no deadline, no stop).
+   */
   complete: boolean;
   states: number;
   transitions: number;
@@ -48,6 +51,10 @@ export interface EnvironmentResult {
   environmentSteps: number;
   /** Of those, the ones that changed the pair's projection (each one of its steps). */
   environmentMoves: number;
+}
+
+/** What the environment check found for one pair and one bound. */
+export interface EnvironmentResult extends EnvironmentCounts {
   /** Projections and steps of the pair alone this system reached. */
   reached: number;
   edgesUsed: number;
@@ -64,14 +71,7 @@ export interface EnvironmentResult {
  * was taken, each projection the first time a state of it was visited and the first time such a
  * state was stopped, and the first violation. Plain data: it crosses to another thread as it is.
  */
-export interface EnvironmentObservation {
-  environment: EnvironmentOptions;
-  /** The enumeration ran out (no deadline, no stop). */
-  complete: boolean;
-  states: number;
-  transitions: number;
-  environmentSteps: number;
-  environmentMoves: number;
+export interface EnvironmentObservation extends EnvironmentCounts {
   /** The projections' texts, by local node (in the order first reached). */
   texts: string[];
   events: ObservedEvent[];
