@@ -7,7 +7,7 @@
 // P's projection keeps: P's devices (ifindexes as roles, `eth<n>` names as `eth#`: the ifindex,
 // the eth number and the virtio index are global counters), udev's database entries, pending
 // events (queued or held by a worker: a worker may hold an event as long as it likes, so the two
-// are the same to P) and renames for P's devices, bring-up's handling of P's link, P's devices
+// are the same to P) and the renames udevd made of P's devices (as a set), bring-up's handling of P's link, P's devices
 // on linkwatch's list and P's pending kernel work. The per-pair invariants (`no-ebusy-to-udev`,
 // `failover-named`) read only that.
 
@@ -237,11 +237,17 @@ function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): Proj
     if (cache) DB_TEXT.set(e, { roles, text });
     return text;
   });
-  const renames = u
-    ? u.renames
-        .filter((r) => role.has(r.ifindex))
-        .map((r) => [ifx(r.ifindex), r.from, r.to, r.errno])
-    : [];
+  // udevd's renames of P's devices as a set: each once, in the order of their texts. The order
+  // and repetitions are history that nothing reads (udevd only appends to its list; the
+  // invariants and the cross-talk check read which renames were made, from and to which names,
+  // and with which result), and keeping them told apart states with one future (about half of
+  // the pair alone's states on the boot race: docs/performance.md, "Renames as a set").
+  const renamed = new Set<string>();
+  if (u)
+    for (const r of u.renames)
+      if (role.has(r.ifindex))
+        renamed.add(withRoles(JSON.stringify([ifx(r.ifindex), r.from, r.to, r.errno]), ifx));
+  const renames = `[${[...renamed].sort().join(",")}]`;
   const b = p.bringup?.explorerView();
   const bringup = b
     ? {
@@ -264,12 +270,12 @@ function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): Proj
   // The text is `{"devs":[…],"pending":…,"db":[…],"renames":…}` (joinParts): the rewriting
   // never matches across a part's ends (each part is a whole JSON value), so rewriting the parts
   // is rewriting the whole.
-  const tail = JSON.stringify({
-    renames,
+  // (The renames' text is made above, roles in: rewriting it again changes nothing.)
+  const tail = `{"renames":${renames},${JSON.stringify({
     bringup,
     linkwatch: k.state.linkwatch.list.filter((i) => role.has(i)).map(ifx),
     work,
-  });
+  }).slice(1)}`;
   const rest = withRoles(`${JSON.stringify(pending)}\n${tail}`, ifx);
   return { devs, db, rest };
 }
