@@ -108,12 +108,12 @@ searches the file at its own N instead:
                      pair is on linkwatch's list) and check that it stays within the pair
                      alone's graph. Passed: "verified (every N; cutoff 1)"; else the file
                      is searched at its own N under free timing and that report follows.
-                     The boot race (Linux 5.1, two pairs) takes 8–12 s on 2 CPUs
+                     The boot race (Linux 5.1, two pairs) takes 6.5–9.5 s on 2 CPUs
   --search           search a family of pairs at its own N, state by state, not --every-n
   --cross-check      implies --every-n: also enumerate every reachable state and transition
                      of two pairs and check each pair against the pair alone (the boot race
-                     on 5.1: 350 078 states, about 11 min; up to a permutation of the pairs
-                     and of udev's workers unless --no-symmetry: 609 160, 17 min)
+                     on 5.1: 126 569 states, about 3 min; up to a permutation of the pairs
+                     and of udev's workers unless --no-symmetry: 211 927, 4 min)
   --environment-events K
                      implies --every-n: other devices' udev events queued or held at once
                      (default: udev's workers, so the environment can hold every one)
