@@ -218,7 +218,7 @@ async function everyNPart(): Promise<void> {
     "\nboot race family (2 udev workers), a verdict for every N (--every-n, free timing)",
   );
   console.log(
-    "  default = each pair alone + one pair against the environment; the two-pair enumeration (--cross-check) is not run here (about 11 min)",
+    "  default = each pair alone + one pair against the environment; the two-pair enumeration (--cross-check) is not run here (about 3 min)",
   );
   const built = "../dist/cli/explore-worker.js";
   const offload = existsSync(new URL(built, import.meta.url))
