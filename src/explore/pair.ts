@@ -423,7 +423,12 @@ export function pairGraph(
       }
       return true;
     },
-    false,
+    // Up to a permutation of udev's workers (unless `o.symmetry` is false): a projection keeps
+    // no worker's number (a held event is pending, in queue order), and the model treats its
+    // workers alike (the search's symmetric key rests on that), so a state and its image have
+    // the same projection and their steps the same projections: the graph is the same, from
+    // fewer states (boot race 5.1: 947 against 1 397).
+    o.symmetry !== false,
     (depth) => String(at[depth]),
   );
   return {

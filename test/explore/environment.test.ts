@@ -159,12 +159,14 @@ describe("the environment check", () => {
     expect(f.failures[0]).toMatch(/^after .*env\/udev, a projection the pair alone never reaches$/);
   });
 
-  it("with no udev events and no linkwatch moves it is the pair alone (symmetry off)", () => {
+  it("with no udev events and no linkwatch moves it is the pair alone (symmetry off and on)", () => {
     const sc = familyOf(bootRaceScenario(2, C), 2);
-    const g = pairGraph(sc, 0, C);
-    const r = environmentCheck(sc, 0, g, C, { udev: 0, linkwatch: false }, { symmetry: false });
-    expect([r.states, r.transitions, r.environmentSteps]).toEqual([g.states, g.transitions, 0]);
-    expect([r.reached, r.edgesUsed]).toEqual([g.nodes.size, g.edges.size]);
+    for (const symmetry of [false, true]) {
+      const g = pairGraph(sc, 0, C, { symmetry });
+      const r = environmentCheck(sc, 0, g, C, { udev: 0, linkwatch: false }, { symmetry });
+      expect([r.states, r.transitions, r.environmentSteps]).toEqual([g.states, g.transitions, 0]);
+      expect([r.reached, r.edgesUsed]).toEqual([g.nodes.size, g.edges.size]);
+    }
   });
 });
 
