@@ -7,9 +7,9 @@
 // P's projection keeps: P's devices (ifindexes as roles, `eth<n>` names as `eth#`: the ifindex,
 // the eth number and the virtio index are global counters), udev's database entries, pending
 // events (queued or held by a worker: a worker may hold an event as long as it likes, so the two
-// are the same to P) and the renames udevd made of P's devices (as a set), bring-up's handling of P's link, P's devices
-// on linkwatch's list and P's pending kernel work. The per-pair invariants (`no-ebusy-to-udev`,
-// `failover-named`) read only that.
+// are the same to P) and the renames udevd made of P's devices (as a set), bring-up's handling
+// of P's link, P's devices on linkwatch's list and P's pending kernel work. The per-pair
+// invariants (`no-ebusy-to-udev`, `failover-named`) read only that.
 
 import type { NetDevice } from "../kernel/netdevice.ts";
 import type { ScenarioDoc } from "../scenario/schema.ts";

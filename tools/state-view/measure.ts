@@ -17,6 +17,7 @@
 
 import { systemFor } from "../../src/explore/explore.ts";
 import { scenarioArgs, viewArg } from "./args.ts";
+import { refine } from "./refine.ts";
 
 const { sc, rest } = scenarioArgs(
   process.argv.slice(2),
@@ -66,23 +67,9 @@ const unexpanded = label.filter((l) => l.startsWith("unexpanded")).length;
 process.stdout.write(
   `${n} distinct states (no symmetry; ${unexpanded} left unexpanded) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
 );
-let cls = [...label];
-let count = new Set(cls).size;
-for (;;) {
-  const m = new Map<string, string>();
-  const next = cls.map((c, i) => {
-    const sig = JSON.stringify([c, (succ[i] ?? []).map(([l, j]) => [l, cls[j]])]);
-    let v = m.get(sig);
-    if (v === undefined) {
-      v = String(m.size);
-      m.set(sig, v);
-    }
-    return v;
-  });
-  cls = next;
-  if (m.size === count) break;
-  count = m.size;
-}
+// Each lane into the same class: labelled steps.
+const cls = refine(label, (i, c) => (succ[i] ?? []).map(([l, j]) => [l, c[j]]));
+const count = new Set(cls).size;
 process.stdout.write(
   `${count} bisimulation classes (${(n / count).toFixed(1)} states per class)\n`,
 );

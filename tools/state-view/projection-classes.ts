@@ -10,6 +10,7 @@
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { familyOf, macOf, pairSystem, projection } from "../../src/explore/pair.ts";
 import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
+import { refine } from "./refine.ts";
 
 const kernel = process.argv[2] ?? "5.1";
 const withEnv = process.argv[3] === "env";
@@ -47,23 +48,10 @@ function visit(): number {
 }
 
 visit();
-let cls = [...label];
-let count = new Set(cls).size;
-for (;;) {
-  const m = new Map<string, string>();
-  cls = cls.map((c, i) => {
-    const next = [...new Set((succ[i] ?? []).map((j) => cls[j] as string))].sort();
-    const sig = JSON.stringify([c, next]);
-    let v = m.get(sig);
-    if (v === undefined) {
-      v = String(m.size);
-      m.set(sig, v);
-    }
-    return v;
-  });
-  if (m.size === count) break;
-  count = m.size;
-}
+// Steps unlabelled: the set of the successors' classes.
+const count = new Set(
+  refine(label, (i, c) => [...new Set((succ[i] ?? []).map((j) => c[j] as string))].sort()),
+).size;
 process.stdout.write(
   `${withEnv ? "pair 0 with the environment" : "pair 0 alone"}, Linux ${kernel}: ${label.length} states, ${new Set(label).size} projections, ${count} classes\n`,
 );
