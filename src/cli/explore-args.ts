@@ -122,6 +122,12 @@ searches the file at its own N instead:
                      while a device of the pair is on linkwatch's list (listed, the default:
                      before that a run changes nothing of the pair) or at every step (always:
                      the broad environment, about 1.3 times the states)
+  --environment-lanes reduced|all
+                     implies --every-n: reduced (the default): where the environment may
+                     queue the linkwatch work urgently and the work is queued already, take
+                     that move alone (the state after it can do all the state before it can;
+                     docs/performance.md, "The urgent move first"); all: every lane of every
+                     state (a quarter more transitions on the boot race)
 Past one machine (docs/sharding.md: a Kubernetes Indexed Job, a CI matrix):
   --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: every
                      cell's probe, then the units (the subtrees at --split-depth of each cell
@@ -249,6 +255,8 @@ export interface ExploreArgs {
   readonly environmentEvents?: number;
   /** --environment-linkwatch: when the environment's linkwatch moves are offered (--every-n). */
   readonly environmentLinkwatch?: "listed" | "always";
+  /** --environment-lanes: "all" turns the environment check's urgent-move reduction off. */
+  readonly environmentLanes?: "reduced" | "all";
   /** The search is --every-n's re-check of the file at its own N (no hint about --every-n). */
   readonly everyNRecheck?: boolean;
 }
@@ -299,6 +307,7 @@ const OPTIONS = {
   search: { type: "boolean" },
   "environment-events": { type: "string" },
   "environment-linkwatch": { type: "string" },
+  "environment-lanes": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -424,11 +433,11 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   } else if (o["shard-out"] !== undefined) return { usage: "--shard-out needs --shard K/N" };
   if (o.estimate && o.random !== undefined)
     return { usage: "--estimate sizes the exhaustive search: not with --random" };
-  // --cross-check, --environment-events and --environment-linkwatch belong to the every-N
-  // check: they ask for it (a family file gets it by default anyway).
-  const implied = (["cross-check", "environment-events", "environment-linkwatch"] as const).find(
-    (f) => o[f] !== undefined,
-  );
+  // --cross-check and the --environment-… options belong to the every-N check: they ask for it
+  // (a family file gets it by default anyway).
+  const implied = (
+    ["cross-check", "environment-events", "environment-linkwatch", "environment-lanes"] as const
+  ).find((f) => o[f] !== undefined);
   if (implied !== undefined && o.search && !o["every-n"])
     return { usage: `--${implied} goes with --every-n, not with --search` };
   const everyN = o["every-n"] === true || implied !== undefined;
@@ -486,6 +495,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   if (lw !== undefined && lw !== "listed" && lw !== "always")
     return { usage: `--environment-linkwatch takes listed or always, not "${lw}"` };
   const environmentLinkwatch: "listed" | "always" | undefined = lw;
+  const el = o["environment-lanes"];
+  if (el !== undefined && el !== "reduced" && el !== "all")
+    return { usage: `--environment-lanes takes reduced or all, not "${el}"` };
+  const environmentLanes: "reduced" | "all" | undefined = el;
   const udevs = listOf(o.udev);
   const gens: readonly string[] = UdevGeneration.options;
   const badGen = udevs.find((g) => !gens.includes(g));
@@ -540,6 +553,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(!everyN && !searchAsked ? { everyNIfFamily: true } : {}),
     ...(environmentEvents !== undefined ? { environmentEvents } : {}),
     ...(environmentLinkwatch !== undefined ? { environmentLinkwatch } : {}),
+    ...(environmentLanes !== undefined ? { environmentLanes } : {}),
   };
 }
 

@@ -202,6 +202,11 @@ export interface EveryNOptions extends EnumerateOptions {
    * linkwatch's list ("listed", the default) or at every step ("always", the broad environment).
    */
   environmentLinkwatch?: "listed" | "always";
+  /**
+   * Which lanes the environment check takes: "reduced" (the default) leaves out those the
+   * environment's urgent linkwatch move covers (`ScenarioSystem.coveringMove`), "all" takes every one.
+   */
+  environmentLanes?: "reduced" | "all";
   /** Also enumerate two pairs and check each against the pair alone (`familyCheck`). */
   crossCheck?: boolean;
 }
@@ -348,6 +353,7 @@ function environmentOf(sc: ScenarioDoc, o: EveryNOptions): EnvironmentOptions {
     udev: o.environmentEvents ?? workers,
     linkwatch: true,
     linkwatchAlways: o.environmentLinkwatch === "always",
+    urgentFirst: o.environmentLanes !== "all",
   };
 }
 

@@ -23,7 +23,8 @@ export interface EnumerateOptions {
 
 /**
  * Enumerates `sys` from its current state without reduction (every enabled lane of every
- * reachable state), calling `onState` on each new state and `onStep` after each transition. The
+ * reachable state, but where an environment's move covers the others: `sys.coveringMove`, which
+ * is then taken at once, as part of the step that led there), calling `onState` on each new state and `onStep` after each transition. The
  * system is back in its starting state afterwards.
  * A state is one already seen when its model key (`fingerprint`, up to the system's symmetries
  * when `symmetric`) and `extra` (what the caller tracks beyond the model's state, given that key)
@@ -64,18 +65,25 @@ export function enumerate(
       stop = true;
       return;
     }
-    if (en.length === 0) return;
+    // The lanes to take: all, but where one of the environment's moves covers the others.
+    const cover = sys.coveringMove(en);
+    const ex = cover === null ? en : [cover];
+    if (ex.length === 0) return;
     // The first lane fires from the state as it is, the others from a snapshot of it: copied
     // for each but the last, which takes the snapshot itself (nothing restores it again). Below
     // the start nothing needs the state back afterwards (the caller restores its own snapshot
     // for its next lane), so a state with one lane takes no snapshot at all.
     const top = path.length === 0;
-    const snap: SystemSnapshot | null = top || en.length > 1 ? sys.save() : null;
-    for (const [i, lane] of en.entries()) {
-      if (i > 0 && snap !== null) sys.restore(snap, !top && i === en.length - 1);
+    const snap: SystemSnapshot | null = top || ex.length > 1 ? sys.save() : null;
+    for (const [i, lane] of ex.entries()) {
+      if (i > 0 && snap !== null) sys.restore(snap, !top && i === ex.length - 1);
       sys.fire(lane);
       transitions++;
-      path.push(lane);
+      // A state where the environment's urgent move covers every other lane (`expand`) is
+      // passed through: the move is taken as part of this step, as its one successor would be.
+      const also = sys.coveringMove(sys.enabled());
+      if (also !== null) sys.fire(also);
+      path.push(also === null ? lane : `${lane} ${also}`);
       const go = onStep(lane, path);
       if (!go) {
         stop = true;

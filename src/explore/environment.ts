@@ -310,7 +310,10 @@ function observe(
           const from = at[path.length - 1] as number;
           const to = nodeOf(() => path.join(" "));
           const isEnv = lane.startsWith("env/");
-          if (isEnv) environmentSteps++;
+          // A step may end with the environment's urgent move (`ScenarioSystem.coveringMove`):
+          // its lanes are in the path's last entry.
+          for (const l of (path[path.length - 1] as string).split(" "))
+            if (l.startsWith("env/")) environmentSteps++;
           // As the check has always gone: a new projection first, then the invariants, then the step.
           if (going) {
             const v = sys.check(false);

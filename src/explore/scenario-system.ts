@@ -128,6 +128,13 @@ export interface EnvironmentOptions {
    * linkwatch moves").
    */
   readonly linkwatchAlways?: boolean;
+  /**
+   * Where the environment's urgent linkwatch move is offered and the linkwatch work is queued
+   * already, an enumeration takes only that move (`ScenarioSystem.coveringMove`): the state after it
+   * can do whatever the state before it can, and shows the check the same (docs/performance.md,
+   * "The urgent move first"). Default true; false enumerates every lane.
+   */
+  readonly urgentFirst?: boolean;
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -608,6 +615,45 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       }
     }
     return out;
+  }
+
+  /**
+   * The environment's move that covers every other lane of this state (`en`: its `enabled()`),
+   * or null: with `urgentFirst` (the default) and no `expect` invariant, the urgent linkwatch
+   * move where it is enabled and the linkwatch work is queued already. An exhaustive enumeration
+   * (`enumerate`) takes it alone there, as part of the step that led there.
+   *
+   * Why that loses nothing the environment check looks at. Let a be such a state and b the state
+   * after the move: b is a with linkwatch's urgent mark set and the work due now. Relate two
+   * states x R y when they have the same key under free timing (times, due times and the work's
+   * queue numbers aside) but for x's urgent mark being clear and y's set, and both have the
+   * linkwatch work queued. Then every step of x is matched from y:
+   * - a run of the work clears the mark in both and leaves the same state (times aside);
+   * - an urgent event of a device sets the mark in x (and moves the work) and is a no-op for the
+   *   mark in y: the same state after; an ordinary one leaves both marks as they were (the work
+   *   is queued: no new work in x, none in y): R again;
+   * - `linkwatchSyncDev` and `linkwatchForgetDev` change the list alike, and the work stays;
+   * - the environment's urgent move in x gives y itself (y takes no step); its ordinary move is
+   *   not offered in x (the work is queued);
+   * - every other step reads neither the mark nor the work's due time (free timing reads no
+   *   clock: its key drops the times already), so it does the same in both: R again.
+   * y may do more (an urgent-only run, offered only while the mark is set). Nothing the check
+   * reads tells x from y: the pair's projection keeps no mark and no due time of the linkwatch
+   * work (which is no device's work), the invariants other than `expect` read neither, and
+   * neither state is stopped (the work's lane is enabled in both). So every path from a is
+   * matched by a path from b through R-related states with the same projections, the same steps
+   * between them and the same invariant results, and b is expanded in full (its mark is set, so
+   * the move is not offered there). By induction on the path's length, whatever the full
+   * enumeration meets from a the reduced one meets from b; and a itself shows the check what b
+   * does, so it need not be a state of its own. `test/explore/environment.test.ts` compares both
+   * enumerations.
+   */
+  coveringMove(en: readonly string[]): string | null {
+    const e = this.environment;
+    if (e === null || e.urgentFirst === false || !en.includes(ENV_LINKWATCH_URGENT)) return null;
+    if (this.invariants.has("expect")) return null;
+    if (!this.p.k.state.work.some((x) => x.name === LINKWATCH_WORK)) return null;
+    return ENV_LINKWATCH_URGENT;
   }
 
   /** Whether `lane` is one of the environment's lanes that adds work (not one that ends it). */

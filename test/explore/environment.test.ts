@@ -8,9 +8,11 @@ import { everyN, familyOf, pairAlone, pairGraph, projection } from "../../src/ex
 import { enumerate } from "../../src/explore/enumerate.ts";
 import {
   crossTalk,
+  type EnvironmentObservation,
   environmentCheck,
   graphNames,
   judgeEnvironment,
+  type ObservedEvent,
   observeEnvironment,
 } from "../../src/explore/environment.ts";
 import { systemFor } from "../../src/explore/explore.ts";
@@ -237,6 +239,97 @@ describe("the environment's linkwatch moves", () => {
     }
     expect(env(sys)).toEqual([]);
     expect(env(broad).sort()).toEqual(["env/linkwatch", "env/linkwatch!urgent"]);
+  });
+});
+
+describe("the urgent move first (ScenarioSystem.coveringMove)", () => {
+  /** What the check reads of an observation: projections, steps, stopped ones, violations. */
+  const seen = (o: EnvironmentObservation) => {
+    const t = (n: number) => o.texts[n] as string;
+    const of = <K extends ObservedEvent["kind"]>(k: K) =>
+      o.events.filter((e): e is Extract<ObservedEvent, { kind: K }> => e.kind === k);
+    return {
+      nodes: new Set(o.texts),
+      edges: new Set(of("edge").map((e) => `${t(e.from)} -> ${t(e.to)}`)),
+      visited: new Set(of("visit").map((e) => t(e.node))),
+      stopped: new Set(of("stopped").map((e) => t(e.node))),
+      violations: of("violation").map((e) => e.invariant),
+    };
+  };
+  const both = (kernel: string, env: EnvironmentOptions) => {
+    const sc = familyOf(bootRaceScenario(2, { kernel }), 2);
+    const all = observeEnvironment(sc, 0, { kernel }, { ...env, urgentFirst: false });
+    const reduced = observeEnvironment(sc, 0, { kernel }, env);
+    return { all, reduced };
+  };
+
+  for (const [kernel, env, counts] of [
+    // The every-N check's environment on the boot race: 7 169 states and 35 159 transitions with
+    // every lane, 5 236 and 24 489 with the urgent move first.
+    ["5.1", { udev: 2, linkwatch: true }, [7_169, 35_159, 5_236, 24_489]],
+    ["5.1", { udev: 1, linkwatch: true, linkwatchAlways: true }, null],
+    ["6.1", { udev: 1, linkwatch: true }, null],
+    // The pair alone breaks no-ebusy-to-udev here: the violation is met either way.
+    ["5.0", { udev: 1, linkwatch: true }, null],
+  ] as const)
+    it(`shows the check what every lane shows it, from fewer states (Linux ${kernel}, ${JSON.stringify(env)})`, () => {
+      const { all, reduced } = both(kernel, env);
+      expect(all.complete && reduced.complete).toBe(true);
+      expect(seen(reduced)).toEqual(seen(all));
+      expect(reduced.states).toBeLessThan(all.states);
+      expect(reduced.transitions).toBeLessThan(all.transitions);
+      if (counts !== null)
+        expect([all.states, all.transitions, reduced.states, reduced.transitions]).toEqual(counts);
+      if (kernel === "5.0") expect(seen(all).violations).toEqual(["no-ebusy-to-udev"]);
+    }, 120_000);
+
+  it("a move that covers nothing would be caught: taking env/udev alone where it is offered misses steps", () => {
+    const proto = ScenarioSystem.prototype;
+    const own = Object.getOwnPropertyDescriptor(proto, "coveringMove");
+    const env: EnvironmentOptions = { udev: 1, linkwatch: true };
+    const { all } = both("5.1", env);
+    try {
+      Object.defineProperty(proto, "coveringMove", {
+        configurable: true,
+        value: (en: readonly string[]) => (en.includes("env/udev") ? "env/udev" : null),
+      });
+      const wrong = both("5.1", env).reduced;
+      expect(seen(wrong)).not.toEqual(seen(all));
+    } finally {
+      if (own) Object.defineProperty(proto, "coveringMove", own);
+    }
+  }, 120_000);
+
+  it("is taken only with the environment's urgent move offered, the work queued, urgentFirst and no expect", () => {
+    const sys = withEnvironment({ udev: 0, linkwatch: true });
+    // Boot lists the registered devices and queues the work: the urgent move covers the rest.
+    expect(sys.enabled()).toContain("env/linkwatch!urgent");
+    expect(sys.coveringMove(sys.enabled())).toBe("env/linkwatch!urgent");
+    const off = withEnvironment({ udev: 0, linkwatch: true, urgentFirst: false });
+    expect(off.coveringMove(off.enabled())).toBeNull();
+    // Without the lane among the enabled ones, nothing covers.
+    expect(sys.coveringMove(sys.enabled().filter((l) => !l.startsWith("env/")))).toBeNull();
+    // With the mark set, the move is not offered.
+    sys.fire("env/linkwatch!urgent");
+    expect(sys.p.k.state.linkwatch.urgent).toBe(true);
+    expect(sys.coveringMove(sys.enabled())).toBeNull();
+    // The broad environment offers it with the work not queued: then it covers nothing.
+    const broad = withEnvironment({ udev: 0, linkwatch: true, linkwatchAlways: true });
+    broad.fire(`kernel/${LINKWATCH_WORK}`);
+    expect(broad.p.k.state.work.some((w) => w.name === LINKWATCH_WORK)).toBe(false);
+    expect(broad.enabled()).toContain("env/linkwatch!urgent");
+    expect(broad.coveringMove(broad.enabled())).toBeNull();
+    // Nor without an environment, nor with an expect invariant (it reads the run's records).
+    const plain = systemFor(pairAlone(bootRaceScenario(2, C), 0), { ...C, timing: "free" });
+    expect(plain.coveringMove(["env/linkwatch!urgent"])).toBeNull();
+    const expecting = systemFor(pairAlone(bootRaceScenario(2, C), 0), {
+      ...C,
+      timing: "free",
+      atomic: false,
+      environment: { udev: 0, linkwatch: true },
+      invariants: ["expect"],
+    });
+    expect(expecting.coveringMove(expecting.enabled())).toBeNull();
   });
 });
 

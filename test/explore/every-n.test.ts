@@ -164,11 +164,18 @@ describe("the family check", () => {
     // Under symmetry, pair 1 alone has pair 0's graph: pair 0 is checked.
     expect(r.environment).toHaveLength(1);
     const e = r.environment?.[0];
-    expect(e?.environment).toEqual({ udev: 2, linkwatch: true, linkwatchAlways: false });
+    expect(e?.environment).toEqual({
+      udev: 2,
+      linkwatch: true,
+      linkwatchAlways: false,
+      urgentFirst: true,
+    });
     expect(e?.complete).toBe(true);
     expect(e?.failures).toEqual([]);
     expect(e?.violation).toBeNull();
-    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([7_169, 35_159, 10_005]);
+    // With every lane (`environmentLanes: "all"`): 7 169 states, 35 159 transitions
+    // (test/explore/environment.test.ts compares both).
+    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([5_236, 24_489, 8_836]);
     expect(e?.environmentMoves).toBe(0);
     expect([e?.reached, e?.edgesUsed]).toEqual([473, 1409]);
   }, 300_000);
@@ -299,6 +306,11 @@ describe("ifsim explore --every-n", () => {
         /not a family of identical failover pairs/,
       ],
       [[FAMILY, "--every-n", "--environment-linkwatch", "often"], /takes listed or always/],
+      [[FAMILY, "--every-n", "--environment-lanes", "some"], /takes reduced or all/],
+      [
+        [FAMILY, "--search", "--environment-lanes", "all"],
+        /--environment-lanes goes with --every-n, not with --search/,
+      ],
     ] as const) {
       const r = await main(["explore", ...args]);
       expect(r.status, args.join(" ")).toBe(2);
@@ -313,10 +325,18 @@ describe("ifsim explore --every-n", () => {
       expect(parsed("--environment-linkwatch", mode)).toMatchObject({ environmentLinkwatch: mode });
   });
 
+  it("--environment-lanes all turns the urgent move's reduction off", () => {
+    const parsed = (...more: string[]) => parseExploreArgs([FAMILY, "--every-n", ...more]);
+    expect(parsed()).not.toHaveProperty("environmentLanes");
+    for (const mode of ["reduced", "all"])
+      expect(parsed("--environment-lanes", mode)).toMatchObject({ environmentLanes: mode });
+  });
+
   it("the every-N options ask for --every-n: given alone, they are the every-N check's", () => {
     for (const more of [
       ["--environment-events", "1"],
       ["--environment-linkwatch", "always"],
+      ["--environment-lanes", "all"],
       ["--cross-check"],
     ])
       expect(parseExploreArgs([FAMILY, ...more]), more.join(" ")).toMatchObject({
