@@ -55,7 +55,7 @@ function cellText(c: Cell, invariants: readonly string[]): string {
       env.length === 1
         ? `pair 0 (${a.length === 2 ? "pair 1 alone has" : "every pair alone has"} the same graph: its check is pair 0's under the pairs' symmetry)`
         : "each pair";
-    s += `  against the environment (up to ${e0.environment.udev} other udev event${e0.environment.udev === 1 ? "" : "s"} at once, holding workers as long as they like; linkwatch work queued ${e0.environment.linkwatchAlways === true ? "at any time" : "at any time while a device of the pair is on its list"}${e0.environment.urgentFirst === false ? "; every lane of every state" : ", its urgent move alone where it covers every other lane"}), ${which}:\n`;
+    s += `  against the environment (up to ${e0.environment.udev} other udev event${e0.environment.udev === 1 ? "" : "s"} at once, holding workers as long as they like; linkwatch work queued ${e0.environment.linkwatchAlways === true ? "at any time" : "at any time while a device of the pair is on its list"}${e0.environment.lanes === "all" ? "; every lane of every state" : "; the lanes that show the check nothing new left out"}), ${which}:\n`;
     env.forEach((e, i) => {
       const who = env.length === 1 ? "" : `pair ${i}: `;
       s += `    ${who}${count(e.states)} states, ${count(e.transitions)} transitions (${count(e.environmentSteps)} of the environment, ${count(e.environmentMoves)} of them changed the pair)\n`;

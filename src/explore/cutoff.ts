@@ -203,8 +203,8 @@ export interface EveryNOptions extends EnumerateOptions {
    */
   environmentLinkwatch?: "listed" | "always";
   /**
-   * Which lanes the environment check takes: "reduced" (the default) leaves out those the
-   * environment's urgent linkwatch move covers (`ScenarioSystem.coveringMove`), "all" takes every one.
+   * Which lanes the environment check takes: "reduced" (the default) leaves out those that show
+   * the check nothing new (`EnvironmentOptions.lanes`), "all" takes every one.
    */
   environmentLanes?: "reduced" | "all";
   /** Also enumerate two pairs and check each against the pair alone (`familyCheck`). */
@@ -353,7 +353,7 @@ function environmentOf(sc: ScenarioDoc, o: EveryNOptions): EnvironmentOptions {
     udev: o.environmentEvents ?? workers,
     linkwatch: true,
     linkwatchAlways: o.environmentLinkwatch === "always",
-    urgentFirst: o.environmentLanes !== "all",
+    ...(o.environmentLanes !== undefined ? { lanes: o.environmentLanes } : {}),
   };
 }
 

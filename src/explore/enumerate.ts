@@ -23,8 +23,9 @@ export interface EnumerateOptions {
 
 /**
  * Enumerates `sys` from its current state without reduction (every enabled lane of every
- * reachable state, but where an environment's move covers the others: `sys.coveringMove`, which
- * is then taken at once, as part of the step that led there), calling `onState` on each new state and `onStep` after each transition. The
+ * reachable state, but those `sys.lanesToTake` leaves out: a move of the environment that covers
+ * the others, `sys.coveringMove`, is then taken at once, as part of the step that led there),
+ * calling `onState` on each new state and `onStep` after each transition. The
  * system is back in its starting state afterwards.
  * A state is one already seen when its model key (`fingerprint`, up to the system's symmetries
  * when `symmetric`) and `extra` (what the caller tracks beyond the model's state, given that key)
@@ -65,9 +66,8 @@ export function enumerate(
       stop = true;
       return;
     }
-    // The lanes to take: all, but where one of the environment's moves covers the others.
-    const cover = sys.coveringMove(en);
-    const ex = cover === null ? en : [cover];
+    // The lanes to take: all, but those the environment check's reductions leave out.
+    const ex = sys.lanesToTake(en);
     if (ex.length === 0) return;
     // The first lane fires from the state as it is, the others from a snapshot of it: copied
     // for each but the last, which takes the snapshot itself (nothing restores it again). Below

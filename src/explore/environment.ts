@@ -239,6 +239,7 @@ function observe(
 ): EnvironmentObservation {
   const mac = macOf(sc, i);
   const sys = pairSystem(sc, i, c, env);
+  const hidden = sys.scriptHidden;
   const events: ObservedEvent[] = [];
   let going = true;
   const met = (e: ObservedEvent): void => {
@@ -293,7 +294,10 @@ function observe(
           const here = at[depth] as number;
           // Stopped, as far as the pair goes: only the environment could add work, and it holds
           // none (a held worker's release is not such a lane).
-          const rest = en.filter((l) => !ScenarioSystem.isEnvironmentMove(l));
+          // A hidden script (`scriptHidden`) would end its settle here, changing nothing else.
+          const rest = en.filter(
+            (l) => !ScenarioSystem.isEnvironmentMove(l) && !(hidden && l === "script"),
+          );
           const stop = rest.length === 0;
           violation(sys.check(stop), []);
           if (!visited.has(here)) {

@@ -129,12 +129,13 @@ export interface EnvironmentOptions {
    */
   readonly linkwatchAlways?: boolean;
   /**
-   * Where the environment's urgent linkwatch move is offered and the linkwatch work is queued
-   * already, an enumeration takes only that move (`ScenarioSystem.coveringMove`): the state after it
-   * can do whatever the state before it can, and shows the check the same (docs/performance.md,
-   * "The urgent move first"). Default true; false enumerates every lane.
+   * Which lanes an enumeration of the environment check takes (`ScenarioSystem.lanesToTake`):
+   * "reduced" (the default) leaves out those that show the check nothing new (the urgent
+   * linkwatch move where it covers the rest, `coveringMove`; the script when it is one settle,
+   * `scriptHidden`; docs/performance.md, "The urgent move first" and "The script of a family"),
+   * "all" takes every enabled lane.
    */
-  readonly urgentFirst?: boolean;
+  readonly lanes?: "reduced" | "all";
 }
 
 /** A snapshot: the run's snapshot plus the system's own bookkeeping. */
@@ -322,6 +323,12 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       if (this.environment.udev > 0 && !this.p.udev)
         throw new RangeError("explore: an environment with udev events needs a scenario with udev");
     }
+    this.#scriptHidden =
+      this.environment !== null &&
+      this.environment.lanes !== "all" &&
+      JSON.stringify(sc.steps) === JSON.stringify(["settle"]) &&
+      !this.invariants.has("expect") &&
+      (this.p.udev === null || this.p.udev.running !== false);
     this.#pairs = this.#findPairs();
     this.#digests = this.#resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
@@ -618,8 +625,35 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   /**
+   * The lanes of `en` (this state's `enabled()`) an exhaustive enumeration takes: the covering
+   * move alone where there is one (`coveringMove`), else every lane but the script when it is
+   * hidden (`scriptHidden`).
+   */
+  lanesToTake(en: string[]): string[] {
+    const c = this.coveringMove(en);
+    if (c !== null) return [c];
+    return this.scriptHidden ? en.filter((l) => l !== "script") : en;
+  }
+
+  /**
+   * The environment check leaves the script's lane out (with the reduced lanes, the default):
+   * the script is one `settle`, udevd runs from boot (the script's start starts nothing) and no
+   * `expect` invariant reads the run's records. Such a script writes only its own position,
+   * which no other lane, no invariant and no projection reads: its start and the end of its
+   * settle change nothing the check looks at. A caller that leaves it out counts a state where
+   * only the script is enabled as quiescent (`environment.ts`): with every lane, the script
+   * would end its settle there, in a state that differs only in the script's position, and the
+   * quiescent invariants would be checked there.
+   */
+  get scriptHidden(): boolean {
+    return this.#scriptHidden;
+  }
+
+  readonly #scriptHidden: boolean;
+
+  /**
    * The environment's move that covers every other lane of this state (`en`: its `enabled()`),
-   * or null: with `urgentFirst` (the default) and no `expect` invariant, the urgent linkwatch
+   * or null: with the reduced lanes (the default) and no `expect` invariant, the urgent linkwatch
    * move where it is enabled and the linkwatch work is queued already. An exhaustive enumeration
    * (`enumerate`) takes it alone there, as part of the step that led there.
    *
@@ -650,7 +684,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    */
   coveringMove(en: readonly string[]): string | null {
     const e = this.environment;
-    if (e === null || e.urgentFirst === false || !en.includes(ENV_LINKWATCH_URGENT)) return null;
+    if (e === null || e.lanes === "all" || !en.includes(ENV_LINKWATCH_URGENT)) return null;
     if (this.invariants.has("expect")) return null;
     if (!this.p.k.state.work.some((x) => x.name === LINKWATCH_WORK)) return null;
     return ENV_LINKWATCH_URGENT;

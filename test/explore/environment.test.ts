@@ -15,11 +15,12 @@ import {
   type ObservedEvent,
   observeEnvironment,
 } from "../../src/explore/environment.ts";
-import { systemFor } from "../../src/explore/explore.ts";
+import { type ExploreConfig, systemFor } from "../../src/explore/explore.ts";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { macOf } from "../../src/explore/pair.ts";
 import { type EnvironmentOptions, ScenarioSystem } from "../../src/explore/scenario-system.ts";
 import { LINKWATCH_WORK } from "../../src/kernel/link-watch.ts";
+import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 import type { Udevd } from "../../src/userspace/udev/udevd.ts";
 
 const C = { kernel: "5.1" };
@@ -165,9 +166,14 @@ describe("the environment check", () => {
     const sc = familyOf(bootRaceScenario(2, C), 2);
     for (const symmetry of [false, true]) {
       const g = pairGraph(sc, 0, C, { symmetry });
-      const r = environmentCheck(sc, 0, g, C, { udev: 0, linkwatch: false }, { symmetry });
+      const none = { udev: 0, linkwatch: false } as const;
+      const r = environmentCheck(sc, 0, g, C, { ...none, lanes: "all" }, { symmetry });
       expect([r.states, r.transitions, r.environmentSteps]).toEqual([g.states, g.transitions, 0]);
       expect([r.reached, r.edgesUsed]).toEqual([g.nodes.size, g.edges.size]);
+      // With the script hidden (the reduced lanes): fewer states, the same graph reached.
+      const h = environmentCheck(sc, 0, g, C, none, { symmetry });
+      expect(h.states).toBeLessThan(g.states);
+      expect([h.failures, h.reached, h.edgesUsed]).toEqual([[], g.nodes.size, g.edges.size]);
     }
   });
 });
@@ -242,7 +248,7 @@ describe("the environment's linkwatch moves", () => {
   });
 });
 
-describe("the urgent move first (ScenarioSystem.coveringMove)", () => {
+describe("the reduced lanes: the urgent move first and the hidden script (ScenarioSystem.lanesToTake)", () => {
   /** What the check reads of an observation: projections, steps, stopped ones, violations. */
   const seen = (o: EnvironmentObservation) => {
     const t = (n: number) => o.texts[n] as string;
@@ -258,15 +264,15 @@ describe("the urgent move first (ScenarioSystem.coveringMove)", () => {
   };
   const both = (kernel: string, env: EnvironmentOptions) => {
     const sc = familyOf(bootRaceScenario(2, { kernel }), 2);
-    const all = observeEnvironment(sc, 0, { kernel }, { ...env, urgentFirst: false });
+    const all = observeEnvironment(sc, 0, { kernel }, { ...env, lanes: "all" });
     const reduced = observeEnvironment(sc, 0, { kernel }, env);
     return { all, reduced };
   };
 
   for (const [kernel, env, counts] of [
     // The every-N check's environment on the boot race: 7 169 states and 35 159 transitions with
-    // every lane, 5 236 and 24 489 with the urgent move first.
-    ["5.1", { udev: 2, linkwatch: true }, [7_169, 35_159, 5_236, 24_489]],
+    // every lane, 2 527 and 10 661 with the reduced lanes.
+    ["5.1", { udev: 2, linkwatch: true }, [7_169, 35_159, 2_527, 10_661]],
     ["5.1", { udev: 1, linkwatch: true, linkwatchAlways: true }, null],
     ["6.1", { udev: 1, linkwatch: true }, null],
     // The pair alone breaks no-ebusy-to-udev here: the violation is met either way.
@@ -282,6 +288,54 @@ describe("the urgent move first (ScenarioSystem.coveringMove)", () => {
         expect([all.states, all.transitions, reduced.states, reduced.transitions]).toEqual(counts);
       if (kernel === "5.0") expect(seen(all).violations).toEqual(["no-ebusy-to-udev"]);
     }, 120_000);
+
+  it("the quiescent invariants are checked at the same projections with the script hidden", () => {
+    const proto = ScenarioSystem.prototype;
+    const own = Object.getOwnPropertyDescriptor(proto, "check");
+    const check = own?.value as ScenarioSystem["check"];
+    const sc = familyOf(bootRaceScenario(2, C), 2);
+    const mac = macOf(sc, 0);
+    const quiet = (lanes: "reduced" | "all") => {
+      const at = new Set<string>();
+      Object.defineProperty(proto, "check", {
+        configurable: true,
+        value(this: ScenarioSystem, quiescent: boolean) {
+          if (quiescent) at.add(projection(this, mac));
+          return check.call(this, quiescent);
+        },
+      });
+      try {
+        const o = observeEnvironment(sc, 0, C, { udev: 1, linkwatch: true, lanes });
+        expect(o.complete).toBe(true);
+      } finally {
+        if (own) Object.defineProperty(proto, "check", own);
+      }
+      return at;
+    };
+    const all = quiet("all");
+    expect(all.size).toBeGreaterThan(0);
+    expect(quiet("reduced")).toEqual(all);
+  }, 120_000);
+
+  it("the script is hidden only when it is one settle, udevd runs from boot and no expect reads the records", () => {
+    const env: EnvironmentOptions = { udev: 0, linkwatch: true };
+    const make = (sc: ScenarioDoc, more: Partial<ExploreConfig> = {}) =>
+      systemFor(sc, { ...C, timing: "free", atomic: false, environment: env, ...more });
+    const alone = pairAlone(bootRaceScenario(2, C), 0);
+    expect(make(alone).scriptHidden).toBe(true);
+    expect(make(alone).lanesToTake(["script", "udev/w0"])).toEqual(["udev/w0"]);
+    expect(
+      systemFor(alone, { ...C, timing: "free", environment: { ...env, lanes: "all" } })
+        .scriptHidden,
+    ).toBe(false);
+    expect(make(alone, { invariants: ["expect"] }).scriptHidden).toBe(false);
+    expect(make({ ...alone, steps: ["settle", "settle"] }).scriptHidden).toBe(false);
+    const u = alone.udev !== undefined && alone.udev !== "none" ? alone.udev : {};
+    expect(
+      make({ ...alone, script_starts: "quiescent", udev: { ...u, start: "late" } }).scriptHidden,
+    ).toBe(false);
+    expect(systemFor(alone, { ...C, timing: "free" }).scriptHidden).toBe(false);
+  });
 
   it("a move that covers nothing would be caught: taking env/udev alone where it is offered misses steps", () => {
     const proto = ScenarioSystem.prototype;
@@ -300,12 +354,12 @@ describe("the urgent move first (ScenarioSystem.coveringMove)", () => {
     }
   }, 120_000);
 
-  it("is taken only with the environment's urgent move offered, the work queued, urgentFirst and no expect", () => {
+  it("is taken only with the environment's urgent move offered, the work queued, the reduced lanes and no expect", () => {
     const sys = withEnvironment({ udev: 0, linkwatch: true });
     // Boot lists the registered devices and queues the work: the urgent move covers the rest.
     expect(sys.enabled()).toContain("env/linkwatch!urgent");
     expect(sys.coveringMove(sys.enabled())).toBe("env/linkwatch!urgent");
-    const off = withEnvironment({ udev: 0, linkwatch: true, urgentFirst: false });
+    const off = withEnvironment({ udev: 0, linkwatch: true, lanes: "all" });
     expect(off.coveringMove(off.enabled())).toBeNull();
     // Without the lane among the enabled ones, nothing covers.
     expect(sys.coveringMove(sys.enabled().filter((l) => !l.startsWith("env/")))).toBeNull();

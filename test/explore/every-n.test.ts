@@ -168,14 +168,13 @@ describe("the family check", () => {
       udev: 2,
       linkwatch: true,
       linkwatchAlways: false,
-      urgentFirst: true,
     });
     expect(e?.complete).toBe(true);
     expect(e?.failures).toEqual([]);
     expect(e?.violation).toBeNull();
     // With every lane (`environmentLanes: "all"`): 7 169 states, 35 159 transitions
     // (test/explore/environment.test.ts compares both).
-    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([5_236, 24_489, 8_836]);
+    expect([e?.states, e?.transitions, e?.environmentSteps]).toEqual([2_527, 10_661, 4_270]);
     expect(e?.environmentMoves).toBe(0);
     expect([e?.reached, e?.edgesUsed]).toEqual([473, 1409]);
   }, 300_000);
@@ -325,7 +324,7 @@ describe("ifsim explore --every-n", () => {
       expect(parsed("--environment-linkwatch", mode)).toMatchObject({ environmentLinkwatch: mode });
   });
 
-  it("--environment-lanes all turns the urgent move's reduction off", () => {
+  it("--environment-lanes all turns the reductions of the environment check off", () => {
     const parsed = (...more: string[]) => parseExploreArgs([FAMILY, "--every-n", ...more]);
     expect(parsed()).not.toHaveProperty("environmentLanes");
     for (const mode of ["reduced", "all"])
