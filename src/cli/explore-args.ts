@@ -122,12 +122,14 @@ searches the file at its own N instead:
                      while a device of the pair is on linkwatch's list (listed, the default:
                      before that a run changes nothing of the pair) or at every step (always:
                      the broad environment, about 1.3 times the states)
-  --environment-lanes reduced|all
-                     implies --every-n: reduced (the default): where the environment may
-                     queue the linkwatch work urgently and the work is queued already, take
-                     that move alone (the state after it can do all the state before it can;
-                     docs/performance.md, "The urgent move first"); all: every lane of every
-                     state (a quarter more transitions on the boot race)
+  --every-n-lanes reduced|all
+                     implies --every-n: reduced (the default): the enumerations leave out
+                     lanes that show the check nothing new: the script (one settle: it
+                     writes only its own position) and, where the environment may queue
+                     the linkwatch work urgently and the work is queued already, every lane
+                     but that move (the state after it can do all the state before it can;
+                     docs/performance.md); all: every lane of every state (about three times
+                     the environment check's states on the boot race)
 Past one machine (docs/sharding.md: a Kubernetes Indexed Job, a CI matrix):
   --shard K/N        run share K of N (1 ≤ K ≤ N) and write it to a file, nothing else: every
                      cell's probe, then the units (the subtrees at --split-depth of each cell
@@ -255,8 +257,8 @@ export interface ExploreArgs {
   readonly environmentEvents?: number;
   /** --environment-linkwatch: when the environment's linkwatch moves are offered (--every-n). */
   readonly environmentLinkwatch?: "listed" | "always";
-  /** --environment-lanes: "all" turns the environment check's urgent-move reduction off. */
-  readonly environmentLanes?: "reduced" | "all";
+  /** --every-n-lanes: "all" turns the every-N check's lane reductions off. */
+  readonly everyNLanes?: "reduced" | "all";
   /** The search is --every-n's re-check of the file at its own N (no hint about --every-n). */
   readonly everyNRecheck?: boolean;
 }
@@ -307,7 +309,7 @@ const OPTIONS = {
   search: { type: "boolean" },
   "environment-events": { type: "string" },
   "environment-linkwatch": { type: "string" },
-  "environment-lanes": { type: "string" },
+  "every-n-lanes": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -433,10 +435,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   } else if (o["shard-out"] !== undefined) return { usage: "--shard-out needs --shard K/N" };
   if (o.estimate && o.random !== undefined)
     return { usage: "--estimate sizes the exhaustive search: not with --random" };
-  // --cross-check and the --environment-… options belong to the every-N check: they ask for it
-  // (a family file gets it by default anyway).
+  // --cross-check, --every-n-lanes and the --environment-… options belong to the every-N check:
+  // they ask for it (a family file gets it by default anyway).
   const implied = (
-    ["cross-check", "environment-events", "environment-linkwatch", "environment-lanes"] as const
+    ["cross-check", "environment-events", "environment-linkwatch", "every-n-lanes"] as const
   ).find((f) => o[f] !== undefined);
   if (implied !== undefined && o.search && !o["every-n"])
     return { usage: `--${implied} goes with --every-n, not with --search` };
@@ -495,10 +497,10 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
   if (lw !== undefined && lw !== "listed" && lw !== "always")
     return { usage: `--environment-linkwatch takes listed or always, not "${lw}"` };
   const environmentLinkwatch: "listed" | "always" | undefined = lw;
-  const el = o["environment-lanes"];
+  const el = o["every-n-lanes"];
   if (el !== undefined && el !== "reduced" && el !== "all")
-    return { usage: `--environment-lanes takes reduced or all, not "${el}"` };
-  const environmentLanes: "reduced" | "all" | undefined = el;
+    return { usage: `--every-n-lanes takes reduced or all, not "${el}"` };
+  const everyNLanes: "reduced" | "all" | undefined = el;
   const udevs = listOf(o.udev);
   const gens: readonly string[] = UdevGeneration.options;
   const badGen = udevs.find((g) => !gens.includes(g));
@@ -553,7 +555,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     ...(!everyN && !searchAsked ? { everyNIfFamily: true } : {}),
     ...(environmentEvents !== undefined ? { environmentEvents } : {}),
     ...(environmentLinkwatch !== undefined ? { environmentLinkwatch } : {}),
-    ...(environmentLanes !== undefined ? { environmentLanes } : {}),
+    ...(everyNLanes !== undefined ? { everyNLanes } : {}),
   };
 }
 

@@ -160,7 +160,7 @@ export async function everyNCommand(r: {
           ...(a.environmentLinkwatch !== undefined
             ? { environmentLinkwatch: a.environmentLinkwatch }
             : {}),
-          ...(a.environmentLanes !== undefined ? { environmentLanes: a.environmentLanes } : {}),
+          ...(a.everyNLanes !== undefined ? { lanes: a.everyNLanes } : {}),
           ...(deadline !== undefined ? { deadline } : {}),
           progress: (states: number) => progress.update({ states, maxDepth: 0 }),
         };

@@ -202,11 +202,6 @@ export interface EveryNOptions extends EnumerateOptions {
    * linkwatch's list ("listed", the default) or at every step ("always", the broad environment).
    */
   environmentLinkwatch?: "listed" | "always";
-  /**
-   * Which lanes the environment check takes: "reduced" (the default) leaves out those that show
-   * the check nothing new (`EnvironmentOptions.lanes`), "all" takes every one.
-   */
-  environmentLanes?: "reduced" | "all";
   /** Also enumerate two pairs and check each against the pair alone (`familyCheck`). */
   crossCheck?: boolean;
 }
@@ -353,7 +348,7 @@ function environmentOf(sc: ScenarioDoc, o: EveryNOptions): EnvironmentOptions {
     udev: o.environmentEvents ?? workers,
     linkwatch: true,
     linkwatchAlways: o.environmentLinkwatch === "always",
-    ...(o.environmentLanes !== undefined ? { lanes: o.environmentLanes } : {}),
+    ...(o.lanes !== undefined ? { lanes: o.lanes } : {}),
   };
 }
 

@@ -17,6 +17,11 @@ export interface EnumerateOptions {
    * true; `familyCheck`).
    */
   symmetry?: boolean;
+  /**
+   * Which lanes the every-N check's enumerations take (the pair alone, the environment check;
+   * `ScenarioSystemOptions.lanes`): "reduced" (the default) or "all".
+   */
+  lanes?: "reduced" | "all";
   /** The projection (tests replace it to show the check can fail). */
   project?: (sys: ScenarioSystem, mac: string) => string;
 }

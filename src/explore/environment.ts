@@ -238,7 +238,7 @@ function observe(
   judge: Judge | null,
 ): EnvironmentObservation {
   const mac = macOf(sc, i);
-  const sys = pairSystem(sc, i, c, env);
+  const sys = pairSystem(sc, i, c, env, env.lanes ?? o.lanes);
   const hidden = sys.scriptHidden;
   const events: ObservedEvent[] = [];
   let going = true;

@@ -93,6 +93,7 @@ export function systemFor(sc: ScenarioDoc, c: ExploreConfig): ScenarioSystem {
     ...(c.atomic !== undefined ? { atomic: c.atomic } : {}),
     ...(c.clockFootprint !== undefined ? { clockFootprint: c.clockFootprint } : {}),
     ...(c.environment !== undefined ? { environment: c.environment } : {}),
+    ...(c.lanes !== undefined ? { lanes: c.lanes } : {}),
   };
   return new ScenarioSystem(sc, o);
 }

@@ -344,12 +344,14 @@ export function pairSystem(
   i: number,
   c: ExploreConfig,
   environment?: EnvironmentOptions,
+  lanes?: "reduced" | "all",
 ): ScenarioSystem {
   return systemFor(pairAlone(sc, i), {
     ...c,
     timing: "free",
     atomic: false,
     ...(environment !== undefined ? { environment } : {}),
+    ...(lanes !== undefined ? { lanes } : {}),
   });
 }
 
@@ -365,7 +367,9 @@ export function pairGraph(
   onViolation?: () => void,
 ): PairGraph {
   const mac = macOf(sc, i);
-  const sys = pairSystem(sc, i, c);
+  const sys = pairSystem(sc, i, c, undefined, o.lanes ?? "reduced");
+  // A hidden script (`scriptHidden`) would end its settle where every other lane is idle.
+  const hidden = sys.scriptHidden;
   const nodes = new Map<string, number>();
   const index: ProjectionIndex | null =
     o.project === undefined ? { parts: new Map(), keys: new Map() } : null;
@@ -400,7 +404,7 @@ export function pairGraph(
       const here = at[depth] as number;
       // The script (one settle) is no pair's: it ends once every other lane is idle, and its
       // steps change no projection.
-      const v = sys.check(en.length === 0);
+      const v = sys.check(en.length === 0 || (hidden && en.every((l) => l === "script")));
       if (v !== null && violation === null) {
         violation = { ...v, path: [] };
         onViolation?.();

@@ -109,6 +109,13 @@ export interface ScenarioSystemOptions {
    * `env/linkwatch`).
    */
   readonly environment?: EnvironmentOptions;
+  /**
+   * Which lanes an exhaustive enumeration takes (`lanesToTake`): "all", or "reduced", which
+   * leaves out those that show the every-N check nothing new (a family's script, `scriptHidden`;
+   * with an environment, lanes its urgent linkwatch move covers, `coveringMove`). Default: the
+   * environment's `lanes`, else "all".
+   */
+  readonly lanes?: "reduced" | "all";
 }
 
 /** What the environment's lanes may do (`ScenarioSystemOptions.environment`). */
@@ -129,11 +136,9 @@ export interface EnvironmentOptions {
    */
   readonly linkwatchAlways?: boolean;
   /**
-   * Which lanes an enumeration of the environment check takes (`ScenarioSystem.lanesToTake`):
-   * "reduced" (the default) leaves out those that show the check nothing new (the urgent
-   * linkwatch move where it covers the rest, `coveringMove`; the script when it is one settle,
-   * `scriptHidden`; docs/performance.md, "The urgent move first" and "The script of a family"),
-   * "all" takes every enabled lane.
+   * Which lanes an enumeration of the environment check takes (`ScenarioSystemOptions.lanes`):
+   * "reduced" (the default) or "all" (docs/performance.md, "The urgent move first" and "The
+   * script of a family").
    */
   readonly lanes?: "reduced" | "all";
 }
@@ -248,6 +253,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly atomic: boolean;
   readonly clockFootprint: boolean;
   readonly environment: EnvironmentOptions | null;
+  /** `ScenarioSystemOptions.lanes`, resolved. */
+  readonly lanes: "reduced" | "all";
   /** Steps fired inside a coarse step after its first (what `atomic` saved as scheduling points). */
   merged = 0;
   #digests: Digests;
@@ -323,9 +330,10 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       if (this.environment.udev > 0 && !this.p.udev)
         throw new RangeError("explore: an environment with udev events needs a scenario with udev");
     }
+    this.lanes = o.lanes ?? this.environment?.lanes ?? (this.environment ? "reduced" : "all");
     this.#scriptHidden =
-      this.environment !== null &&
-      this.environment.lanes !== "all" &&
+      this.lanes === "reduced" &&
+      this.timing === "free" &&
       JSON.stringify(sc.steps) === JSON.stringify(["settle"]) &&
       !this.invariants.has("expect") &&
       (this.p.udev === null || this.p.udev.running !== false);
@@ -636,12 +644,12 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   /**
-   * The environment check leaves the script's lane out (with the reduced lanes, the default):
+   * With the reduced lanes (under free timing), an enumeration leaves the script's lane out:
    * the script is one `settle`, udevd runs from boot (the script's start starts nothing) and no
    * `expect` invariant reads the run's records. Such a script writes only its own position,
    * which no other lane, no invariant and no projection reads: its start and the end of its
    * settle change nothing the check looks at. A caller that leaves it out counts a state where
-   * only the script is enabled as quiescent (`environment.ts`): with every lane, the script
+   * only the script is enabled as quiescent (`environment.ts`, `pairGraph`): with every lane, the script
    * would end its settle there, in a state that differs only in the script's position, and the
    * quiescent invariants would be checked there.
    */
@@ -684,7 +692,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    */
   coveringMove(en: readonly string[]): string | null {
     const e = this.environment;
-    if (e === null || e.lanes === "all" || !en.includes(ENV_LINKWATCH_URGENT)) return null;
+    if (e === null || this.lanes === "all" || !en.includes(ENV_LINKWATCH_URGENT)) return null;
     if (this.invariants.has("expect")) return null;
     if (!this.p.k.state.work.some((x) => x.name === LINKWATCH_WORK)) return null;
     return ENV_LINKWATCH_URGENT;

@@ -305,10 +305,10 @@ describe("ifsim explore --every-n", () => {
         /not a family of identical failover pairs/,
       ],
       [[FAMILY, "--every-n", "--environment-linkwatch", "often"], /takes listed or always/],
-      [[FAMILY, "--every-n", "--environment-lanes", "some"], /takes reduced or all/],
+      [[FAMILY, "--every-n", "--every-n-lanes", "some"], /takes reduced or all/],
       [
-        [FAMILY, "--search", "--environment-lanes", "all"],
-        /--environment-lanes goes with --every-n, not with --search/,
+        [FAMILY, "--search", "--every-n-lanes", "all"],
+        /--every-n-lanes goes with --every-n, not with --search/,
       ],
     ] as const) {
       const r = await main(["explore", ...args]);
@@ -324,18 +324,18 @@ describe("ifsim explore --every-n", () => {
       expect(parsed("--environment-linkwatch", mode)).toMatchObject({ environmentLinkwatch: mode });
   });
 
-  it("--environment-lanes all turns the reductions of the environment check off", () => {
+  it("--every-n-lanes all turns the every-N check's lane reductions off", () => {
     const parsed = (...more: string[]) => parseExploreArgs([FAMILY, "--every-n", ...more]);
-    expect(parsed()).not.toHaveProperty("environmentLanes");
+    expect(parsed()).not.toHaveProperty("everyNLanes");
     for (const mode of ["reduced", "all"])
-      expect(parsed("--environment-lanes", mode)).toMatchObject({ environmentLanes: mode });
+      expect(parsed("--every-n-lanes", mode)).toMatchObject({ everyNLanes: mode });
   });
 
   it("the every-N options ask for --every-n: given alone, they are the every-N check's", () => {
     for (const more of [
       ["--environment-events", "1"],
       ["--environment-linkwatch", "always"],
-      ["--environment-lanes", "all"],
+      ["--every-n-lanes", "all"],
       ["--cross-check"],
     ])
       expect(parseExploreArgs([FAMILY, ...more]), more.join(" ")).toMatchObject({
