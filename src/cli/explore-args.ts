@@ -72,8 +72,9 @@ Search:
   --random N         N seeded random walks instead of the exhaustive search
   --walk-seed N      seed of the random walks and of the probe (default 1)
   --jobs N           worker threads for the subtrees (default: the available parallelism);
-                     with --every-n, 2 or more run pair 0's environment check on a thread
-                     beside the pairs alone (the same result as --jobs 1)
+                     with --every-n (default 1 there), 2 or more run pair 0's environment
+                     check on a thread beside the pairs alone (the same result as --jobs 1;
+                     on the boot race a thread's start costs more than it gives)
   --split-depth N    split the search at this depth into subtrees (default 0: no split;
                      subtrees do not share states, so a split costs steps); the result does
                      not depend on --jobs
@@ -225,6 +226,11 @@ export interface ExploreArgs {
   readonly probe: number;
   readonly walkSeed: number;
   readonly jobs: number;
+  /**
+   * The every-N check's threads: --jobs (capped), default 1. Its environment check is short
+   * now, and a thread's start and cold JIT cost more than running it after the pairs alone.
+   */
+  readonly everyNJobs: number;
   /** --jobs as given, when it was above the CPU count (and so capped). */
   readonly jobsAsked?: number;
   readonly splitDepth: number;
@@ -536,6 +542,7 @@ export function parseExploreArgs(argv: readonly string[]): Parsed {
     // More threads than CPUs only adds memory and contention (and each thread must notice the
     // time limit): capped, with a note (jobsAsked).
     jobs: Math.min(nums.jobs ?? availableParallelism(), availableParallelism()),
+    everyNJobs: Math.min(nums.jobs ?? 1, availableParallelism()),
     ...(nums.jobs !== undefined && nums.jobs > availableParallelism()
       ? { jobsAsked: nums.jobs }
       : {}),

@@ -136,7 +136,7 @@ export async function everyNCommand(r: {
   const deadline = a.timeLimitMs !== undefined ? t0 + a.timeLimitMs : undefined;
   const progress = new Progress(a.timeLimitMs !== undefined ? { timeLimitMs: a.timeLimitMs } : {});
   const cells: Cell[] = [];
-  const offload = a.jobs > 1 ? environmentOffload() : null;
+  const offload = a.everyNJobs > 1 ? environmentOffload() : null;
   const count0 = plan.kernels.length * plan.udevs.length;
   try {
     for (const kernel of plan.kernels)

@@ -182,6 +182,7 @@ export function mergeCommand(m: MergeArgs): CliResult {
     probe: o.probe,
     walkSeed: o.walkSeed,
     jobs: first.shard.count,
+    everyNJobs: 1,
     splitDepth: o.splitDepth,
     json: m.json,
     ...(m.exportFile !== undefined ? { exportFile: m.exportFile } : {}),
