@@ -98,8 +98,9 @@ failover pairs gets --every-n by default; --search, or an option that shapes the
 searches the file at its own N instead:
   --every-n          for a family of identical failover pairs (a STANDBY virtio-net and its
                      VF each, one bring-up link per pair, steps: [settle]; at least two
-                     pairs), under free timing and without reduction: enumerate each pair
-                     alone, giving its projected graph (its devices, udev's entries, events
+                     pairs), under free timing and without partial-order reduction (the
+                     lanes that show the check nothing new left out: --every-n-lanes):
+                     enumerate each pair alone, giving its projected graph (its devices, udev's entries, events
                      and renames for them, bring-up of its link, its linkwatch and kernel
                      work; ifindexes, eth<n> and virtio<n> as roles); check that no pair
                      takes another's names or matches another's bring-up link; then run
@@ -109,7 +110,7 @@ searches the file at its own N instead:
                      pair is on linkwatch's list) and check that it stays within the pair
                      alone's graph. Passed: "verified (every N; cutoff 1)"; else the file
                      is searched at its own N under free timing and that report follows.
-                     The boot race (Linux 5.1, two pairs) takes 6.5–9.5 s on 2 CPUs
+                     The boot race (Linux 5.1, two pairs) takes 3–4.5 s on 2 CPUs
   --search           search a family of pairs at its own N, state by state, not --every-n
   --cross-check      implies --every-n: also enumerate every reachable state and transition
                      of two pairs and check each pair against the pair alone (the boot race
@@ -122,7 +123,7 @@ searches the file at its own N instead:
                      implies --every-n: when the environment may queue the linkwatch work:
                      while a device of the pair is on linkwatch's list (listed, the default:
                      before that a run changes nothing of the pair) or at every step (always:
-                     the broad environment, about 1.3 times the states)
+                     the broad environment, about 1.2 times the states)
   --every-n-lanes reduced|all
                      implies --every-n: reduced (the default): the enumerations leave out
                      lanes that show the check nothing new: the script (one settle: it
