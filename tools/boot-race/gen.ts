@@ -17,7 +17,7 @@ export function bootRaceHeader(n: number): string {
     "# Linux 5.1+: verified (failover slaves may be renamed while up). Linux 5.0: violated (a",
     "# master brought up before udev renamed its standby makes that rename fail with EBUSY).",
     "# A family of identical pairs: ifsim explore decides it for every number of pairs (about",
-    "# 7 s); --search searches this file's pairs state by state instead (minutes or more).",
+    "# 4 s); --search searches this file's pairs state by state instead (minutes or more).",
     "#",
     `#   ifsim explore examples/explore/boot-race-${n}.yaml --kernel 5.1`,
     `#   ifsim explore examples/explore/boot-race-${n}.yaml --kernel 5.0`,
