@@ -5,7 +5,8 @@
 // and its invariant result and steps are not labelled: states in one class show the check the same
 // projections along every path, so a perfect reduction for the check could keep one per class.
 //
-//   npx tsx tools/state-view/projection-classes.ts [KERNEL] [env]      (default 5.1, the pair alone)
+//   npx tsx tools/state-view/projection-classes.ts [KERNEL] [env] [all]   (default 5.1, the pair
+//   alone, with the reduced lanes the check takes; `all`: every lane of every state)
 
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { familyOf, macOf, pairSystem, projection } from "../../src/explore/pair.ts";
@@ -13,10 +14,11 @@ import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
 import { refine } from "./refine.ts";
 
 const kernel = process.argv[2] ?? "5.1";
-const withEnv = process.argv[3] === "env";
+const withEnv = process.argv.slice(3).includes("env");
+const lanes = process.argv.slice(3).includes("all") ? "all" : "reduced";
 const sc = familyOf(bootRaceScenario(2, { kernel }), 2);
 const env = { udev: 2, linkwatch: true, linkwatchAlways: false };
-const sys = pairSystem(sc, 0, { kernel }, withEnv ? env : undefined);
+const sys = pairSystem(sc, 0, { kernel }, withEnv ? env : undefined, lanes);
 const mac = macOf(sc, 0);
 const ids = new Map<string, number>();
 const label: string[] = [];
@@ -31,8 +33,13 @@ function visit(): number {
   const id = label.length;
   ids.set(k, id);
   succ.push([]);
-  const en = sys.enabled();
-  const v = sys.check(en.filter((l) => !ScenarioSystem.isEnvironmentMove(l)).length === 0);
+  const enabled = sys.enabled();
+  // As the check: a hidden script counts as quiescent, a covering move is taken alone.
+  const rest = enabled.filter(
+    (l) => !ScenarioSystem.isEnvironmentMove(l) && !(sys.scriptHidden && l === "script"),
+  );
+  const v = sys.check(rest.length === 0);
+  const en = sys.lanesToTake(enabled);
   label.push(JSON.stringify([p, v?.invariant ?? null]));
   if (v) return id;
   const snap = sys.save();
@@ -40,6 +47,8 @@ function visit(): number {
   for (const [i, l] of en.entries()) {
     if (i > 0) sys.restore(snap);
     sys.fire(l);
+    const also = sys.coveringMove(sys.enabled());
+    if (also !== null) sys.fire(also);
     out.push(visit());
   }
   sys.restore(snap);
@@ -53,5 +62,5 @@ const count = new Set(
   refine(label, (i, c) => [...new Set((succ[i] ?? []).map((j) => c[j] as string))].sort()),
 ).size;
 process.stdout.write(
-  `${withEnv ? "pair 0 with the environment" : "pair 0 alone"}, Linux ${kernel}: ${label.length} states, ${new Set(label).size} projections, ${count} classes\n`,
+  `${withEnv ? "pair 0 with the environment" : "pair 0 alone"}, Linux ${kernel}, ${lanes} lanes: ${label.length} states, ${new Set(label).size} projections, ${count} classes\n`,
 );
