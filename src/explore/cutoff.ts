@@ -348,7 +348,7 @@ function environmentOf(sc: ScenarioDoc, o: EveryNOptions): EnvironmentOptions {
     udev: o.environmentEvents ?? workers,
     linkwatch: true,
     linkwatchAlways: o.environmentLinkwatch === "always",
-    ...(o.lanes !== undefined ? { lanes: o.lanes } : {}),
+    lanes: o.lanes ?? "reduced",
   };
 }
 

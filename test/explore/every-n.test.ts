@@ -168,6 +168,7 @@ describe("the family check", () => {
       udev: 2,
       linkwatch: true,
       linkwatchAlways: false,
+      lanes: "reduced",
     });
     expect(e?.complete).toBe(true);
     expect(e?.failures).toEqual([]);
