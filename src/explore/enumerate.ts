@@ -30,8 +30,8 @@ export interface EnumerateOptions {
  * Enumerates `sys` from its current state without reduction (every enabled lane of every
  * reachable state, but those `sys.lanesToTake` leaves out: a move of the environment that covers
  * the others, `sys.coveringMove`, is then taken at once, as part of the step that led there),
- * calling `onState` on each new state and `onStep` after each transition. The
- * system is back in its starting state afterwards.
+ * calling `onState` on each new state and `onStep` after each transition. The system is back in
+ * its starting state afterwards.
  * A state is one already seen when its model key (`fingerprint`, up to the system's symmetries
  * when `symmetric`) and `extra` (what the caller tracks beyond the model's state, given that key)
  * are: the model's key is always part of it, so no caller can merge states the model tells
@@ -71,7 +71,7 @@ export function enumerate(
       stop = true;
       return;
     }
-    // The lanes to take: all, but those the environment check's reductions leave out.
+    // The lanes to take: all, but those the every-N check's reductions leave out (`lanesToTake`).
     const ex = sys.lanesToTake(en);
     if (ex.length === 0) return;
     // The first lane fires from the state as it is, the others from a snapshot of it: copied
@@ -84,7 +84,7 @@ export function enumerate(
       if (i > 0 && snap !== null) sys.restore(snap, !top && i === ex.length - 1);
       sys.fire(lane);
       transitions++;
-      // A state where the environment's urgent move covers every other lane (`expand`) is
+      // A state where a move of the environment covers every other lane (`coveringMove`) is
       // passed through: the move is taken as part of this step, as its one successor would be.
       const also = sys.coveringMove(sys.enabled());
       if (also !== null) sys.fire(also);

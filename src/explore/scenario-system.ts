@@ -649,9 +649,10 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
    * `expect` invariant reads the run's records. Such a script writes only its own position,
    * which no other lane, no invariant and no projection reads: its start and the end of its
    * settle change nothing the check looks at. A caller that leaves it out counts a state where
-   * only the script is enabled as quiescent (`environment.ts`, `pairGraph`): with every lane, the script
-   * would end its settle there, in a state that differs only in the script's position, and the
-   * quiescent invariants would be checked there.
+   * only the script is enabled as quiescent (`environment.ts`, `pairGraph`): with every lane,
+   * the script would end its settle there, in a state that differs only in the script's
+   * position, and the quiescent invariants would be checked there. `test/explore/
+   * projection-renames.test.ts` and `environment.test.ts` compare both enumerations.
    */
   get scriptHidden(): boolean {
     return this.#scriptHidden;
