@@ -22,6 +22,7 @@ import { type EnvironmentOptions, ScenarioSystem } from "../../src/explore/scena
 import { LINKWATCH_WORK } from "../../src/kernel/link-watch.ts";
 import type { ScenarioDoc } from "../../src/scenario/schema.ts";
 import type { Udevd } from "../../src/userspace/udev/udevd.ts";
+import { quiescentProjections } from "../_helpers/quiescent.ts";
 
 const C = { kernel: "5.1" };
 const ENV: EnvironmentOptions = { udev: 2, linkwatch: true };
@@ -298,26 +299,13 @@ describe("the reduced lanes: the urgent move first and the hidden script (Scenar
     }, 120_000);
 
   it("the quiescent invariants are checked at the same projections with the script hidden", () => {
-    const proto = ScenarioSystem.prototype;
-    const own = Object.getOwnPropertyDescriptor(proto, "check");
-    const check = own?.value as ScenarioSystem["check"];
     const sc = familyOf(bootRaceScenario(2, C), 2);
     const mac = macOf(sc, 0);
     const quiet = (lanes: "reduced" | "all") => {
-      const at = new Set<string>();
-      Object.defineProperty(proto, "check", {
-        configurable: true,
-        value(this: ScenarioSystem, quiescent: boolean) {
-          if (quiescent) at.add(projection(this, mac));
-          return check.call(this, quiescent);
-        },
-      });
-      try {
-        const o = observeEnvironment(sc, 0, C, { udev: 1, linkwatch: true, lanes });
-        expect(o.complete).toBe(true);
-      } finally {
-        if (own) Object.defineProperty(proto, "check", own);
-      }
+      const { result: o, at } = quiescentProjections(mac, () =>
+        observeEnvironment(sc, 0, C, { udev: 1, linkwatch: true, lanes }),
+      );
+      expect(o.complete).toBe(true);
       return at;
     };
     const all = quiet("all");

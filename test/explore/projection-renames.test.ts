@@ -6,8 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { bootRaceScenario } from "../../src/explore/families.ts";
 import { familyOf, macOf, pairGraph, pairSystem, projection } from "../../src/explore/pair.ts";
-import { ScenarioSystem } from "../../src/explore/scenario-system.ts";
 import type { Udevd, UdevdSnapshot } from "../../src/userspace/udev/udevd.ts";
+import { quiescentProjections } from "../_helpers/quiescent.ts";
 
 const kernel = "5.1";
 const sc = familyOf(bootRaceScenario(2, { kernel }), 2);
@@ -93,23 +93,11 @@ describe("the pair alone with the script hidden (the reduced lanes)", () => {
       const s = familyOf(bootRaceScenario(2, { kernel: k }), 2);
       const mac = macOf(s, 0);
       // Where the quiescent invariants are checked (the projections), with each choice of lanes.
-      const proto = ScenarioSystem.prototype;
-      const own = Object.getOwnPropertyDescriptor(proto, "check");
-      const check = own?.value as ScenarioSystem["check"];
       const graph = (lanes: "reduced" | "all") => {
-        const quiet = new Set<string>();
-        Object.defineProperty(proto, "check", {
-          configurable: true,
-          value(this: ScenarioSystem, quiescent: boolean) {
-            if (quiescent) quiet.add(projection(this, mac));
-            return check.call(this, quiescent);
-          },
-        });
-        try {
-          return { g: pairGraph(s, 0, { kernel: k }, { lanes }), quiet };
-        } finally {
-          if (own) Object.defineProperty(proto, "check", own);
-        }
+        const { result: g, at: quiet } = quiescentProjections(mac, () =>
+          pairGraph(s, 0, { kernel: k }, { lanes }),
+        );
+        return { g, quiet };
       };
       const hidden = graph("reduced");
       const all = graph("all");
