@@ -8,10 +8,19 @@
 // commands run.
 //
 // The model in-process runs after a JIT warm-up (IFSIM_BENCH_WARMUP passes of every phase at
-// N = 4000, default 3) and IFSIM_BENCH_REPEAT times per N on fresh kernels (default 3); each row
-// shows the best of those runs (CPU and wall separately), and the best of as many runs with an
-// `ip monitor link` listener formatting every RTM_NEWLINK/DELLINK record (what `ifsim ip
-// --monitor` does).
+// N = 4000, default 3) and IFSIM_BENCH_MODEL_REPEAT times per N on fresh kernels (default 9);
+// each row shows the best of those runs (CPU and wall separately), the median wall time, the
+// median minor page faults per operation, and the best of as many runs with an `ip monitor link`
+// listener formatting every RTM_NEWLINK/DELLINK record (what `ifsim ip --monitor` does). One
+// more run, untimed, measures the heap per device (its forced collections would otherwise land
+// in a timed run). The whole-process runs take the best of IFSIM_BENCH_REPEAT (default 3), the
+// host kernel the best of IFSIM_BENCH_KERNEL_REPEAT runs (default 3; deletes in one run only).
+//
+// Why nine runs and the median: on the development VM a run's time varies by ×2 with the state
+// of V8's heap. A first touch of a memory page costs about 10 µs there (a C probe: 9.7–10 µs per
+// 4 KiB page), and whether a run gets pages V8 still holds or fresh ones decides most of that:
+// add by name took 2.1–2.8 µs per operation in runs with no page fault and 3.5–4.5 µs in runs
+// with 0.09–0.14 faults per operation (docs/performance.md, session 29).
 // The summary (table, growth exponents, memory) is printed when the run ends, is interrupted
 // (Ctrl-C, SIGTERM: the step under way finishes first) or fails, over the rows measured so far.
 //
@@ -44,6 +53,13 @@ const KERNEL_DELETE_MAX = Number(process.env.IFSIM_BENCH_KERNEL_DELETE_MAX ?? 40
 const KERNEL_MAX = Number(process.env.IFSIM_BENCH_KERNEL_MAX ?? Infinity);
 const WARMUP = Number(process.env.IFSIM_BENCH_WARMUP ?? 3);
 const REPEAT = Math.max(1, Number(process.env.IFSIM_BENCH_REPEAT ?? 3));
+const MODEL_REPEAT = Math.max(1, Number(process.env.IFSIM_BENCH_MODEL_REPEAT ?? 9));
+/**
+ * The host kernel's runs per N (default 3, each in a fresh netns; deletes in the first only): a
+ * row shows the best, as the model's does, so that the ratio does not profit from one slow
+ * kernel run.
+ */
+const KERNEL_REPEAT = Math.max(1, Number(process.env.IFSIM_BENCH_KERNEL_REPEAT ?? 3));
 function names(json: string): string {
   return (JSON.parse(json) as { ifname: string }[]).map((l) => l.ifname).join(",");
 }
@@ -105,11 +121,15 @@ function processBest(batch: string): { ms: number; cpu: number; rss: number } {
 interface Row {
   n: number;
   phase: Phase;
-  /** The model's wall time in-process (ms), best of REPEAT runs. */
+  /** The model's wall time in-process (ms), best of MODEL_REPEAT runs. */
   model: number;
-  /** The model's CPU time (user + system, ms), best of REPEAT runs: what load does not inflate. */
+  /** The model's median wall time in-process (ms) over the same runs. */
+  median: number;
+  /** The median minor page faults per operation over the same runs. */
+  faults: number;
+  /** The model's CPU time (user + system, ms), best of MODEL_REPEAT runs (GC threads included). */
   cpu: number;
-  /** CPU time (ms), best of REPEAT runs with an `ip monitor link` listener formatting every record. */
+  /** CPU time (ms), best of MODEL_REPEAT runs with an `ip monitor link` listener formatting every record. */
   monitorCpu: number;
   /**
    * Whole process, this phase's share of its CPU time: best cpu(phases so far) − best cpu(phases
@@ -129,7 +149,7 @@ function modelRun(
   b: Record<Phase, string>,
   n: number,
   opts: { monitor?: boolean; onPhase?: (phase: Phase, k: ReturnType<typeof createKernel>) => void },
-): { wall: number; cpu: number }[] {
+): { wall: number; cpu: number; faults: number }[] {
   const clock = new VirtualClock();
   const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
   k.trace.keep(false); // as `ifsim ip` runs it without --monitor / --dmesg
@@ -141,17 +161,19 @@ function modelRun(
       records += mon.feed([e]).length;
     });
   }
-  const out: { wall: number; cpu: number }[] = [];
+  const out: { wall: number; cpu: number; faults: number }[] = [];
   for (const phase of PHASES) {
     const p = new IpProcess(k, { settle: () => settleKernel(k, clock) });
+    const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const mr = p.batch(b[phase], "bench");
     const wall = performance.now() - t0;
     const cu = process.cpuUsage(c0);
+    const faults = (process.resourceUsage().minorPageFault - f0) / n;
     if (mr.status !== 0)
       throw new Error(`model ${phase} N=${n} failed: ${mr.stderr.slice(0, 300)}`);
-    out.push({ wall, cpu: (cu.user + cu.system) / 1000 });
+    out.push({ wall, cpu: (cu.user + cu.system) / 1000, faults });
     opts.onPhase?.(phase, k);
   }
   if (opts.monitor && records === 0) throw new Error("the monitor listener heard nothing");
@@ -171,7 +193,7 @@ function keepBest(
 }
 
 const HEADER =
-  "kernel        model wall    model CPU     CPU µs/op  kernel/model  /CPU     monitor µs/op  process";
+  "kernel        model wall    model CPU     CPU µs/op  kernel/model  /CPU     median µs/op  faults/op  monitor µs/op  process";
 
 let stopped = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const)
@@ -195,23 +217,53 @@ try {
   for (const n of SIZES) {
     if (stopped) break;
     const b = batches(n);
-    // The model in-process: REPEAT runs on fresh kernels (memory measured in the first), the best
-    // of each phase kept; then as many with a monitor listener.
-    const best = PHASES.map(() => ({ wall: Infinity, cpu: Infinity }));
-    for (let rep = 0; rep < REPEAT; rep++) {
-      const base = rep === 0 ? heap() : 0;
-      const times = modelRun(b, n, {
+    // The heap per device alive, in a run of its own (untimed: it forces collections).
+    {
+      const base = heap();
+      modelRun(b, n, {
         onPhase: (phase) => {
-          if (rep === 0 && phase === "add name")
+          if (phase === "add name")
             mem.push({ n, perDevice: (heap() - base) / (2 * n), alive: 2 * n, rss: null });
         },
       });
+    }
+    // The model in-process: MODEL_REPEAT runs on fresh kernels, the best and the median of each
+    // phase kept; then as many with a monitor listener.
+    const best = PHASES.map(() => ({ wall: Infinity, cpu: Infinity }));
+    const walls: number[][] = PHASES.map(() => []);
+    const faults: number[][] = PHASES.map(() => []);
+    for (let rep = 0; rep < MODEL_REPEAT; rep++) {
+      const times = modelRun(b, n, {});
       keepBest(best, times);
+      times.forEach((t, i) => {
+        walls[i]?.push(t.wall);
+        faults[i]?.push(t.faults);
+      });
     }
     // As many runs with a monitor listener, the best of each phase kept (one run alone varied by
     // ×2 from one bench to the next).
     const withMonitor = PHASES.map(() => ({ wall: Infinity, cpu: Infinity }));
-    for (let rep = 0; rep < REPEAT; rep++) keepBest(withMonitor, modelRun(b, n, { monitor: true }));
+    for (let rep = 0; rep < MODEL_REPEAT; rep++)
+      keepBest(withMonitor, modelRun(b, n, { monitor: true }));
+    // The host kernel's extra runs (KERNEL_REPEAT − 1, without the deletes): best per phase.
+    const kernelBest = new Map<Phase, number>();
+    if (!reason && n <= KERNEL_MAX)
+      for (let rep = 1; rep < KERNEL_REPEAT && !stopped; rep++) {
+        const xs = new Netns("ifsim-bench");
+        try {
+          for (const phase of PHASES) {
+            if (phase === "delete" || stopped) break;
+            const t1 = performance.now();
+            const kr = xs.ip(["-batch", "-"], b[phase]);
+            const t = performance.now() - t1;
+            if (kr.status !== 0)
+              throw new Error(`kernel ${phase} N=${n} failed: ${kr.stderr.slice(0, 300)}`);
+            kernelBest.set(phase, Math.min(kernelBest.get(phase) ?? Infinity, t));
+          }
+        } finally {
+          xs.close();
+        }
+      }
     // The kernel whose names are compared with the host kernel's (its phases run untimed).
     const clock = new VirtualClock();
     const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
@@ -243,7 +295,7 @@ try {
         if (ns && (phase !== "delete" || n <= KERNEL_DELETE_MAX)) {
           const t1 = performance.now();
           const kr = ns.ip(["-batch", "-"], b[phase]);
-          kernel = performance.now() - t1;
+          kernel = Math.min(performance.now() - t1, kernelBest.get(phase) ?? Infinity);
           if (stopped) break;
           if (kr.status !== 0)
             throw new Error(`kernel ${phase} N=${n} failed: ${kr.stderr.slice(0, 300)}`);
@@ -256,7 +308,17 @@ try {
         }
         const bi = best[i] as { wall: number; cpu: number };
         const monitorCpu = (withMonitor[i] as { cpu: number }).cpu;
-        rows.push({ n, phase, model: bi.wall, cpu: bi.cpu, monitorCpu, proc, kernel });
+        rows.push({
+          n,
+          phase,
+          model: bi.wall,
+          median: median(walls[i] ?? []),
+          faults: median(faults[i] ?? []),
+          cpu: bi.cpu,
+          monitorCpu,
+          proc,
+          kernel,
+        });
         console.log(`  done: N=${n} ${phase} ${row(rows[rows.length - 1] as Row)}`);
       }
     } finally {
@@ -294,7 +356,7 @@ process.exit(stopped ? 130 : 0);
 function summary(): void {
   if (rows.length === 0) return;
   console.log(
-    `\n    N  operation  ${HEADER}\n       (model: best of ${REPEAT} in-process runs; CPU = user + system; kernel/model = kernel wall / model wall, and / model CPU; monitor = CPU µs/op with an 'ip monitor link' listener, best of ${REPEAT} runs too; process = this phase's share of the CPU time of a whole 'ifsim ip -batch' process running every phase so far, - past the 1 MiB batch limit)`,
+    `\n    N  operation  ${HEADER}\n       (kernel: best of ${KERNEL_REPEAT} runs, each in a fresh netns (deletes: one run); model: best of ${MODEL_REPEAT} in-process runs; CPU = user + system, V8's collector threads included; kernel/model = kernel wall / model wall, and / model CPU; median = median model wall µs/op over the same runs; faults = median minor page faults per operation (about 10 µs each on the development VM); monitor = CPU µs/op with an 'ip monitor link' listener, best of ${MODEL_REPEAT} runs too; process = this phase's share of the CPU time of a whole 'ifsim ip -batch' process running every phase so far, - past the 1 MiB batch limit)`,
   );
   for (const r of rows) console.log(`${String(r.n).padStart(5)}  ${r.phase.padEnd(9)}  ${row(r)}`);
 
@@ -327,7 +389,12 @@ function row(r: Row): string {
   const ratio = (d: number) => (r.kernel === null ? "-" : `${(r.kernel / d).toFixed(0)}x`);
   const us = (x: number) => ((1000 * x) / r.n).toFixed(2);
   const proc = r.proc !== null && r.proc <= 0 ? "< noise" : ms(r.proc);
-  return `${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${ms(r.cpu).padEnd(12)}  ${us(r.cpu).padStart(9)}  ${ratio(r.model).padStart(12)}  ${ratio(r.cpu).padStart(6)}  ${us(r.monitorCpu).padStart(13)}  ${proc}`;
+  return `${ms(r.kernel).padEnd(12)}  ${ms(r.model).padEnd(12)}  ${ms(r.cpu).padEnd(12)}  ${us(r.cpu).padStart(9)}  ${ratio(r.model).padStart(12)}  ${ratio(r.cpu).padStart(6)}  ${us(r.median).padStart(12)}  ${r.faults.toFixed(3).padStart(9)}  ${us(r.monitorCpu).padStart(13)}  ${proc}`;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
 /** Slope of the least-squares line through (log N, log t). */

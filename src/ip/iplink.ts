@@ -177,14 +177,19 @@ interface Parsed {
   type: string | null;
 }
 
-/** Keywords that take an "on"/"off" value and toggle an ifi flag. */
-const ONOFF_FLAGS: Readonly<Record<string, { bit: number; onSets: boolean }>> = {
-  multicast: { bit: IFF.MULTICAST, onSets: true },
-  allmulticast: { bit: IFF.ALLMULTI, onSets: true },
-  promisc: { bit: IFF.PROMISC, onSets: true },
-  trailers: { bit: IFF.NOTRAILERS, onSets: false },
-  arp: { bit: IFF.NOARP, onSets: false },
-};
+/**
+ * Keywords that take an "on"/"off" value and toggle an ifi flag. A Map, not an object: `word in
+ * object` with a word just cut from a line first looks the word up in V8's string table, and
+ * every `ip link` line's words reach this test.
+ */
+const ONOFF_FLAGS: ReadonlyMap<string, { readonly bit: number; readonly onSets: boolean }> =
+  new Map([
+    ["multicast", { bit: IFF.MULTICAST, onSets: true }],
+    ["allmulticast", { bit: IFF.ALLMULTI, onSets: true }],
+    ["promisc", { bit: IFF.PROMISC, onSets: true }],
+    ["trailers", { bit: IFF.NOTRAILERS, onSets: false }],
+    ["arp", { bit: IFF.NOARP, onSets: false }],
+  ]);
 
 /**
  * Keywords (strcmp) of attributes the model does not model: rather than accept and ignore them
@@ -292,8 +297,8 @@ function iplinkParse(
       mtu = getInteger(v);
       if (mtu === null) invarg(ctx, 'Invalid "mtu" value\n', v);
       req.attrs.mtu = mtu;
-    } else if (a in ONOFF_FLAGS && Object.hasOwn(ONOFF_FLAGS, a)) {
-      const f = ONOFF_FLAGS[a] as { bit: number; onSets: boolean };
+    } else if (ONOFF_FLAGS.has(a)) {
+      const f = ONOFF_FLAGS.get(a) as { bit: number; onSets: boolean };
       const v = nextArg(ctx, args, ++i);
       req.ifiChange |= f.bit;
       if (v === "on" || v === "off") {
