@@ -23,18 +23,9 @@ import {
 } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
-import { clonePlain, sameData, sameKeys } from "../sim/clone.ts";
-import { globMatch } from "../userspace/bringup.ts";
-import { changedFields } from "./field-scan.ts";
-import {
-  addInto,
-  compareHash,
-  fingerprintKey,
-  type Hash64,
-  HashCache,
-  mixInto,
-} from "./fingerprint.ts";
-import { clockReads, DEFAULT_VIEW, type StateView, timerHolders, timerKey } from "./state-view.ts";
+import { type DevDigest, DigestMaker, type Digests } from "./digests.ts";
+import { StateKeys } from "./state-key.ts";
+import { clockReads, DEFAULT_VIEW, type StateView, timerHolders } from "./state-view.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** Invariants the explorer knows by name. */
@@ -152,7 +143,7 @@ export interface SystemSnapshot {
   readonly warns: number;
   readonly driverOf: Map<number, string>;
   readonly coarse: Map<string, string>;
-  /** The devices' field digests the snapshot's `digests` were made from (`#resources`). */
+  /** The devices' field digests the snapshot's `digests` were made from (`DigestMaker`). */
   readonly devCache: ReadonlyMap<string, DevDigest>;
 }
 
@@ -176,72 +167,6 @@ const ENV_LINKWATCH = "env/linkwatch";
 const ENV_LINKWATCH_URGENT = "env/linkwatch!urgent";
 const SCRIPT_PRIVATE: ReadonlySet<string> = new Set(["script"]);
 const NOTHING_PRIVATE: ReadonlySet<string> = new Set();
-const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
-
-/**
- * A resource as a canonical item: its only pair (its text then says `§S§` for it) or -1, the
- * text, the text's hash, and whether the text still names pairs (`§n§`: relabelled per state).
- */
-type CanonItem = readonly [number, string, Hash64, boolean];
-
-/** component → resource → digest (`ScenarioSystem.#resources`). */
-type Digests = ReadonlyMap<string, ReadonlyMap<string, string>>;
-
-/** A device's field digests, with the values they were made from (`fieldValue`). */
-interface DevDigest {
-  readonly keys: readonly string[];
-  /** The field values themselves: a frozen object that is still the same one is unchanged. */
-  readonly raws: readonly unknown[];
-  readonly vals: readonly unknown[];
-  /**
-   * For a field holding an object that is not frozen, a copy of the value its text was made
-   * from (`sameData`: still the same, so still the same text); undefined for the others.
-   */
-  readonly copies: readonly unknown[];
-  readonly fields: ReadonlyMap<string, string>;
-}
-
-/** A copy of `v` to compare it with later (`DevDigest.copies`), or undefined when it needs none. */
-function copyOf(v: unknown): unknown {
-  return v !== null && typeof v === "object" && !Object.isFrozen(v) ? clonePlain(v) : undefined;
-}
-
-/** A field's value as compared between steps: a primitive itself, an object its JSON text. */
-function fieldValue(v: unknown): unknown {
-  return v !== null && typeof v === "object" ? JSON.stringify(v) : v;
-}
-
-/** `changedFields`'s output, reused (one scan at a time). */
-const CHANGED: number[] = [];
-
-/** Resources the key leaves to its own, relative forms (timers, workers). */
-const NOT_KEYED = (r: string): boolean =>
-  r === "kwork" || r === "linkwatch" || r.startsWith("udev:w") || r.startsWith("kwork:");
-
-/** A component's fingerprint contribution under symmetry, for one set of token tables. */
-interface CompSym {
-  readonly tables: SymTables;
-  readonly local: ReadonlyMap<number, Hash64>;
-  readonly global: Hash64;
-  readonly named: readonly string[];
-}
-
-/** The token tables of a symmetric key. */
-interface SymTables {
-  readonly sig: string;
-  readonly idxTok: (i: number) => string | number;
-  readonly canon: (v: unknown, key: string) => unknown;
-  readonly subst: (s: string) => string;
-}
-
-interface PairInfo {
-  /** The pair's PCI addresses, virtio index, spec ids and MAC. */
-  readonly addrs: string[];
-  readonly ids: string[];
-  readonly mac: string;
-  /** Symmetry group: pairs with the same configuration. */
-  readonly group: string;
-}
 
 /** The scenario as an explorable system. */
 export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
@@ -263,36 +188,8 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   #renames = 0;
   #warns = 0;
   #traceSeen = 0;
-  /** Per device (`U` prefix: unlisted): its whole JSON text and its field digests. */
-  #devCache: ReadonlyMap<string, DevDigest> = new Map<string, DevDigest>();
-  /** Per component map: its fingerprint contribution without symmetry. */
-  #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
-  /** Per component map: its contribution under symmetry (for one set of token tables). */
-  #compSym = new WeakMap<ReadonlyMap<string, string>, CompSym>();
-  /** Per resource: the last digest canonicalised and its item (digests are shared strings). */
-  #lastItem = new Map<string, [string, CanonItem]>();
-  /** Hashes of strings (digests, canonical texts) for fingerprints. */
-  readonly #hashes = new HashCache();
-  /** Per resource: the last digest fingerprinted and its item hash (no symmetry). */
-  #lastHash = new Map<string, [string, Hash64]>();
-  /** Canonical texts of raw JSON (workers, work, linkwatch) under the current token tables. */
-  #canonText = new Map<string, string>();
-  /**
-   * Slot permutation → canonical text → hash of the relabelled text (two levels: a text is
-   * often the same string as before, whose hash the engine keeps, while a joined key would be
-   * a new string to hash every time).
-   */
-  #relabelled = new Map<string, Map<string, Hash64>>();
-  #relabelledSize = 0;
-  readonly #pairs: PairInfo[];
-  /** PCI address → pair index. */
-  readonly #pairOfAddr = new Map<string, number>();
-  /**
-   * Every name seen on a device of a failover pair → its token (`§pair§driver:shape`, shape =
-   * the name with its digits as #; a second name of the same shape on that device gets `~n`).
-   */
-  readonly #nameTok = new Map<string, string>();
-  readonly #tokNames = new Set<string>();
+  readonly #digest: DigestMaker;
+  readonly #keys: StateKeys;
   /**
    * ifindex → driver of every device seen on this path (an ifindex is not reused along a path,
    * but other paths may give it to another device): replaced, never changed, when a device is
@@ -337,8 +234,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       JSON.stringify(sc.steps) === JSON.stringify(["settle"]) &&
       !this.invariants.has("expect") &&
       (this.p.udev === null || this.p.udev.running !== false);
-    this.#pairs = this.#findPairs();
-    this.#digests = this.#resources(new Map());
+    this.#digest = new DigestMaker(this.p, this.sc, this.timing === "free");
+    this.#keys = new StateKeys(this.p, this.view, this.timing === "free");
+    this.#digests = this.#digest.resources(new Map());
     this.#traceSeen = this.p.k.trace.length;
     this.#noteNames();
   }
@@ -749,7 +647,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   /** Digests the new state, returns the changed resources, checks per-step invariants. */
   #afterStep(): string[] {
     const prev = this.#digests;
-    const next = this.#resources(prev);
+    const next = this.#digest.resources(prev);
     const changed: string[] = [];
     for (const [c, m] of next) {
       const o = prev.get(c);
@@ -776,16 +674,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
           this.#driverOf = new Map(this.#driverOf).set(d.ifindex, d.driver);
           this.#coarse = new Map();
         }
-    for (const d of this.p.k.state.devices.values()) {
-      if (this.#nameTok.has(d.name)) continue;
-      const pi = this.#pairOfDevice(d);
-      if (pi === null) continue;
-      const base = `§${pi}§${d.driver}:${d.name.replace(/\d+/g, "#")}`;
-      let tok = base;
-      for (let n = 1; this.#tokNames.has(tok); n++) tok = `${base}~${n}`;
-      this.#tokNames.add(tok);
-      this.#nameTok.set(d.name, tok);
-    }
+    this.#keys.noteNames();
   }
 
   /** Kernel warnings and udev's renames since the last step → sticky violations. */
@@ -815,194 +704,6 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#renames = renames.length;
   }
 
-  // ---- resources and footprints ----
-
-  /**
-   * component → resource → digest of its state. Components (each device, the name hash, the
-   * kernel's other state, udevd, networkd, the rest) whose digests did not change keep the Map
-   * of `prev` (the same object), so diffs and fingerprints skip them.
-   */
-  /**
-   * The JSON text of `v`, the state under `key` (a kernel subsystem's, QEMU's pairing): the last
-   * text made for `key` while `v` is still equal to the copy kept with it (`sameData`), which
-   * costs a fraction of writing the text again (the PCI bus's state is about 1 KB of text).
-   */
-  #textOf(key: string, v: unknown): string {
-    const hit = this.#texts.get(key);
-    if (hit !== undefined && sameData(v, hit.copy)) return hit.text;
-    const text = JSON.stringify(v);
-    this.#texts.set(key, { copy: clonePlain(v), text });
-    return text;
-  }
-
-  /** `#textOf`'s last text per key, with a copy of the value it was made from. */
-  readonly #texts = new Map<string, { readonly copy: unknown; readonly text: string }>();
-
-  #resources(prev: Digests): Digests {
-    const p = this.p;
-    const k = p.k;
-    const out = new Map<string, ReadonlyMap<string, string>>();
-    /** The new component, or `prev`'s when its entries are the same. */
-    const put = (c: string, m: Map<string, string>): void => {
-      const o = prev.get(c);
-      if (o !== undefined && o.size === m.size) {
-        let same = true;
-        for (const [r, d] of m)
-          if (o.get(r) !== d) {
-            same = false;
-            break;
-          }
-        if (same) {
-          out.set(c, o);
-          return;
-        }
-      }
-      out.set(c, m);
-    };
-    // One resource per device field: a rename and a carrier change of one device commute.
-    // A device whose fields all compare equal to the last ones seen keeps its field digests (the
-    // same Map): primitives compare as they are, objects by their JSON text.
-    const devCache = new Map<string, DevDigest>();
-    const addDev = (d: NetDevice, tag: string): void => {
-      const ck = `${tag}${d.ifindex}`;
-      const rec = d as unknown as Record<string, unknown>;
-      const keys = Object.keys(rec);
-      const old = this.#devCache.get(ck);
-      let c: DevDigest;
-      if (old === undefined || !sameKeys(old.keys, keys)) {
-        const fields = new Map<string, string>();
-        const vals: unknown[] = [];
-        const raws: unknown[] = [];
-        const copies: unknown[] = [];
-        for (const f of keys) {
-          const v = rec[f];
-          raws.push(v);
-          vals.push(fieldValue(v));
-          copies.push(copyOf(v));
-          fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
-        }
-        c = { keys, raws, vals, copies, fields };
-      } else {
-        let fields: Map<string, string> | null = null;
-        let vals: unknown[] | null = null;
-        let raws: unknown[] | null = null;
-        let copies: unknown[] | null = null;
-        // The same primitive, or the same frozen object (a shared constant: it cannot have
-        // changed inside): unchanged without building its text. The others are checked below.
-        const n = changedFields(old.keys, rec, old.raws, CHANGED);
-        for (let j = 0; j < n; j++) {
-          const i = CHANGED[j] as number;
-          const f = keys[i] as string;
-          const v = rec[f];
-          // An object still equal to the copy its text was made from has that text.
-          const same = old.copies[i] !== undefined && sameData(v, old.copies[i]);
-          const t = same ? old.vals[i] : fieldValue(v);
-          if (same || Object.is(t, old.vals[i])) {
-            if (raws === null) raws = [...old.raws];
-            raws[i] = v;
-            continue;
-          }
-          if (fields === null || vals === null || copies === null) {
-            fields = new Map(old.fields);
-            vals = [...old.vals];
-            copies = [...old.copies];
-          }
-          if (raws === null) raws = [...old.raws];
-          raws[i] = v;
-          vals[i] = t;
-          copies[i] = copyOf(v);
-          fields.set(`dev:${d.ifindex}.${f}`, `${tag}${JSON.stringify(v)}`);
-        }
-        c =
-          fields === null || vals === null || copies === null
-            ? raws === null
-              ? old
-              : { keys: old.keys, raws, vals: old.vals, copies: old.copies, fields: old.fields }
-            : { keys: old.keys, raws: raws ?? old.raws, vals, copies, fields };
-      }
-      devCache.set(ck, c);
-      out.set(`dev:${ck}`, c.fields);
-    };
-    for (const d of k.state.devices.values()) addDev(d, "");
-    for (const d of k.state.unlisted.values()) addDev(d, "U");
-    this.#devCache = devCache;
-    const names = new Map<string, string>();
-    for (const [n, i] of k.state.names) names.set(`name:${n}`, String(i));
-    put("names", names);
-    const kern = new Map<string, string>();
-    if (this.timing === "free") {
-      // One resource per kind of work: its items' contexts in the order they will run.
-      const kinds = new Map<string, { due: number; seq: number; arg: string | null }[]>();
-      for (const x of k.state.work) {
-        const l = kinds.get(x.name) ?? [];
-        l.push({ due: x.due, seq: x.seq, arg: x.arg ?? null });
-        kinds.set(x.name, l);
-      }
-      for (const [name, l] of kinds)
-        kern.set(
-          `kwork:${name}`,
-          JSON.stringify(l.sort((a, b) => a.due - b.due || a.seq - b.seq).map((x) => x.arg)),
-        );
-      const lw = k.state.linkwatch;
-      kern.set("linkwatch", JSON.stringify({ list: lw.list, urgent: lw.urgent }));
-    } else {
-      kern.set("kwork", JSON.stringify(k.state.work));
-      kern.set("linkwatch", JSON.stringify(k.state.linkwatch));
-    }
-    kern.set("ifindex", String(k.state.lastIfindex));
-    for (const [s, v] of Object.entries(k.state.subsys))
-      kern.set(s === "failover" ? "mac-pairing" : `subsys:${s}`, this.#textOf(`subsys:${s}`, v));
-    kern.set("qemu:pairing", this.#textOf("qemu:pairing", p.machine.state));
-    put("kernel", kern);
-    if (p.udev) {
-      const u = new Map<string, string>();
-      const v = p.udev.explorerView();
-      u.set("udev:queue", JSON.stringify(v.queue));
-      v.workers.forEach((j, i) => {
-        u.set(`udev:w${i}`, JSON.stringify(j));
-      });
-      for (const e of v.db) u.set(`udevdb:${e.ifindex}`, JSON.stringify(e));
-      put("udev", u);
-    }
-    if (p.bringup) {
-      const nd = new Map<string, string>();
-      const b = p.bringup.explorerView();
-      const done = new Set(b.done);
-      const cfg = this.sc.bringup !== "none" ? this.sc.bringup : undefined;
-      for (const i of b.seen) {
-        nd.set(`networkd:${i}`, done.has(i) ? "done" : "seen");
-        if (done.has(i) || !cfg) continue;
-        const d = k.state.devices.get(i);
-        const eligible =
-          d !== undefined &&
-          cfg.links.some((g) => globMatch(g, d.name)) &&
-          (!cfg.wait_for_udev || !p.udev || p.udev.isReady(i));
-        // What it would do to an eligible link depends on whether it is up already.
-        nd.set(`networkd-eligible:${i}`, eligible ? `yes/${(d?.flags ?? 0) & 1}` : "no");
-      }
-      put("networkd", nd);
-    }
-    const misc = new Map<string, string>();
-    misc.set(
-      "script",
-      `${p.script.stepIndex}/${p.script.waitingForSettle}/${p.script.readyAt() === null}`,
-    );
-    misc.set("qemu:job", JSON.stringify(p.qemu.readyAt() === null));
-    if (p.probe) misc.set("cloud-init", String(p.probe.readyAt() === null));
-    put("misc", misc);
-    return out;
-  }
-
-  /**
-   * The field digests of a device of the current state (`dev:<ifindex>.<field>` → its JSON
-   * text, with a "U" before it for an unlisted device), or undefined. The same Map object comes
-   * back for as long as none of the device's fields changes: a cache keyed by it holds anything
-   * made from the device's fields (the projection's device text, pair.ts).
-   */
-  deviceFields(d: NetDevice, unlisted: boolean): ReadonlyMap<string, string> | undefined {
-    return this.#devCache.get(`${unlisted ? "U" : ""}${d.ifindex}`)?.fields;
-  }
-
   coarse(r: string): string {
     const hit = this.#coarse.get(r);
     if (hit !== undefined) return hit;
@@ -1023,12 +724,14 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     return WORKER.test(lane) ? "udev/w*" : NETWORKD_LANE.test(lane) ? "networkd/*" : lane;
   }
 
-  /** Free timing's bring-up lanes of this state under a symmetry's relabelling of pairs. */
-  #networkdLanes(laneMap: Map<string, string>, relabel: (s: string) => string): void {
-    if (this.timing !== "free" || !this.p.bringup) return;
-    const { idxTok } = this.#symTables();
-    for (const x of this.p.bringup.pendingLinks())
-      laneMap.set(`networkd/${x.ifindex}`, `networkd/${relabel(String(idxTok(x.ifindex)))}`);
+  /**
+   * The field digests of a device of the current state (`dev:<ifindex>.<field>` → its JSON
+   * text, with a "U" before it for an unlisted device), or undefined. The same Map object comes
+   * back for as long as none of the device's fields changes: a cache keyed by it holds anything
+   * made from the device's fields (the projection's device text, pair.ts).
+   */
+  deviceFields(d: NetDevice, unlisted: boolean): ReadonlyMap<string, string> | undefined {
+    return this.#digest.devCache.get(`${unlisted ? "U" : ""}${d.ifindex}`)?.fields;
   }
 
   // ---- snapshots ----
@@ -1042,7 +745,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       warns: this.#warns,
       driverOf: this.#driverOf,
       coarse: this.#coarse,
-      devCache: this.#devCache,
+      devCache: this.#digest.devCache,
     };
   }
 
@@ -1068,413 +771,22 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#coarse = s.coarse;
     // The next step's digests are compared with this state's, not with the last branch's: an
     // unchanged device keeps its field Map (`deviceFields`).
-    this.#devCache = s.devCache;
+    this.#digest.devCache = s.devCache;
     this.#traceSeen = this.p.k.trace.length;
   }
 
-  // ---- state keys ----
+  // ---- state keys (state-key.ts) ----
 
   key(symmetric: boolean): StateKey {
-    const { work, linkwatch, times, workers } = timerKey(this.p, this.view, this.#workerTexts());
-    const parts: [string, unknown][] = [];
-    for (const m of this.#digests.values())
-      for (const [r, d] of m) {
-        if (NOT_KEYED(r)) continue;
-        parts.push([r, d]);
-      }
-    if (!symmetric) {
-      const s = JSON.stringify([
-        [...parts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
-        work,
-        linkwatch,
-        workers,
-        this.#violation?.invariant ?? null,
-        times,
-      ]);
-      return { key: s, lane: (l) => l };
-    }
-    return this.#symmetricKey(parts, work, linkwatch, workers, times);
+    return this.#keys.key(symmetric, this.#digests, this.#violation?.invariant ?? null);
   }
 
   /**
    * The state's 64-bit fingerprint: the same state view as `key` (equal keys ⇒ equal
-   * fingerprints), hashed item by item with cached per-item hashes and combined order-free, so
-   * no text of the whole state is built. Under symmetry the pairs are ordered by the hash of
-   * their own items instead of their text (any fixed order of the pairs gives a sound key).
+   * fingerprints), hashed item by item with cached per-item hashes and combined order-free.
    */
   fingerprint(symmetric: boolean): StateKey {
-    const { work, linkwatch, times, workers } = timerKey(this.p, this.view, this.#workerTexts());
-    const out: [number, number] = [0x2545f491, 0x6a09e667];
-    if (!symmetric) {
-      const acc: [number, number] = [0, 0];
-      for (const m of this.#digests.values()) {
-        let h = this.#compHash.get(m);
-        if (h === undefined) {
-          const c: [number, number] = [0, 0];
-          for (const [r, d] of m) if (!NOT_KEYED(r)) addInto(c, this.#itemHash(r, d));
-          h = c;
-          this.#compHash.set(m, h);
-        }
-        addInto(acc, h);
-      }
-      mixInto(out, acc);
-      mixInto(out, this.#hashes.get(JSON.stringify(work)));
-      mixInto(out, this.#hashes.get(JSON.stringify(linkwatch)));
-      for (const w of workers) mixInto(out, this.#hashes.get(w));
-      mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
-      if (times !== null) mixInto(out, this.#hashes.get(JSON.stringify(times)));
-      return { key: fingerprintKey(out), lane: (l) => l };
-    }
-    const tables = this.#symTables();
-    const { canon } = tables;
-    const local = this.#pairs.map((): [number, number] => [0, 0]);
-    const global: [number, number] = [0, 0];
-    const named: string[] = [];
-    for (const m of this.#digests.values()) {
-      let cs = this.#compSym.get(m);
-      if (cs === undefined || cs.tables !== tables) {
-        const loc = new Map<number, [number, number]>();
-        const glob: [number, number] = [0, 0];
-        const nm: string[] = [];
-        for (const [r, d] of m) {
-          if (NOT_KEYED(r)) continue;
-          const [owner, text, h, tok] = this.#canonItem(r, d);
-          if (owner >= 0) {
-            let a = loc.get(owner);
-            if (a === undefined) {
-              a = [0, 0];
-              loc.set(owner, a);
-            }
-            addInto(a, h);
-          } else if (tok) nm.push(text);
-          else addInto(glob, h);
-        }
-        cs = { tables, local: loc, global: glob, named: nm };
-        this.#compSym.set(m, cs);
-      }
-      for (const [owner, h] of cs.local) addInto(local[owner] as [number, number], h);
-      addInto(global, cs.global);
-      for (const t of cs.named) named.push(t);
-    }
-    // Within each symmetry group, canonical slots go to the pairs in local-hash order.
-    const slot = new Map<number, number>();
-    for (const members of this.#groups()) {
-      const sorted = [...members].sort(
-        (a, b) => compareHash(local[a] as Hash64, local[b] as Hash64) || a - b,
-      );
-      members.forEach((orig, j) => {
-        slot.set(sorted[j] as number, orig);
-      });
-    }
-    const perm = this.#pairs.map((_, i) => slot.get(i) ?? i).join(",");
-    let byText = this.#relabelled.get(perm);
-    if (byText === undefined) {
-      byText = new Map();
-      this.#relabelled.set(perm, byText);
-    }
-    const relabel = (text: string): Hash64 => {
-      let h = (byText as Map<string, Hash64>).get(text);
-      if (h === undefined) {
-        h = this.#hashes.get(text.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`));
-        if (++this.#relabelledSize > 500_000) {
-          this.#relabelled = new Map([[perm, new Map()]]);
-          this.#relabelledSize = 1;
-          byText = this.#relabelled.get(perm) as Map<string, Hash64>;
-        }
-        (byText as Map<string, Hash64>).set(text, h);
-      }
-      return h;
-    };
-    const canonText = (raw: string): string => {
-      let t = this.#canonText.get(raw);
-      if (t === undefined) {
-        t = JSON.stringify(canon(JSON.parse(raw), ""));
-        if (this.#canonText.size > 500_000) this.#canonText.clear();
-        this.#canonText.set(raw, t);
-      }
-      return t;
-    };
-    const bySlot: Hash64[] = [];
-    for (const [i, label] of slot) bySlot[label] = local[i] as Hash64;
-    for (let i = 0; i < this.#pairs.length; i++) mixInto(out, bySlot[i] ?? (local[i] as Hash64));
-    for (const t of named) addInto(global, relabel(t));
-    mixInto(out, global);
-    mixInto(out, relabel(canonText(JSON.stringify(work))));
-    mixInto(out, relabel(canonText(JSON.stringify(linkwatch))));
-    const wh = workers.map((w) => relabel(canonText(w)));
-    const order = wh
-      .map((_, i) => i)
-      .sort((a, b) => compareHash(wh[a] as Hash64, wh[b] as Hash64) || a - b);
-    for (const i of order) mixInto(out, wh[i] as Hash64);
-    mixInto(out, this.#hashes.get(this.#violation?.invariant ?? ""));
-    if (times !== null) mixInto(out, relabel(canonText(JSON.stringify(times))));
-    const laneMap = new Map<string, string>();
-    order.forEach((orig, pos) => {
-      laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
-    });
-    this.#networkdLanes(laneMap, (t) =>
-      t.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`),
-    );
-    const pairs = this.#pairs;
-    return {
-      key: fingerprintKey(out),
-      lane: (l) => laneMap.get(l) ?? l,
-      pairSlot: (mac) => {
-        const i = pairs.findIndex((p) => p.mac === mac);
-        return i < 0 ? undefined : (slot.get(i) ?? i);
-      },
-    };
-  }
-
-  /**
-   * The udev workers' texts of the current state's digests (`udev:w<i>`, in order: each the
-   * JSON of the worker's job in udevd's `explorerView()`), for `timerKey`.
-   */
-  #workerTexts(): string[] | undefined {
-    if (!this.p.udev) return undefined;
-    const out: string[] = [];
-    for (const [r, d] of this.#digests.get("udev") ?? []) if (r.startsWith("udev:w")) out.push(d);
-    return out;
-  }
-
-  /** A resource's item hash without symmetry (cached per resource while its digest stays). */
-  #itemHash(r: string, d: string): Hash64 {
-    const last = this.#lastHash.get(r);
-    if (last !== undefined && last[0] === d) return last[1];
-    const h: [number, number] = [...this.#hashes.get(r)];
-    mixInto(h, this.#hashes.get(d));
-    this.#lastHash.set(r, [d, h]);
-    return h;
-  }
-
-  /** The pairs of each symmetry group (pair indices), groups in first-member order. */
-  #groupList: number[][] | null = null;
-  #groups(): number[][] {
-    if (this.#groupList) return this.#groupList;
-    const byGroup = new Map<string, number[]>();
-    this.#pairs.forEach((pi, i) => {
-      const g = byGroup.get(pi.group) ?? [];
-      g.push(i);
-      byGroup.set(pi.group, g);
-    });
-    this.#groupList = [...byGroup.values()];
-    return this.#groupList;
-  }
-
-  /** The failover pairs (virtio-net standby + its paired pci-nic) and their symmetry groups. */
-  #findPairs(): PairInfo[] {
-    const spec = this.p.spec;
-    const out: PairInfo[] = [];
-    for (const d of spec.devices) {
-      if (d.model !== "virtio-net" || !("standby" in d && d.standby)) continue;
-      const prim = spec.devices.filter((x) => "failoverPairId" in x && x.failoverPairId === d.id);
-      const strip = (x: object): string => {
-        const {
-          addr: _a,
-          id: _i,
-          mac: _m,
-          failoverPairId: _f,
-          ...rest
-        } = x as Record<string, unknown>;
-        return JSON.stringify(rest);
-      };
-      out.push({
-        addrs: [d.addr, ...prim.map((x) => x.addr)],
-        ids: [d.id ?? "", ...prim.map((x) => x.id ?? "")],
-        mac: d.mac ?? "",
-        group: `${strip(d)}+${prim.map(strip).join("+")}`,
-      });
-    }
-    out.forEach((pi, i) => {
-      for (const a of pi.addrs) this.#pairOfAddr.set(a, i);
-    });
-    return out;
-  }
-
-  #pairOfDevice(d: NetDevice): number | null {
-    const path = d.parent?.devpath ?? "";
-    for (const [a, i] of this.#pairOfAddr) if (path.includes(a)) return i;
-    return null;
-  }
-
-  /** Token tables of the symmetric key, rebuilt when devices or name tokens change. */
-  #tables: SymTables | null = null;
-  /** (resource, digest) → [pair or -1, canonical item]: items of one pair use `§S§`. */
-  #itemCache = new Map<string, CanonItem>();
-
-  #symTables(): SymTables {
-    const k = this.p.k;
-    const sig = `${k.state.lastIfindex}/${k.state.devices.size}/${k.state.unlisted.size}/${this.#nameTok.size}`;
-    if (this.#tables?.sig === sig) return this.#tables;
-    this.#itemCache = new Map();
-    this.#lastItem = new Map();
-    this.#canonText = new Map();
-    this.#relabelled = new Map();
-    this.#relabelledSize = 0;
-    // Which pair (and role) every device belongs to.
-    const devPair = new Map<number, { pair: number; role: string }>();
-    const strTok = new Map<string, string>();
-    const virtioIdx = new Map<number, string>();
-    for (const d of [...k.state.devices.values(), ...k.state.unlisted.values()]) {
-      const pi = this.#pairOfDevice(d);
-      if (pi === null) continue;
-      devPair.set(d.ifindex, { pair: pi, role: d.driver });
-      const vid = /^virtio(\d+)$/.exec(d.parent?.id ?? "");
-      if (vid) {
-        strTok.set(vid[0], `§${pi}§virtio`);
-        virtioIdx.set(Number(vid[1]), `§${pi}§vidx`);
-      }
-    }
-    // Tokens for every identifier of a pair, with the pair index as a placeholder `§n§`.
-    this.#pairs.forEach((pi, i) => {
-      pi.addrs.forEach((a, j) => {
-        strTok.set(a, `§${i}§a${j}`);
-      });
-      pi.ids.forEach((a, j) => {
-        strTok.set(a, `§${i}§id${j}`);
-      });
-      strTok.set(pi.mac, `§${i}§mac`);
-    });
-    for (const [name, tok] of this.#nameTok) strTok.set(name, tok);
-    const idxTok = (i: number): string | number => {
-      const dp = devPair.get(i);
-      return dp ? `§${dp.pair}§${dp.role}` : i;
-    };
-    // Paths embed PCI addresses and virtio ids as whole components.
-    const PATH = /(?<=\/|^)(\d{4}:\d{2}:\d{2}\.\d|virtio\d+)(?=\/|$)/g;
-    const subst = (s: string): string => {
-      const t = strTok.get(s);
-      if (t !== undefined) return t;
-      if (!s.includes("/")) return s;
-      return s.replace(PATH, (m) => strTok.get(m) ?? m);
-    };
-    const IFX = new Set(["ifindex", "master", "primary", "standby", "rxHandlerData", "link"]);
-    const canon = (v: unknown, key: string): unknown => {
-      if (typeof v === "number") {
-        if (IFX.has(key)) return idxTok(v);
-        if (key === "index") return virtioIdx.get(v) ?? v;
-        return v;
-      }
-      if (typeof v === "string") return subst(v);
-      if (Array.isArray(v)) return v.map((x) => canon(x, key));
-      if (v && typeof v === "object") {
-        const o: Record<string, unknown> = {};
-        for (const [kk, vv] of Object.entries(v)) {
-          const ck = key === "idev" && /^\d+$/.test(kk) ? String(idxTok(Number(kk))) : subst(kk);
-          o[ck] = canon(vv, kk);
-        }
-        return o;
-      }
-      return v;
-    };
-    this.#tables = { sig, idxTok, canon, subst };
-    return this.#tables;
-  }
-
-  /** One resource as a canonical item: [its only pair (then `§S§` for it), or -1; text]. */
-  #canonItem(r: string, raw: string): CanonItem {
-    const last = this.#lastItem.get(r);
-    if (last !== undefined && last[0] === raw) return last[1];
-    const ck = `${r}\u0000${raw}`;
-    const hit = this.#itemCache.get(ck);
-    if (hit) {
-      this.#lastItem.set(r, [raw, hit]);
-      return hit;
-    }
-    const { idxTok, canon, subst } = this.#symTables();
-    const m = RES.exec(r);
-    let res = r;
-    if (m) res = `${m[1]}:${idxTok(Number(m[2]))}${m[3] !== undefined ? `.${m[3]}` : ""}`;
-    else if (r.startsWith("name:")) res = `name:${subst(r.slice(5))}`;
-    let v: unknown;
-    let tag = "";
-    if (r.startsWith("name:")) v = idxTok(Number(raw));
-    else if (m && m[1] === "dev") {
-      tag = raw.startsWith("U") ? "U" : "";
-      v = canon(JSON.parse(tag ? raw.slice(1) : raw), m[3] ?? "");
-    } else {
-      try {
-        v = canon(JSON.parse(raw), "");
-      } catch {
-        v = canon(raw, "");
-      }
-    }
-    let text = `${res}=${tag}${JSON.stringify(v)}`;
-    const pairs = new Set<number>();
-    for (const x of text.matchAll(/§(\d+)§/g)) pairs.add(Number(x[1]));
-    let owner = -1;
-    if (pairs.size === 1) {
-      owner = [...pairs][0] as number;
-      text = text.split(`§${owner}§`).join("§S§");
-    }
-    const out: CanonItem = [owner, text, this.#hashes.get(text), text.includes("§")];
-    if (this.#itemCache.size > 500_000) this.#itemCache.clear();
-    this.#itemCache.set(ck, out);
-    this.#lastItem.set(r, [raw, out]);
-    return out;
-  }
-
-  #symmetricKey(
-    parts: [string, unknown][],
-    work: unknown[],
-    linkwatch: unknown,
-    workers: string[],
-    times: unknown,
-  ): StateKey {
-    const { canon } = this.#symTables();
-    // Items of one pair form its local signature; the rest are global.
-    const local = this.#pairs.map(() => [] as string[]);
-    const global: string[] = [];
-    for (const [r, d] of parts) {
-      const [owner, text] = this.#canonItem(r, String(d));
-      if (owner >= 0) (local[owner] as string[]).push(text);
-      else global.push(text);
-    }
-    const sigs = local.map((ls) => ls.sort().join("\n"));
-    // Within each symmetry group, canonical slots go to the pairs in signature order.
-    const slot = new Map<number, number>();
-    const byGroup = new Map<string, number[]>();
-    this.#pairs.forEach((pi, i) => {
-      const g = byGroup.get(pi.group) ?? [];
-      g.push(i);
-      byGroup.set(pi.group, g);
-    });
-    for (const members of byGroup.values()) {
-      const sorted = [...members].sort((a, b) => {
-        const la = sigs[a] as string;
-        const lb = sigs[b] as string;
-        return la < lb ? -1 : la > lb ? 1 : a - b;
-      });
-      members.forEach((orig, j) => {
-        slot.set(sorted[j] as number, orig);
-      });
-    }
-    const relabel = (s: string): string =>
-      s.includes("§") ? s.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`) : s;
-    const pairPart = this.#pairs.map((_, i) => sigs[[...slot].find(([, o]) => o === i)?.[0] ?? i]);
-    const workerKeys = workers.map((w) => relabel(JSON.stringify(canon(JSON.parse(w), ""))));
-    const workerOrder = workerKeys
-      .map((_, i) => i)
-      .sort((a, b) => {
-        const wa = workerKeys[a] as string;
-        const wb = workerKeys[b] as string;
-        return wa < wb ? -1 : wa > wb ? 1 : a - b;
-      });
-    const key = JSON.stringify([
-      pairPart,
-      global.map(relabel).sort(),
-      relabel(JSON.stringify(canon(work, ""))),
-      relabel(JSON.stringify(canon(linkwatch, ""))),
-      workerOrder.map((i) => workerKeys[i]),
-      this.#violation?.invariant ?? null,
-      times === null ? null : relabel(JSON.stringify(canon(times, ""))),
-    ]);
-    const laneMap = new Map<string, string>();
-    workerOrder.forEach((orig, pos) => {
-      laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
-    });
-    this.#networkdLanes(laneMap, relabel);
-    return { key, lane: (l) => laneMap.get(l) ?? l };
+    return this.#keys.fingerprint(symmetric, this.#digests, this.#violation?.invariant ?? null);
   }
 
   // ---- invariants ----
