@@ -318,7 +318,13 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
       }
       if (!first) {
         if (snap === null) throw new Error("search: a second branch in a single-lane state");
-        sys.restore(snap);
+        // The last branch that can ever be taken from this state (every enabled lane is in the
+        // backtrack set already or asleep, so a race found below adds no branch that needs this
+        // state again) takes the snapshot's own state instead of a copy of it.
+        const last =
+          i === frame.backtrack.length - 1 &&
+          en.every((l) => frame.backtrack.includes(l) || mySleep.has(l));
+        sys.restore(snap, last);
       }
       first = false;
       const fp = new Set(sys.fire(p));

@@ -40,8 +40,11 @@ export interface ExplorableSystem<S> {
   fire(lane: string): readonly string[];
   /** A snapshot of the whole state. */
   save(): S;
-  /** Restores a snapshot taken by `save` on this system. */
-  restore(s: S): void;
+  /**
+   * Restores a snapshot taken by `save` on this system. With `last` the caller will not restore
+   * `s` again: a system may then hand the snapshot's own state to the run instead of a copy.
+   */
+  restore(s: S, last?: boolean): void;
   /** The state's key; `symmetric` canonicalises under the system's symmetries. */
   key(symmetric: boolean): StateKey;
   /**
