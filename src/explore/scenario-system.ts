@@ -721,8 +721,16 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   laneClass(lane: string): string {
-    return WORKER.test(lane) ? "udev/w*" : NETWORKD_LANE.test(lane) ? "networkd/*" : lane;
+    let c = this.#laneClass.get(lane);
+    if (c === undefined) {
+      c = WORKER.test(lane) ? "udev/w*" : NETWORKD_LANE.test(lane) ? "networkd/*" : lane;
+      this.#laneClass.set(lane, c);
+    }
+    return c;
   }
+
+  /** `laneClass`'s answers (a search asks dozens of times per step; lanes are few). */
+  readonly #laneClass = new Map<string, string>();
 
   /**
    * The field digests of a device of the current state (`dev:<ifindex>.<field>` → its JSON
