@@ -74,11 +74,25 @@ export interface ExplorableSystem<S> {
  */
 export function dependent(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a.has("*") || b.has("*")) return true;
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  const swap = a.size > b.size;
+  const small = swap ? b : a;
+  const big = swap ? a : b;
+  // `?R` entries are rare (the clock's moves): look for `?R` in `big` only when it has one, and
+  // so build no `?R` string for every resource of every pair of footprints compared.
+  const q = hasCommutative(big);
   for (const r of small) {
-    if (r.startsWith("?")) {
+    if (r.charCodeAt(0) === 0x3f) {
       if (big.has(r.slice(1))) return true;
-    } else if (big.has(r) || big.has(`?${r}`)) return true;
+    } else if (big.has(r) || (q && big.has(`?${r}`))) return true;
   }
+  return false;
+}
+
+/**
+ * Whether a footprint has a `?R` entry. Not cached: a search's subtree summaries are Sets that
+ * grow while it runs.
+ */
+function hasCommutative(fp: ReadonlySet<string>): boolean {
+  for (const r of fp) if (r.charCodeAt(0) === 0x3f) return true;
   return false;
 }
