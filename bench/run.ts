@@ -19,8 +19,8 @@
 // Why nine runs and the median: on the development VM a run's time varies by ×2 with the state
 // of V8's heap. A first touch of a memory page costs about 10 µs there (a C probe: 9.7–10 µs per
 // 4 KiB page), and whether a run gets pages V8 still holds or fresh ones decides most of that:
-// add by name took 2.1–2.8 µs per operation in runs with no page fault and 3.5–4.5 µs in runs
-// with 0.09–0.14 faults per operation (docs/performance.md, session 29).
+// add `%d` took 2.1–2.6 µs per operation in runs with no page fault and 3.4–4.5 µs in runs with
+// 0.09–0.15 faults per operation (docs/performance.md, session 29).
 // The summary (table, growth exponents, memory) is printed when the run ends, is interrupted
 // (Ctrl-C, SIGTERM: the step under way finishes first) or fails, over the rows measured so far.
 //
