@@ -1,11 +1,9 @@
-// What memory costs the model on this machine (docs/performance.md, session 29). Three parts,
-// each alone with its name, all three without one:
+// What memory costs the model on this machine (docs/performance.md, session 29). Two parts,
+// each alone with its name, both without one (the page faults run by run:
+// `npx tsx bench/phases.ts --each 4000 16 0`):
 //
-//   npx tsx bench/memory.ts [runs|maps|layers] [N]      (N devices per phase, default 4000)
+//   npx tsx bench/memory.ts [maps|layers] [N]      (N devices per phase, default 4000)
 //
-// - runs: bench/run.ts's workload (add N with `d%d`, add N by name, rename, up, delete) in
-//   process, 16 runs on fresh kernels, each phase's wall µs per operation and minor page faults
-//   per operation, run by run: how much of the scatter between runs the page faults explain.
 // - maps: the cost of a lookup in a JavaScript Map of strings by its size, with keys made just
 //   before (as `ip` cuts them from a line), and of inserting new keys (the table grows or is
 //   rehashed into a new one).
@@ -16,15 +14,14 @@ import { settleKernel } from "../src/cli/ip.ts";
 import { IpProcess } from "../src/ip/index.ts";
 import { createKernel, devChangeName, devGetByName, type NetDevice } from "../src/kernel/index.ts";
 import { Rng, VirtualClock } from "../src/sim/index.ts";
-import { batches, PHASES } from "./workload.ts";
+import { batches } from "./workload.ts";
 
 const args = process.argv.slice(2);
 const part = args.find((a) => /^[a-z]+$/.test(a)) ?? "all";
 const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 4000);
-if (!["all", "runs", "maps", "layers"].includes(part))
-  throw new RangeError(`part must be runs, maps or layers, not "${part}"`);
+if (!["all", "maps", "layers"].includes(part))
+  throw new RangeError(`part must be maps or layers, not "${part}"`);
 
-const faults = (): number => process.resourceUsage().minorPageFault;
 const fresh = () => {
   const clock = new VirtualClock();
   const k = createKernel({ kernel: "6.18", clock, rng: new Rng(1) });
@@ -33,28 +30,8 @@ const fresh = () => {
   return { k, ip };
 };
 
-if (part === "all" || part === "runs") {
-  const b = batches(n);
-  console.log(`runs: N = ${n}, wall µs/op (page faults/op) per phase, run by run`);
-  console.log(`run  ${PHASES.map((p) => p.padEnd(15)).join("")}`);
-  for (let r = 0; r < 16; r++) {
-    const { ip } = fresh();
-    const cells: string[] = [];
-    for (const p of PHASES) {
-      const f0 = faults();
-      const t0 = performance.now();
-      const res = ip().batch(b[p], "memory");
-      const us = ((performance.now() - t0) * 1000) / n;
-      const f = (faults() - f0) / n;
-      if (res.status !== 0) throw new Error(`${p}: ${res.stderr.slice(0, 200)}`);
-      cells.push(`${us.toFixed(2)} (${f.toFixed(2)})`.padEnd(15));
-    }
-    console.log(`${String(r).padStart(3)}  ${cells.join("")}`);
-  }
-}
-
 if (part === "all" || part === "maps") {
-  console.log("\nmaps: ns per operation, keys made just before the lookups (3 rounds)");
+  console.log("maps: ns per operation, keys made just before the lookups (3 rounds)");
   const cut = (s: string): string => `  ${s}`.slice(2);
   for (let round = 0; round < 3; round++) {
     const row: string[] = [];

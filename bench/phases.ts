@@ -5,7 +5,11 @@
 // load); the page faults count memory the heap touched for the first time, which does not
 // depend on the machine's load (a first touch costs about 12 µs of CPU on the development VM).
 //
-//   npx tsx bench/phases.ts [--monitor] [N] [RUNS] [WARMUP]      (defaults 4000, 10, 3)
+//   npx tsx bench/phases.ts [--monitor] [--each] [N] [RUNS] [WARMUP]      (defaults 4000, 10, 3)
+//
+// --each also prints every timed run's row: each phase's wall µs per operation and page faults
+// per operation, run by run (how much of the scatter between runs the page faults explain;
+// docs/performance.md, session 29).
 //
 // --monitor adds an `ip monitor link` listener formatting every RTM_NEWLINK/DELLINK record, as
 // `ifsim ip --monitor` does (and bench/run.ts's monitor column).
@@ -18,7 +22,8 @@ import { batches, PHASES } from "./workload.ts";
 
 const args = process.argv.slice(2);
 const monitor = args.includes("--monitor");
-const [n = 4000, runs = 10, warmup = 3] = args.filter((a) => a !== "--monitor").map(Number);
+const each = args.includes("--each");
+const [n = 4000, runs = 10, warmup = 3] = args.filter((a) => !a.startsWith("--")).map(Number);
 
 const text = batches(n);
 
@@ -35,17 +40,26 @@ for (let r = 0; r < warmup + runs; r++) {
       bytes += mon.feed([e]).length;
     });
   }
+  const row: string[] = [];
   for (const p of PHASES) {
     const ip = new IpProcess(k, { settle: () => settleKernel(k, clock) });
     const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
+    const t0 = performance.now();
     const res = ip.batch(text[p] as string, "phases");
+    const wall = performance.now() - t0;
     const c = process.cpuUsage(c0);
     const f = process.resourceUsage().minorPageFault - f0;
     if (res.status !== 0) throw new Error(`${p} failed: ${res.stderr.slice(0, 300)}`);
     if (r < warmup) continue;
     cpu.get(p)?.push((c.user + c.system) / n);
     faults.get(p)?.push(f / n);
+    row.push(`${((wall * 1000) / n).toFixed(2)} (${(f / n).toFixed(2)})`.padEnd(15));
+  }
+  if (each && r >= warmup) {
+    if (r === warmup)
+      console.log(`run  ${PHASES.map((p) => p.padEnd(15)).join("")}  wall µs/op (faults/op)`);
+    console.log(`${String(r - warmup).padStart(3)}  ${row.join("")}`);
   }
   if (monitor && bytes === 0) throw new Error("the monitor listener heard nothing");
 }

@@ -69,11 +69,6 @@ export class DigestMaker {
   }
 
   /**
-   * component → resource → digest of its state. Components (each device, the name hash, the
-   * kernel's other state, udevd, networkd, the rest) whose digests did not change keep the Map
-   * of `prev` (the same object), so diffs and fingerprints skip them.
-   */
-  /**
    * The JSON text of `v`, the state under `key` (a kernel subsystem's, QEMU's pairing): the last
    * text made for `key` while `v` is still equal to the copy kept with it (`sameData`), which
    * costs a fraction of writing the text again (the PCI bus's state is about 1 KB of text).
@@ -89,6 +84,11 @@ export class DigestMaker {
   /** `#textOf`'s last text per key, with a copy of the value it was made from. */
   readonly #texts = new Map<string, { readonly copy: unknown; readonly text: string }>();
 
+  /**
+   * component → resource → digest of its state. Components (each device, the name hash, the
+   * kernel's other state, udevd, networkd, the rest) whose digests did not change keep the Map
+   * of `prev` (the same object), so diffs and fingerprints skip them.
+   */
   resources(prev: Digests): Digests {
     const p = this.#p;
     const k = p.k;
