@@ -109,8 +109,8 @@ export function macOf(sc: ScenarioDoc, i: number): string {
 
 /**
  * Pair P's projection of a state (the file's comment says what it keeps, and why). With `cache`
- * (the default) a device's text is reused while its field digests are the same Map
- * (`ScenarioSystem.deviceFields`), which holds for the states a system reaches by its own
+ * (the default) a device's text is reused while its field digests are the same
+ * (`ScenarioSystem.deviceFields` gives the same token), which holds for the states a system reaches by its own
  * construction, steps and restores; `cache = false` builds every part afresh (the tests compare
  * the two).
  */
@@ -197,7 +197,7 @@ function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): Proj
   const ifx = (i: number): string => role.get(i) ?? "other";
   mine.sort((a, b) => (ifx(a.ifindex) < ifx(b.ifindex) ? -1 : 1));
   // Each device's text with roles put in: kept per device as long as its fields and the roles
-  // are the same (`deviceFields` gives the same Map then).
+  // are the same (`deviceFields` gives the same token then).
   let roles = "";
   for (const d of mine) roles += `${d.ifindex}:${d.driver};`;
   const devs = mine.map((d) => {
@@ -284,7 +284,7 @@ function projectionParts(sys: ScenarioSystem, mac: string, cache: boolean): Proj
 const DB_TEXT = new WeakMap<object, { roles: string; text: string }>();
 
 /** A device's projected text by its field digests (weak: gone with the digests). */
-const DEVICE_TEXT = new WeakMap<ReadonlyMap<string, string>, { roles: string; text: string }>();
+const DEVICE_TEXT = new WeakMap<object, { roles: string; text: string }>();
 
 /**
  * JSON text with every ifindex replaced by its role, and the global counters in names made

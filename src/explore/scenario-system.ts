@@ -23,7 +23,7 @@ import {
 } from "../kernel/index.ts";
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
-import { type DevDigest, DigestMaker, type Digests } from "./digests.ts";
+import { type DevDigest, DigestMaker, type Digests, type TextOf } from "./digests.ts";
 import { StateKeys } from "./state-key.ts";
 import { clockReads, DEFAULT_VIEW, type StateView, timerHolders } from "./state-view.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
@@ -145,6 +145,8 @@ export interface SystemSnapshot {
   readonly coarse: Map<string, string>;
   /** The devices' field digests the snapshot's `digests` were made from (`DigestMaker`). */
   readonly devCache: ReadonlyMap<string, DevDigest>;
+  /** The subsystems' texts they were made from (`DigestMaker.texts`). */
+  readonly texts: ReadonlyMap<string, TextOf>;
 }
 
 /** The udev-generation override applied to a scenario document. */
@@ -645,21 +647,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   }
 
   /** Digests the new state, returns the changed resources, checks per-step invariants. */
-  #afterStep(): string[] {
-    const prev = this.#digests;
-    const next = this.#digest.resources(prev);
-    const changed: string[] = [];
-    for (const [c, m] of next) {
-      const o = prev.get(c);
-      if (o === m) continue;
-      if (o === undefined) {
-        for (const r of m.keys()) changed.push(r);
-        continue;
-      }
-      for (const [r, d] of m) if (o.get(r) !== d) changed.push(r);
-      for (const r of o.keys()) if (!m.has(r)) changed.push(r);
-    }
-    for (const [c, o] of prev) if (!next.has(c)) for (const r of o.keys()) changed.push(r);
+  #afterStep(): readonly string[] {
+    const next = this.#digest.resources(this.#digests);
+    const changed = this.#digest.changed;
     this.#digests = next;
     this.#noteNames();
     this.#scanTrace();
@@ -733,20 +723,27 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
   readonly #laneClass = new Map<string, string>();
 
   /**
-   * The field digests of a device of the current state (`dev:<ifindex>.<field>` → its JSON
-   * text, with a "U" before it for an unlisted device), or undefined. The same Map object comes
-   * back for as long as none of the device's fields changes: a cache keyed by it holds anything
-   * made from the device's fields (the projection's device text, pair.ts).
+   * A token of a device's field digests in the current state, or undefined: the same object
+   * comes back for as long as none of the device's fields changes, so a cache keyed by it can
+   * hold anything made from the device's fields (the projection's device text, pair.ts).
    */
-  deviceFields(d: NetDevice, unlisted: boolean): ReadonlyMap<string, string> | undefined {
-    return this.#digest.devCache.get(`${unlisted ? "U" : ""}${d.ifindex}`)?.fields;
+  deviceFields(d: NetDevice, unlisted: boolean): object | undefined {
+    return this.#digest.deviceFields(d, unlisted);
   }
 
   // ---- snapshots ----
 
+  /**
+   * Saves the current state. The kernel's parts that did not change since the last snapshot
+   * saved (a device whose field digests are the same, a subsystem whose state compared equal to
+   * the same copy: `DigestMaker.sameAs`) share that snapshot's copies instead of new ones.
+   */
   save(): SystemSnapshot {
-    return {
-      run: this.p.save(),
+    const base = this.#lastSaved;
+    const snap: SystemSnapshot = {
+      run: this.p.save(
+        base === null ? undefined : { snap: base.run, same: this.#digest.sameAs(base) },
+      ),
       digests: this.#digests,
       violation: this.#violation,
       renames: this.#renames,
@@ -754,23 +751,24 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       driverOf: this.#driverOf,
       coarse: this.#coarse,
       devCache: this.#digest.devCache,
+      texts: this.#digest.texts,
     };
+    this.#lastSaved = snap;
+    return snap;
   }
+
+  /** The last snapshot `save` made (the base of the next one). */
+  #lastSaved: SystemSnapshot | null = null;
 
   /**
    * Restores `s`. With `last` the run takes the saved kernel state itself rather than a copy,
    * and `s` cannot be restored again (for a search's last branch from a state).
    */
   restore(s: SystemSnapshot, last = false): void {
-    // A device whose field digests are the snapshot's (the same Map: no field changed since,
-    // `#resources`) keeps its record instead of a copy of the saved one.
-    const now = this.#digests;
-    const saved = s.digests;
-    this.p.load(s.run, last, (ifindex, unlisted) => {
-      const c = `dev:${unlisted ? "U" : ""}${ifindex}`;
-      const m = saved.get(c);
-      return m !== undefined && now.get(c) === m;
-    });
+    // A device whose field digests are the snapshot's (no field changed since: the same token,
+    // `DigestMaker.deviceFields`), or a subsystem whose state compares equal to the same copy,
+    // keeps its record instead of a copy of the saved one.
+    this.p.load(s.run, last, this.#digest.sameAs(s));
     this.#digests = s.digests;
     this.#violation = s.violation;
     this.#renames = s.renames;
@@ -778,8 +776,9 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
     this.#driverOf = s.driverOf;
     this.#coarse = s.coarse;
     // The next step's digests are compared with this state's, not with the last branch's: an
-    // unchanged device keeps its field Map (`deviceFields`).
+    // unchanged device keeps its field digests (`deviceFields`).
     this.#digest.devCache = s.devCache;
+    this.#digest.texts = s.texts;
     this.#traceSeen = this.p.k.trace.length;
   }
 

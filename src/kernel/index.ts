@@ -32,7 +32,12 @@ export * from "./profile.ts";
 export * from "./rtnetlink.ts";
 export * from "./rtnl-msg.ts";
 export * from "./sch-generic.ts";
-export { type KernelSnapshot, loadKernel, saveKernel } from "./snapshot.ts";
+export {
+  type KernelPartsSame,
+  type KernelSnapshot,
+  loadKernel,
+  saveKernel,
+} from "./snapshot.ts";
 export type * from "./trace-events.ts";
 export * from "./virtio.ts";
 export * from "./xmit.ts";

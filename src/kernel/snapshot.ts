@@ -4,7 +4,7 @@
 // dropped and refills on demand. Nothing else in the kernel changes during a run: the model keeps
 // no module-level or closure state.
 
-import { clonePlain } from "../sim/clone.ts";
+import { clonePlain, sameKeys } from "../sim/clone.ts";
 import type { RngState } from "../sim/rng.ts";
 import {
   type CodeRegistry,
@@ -51,6 +51,53 @@ export interface KernelSnapshot {
   readonly registry: RegistrySnapshot;
 }
 
+/**
+ * Which parts of the kernel's state a caller knows to be equal to another state's (a caller that
+ * tracks changes: the explorer's digests). `saveKernel` shares a base snapshot's copies of them;
+ * `loadKernel` keeps the kernel's own records of them instead of copies of the saved ones.
+ */
+export interface KernelPartsSame {
+  /** Device `ifindex` (an unlisted one with `unlisted`) is equal in both states. */
+  readonly device: (ifindex: number, unlisted: boolean) => boolean;
+  /**
+   * Subsystem `name`'s state (`k.state.subsys[name]`) is equal in both states. The subsystems'
+   * states are one part (they share objects: the failover module's instances are the PCI
+   * functions'): shared or kept only when both states have the same subsystems and each is equal.
+   */
+  readonly subsys?: (name: string) => boolean;
+}
+
+/**
+ * Copies that more than one snapshot holds (`saveKernel` with a base). A load with `last` hands a
+ * snapshot's state to the kernel, which changes it in place: such a copy is copied again then.
+ */
+const SHARED_COPIES = new WeakSet<object>();
+
+/**
+ * The objects of `from` (a snapshot's state) that stand for equal objects of `to` (the kernel's
+ * state, or another snapshot's), as `same` says: `out` maps each of `to`'s to `from`'s.
+ */
+function sameParts(
+  to: KernelState,
+  from: KernelState,
+  same: KernelPartsSame,
+  out: Map<object, unknown>,
+): void {
+  const devs = (a: Map<number, NetDevice>, b: Map<number, NetDevice>, unlisted: boolean) => {
+    for (const [i, d] of a) {
+      const o = b.get(i);
+      if (o !== undefined && same.device(i, unlisted)) out.set(d, o);
+    }
+  };
+  devs(to.devices, from.devices, false);
+  devs(to.unlisted, from.unlisted, true);
+  const sub = same.subsys;
+  if (sub === undefined) return;
+  const names = Object.keys(to.subsys);
+  if (sameKeys(names, Object.keys(from.subsys)) && names.every((n) => sub(n)))
+    out.set(to.subsys, from.subsys);
+}
+
 function lastEvent(k: Kernel): KernelEvent | null {
   return k.trace.events[k.trace.length - 1] ?? null;
 }
@@ -60,15 +107,30 @@ function lastEvent(k: Kernel): KernelEvent | null {
  * length, the position of `k.rng` (if it has `saveState`) and the code registry's entries.
  * The clock is not included (the scheduler's owner saves it).
  *
+ * With `base` (a snapshot of this kernel, not loaded with `last`), the parts `base.same` names
+ * as equal to the base's are not copied: the new snapshot holds the base's copies of them
+ * (snapshots never change their copies; a load with `last` copies a shared one first).
+ *
  * @example
  * const snap = saveKernel(k);
  * devChangeName(k, eth0, "eth1");
  * loadKernel(k, snap); // eth0 again, the rename's trace events gone
  */
-export function saveKernel(k: Kernel): KernelSnapshot {
+export function saveKernel(
+  k: Kernel,
+  base?: { readonly snap: KernelSnapshot; readonly same: KernelPartsSame },
+): KernelSnapshot {
   const r = k.registry;
+  let state: KernelState;
+  if (base === undefined || SPENT.has(base.snap)) state = clonePlain(k.state);
+  else {
+    const reuse = new Map<object, unknown>();
+    sameParts(k.state, base.snap.state, base.same, reuse);
+    for (const c of reuse.values()) SHARED_COPIES.add(c as object);
+    state = clonePlain(k.state, reuse);
+  }
   return {
-    state: clonePlain(k.state),
+    state,
     traceLength: k.trace.length,
     traceLast: lastEvent(k),
     rng: k.rng.saveState?.() ?? null,
@@ -120,10 +182,11 @@ function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void
  * cache is reset. A snapshot can be loaded any number of times, until a load with `last`:
  * that one hands the saved state itself to the kernel instead of a copy (a search's last
  * branch from a state needs no copy), and the snapshot cannot be loaded again.
- * `keep(ifindex, unlisted)` says which of the kernel's current device records are equal to the
- * saved ones (a caller that tracks changes: the explorer's field digests): those records stay,
- * the others are copied from the snapshot. A device record shares no object with the rest of
- * the state (test/kernel/device-sharing.test.ts checks that on random `ip` batches and walks).
+ * `keep` says which of the kernel's current device records (and subsystem states) are equal to
+ * the saved ones (a caller that tracks changes: the explorer's field digests): those stay, the
+ * others are copied from the snapshot. A device record shares no object with the rest of the
+ * state (test/kernel/device-sharing.test.ts checks that on random `ip` batches and walks), nor
+ * do the subsystems' states (`k.state.subsys`, one part).
  *
  * @throws RangeError if the trace no longer holds the snapshot's events (the snapshot was taken
  *   on a branch that a later load abandoned): only a snapshot of this branch or an ancestor of it
@@ -135,7 +198,7 @@ export function loadKernel(
   k: Kernel,
   snap: KernelSnapshot,
   last = false,
-  keep?: (ifindex: number, unlisted: boolean) => boolean,
+  keep?: KernelPartsSame,
 ): void {
   if (SPENT.has(snap))
     throw new TypeError("Cannot load the kernel snapshot: it was loaded as the last time before");
@@ -155,18 +218,16 @@ export function loadKernel(
   k.trace.truncate(snap.traceLength);
   if (last) {
     SPENT.add(snap);
-    Object.assign(k.state, snap.state);
+    const st = snap.state;
+    // A copy another snapshot holds too is copied: the kernel changes what it is handed.
+    for (const m of [st.devices, st.unlisted])
+      for (const [i, d] of m) if (SHARED_COPIES.has(d)) m.set(i, clonePlain(d));
+    Object.assign(k.state, st);
+    if (SHARED_COPIES.has(st.subsys)) k.state.subsys = clonePlain(st.subsys);
   } else if (keep === undefined) Object.assign(k.state, clonePlain(snap.state));
   else {
     const same = new Map<object, unknown>();
-    const find = (saved: Map<number, NetDevice>, cur: Map<number, NetDevice>, u: boolean) => {
-      for (const [i, d] of saved) {
-        const c = cur.get(i);
-        if (c !== undefined && keep(i, u)) same.set(d, c);
-      }
-    };
-    find(snap.state.devices, k.state.devices, false);
-    find(snap.state.unlisted, k.state.unlisted, true);
+    sameParts(snap.state, k.state, keep, same);
     Object.assign(k.state, clonePlain(snap.state, same));
   }
   const r = k.registry;

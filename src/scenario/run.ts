@@ -9,6 +9,7 @@ import {
   errnoName,
   IFF,
   type Kernel,
+  type KernelPartsSame,
   type KernelProfile,
   type KernelSnapshot,
   type LinkSnapshot,
@@ -479,24 +480,25 @@ export interface PreparedRun {
   readonly qemu: Actor & { explorerView?(): unknown };
   /** The kernel's deferred work (linkwatch, driver work). */
   readonly kernelActor: KernelWorkActor;
-  /** Saves the whole run: clock, kernel, world (generators, scheduler), machine, every actor, monitors. */
-  save(): RunSnapshot;
+  /**
+   * Saves the whole run: clock, kernel, world (generators, scheduler), machine, every actor,
+   * monitors. With `base`, the kernel's parts `base.same` names as unchanged since snapshot
+   * `base.snap` share its copies (`saveKernel`).
+   */
+  save(base?: { readonly snap: RunSnapshot; readonly same: KernelPartsSame }): RunSnapshot;
   /**
    * Restores `s` in place. Only a snapshot of this run, taken on the current branch or an
    * ancestor of it, can be loaded (any number of times); after a throw the run is unusable.
    *
    * With `last`, the kernel takes the saved state itself instead of a copy, and `s` cannot be
-   * loaded again (a search's last branch from a state). `keepDevice` names the kernel's device
-   * records that are equal to the saved ones, which stay instead of copies (`loadKernel`).
+   * loaded again (a search's last branch from a state). `keep` names the kernel's device records
+   * (and subsystem states) that are equal to the saved ones, which stay instead of copies
+   * (`loadKernel`).
    *
    * @throws RangeError if the trace or timeline no longer holds the snapshot's entries.
    * @throws TypeError if `s` was loaded with `last` before.
    */
-  load(
-    s: RunSnapshot,
-    last?: boolean,
-    keepDevice?: (ifindex: number, unlisted: boolean) => boolean,
-  ): void;
+  load(s: RunSnapshot, last?: boolean, keep?: KernelPartsSame): void;
 }
 
 /** What finishRun needs besides the public fields. */
@@ -620,9 +622,12 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
     probe,
     qemu,
     kernelActor,
-    save: () => ({
+    save: (base) => ({
       clock: clock.now(),
-      kernel: saveKernel(k),
+      kernel: saveKernel(
+        k,
+        base === undefined ? undefined : { snap: base.snap.kernel, same: base.same },
+      ),
       world: w.save(),
       machine: machine.save(),
       script: script.save(),
@@ -632,8 +637,8 @@ export function prepareRun(sc: ScenarioDoc, o: RunOptions = {}): PreparedRun {
       probe: probe ? probe.save() : null,
       monitors: { steps: monitor.save(), run: wholeRun.save() },
     }),
-    load: (s, last = false, keepDevice) => {
-      loadKernel(k, s.kernel, last, keepDevice);
+    load: (s, last = false, keep) => {
+      loadKernel(k, s.kernel, last, keep);
       w.load(s.world);
       clock.restore(s.clock);
       machine.load(s.machine);

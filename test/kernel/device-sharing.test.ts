@@ -1,8 +1,10 @@
 // A device record shares no object with the rest of the kernel's state (other devices, the
-// name hash, the subsystems' data, …), except deep-frozen shared constants. `loadKernel` with
-// `keep` relies on that: it keeps a current device record whole instead of a copy of the saved
-// one, so an object inside it that something else also held would come back from two different
-// states. Checked after every command of random `ip -batch` files (the differential's generator:
+// name hash, the subsystems' data, …), except deep-frozen shared constants, and neither do the
+// subsystems' states (`k.state.subsys`, as a whole: the failover module's instances are also
+// the PCI functions'). `loadKernel` with `keep` relies on that: it keeps a current device record
+// (or the subsystems' states) whole instead of a copy of the saved one, so an object inside it
+// that something else also held would come back from two different states; `saveKernel` with a
+// base shares a base's copies of them the same way. Checked after every command of random `ip -batch` files (the differential's generator:
 // veth and ifb devices, and every request on them) and on random walks of the explorer's systems
 // (virtio-net, failover masters, VFs).
 
@@ -19,7 +21,7 @@ import { testSeed } from "../_helpers/seed.ts";
 
 const SEED = testSeed();
 
-/** Paths of objects that a device record shares with anything outside it. */
+/** Paths of objects that a device record or the subsystems' states share with anything outside. */
 function shared(state: KernelState): string[] {
   const owner = new Map<object, string>();
   const out: string[] = [];
@@ -40,8 +42,9 @@ function shared(state: KernelState): string[] {
     ["unlisted", state.unlisted],
   ] as const)
     for (const [i, d] of m) visit(d, `${tag} ${i}`, `${tag}.get(${i})`);
+  visit(state.subsys, "subsys", "subsys");
   for (const [key, x] of Object.entries(state))
-    if (key !== "devices" && key !== "unlisted") visit(x, "the rest", key);
+    if (key !== "devices" && key !== "unlisted" && key !== "subsys") visit(x, "the rest", key);
   return out;
 }
 

@@ -56,7 +56,7 @@ describe("saveKernel / loadKernel", () => {
     const vb = devGetByName(k, "vb") as NetDevice;
     devChangeName(k, vb, "vc");
     // va did not change: its record stays; vb did: the saved one comes back as a copy.
-    loadKernel(k, snap, false, (i) => i === va.ifindex);
+    loadKernel(k, snap, false, { device: (i) => i === va.ifindex });
     expect(k.state).toEqual(before);
     expect(devGetByName(k, "va")).toBe(va);
     expect(devGetByName(k, "vb")).not.toBe(vb);
@@ -117,5 +117,58 @@ describe("saveKernel / loadKernel", () => {
 
     expect(() => loadKernel(k, leaf)).toThrow(RangeError);
     expect(k.trace.events.at(-1)).toMatchObject({ text: "branch 2" });
+  });
+
+  it("should share the base's copies of the parts `same` names, and copy them on a last load", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const va = devGetByName(k, "va") as NetDevice;
+    const vb = devGetByName(k, "vb") as NetDevice;
+    const s1 = saveKernel(k);
+    const s2 = saveKernel(k, { snap: s1, same: { device: (i) => i === va.ifindex } });
+    const shared = s1.state.devices.get(va.ifindex);
+    expect(s2.state.devices.get(va.ifindex)).toBe(shared);
+    expect(s2.state.devices.get(vb.ifindex)).not.toBe(s1.state.devices.get(vb.ifindex));
+    expect(s2.state.subsys).not.toBe(s1.state.subsys);
+
+    // The last load of s1 hands its state over, but not the copy s2 holds too: renaming va
+    // then leaves s2 as it was.
+    devChangeName(k, vb, "vc");
+    loadKernel(k, s1, true);
+    expect(k.state.devices.get(va.ifindex)).not.toBe(shared);
+    expect(k.state.devices.get(vb.ifindex)).toBe(s1.state.devices.get(vb.ifindex));
+    devChangeName(k, devGetByName(k, "va") as NetDevice, "vd");
+    expect(shared?.name).toBe("va");
+    loadKernel(k, s2);
+    expect(devGetByName(k, "va")).toBeDefined();
+    expect(devGetByName(k, "vb")).toBeDefined();
+    expect(devGetByName(k, "vd")).toBeUndefined();
+  });
+
+  it("should copy everything when the base was loaded with `last`", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const s1 = saveKernel(k);
+    loadKernel(k, s1, true);
+    const s2 = saveKernel(k, { snap: s1, same: { device: () => true, subsys: () => true } });
+    for (const [i, d] of s2.state.devices) expect(d).not.toBe(k.state.devices.get(i));
+    expect(s2.state.subsys).not.toBe(k.state.subsys);
+  });
+
+  it("should keep the subsystems' states when `keep` names each of them, else copy them", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const names = Object.keys(k.state.subsys);
+    expect(names.length).toBeGreaterThan(0);
+    const snap = saveKernel(k);
+    const before = structuredClone(k.state);
+    const cur = k.state.subsys;
+    loadKernel(k, snap, false, { device: () => false, subsys: () => true });
+    expect(k.state).toEqual(before);
+    expect(k.state.subsys).toBe(cur);
+    loadKernel(k, snap, false, { device: () => false, subsys: (n) => n !== names[0] });
+    expect(k.state).toEqual(before);
+    expect(k.state.subsys).not.toBe(cur);
+    expect(k.state.subsys).not.toBe(snap.state.subsys);
   });
 });
