@@ -246,7 +246,8 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
     }
   };
 
-  const explore = (sleep: Map<string, ReadonlySet<string>>): number => {
+  /** Explores the current state; `known` is its `enabled()` when the caller has it already. */
+  const explore = (sleep: Map<string, ReadonlySet<string>>, known?: string[]): number => {
     stats.states++;
     const depth = events.length;
     if (depth > stats.maxDepth) stats.maxDepth = depth;
@@ -257,7 +258,7 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
     if (o.maxStates !== undefined && stats.states > o.maxStates) throw new Stopped("max-states");
     // Every state: one state of a large scenario can take a second (a clock read is ~50 ns).
     if (o.timeLimitMs !== undefined && now() - t0 > o.timeLimitMs) throw new Stopped("time-limit");
-    const en = sys.enabled();
+    const en = known ?? sys.enabled();
     const bad = sys.check(en.length === 0);
     if (bad) {
       found = { violation: bad, path: events.map((e) => e.lane) };
@@ -329,9 +330,10 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
       first = false;
       const fp = new Set(sys.fire(p));
       stats.transitions++;
+      let after: string[] | undefined;
       if (dpor) {
         // A step that disables another lane races with it: try that lane first here too.
-        const after = sys.enabled();
+        after = sys.enabled();
         for (const q of en)
           if (q !== p && !after.includes(q) && !frame.backtrack.includes(q))
             frame.backtrack.push(q);
@@ -340,7 +342,7 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
       races(events.length - 1);
       const childSleep = new Map<string, ReadonlySet<string>>();
       if (dpor) for (const [q, qfp] of mySleep) if (!dependent(qfp, fp)) childSleep.set(q, qfp);
-      r = explore(childSleep);
+      r = explore(childSleep, after);
       events.pop();
       addSummary(summary, sys.laneClass(p), fp);
       if (r === STOP) break;

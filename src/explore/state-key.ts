@@ -25,6 +25,17 @@ const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
  */
 type CanonItem = readonly [number, string, Hash64, boolean];
 
+/** udev worker i's lane (`udev/w<i>`), one string per worker. */
+const WORKER_LANES: string[] = [];
+function workerLane(i: number): string {
+  let l = WORKER_LANES[i];
+  if (l === undefined) {
+    l = `udev/w${i}`;
+    WORKER_LANES[i] = l;
+  }
+  return l;
+}
+
 /** Resources the key leaves to its own, relative forms (timers, workers). */
 const NOT_KEYED = (r: string): boolean =>
   r === "kwork" || r === "linkwatch" || r.startsWith("udev:w") || r.startsWith("kwork:");
@@ -32,7 +43,9 @@ const NOT_KEYED = (r: string): boolean =>
 /** A component's fingerprint contribution under symmetry, for one set of token tables. */
 interface CompSym {
   readonly tables: SymTables;
-  readonly local: ReadonlyMap<number, Hash64>;
+  /** The pairs its items belong to, and the sum of each one's item hashes (same positions). */
+  readonly owners: readonly number[];
+  readonly local: readonly Hash64[];
   readonly global: Hash64;
   readonly named: readonly string[];
 }
@@ -181,46 +194,56 @@ export class StateKeys {
     for (const m of digests.values()) {
       let cs = this.#compSym.get(m);
       if (cs === undefined || cs.tables !== tables) {
-        const loc = new Map<number, [number, number]>();
+        const owners: number[] = [];
+        const loc: [number, number][] = [];
         const glob: [number, number] = [0, 0];
         const nm: string[] = [];
         for (const [r, d] of m) {
           if (NOT_KEYED(r)) continue;
           const [owner, text, h, tok] = this.#canonItem(r, d);
           if (owner >= 0) {
-            let a = loc.get(owner);
-            if (a === undefined) {
-              a = [0, 0];
-              loc.set(owner, a);
+            let j = owners.indexOf(owner);
+            if (j < 0) {
+              j = owners.length;
+              owners.push(owner);
+              loc.push([0, 0]);
             }
-            addInto(a, h);
+            addInto(loc[j] as [number, number], h);
           } else if (tok) nm.push(text);
           else addInto(glob, h);
         }
-        cs = { tables, local: loc, global: glob, named: nm };
+        cs = { tables, owners, local: loc, global: glob, named: nm };
         this.#compSym.set(m, cs);
       }
-      for (const [owner, h] of cs.local) addInto(local[owner] as [number, number], h);
+      for (let j = 0; j < cs.owners.length; j++)
+        addInto(local[cs.owners[j] as number] as [number, number], cs.local[j] as Hash64);
       addInto(global, cs.global);
       for (const t of cs.named) named.push(t);
     }
-    // Within each symmetry group, canonical slots go to the pairs in local-hash order.
+    // Within each symmetry group, canonical slots go to the pairs in local-hash order (no order
+    // to find where every group has one pair: each pair keeps its own slot).
+    const groups = this.#groups();
+    const trivial = groups.length === this.#pairs.length;
     const slot = new Map<number, number>();
-    for (const members of this.#groups()) {
-      const sorted = [...members].sort(
-        (a, b) => compareHash(local[a] as Hash64, local[b] as Hash64) || a - b,
-      );
-      members.forEach((orig, j) => {
-        slot.set(sorted[j] as number, orig);
-      });
-    }
-    const perm = this.#pairs.map((_, i) => slot.get(i) ?? i).join(",");
+    if (!trivial)
+      for (const members of groups) {
+        const sorted = [...members].sort(
+          (a, b) => compareHash(local[a] as Hash64, local[b] as Hash64) || a - b,
+        );
+        members.forEach((orig, j) => {
+          slot.set(sorted[j] as number, orig);
+        });
+      }
+    else for (let i = 0; i < this.#pairs.length; i++) slot.set(i, i);
+    const perm = trivial ? "" : this.#pairs.map((_, i) => slot.get(i) ?? i).join(",");
     let byText = this.#relabelled.get(perm);
     if (byText === undefined) {
       byText = new Map();
       this.#relabelled.set(perm, byText);
     }
     const relabel = (text: string): Hash64 => {
+      // Under the identity every text is its own relabelling.
+      if (trivial) return this.#hashes.get(text);
       let h = (byText as Map<string, Hash64>).get(text);
       if (h === undefined) {
         h = this.#hashes.get(text.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`));
@@ -258,7 +281,7 @@ export class StateKeys {
     if (times !== null) mixInto(out, relabel(canonText(JSON.stringify(times))));
     const laneMap = new Map<string, string>();
     order.forEach((orig, pos) => {
-      laneMap.set(`udev/w${orig}`, `udev/w${pos}`);
+      laneMap.set(workerLane(orig), workerLane(pos));
     });
     this.#networkdLanes(laneMap, (t) =>
       t.replace(/§(\d+)§/g, (_, n) => `§${slot.get(Number(n))}§`),

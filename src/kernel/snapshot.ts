@@ -134,20 +134,67 @@ export function saveKernel(
     traceLength: k.trace.length,
     traceLast: lastEvent(k),
     rng: k.rng.saveState?.() ?? null,
-    registry: {
-      notifiers: [...r.notifiers],
-      drivers: [...r.drivers],
-      linkOps: [...r.linkOps],
-      work: [...r.work],
-      rxHandlers: [...r.rxHandlers],
-      modules: [...r.modules].map(([key, value]) => ({
-        key,
-        value,
-        entries: value instanceof Map ? [...(value as Map<unknown, unknown>)] : null,
-      })),
-      deviceRenameFault: r.deviceRenameFault,
-    },
+    registry: registrySnapshot(r, base === undefined ? undefined : base.snap.registry),
   };
+}
+
+/** `m`'s entries: `last` itself when it holds exactly those, in order (no new array). */
+function entriesOf<K, V>(
+  m: ReadonlyMap<K, V>,
+  last: readonly (readonly [K, V])[] | undefined,
+): readonly (readonly [K, V])[] {
+  if (last !== undefined && last.length === m.size) {
+    let i = 0;
+    let same = true;
+    for (const [key, v] of m) {
+      const e = last[i++] as readonly [K, V];
+      if (e[0] !== key || e[1] !== v) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return last;
+  }
+  return [...m];
+}
+
+/**
+ * The code registry's entries; `last` (a snapshot's, whose arrays are never changed) where the
+ * registry still holds the same ones: a search saves at every choice point, and modules rarely
+ * load in between.
+ */
+function registrySnapshot(r: CodeRegistry, last: RegistrySnapshot | undefined): RegistrySnapshot {
+  const modules = [...r.modules].map(([key, value], i) => {
+    const o = last?.modules[i];
+    const entries =
+      value instanceof Map
+        ? entriesOf(
+            value as Map<unknown, unknown>,
+            o?.key === key && o.value === value ? (o.entries ?? undefined) : undefined,
+          )
+        : null;
+    return o !== undefined && o.key === key && o.value === value && o.entries === entries
+      ? o
+      : { key, value, entries };
+  });
+  const out: RegistrySnapshot = {
+    notifiers: entriesOf(r.notifiers, last?.notifiers),
+    drivers: entriesOf(r.drivers, last?.drivers),
+    linkOps: entriesOf(r.linkOps, last?.linkOps),
+    work: entriesOf(r.work, last?.work),
+    rxHandlers: entriesOf(r.rxHandlers, last?.rxHandlers),
+    modules:
+      last !== undefined &&
+      last.modules.length === modules.length &&
+      modules.every((m, i) => m === last.modules[i])
+        ? last.modules
+        : modules,
+    deviceRenameFault: r.deviceRenameFault,
+  };
+  return last !== undefined &&
+    (Object.keys(out) as (keyof RegistrySnapshot)[]).every((f) => out[f] === last[f])
+    ? last
+    : out;
 }
 
 /** Snapshots loaded with `last`: their state now belongs to a kernel. */

@@ -171,4 +171,20 @@ describe("saveKernel / loadKernel", () => {
     expect(k.state.subsys).not.toBe(cur);
     expect(k.state.subsys).not.toBe(snap.state.subsys);
   });
+
+  it("should share the base's registry entries while they stay, and restore a later module's", () => {
+    const k = boot(E1);
+    const s1 = saveKernel(k);
+    const same = { device: () => true };
+    const s2 = saveKernel(k, { snap: s1, same });
+    expect(s2.registry).toBe(s1.registry);
+    virtioNetInit(k);
+    const s3 = saveKernel(k, { snap: s2, same });
+    expect(s3.registry).not.toBe(s2.registry);
+    expect(s3.registry.drivers).not.toBe(s2.registry.drivers);
+    loadKernel(k, s2);
+    expect(k.registry.drivers.has("virtio_net")).toBe(false);
+    loadKernel(k, s3);
+    expect(k.registry.drivers.has("virtio_net")).toBe(true);
+  });
 });
