@@ -228,9 +228,15 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
         if (ej.coarse === null)
           ej.coarse = new Set([...ej.fp].map((r) => (r === "*" ? r : sys.coarse(r))));
         if (!dependent(ej.coarse, res)) continue;
+        // A backtrack point for the summarised class's lanes there, else for every lane.
         const f = frames[j] as Frame;
-        const same = f.enabled.filter((l) => sys.laneClass(l) === cls);
-        addBacktrack(j, same.length > 0 ? same : f.enabled);
+        let any = false;
+        for (const l of f.enabled)
+          if (sys.laneClass(l) === cls) {
+            any = true;
+            if (!f.backtrack.includes(l)) f.backtrack.push(l);
+          }
+        if (!any) addBacktrack(j, f.enabled);
       }
     }
   };
