@@ -24,7 +24,7 @@ import {
 import { finishRun, type PreparedRun, prepareRun, type RunRecord } from "../scenario/run.ts";
 import { InvariantNameDoc, type ScenarioDoc } from "../scenario/schema.ts";
 import { type DevDigest, DigestMaker, type Digests, type TextOf } from "./digests.ts";
-import { StateKeys } from "./state-key.ts";
+import { StateKeys, workerLane } from "./state-key.ts";
 import { clockReads, DEFAULT_VIEW, type StateView, timerHolders } from "./state-view.ts";
 import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
@@ -158,6 +158,7 @@ export function withUdevGeneration(sc: ScenarioDoc, gen: string | undefined): Sc
 }
 
 const WORKER = /^udev\/w(\d+)$/;
+
 /** Free timing's lanes: a kind of kernel work (linkwatch's urgent-only run), a bring-up link. */
 const KERNEL_LANE = /^kernel\/([^!]+)(!urgent)?$/;
 const NETWORKD_LANE = /^networkd\/(\d+)$/;
@@ -266,7 +267,7 @@ export class ScenarioSystem implements ExplorableSystem<SystemSnapshot> {
       }
     } else add("kernel", p.kernelActor.readyAt());
     if (p.udev)
-      for (let i = 0; i < p.udev.workerCount; i++) add(`udev/w${i}`, p.udev.workerReadyAt(i));
+      for (let i = 0; i < p.udev.workerCount; i++) add(workerLane(i), p.udev.workerReadyAt(i));
     if (p.bringup && this.timing === "free") {
       for (const x of p.bringup.pendingLinks()) add(`networkd/${x.ifindex}`, x.at);
     } else if (p.bringup) add("networkd", p.bringup.readyAt());

@@ -25,9 +25,12 @@ const RES = /^(dev|udevdb|networkd):(\d+)(?:\.(.*))?$/;
  */
 type CanonItem = readonly [number, string, Hash64, boolean];
 
-/** udev worker i's lane (`udev/w<i>`), one string per worker. */
+/**
+ * udev worker i's lane (`udev/w<i>`), one string per worker: the search looks lanes up in its
+ * tables, and a string made once keeps the hash the engine computed for it.
+ */
 const WORKER_LANES: string[] = [];
-function workerLane(i: number): string {
+export function workerLane(i: number): string {
   let l = WORKER_LANES[i];
   if (l === undefined) {
     l = `udev/w${i}`;

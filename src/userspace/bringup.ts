@@ -120,33 +120,68 @@ export class BringupActor implements Actor {
    */
   explorerTimes(): { ifindex: number; at: number }[] {
     const out: { ifindex: number; at: number }[] = [];
-    for (const [ifindex, seenAt] of this.#seen)
-      if (!this.#done.has(ifindex)) out.push({ ifindex, at: seenAt + (this.#cfg.latencyUs ?? 0) });
+    const latency = this.#cfg.latencyUs ?? 0;
+    // By key: a `for … of` over the entries makes a pair per link.
+    for (const ifindex of this.#seen.keys())
+      if (!this.#done.has(ifindex))
+        out.push({ ifindex, at: (this.#seen.get(ifindex) as number) + latency });
     return out;
+  }
+
+  /**
+   * Whether seen link `ifindex` is one it would act on now: not handled, matching by current
+   * name, udev-ready. Asked for every seen link several times per step of an explorer (its
+   * `readyAt`), so `readyAt` and `step` loop over the seen links with it instead of building
+   * the `#pending` list.
+   */
+  #isPending(ifindex: number): boolean {
+    if (this.#done.has(ifindex)) return false;
+    const dev = this.#w.device(ifindex);
+    if (!dev) return false;
+    let managed = false;
+    for (const p of this.#cfg.links)
+      if (globMatch(p, dev.name)) {
+        managed = true;
+        break;
+      }
+    if (!managed) return false;
+    return !(this.#cfg.waitForUdev && this.#initialized && !this.#initialized(ifindex));
   }
 
   /** Links it would act on now: seen, not handled, matching by current name, udev-ready. */
   #pending(): { ifindex: number; at: number }[] {
     const out: { ifindex: number; at: number }[] = [];
-    for (const [ifindex, seenAt] of this.#seen) {
-      if (this.#done.has(ifindex)) continue;
-      const dev = this.#w.device(ifindex);
-      if (!dev || !this.#cfg.links.some((p) => globMatch(p, dev.name))) continue;
-      if (this.#cfg.waitForUdev && this.#initialized && !this.#initialized(ifindex)) continue;
-      out.push({ ifindex, at: seenAt + (this.#cfg.latencyUs ?? 0) });
-    }
+    const latency = this.#cfg.latencyUs ?? 0;
+    for (const [ifindex, seenAt] of this.#seen)
+      if (this.#isPending(ifindex)) out.push({ ifindex, at: seenAt + latency });
     return out;
   }
 
   readyAt(): number | null {
-    const p = this.#pending();
-    if (p.length === 0) return null;
-    return Math.max(this.#w.now(), Math.min(...p.map((x) => x.at)));
+    // The earliest due time of the pending links, no earlier than now. (By key: a `for … of`
+    // over the entries makes a pair per link.)
+    const latency = this.#cfg.latencyUs ?? 0;
+    let any = false;
+    let min = Number.POSITIVE_INFINITY;
+    for (const ifindex of this.#seen.keys()) {
+      if (!this.#isPending(ifindex)) continue;
+      any = true;
+      min = Math.min(min, (this.#seen.get(ifindex) as number) + latency);
+    }
+    return any ? Math.max(this.#w.now(), min) : null;
   }
 
   step(): void {
-    const p = this.#pending().sort((a, b) => a.at - b.at || a.ifindex - b.ifindex)[0];
-    if (p) this.#act(p);
+    // The earliest due pending link, ties to the lower ifindex (each is seen once: no full ties).
+    const latency = this.#cfg.latencyUs ?? 0;
+    let pick: { ifindex: number; at: number } | null = null;
+    for (const ifindex of this.#seen.keys()) {
+      if (!this.#isPending(ifindex)) continue;
+      const at = (this.#seen.get(ifindex) as number) + latency;
+      if (pick === null || at < pick.at || (at === pick.at && ifindex < pick.ifindex))
+        pick = { ifindex, at };
+    }
+    if (pick) this.#act(pick);
   }
 
   /**

@@ -112,7 +112,9 @@ function tokenMatches(tok: GlobToken, c: string): boolean {
  */
 export function globTest(g: Glob, s: string): boolean {
   const toks = g.tokens;
-  const cs = [...s];
+  // By code point: a string without surrogates is its own list of code points (indexing it
+  // gives the same one-character strings as spreading it, without the array).
+  const cs: ArrayLike<string> = hasSurrogate(s) ? [...s] : s;
   let ti = 0;
   let si = 0;
   let starT = -1;
@@ -134,23 +136,34 @@ export function globTest(g: Glob, s: string): boolean {
   return ti === toks.length;
 }
 
+/** Whether `s` has a UTF-16 surrogate (a code point above U+FFFF, or a lone surrogate). */
+function hasSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
 /**
  * Compiles and matches at once; a pattern that does not compile matches nothing (validated
  * input never reaches this with one: the scenario parser reports it with its position).
  */
 export function globMatches(pattern: string, s: string, syntax: GlobSyntax = "fnmatch"): boolean {
-  const key = `${syntax}\u0000${pattern}`;
-  let g = COMPILED.get(key);
+  const compiled = syntax === "star" ? COMPILED_STAR : COMPILED;
+  let g = compiled.get(pattern);
   if (g === undefined) {
     g = compileGlob(pattern, syntax);
-    if (COMPILED.size >= 256) COMPILED.clear();
-    COMPILED.set(key, g);
+    if (compiled.size >= 256) compiled.clear();
+    compiled.set(pattern, g);
   }
   return "error" in g ? false : globTest(g, s);
 }
 
 /**
- * `globMatches`'s compiled patterns (a run matches the same few patterns again and again: the
- * bring-up's links at every step of a search). A compiled glob is never changed; cleared past 256.
+ * `globMatches`'s compiled patterns by pattern text, one table per syntax (a run matches the same
+ * few patterns again and again: the bring-up's links at every step of a search). A compiled glob
+ * is never changed; each table is cleared past 256.
  */
 const COMPILED = new Map<string, Glob | GlobError>();
+const COMPILED_STAR = new Map<string, Glob | GlobError>();

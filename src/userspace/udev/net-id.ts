@@ -77,10 +77,29 @@ export function macName(f: NetFacts, o: NetIdOptions, prefix: string): string | 
   if (aat !== NET_ADDR_PERM) return undefined;
   const addr = allowed(o, "address") ? f.address : null;
   if (addr === null) return undefined;
-  const hex = addr.toLowerCase().split(":");
-  if (hex.length !== 6 || hex.some((h) => !/^[0-9a-f]{2}$/.test(h))) return undefined;
-  if (hex.every((h) => h === "00")) return undefined;
-  return `${prefix}x${hex.join("")}`;
+  const hex = macHex(addr);
+  return hex === null ? undefined : `${prefix}x${hex}`;
+}
+
+/**
+ * The 12 lower-case hex digits of a MAC written `xx:xx:xx:xx:xx:xx` (either case), or null when
+ * it is written otherwise or is all zeros. Six `:`-separated pairs of hex digits are exactly 17
+ * characters with the colons at 2, 5, 8, 11 and 14, so one pass over the characters decides it
+ * without splitting (net_id runs at every udev event and every name an explorer asks for).
+ */
+function macHex(addr: string): string | null {
+  const a = addr.toLowerCase();
+  if (a.length !== 17) return null;
+  let zero = true;
+  for (let i = 0; i < 17; i++) {
+    const c = a.charCodeAt(i);
+    if (i % 3 === 2) {
+      if (c !== 0x3a) return null; // ":"
+    } else if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) {
+      if (c !== 0x30) zero = false; // "0"
+    } else return null;
+  }
+  return zero ? null : a.replaceAll(":", "");
 }
 
 function validOnboardIndex(idx: number, scheme: NamingScheme): boolean {

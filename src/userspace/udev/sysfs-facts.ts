@@ -93,12 +93,49 @@ export function hotplugSlotOf(k: Kernel, addr: string, fw: FirmwareConfig = {}):
   return pciGetFunction(k, addr)?.spec.hotplugSlot ?? null;
 }
 
+/** A PCI address on a device path, parsed (`pciPathAddrs`). */
+interface PathAddr {
+  readonly addr: string;
+  readonly domain: number;
+  readonly bus: number;
+  readonly slot: number;
+  readonly func: number;
+}
+
+/**
+ * The PCI addresses on a device path, leaf first, parsed: a function of the path text alone, so
+ * it is kept per path (`PATH_ADDRS`) instead of splitting and matching the path again at every
+ * read (udevd reads a device's facts at every event and whenever an explorer asks it for the
+ * name it would give).
+ */
+function pciPathAddrs(path: string): readonly PathAddr[] {
+  let out = PATH_ADDRS.get(path);
+  if (out === undefined) {
+    out = path
+      .split("/")
+      .filter((s) => PCI_ADDR_RE.test(s))
+      .reverse()
+      .map((addr) => {
+        const [domain, bus, slot, func] = parsePciAddr(addr);
+        return { addr, domain, bus, slot, func };
+      });
+    if (PATH_ADDRS.size >= 256) PATH_ADDRS.clear();
+    PATH_ADDRS.set(path, out);
+  }
+  return out;
+}
+
+/**
+ * `pciPathAddrs`'s parses by path. A parse is never changed (its callers only read it). A machine
+ * has a few PCI paths; cleared past 256 all the same.
+ */
+const PATH_ADDRS = new Map<string, readonly PathAddr[]>();
+
 /** The PCI functions on a device path, leaf first ("/devices/pci0000:00/0000:00:06.0/0000:02:00.0"). */
 export function pciChainOf(k: Kernel, parentDevpath: string, fw: FirmwareConfig = {}): PciFacts[] {
-  const segs = parentDevpath.split("/").filter((s) => PCI_ADDR_RE.test(s));
-  return segs.reverse().map((addr) => {
-    const [domain, bus, slot, func] = parsePciAddr(addr);
+  return pciPathAddrs(parentDevpath).map(({ addr, domain, bus, slot, func }) => {
     const fn = pciGetFunction(k, addr);
+    const o = fw.hotplugSlots?.[addr];
     return {
       addr,
       domain,
@@ -109,7 +146,8 @@ export function pciChainOf(k: Kernel, parentDevpath: string, fw: FirmwareConfig 
       bridge:
         fn !== undefined &&
         (fn.spec.secondaryBus !== undefined || fn.spec.model === "pcie-root-port"),
-      hotplugSlot: hotplugSlotOf(k, addr, fw),
+      // hotplugSlotOf(k, addr, fw), with the function already looked up
+      hotplugSlot: o !== undefined ? o : (fn?.spec.hotplugSlot ?? null),
       acpiIndex: fw.acpiIndex?.[addr] ?? null,
     };
   });
@@ -122,7 +160,10 @@ export function netDevpath(dev: NetDevice): string {
 
 function readText(k: Kernel, name: string, attr: string): string | null {
   const r = netSysfsRead(k, name, attr);
-  return "text" in r ? r.text.replace(/\n$/, "") : null;
+  if (!("text" in r)) return null;
+  // The attribute's one trailing newline off (as `replace(/\n$/, "")`, without the regex).
+  const t = r.text;
+  return t.endsWith("\n") ? t.slice(0, -1) : t;
 }
 
 function readInt(k: Kernel, name: string, attr: string): number | null {

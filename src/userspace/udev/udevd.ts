@@ -52,7 +52,7 @@ import {
   rtnlLinkprop,
   rtnlSetlink,
 } from "../../kernel/index.ts";
-import { clonePlain, sharedConstant } from "../../sim/clone.ts";
+import { sameData, sharedConstant } from "../../sim/clone.ts";
 import type { Actor, Rng, RngState } from "../../sim/index.ts";
 import { renameBusyCause } from "../cause.ts";
 import type { Uevent, World } from "../world.ts";
@@ -70,6 +70,15 @@ import { isNamingScheme, type NamingScheme } from "./naming-scheme.ts";
 import { netId } from "./net-id.ts";
 import { applyRules, type RuleContext, type RulesFile } from "./rules.ts";
 import { type FirmwareConfig, type NetFacts, netDevpath, readNetFacts } from "./sysfs-facts.ts";
+
+/** What `Udevd.explorerView` returned last, and the state it read (see `#viewStillFrom`). */
+interface ViewCache {
+  readonly queue: readonly QueuedEvent[];
+  readonly jobs: readonly (QueuedEvent | null)[];
+  readonly tries: readonly (number | null)[];
+  readonly db: readonly DbEntry[];
+  readonly view: UdevdView;
+}
 
 /** The udev behaviour generations. */
 export const UDEV_GENERATIONS = ["legacy", "v249", "v250", "v253", "v256"] as const;
@@ -199,6 +208,10 @@ export interface UdevPendingEvent {
   readonly order: number;
 }
 
+/**
+ * An event in udevd's queue or on a worker. Never changed once queued (frozen): the snapshots
+ * share the events instead of copying them (`Udevd.save`).
+ */
 interface QueuedEvent {
   /** Kernel SEQNUM (trace sequence number), or null for a coldplug event. */
   readonly seqnum: number | null;
@@ -213,6 +226,9 @@ interface QueuedEvent {
 
 /** udevd's workers when the configuration does not say (`children_max` on a small machine). */
 export const DEFAULT_UDEV_WORKERS = 8;
+
+/** How many answers per ifindex `Udevd.#nameMemo` keeps. */
+const NAME_MEMO_KEPT = 16;
 
 /** The ifindex of every event of a device outside the explored system (`Udevd.otherQueue`). */
 const OTHER_IFINDEX = -1;
@@ -250,9 +266,9 @@ interface DbEntry {
 }
 
 /**
- * What `Udevd.save` returns: deep copies of the queue and the workers' jobs, the database's
- * entries (frozen: shared, not copied), the log lines so far, the delivery clock, the arrival
- * counter and the jitter generator's position.
+ * What `Udevd.save` returns: copies of the queue and the workers' jobs (the events in them are
+ * frozen: shared, not copied), the database's entries (frozen: shared, not copied), the log lines
+ * so far, the delivery clock, the arrival counter and the jitter generator's position.
  */
 export interface UdevdSnapshot {
   readonly queue: readonly QueuedEvent[];
@@ -315,11 +331,25 @@ export class Udevd implements Actor {
   readonly #processing: number;
   readonly #jitter: number;
   readonly #links: readonly LinkFile[];
+  /** The configuration's firmware facts (`acpiIndex`, `hotplugSlots`), as `readNetFacts` takes them. */
+  readonly #fw: FirmwareConfig;
   readonly #level: number;
   readonly #rng: Rng;
   readonly #queue: QueuedEvent[] = [];
   readonly #workers: (Job | null)[];
   readonly #db = new Map<number, DbEntry>();
+  /**
+   * `predictableName`'s last answers per ifindex (the latest first, NAME_MEMO_KEPT at most) when
+   * there are no rules files, each with the facts and the kernel name it was for. Then nothing
+   * else goes into the answer: net_id, the database policy, the .link match and NamePolicy= read
+   * only the facts, the kernel name and the configuration (never changed). An answer is taken
+   * again only for facts equal to its own in every field (`sameData`: the same plain data, which
+   * never says yes for different facts), so it holds in any state an explorer restores.
+   */
+  readonly #nameMemo = new Map<
+    number,
+    { facts: NetFacts; ifname: string; name: string | null }[]
+  >();
   readonly #logs: UdevLogLine[] = [];
   readonly #renames: UdevRename[] = [];
   /**
@@ -332,6 +362,12 @@ export class Udevd implements Actor {
   #arrivals = 0;
   /** Listening for uevents (false until `start()` under `startLate`). */
   #running: boolean;
+  /**
+   * The last `explorerView` (deep-frozen: every caller gets the same one) with what it was made
+   * from; an explorer asks for the view several times per state. Taken again only while
+   * `#viewStillFrom` says the state it reads is the same, so no write needs to invalidate it.
+   */
+  #view: ViewCache | null = null;
 
   constructor(w: World, config: UdevdConfig = {}) {
     const gen = config.generation ?? "v256";
@@ -354,6 +390,10 @@ export class Udevd implements Actor {
     this.#processing = nonNegative("processingLatencyUs", config.processingLatencyUs, 10_000);
     this.#jitter = nonNegative("jitterUs", config.jitterUs, 0);
     this.#links = config.links ?? [DEFAULT_LINK_FILE];
+    this.#fw = {
+      ...(config.acpiIndex ? { acpiIndex: config.acpiIndex } : {}),
+      ...(config.hotplugSlots ? { hotplugSlots: config.hotplugSlots } : {}),
+    };
     this.#level = LEVEL_RANK[level];
     this.#rng = w.rng.fork("udevd");
     this.#workers = Array.from({ length: workers }, () => null);
@@ -479,20 +519,15 @@ export class Udevd implements Actor {
   // ---- snapshots and the explorer's view ----
 
   /**
-   * Saves udevd's mutable state: deep copies, but for the database's entries, which are never
-   * changed (`#writeDb` replaces them) and so are shared. Configuration and subscriptions never
-   * change.
+   * Saves udevd's mutable state: deep copies, but for the events and the database's entries,
+   * which are never changed (frozen: `#enqueue`, `otherQueue` and `#writeDb` make new ones) and
+   * so are shared. Configuration and subscriptions never change.
    */
   save(): UdevdSnapshot {
-    const { queue, workers, db } = clonePlain({
-      queue: this.#queue,
-      workers: this.#workers,
-      db: [...this.#db.values()],
-    });
     return {
-      queue,
-      workers,
-      db,
+      queue: this.#queue.slice(),
+      workers: this.#workers.map(copyJob),
+      db: [...this.#db.values()],
       logs: this.#logs.slice(),
       renames: this.#renames.slice(),
       lastDeliverAt: this.#lastDeliverAt,
@@ -511,16 +546,13 @@ export class Udevd implements Actor {
       throw new RangeError(
         `udevd: cannot load a snapshot of ${s.workers.length} workers into one of ${this.#workers.length}`,
       );
-    const { queue, workers, db } = clonePlain({
-      queue: s.queue,
-      workers: s.workers,
-      db: s.db,
-    });
+    // The events and the database's entries are frozen and shared; the jobs are copied.
     this.#queue.length = 0;
-    this.#queue.push(...queue);
-    for (const [i, j] of workers.entries()) this.#workers[i] = j;
+    this.#queue.push(...s.queue);
+    for (let i = 0; i < s.workers.length; i++)
+      this.#workers[i] = copyJob(s.workers[i] as Job | null);
     this.#db.clear();
-    for (const e of db) this.#db.set(e.ifindex, e);
+    for (const e of s.db) this.#db.set(e.ifindex, e);
     this.#logs.length = 0;
     this.#logs.push(...s.logs);
     this.#renames.length = 0;
@@ -531,27 +563,78 @@ export class Udevd implements Actor {
     this.#running = s.running;
   }
 
-  /** The state an explorer hashes: events and database entries without times or properties. */
+  /**
+   * The state an explorer hashes: events and database entries without times or properties.
+   * Frozen, and the same object while that state is the same (`#view`).
+   */
   explorerView(): UdevdView {
-    const ev = (e: QueuedEvent): UdevEventView => ({
-      action: e.action,
-      ifindex: e.ifindex,
-      ifname: e.ifname,
-    });
-    return {
-      queue: this.#queue.map(ev),
-      workers: this.#workers.map((j) =>
-        j ? { ...ev(j.ev), retryTriesLeft: j.retry?.triesLeft ?? null } : null,
-      ),
-      db: [...this.#db.values()]
-        .sort((a, b) => a.ifindex - b.ifindex)
-        .map((e) => ({
-          ifindex: e.ifindex,
-          initialized: e.initialized,
-          renaming: e.renaming,
-          name: e.name,
-        })),
+    const c = this.#view;
+    if (c !== null && this.#viewStillFrom(c)) return c.view;
+    // Plain loops, each view written out field by field (the keys in the order the views have
+    // always had: their JSON is hashed).
+    const queue: UdevEventView[] = [];
+    for (const e of this.#queue)
+      queue.push({ action: e.action, ifindex: e.ifindex, ifname: e.ifname });
+    const workers: (UdevJobView | null)[] = [];
+    for (const j of this.#workers)
+      workers.push(
+        j
+          ? {
+              action: j.ev.action,
+              ifindex: j.ev.ifindex,
+              ifname: j.ev.ifname,
+              retryTriesLeft: j.retry?.triesLeft ?? null,
+            }
+          : null,
+      );
+    // By ifindex. The database's order is the order of first writes, mostly ifindex order
+    // already: sorted only when it is not (ifindexes are unique, so any sort gives this order).
+    const db: UdevDbView[] = [];
+    let sorted = true;
+    for (const e of this.#db.values()) {
+      const last = db[db.length - 1];
+      if (last !== undefined && last.ifindex > e.ifindex) sorted = false;
+      db.push({
+        ifindex: e.ifindex,
+        initialized: e.initialized,
+        renaming: e.renaming,
+        name: e.name,
+      });
+    }
+    if (!sorted) db.sort((a, b) => a.ifindex - b.ifindex);
+    const view: UdevdView = { queue, workers, db };
+    deepFreezeView(view);
+    this.#view = {
+      queue: this.#queue.slice(),
+      jobs: this.#workers.map((j) => j?.ev ?? null),
+      tries: this.#workers.map((j) => j?.retry?.triesLeft ?? null),
+      db: [...this.#db.values()],
+      view,
     };
+    return view;
+  }
+
+  /**
+   * Whether the state `explorerView` reads is still what `c` was made from: the same events
+   * queued (by identity: frozen, so the same event has the same fields), the same event on each
+   * worker with the same retry tries left, the same database entries (frozen too) in the same
+   * order. A restored snapshot holds the very events and entries it saved, so a view made
+   * before a `load` of equal state is taken again, and one of another state never is.
+   */
+  #viewStillFrom(c: ViewCache): boolean {
+    const q = this.#queue;
+    if (q.length !== c.queue.length) return false;
+    for (let i = 0; i < q.length; i++) if (q[i] !== c.queue[i]) return false;
+    const w = this.#workers;
+    for (let i = 0; i < w.length; i++) {
+      const j = w[i];
+      if ((j?.ev ?? null) !== c.jobs[i] || (j?.retry?.triesLeft ?? null) !== c.tries[i])
+        return false;
+    }
+    if (this.#db.size !== c.db.length) return false;
+    let i = 0;
+    for (const e of this.#db.values()) if (e !== c.db[i++]) return false;
+    return true;
   }
 
   /**
@@ -656,7 +739,7 @@ export class Udevd implements Actor {
    * a different device). Explorer-only.
    */
   otherQueue(): void {
-    const q: QueuedEvent = {
+    const q: QueuedEvent = Object.freeze({
       seqnum: null,
       action: "add",
       devpath: "/devices/other/net/other",
@@ -664,7 +747,7 @@ export class Udevd implements Actor {
       ifindex: OTHER_IFINDEX,
       deliverAt: this.#w.now(),
       order: this.#arrivals++,
-    };
+    });
     this.#queue.push(q);
     this.#dispatchQueued();
   }
@@ -719,7 +802,7 @@ export class Udevd implements Actor {
     // The uevent socket delivers in order: jitter never reorders events.
     const deliverAt = Math.max(sentAt + this.#delivery + this.#draw(), this.#lastDeliverAt);
     this.#lastDeliverAt = deliverAt;
-    const q: QueuedEvent = { ...ev, deliverAt, order: this.#arrivals++ };
+    const q: QueuedEvent = Object.freeze({ ...ev, deliverAt, order: this.#arrivals++ });
     this.#queue.push(q);
     this.#log("debug", ev.ifname, `Device (${seqText(q)}ACTION=${ev.action}) is queued`, null);
     this.#dispatchQueued();
@@ -817,8 +900,9 @@ export class Udevd implements Actor {
       // The move that follows a rename: ID_RENAMING is dropped, the entry follows the new name.
       const prev = this.#db.get(ev.ifindex)?.properties ?? {};
       // net_setup_link on `move`: Name=/NamePolicy= are skipped, alternative names applied
-      // (systemd 247 and 252, measured; 257 applies none on `move`)
-      const facts = this.#facts(ev.ifindex);
+      // (systemd 247 and 252, measured; 257 applies none on `move`). Only the generations and
+      // kernels #applyAltnames sets them for read what it needs (reading has no effects).
+      const facts = this.#setsAltnames() ? this.#facts(ev.ifindex) : null;
       const link = facts ? matchLinkFile(this.#links, facts, ev.ifname, prev) : null;
       if (facts && link && this.generation !== "v256") {
         const props: Record<string, string> = {};
@@ -838,11 +922,7 @@ export class Udevd implements Actor {
   }
 
   #facts(ifindex: number): NetFacts | null {
-    const fw: FirmwareConfig = {
-      ...(this.#cfg.acpiIndex ? { acpiIndex: this.#cfg.acpiIndex } : {}),
-      ...(this.#cfg.hotplugSlots ? { hotplugSlots: this.#cfg.hotplugSlots } : {}),
-    };
-    return readNetFacts(this.#w.k, ifindex, fw);
+    return readNetFacts(this.#w.k, ifindex, this.#fw);
   }
 
   /** The rules for an `add`: net_driver, hwdb, net_id, path_id, net_setup_link; then the rename. */
@@ -971,6 +1051,12 @@ export class Udevd implements Actor {
     return applyRules(this.#cfg.rules ?? [], ctx, props);
   }
 
+  /** Whether #applyAltnames sets any: the generation sets altnames and the kernel has them. */
+  #setsAltnames(): boolean {
+    const gen = this.generation;
+    return (gen === "v253" || gen === "v249" || gen === "v256") && this.#w.k.profile.altnames;
+  }
+
   /**
    * 99-default.link's `AlternativeNamesPolicy=database onboard slot path` (link_apply_alternative_names()
    * of systemd 252, measured in the qemu guest): the names those policies yield, less the current
@@ -990,7 +1076,7 @@ export class Udevd implements Actor {
     newName: string | null = null,
   ): void {
     const gen = this.generation;
-    if ((gen !== "v253" && gen !== "v249" && gen !== "v256") || !this.#w.k.profile.altnames) return;
+    if (!this.#setsAltnames()) return;
     const dev = devGetByIndex(this.#w.k, ifindex);
     if (!dev) return;
     const want: string[] = [];
@@ -1133,11 +1219,32 @@ export class Udevd implements Actor {
   predictableName(ifindex: number, kernelName?: string): string | null {
     const facts = this.#facts(ifindex);
     if (!facts) return null;
+    const dev = devGetByIndex(this.#w.k, ifindex);
+    const ifname = kernelName ?? dev?.name ?? "";
+    // Without rules files the name is a function of the facts and the kernel name alone (and of
+    // the configuration, which never changes): asked again for equal facts, the answer is the
+    // one given then.
+    if (!this.#cfg.rules) {
+      const memo = this.#nameMemo.get(ifindex);
+      if (memo)
+        for (const m of memo) if (m.ifname === ifname && sameData(m.facts, facts)) return m.name;
+      const name = this.#predictableName(facts, ifname);
+      const list = memo ?? [];
+      if (list.length >= NAME_MEMO_KEPT) list.pop();
+      list.unshift({ facts, ifname, name });
+      if (!memo) this.#nameMemo.set(ifindex, list);
+      return name;
+    }
+    return this.#predictableName(facts, ifname);
+  }
+
+  /** `predictableName` for these facts and kernel name. */
+  #predictableName(facts: NetFacts, ifname: string): string | null {
+    const ifindex = facts.ifindex;
     const props: Record<string, string> = {};
     const names = this.#netIdNames(facts, props);
     const fromDb = databaseName(this.#cfg.database ?? {}, facts);
     const dev = devGetByIndex(this.#w.k, ifindex);
-    const ifname = kernelName ?? dev?.name ?? "";
     // net_setup_link's choice without its effects (no altnames, no log): ID_NET_NAME and
     // ID_NET_LINK_FILE into `p`, the chosen name returned.
     const setupLink = (p: Record<string, string>): string | null => {
@@ -1328,6 +1435,31 @@ export class Udevd implements Actor {
     job.readyAt = this.#w.now() + LEGACY_RETRY_INTERVAL_US;
     return false;
   }
+}
+
+/** Freezes a view and everything in it (`Udevd.explorerView` hands the same one to every caller). */
+function deepFreezeView(v: UdevdView): void {
+  for (const list of [v.queue, v.workers, v.db]) {
+    for (const x of list) if (x !== null) Object.freeze(x);
+    Object.freeze(list);
+  }
+  Object.freeze(v);
+}
+
+/**
+ * A copy of a worker's job for a snapshot: its event shared (events are frozen), its retry loop
+ * and properties copied (a job's `readyAt`, `retry` and `props` change while it runs). Jobs share
+ * nothing with each other or with the database, so copying them one by one loses no aliasing.
+ */
+function copyJob(j: Job | null): Job | null {
+  if (!j) return null;
+  const r = j.retry;
+  return {
+    ev: j.ev,
+    readyAt: j.readyAt,
+    retry: r === null ? null : { from: r.from, to: r.to, triesLeft: r.triesLeft },
+    props: { ...j.props },
+  };
 }
 
 function seqText(ev: QueuedEvent): string {
