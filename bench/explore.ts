@@ -3,7 +3,8 @@
 //      on the seed race, the one-pair boot race and the seed-race matrix (with ratios); then
 //      `--timing any` (the default) against `--timing free` on the same cases;
 //   1. throughput of a full verification (DPOR + state hashing + symmetry) on the seed race
-//      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1);
+//      (Linux 6.1) and on the boot race with one failover pair (Linux 5.1), in a process of its
+//      own (IFSIM_BENCH_EXPLORE_ONLY=throughput: this part only);
 //   2. what each reduction buys on the seed race (Linux 6.1: verified, Linux 5.0: violated), coarse
 //      atomic steps included ("fine": --atomic off; the naive rows take every step on its own);
 //   3. how the boot race scales with the number of failover pairs N = 1…14, for naive
@@ -16,8 +17,10 @@
 // capped search reports "bounded", which is inconclusive. Figures only, no assertions; a
 // disagreement between the verdicts of finished searches is printed as such (it would be a bug).
 
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { type EnvironmentOffload, everyN, everyNParallel } from "../src/explore/cutoff.ts";
 import { exploreScenario, systemFor, walkForViolation } from "../src/explore/explore.ts";
 import { bootRaceScenario } from "../src/explore/families.ts";
@@ -94,6 +97,47 @@ console.log(
   '  states = state cap); its figures are what it reached. "interleavings" = complete paths',
 );
 console.log("  (to quiescence) explored; hashing and sleep sets cut the others short.");
+
+/**
+ * Part 1: throughput of a full verification (one warm-up run, then repeated for at least
+ * THROUGHPUT_MS), in a fresh process (IFSIM_BENCH_EXPLORE_ONLY=throughput: this part only).
+ */
+function throughputPart(): void {
+  console.log(
+    `\nthroughput, ${FULL.name} (a fresh process; one warm-up run, then repeated for ≥ ${THROUGHPUT_MS} ms)`,
+  );
+  for (const [label, sc, kernel] of [
+    ["seed race, Linux 6.1", seed, "6.1"],
+    ["boot race N=1, Linux 5.1", bootRaceScenario(1, { kernel: "5.1" }), "5.1"],
+  ] as const) {
+    run(sc, kernel, FULL);
+    let states = 0;
+    let transitions = 0;
+    let executions = 0;
+    let ms = 0;
+    let runs = 0;
+    let verdict = "";
+    while (runs < 1 || ms < THROUGHPUT_MS) {
+      const r = run(sc, kernel, FULL);
+      states += r.stats.states;
+      transitions += r.stats.transitions;
+      executions += r.stats.executions;
+      ms += r.stats.elapsedMs;
+      runs++;
+      verdict = verdictOf(r);
+    }
+    const per = (n: number): string => int((n / ms) * 1000).padStart(7);
+    console.log(
+      `  ${label.padEnd(26)} ${per(states)} states/s ${per(transitions)} transitions/s ${per(executions)} interleavings/s  (${verdict}, ${int(states / runs)} states in ${(ms / runs).toFixed(0)} ms per run, ${runs} run${runs === 1 ? "" : "s"})`,
+    );
+  }
+}
+
+// IFSIM_BENCH_EXPLORE_ONLY=throughput: part 1 only.
+if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "throughput") {
+  throughputPart();
+  process.exit(0);
+}
 
 // IFSIM_BENCH_EXPLORE_ONLY=every-n: part 5 only.
 if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "every-n") {
@@ -266,33 +310,20 @@ if (process.env.IFSIM_BENCH_EXPLORE_ONLY === "engine") {
 
 // ---- 1. throughput ----
 
-console.log(
-  `\nthroughput, ${FULL.name} (one warm-up run, then repeated for ≥ ${THROUGHPUT_MS} ms)`,
-);
-for (const [label, sc, kernel] of [
-  ["seed race, Linux 6.1", seed, "6.1"],
-  ["boot race N=1, Linux 5.1", bootRaceScenario(1, { kernel: "5.1" }), "5.1"],
-] as const) {
-  run(sc, kernel, FULL);
-  let states = 0;
-  let transitions = 0;
-  let executions = 0;
-  let ms = 0;
-  let runs = 0;
-  let verdict = "";
-  while (runs < 1 || ms < THROUGHPUT_MS) {
-    const r = run(sc, kernel, FULL);
-    states += r.stats.states;
-    transitions += r.stats.transitions;
-    executions += r.stats.executions;
-    ms += r.stats.elapsedMs;
-    runs++;
-    verdict = verdictOf(r);
+if (process.env.IFSIM_BENCH_EXPLORE_ONLY === undefined) {
+  // In a process of its own: the searches above leave a large heap behind (part 0's two-pair
+  // runs), whose collections made this part up to 2× slower than the same searches in a fresh
+  // process (session 30: 1 436 ms per boot-race search against 650–900 ms).
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    encoding: "utf8",
+    env: { ...process.env, IFSIM_BENCH_EXPLORE_ONLY: "throughput" },
+  });
+  const out = r.stdout.split("\n");
+  const from = out.findIndex((l) => l.startsWith("throughput"));
+  process.stdout.write(`\n${out.slice(from).join("\n").trimEnd()}\n`);
+  if (r.status !== 0 || from < 0) {
+    console.log(`  !! the throughput part failed (status ${r.status}):\n${r.stderr}`);
   }
-  const per = (n: number): string => int((n / ms) * 1000).padStart(7);
-  console.log(
-    `  ${label.padEnd(26)} ${per(states)} states/s ${per(transitions)} transitions/s ${per(executions)} interleavings/s  (${verdict}, ${int(states / runs)} states in ${(ms / runs).toFixed(0)} ms per run, ${runs} run${runs === 1 ? "" : "s"})`,
-  );
 }
 
 // ---- 2. reduction table on the seed race ----
