@@ -143,19 +143,18 @@ function entriesOf<K, V>(
   m: ReadonlyMap<K, V>,
   last: readonly (readonly [K, V])[] | undefined,
 ): readonly (readonly [K, V])[] {
-  if (last !== undefined && last.length === m.size) {
-    let i = 0;
-    let same = true;
-    for (const [key, v] of m) {
-      const e = last[i++] as readonly [K, V];
-      if (e[0] !== key || e[1] !== v) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return last;
+  return last !== undefined && holdsExactly(m, last) ? last : [...m];
+}
+
+/** Whether `m` holds exactly `entries`: the same keys and values, in the same order. */
+function holdsExactly<K, V>(m: ReadonlyMap<K, V>, entries: readonly (readonly [K, V])[]): boolean {
+  if (m.size !== entries.length) return false;
+  let i = 0;
+  for (const [key, v] of m) {
+    const e = entries[i++] as readonly [K, V];
+    if (e[0] !== key || e[1] !== v) return false;
   }
-  return [...m];
+  return true;
 }
 
 /**
@@ -206,18 +205,7 @@ const SPENT = new WeakSet<KernelSnapshot>();
  * left alone, which is several times cheaper than clearing and filling it.
  */
 function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void {
-  if (m.size === entries.length) {
-    let i = 0;
-    let same = true;
-    for (const [key, v] of m) {
-      const e = entries[i++] as readonly [K, V];
-      if (e[0] !== key || e[1] !== v) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return;
-  }
+  if (holdsExactly(m, entries)) return;
   m.clear();
   for (const [key, v] of entries) m.set(key, v);
 }
