@@ -14,7 +14,8 @@
 // - Symmetry: the key is the system's canonical key; summaries and sleep sets are kept in
 //   canonical/coarse form.
 
-import { dependent, type ExplorableSystem, type StateKey, type Violation } from "./system.ts";
+import { conflicts, copyResSet, mergeInto, ResourceTable, type ResSet } from "./footprint.ts";
+import type { ExplorableSystem, StateKey, Violation } from "./system.ts";
 
 /** How to search. */
 export interface SearchOptions {
@@ -112,10 +113,13 @@ export function addStats(a: SearchStats, b: SearchStats): void {
 interface Ev {
   readonly lane: string;
   readonly laneId: number;
-  readonly fp: ReadonlySet<string>;
+  /** The step's footprint as `fire` gave it. */
+  readonly names: readonly string[];
+  /** `names` as bits (the search's resource table). */
+  readonly fp: ResSet;
   vc: number[];
   /** `fp` coarsened (computed when a summary is first replayed against it). */
-  coarse: ReadonlySet<string> | null;
+  coarse: ResSet | null;
   /** The lane's class. */
   readonly cls: string;
 }
@@ -123,13 +127,13 @@ interface Ev {
 interface Frame {
   readonly enabled: readonly string[];
   readonly backtrack: string[];
-  readonly summary: Map<string, Set<string>>;
+  readonly summary: Map<string, ResSet>;
 }
 
 interface Visit {
   done: boolean;
   sleep: Set<string>;
-  summary: Map<string, Set<string>>;
+  summary: Map<string, ResSet>;
 }
 
 const STOP = 1;
@@ -164,6 +168,10 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
   const events: Ev[] = [];
   const frames: Frame[] = [];
   const visited = new Map<string, Visit>();
+  // Footprints and summaries are bit sets over this table's ids (src/explore/footprint.ts).
+  const table = new ResourceTable();
+  const coarseSet = (names: readonly string[]): ResSet =>
+    table.of(names.map((r) => (r === "*" ? r : sys.coarse(r))));
   let depthCut = false;
   let found: Found | null = null;
 
@@ -192,7 +200,7 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
       }
     for (let j = n - 1; j >= 0; j--) {
       const ej = events[j] as Ev;
-      if (ej.laneId === e.laneId || !dependent(ej.fp, e.fp)) continue;
+      if (ej.laneId === e.laneId || !conflicts(ej.fp, e.fp)) continue;
       if (j <= (acc[ej.laneId] ?? -1)) continue;
       if (dpor) {
         // v = notdep(ej).e: the events after ej that do not happen after it, then e.
@@ -219,15 +227,14 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
   };
 
   /** A pruned revisit: its subtree's steps race with every dependent step on the stack. */
-  const replaySummary = (summary: Map<string, Set<string>>): void => {
+  const replaySummary = (summary: Map<string, ResSet>): void => {
     for (const [cls, res] of summary) {
       for (let j = events.length - 1; j >= 0; j--) {
         const ej = events[j] as Ev;
         const own = ej.cls;
         if (own === cls && own === ej.lane) continue; // the same lane: program order
-        if (ej.coarse === null)
-          ej.coarse = new Set([...ej.fp].map((r) => (r === "*" ? r : sys.coarse(r))));
-        if (!dependent(ej.coarse, res)) continue;
+        if (ej.coarse === null) ej.coarse = coarseSet(ej.names);
+        if (!conflicts(ej.coarse, res)) continue;
         // A backtrack point for the summarised class's lanes there, else for every lane.
         const f = frames[j] as Frame;
         let any = false;
@@ -241,19 +248,16 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
     }
   };
 
-  const mergeSummary = (into: Map<string, Set<string>>, from: Map<string, Set<string>>): void => {
+  const mergeSummary = (into: Map<string, ResSet>, from: Map<string, ResSet>): void => {
     for (const [c, rs] of from) {
-      let s = into.get(c);
-      if (!s) {
-        s = new Set();
-        into.set(c, s);
-      }
-      for (const r of rs) s.add(r);
+      const s = into.get(c);
+      if (s === undefined) into.set(c, copyResSet(rs));
+      else mergeInto(s, rs);
     }
   };
 
   /** Explores the current state; `known` is its `enabled()` when the caller has it already. */
-  const explore = (sleep: Map<string, ReadonlySet<string>>, known?: string[]): number => {
+  const explore = (sleep: Map<string, ResSet>, known?: string[]): number => {
     stats.states++;
     const depth = events.length;
     if (depth > stats.maxDepth) stats.maxDepth = depth;
@@ -270,7 +274,7 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
       found = { violation: bad, path: events.map((e) => e.lane) };
       return STOP;
     }
-    const summary = new Map<string, Set<string>>();
+    const summary = new Map<string, ResSet>();
     if (en.length === 0) {
       stats.executions++;
       frames.push({ enabled: en, backtrack: [], summary });
@@ -334,7 +338,8 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
         sys.restore(snap, last);
       }
       first = false;
-      const fp = new Set(sys.fire(p));
+      const names = sys.fire(p);
+      const fp = table.of(names);
       stats.transitions++;
       let after: string[] | undefined;
       if (dpor) {
@@ -344,13 +349,21 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
           if (q !== p && !after.includes(q) && !frame.backtrack.includes(q))
             frame.backtrack.push(q);
       }
-      events.push({ lane: p, laneId: laneId(p), fp, vc: [], coarse: null, cls: sys.laneClass(p) });
+      events.push({
+        lane: p,
+        laneId: laneId(p),
+        names,
+        fp,
+        vc: [],
+        coarse: null,
+        cls: sys.laneClass(p),
+      });
       races(events.length - 1);
-      const childSleep = new Map<string, ReadonlySet<string>>();
-      if (dpor) for (const [q, qfp] of mySleep) if (!dependent(qfp, fp)) childSleep.set(q, qfp);
+      const childSleep = new Map<string, ResSet>();
+      if (dpor) for (const [q, qfp] of mySleep) if (!conflicts(qfp, fp)) childSleep.set(q, qfp);
       r = explore(childSleep, after);
       events.pop();
-      addSummary(summary, sys.laneClass(p), fp);
+      addSummary(summary, sys.laneClass(p), names);
       if (r === STOP) break;
       if (dpor) mySleep.set(p, fp);
     }
@@ -363,15 +376,13 @@ export function search<S>(sys: ExplorableSystem<S>, o: SearchOptions = {}): Sear
     return r;
   };
 
-  const addSummary = (s: Map<string, Set<string>>, cls: string, fp: ReadonlySet<string>): void => {
-    let set = s.get(cls);
-    if (!set) {
-      set = new Set();
-      s.set(cls, set);
-    }
-    for (const r of fp) set.add(r === "*" ? r : sys.coarse(r));
+  const addSummary = (s: Map<string, ResSet>, cls: string, names: readonly string[]): void => {
+    const c = coarseSet(names);
+    const set = s.get(cls);
+    if (set === undefined) s.set(cls, c);
+    else mergeInto(set, c);
   };
-  const mergeIntoParent = (s: Map<string, Set<string>>): void => {
+  const mergeIntoParent = (s: Map<string, ResSet>): void => {
     const parent = frames[frames.length - 1];
     if (parent) mergeSummary(parent.summary, s);
   };

@@ -1,5 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  conflicts,
+  copyResSet,
+  emptyResSet,
+  mergeInto,
+  ResourceTable,
+} from "../../src/explore/footprint.ts";
 import { dependent } from "../../src/explore/system.ts";
 
 /** The relation as documented, written the plain way: a pair of entries that conflict. */
@@ -44,6 +51,59 @@ describe("dependent", () => {
         expect(dependent(a, b)).toBe(reference(a, b));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe("conflicts (footprints as bits)", () => {
+  it("is dependent's relation on random footprints, over one table's growing ids", () => {
+    const res = fc.constantFrom(
+      "a",
+      "b",
+      "clock",
+      "?a",
+      "?clock",
+      "dev:1.name",
+      "?dev:1.name",
+      "*",
+      ...Array.from({ length: 70 }, (_, i) => `r${i}`),
+      ...Array.from({ length: 70 }, (_, i) => `?r${i}`),
+    );
+    const fp = fc.uniqueArray(res, { maxLength: 8 });
+    fc.assert(
+      fc.property(fp, fp, (a, b) => {
+        const t = new ResourceTable();
+        const sa = t.of(a);
+        const sb = t.of(b);
+        expect(conflicts(sa, sb)).toBe(reference(new Set(a), new Set(b)));
+        expect(conflicts(sb, sa)).toBe(reference(new Set(a), new Set(b)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("merges as the union, whichever set is longer", () => {
+    const res = fc.constantFrom(
+      "x",
+      "?x",
+      "*",
+      ...Array.from({ length: 100 }, (_, i) => `r${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `?r${i * 9}`),
+    );
+    const fp = fc.uniqueArray(res, { maxLength: 8 });
+    fc.assert(
+      fc.property(fp, fp, fp, (a, b, c) => {
+        const t = new ResourceTable();
+        const u = emptyResSet();
+        mergeInto(u, t.of(a));
+        const before = copyResSet(u);
+        mergeInto(u, t.of(b));
+        const sc = t.of(c);
+        expect(conflicts(u, sc)).toBe(reference(new Set([...a, ...b]), new Set(c)));
+        // The copy taken before the second merge is not changed by it.
+        expect(conflicts(before, sc)).toBe(reference(new Set(a), new Set(c)));
+      }),
+      { numRuns: 3000 },
     );
   });
 });
