@@ -7,15 +7,21 @@
 
 /**
  * A set of resources: `plain` holds R's bit, `comm` holds the bit of R for an entry `?R` (null
- * when there is none), `star` the global `*`. Bit i of word w is the resource with id 32·w + i
+ * when there is none), `star` the global `*`. Bit i of word w is the resource with id 30·w + i
  * in the table that made it; sets of one table only are compared. Words past an array's end are
  * zero.
  */
 export interface ResSet {
-  plain: Int32Array;
-  comm: Int32Array | null;
+  plain: number[];
+  comm: number[] | null;
   star: boolean;
 }
+
+/**
+ * Bits per word: 30, so that every word is a small integer (V8 keeps arrays of those unboxed;
+ * typed arrays cost more to allocate than a step's few words are worth).
+ */
+const W = 30;
 
 /** Interns resource names (`?R` and `R` share R's id) and makes `ResSet`s over them. */
 export class ResourceTable {
@@ -50,24 +56,31 @@ export class ResourceTable {
         if (id > plainMax) plainMax = id;
       }
     }
-    const plain = new Int32Array((plainMax >> 5) + 1);
-    for (const id of plainIds) plain[id >> 5] = (plain[id >> 5] as number) | (1 << (id & 31));
-    let comm: Int32Array | null = null;
-    if (commIds.length > 0) {
-      comm = new Int32Array((commMax >> 5) + 1);
-      for (const id of commIds) comm[id >> 5] = (comm[id >> 5] as number) | (1 << (id & 31));
-    }
+    const plain = words(plainIds, plainMax);
+    const comm = commIds.length > 0 ? words(commIds, commMax) : null;
     return { plain, comm, star };
   }
 }
 
+/** The words of the ids `ids` (the largest `max`). */
+function words(ids: readonly number[], max: number): number[] {
+  const n = max < 0 ? 0 : ((max / W) | 0) + 1;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  for (const id of ids) {
+    const w = (id / W) | 0;
+    out[w] = (out[w] as number) | (1 << (id - w * W));
+  }
+  return out;
+}
+
 /** An empty set (to merge others into). */
 export function emptyResSet(): ResSet {
-  return { plain: new Int32Array(0), comm: null, star: false };
+  return { plain: [], comm: null, star: false };
 }
 
 /** True when some word of `a` and the same word of `b` share a bit. */
-function overlap(a: Int32Array, b: Int32Array): boolean {
+function overlap(a: readonly number[], b: readonly number[]): boolean {
   const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) if (((a[i] as number) & (b[i] as number)) !== 0) return true;
   return false;
@@ -85,7 +98,7 @@ export function conflicts(a: ResSet, b: ResSet): boolean {
 export function mergeInto(into: ResSet, from: ResSet): void {
   if (from.star) into.star = true;
   into.plain = orInto(into.plain, from.plain);
-  if (from.comm !== null) into.comm = orInto(into.comm ?? new Int32Array(0), from.comm);
+  if (from.comm !== null) into.comm = orInto(into.comm ?? [], from.comm);
 }
 
 /** A copy of `s` (for a set that will be merged into). */
@@ -93,13 +106,9 @@ export function copyResSet(s: ResSet): ResSet {
   return { plain: s.plain.slice(), comm: s.comm?.slice() ?? null, star: s.star };
 }
 
-/** `a` | `b` in `a`'s array, or in a longer one when `b` is longer. */
-function orInto(a: Int32Array, b: Int32Array): Int32Array {
-  let out = a;
-  if (b.length > a.length) {
-    out = new Int32Array(b.length);
-    out.set(a);
-  }
-  for (let i = 0; i < b.length; i++) out[i] = (out[i] as number) | (b[i] as number);
-  return out;
+/** `a` | `b`, in `a` (grown to `b`'s length). */
+function orInto(a: number[], b: readonly number[]): number[] {
+  for (let i = a.length; i < b.length; i++) a.push(0);
+  for (let i = 0; i < b.length; i++) a[i] = (a[i] as number) | (b[i] as number);
+  return a;
 }
