@@ -39,6 +39,18 @@ export function workerLane(i: number): string {
   return l;
 }
 
+/**
+ * A component's fingerprint contributions, kept on its Map as properties under these symbols.
+ * A component Map is never changed once made (digests.ts makes a new one when an entry
+ * differs), so what was computed from it holds for as long as it lives: its hash without
+ * symmetry depends on its entries only, and its contribution under symmetry carries the token
+ * tables it was made with (checked before use; tables belong to one system). Per-system
+ * WeakMaps did the same, but inserting into one cost 1.5 % of a search.
+ */
+const COMP_HASH = Symbol("compHash");
+const COMP_SYM = Symbol("compSym");
+type Cached = ReadonlyMap<string, string> & { [COMP_HASH]?: Hash64; [COMP_SYM]?: CompSym };
+
 /** Resources the key leaves to its own, relative forms (timers, workers). */
 const NOT_KEYED = (r: string): boolean =>
   r === "kwork" || r === "linkwatch" || r.startsWith("udev:w") || r.startsWith("kwork:");
@@ -80,10 +92,6 @@ export class StateKeys {
   readonly #view: StateView;
   /** Free timing: bring-up's lanes are per link (`networkd/<ifindex>`), relabelled with pairs. */
   readonly #free: boolean;
-  /** Per component map: its fingerprint contribution without symmetry. */
-  #compHash = new WeakMap<ReadonlyMap<string, string>, Hash64>();
-  /** Per component map: its contribution under symmetry (for one set of token tables). */
-  #compSym = new WeakMap<ReadonlyMap<string, string>, CompSym>();
   /** Per resource: the last digest canonicalised and its item (digests are shared strings). */
   #lastItem = new Map<string, [string, CanonItem]>();
   /** Hashes of strings (digests, canonical texts) for fingerprints. */
@@ -172,12 +180,12 @@ export class StateKeys {
     if (!symmetric) {
       const acc: [number, number] = [0, 0];
       for (const m of digests.values()) {
-        let h = this.#compHash.get(m);
+        let h = (m as Cached)[COMP_HASH];
         if (h === undefined) {
           const c: [number, number] = [0, 0];
           for (const [r, d] of m) if (!NOT_KEYED(r)) addInto(c, this.#itemHash(r, d));
           h = c;
-          this.#compHash.set(m, h);
+          (m as Cached)[COMP_HASH] = h;
         }
         addInto(acc, h);
       }
@@ -195,7 +203,7 @@ export class StateKeys {
     const global: [number, number] = [0, 0];
     const named: string[] = [];
     for (const m of digests.values()) {
-      let cs = this.#compSym.get(m);
+      let cs = (m as Cached)[COMP_SYM];
       if (cs === undefined || cs.tables !== tables) {
         const owners: number[] = [];
         const loc: [number, number][] = [];
@@ -216,7 +224,7 @@ export class StateKeys {
           else addInto(glob, h);
         }
         cs = { tables, owners, local: loc, global: glob, named: nm };
-        this.#compSym.set(m, cs);
+        (m as Cached)[COMP_SYM] = cs;
       }
       for (let j = 0; j < cs.owners.length; j++)
         addInto(local[cs.owners[j] as number] as [number, number], cs.local[j] as Hash64);
