@@ -91,11 +91,15 @@ function sameParts(
   };
   devs(to.devices, from.devices, false);
   devs(to.unlisted, from.unlisted, true);
-  const sub = same.subsys;
-  if (sub === undefined) return;
-  const names = Object.keys(to.subsys);
-  if (sameKeys(names, Object.keys(from.subsys)) && names.every((n) => sub(n)))
-    out.set(to.subsys, from.subsys);
+  if (sameSubsys(to, from, same)) out.set(to.subsys, from.subsys);
+}
+
+/** Whether `same` says every subsystem's state is equal in `a` and `b` (the same subsystems). */
+function sameSubsys(a: KernelState, b: KernelState, same: KernelPartsSame | undefined): boolean {
+  const sub = same?.subsys;
+  if (sub === undefined) return false;
+  const names = Object.keys(a.subsys);
+  return sameKeys(names, Object.keys(b.subsys)) && names.every((n) => sub(n));
 }
 
 function lastEvent(k: Kernel): KernelEvent | null {
@@ -219,9 +223,10 @@ function refill<K, V>(m: Map<K, V>, entries: readonly (readonly [K, V])[]): void
  * branch from a state needs no copy), and the snapshot cannot be loaded again.
  * `keep` says which of the kernel's current device records (and subsystem states) are equal to
  * the saved ones (a caller that tracks changes: the explorer's field digests): those stay, the
- * others are copied from the snapshot. A device record shares no object with the rest of the
- * state (test/kernel/device-sharing.test.ts checks that on random `ip` batches and walks), nor
- * do the subsystems' states (`k.state.subsys`, one part).
+ * others are copied from the snapshot (with `last`: the others are the snapshot's own records,
+ * but for those another snapshot shares, which are copied). A device record shares no object
+ * with the rest of the state (test/kernel/device-sharing.test.ts checks that on random `ip`
+ * batches and walks), nor do the subsystems' states (`k.state.subsys`, one part).
  *
  * @throws RangeError if the trace no longer holds the snapshot's events (the snapshot was taken
  *   on a branch that a later load abandoned): only a snapshot of this branch or an ancestor of it
@@ -254,11 +259,26 @@ export function loadKernel(
   if (last) {
     SPENT.add(snap);
     const st = snap.state;
-    // A copy another snapshot holds too is copied: the kernel changes what it is handed.
-    for (const m of [st.devices, st.unlisted])
-      for (const [i, d] of m) if (SHARED_COPIES.has(d)) m.set(i, clonePlain(d));
+    // A copy another snapshot holds too is not handed over (the kernel changes what it is
+    // handed): the kernel keeps its own record where `keep` says it is equal, else it gets a
+    // copy. The kernel's records are its own (a save copies them or shares a snapshot's copy,
+    // never refers to them), as when a load that is not the last keeps them.
+    const own = (m: Map<number, NetDevice>, cur: Map<number, NetDevice>, unlisted: boolean) => {
+      for (const [i, d] of m)
+        if (SHARED_COPIES.has(d)) {
+          const c = cur.get(i);
+          m.set(i, c !== undefined && keep?.device(i, unlisted) === true ? c : clonePlain(d));
+        }
+    };
+    own(st.devices, k.state.devices, false);
+    own(st.unlisted, k.state.unlisted, true);
+    const subsys = SHARED_COPIES.has(st.subsys)
+      ? sameSubsys(st, k.state, keep)
+        ? k.state.subsys
+        : clonePlain(st.subsys)
+      : st.subsys;
     Object.assign(k.state, st);
-    if (SHARED_COPIES.has(st.subsys)) k.state.subsys = clonePlain(st.subsys);
+    k.state.subsys = subsys;
   } else if (keep === undefined) Object.assign(k.state, clonePlain(snap.state));
   else {
     const same = new Map<object, unknown>();

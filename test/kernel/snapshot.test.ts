@@ -145,6 +145,43 @@ describe("saveKernel / loadKernel", () => {
     expect(devGetByName(k, "vd")).toBeUndefined();
   });
 
+  it("should keep the kernel's own equal records on a last load instead of copying shared ones", () => {
+    const k = boot(E1);
+    veth(k, "va", "vb");
+    const va = devGetByName(k, "va") as NetDevice;
+    const vb = devGetByName(k, "vb") as NetDevice;
+    const s1 = saveKernel(k);
+    const s2 = saveKernel(k, {
+      snap: s1,
+      same: { device: () => true, subsys: () => true },
+    });
+    const sharedVa = s1.state.devices.get(va.ifindex);
+    const sharedVb = s1.state.devices.get(vb.ifindex);
+    expect(s2.state.devices.get(va.ifindex)).toBe(sharedVa);
+    const own = k.state.devices.get(va.ifindex);
+    const ownSubsys = k.state.subsys;
+    devChangeName(k, vb, "vc");
+    const before = structuredClone(s1.state);
+    // va and the subsystems are the same as saved: the kernel keeps its records; vb changed
+    // and is shared: a copy.
+    loadKernel(k, s1, true, {
+      device: (i) => i === va.ifindex,
+      subsys: () => true,
+    });
+    expect(k.state.devices.get(va.ifindex)).toBe(own);
+    expect(k.state.subsys).toBe(ownSubsys);
+    expect(k.state.devices.get(vb.ifindex)).not.toBe(sharedVb);
+    expect(k.state).toEqual(before);
+    // Changing the kernel now leaves the copies s2 shares as they were.
+    devChangeName(k, devGetByName(k, "vb") as NetDevice, "vd");
+    devChangeName(k, devGetByName(k, "va") as NetDevice, "ve");
+    expect(sharedVa?.name).toBe("va");
+    expect(sharedVb?.name).toBe("vb");
+    loadKernel(k, s2);
+    expect(devGetByName(k, "va")).toBeDefined();
+    expect(devGetByName(k, "vb")).toBeDefined();
+  });
+
   it("should copy everything when the base was loaded with `last`", () => {
     const k = boot(E1);
     veth(k, "va", "vb");
