@@ -487,6 +487,9 @@ export class DigestMaker {
       const same = old.copies[i] !== undefined && sameData(v, old.copies[i]);
       const t = same ? old.vals[i] : fieldValue(v);
       if (same || Object.is(t, old.vals[i])) {
+        // The same object as before (a field holding an object that is not frozen, such as a
+        // driver's private data, is scanned at every step): nothing to note.
+        if (v === (raws ?? old.raws)[i]) continue;
         if (raws === null) raws = old.raws.slice();
         raws[i] = v;
         continue;
