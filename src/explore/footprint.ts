@@ -74,11 +74,6 @@ function words(ids: readonly number[], max: number): number[] {
   return out;
 }
 
-/** An empty set (to merge others into). */
-export function emptyResSet(): ResSet {
-  return { plain: [], comm: null, star: false };
-}
-
 /** True when some word of `a` and the same word of `b` share a bit. */
 function overlap(a: readonly number[], b: readonly number[]): boolean {
   const n = a.length < b.length ? a.length : b.length;

@@ -45,7 +45,8 @@ export function workerLane(i: number): string {
  * differs), so what was computed from it holds for as long as it lives: its hash without
  * symmetry depends on its entries only, and its contribution under symmetry carries the token
  * tables it was made with (checked before use; tables belong to one system). Per-system
- * WeakMaps did the same, but inserting into one cost 1.5 % of a search.
+ * WeakMaps did the same, but their inserts and the collector's work on them cost about a tenth
+ * of a search (docs/performance.md, session 31).
  */
 const COMP_HASH = Symbol("compHash");
 const COMP_SYM = Symbol("compSym");

@@ -272,11 +272,9 @@ export function loadKernel(
     };
     own(st.devices, k.state.devices, false);
     own(st.unlisted, k.state.unlisted, true);
-    const subsys = SHARED_COPIES.has(st.subsys)
-      ? sameSubsys(st, k.state, keep)
-        ? k.state.subsys
-        : clonePlain(st.subsys)
-      : st.subsys;
+    let subsys = st.subsys;
+    if (SHARED_COPIES.has(subsys))
+      subsys = sameSubsys(st, k.state, keep) ? k.state.subsys : clonePlain(subsys);
     Object.assign(k.state, st);
     k.state.subsys = subsys;
   } else if (keep === undefined) Object.assign(k.state, clonePlain(snap.state));

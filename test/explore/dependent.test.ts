@@ -1,12 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  conflicts,
-  copyResSet,
-  emptyResSet,
-  mergeInto,
-  ResourceTable,
-} from "../../src/explore/footprint.ts";
+import { conflicts, copyResSet, mergeInto, ResourceTable } from "../../src/explore/footprint.ts";
 import { dependent } from "../../src/explore/system.ts";
 
 /** The relation as documented, written the plain way: a pair of entries that conflict. */
@@ -22,6 +16,9 @@ function reference(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return false;
 }
 
+/** Resources of both kinds (`R`, `?R`) and `*`, for random footprints. */
+const RESOURCES = ["a", "b", "clock", "?a", "?clock", "dev:1.name", "?dev:1.name", "*"];
+
 describe("dependent", () => {
   it("treats ?R as commuting with ?R and conflicting with R, whichever footprint is larger", () => {
     const clockMove = new Set(["?clock"]);
@@ -35,16 +32,7 @@ describe("dependent", () => {
   });
 
   it("agrees with the plain pairwise definition on random footprints", () => {
-    const res = fc.constantFrom(
-      "a",
-      "b",
-      "clock",
-      "?a",
-      "?clock",
-      "dev:1.name",
-      "?dev:1.name",
-      "*",
-    );
+    const res = fc.constantFrom(...RESOURCES);
     const fp = fc.uniqueArray(res, { maxLength: 6 }).map((xs) => new Set(xs));
     fc.assert(
       fc.property(fp, fp, (a, b) => {
@@ -58,14 +46,7 @@ describe("dependent", () => {
 describe("conflicts (footprints as bits)", () => {
   it("is dependent's relation on random footprints, over one table's growing ids", () => {
     const res = fc.constantFrom(
-      "a",
-      "b",
-      "clock",
-      "?a",
-      "?clock",
-      "dev:1.name",
-      "?dev:1.name",
-      "*",
+      ...RESOURCES,
       ...Array.from({ length: 70 }, (_, i) => `r${i}`),
       ...Array.from({ length: 70 }, (_, i) => `?r${i}`),
     );
@@ -94,7 +75,7 @@ describe("conflicts (footprints as bits)", () => {
     fc.assert(
       fc.property(fp, fp, fp, (a, b, c) => {
         const t = new ResourceTable();
-        const u = emptyResSet();
+        const u = t.of([]);
         mergeInto(u, t.of(a));
         const before = copyResSet(u);
         mergeInto(u, t.of(b));

@@ -10,6 +10,15 @@ import {
 } from "../../src/kernel/index.ts";
 import { boot, E1, veth } from "../_helpers/kernel.ts";
 
+/** A booted kernel with a veth pair va/vb, and a snapshot of it. */
+function vethPairSaved() {
+  const k = boot(E1);
+  veth(k, "va", "vb");
+  const va = devGetByName(k, "va") as NetDevice;
+  const vb = devGetByName(k, "vb") as NetDevice;
+  return { k, va, vb, s1: saveKernel(k) };
+}
+
 describe("saveKernel / loadKernel", () => {
   it("should restore the state, the trace and the generator in place", () => {
     const k = boot(E1);
@@ -120,11 +129,7 @@ describe("saveKernel / loadKernel", () => {
   });
 
   it("should share the base's copies of the parts `same` names, and copy them on a last load", () => {
-    const k = boot(E1);
-    veth(k, "va", "vb");
-    const va = devGetByName(k, "va") as NetDevice;
-    const vb = devGetByName(k, "vb") as NetDevice;
-    const s1 = saveKernel(k);
+    const { k, va, vb, s1 } = vethPairSaved();
     const s2 = saveKernel(k, { snap: s1, same: { device: (i) => i === va.ifindex } });
     const shared = s1.state.devices.get(va.ifindex);
     expect(s2.state.devices.get(va.ifindex)).toBe(shared);
@@ -146,11 +151,7 @@ describe("saveKernel / loadKernel", () => {
   });
 
   it("should keep the kernel's own equal records on a last load instead of copying shared ones", () => {
-    const k = boot(E1);
-    veth(k, "va", "vb");
-    const va = devGetByName(k, "va") as NetDevice;
-    const vb = devGetByName(k, "vb") as NetDevice;
-    const s1 = saveKernel(k);
+    const { k, va, vb, s1 } = vethPairSaved();
     const s2 = saveKernel(k, {
       snap: s1,
       same: { device: () => true, subsys: () => true },
